@@ -1,0 +1,125 @@
+/**
+ * The compute backend interface. Two implementations: `js` (plain TypeScript, the reference and the
+ * browser path) and `native` (a Node-API addon with OpenBLAS sgemm). All matrices are row-major
+ * Float32Arrays; sizes are passed explicitly so kernels never allocate. Output arrays are written,
+ * never resized. Where a comment says "may alias", the output may be the same array as that input.
+ */
+
+export type Activation = 'linear' | 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid';
+
+/** Stable integer codes for activations, shared with the native addon. */
+export const ACTIVATION_CODE: Readonly<Record<Activation, number>> = {
+  linear: 0,
+  relu: 1,
+  leaky_relu: 2,
+  tanh: 3,
+  sigmoid: 4,
+};
+
+export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'leaky_relu', 'tanh', 'sigmoid'];
+
+export interface BackendInfo {
+  backend: 'js' | 'native';
+  /** Which matrix-product kernel runs: OpenBLAS' cblas_sgemm, the addon's portable kernel, or plain TypeScript. */
+  blas: 'openblas' | 'portable' | 'typescript';
+  threads: number;
+  /** Why the native backend is not in use, when it is not. */
+  note?: string;
+}
+
+export interface Backend {
+  readonly name: 'js' | 'native';
+  info(): BackendInfo;
+
+  /** C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C. op(X) is X or X^T (row-major storage). */
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void;
+
+  /** y[r,j] = act(x[r,j] + bias[j]) for r < rows, j < cols. y may alias x. `slope` is leaky relu's negative slope. */
+  biasActivation(
+    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
+    act: Activation, slope: number,
+  ): void;
+
+  /**
+   * dx[i] = dy[i] * act'(pre-activation), computed from the activation's output y (relu: y > 0;
+   * leaky relu: y > 0 ? 1 : slope; tanh: 1 - y^2; sigmoid: y (1 - y); linear: 1). dx may alias dy.
+   */
+  activationBackward(
+    dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: Activation, slope: number,
+  ): void;
+
+  /** out[j] = sum over r of x[r,j] (column sums; the bias gradient). */
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** out[r] = sum over j of x[r,j] (row sums). */
+  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  /** Sum of the first n elements, accumulated in double precision. */
+  sum(x: Float32Array, n: number): number;
+
+  /** out = a + b, a - b, a * b elementwise over n elements; out may alias a or b. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  sub(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;
+  /** out = s * a; out may alias a. */
+  scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
+  /** y += alpha * x. */
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
+
+  /**
+   * Bernoulli negative log-likelihood from logits, summed per row:
+   * rowLoss[r] = sum_j softplus(l) - l * t  (stable form: max(l,0) - l t + log1p(exp(-|l|))),
+   * grad[r,j] = gradScale * (sigmoid(l) - t). grad may be null (loss only).
+   */
+  bceWithLogits(
+    logits: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void;
+
+  /** rowLoss[r] = sum_j (p - t)^2, grad = gradScale * 2 (p - t). grad may be null. */
+  squaredError(
+    pred: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void;
+
+  /**
+   * Gaussian negative log-likelihood summed per row:
+   * rowLoss[r] = sum_j 0.5 (log(2 pi) + lv + (t - m)^2 exp(-lv)), where lv = logvar[0] when
+   * logvar.length == 1 (one shared variance) and logvar[r*cols+j] otherwise.
+   * gradMean = gradScale * (m - t) exp(-lv); gradLogvar (only when logvar is per element and
+   * gradLogvar is not null) = gradScale * 0.5 (1 - (t - m)^2 exp(-lv)). Either gradient may be null.
+   */
+  gaussianNll(
+    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
+  ): void;
+
+  /**
+   * The reparameterized sample. meanLogvar is rows x 2L (first L columns the mean, last L the
+   * log-variance); eps and z are rows x L: z = mean + exp(0.5 logvar) * eps.
+   */
+  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void;
+
+  /** klRow[r] = KL(N(mean, exp(logvar)) || N(0, I)) = 0.5 sum_l (mean^2 + exp(logvar) - 1 - logvar). */
+  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void;
+
+  /**
+   * Gradient of (loss through z) + klScale * sum of KL with respect to meanLogvar, written to
+   * dMeanLogvar (rows x 2L): dmean = dz + klScale * mean;
+   * dlogvar = dz * eps * 0.5 exp(0.5 logvar) + klScale * 0.5 (exp(logvar) - 1). dz may be null (KL only).
+   */
+  reparameterizeBackward(
+    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
+    rows: number, latent: number, klScale: number,
+  ): void;
+
+  /**
+   * One Adam step over n parameters with bias correction (step counts from 1):
+   * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
+   */
+  adam(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number,
+  ): void;
+}

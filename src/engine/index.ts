@@ -1,0 +1,42 @@
+/**
+ * Backend selection. The native addon is used when it is built; VAEKIT_BACKEND=js forces the js
+ * backend and VAEKIT_BACKEND=native makes a missing addon an error instead of a fallback.
+ */
+import type { Backend } from './backend.js';
+import { JsBackend } from './js-backend.js';
+import { loadNativeBackend } from './native-backend.js';
+import { VaekitError } from '../errors.js';
+
+let current: Backend | undefined;
+
+export function getBackend(): Backend {
+  if (current === undefined) current = selectBackend(process.env['VAEKIT_BACKEND']);
+  return current;
+}
+
+/** Replaces the process-wide backend (tests and benchmarks compare the two). */
+export function setBackend(backend: Backend): void {
+  current = backend;
+}
+
+export function selectBackend(requested: string | undefined): Backend {
+  const choice = requested === undefined || requested === '' ? 'auto' : requested;
+  if (choice === 'js') return new JsBackend();
+  if (choice !== 'native' && choice !== 'auto') {
+    throw new VaekitError(`VAEKIT_BACKEND must be "js", "native" or "auto", not "${choice}".`);
+  }
+  try {
+    return loadNativeBackend();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (choice === 'native') {
+      throw new VaekitError(`The native backend was requested but could not be loaded (${reason}); run "npm run build" to build it.`);
+    }
+    return new JsBackend(`native addon not loaded: ${reason}`);
+  }
+}
+
+export { JsBackend } from './js-backend.js';
+export { Random } from './random.js';
+export { Tensor } from './tensor.js';
+export type { Activation, Backend, BackendInfo } from './backend.js';

@@ -1,0 +1,274 @@
+/**
+ * The js backend: plain TypeScript kernels with no dependencies. It runs in browsers and it is the
+ * oracle the native addon is tested against, so every kernel here is written for clarity first.
+ */
+import type { Activation, Backend, BackendInfo } from './backend.js';
+
+export class JsBackend implements Backend {
+  readonly name = 'js' as const;
+  private readonly note: string | undefined;
+
+  constructor(note?: string) {
+    this.note = note;
+  }
+
+  info(): BackendInfo {
+    const info: BackendInfo = { backend: 'js', blas: 'typescript', threads: 1 };
+    if (this.note !== undefined) info.note = this.note;
+    return info;
+  }
+
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void {
+    const size = m * n;
+    if (beta === 0) c.fill(0, 0, size);
+    else if (beta !== 1) for (let i = 0; i < size; i++) c[i] = c[i]! * beta;
+    if (!transA && !transB) {
+      // C[i,:] += alpha * A[i,p] * B[p,:]
+      for (let i = 0; i < m; i++) {
+        const ci = i * n;
+        for (let p = 0; p < k; p++) {
+          const s = alpha * a[i * k + p]!;
+          if (s === 0) continue;
+          const bp = p * n;
+          for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + s * b[bp + j]!;
+        }
+      }
+    } else if (!transA && transB) {
+      // C[i,j] += alpha * dot(A[i,:], B[j,:])
+      for (let i = 0; i < m; i++) {
+        const ai = i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = j * k;
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[ai + p]! * b[bj + p]!;
+          c[i * n + j] = c[i * n + j]! + alpha * s;
+        }
+      }
+    } else if (transA && !transB) {
+      // A is stored k x m: C[i,:] += alpha * A[p,i] * B[p,:]
+      for (let p = 0; p < k; p++) {
+        const ap = p * m;
+        const bp = p * n;
+        for (let i = 0; i < m; i++) {
+          const s = alpha * a[ap + i]!;
+          if (s === 0) continue;
+          const ci = i * n;
+          for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + s * b[bp + j]!;
+        }
+      }
+    } else {
+      // A stored k x m, B stored n x k.
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s += a[p * m + i]! * b[j * k + p]!;
+          c[i * n + j] = c[i * n + j]! + alpha * s;
+        }
+      }
+    }
+  }
+
+  biasActivation(
+    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
+    act: Activation, slope: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) y[o + j] = activate(x[o + j]! + bias[j]!, act, slope);
+    }
+  }
+
+  activationBackward(
+    dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: Activation, slope: number,
+  ): void {
+    switch (act) {
+      case 'linear':
+        if (dx !== dy) dx.set(dy.subarray(0, n));
+        return;
+      case 'relu':
+        for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : 0;
+        return;
+      case 'leaky_relu':
+        for (let i = 0; i < n; i++) dx[i] = y[i]! > 0 ? dy[i]! : dy[i]! * slope;
+        return;
+      case 'tanh':
+        for (let i = 0; i < n; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
+        return;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) dx[i] = dy[i]! * y[i]! * (1 - y[i]!);
+        return;
+    }
+  }
+
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) acc[j] = acc[j]! + x[o + j]!;
+    }
+    for (let j = 0; j < cols; j++) out[j] = acc[j]!;
+  }
+
+  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      const o = r * cols;
+      for (let j = 0; j < cols; j++) s += x[o + j]!;
+      out[r] = s;
+    }
+  }
+
+  sum(x: Float32Array, n: number): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += x[i]!;
+    return s;
+  }
+
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+  }
+
+  sub(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+  }
+
+  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+  }
+
+  scale(a: Float32Array, s: number, out: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) out[i] = a[i]! * s;
+  }
+
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void {
+    for (let i = 0; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
+  }
+
+  bceWithLogits(
+    logits: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const l = logits[o + j]!;
+        const t = target[o + j]!;
+        s += Math.max(l, 0) - l * t + Math.log1p(Math.exp(-Math.abs(l)));
+        if (grad !== null) grad[o + j] = gradScale * (sigmoid(l) - t);
+      }
+      rowLoss[r] = s;
+    }
+  }
+
+  squaredError(
+    pred: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const d = pred[o + j]! - target[o + j]!;
+        s += d * d;
+        if (grad !== null) grad[o + j] = gradScale * 2 * d;
+      }
+      rowLoss[r] = s;
+    }
+  }
+
+  gaussianNll(
+    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
+  ): void {
+    const shared = logvar.length === 1;
+    const log2pi = Math.log(2 * Math.PI);
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const lv = shared ? logvar[0]! : logvar[o + j]!;
+        const d = mean[o + j]! - target[o + j]!;
+        const precision = Math.exp(-lv);
+        s += 0.5 * (log2pi + lv + d * d * precision);
+        if (gradMean !== null) gradMean[o + j] = gradScale * d * precision;
+        if (gradLogvar !== null && !shared) gradLogvar[o + j] = gradScale * 0.5 * (1 - d * d * precision);
+      }
+      rowLoss[r] = s;
+    }
+  }
+
+  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * 2 * latent;
+      for (let l = 0; l < latent; l++) {
+        z[r * latent + l] = meanLogvar[o + l]! + Math.exp(0.5 * meanLogvar[o + latent + l]!) * eps[r * latent + l]!;
+      }
+    }
+  }
+
+  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * 2 * latent;
+      let s = 0;
+      for (let l = 0; l < latent; l++) {
+        const mu = meanLogvar[o + l]!;
+        const lv = meanLogvar[o + latent + l]!;
+        s += mu * mu + Math.exp(lv) - 1 - lv;
+      }
+      klRow[r] = 0.5 * s;
+    }
+  }
+
+  reparameterizeBackward(
+    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
+    rows: number, latent: number, klScale: number,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * 2 * latent;
+      for (let l = 0; l < latent; l++) {
+        const mu = meanLogvar[o + l]!;
+        const lv = meanLogvar[o + latent + l]!;
+        const g = dz === null ? 0 : dz[r * latent + l]!;
+        const e = dz === null ? 0 : eps[r * latent + l]!;
+        dMeanLogvar[o + l] = g + klScale * mu;
+        dMeanLogvar[o + latent + l] = g * e * 0.5 * Math.exp(0.5 * lv) + klScale * 0.5 * (Math.exp(lv) - 1);
+      }
+    }
+  }
+
+  adam(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number,
+  ): void {
+    const c1 = 1 - Math.pow(beta1, step);
+    const c2 = 1 - Math.pow(beta2, step);
+    for (let i = 0; i < n; i++) {
+      const g = grads[i]!;
+      const mi = beta1 * m[i]! + (1 - beta1) * g;
+      const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+    }
+  }
+}
+
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export function activate(x: number, act: Activation, slope: number): number {
+  switch (act) {
+    case 'linear': return x;
+    case 'relu': return x > 0 ? x : 0;
+    case 'leaky_relu': return x > 0 ? x : slope * x;
+    case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return sigmoid(x);
+  }
+}

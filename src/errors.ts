@@ -1,0 +1,11 @@
+/**
+ * An error a user can cause (a bad flag or value, a missing or corrupt file, a wrong image size).
+ * The CLI prints its message as one line and exits non-zero, without a stack trace. The message is
+ * one sentence that says what is wrong and, where it helps, what to do.
+ */
+export class VaekitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VaekitError';
+  }
+}

@@ -1,0 +1,65 @@
+// The vaekit addon: module setup, info(), and the table of kernels. Kernels are plain Node-API
+// callbacks (see args.h for why); node-addon-api builds the module object and info().
+#include <napi.h>
+
+#include "bindings.h"
+#include "gemm.h"
+
+namespace vaekit {
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("backend", "native");
+  result.Set("blas", blasName());
+  result.Set("threads", blasThreads());
+  return result;
+}
+
+struct Kernel {
+  const char* name;
+  napi_callback callback;
+};
+
+constexpr Kernel kKernels[] = {
+    {"gemm", Gemm},
+    {"gemmPortable", GemmPortable},
+    {"biasActivation", BiasActivation},
+    {"activationBackward", ActivationBackward},
+    {"sumRows", SumRows},
+    {"sumCols", SumCols},
+    {"sum", Sum},
+    {"add", Add},
+    {"sub", Sub},
+    {"mul", Mul},
+    {"scale", Scale},
+    {"axpy", Axpy},
+    {"bceWithLogits", BceWithLogits},
+    {"squaredError", SquaredError},
+    {"gaussianNll", GaussianNll},
+    {"reparameterize", Reparameterize},
+    {"reparameterizeBackward", ReparameterizeBackward},
+    {"klDiagonalGaussian", KlDiagonalGaussian},
+    {"adam", Adam},
+};
+
+}  // namespace
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  initBlas();
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  for (const Kernel& kernel : kKernels) {
+    napi_value fn = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_create_function(env, kernel.name, NAPI_AUTO_LENGTH,
+                                                   kernel.callback, nullptr, &fn),
+                         exports);
+    exports.Set(kernel.name, Napi::Value(env, fn));
+  }
+  return exports;
+}
+
+}  // namespace vaekit
+
+using vaekit::InitAddon;
+NODE_API_MODULE(vaekit, InitAddon)

@@ -1,0 +1,59 @@
+// Reading a kernel call's arguments straight from Node-API, without allocating: the argument
+// handles live in a fixed array on the stack (node-addon-api's CallbackInfo heap-allocates for more
+// than six arguments, and most kernels take more). Every read validates; the first failure throws
+// a JavaScript error and later reads return harmless defaults, so a binding reads all of its
+// arguments, then returns early when !ok().
+#pragma once
+
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__GNUC__)
+#define VAEKIT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define VAEKIT_PRINTF(fmt, args)
+#endif
+
+namespace vaekit {
+
+class Args {
+ public:
+  static constexpr size_t kMaxArgs = 12;
+
+  Args(napi_env env, napi_callback_info info, const char* kernel);
+
+  bool ok() const { return ok_; }
+  napi_env env() const { return env_; }
+
+  // A Float32Array with at least `need` elements (its own byteOffset already applied).
+  float* floats(size_t index, const char* name, uint64_t need);
+  // As floats(), but null or undefined gives nullptr.
+  float* optionalFloats(size_t index, const char* name, uint64_t need);
+  // The element count of a Float32Array argument (0 after a failure).
+  size_t length(size_t index, const char* name);
+  // A non-negative integer no larger than INT32_MAX (BLAS takes int sizes).
+  uint64_t size(size_t index, const char* name);
+  double number(size_t index, const char* name);
+  bool flag(size_t index, const char* name);
+
+  // Throws a RangeError "vaekit native <kernel>: <message>" unless an error is already pending.
+  void fail(const char* format, ...) VAEKIT_PRINTF(2, 3);
+
+ private:
+  napi_value at(size_t index, const char* name);
+  void failType(const char* name, const char* expected);
+  bool typedArray(size_t index, const char* name, float** data, size_t* length);
+
+  napi_env env_;
+  const char* kernel_;
+  napi_value argv_[kMaxArgs];
+  size_t argc_ = kMaxArgs;
+  bool ok_ = true;
+};
+
+// The result of a kernel that returns nothing.
+napi_value undefinedValue(napi_env env);
+
+}  // namespace vaekit

@@ -1,0 +1,36 @@
+// The addon's kernel entry points, one per Backend method (plus gemmPortable). Each takes the
+// Backend method's arguments in the same order, with activations as ACTIVATION_CODE integers and
+// absent gradients as null; each validates sizes against array lengths and throws before writing.
+#pragma once
+
+#include <node_api.h>
+
+namespace vaekit {
+
+napi_value Gemm(napi_env env, napi_callback_info info);
+napi_value GemmPortable(napi_env env, napi_callback_info info);
+
+napi_value BiasActivation(napi_env env, napi_callback_info info);
+napi_value ActivationBackward(napi_env env, napi_callback_info info);
+
+napi_value SumRows(napi_env env, napi_callback_info info);
+napi_value SumCols(napi_env env, napi_callback_info info);
+napi_value Sum(napi_env env, napi_callback_info info);
+
+napi_value Add(napi_env env, napi_callback_info info);
+napi_value Sub(napi_env env, napi_callback_info info);
+napi_value Mul(napi_env env, napi_callback_info info);
+napi_value Scale(napi_env env, napi_callback_info info);
+napi_value Axpy(napi_env env, napi_callback_info info);
+
+napi_value BceWithLogits(napi_env env, napi_callback_info info);
+napi_value SquaredError(napi_env env, napi_callback_info info);
+napi_value GaussianNll(napi_env env, napi_callback_info info);
+
+napi_value Reparameterize(napi_env env, napi_callback_info info);
+napi_value ReparameterizeBackward(napi_env env, napi_callback_info info);
+napi_value KlDiagonalGaussian(napi_env env, napi_callback_info info);
+
+napi_value Adam(napi_env env, napi_callback_info info);
+
+}  // namespace vaekit

@@ -1,0 +1,75 @@
+// Reductions, accumulated in double: column sums (the bias gradient), row sums, and the total.
+#include <algorithm>
+
+#include "args.h"
+#include "bindings.h"
+
+namespace vaekit {
+namespace {
+
+// out[j] = sum over r of x[r, j], a block of columns at a time so the accumulators stay on the stack.
+void sumRows(const float* x, size_t rows, size_t cols, float* out) {
+  constexpr size_t kBlock = 256;
+  double acc[kBlock];
+  for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
+    const size_t width = std::min(kBlock, cols - j0);
+    std::fill(acc, acc + width, 0.0);
+    for (size_t r = 0; r < rows; r++) {
+      const float* row = x + r * cols + j0;
+      for (size_t j = 0; j < width; j++) acc[j] += row[j];
+    }
+    for (size_t j = 0; j < width; j++) out[j0 + j] = static_cast<float>(acc[j]);
+  }
+}
+
+// out[r] = sum over j of x[r, j].
+void sumCols(const float* x, size_t rows, size_t cols, float* out) {
+  for (size_t r = 0; r < rows; r++) {
+    const float* row = x + r * cols;
+    double s = 0;
+    for (size_t j = 0; j < cols; j++) s += row[j];
+    out[r] = static_cast<float>(s);
+  }
+}
+
+double sum(const float* x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+}  // namespace
+
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  Args args(env, info, "sumRows");
+  const uint64_t rows = args.size(1, "rows");
+  const uint64_t cols = args.size(2, "cols");
+  const float* x = args.floats(0, "x", rows * cols);
+  float* out = args.floats(3, "out", cols);
+  if (!args.ok()) return nullptr;
+  sumRows(x, rows, cols, out);
+  return undefinedValue(env);
+}
+
+napi_value SumCols(napi_env env, napi_callback_info info) {
+  Args args(env, info, "sumCols");
+  const uint64_t rows = args.size(1, "rows");
+  const uint64_t cols = args.size(2, "cols");
+  const float* x = args.floats(0, "x", rows * cols);
+  float* out = args.floats(3, "out", rows);
+  if (!args.ok()) return nullptr;
+  sumCols(x, rows, cols, out);
+  return undefinedValue(env);
+}
+
+napi_value Sum(napi_env env, napi_callback_info info) {
+  Args args(env, info, "sum");
+  const uint64_t n = args.size(1, "n");
+  const float* x = args.floats(0, "x", n);
+  if (!args.ok()) return nullptr;
+  napi_value result = nullptr;
+  napi_create_double(env, sum(x, n), &result);
+  return result;
+}
+
+}  // namespace vaekit

@@ -1,0 +1,213 @@
+/**
+ * The native backend: the Node-API addon built from native/ by scripts/build-native.mjs into
+ * build/Release/vaekit.node. Each Backend method passes its arguments straight to the addon's
+ * kernel of the same name (activations as ACTIVATION_CODE integers); the addon checks every size
+ * against the arrays' lengths and throws a RangeError instead of writing out of bounds.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ACTIVATION_CODE } from './backend.js';
+import type { Activation, Backend, BackendInfo } from './backend.js';
+
+type Gemm = (
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+) => void;
+
+type RowLoss = (
+  input: Float32Array, target: Float32Array, rows: number, cols: number,
+  rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+) => void;
+
+type Elementwise = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => void;
+
+/** The raw addon: the Backend kernels with activations as integer codes, plus the portable gemm. */
+export interface NativeAddon {
+  info(): { backend: 'native'; blas: 'openblas' | 'portable'; threads: number };
+  gemm: Gemm;
+  /** The bundled cache-blocked kernel, exported even when gemm uses OpenBLAS. */
+  gemmPortable: Gemm;
+  biasActivation(
+    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: number, slope: number,
+  ): void;
+  activationBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: number, slope: number): void;
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+  sum(x: Float32Array, n: number): number;
+  add: Elementwise;
+  sub: Elementwise;
+  mul: Elementwise;
+  scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
+  bceWithLogits: RowLoss;
+  squaredError: RowLoss;
+  gaussianNll(
+    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
+  ): void;
+  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void;
+  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void;
+  reparameterizeBackward(
+    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
+    rows: number, latent: number, klScale: number,
+  ): void;
+  adam(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number,
+  ): void;
+}
+
+const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
+  'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum',
+  'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
+  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam',
+];
+
+/** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */
+export function nativeAddonPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', '..', 'build', 'Release', 'vaekit.node');
+}
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once per process; throws an Error with a short reason when it is missing or broken. */
+export function loadNativeAddon(): NativeAddon {
+  if (addon !== undefined) return addon;
+  const file = nativeAddonPath();
+  if (!existsSync(file)) throw new Error(`${file} is missing (the native build did not run or failed)`);
+  let loaded: unknown;
+  try {
+    loaded = createRequire(import.meta.url)(file);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`${file} failed to load: ${message.split('\n')[0]}`);
+  }
+  const missing = ADDON_FUNCTIONS.filter((name) => !hasFunction(loaded, name));
+  if (missing.length > 0) throw new Error(`${file} is out of date (no ${missing.join(', ')}); rebuild it`);
+  addon = loaded as NativeAddon;
+  return addon;
+}
+
+function hasFunction(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
+}
+
+/** The Backend over the addon; thin on purpose, since these calls sit on every training step's path. */
+export class NativeBackend implements Backend {
+  readonly name = 'native' as const;
+  private readonly addon: NativeAddon;
+  private readonly infoValue: BackendInfo;
+
+  constructor(nativeAddon: NativeAddon) {
+    this.addon = nativeAddon;
+    const raw = nativeAddon.info();
+    this.infoValue = { backend: 'native', blas: raw.blas, threads: raw.threads };
+  }
+
+  info(): BackendInfo {
+    return { ...this.infoValue };
+  }
+
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void {
+    this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
+  }
+
+  biasActivation(
+    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
+    act: Activation, slope: number,
+  ): void {
+    this.addon.biasActivation(x, bias, y, rows, cols, ACTIVATION_CODE[act], slope);
+  }
+
+  activationBackward(
+    dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: Activation, slope: number,
+  ): void {
+    this.addon.activationBackward(dy, y, dx, n, ACTIVATION_CODE[act], slope);
+  }
+
+  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    this.addon.sumRows(x, rows, cols, out);
+  }
+
+  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    this.addon.sumCols(x, rows, cols, out);
+  }
+
+  sum(x: Float32Array, n: number): number {
+    return this.addon.sum(x, n);
+  }
+
+  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    this.addon.add(a, b, out, n);
+  }
+
+  sub(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    this.addon.sub(a, b, out, n);
+  }
+
+  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
+    this.addon.mul(a, b, out, n);
+  }
+
+  scale(a: Float32Array, s: number, out: Float32Array, n: number): void {
+    this.addon.scale(a, s, out, n);
+  }
+
+  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void {
+    this.addon.axpy(alpha, x, y, n);
+  }
+
+  bceWithLogits(
+    logits: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void {
+    this.addon.bceWithLogits(logits, target, rows, cols, rowLoss, grad, gradScale);
+  }
+
+  squaredError(
+    pred: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
+  ): void {
+    this.addon.squaredError(pred, target, rows, cols, rowLoss, grad, gradScale);
+  }
+
+  gaussianNll(
+    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
+    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
+  ): void {
+    this.addon.gaussianNll(mean, logvar, target, rows, cols, rowLoss, gradMean, gradLogvar, gradScale);
+  }
+
+  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void {
+    this.addon.reparameterize(meanLogvar, eps, z, rows, latent);
+  }
+
+  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void {
+    this.addon.klDiagonalGaussian(meanLogvar, rows, latent, klRow);
+  }
+
+  reparameterizeBackward(
+    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
+    rows: number, latent: number, klScale: number,
+  ): void {
+    this.addon.reparameterizeBackward(meanLogvar, eps, dz, dMeanLogvar, rows, latent, klScale);
+  }
+
+  adam(
+    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number,
+  ): void {
+    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step);
+  }
+}
+
+/** The native Backend; throws an Error with a short reason when the addon is missing or fails to load. */
+export function loadNativeBackend(): Backend {
+  return new NativeBackend(loadNativeAddon());
+}

@@ -1,0 +1,86 @@
+/**
+ * Writing a file so that readers see either the old content or the new, never half a file: the data
+ * goes to a temporary file in the same directory (same file system, so the rename is atomic), is
+ * flushed to disk, and is renamed over the target.
+ */
+// The default import (the module object) rather than named imports, so that a test can replace
+// one of its functions to simulate a failure.
+import fs from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { VaekitError } from '../errors.js';
+
+let temporaryCounter = 0;
+
+/** Temporary names start with `.vaekit-tmp-` (ignored by git) and are unique within this machine. */
+function temporaryPathFor(path: string): string {
+  temporaryCounter = (temporaryCounter + 1) % 1e9;
+  const stamp = Date.now().toString(36);
+  return join(dirname(path), `.vaekit-tmp-${basename(path)}-${process.pid}-${stamp}-${temporaryCounter}`);
+}
+
+function errorCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+}
+
+function describeWriteError(err: unknown): string {
+  switch (errorCode(err)) {
+    case 'ENOTDIR':
+      return 'a parent of the path is a file, not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENAMETOOLONG':
+      return 'the file name is too long';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Writes to a temporary file in the same directory then renames it over path; on any failure the
+ * temporary file is removed and nothing at path changes. Creates parent directories.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const target = resolve(path);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  try {
+    fs.mkdirSync(dirname(target), { recursive: true });
+  } catch (err) {
+    // mkdir reports a file in the way of a directory as EEXIST or ENOTDIR.
+    const reason = errorCode(err) === 'EEXIST' ? describeWriteError({ code: 'ENOTDIR' }) : describeWriteError(err);
+    throw new VaekitError(`Cannot write ${path}: ${reason}.`);
+  }
+  const temporary = temporaryPathFor(target);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(temporary, 'wx', 0o644);
+    let written = 0;
+    while (written < bytes.length) {
+      written += fs.writeSync(fd, bytes, written, bytes.length - written);
+    }
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temporary, target);
+  } catch (err) {
+    if (fd !== null) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Already failing; the original error is the one to report.
+      }
+    }
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // Nothing more can be done; the original error is the one to report.
+    }
+    throw new VaekitError(`Cannot write ${path}: ${describeWriteError(err)}.`);
+  }
+}

@@ -1,0 +1,39 @@
+/** Adam over a ParameterSet's flat buffers: one kernel call per step. */
+import type { Backend } from '../engine/backend.js';
+import type { ParameterSet } from './parameters.js';
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  /** Keras' default 1e-7 (the notebook's optimizer). */
+  epsilon?: number;
+}
+
+export class Adam {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  step = 0;
+
+  constructor(private readonly params: ParameterSet, options: AdamOptions) {
+    this.learningRate = options.learningRate;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-7;
+    this.m = new Float32Array(params.count);
+    this.v = new Float32Array(params.count);
+  }
+
+  /** Applies the gradients currently in params.grads. */
+  update(backend: Backend): void {
+    this.step += 1;
+    backend.adam(
+      this.params.values, this.params.grads, this.m, this.v, this.params.count,
+      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step,
+    );
+  }
+}

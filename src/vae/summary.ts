@@ -1,0 +1,61 @@
+/** A Keras-like summary table of a Vae: layer, output shape, activation, parameters. */
+import type { Vae } from './model.js';
+
+interface Row {
+  layer: string;
+  shape: string;
+  activation: string;
+  params: number;
+}
+
+export function summaryRows(vae: Vae): Row[] {
+  const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: '', params: 0 }];
+  const enc = vae.encoder.layers;
+  enc.forEach((l, i) => {
+    const last = i === enc.length - 1;
+    rows.push({
+      layer: `${l.name} (Dense)`,
+      shape: `(None, ${l.outputs})`,
+      activation: last ? `linear: mean ${vae.latent} | log-variance ${vae.latent}` : l.activation,
+      params: l.parameterCount,
+    });
+  });
+  rows.push({ layer: 'z (Reparameterize)', shape: `(None, ${vae.latent})`, activation: 'mean + exp(0.5 logvar) * eps', params: 0 });
+  const dec = vae.decoder.layers;
+  dec.forEach((l, i) => {
+    const last = i === dec.length - 1;
+    rows.push({
+      layer: `${l.name} (Dense)`,
+      shape: `(None, ${l.outputs})`,
+      activation: last ? `sigmoid (${vae.config.likelihood} likelihood)` : l.activation,
+      params: l.parameterCount,
+    });
+  });
+  return rows;
+}
+
+export function formatSummary(vae: Vae): string {
+  const rows = summaryRows(vae);
+  const header: Row = { layer: 'Layer (type)', shape: 'Output Shape', activation: 'Activation', params: Number.NaN };
+  const cell = (r: Row): [string, string, string, string] => [
+    r.layer, r.shape, Number.isNaN(r.params) ? 'Param #' : r.params.toLocaleString('en-US'), r.activation,
+  ];
+  const all = [cell(header), ...rows.map(cell)];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: [string, string, string, string]): string =>
+    [r[0].padEnd(widths[0]!), r[1].padEnd(widths[1]!), r[2].padStart(widths[2]!), r[3]].join('   ').trimEnd();
+  const total = vae.params.count;
+  const width = widths.reduce((a, b) => a + b, 0) + 9;
+  const out = [
+    `Model: "vae" (preset ${vae.config.preset}, ${vae.config.likelihood} likelihood)`,
+    '='.repeat(width),
+    line(all[0]!),
+    '='.repeat(width),
+    ...all.slice(1).map(line),
+    '='.repeat(width),
+    `Total params: ${total.toLocaleString('en-US')}`,
+    `Trainable params: ${total.toLocaleString('en-US')}`,
+    'Non-trainable params: 0',
+  ];
+  return out.join('\n');
+}

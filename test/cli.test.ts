@@ -1,0 +1,103 @@
+// The vaekit command as a user runs it (bin/vaekit.js over the compiled dist/): a short training
+// run end to end, and every kind of bad input ending in one line, exit status 1 and no output file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pngjs from 'pngjs';
+import { parseIdx, encodeIdx } from '../src/data/idx.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
+
+function vaekit(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertUserError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'vaekit-cli-'));
+const model = join(work, 'model');
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+test('info names the backend, OpenBLAS and the thread count; VAEKIT_BACKEND=js forces js', () => {
+  const r = vaekit(['info']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^backend: native$/m);
+  assert.match(r.stdout, /^openblas: (yes|no)$/m);
+  assert.match(r.stdout, /^threads: \d+$/m);
+  const js = vaekit(['info'], { VAEKIT_BACKEND: 'js' });
+  assert.match(js.stdout, /^backend: js$/m);
+  assertUserError(vaekit(['info'], { VAEKIT_BACKEND: 'gpu' }), /VAEKIT_BACKEND must be "js", "native" or "auto"/);
+});
+
+test('train writes a loadable model, metrics and test metrics; denoise, figures, sample and eval use it', () => {
+  const r = vaekit(['train', '--limit', '1000', '--epochs', '2', '--latent', '8', '--hidden', '64', '--out', model]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Total params: /);
+  assert.match(r.stdout, /Epoch 2\/2 .*loss .*val_loss/);
+  assert.match(r.stdout, /PSNR noisy \d+\.\d+ dB -> denoised \d+\.\d+ dB \| negative ELBO \d+\.\d+ nats/);
+  const metrics = readFileSync(join(model, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
+  assert.deepEqual(metrics.map((m) => m.epoch), [1, 2]);
+  const test = JSON.parse(readFileSync(join(model, 'test-metrics.json'), 'utf8')) as { images: number; psnrDenoisedDb: number };
+  assert.equal(test.images, 10000);
+  assert.ok(existsSync(join(model, 'weights.safetensors')));
+
+  // Training again into the same folder needs --overwrite, and leaves the model as it was.
+  const before = readFileSync(join(model, 'weights.safetensors'));
+  assertUserError(vaekit(['train', '--limit', '100', '--epochs', '1', '--out', model]), /already holds a model; pass --overwrite/);
+  assert.deepEqual(readFileSync(join(model, 'weights.safetensors')), before);
+
+  const out = join(work, 'den.idx');
+  const d = vaekit(['denoise', '--model', model, '--limit', '20', '--out', out]);
+  assert.equal(d.status, 0, d.stderr);
+  const idx = parseIdx(new Uint8Array(readFileSync(out)), out);
+  assert.deepEqual(idx.shape, [20, 28, 28]);
+  assert.equal(idx.dtype, 'uint8');
+  const grid = pngjs.PNG.sync.read(readFileSync(join(work, 'den.png')));
+  assert.ok(grid.width > 28 * 16 && grid.height > 28 * 2);
+
+  const figs = join(work, 'figs');
+  const f = vaekit(['figures', '--model', model, '--out', figs]);
+  assert.equal(f.status, 0, f.stderr);
+  assert.deepEqual(readdirSync(figs).sort(), ['denoised-examples.png', 'noisy-examples.png', 'samples.png']);
+
+  const s = vaekit(['sample', '--model', model, '--count', '9', '--out', join(work, 's.png')]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.ok(existsSync(join(work, 's.png')));
+
+  const e = vaekit(['eval', '--model', model, '--json']);
+  assert.equal(e.status, 0, e.stderr);
+  const evaluated = JSON.parse(e.stdout) as { psnrDenoisedDb: number };
+  // Same model, same seed, same test noise: the same number as written after training.
+  assert.equal(evaluated.psnrDenoisedDb, test.psnrDenoisedDb);
+});
+
+test('bad input ends in one line, exit status 1 and no partial output', () => {
+  assertUserError(vaekit(['train', '--bogus']), /unknown option '--bogus'/);
+  assertUserError(vaekit(['train', '--epochs', 'ten']), /--epochs.*'ten' is invalid. It must be a positive integer/);
+  assertUserError(vaekit(['train', '--noise', 'pink:3']), /Unknown noise "pink:3"/);
+  assertUserError(vaekit(['train', '--loss', 'mse']), /Unknown loss "mse"/);
+  assertUserError(vaekit(['frobnicate']), /unknown command 'frobnicate'/);
+  const out = join(work, 'never.idx');
+  assertUserError(vaekit(['denoise', '--model', join(work, 'nope'), '--out', out]), /No model folder at/);
+
+  const corrupt = join(work, 'corrupt.idx');
+  writeFileSync(corrupt, Buffer.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]));
+  assertUserError(vaekit(['denoise', '--model', model, '--input', corrupt, '--out', out]), /corrupt\.idx/);
+
+  const small = join(work, 'small.idx');
+  writeFileSync(small, encodeIdx({ dtype: 'uint8', shape: [2, 10, 10], data: new Uint8Array(200) }));
+  assertUserError(vaekit(['denoise', '--model', model, '--input', small, '--out', out]), /holds 10x10 images but the model takes 28x28/);
+  assertUserError(vaekit(['denoise', '--model', model, '--input', join(work, 'missing.idx'), '--out', out]), /missing\.idx/);
+  assert.ok(!existsSync(out));
+  assert.ok(!existsSync(join(work, 'never.png')));
+  assert.deepEqual(readdirSync(work).filter((n) => n.includes('tmp')), []);
+});

@@ -1,0 +1,504 @@
+/**
+ * The native addon against the js backend (the oracle), kernel by kernel, on seeded random inputs.
+ * The addon must be built first (`node scripts/build-native.mjs`); if it is not, every test here
+ * fails and says so.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACTIVATIONS, ACTIVATION_CODE } from '../src/engine/backend.js';
+import type { Backend } from '../src/engine/backend.js';
+import { JsBackend } from '../src/engine/js-backend.js';
+import { loadNativeAddon, loadNativeBackend } from '../src/engine/native-backend.js';
+import type { NativeAddon } from '../src/engine/native-backend.js';
+import { Random } from '../src/engine/random.js';
+
+const js = new JsBackend();
+
+function addon(): NativeAddon {
+  try {
+    return loadNativeAddon();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`the native addon is not available (${reason}); build it with "node scripts/build-native.mjs"`);
+  }
+}
+
+function native(): Backend {
+  addon();
+  return loadNativeBackend();
+}
+
+function normals(seed: number, n: number, scale = 1, offset = 0): Float32Array {
+  const rng = new Random(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = offset + scale * rng.normal();
+  return out;
+}
+
+function uniforms(seed: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  new Random(seed).fillUniform(out);
+  return out;
+}
+
+/** Asserts |actual - expected| <= atol + rtol |expected| element by element, naming the first offender. */
+function assertClose(
+  actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, label: string,
+): void {
+  assert.equal(actual.length, expected.length, `${label}: lengths differ`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Object.is(a, e)) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+      assert.fail(`${label}: element ${i} is ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
+
+function assertCloseNumber(actual: number, expected: number, rtol: number, label: string): void {
+  assertClose([actual], [expected], rtol, 0, label);
+}
+
+function copy(x: Float32Array): Float32Array {
+  return new Float32Array(x);
+}
+
+// ---- the addon itself ----
+
+test('the native addon loads and reports native info', () => {
+  const backend = native();
+  assert.equal(backend.name, 'native');
+  const info = backend.info();
+  assert.equal(info.backend, 'native');
+  assert.ok(info.blas === 'openblas' || info.blas === 'portable', `blas is ${info.blas}`);
+  assert.ok(Number.isInteger(info.threads) && info.threads >= 1, `threads is ${info.threads}`);
+  assert.deepEqual(addon().info(), { backend: 'native', blas: info.blas, threads: info.threads });
+});
+
+// ---- gemm ----
+
+const GEMM_SHAPES: readonly [number, number, number][] = [
+  [37, 53, 29], // no dimension a multiple of any block or register tile
+  [1, 1, 1],
+  [3, 2101, 5], // n crosses the portable kernel's NC block
+  [130, 17, 261], // m crosses MC, k crosses KC
+  [97, 9, 300],
+];
+
+type GemmFn = (
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+) => void;
+
+function checkGemm(label: string, gemm: GemmFn): void {
+  let seed = 100;
+  for (const [m, n, k] of GEMM_SHAPES) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const [alpha, beta] of [[-0.75, 0], [1.5, 1], [0.3, 0.5]] as const) {
+          seed += 3;
+          const a = normals(seed, m * k);
+          const b = normals(seed + 1, k * n);
+          const c0 = normals(seed + 2, m * n);
+          // beta == 0 must overwrite C, even NaN.
+          const start = beta === 0 ? new Float32Array(m * n).fill(Number.NaN) : c0;
+          const expected = copy(start);
+          js.gemm(transA, transB, m, n, k, alpha, a, b, beta, expected);
+          const actual = copy(start);
+          gemm(transA, transB, m, n, k, alpha, a, b, beta, actual);
+          // Error bound of a k-term float dot product: ~k eps (|alpha| |A||B| + |beta C|).
+          const magnitude = new Float32Array(m * n);
+          js.gemm(transA, transB, m, n, k, Math.abs(alpha), a.map(Math.abs), b.map(Math.abs), 0, magnitude);
+          for (let i = 0; i < m * n; i++) {
+            const bound = (k + 2) * 1.2e-7 * (magnitude[i]! + Math.abs(beta * (beta === 0 ? 0 : start[i]!))) + 1e-6;
+            const diff = Math.abs(actual[i]! - expected[i]!);
+            if (!(diff <= bound)) {
+              assert.fail(`${label} ${m}x${n}x${k} transA=${transA} transB=${transB} alpha=${alpha} beta=${beta}: ` +
+                `C[${i}] is ${actual[i]}, expected ${expected[i]} (bound ${bound})`);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+test('gemm agrees with js for all transposes, odd sizes, alpha != 1 and beta in {0, 1, 0.5}', () => {
+  const backend = native();
+  checkGemm('gemm', (...args) => backend.gemm(...args));
+});
+
+test('the portable gemm agrees with js for all transposes, odd sizes, alpha != 1 and beta in {0, 1, 0.5}', () => {
+  const raw = addon();
+  checkGemm('gemmPortable', (...args) => raw.gemmPortable(...args));
+});
+
+test('gemm with k = 0 scales C by beta, and with m = 0 touches nothing', () => {
+  for (const gemm of [native().gemm.bind(native()), addon().gemmPortable]) {
+    const c = new Float32Array([1, Number.NaN, 3, 4]);
+    gemm(false, false, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);
+    assert.deepEqual([...c], [0, 0, 0, 0]);
+    const d = new Float32Array([1, 2, 3, 4]);
+    gemm(true, true, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0.5, d);
+    assert.deepEqual([...d], [0.5, 1, 1.5, 2]);
+    const e = new Float32Array([7]);
+    gemm(false, false, 0, 1, 3, 1, new Float32Array(0), new Float32Array(3), 0, e);
+    assert.deepEqual([...e], [7]);
+  }
+});
+
+test('gemm reads and writes subarray views at their own offsets, and nothing outside them', () => {
+  const backend = native();
+  for (const gemm of [backend.gemm.bind(backend), addon().gemmPortable]) {
+    const [m, n, k] = [7, 5, 6];
+    const aBuffer = normals(1, m * k + 10);
+    const bBuffer = normals(2, k * n + 10);
+    const cBuffer = new Float32Array(m * n + 20).fill(-99);
+    const a = aBuffer.subarray(3, 3 + m * k);
+    const b = bBuffer.subarray(7, 7 + k * n);
+    const c = cBuffer.subarray(10, 10 + m * n);
+    gemm(false, true, m, n, k, 1, a, b, 0, c);
+    const expected = new Float32Array(m * n);
+    js.gemm(false, true, m, n, k, 1, copy(a), copy(b), 0, expected);
+    assertClose(c, expected, 1e-5, 1e-5, 'gemm on views');
+    for (let i = 0; i < 10; i++) assert.equal(cBuffer[i], -99, 'wrote before the view');
+    for (let i = 10 + m * n; i < cBuffer.length; i++) assert.equal(cBuffer[i], -99, 'wrote after the view');
+  }
+});
+
+// ---- activations ----
+
+test('biasActivation agrees with js for every activation, with y separate and y === x', () => {
+  const backend = native();
+  const [rows, cols] = [9, 301];
+  const bias = normals(11, cols, 0.5);
+  for (const act of ACTIVATIONS) {
+    const x = normals(10, rows * cols, 3);
+    const expected = new Float32Array(rows * cols);
+    js.biasActivation(x, bias, expected, rows, cols, act, 0.2);
+    const y = new Float32Array(rows * cols);
+    backend.biasActivation(x, bias, y, rows, cols, act, 0.2);
+    assertClose(y, expected, 1e-6, 1e-7, `biasActivation ${act}`);
+    const inPlace = copy(x);
+    backend.biasActivation(inPlace, bias, inPlace, rows, cols, act, 0.2);
+    assertClose(inPlace, expected, 1e-6, 1e-7, `biasActivation ${act} in place`);
+  }
+});
+
+test('activationBackward agrees with js for every activation, with dx separate and dx === dy', () => {
+  const backend = native();
+  const n = 1001;
+  for (const act of ACTIVATIONS) {
+    const y = new Float32Array(n);
+    js.biasActivation(normals(20, n, 2), new Float32Array(n), y, 1, n, act, 0.1);
+    y[0] = 0; // the relu kink
+    const dy = normals(21, n);
+    const expected = new Float32Array(n);
+    js.activationBackward(dy, y, expected, n, act, 0.1);
+    const dx = new Float32Array(n);
+    backend.activationBackward(dy, y, dx, n, act, 0.1);
+    assertClose(dx, expected, 1e-6, 1e-7, `activationBackward ${act}`);
+    const inPlace = copy(dy);
+    backend.activationBackward(inPlace, y, inPlace, n, act, 0.1);
+    assertClose(inPlace, expected, 1e-6, 1e-7, `activationBackward ${act} in place`);
+  }
+});
+
+// ---- reductions ----
+
+test('sumRows, sumCols and sum agree with js', () => {
+  const backend = native();
+  const [rows, cols] = [37, 530]; // cols crosses the 256-column accumulator block
+  const x = normals(30, rows * cols, 2, 0.5);
+  const expectedRows = new Float32Array(cols);
+  const actualRows = new Float32Array(cols);
+  js.sumRows(x, rows, cols, expectedRows);
+  backend.sumRows(x, rows, cols, actualRows);
+  assertClose(actualRows, expectedRows, 1e-6, 1e-6, 'sumRows');
+  const expectedCols = new Float32Array(rows);
+  const actualCols = new Float32Array(rows);
+  js.sumCols(x, rows, cols, expectedCols);
+  backend.sumCols(x, rows, cols, actualCols);
+  assertClose(actualCols, expectedCols, 1e-6, 1e-6, 'sumCols');
+  assertCloseNumber(backend.sum(x, x.length), js.sum(x, x.length), 1e-10, 'sum');
+  assertCloseNumber(backend.sum(x, 1000), js.sum(x, 1000), 1e-10, 'sum of a prefix');
+  assert.equal(backend.sum(x, 0), 0);
+  // Double accumulation: a float accumulator would lose the small terms.
+  const skewed = new Float32Array(10001).fill(1e-4);
+  skewed[0] = 1e4;
+  assertCloseNumber(backend.sum(skewed, skewed.length), js.sum(skewed, skewed.length), 1e-12, 'sum in double');
+});
+
+// ---- elementwise ----
+
+test('add, sub, mul, scale and axpy agree with js, including out aliasing an input', () => {
+  const backend = native();
+  const n = 777;
+  const a = normals(40, n);
+  const b = normals(41, n, 3);
+  for (const op of ['add', 'sub', 'mul'] as const) {
+    const expected = new Float32Array(n);
+    js[op](a, b, expected, n);
+    const out = new Float32Array(n);
+    backend[op](a, b, out, n);
+    assertClose(out, expected, 1e-7, 0, op);
+    const intoA = copy(a);
+    backend[op](intoA, b, intoA, n);
+    assertClose(intoA, expected, 1e-7, 0, `${op} into a`);
+    const intoB = copy(b);
+    backend[op](a, intoB, intoB, n);
+    assertClose(intoB, expected, 1e-7, 0, `${op} into b`);
+  }
+  const scaled = new Float32Array(n);
+  const expectedScaled = new Float32Array(n);
+  js.scale(a, -0.37, expectedScaled, n);
+  backend.scale(a, -0.37, scaled, n);
+  assertClose(scaled, expectedScaled, 1e-7, 0, 'scale');
+  const scaledInPlace = copy(a);
+  backend.scale(scaledInPlace, -0.37, scaledInPlace, n);
+  assertClose(scaledInPlace, expectedScaled, 1e-7, 0, 'scale in place');
+  const y = copy(b);
+  const expectedY = copy(b);
+  js.axpy(0.1, a, expectedY, n);
+  backend.axpy(0.1, a, y, n);
+  assertClose(y, expectedY, 1e-7, 0, 'axpy');
+  // Only the first n elements are touched.
+  const partial = new Float32Array(10).fill(5);
+  backend.add(new Float32Array(10).fill(1), new Float32Array(10).fill(1), partial, 4);
+  assert.deepEqual([...partial], [2, 2, 2, 2, 5, 5, 5, 5, 5, 5]);
+});
+
+// ---- losses ----
+
+test('bceWithLogits agrees with js, stays finite at logits of +-50 and more, and works without a gradient', () => {
+  const backend = native();
+  const [rows, cols] = [11, 203];
+  const logits = normals(50, rows * cols, 4);
+  const extremes = [50, -50, 100, -100, 88.7, -88.7, 0];
+  for (let i = 0; i < extremes.length; i++) logits[i * 17] = extremes[i]!;
+  const target = uniforms(51, rows * cols);
+  for (let i = 0; i < rows * cols; i += 5) target[i] = i % 2; // exact 0/1 targets too
+  const expectedLoss = new Float32Array(rows);
+  const expectedGrad = new Float32Array(rows * cols);
+  js.bceWithLogits(logits, target, rows, cols, expectedLoss, expectedGrad, 0.25);
+  const loss = new Float32Array(rows);
+  const grad = new Float32Array(rows * cols);
+  backend.bceWithLogits(logits, target, rows, cols, loss, grad, 0.25);
+  assert.ok(loss.every(Number.isFinite), 'bce loss is not finite');
+  assert.ok(grad.every(Number.isFinite), 'bce gradient is not finite');
+  assertClose(loss, expectedLoss, 1e-5, 0, 'bce rowLoss');
+  assertClose(grad, expectedGrad, 1e-6, 1e-7, 'bce grad');
+  const lossOnly = new Float32Array(rows);
+  backend.bceWithLogits(logits, target, rows, cols, lossOnly, null, 0.25);
+  assertClose(lossOnly, expectedLoss, 1e-5, 0, 'bce rowLoss without grad');
+});
+
+test('squaredError agrees with js, with and without a gradient', () => {
+  const backend = native();
+  const [rows, cols] = [13, 97];
+  const pred = normals(60, rows * cols);
+  const target = uniforms(61, rows * cols);
+  const expectedLoss = new Float32Array(rows);
+  const expectedGrad = new Float32Array(rows * cols);
+  js.squaredError(pred, target, rows, cols, expectedLoss, expectedGrad, 1 / 13);
+  const loss = new Float32Array(rows);
+  const grad = new Float32Array(rows * cols);
+  backend.squaredError(pred, target, rows, cols, loss, grad, 1 / 13);
+  assertClose(loss, expectedLoss, 1e-5, 0, 'squaredError rowLoss');
+  assertClose(grad, expectedGrad, 1e-6, 1e-7, 'squaredError grad');
+  const lossOnly = new Float32Array(rows);
+  backend.squaredError(pred, target, rows, cols, lossOnly, null, 1);
+  assertClose(lossOnly, expectedLoss, 1e-5, 0, 'squaredError rowLoss without grad');
+});
+
+test('gaussianNll agrees with js with a per-element logvar, all gradient combinations', () => {
+  const backend = native();
+  const [rows, cols] = [7, 61];
+  const mean = normals(70, rows * cols);
+  const logvar = normals(71, rows * cols, 1.5, -0.5);
+  const target = uniforms(72, rows * cols);
+  const expectedLoss = new Float32Array(rows);
+  const expectedMean = new Float32Array(rows * cols);
+  const expectedLogvar = new Float32Array(rows * cols);
+  js.gaussianNll(mean, logvar, target, rows, cols, expectedLoss, expectedMean, expectedLogvar, 0.5);
+  for (const withMean of [true, false]) {
+    for (const withLogvar of [true, false]) {
+      const loss = new Float32Array(rows);
+      const gradMean = withMean ? new Float32Array(rows * cols) : null;
+      const gradLogvar = withLogvar ? new Float32Array(rows * cols) : null;
+      backend.gaussianNll(mean, logvar, target, rows, cols, loss, gradMean, gradLogvar, 0.5);
+      const label = `gaussianNll per element (gradMean ${withMean}, gradLogvar ${withLogvar})`;
+      assertClose(loss, expectedLoss, 1e-5, 0, `${label} rowLoss`);
+      if (gradMean !== null) assertClose(gradMean, expectedMean, 1e-6, 1e-7, `${label} gradMean`);
+      if (gradLogvar !== null) assertClose(gradLogvar, expectedLogvar, 1e-6, 1e-7, `${label} gradLogvar`);
+    }
+  }
+});
+
+test('gaussianNll agrees with js with a shared (length 1) logvar and leaves gradLogvar alone', () => {
+  const backend = native();
+  const [rows, cols] = [5, 83];
+  const mean = normals(80, rows * cols);
+  const target = uniforms(81, rows * cols);
+  for (const lv of [-2.3, 0, 1.7]) {
+    const logvar = new Float32Array([lv]);
+    const expectedLoss = new Float32Array(rows);
+    const expectedMean = new Float32Array(rows * cols);
+    js.gaussianNll(mean, logvar, target, rows, cols, expectedLoss, expectedMean, null, 1);
+    const loss = new Float32Array(rows);
+    const gradMean = new Float32Array(rows * cols);
+    const untouched = new Float32Array(rows * cols).fill(42);
+    backend.gaussianNll(mean, logvar, target, rows, cols, loss, gradMean, untouched, 1);
+    assertClose(loss, expectedLoss, 1e-5, 0, `gaussianNll shared ${lv} rowLoss`);
+    assertClose(gradMean, expectedMean, 1e-6, 1e-7, `gaussianNll shared ${lv} gradMean`);
+    assert.ok(untouched.every((v) => v === 42), 'gradLogvar was written for a shared logvar');
+  }
+});
+
+// ---- the latent Gaussian ----
+
+test('reparameterize and klDiagonalGaussian agree with js', () => {
+  const backend = native();
+  const [rows, latent] = [17, 40];
+  const meanLogvar = normals(90, rows * 2 * latent, 1.2);
+  const eps = normals(91, rows * latent);
+  const expectedZ = new Float32Array(rows * latent);
+  js.reparameterize(meanLogvar, eps, expectedZ, rows, latent);
+  const z = new Float32Array(rows * latent);
+  backend.reparameterize(meanLogvar, eps, z, rows, latent);
+  assertClose(z, expectedZ, 1e-6, 1e-7, 'reparameterize');
+  const expectedKl = new Float32Array(rows);
+  js.klDiagonalGaussian(meanLogvar, rows, latent, expectedKl);
+  const kl = new Float32Array(rows);
+  backend.klDiagonalGaussian(meanLogvar, rows, latent, kl);
+  assertClose(kl, expectedKl, 1e-5, 0, 'klDiagonalGaussian');
+});
+
+test('reparameterizeBackward agrees with js with dz and with dz null (KL only)', () => {
+  const backend = native();
+  const [rows, latent] = [19, 23];
+  const meanLogvar = normals(100, rows * 2 * latent, 1.2);
+  const eps = normals(101, rows * latent);
+  const dz = normals(102, rows * latent);
+  for (const [withDz, klScale] of [[true, 0.7], [false, 1.3], [true, 0]] as const) {
+    const expected = new Float32Array(rows * 2 * latent);
+    js.reparameterizeBackward(meanLogvar, eps, withDz ? dz : null, expected, rows, latent, klScale);
+    const actual = new Float32Array(rows * 2 * latent);
+    backend.reparameterizeBackward(meanLogvar, eps, withDz ? dz : null, actual, rows, latent, klScale);
+    assertClose(actual, expected, 1e-6, 1e-7, `reparameterizeBackward dz ${withDz ? 'given' : 'null'} klScale ${klScale}`);
+  }
+  // With dz null, eps is not read, so an empty one is fine.
+  const expected = new Float32Array(rows * 2 * latent);
+  js.reparameterizeBackward(meanLogvar, eps, null, expected, rows, latent, 1);
+  const actual = new Float32Array(rows * 2 * latent);
+  backend.reparameterizeBackward(meanLogvar, new Float32Array(0), null, actual, rows, latent, 1);
+  assertClose(actual, expected, 1e-6, 1e-7, 'reparameterizeBackward without eps');
+});
+
+// ---- the optimizer ----
+
+test('adam agrees with js over several steps', () => {
+  const backend = native();
+  const n = 1234;
+  const state = (): { params: Float32Array; m: Float32Array; v: Float32Array } => ({
+    params: normals(110, n, 0.1),
+    m: new Float32Array(n),
+    v: new Float32Array(n),
+  });
+  const ours = state();
+  const theirs = state();
+  for (let step = 1; step <= 6; step++) {
+    const grads = normals(200 + step, n, step % 2 === 0 ? 1e-3 : 2);
+    js.adam(theirs.params, grads, theirs.m, theirs.v, n, 1e-3, 0.9, 0.999, 1e-7, step);
+    backend.adam(ours.params, grads, ours.m, ours.v, n, 1e-3, 0.9, 0.999, 1e-7, step);
+    assertClose(ours.m, theirs.m, 1e-6, 1e-9, `adam m after step ${step}`);
+    assertClose(ours.v, theirs.v, 1e-6, 1e-12, `adam v after step ${step}`);
+    assertClose(ours.params, theirs.params, 1e-6, 1e-8, `adam params after step ${step}`);
+  }
+});
+
+// ---- views and bounds ----
+
+test('kernels honour subarray views: they read and write at the view offset and nowhere else', () => {
+  const backend = native();
+  const [rows, cols] = [4, 9];
+  const size = rows * cols;
+  const pool = normals(120, 4 * size + 40);
+  const x = pool.subarray(5, 5 + size);
+  const target = uniforms(121, 2 * size + 8).subarray(3, 3 + size);
+  const out = new Float32Array(size + 20).fill(-7);
+  const view = out.subarray(10, 10 + size);
+  const untouched = (label: string): void => {
+    for (let i = 0; i < 10; i++) assert.equal(out[i], -7, `${label} wrote before its view`);
+    for (let i = 10 + size; i < out.length; i++) assert.equal(out[i], -7, `${label} wrote after its view`);
+  };
+  const expected = new Float32Array(size);
+  const bias = pool.subarray(100, 100 + cols);
+  js.biasActivation(copy(x), copy(bias), expected, rows, cols, 'tanh', 0);
+  backend.biasActivation(x, bias, view, rows, cols, 'tanh', 0);
+  assertClose(view, expected, 1e-6, 1e-7, 'biasActivation on views');
+  untouched('biasActivation');
+  const rowLoss = new Float32Array(rows + 4).subarray(2, 2 + rows);
+  const expectedLoss = new Float32Array(rows);
+  js.bceWithLogits(copy(x), copy(target), rows, cols, expectedLoss, expected, 1);
+  backend.bceWithLogits(x, target, rows, cols, rowLoss, view, 1);
+  assertClose(rowLoss, expectedLoss, 1e-5, 0, 'bce rowLoss on views');
+  assertClose(view, expected, 1e-6, 1e-7, 'bce grad on views');
+  untouched('bceWithLogits');
+  assertCloseNumber(backend.sum(x, size), js.sum(copy(x), size), 1e-10, 'sum on a view');
+});
+
+test('sizes larger than the arrays throw instead of writing', () => {
+  const backend = native();
+  const raw = addon();
+  const f = (n: number, fill = 3): Float32Array => new Float32Array(n).fill(fill);
+  const cases: [string, (out: Float32Array) => void][] = [
+    ['gemm c', (out) => backend.gemm(false, false, 3, 3, 2, 1, f(6), f(6), 0, out)],
+    ['gemm a', (out) => backend.gemm(true, false, 2, 2, 2, 1, f(3), f(4), 0, out)],
+    ['gemmPortable b', (out) => raw.gemmPortable(false, true, 2, 2, 3, 1, f(6), f(5), 0, out)],
+    ['biasActivation', (out) => backend.biasActivation(f(12), f(4), out, 3, 4, 'relu', 0)],
+    ['biasActivation bias', (out) => backend.biasActivation(f(8), f(3), out, 2, 4, 'relu', 0)],
+    ['activationBackward', (out) => backend.activationBackward(f(9), f(9), out, 9, 'sigmoid', 0)],
+    ['sumRows', (out) => backend.sumRows(f(40), 4, 10, out)],
+    ['sumCols', (out) => backend.sumCols(f(100), 10, 10, out)],
+    ['add', (out) => backend.add(f(9), f(9), out, 9)],
+    ['sub a', (out) => backend.sub(f(5), f(9), out, 8)],
+    ['mul', (out) => backend.mul(f(9), f(9), out, 9)],
+    ['scale', (out) => backend.scale(f(9), 2, out, 9)],
+    ['axpy', (out) => backend.axpy(2, f(9), out, 9)],
+    ['bceWithLogits grad', (out) => backend.bceWithLogits(f(9), f(9), 3, 3, f(3), out, 1)],
+    ['bceWithLogits rowLoss', (out) => backend.bceWithLogits(f(16), f(16), 16, 1, out, null, 1)],
+    ['squaredError', (out) => backend.squaredError(f(9), f(9), 3, 3, f(3), out, 1)],
+    ['gaussianNll gradMean', (out) => backend.gaussianNll(f(9), f(9), f(9), 3, 3, f(3), out, null, 1)],
+    ['gaussianNll gradLogvar', (out) => backend.gaussianNll(f(9), f(9), f(9), 3, 3, f(3), null, out, 1)],
+    ['gaussianNll logvar', (out) => backend.gaussianNll(f(9), f(2), f(9), 3, 3, out, null, null, 1)],
+    ['reparameterize', (out) => backend.reparameterize(f(18), f(9), out, 3, 3)],
+    ['klDiagonalGaussian', (out) => backend.klDiagonalGaussian(f(18), 9, 1, out)],
+    ['reparameterizeBackward', (out) => backend.reparameterizeBackward(f(18), f(9), f(9), out, 3, 3, 1)],
+    ['reparameterizeBackward dz', (out) => backend.reparameterizeBackward(f(8), f(4), f(3), out, 2, 2, 1)],
+    ['adam', (out) => backend.adam(out, f(9), f(9), f(9), 9, 1e-3, 0.9, 0.999, 1e-8, 1)],
+  ];
+  for (const [label, call] of cases) {
+    const out = new Float32Array(8).fill(-1);
+    assert.throws(() => call(out), (err: unknown) => {
+      assert.ok(err instanceof RangeError, `${label}: threw ${String(err)}, not a RangeError`);
+      assert.match(err.message, /need/, `${label}: ${err.message}`);
+      return true;
+    }, `${label} did not throw`);
+    assert.ok(out.every((v) => v === -1), `${label} wrote before throwing`);
+  }
+});
+
+test('bad arguments throw: a non-Float32Array, a negative or fractional size, an unknown activation', () => {
+  const raw = addon();
+  const f = (n: number): Float32Array => new Float32Array(n);
+  assert.throws(() => raw.add(new Float64Array(4) as unknown as Float32Array, f(4), f(4), 4), TypeError);
+  assert.throws(() => raw.add(f(4), f(4), f(4), -1), RangeError);
+  assert.throws(() => raw.add(f(4), f(4), f(4), 1.5), RangeError);
+  assert.throws(() => raw.add(f(4), f(4), f(4), Number.NaN), RangeError);
+  assert.throws(() => raw.biasActivation(f(4), f(4), f(4), 1, 4, 5, 0), /activation/);
+  assert.throws(() => raw.add(f(4), null as unknown as Float32Array, f(4), 4), TypeError);
+  assert.throws(() => (raw.sum as unknown as (x: Float32Array) => number)(f(4)), /missing/);
+  assert.throws(() => raw.activationBackward(f(4), f(4), f(4), 4, ACTIVATION_CODE.sigmoid + 1, 0), /activation/);
+});

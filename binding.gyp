@@ -22,6 +22,8 @@
         'native/losses.cc',
         'native/latent.cc',
         'native/adam.cc',
+        'native/parallel.cc',
+        'native/noise.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "parallel.h"
 
 namespace vaekit {
 namespace {
@@ -18,26 +19,31 @@ inline double sigmoid(double x) {
   return (x >= 0 ? 1.0 : e) / (1 + e);
 }
 
-template <typename F>
+// Rows are split across the cores when the matrix is large enough to pay for the wake-up.
+constexpr size_t kMinParallel = 1 << 14;
+
+template <typename T, typename F>
 void biasThen(const float* x, const float* bias, float* y, size_t rows, size_t cols, F act) {
-  for (size_t r = 0; r < rows; r++) {
-    const size_t o = r * cols;
-    for (size_t j = 0; j < cols; j++) {
-      y[o + j] = static_cast<float>(act(static_cast<double>(x[o + j]) + bias[j]));
+  parallelFor(rows * cols, kMinParallel, cols, [&](size_t begin, size_t end) {
+    for (size_t o = begin; o < end; o += cols) {
+      for (size_t j = 0; j < cols; j++) {
+        y[o + j] = static_cast<float>(act(static_cast<T>(x[o + j]) + static_cast<T>(bias[j])));
+      }
     }
-  }
+  });
 }
 
-// y may alias x: each element is read before it is written.
+// y may alias x: each element is read before it is written. Linear and relu work in float, which
+// gives the same bits as double here (a float sum rounded once either way).
 void biasActivation(const float* x, const float* bias, float* y, size_t rows, size_t cols,
                     int act, double slope) {
   switch (act) {
-    case kLinear: return biasThen(x, bias, y, rows, cols, [](double v) { return v; });
-    case kRelu: return biasThen(x, bias, y, rows, cols, [](double v) { return v > 0 ? v : 0.0; });
+    case kLinear: return biasThen<float>(x, bias, y, rows, cols, [](float v) { return v; });
+    case kRelu: return biasThen<float>(x, bias, y, rows, cols, [](float v) { return v > 0 ? v : 0.0f; });
     case kLeakyRelu:
-      return biasThen(x, bias, y, rows, cols, [slope](double v) { return v > 0 ? v : slope * v; });
-    case kTanh: return biasThen(x, bias, y, rows, cols, [](double v) { return std::tanh(v); });
-    case kSigmoid: return biasThen(x, bias, y, rows, cols, [](double v) { return sigmoid(v); });
+      return biasThen<double>(x, bias, y, rows, cols, [slope](double v) { return v > 0 ? v : slope * v; });
+    case kTanh: return biasThen<double>(x, bias, y, rows, cols, [](double v) { return std::tanh(v); });
+    case kSigmoid: return biasThen<double>(x, bias, y, rows, cols, [](double v) { return sigmoid(v); });
   }
 }
 

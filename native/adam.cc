@@ -1,27 +1,42 @@
-// One Adam step with bias correction (step counts from 1), in double like the js backend:
+// One Adam step with bias correction (step counts from 1), over both cores:
 // m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
 #include <cmath>
 
 #include "args.h"
 #include "bindings.h"
+#include "parallel.h"
+#include "simd.h"
 
 namespace vaekit {
 namespace {
 
+// Float arithmetic, so the loop vectorizes (sqrt and division included, with -fno-math-errno);
+// compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time by the CPU.
+VAEKIT_SIMD_CLONES
+void adamRange(float* params, const float* grads, float* m, float* v, size_t begin, size_t end,
+               float stepSize, float inverseC2, float beta1, float oneMinusB1, float beta2,
+               float oneMinusB2, float eps) {
+  for (size_t i = begin; i < end; i++) {
+    const float g = grads[i];
+    const float mi = beta1 * m[i] + oneMinusB1 * g;
+    const float vi = beta2 * v[i] + oneMinusB2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    params[i] -= stepSize * mi / (std::sqrt(vi * inverseC2) + eps);
+  }
+}
+
 void adam(float* params, const float* grads, float* m, float* v, size_t n, double lr, double beta1,
           double beta2, double eps, double step) {
-  // The bias corrections as factors: one division per parameter instead of three (the result
-  // differs from dividing by 1 - b^step only far below float precision).
-  const double stepSize = lr / (1 - std::pow(beta1, step));
-  const double inverseC2 = 1 / (1 - std::pow(beta2, step));
-  for (size_t i = 0; i < n; i++) {
-    const double g = grads[i];
-    const double mi = beta1 * m[i] + (1 - beta1) * g;
-    const double vi = beta2 * v[i] + (1 - beta2) * g * g;
-    m[i] = static_cast<float>(mi);
-    v[i] = static_cast<float>(vi);
-    params[i] = static_cast<float>(params[i] - stepSize * mi / (std::sqrt(vi * inverseC2) + eps));
-  }
+  // The bias corrections as factors: one division per parameter instead of three.
+  const float stepSize = static_cast<float>(lr / (1 - std::pow(beta1, step)));
+  const float inverseC2 = static_cast<float>(1 / (1 - std::pow(beta2, step)));
+  parallelFor(n, 1 << 15, 16, [&](size_t b, size_t e) {
+    // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
+    adamRange(params, grads, m, v, b, e, stepSize, inverseC2, static_cast<float>(beta1),
+              static_cast<float>(1 - beta1), static_cast<float>(beta2),
+              static_cast<float>(1 - beta2), static_cast<float>(eps));
+  });
 }
 
 }  // namespace

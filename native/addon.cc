@@ -42,6 +42,7 @@ constexpr Kernel kKernels[] = {
     {"reparameterizeBackward", ReparameterizeBackward},
     {"klDiagonalGaussian", KlDiagonalGaussian},
     {"adam", Adam},
+    {"gaussianNoise", GaussianNoise},
 };
 
 }  // namespace

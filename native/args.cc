@@ -46,7 +46,8 @@ napi_value Args::at(size_t index, const char* name) {
   return argv_[index];
 }
 
-bool Args::typedArray(size_t index, const char* name, float** data, size_t* length) {
+bool Args::typedArray(size_t index, const char* name, napi_typedarray_type expected,
+                      const char* expectedName, void** data, size_t* length) {
   napi_value value = at(index, name);
   if (value == nullptr) return false;
   bool isTypedArray = false;
@@ -55,13 +56,32 @@ bool Args::typedArray(size_t index, const char* name, float** data, size_t* leng
   void* raw = nullptr;
   if (!isTypedArray ||
       napi_get_typedarray_info(env_, value, &type, length, &raw, nullptr, nullptr) != napi_ok ||
-      type != napi_float32_array) {
-    failType(name, "a Float32Array");
+      type != expected) {
+    failType(name, expectedName);
     return false;
   }
   // Node-API's data pointer already points at element 0 of the view (buffer start + byteOffset).
-  *data = static_cast<float*>(raw);
+  *data = raw;
   return true;
+}
+
+bool Args::typedArray(size_t index, const char* name, float** data, size_t* length) {
+  void* raw = nullptr;
+  const bool ok = typedArray(index, name, napi_float32_array, "a Float32Array", &raw, length);
+  *data = static_cast<float*>(raw);
+  return ok;
+}
+
+const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
+  void* raw = nullptr;
+  size_t length = 0;
+  if (!typedArray(index, name, napi_uint32_array, "a Uint32Array", &raw, &length)) return nullptr;
+  if (length < need) {
+    fail("%s has %zu elements but the sizes given need %llu", name, length,
+         static_cast<unsigned long long>(need));
+    return nullptr;
+  }
+  return static_cast<const uint32_t*>(raw);
 }
 
 float* Args::floats(size_t index, const char* name, uint64_t need) {

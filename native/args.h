@@ -31,6 +31,8 @@ class Args {
   float* floats(size_t index, const char* name, uint64_t need);
   // As floats(), but null or undefined gives nullptr.
   float* optionalFloats(size_t index, const char* name, uint64_t need);
+  // A Uint32Array with at least `need` elements.
+  const uint32_t* uint32s(size_t index, const char* name, uint64_t need);
   // The element count of a Float32Array argument (0 after a failure).
   size_t length(size_t index, const char* name);
   // A non-negative integer no larger than INT32_MAX (BLAS takes int sizes).
@@ -44,6 +46,8 @@ class Args {
  private:
   napi_value at(size_t index, const char* name);
   void failType(const char* name, const char* expected);
+  bool typedArray(size_t index, const char* name, napi_typedarray_type expected,
+                  const char* expectedName, void** data, size_t* length);
   bool typedArray(size_t index, const char* name, float** data, size_t* length);
 
   napi_env env_;

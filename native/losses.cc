@@ -5,31 +5,35 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "parallel.h"
 
 namespace vaekit {
 namespace {
 
 constexpr double kPi = 3.141592653589793;  // the double nearest pi, as Math.PI
 
-// Bernoulli NLL from logits: softplus(l) - l t, in the form that never overflows.
+// Rows are split across the cores when the batch is large enough to pay for the wake-up.
+constexpr size_t kMinParallel = 1 << 14;
+
+// Bernoulli NLL from logits: softplus(l) - l t, in the form that never overflows. Float math
+// (expf, log1pf) per element, a double sum per row.
 void bceWithLogits(const float* logits, const float* target, size_t rows, size_t cols,
                    float* rowLoss, float* grad, double gradScale) {
-  for (size_t r = 0; r < rows; r++) {
-    const size_t o = r * cols;
-    double s = 0;
-    for (size_t j = 0; j < cols; j++) {
-      const double l = logits[o + j];
-      const double t = target[o + j];
-      // One exp serves both: e = exp(-|l|) gives log1p(e) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e).
-      const double e = std::exp(-std::fabs(l));
-      s += std::max(l, 0.0) - l * t + std::log1p(e);
-      if (grad != nullptr) {
-        const double sigmoid = (l >= 0 ? 1.0 : e) / (1 + e);
-        grad[o + j] = static_cast<float>(gradScale * (sigmoid - t));
+  const float scale = static_cast<float>(gradScale);
+  parallelFor(rows * cols, kMinParallel, cols, [&](size_t begin, size_t end) {
+    for (size_t o = begin; o < end; o += cols) {
+      double s = 0;
+      for (size_t j = 0; j < cols; j++) {
+        const float l = logits[o + j];
+        const float t = target[o + j];
+        // One exp serves both: e = exp(-|l|) gives log1p(e) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e).
+        const float e = std::exp(-std::fabs(l));
+        s += static_cast<double>(std::max(l, 0.0f) - l * t + std::log1p(e));
+        if (grad != nullptr) grad[o + j] = scale * ((l >= 0 ? 1.0f : e) / (1 + e) - t);
       }
+      rowLoss[o / cols] = static_cast<float>(s);
     }
-    rowLoss[r] = static_cast<float>(s);
-  }
+  });
 }
 
 void squaredError(const float* pred, const float* target, size_t rows, size_t cols,

@@ -3,7 +3,9 @@
  * clean one. Gaussian noise follows the notebook: noisy = clip(clean + factor * N(0, 1), 0, 1).
  */
 import { VaekitError } from '../errors.js';
-import { mix32, Random } from '../engine/random.js';
+import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
+import { mix32 } from '../engine/random.js';
 
 export type NoiseSpec = { kind: 'none' } | { kind: 'gaussian'; factor: number };
 
@@ -56,6 +58,7 @@ export function applyNoise(
   imageIndex: ArrayLike<number>,
   seed: number,
   epochKey: number,
+  backend: Backend = getBackend(),
 ): void {
   const n = rows * pixels;
   if (clean.length < n || out.length < n) {
@@ -68,13 +71,10 @@ export function applyNoise(
   if (imageIndex.length < rows) {
     throw new RangeError(`applyNoise: ${rows} rows need ${rows} image indices, but ${imageIndex.length} were given.`);
   }
-  const factor = spec.factor;
-  for (let r = 0; r < rows; r++) {
-    const rng = new Random(imageNoiseSeed(seed >>> 0, epochKey >>> 0, imageIndex[r]! >>> 0));
-    const end = (r + 1) * pixels;
-    for (let i = r * pixels; i < end; i++) {
-      const v = clean[i]! + factor * rng.normal();
-      out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-    }
-  }
+  if (rowSeeds.length < rows) rowSeeds = new Uint32Array(rows);
+  for (let r = 0; r < rows; r++) rowSeeds[r] = imageNoiseSeed(seed >>> 0, epochKey >>> 0, imageIndex[r]! >>> 0);
+  backend.gaussianNoise(clean, out, rows, pixels, rowSeeds, spec.factor);
 }
+
+/** Reused between calls: the per-image seeds of the current batch. */
+let rowSeeds = new Uint32Array(0);

@@ -122,4 +122,13 @@ export interface Backend {
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number,
   ): void;
+
+  /**
+   * Gaussian input noise: out[r,j] = clip(clean[r,j] + factor * n, 0, 1), where row r's normals n
+   * come from `new Random(rowSeeds[r]).normal()` (the same algorithm in both backends). out may
+   * alias clean.
+   */
+  gaussianNoise(
+    clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number,
+  ): void;
 }

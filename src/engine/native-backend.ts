@@ -57,12 +57,13 @@ export interface NativeAddon {
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number,
   ): void;
+  gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
-  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam',
+  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise',
 ];
 
 /** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */
@@ -204,6 +205,10 @@ export class NativeBackend implements Backend {
     lr: number, beta1: number, beta2: number, eps: number, step: number,
   ): void {
     this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step);
+  }
+
+  gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void {
+    this.addon.gaussianNoise(clean, out, rows, cols, rowSeeds, factor);
   }
 }
 

@@ -1,0 +1,208 @@
+// `npm run bench`: vaekit's speed and memory on this machine, in one run, printed as a table and
+// written as JSON. `npm run bench -- --smoke` runs every part on tiny sizes (CI uses it; no timing
+// is asserted anywhere). See BENCHMARKS.md for recorded runs and what each line means.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import type { Backend } from '../src/engine/backend.js';
+import { JsBackend } from '../src/engine/js-backend.js';
+import { getBackend } from '../src/engine/index.js';
+import { Tensor } from '../src/engine/tensor.js';
+import { gatherBatch } from '../src/data/batches.js';
+import { loadMnist, takeFirst, type ImageSet } from '../src/data/dataset.js';
+import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { fit } from '../src/train/fit.js';
+import { presetConfig } from '../src/vae/config.js';
+import { Vae } from '../src/vae/model.js';
+import { runTfjsPeer } from './tfjs-peer.js';
+import { epochFlops, layerShapes, productBuffers, runProducts } from './workload.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Sizes {
+  /** Training images per measured epoch. */
+  trainImages: number;
+  /** Epochs of the timed training run (the fastest is reported). */
+  epochs: number;
+  /** Repeats of the limit's products (the fastest is reported). */
+  limitRepeats: number;
+  peerWasmSteps: number;
+  peerCpuSteps: number;
+  jsSteps: number;
+  inferenceImages: number;
+  memoryEpochs: number;
+}
+
+const FULL: Sizes = {
+  trainImages: 60_000, epochs: 2, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
+  inferenceImages: 10_000, memoryEpochs: 3,
+};
+const SMOKE: Sizes = {
+  trainImages: 512, epochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,
+  inferenceImages: 200, memoryEpochs: 2,
+};
+
+const BATCH = 128;
+
+function seconds(f: () => void): number {
+  const t = performance.now();
+  f();
+  return (performance.now() - t) / 1000;
+}
+
+function best(repeats: number, f: () => void): number {
+  let b = Infinity;
+  for (let i = 0; i < repeats; i++) b = Math.min(b, seconds(f));
+  return b;
+}
+
+/** The matrix products of one epoch through the engine's sgemm, nothing else. */
+function measureLimit(backend: Backend, vae: Vae, count: number, repeats: number): number {
+  const layers = layerShapes(vae);
+  const buffers = productBuffers(layers, BATCH);
+  return best(repeats, () => {
+    for (let start = 0; start < count; start += BATCH) runProducts(backend, layers, buffers, Math.min(BATCH, count - start));
+  });
+}
+
+/** Seconds per epoch of the real training loop (fit), fastest of `epochs`. */
+function measureTraining(backend: Backend, train: ImageSet, epochs: number): number {
+  const vae = new Vae(presetConfig('seed'), { backend, seed: 0 });
+  const history = fit(vae, train, { epochs, validation: null });
+  return Math.min(...history.map((h) => h.seconds));
+}
+
+/** Seconds per training step of the seed preset on the js backend (after one untimed step). */
+function measureJsStep(train: ImageSet, steps: number): number {
+  const vae = new Vae(presetConfig('seed'), { backend: new JsBackend(), seed: 0 });
+  const images = takeFirst(train, BATCH * (steps + 1));
+  const history = fit(vae, images, { epochs: 1, batchSize: BATCH, validation: null });
+  return history[0]!.seconds / (steps + 1);
+}
+
+function measureInference(vae: Vae, test: ImageSet): { denoise: number; encode: number; decode: number } {
+  const n = test.count;
+  const pixels = 784;
+  const images = new Float32Array(n * pixels);
+  gatherBatch(test.images, pixels, null, 0, n, images);
+  const input = new Tensor(images, [n, 28, 28]);
+  vae.denoise(input); // warm the buffers
+  const denoise = best(3, () => vae.denoise(input));
+  let mean = vae.encode(input).mean;
+  const encode = best(3, () => { mean = vae.encode(input).mean; });
+  const decode = best(3, () => vae.decode(mean));
+  return { denoise, encode, decode };
+}
+
+interface MemoryReport {
+  peakRssMb: number;
+  rssAfterEpochMb: number[];
+}
+
+/** Trains in a fresh process (so nothing else is in its heap) and reads its resident memory. */
+function measureMemory(epochs: number, images: number): MemoryReport {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'memory-child.ts'), String(epochs), String(images)], {
+    encoding: 'utf8',
+    env: process.env,
+  });
+  if (child.status !== 0) throw new Error(`memory run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as MemoryReport;
+}
+
+function machine(backend: Backend): Record<string, unknown> {
+  const info = backend.info();
+  let blasVersion = 'n/a';
+  try {
+    const version = spawnSync('pkg-config', ['--modversion', 'openblas'], { encoding: 'utf8' });
+    if (version.status === 0) blasVersion = `OpenBLAS ${version.stdout.trim()}`;
+  } catch {
+    // no pkg-config: leave n/a
+  }
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    backend: info.backend,
+    blas: info.blas === 'openblas' ? blasVersion : info.blas,
+    threads: info.threads,
+  };
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .option('--smoke', 'tiny sizes: checks that every part runs (CI)')
+    .option('--json <file>', 'where to write the results', join('runs', 'bench', 'latest.json'))
+    .parse(process.argv);
+  const opts = program.opts<{ smoke?: boolean; json: string }>();
+  const sizes = opts.smoke === true ? SMOKE : FULL;
+  const backend = getBackend();
+  const train = takeFirst(loadMnist('train'), sizes.trainImages);
+  const test = takeFirst(loadMnist('test'), sizes.inferenceImages);
+  const seedVae = new Vae(presetConfig('seed'), { backend, seed: 0 });
+  const flops = epochFlops(layerShapes(seedVae), train.count, BATCH);
+  const rows: Array<[string, string]> = [];
+  const say = (what: string, value: string): void => {
+    rows.push([what, value]);
+    process.stderr.write(`  ${what}: ${value}\n`);
+  };
+  const m = machine(backend);
+  process.stderr.write(`vaekit bench (${opts.smoke === true ? 'smoke' : 'full'}) on ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['blas'])}\n`);
+
+  const limit = measureLimit(backend, seedVae, train.count, sizes.limitRepeats);
+  say('limit: matrix products of one epoch', `${limit.toFixed(3)} s, ${(flops / limit / 1e9).toFixed(1)} GFLOP/s`);
+
+  const epoch = measureTraining(backend, train, sizes.epochs);
+  const samplesPerSecond = train.count / epoch;
+  say('training: seconds per epoch', `${epoch.toFixed(3)} s (${train.count} images)`);
+  say('training: samples per second', samplesPerSecond.toFixed(0));
+  say('training: achieved GFLOP/s', (flops / epoch / 1e9).toFixed(1));
+  say('training: ratio to the limit', `${(epoch / limit).toFixed(3)}x`);
+
+  const peerImages = new Float32Array(Math.min(train.count, 4096) * 784);
+  gatherBatch(train.images, 784, null, 0, peerImages.length / 784, peerImages);
+  const wasm = await runTfjsPeer({ backend: 'wasm', steps: sizes.peerWasmSteps, warmup: 2, batchSize: BATCH, images: peerImages, count: peerImages.length / 784 });
+  say('tfjs wasm: samples per second', `${wasm.samplesPerSecond.toFixed(1)} (${wasm.steps} steps, ${wasm.wasmVariant ?? '?'}, threads ${String(wasm.threads)})`);
+  say('speed-up over tfjs wasm', `${(samplesPerSecond / wasm.samplesPerSecond).toFixed(1)}x`);
+
+  const inference = measureInference(seedVae, test);
+  say(`inference: denoise ${test.count} test images`, `${inference.denoise.toFixed(3)} s (${(test.count / inference.denoise).toFixed(0)} images/s)`);
+  say(`inference: encode ${test.count}`, `${inference.encode.toFixed(3)} s (${(test.count / inference.encode).toFixed(0)} images/s)`);
+  say(`inference: decode ${test.count}`, `${inference.decode.toFixed(3)} s (${(test.count / inference.decode).toFixed(0)} images/s)`);
+
+  const memory = measureMemory(sizes.memoryEpochs, train.count);
+  const growth = memory.rssAfterEpochMb.at(-1)! - memory.rssAfterEpochMb[0]!;
+  say('memory: peak RSS of training', `${memory.peakRssMb.toFixed(0)} MB`);
+  say('memory: RSS after each epoch', `${memory.rssAfterEpochMb.map((r) => r.toFixed(0)).join(', ')} MB (growth ${growth.toFixed(1)} MB)`);
+
+  const jsStep = measureJsStep(train, sizes.jsSteps);
+  const cpu = await runTfjsPeer({ backend: 'cpu', steps: sizes.peerCpuSteps, warmup: 1, batchSize: BATCH, images: peerImages, count: peerImages.length / 784 });
+  say('js backend: samples per second', `${(BATCH / jsStep).toFixed(1)} (${jsStep.toFixed(3)} s per step)`);
+  say('tfjs cpu: samples per second', cpu.samplesPerSecond.toFixed(1));
+  say('js backend over tfjs cpu', `${(BATCH / jsStep / cpu.samplesPerSecond).toFixed(2)}x`);
+
+  const results = {
+    date: new Date().toISOString(),
+    smoke: opts.smoke === true,
+    machine: m,
+    sizes,
+    limit: { seconds: limit, gflops: flops / limit / 1e9 },
+    training: { secondsPerEpoch: epoch, samplesPerSecond, gflops: flops / epoch / 1e9, ratioToLimit: epoch / limit, images: train.count },
+    tfjsWasm: wasm,
+    speedUpOverTfjsWasm: samplesPerSecond / wasm.samplesPerSecond,
+    inference: { images: test.count, ...inference },
+    memory: { ...memory, growthMb: growth },
+    jsBackend: { secondsPerStep: jsStep, samplesPerSecond: BATCH / jsStep },
+    tfjsCpu: cpu,
+    jsOverTfjsCpu: BATCH / jsStep / cpu.samplesPerSecond,
+  };
+  mkdirSync(dirname(opts.json), { recursive: true });
+  writeFileAtomic(opts.json, `${JSON.stringify(results, null, 2)}\n`);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  process.stdout.write(`\n| measure | value |\n| --- | --- |\n${rows.map(([a, b]) => `| ${a.padEnd(width)} | ${b} |`).join('\n')}\n\nJSON: ${opts.json}\n`);
+}
+
+await main();

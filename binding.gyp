@@ -24,6 +24,7 @@
         'native/adam.cc',
         'native/parallel.cc',
         'native/noise.cc',
+        'native/gather.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -43,6 +43,7 @@ constexpr Kernel kKernels[] = {
     {"klDiagonalGaussian", KlDiagonalGaussian},
     {"adam", Adam},
     {"gaussianNoise", GaussianNoise},
+    {"gatherBytes", GatherBytes},
 };
 
 }  // namespace

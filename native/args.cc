@@ -72,6 +72,28 @@ bool Args::typedArray(size_t index, const char* name, float** data, size_t* leng
   return ok;
 }
 
+const uint8_t* Args::bytes(size_t index, const char* name, uint64_t need, size_t* lengthOut) {
+  void* raw = nullptr;
+  size_t length = 0;
+  if (!typedArray(index, name, napi_uint8_array, "a Uint8Array", &raw, &length)) return nullptr;
+  if (lengthOut != nullptr) *lengthOut = length;
+  if (length < need) {
+    fail("%s has %zu elements but the sizes given need %llu", name, length,
+         static_cast<unsigned long long>(need));
+    return nullptr;
+  }
+  return static_cast<const uint8_t*>(raw);
+}
+
+const uint32_t* Args::optionalUint32s(size_t index, const char* name, uint64_t need) {
+  napi_value value = at(index, name);
+  if (value == nullptr) return nullptr;
+  napi_valuetype kind = napi_undefined;
+  napi_typeof(env_, value, &kind);
+  if (kind == napi_null || kind == napi_undefined) return nullptr;
+  return uint32s(index, name, need);
+}
+
 const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
   void* raw = nullptr;
   size_t length = 0;

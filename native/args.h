@@ -31,8 +31,11 @@ class Args {
   float* floats(size_t index, const char* name, uint64_t need);
   // As floats(), but null or undefined gives nullptr.
   float* optionalFloats(size_t index, const char* name, uint64_t need);
-  // A Uint32Array with at least `need` elements.
+  // A Uint32Array with at least `need` elements; the optional form takes null as nullptr.
   const uint32_t* uint32s(size_t index, const char* name, uint64_t need);
+  const uint32_t* optionalUint32s(size_t index, const char* name, uint64_t need);
+  // A Uint8Array with at least `need` elements; its full length goes to *length when given.
+  const uint8_t* bytes(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
   // The element count of a Float32Array argument (0 after a failure).
   size_t length(size_t index, const char* name);
   // A non-negative integer no larger than INT32_MAX (BLAS takes int sizes).

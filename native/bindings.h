@@ -34,5 +34,6 @@ napi_value KlDiagonalGaussian(napi_env env, napi_callback_info info);
 napi_value Adam(napi_env env, napi_callback_info info);
 
 napi_value GaussianNoise(napi_env env, napi_callback_info info);
+napi_value GatherBytes(napi_env env, napi_callback_info info);
 
 }  // namespace vaekit

@@ -1,4 +1,5 @@
 #include "gemm.h"
+#include "parallel.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -12,6 +13,9 @@
 
 namespace vaekit {
 namespace {
+
+// Products with fewer multiply-adds than this run on one thread (waking the pool costs more).
+constexpr size_t kMinParallelWork = size_t{1} << 19;
 
 // Register tile (MR x NR accumulators) and cache blocks: a KC x NR sliver of B stays in L1, an
 // MC x KC block of A in L2, a KC x NC panel of B in L3. MR = 4, NR = 8 keeps the accumulators in
@@ -123,6 +127,10 @@ void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, co
 
 #ifdef VAEKIT_OPENBLAS
 
+// OpenBLAS runs single-threaded and vaekit's own pool splits each product by columns of C: one
+// set of threads for products and elementwise kernels alike. With OpenBLAS' own threads beside
+// the pool, each side's spinning workers took cores from the other, and epochs were up to 1.6x
+// slower and far less steady (bench/profile-step.ts, BENCHMARKS.md).
 void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
           const float* b, float beta, float* c) {
   if (m <= 0 || n <= 0) return;
@@ -132,17 +140,21 @@ void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const floa
   }
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-              m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+  const size_t work = static_cast<size_t>(m) * n * k;
+  // Columns [j0, j1) of C need columns [j0, j1) of op(B): rows of B when it is transposed.
+  parallelFor(static_cast<size_t>(n), work >= kMinParallelWork ? 16 : static_cast<size_t>(n), 16,
+              [&](size_t j0, size_t j1) {
+                const float* bj = transB ? b + j0 * k : b + j0;
+                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                            transB ? CblasTrans : CblasNoTrans, m, static_cast<int>(j1 - j0), k,
+                            alpha, a, lda, bj, ldb, beta, c + j0, n);
+              });
 }
 
-void initBlas() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  openblas_set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
-}
+void initBlas() { openblas_set_num_threads(1); }
 
 const char* blasName() { return "openblas"; }
-int blasThreads() { return openblas_get_num_threads(); }
+int blasThreads() { return poolThreads(); }
 
 #else
 

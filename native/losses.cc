@@ -2,10 +2,13 @@
 // double) and, when a gradient array is given, d(loss)/d(input) scaled by gradScale.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "args.h"
 #include "bindings.h"
+#include "fastmath.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace vaekit {
 namespace {
@@ -15,24 +18,43 @@ constexpr double kPi = 3.141592653589793;  // the double nearest pi, as Math.PI
 // Rows are split across the cores when the batch is large enough to pay for the wake-up.
 constexpr size_t kMinParallel = 1 << 14;
 
-// Bernoulli NLL from logits: softplus(l) - l t, in the form that never overflows. Float math
-// (expf, log1pf) per element, a double sum per row.
+// Bernoulli NLL from logits: softplus(l) - l t, in the form that never overflows, for one row.
+// Float math that vectorizes (fastmath.h); the per-pixel terms go to `terms` and are summed in
+// double by the caller (a reduction in the loop would keep it from vectorizing).
+template <bool kGrad>
+inline void bceRow(const float* __restrict logits, const float* __restrict target, size_t cols,
+                   float* __restrict terms, float* __restrict grad, float scale) {
+  for (size_t j = 0; j < cols; j++) {
+    const float l = logits[j];
+    const float t = target[j];
+    // One exp serves both: e = exp(-|l|) gives log1p(e) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e).
+    const float e = expNonPositive(-std::fabs(l));
+    terms[j] = (l > 0 ? l : 0.0f) - l * t + log1pUnit(e);
+    if (kGrad) grad[j] = scale * ((l >= 0 ? 1.0f : e) / (1.0f + e) - t);
+  }
+}
+
+VAEKIT_SIMD_CLONES
+void bceRows(const float* logits, const float* target, size_t begin, size_t end, size_t cols,
+             float* rowLoss, float* grad, float scale) {
+  thread_local std::vector<float> terms;
+  if (terms.size() < cols) terms.resize(cols);
+  for (size_t o = begin; o < end; o += cols) {
+    if (grad != nullptr) {
+      bceRow<true>(logits + o, target + o, cols, terms.data(), grad + o, scale);
+    } else {
+      bceRow<false>(logits + o, target + o, cols, terms.data(), nullptr, scale);
+    }
+    double s = 0;
+    for (size_t j = 0; j < cols; j++) s += terms[j];
+    rowLoss[o / cols] = static_cast<float>(s);
+  }
+}
+
 void bceWithLogits(const float* logits, const float* target, size_t rows, size_t cols,
                    float* rowLoss, float* grad, double gradScale) {
-  const float scale = static_cast<float>(gradScale);
   parallelFor(rows * cols, kMinParallel, cols, [&](size_t begin, size_t end) {
-    for (size_t o = begin; o < end; o += cols) {
-      double s = 0;
-      for (size_t j = 0; j < cols; j++) {
-        const float l = logits[o + j];
-        const float t = target[o + j];
-        // One exp serves both: e = exp(-|l|) gives log1p(e) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e).
-        const float e = std::exp(-std::fabs(l));
-        s += static_cast<double>(std::max(l, 0.0f) - l * t + std::log1p(e));
-        if (grad != nullptr) grad[o + j] = scale * ((l >= 0 ? 1.0f : e) / (1 + e) - t);
-      }
-      rowLoss[o / cols] = static_cast<float>(s);
-    }
+    bceRows(logits, target, begin, end, cols, rowLoss, grad, static_cast<float>(gradScale));
   });
 }
 

@@ -2,8 +2,13 @@
 // seeded with rowSeeds[r]. The generator is the js Random's algorithm step for step (splitmix-style
 // seeding through murmur3's finalizer, xoshiro128**, a 128-layer ziggurat), so both backends draw
 // the same normals; rows are split across the cores.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "args.h"
 #include "bindings.h"
@@ -106,6 +111,17 @@ class Xoshiro128 {
   uint32_t s_[4];
 };
 
+// clip to [0, 1] without a branch: on MNIST about half the noisy pixels clip to 0, so a branch
+// mispredicts at random (GCC compiles std::min/std::max on doubles to branches; it cost 2/3 of
+// this kernel's time). The SSE2 min/max instructions are branch-free.
+inline double clipUnit(double v) {
+#if defined(__SSE2__)
+  return _mm_cvtsd_f64(_mm_min_sd(_mm_max_sd(_mm_set_sd(v), _mm_setzero_pd()), _mm_set_sd(1.0)));
+#else
+  return std::min(1.0, std::max(0.0, v));
+#endif
+}
+
 void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds,
                    double factor) {
   const Ziggurat& z = ziggurat();
@@ -113,8 +129,7 @@ void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, con
     for (size_t o = begin; o < end; o += cols) {
       Xoshiro128 rng(seeds[o / cols]);
       for (size_t j = 0; j < cols; j++) {
-        const double v = clean[o + j] + factor * rng.normal(z);
-        out[o + j] = static_cast<float>(v < 0 ? 0 : v > 1 ? 1 : v);
+        out[o + j] = static_cast<float>(clipUnit(clean[o + j] + factor * rng.normal(z)));
       }
     }
   });

@@ -554,3 +554,22 @@ test('gaussianNoise draws the same normals as the js Random, row by row, and cli
   backend.gaussianNoise(inPlace, inPlace, rows, cols, seeds, 0.3);
   assert.deepEqual(inPlace, actual);
 });
+
+test('gatherBytes matches js exactly (bytes / 255), with and without an index, and rejects rows outside the bytes', () => {
+  const backend = native();
+  const [count, cols, rows] = [300, 784, 128];
+  const bytes = Uint8Array.from({ length: count * cols }, (_, i) => (i * 37 + (i >> 5)) & 255);
+  const index = Uint32Array.from({ length: count }, (_, i) => (i * 113) % count);
+  for (const rowIndex of [index, null]) {
+    const expected = new Float32Array(rows * cols);
+    const actual = new Float32Array(rows * cols);
+    js.gatherBytes(bytes, rowIndex, 7, rows, cols, 255, expected);
+    backend.gatherBytes(bytes, rowIndex, 7, rows, cols, 255, actual);
+    assert.deepEqual(actual, expected);
+    assert.equal(actual[0], Math.fround(bytes[(rowIndex === null ? 7 : index[7]!) * cols]! / 255));
+  }
+  const out = new Float32Array(2 * cols);
+  assert.throws(() => backend.gatherBytes(bytes, Uint32Array.from([0, count]), 0, 2, cols, 255, out), RangeError);
+  assert.throws(() => js.gatherBytes(bytes, Uint32Array.from([0, count]), 0, 2, cols, 255, out), RangeError);
+  assert.throws(() => backend.gatherBytes(bytes, null, count - 1, 2, cols, 255, out), RangeError);
+});

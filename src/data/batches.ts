@@ -2,16 +2,14 @@
  * Batching: gathering a batch of byte images into a reused float buffer, shuffled epoch orders, and
  * the way back from floats to bytes.
  */
+import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
 import type { Random } from '../engine/random.js';
 
-/** BYTE_TO_UNIT[b] = b / 255 as a float32, so gathering is one lookup per pixel. */
-const BYTE_TO_UNIT = (() => {
-  const table = new Float32Array(256);
-  for (let b = 0; b < 256; b++) table[b] = b / 255;
-  return table;
-})();
-
-/** out[r*pixels + j] = images[order[start+r]*pixels + j] / 255 for r < count (order null means identity). */
+/**
+ * out[r*pixels + j] = images[order[start+r]*pixels + j] / 255 for r < count (order null means
+ * identity). The conversion runs on the backend (both cores on the native one).
+ */
 export function gatherBatch(
   images: Uint8Array,
   pixels: number,
@@ -19,6 +17,7 @@ export function gatherBatch(
   start: number,
   count: number,
   out: Float32Array,
+  backend: Backend = getBackend(),
 ): void {
   if (out.length < count * pixels) {
     throw new RangeError(`gatherBatch: ${count} images of ${pixels} pixels need ${count * pixels} values, but out has ${out.length}.`);
@@ -27,15 +26,7 @@ export function gatherBatch(
   if (start < 0 || start + count > available) {
     throw new RangeError(`gatherBatch: images ${start}..${start + count - 1} are out of range (0..${available - 1}).`);
   }
-  for (let r = 0; r < count; r++) {
-    const index = order === null ? start + r : order[start + r]!;
-    const from = index * pixels;
-    if (from + pixels > images.length) {
-      throw new RangeError(`gatherBatch: image ${index} is out of range (the set holds ${Math.floor(images.length / pixels)}).`);
-    }
-    const to = r * pixels;
-    for (let j = 0; j < pixels; j++) out[to + j] = BYTE_TO_UNIT[images[from + j]!]!;
-  }
+  backend.gatherBytes(images, order, start, count, pixels, 255, out);
 }
 
 /** A shuffled permutation of 0..count-1 drawn from rng. */

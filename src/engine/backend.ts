@@ -131,4 +131,12 @@ export interface Backend {
   gaussianNoise(
     clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number,
   ): void;
+
+  /**
+   * Batching bytes into floats: out[r*cols + j] = bytes[source*cols + j] / divisor for r < rows, where
+   * source = rowIndex[start + r], or start + r when rowIndex is null. Throws when a row lies outside bytes.
+   */
+  gatherBytes(
+    bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array,
+  ): void;
 }

@@ -221,6 +221,20 @@ export class JsBackend implements Backend {
     }
   }
 
+  gatherBytes(
+    bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const source = rowIndex === null ? start + r : rowIndex[start + r]!;
+      if ((source + 1) * cols > bytes.length) {
+        throw new RangeError(`gatherBytes: row ${source} is outside bytes, which hold ${Math.floor(bytes.length / cols)} rows of ${cols}.`);
+      }
+      const from = source * cols;
+      const to = r * cols;
+      for (let j = 0; j < cols; j++) out[to + j] = bytes[from + j]! / divisor;
+    }
+  }
+
   gaussianNoise(
     clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number,
   ): void {

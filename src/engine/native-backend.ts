@@ -58,12 +58,13 @@ export interface NativeAddon {
     lr: number, beta1: number, beta2: number, eps: number, step: number,
   ): void;
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
+  gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
-  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise',
+  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
 ];
 
 /** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */
@@ -209,6 +210,10 @@ export class NativeBackend implements Backend {
 
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void {
     this.addon.gaussianNoise(clean, out, rows, cols, rowSeeds, factor);
+  }
+
+  gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void {
+    this.addon.gatherBytes(bytes, rowIndex, start, rows, cols, divisor, out);
   }
 }
 

@@ -1,0 +1,56 @@
+// Batching: rows of a byte dataset (selected through an index, or consecutive) converted to
+// floats divided by a divisor (255 for pixels: correctly rounded, so exactly float(b / 255)),
+// split across the cores.
+#include <cstdint>
+
+#include "args.h"
+#include "bindings.h"
+#include "parallel.h"
+#include "simd.h"
+
+namespace vaekit {
+namespace {
+
+VAEKIT_SIMD_CLONES
+void gatherRange(const uint8_t* bytes, const uint32_t* rowIndex, size_t start, size_t cols,
+                 float divisor, float* out, size_t begin, size_t end) {
+  for (size_t o = begin; o < end; o += cols) {
+    const size_t r = o / cols;
+    const size_t source = rowIndex != nullptr ? rowIndex[start + r] : start + r;
+    const uint8_t* from = bytes + source * cols;
+    float* to = out + o;
+    for (size_t j = 0; j < cols; j++) to[j] = static_cast<float>(from[j]) / divisor;
+  }
+}
+
+}  // namespace
+
+napi_value GatherBytes(napi_env env, napi_callback_info info) {
+  Args args(env, info, "gatherBytes");
+  const uint64_t start = args.size(2, "start");
+  const uint64_t rows = args.size(3, "rows");
+  const uint64_t cols = args.size(4, "cols");
+  const double divisor = args.number(5, "divisor");
+  size_t byteCount = 0;
+  const uint8_t* bytes = args.bytes(0, "bytes", 0, &byteCount);
+  const uint32_t* rowIndex = args.optionalUint32s(1, "rowIndex", start + rows);
+  float* out = args.floats(6, "out", rows * cols);
+  if (!args.ok()) return nullptr;
+  // Every selected row must lie inside `bytes`.
+  for (uint64_t r = 0; r < rows; r++) {
+    const uint64_t source = rowIndex != nullptr ? rowIndex[start + r] : start + r;
+    if ((source + 1) * cols > byteCount) {
+      args.fail("row %llu is outside bytes, which hold %llu rows of %llu",
+                static_cast<unsigned long long>(source),
+                static_cast<unsigned long long>(cols == 0 ? 0 : byteCount / cols),
+                static_cast<unsigned long long>(cols));
+      return nullptr;
+    }
+  }
+  parallelFor(rows * cols, 1 << 15, cols, [&](size_t b, size_t e) {
+    gatherRange(bytes, rowIndex, start, cols, static_cast<float>(divisor), out, b, e);
+  });
+  return undefinedValue(env);
+}
+
+}  // namespace vaekit

@@ -5,18 +5,25 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "fastmath.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace vaekit {
 namespace {
 
 enum ActivationCode { kLinear = 0, kRelu = 1, kLeakyRelu = 2, kTanh = 3, kSigmoid = 4 };
 
-// The js backend's sigmoid (x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))), bit for bit, but
-// with one exp and a select instead of a branch that mispredicts on random signs.
-inline double sigmoid(double x) {
-  const double e = std::exp(-std::fabs(x));
-  return (x >= 0 ? 1.0 : e) / (1 + e);
+// y = sigmoid(x + bias) over rows [begin, end) / cols, with one exp of -|v| per element.
+VAEKIT_SIMD_CLONES
+void sigmoidRows(const float* x, const float* bias, float* y, size_t begin, size_t end, size_t cols) {
+  for (size_t o = begin; o < end; o += cols) {
+    for (size_t j = 0; j < cols; j++) {
+      const float v = x[o + j] + bias[j];
+      const float e = expNonPositive(-std::fabs(v));
+      y[o + j] = (v >= 0 ? 1.0f : e) / (1.0f + e);
+    }
+  }
 }
 
 // Rows are split across the cores when the matrix is large enough to pay for the wake-up.
@@ -43,7 +50,12 @@ void biasActivation(const float* x, const float* bias, float* y, size_t rows, si
     case kLeakyRelu:
       return biasThen<double>(x, bias, y, rows, cols, [slope](double v) { return v > 0 ? v : slope * v; });
     case kTanh: return biasThen<double>(x, bias, y, rows, cols, [](double v) { return std::tanh(v); });
-    case kSigmoid: return biasThen<double>(x, bias, y, rows, cols, [](double v) { return sigmoid(v); });
+    case kSigmoid:
+      // The decoder's output on every pixel: float math that vectorizes (fastmath.h).
+      parallelFor(rows * cols, kMinParallel, cols, [&](size_t begin, size_t end) {
+        sigmoidRows(x, bias, y, begin, end, cols);
+      });
+      return;
   }
 }
 

@@ -1,0 +1,37 @@
+// CI runs the benchmark only as a smoke: every part on tiny sizes, checking that it runs and
+// reports well-formed numbers. No timing is asserted (speed is measured by `npm run bench`).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+test('npm run bench -- --smoke runs every part and writes its JSON', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vaekit-bench-'));
+  try {
+    const json = join(dir, 'bench.json');
+    const bench = join(import.meta.dirname, '..', 'bench', 'bench.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', bench, '--smoke', '--json', json], { encoding: 'utf8', timeout: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\| training: ratio to the limit +\| \d+\.\d+x \|/);
+    const results = JSON.parse(readFileSync(json, 'utf8')) as {
+      smoke: boolean;
+      limit: { seconds: number };
+      training: { secondsPerEpoch: number; samplesPerSecond: number };
+      tfjsWasm: { samplesPerSecond: number };
+      inference: { denoise: number };
+      memory: { peakRssMb: number; rssAfterEpochMb: number[] };
+      jsBackend: { samplesPerSecond: number };
+      tfjsCpu: { samplesPerSecond: number };
+    };
+    assert.equal(results.smoke, true);
+    for (const v of [results.limit.seconds, results.training.secondsPerEpoch, results.tfjsWasm.samplesPerSecond,
+      results.inference.denoise, results.memory.peakRssMb, results.jsBackend.samplesPerSecond, results.tfjsCpu.samplesPerSecond]) {
+      assert.ok(Number.isFinite(v) && v > 0, String(v));
+    }
+    assert.equal(results.memory.rssAfterEpochMb.length, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

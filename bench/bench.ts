@@ -37,8 +37,8 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
-  trainImages: 60_000, epochs: 2, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
-  inferenceImages: 10_000, memoryEpochs: 3,
+  trainImages: 60_000, epochs: 3, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
+  inferenceImages: 10_000, memoryEpochs: 4,
 };
 const SMOKE: Sizes = {
   trainImages: 512, epochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,

@@ -9,7 +9,7 @@ export interface LayerShape {
 }
 
 export function layerShapes(vae: Vae): LayerShape[] {
-  return [...vae.encoder.layers, ...vae.decoder.layers].map((l) => ({ inputs: l.inputs, outputs: l.outputs }));
+  return [...vae.encoder.layers, ...vae.decoder.layers].map((l) => ({ inputs: l.inputSize, outputs: l.outputSize }));
 }
 
 /**

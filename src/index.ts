@@ -14,7 +14,8 @@ export { presetConfig, validateConfig, PRESETS, SEED_PRESET, type VaeConfig, typ
 export { parseLoss, DEFAULT_OBJECTIVE, type Objective, type LossName, type LossParts } from './vae/objective.js';
 export { Adam } from './nn/adam.js';
 export { Dense } from './nn/dense.js';
-export { Mlp } from './nn/mlp.js';
+export { Sequential, denseLayers } from './nn/sequential.js';
+export type { Layer } from './nn/layer.js';
 export { ParameterSet } from './nn/parameters.js';
 export { loadMnist, loadImageIdx, takeFirst, type ImageSet } from './data/dataset.js';
 export { readIdx, parseIdx, encodeIdx, type IdxArray } from './data/idx.js';

@@ -4,6 +4,7 @@
  */
 import type { Activation, Backend } from '../engine/backend.js';
 import type { Random } from '../engine/random.js';
+import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
 
 export interface DenseSpec {
@@ -16,7 +17,8 @@ export interface DenseSpec {
 /** Leaky relu's negative slope (Keras' LeakyReLU default is 0.3; PyTorch's 0.01). We use 0.01. */
 export const LEAKY_SLOPE = 0.01;
 
-export class Dense {
+export class Dense implements Layer {
+  readonly kind = 'Dense';
   readonly name: string;
   readonly inputs: number;
   readonly outputs: number;
@@ -40,6 +42,18 @@ export class Dense {
       { name: `${this.name}.kernel`, shape: [this.inputs, this.outputs] },
       { name: `${this.name}.bias`, shape: [this.outputs] },
     ];
+  }
+
+  get inputSize(): number {
+    return this.inputs;
+  }
+
+  get outputSize(): number {
+    return this.outputs;
+  }
+
+  get outputShape(): readonly number[] {
+    return [this.outputs];
   }
 
   get parameterCount(): number {

@@ -13,7 +13,7 @@ import { getBackend } from '../engine/index.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { VaekitError } from '../errors.js';
-import { Mlp } from '../nn/mlp.js';
+import { denseLayers, Sequential } from '../nn/sequential.js';
 import { ParameterSet } from '../nn/parameters.js';
 import { validateConfig, type VaeConfig } from './config.js';
 import type { LossParts, Objective } from './objective.js';
@@ -31,8 +31,8 @@ export interface VaeOptions {
 export class Vae {
   readonly config: VaeConfig;
   readonly backend: Backend;
-  readonly encoder: Mlp;
-  readonly decoder: Mlp;
+  readonly encoder: Sequential;
+  readonly decoder: Sequential;
   readonly params: ParameterSet;
   readonly pixels: number;
   readonly latent: number;
@@ -53,8 +53,8 @@ export class Vae {
     this.backend = options.backend ?? getBackend();
     this.pixels = config.imageHeight * config.imageWidth;
     this.latent = config.latent;
-    this.encoder = new Mlp('encoder', [this.pixels, ...config.encoderHidden, 2 * config.latent], config.activation, 'linear');
-    this.decoder = new Mlp('decoder', [config.latent, ...config.decoderHidden, this.pixels], config.activation, 'linear');
+    this.encoder = new Sequential(denseLayers('encoder', [this.pixels, ...config.encoderHidden, 2 * config.latent], config.activation, 'linear'));
+    this.decoder = new Sequential(denseLayers('decoder', [config.latent, ...config.decoderHidden, this.pixels], config.activation, 'linear'));
     this.params = new ParameterSet([...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs()]);
     this.encoder.bind(this.params);
     this.decoder.bind(this.params);

@@ -11,11 +11,12 @@ interface Row {
 export function summaryRows(vae: Vae): Row[] {
   const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: '', params: 0 }];
   const enc = vae.encoder.layers;
+  const shape = (dims: readonly number[]): string => `(None, ${dims.join(', ')})`;
   enc.forEach((l, i) => {
     const last = i === enc.length - 1;
     rows.push({
-      layer: `${l.name} (Dense)`,
-      shape: `(None, ${l.outputs})`,
+      layer: `${l.name} (${l.kind})`,
+      shape: shape(l.outputShape),
       activation: last ? `linear: mean ${vae.latent} | log-variance ${vae.latent}` : l.activation,
       params: l.parameterCount,
     });
@@ -25,8 +26,8 @@ export function summaryRows(vae: Vae): Row[] {
   dec.forEach((l, i) => {
     const last = i === dec.length - 1;
     rows.push({
-      layer: `${l.name} (Dense)`,
-      shape: `(None, ${l.outputs})`,
+      layer: `${l.name} (${l.kind})`,
+      shape: shape(l.outputShape),
       activation: last ? `sigmoid (${vae.config.likelihood} likelihood)` : l.activation,
       params: l.parameterCount,
     });

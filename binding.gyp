@@ -25,6 +25,7 @@
         'native/parallel.cc',
         'native/noise.cc',
         'native/gather.cc',
+        'native/conv.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -10,6 +10,7 @@ import { applyNoise } from '../src/data/noise.js';
 import { Adam } from '../src/nn/adam.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
+import { resolveObjective } from '../src/vae/objective.js';
 
 const steps = Number(process.argv[2] ?? 200);
 const totals = new Map<string, number>();
@@ -43,7 +44,7 @@ const clean = new Float32Array(B * 784);
 const noisy = new Float32Array(B * 784);
 const order = shuffledOrder(train.count, new Random(1));
 const rng = new Random(2);
-const objective = { loss: 'elbo', beta: 1 } as const;
+const objective = resolveObjective({ loss: 'elbo', beta: 1 });
 const t0 = performance.now();
 for (let s = 0; s < steps; s++) {
   const start = (s * B) % (train.count - B);

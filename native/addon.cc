@@ -44,6 +44,8 @@ constexpr Kernel kKernels[] = {
     {"adam", Adam},
     {"gaussianNoise", GaussianNoise},
     {"gatherBytes", GatherBytes},
+    {"im2col", Im2col},
+    {"col2im", Col2im},
 };
 
 }  // namespace

@@ -36,4 +36,7 @@ napi_value Adam(napi_env env, napi_callback_info info);
 napi_value GaussianNoise(napi_env env, napi_callback_info info);
 napi_value GatherBytes(napi_env env, napi_callback_info info);
 
+napi_value Im2col(napi_env env, napi_callback_info info);
+napi_value Col2im(napi_env env, napi_callback_info info);
+
 }  // namespace vaekit

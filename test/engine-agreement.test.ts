@@ -573,3 +573,97 @@ test('gatherBytes matches js exactly (bytes / 255), with and without an index, a
   assert.throws(() => js.gatherBytes(bytes, Uint32Array.from([0, count]), 0, 2, cols, 255, out), RangeError);
   assert.throws(() => backend.gatherBytes(bytes, null, count - 1, 2, cols, 255, out), RangeError);
 });
+
+// ---- convolution patches ----
+
+interface PatchGeometry {
+  rows: number;
+  height: number;
+  width: number;
+  channels: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+}
+
+function patchShape(g: PatchGeometry): { outH: number; outW: number; imageSize: number; colsSize: number } {
+  const outH = Math.floor((g.height + 2 * g.pad - g.kernel) / g.stride) + 1;
+  const outW = Math.floor((g.width + 2 * g.pad - g.kernel) / g.stride) + 1;
+  return {
+    outH, outW,
+    imageSize: g.rows * g.height * g.width * g.channels,
+    colsSize: g.rows * outH * outW * g.kernel * g.kernel * g.channels,
+  };
+}
+
+// Both kernels copy, or add in the same order (image, oy, ox, ky, kx), so the results are bit-equal.
+// 128 images of 14x14x32 (the second layer of a conv encoder at batch 128) and 37 of them (a ragged
+// split) take the multi-thread path; so do 128 MNIST images through a 4x4 window.
+test('im2col and col2im agree with js exactly on batches that take the threaded path, on views', () => {
+  const backend = native();
+  const geometries: PatchGeometry[] = [
+    { rows: 128, height: 14, width: 14, channels: 32, kernel: 4, stride: 2, pad: 1 },
+    { rows: 37, height: 14, width: 14, channels: 32, kernel: 4, stride: 2, pad: 1 },
+    { rows: 128, height: 28, width: 28, channels: 1, kernel: 4, stride: 2, pad: 1 },
+    { rows: 64, height: 11, width: 9, channels: 3, kernel: 5, stride: 1, pad: 2 },
+  ];
+  let seed = 500;
+  for (const g of geometries) {
+    const { outH, outW, imageSize, colsSize } = patchShape(g);
+    const label = `${g.rows}x${g.height}x${g.width}x${g.channels} k${g.kernel} s${g.stride} p${g.pad}`;
+    const x = normals(seed++, imageSize + 7).subarray(7);
+    const expectedCols = new Float32Array(colsSize);
+    js.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, expectedCols);
+    const colsPool = new Float32Array(colsSize + 10).fill(Number.NaN);
+    const cols = colsPool.subarray(5, 5 + colsSize);
+    backend.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, cols);
+    assert.deepEqual(cols, expectedCols, `im2col ${label}`);
+    assert.ok(colsPool.subarray(0, 5).every(Number.isNaN) && colsPool.subarray(5 + colsSize).every(Number.isNaN), `im2col ${label} wrote outside its view`);
+
+    const c = normals(seed++, colsSize + 3).subarray(3);
+    const expectedImage = new Float32Array(imageSize);
+    js.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, expectedImage);
+    const imagePool = new Float32Array(imageSize + 10).fill(Number.NaN);
+    const image = imagePool.subarray(5, 5 + imageSize);
+    backend.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, image);
+    assert.deepEqual(image, expectedImage, `col2im ${label}`);
+    assert.ok(imagePool.subarray(0, 5).every(Number.isNaN) && imagePool.subarray(5 + imageSize).every(Number.isNaN), `col2im ${label} wrote outside its view`);
+  }
+});
+
+test('im2col and col2im throw a RangeError without writing when the sizes do not fit the arrays', () => {
+  const backend = native();
+  const raw = addon();
+  const f = (n: number, fill = 3): Float32Array => new Float32Array(n).fill(fill);
+  const max = 2147483647;
+  const cases: [string, (out: Float32Array) => void][] = [
+    // 1 image of 3x3x1, 3x3 window, pad 1: 9 positions of 9 values, cols needs 81.
+    ['im2col cols', (out) => backend.im2col(f(9), 1, 3, 3, 1, 3, 1, 1, 3, 3, out)],
+    // cols needs 4 (fits), x needs 9 but has 8.
+    ['im2col x', (out) => backend.im2col(f(8), 1, 3, 3, 1, 1, 1, 0, 2, 2, out)],
+    // 2 images need x of 18 (x has 12) and cols of 8 (fits).
+    ['im2col rows', (out) => backend.im2col(f(12), 2, 3, 3, 1, 1, 1, 0, 2, 2, out)],
+    // x needs 2*2*3 = 12 but has 8.
+    ['col2im x', (out) => backend.col2im(f(12), 1, 2, 2, 3, 1, 1, 0, 2, 2, out)],
+    // x needs 8 (fits, and would be zeroed), cols needs 2*2*2 = 8 but has 7.
+    ['col2im cols', (out) => backend.col2im(f(7), 1, 2, 2, 2, 2, 1, 0, 1, 1, out)],
+    // Products past 2^64 elements are caught, not wrapped around.
+    ['im2col overflow', (out) => backend.im2col(f(8), max, max, max, max, max, 1, 0, max, max, out)],
+    ['col2im overflow', (out) => backend.col2im(f(8), max, max, max, max, 1, 1, 0, 1, 1, out)],
+  ];
+  for (const [label, call] of cases) {
+    const out = new Float32Array(8).fill(-1);
+    assert.throws(() => call(out), (err: unknown) => {
+      assert.ok(err instanceof RangeError, `${label}: threw ${String(err)}, not a RangeError`);
+      assert.match(err.message, /need/, `${label}: ${err.message}`);
+      return true;
+    }, `${label} did not throw`);
+    assert.ok(out.every((v) => v === -1), `${label} wrote before throwing`);
+  }
+  const out = new Float32Array(8);
+  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, -1, 1, 0, 1, 1, out), RangeError);
+  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, 1, 1.5, 0, 1, 1, out), RangeError);
+  assert.throws(() => raw.col2im(f(9), 1, 2, 2, 2, 1, 1, 0, 1, Number.NaN, out), RangeError);
+  assert.throws(() => raw.col2im(new Float64Array(9) as unknown as Float32Array, 1, 2, 2, 2, 1, 1, 0, 1, 1, out), TypeError);
+  assert.throws(() => (raw.im2col as unknown as (x: Float32Array) => void)(f(9)), /missing/);
+});

@@ -8,9 +8,9 @@ import { loadNativeBackend } from '../src/engine/native-backend.js';
 import { Random } from '../src/engine/random.js';
 import { Dense } from '../src/nn/dense.js';
 import { ParameterSet } from '../src/nn/parameters.js';
-import { presetConfig } from '../src/vae/config.js';
+import { presetConfig, type VaeOverrides } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
-import type { Objective } from '../src/vae/objective.js';
+import { resolveObjective, type Objective } from '../src/vae/objective.js';
 
 const backends: Backend[] = [new JsBackend(), loadNativeBackend()];
 
@@ -74,17 +74,24 @@ for (const backend of backends) {
     });
   }
 
-  const objectives: Array<[string, Objective, 'bernoulli' | 'gaussian']> = [
-    ['ELBO, Bernoulli, beta 1', { loss: 'elbo', beta: 1 }, 'bernoulli'],
-    ['ELBO, Bernoulli, beta 0.3', { loss: 'elbo', beta: 0.3 }, 'bernoulli'],
-    ['ELBO, Gaussian sigma 0.5', { loss: 'elbo', beta: 1 }, 'gaussian'],
-    ['notebook MSE', { loss: 'notebook-mse', beta: 1 }, 'bernoulli'],
+  const cases: Array<[string, Partial<Objective>, VaeOverrides]> = [
+    ['ELBO, Bernoulli, beta 1', { loss: 'elbo', beta: 1 }, {}],
+    ['ELBO, Bernoulli, beta 0.3', { loss: 'elbo', beta: 0.3 }, {}],
+    ['ELBO, free bits 0.3 nats', { loss: 'elbo', beta: 1, freeBits: 0.3 }, {}],
+    ['ELBO, Gaussian sigma 0.5', { loss: 'elbo', beta: 1 }, { likelihood: 'gaussian' }],
+    ['ELBO, Gaussian, learned variance', { loss: 'elbo', beta: 1 }, { likelihood: 'gaussian', gaussianLearnedVariance: true }],
+    ['ELBO, continuous Bernoulli', { loss: 'elbo', beta: 1 }, { likelihood: 'continuous-bernoulli' }],
+    ['ELBO, conditional on 3 classes', { loss: 'elbo', beta: 1 }, { classes: 3 }],
+    ['IWAE, k = 4', { loss: 'iwae', samples: 4 }, {}],
+    ['IWAE, k = 3, conditional, Gaussian learned variance', { loss: 'iwae', samples: 3 }, { classes: 3, likelihood: 'gaussian', gaussianLearnedVariance: true }],
+    ['notebook MSE', { loss: 'notebook-mse', beta: 1 }, {}],
   ];
-  for (const [label, objective, likelihood] of objectives) {
+  for (const [label, objectiveInput, overrides] of cases) {
     test(`${backend.name}: full VAE gradient (${label}) matches finite differences`, () => {
+      const objective = resolveObjective(objectiveInput);
       const config = presetConfig('seed', {
         imageHeight: 2, imageWidth: 3, latent: 2, encoderHidden: [4], decoderHidden: [5],
-        activation: 'tanh', likelihood, gaussianSigma: 0.5,
+        activation: 'tanh', gaussianSigma: 0.5, ...overrides,
       });
       const vae = new Vae(config, { backend, seed: 3 });
       const rows = 3;
@@ -93,8 +100,9 @@ for (const backend of backends) {
       rng.fillUniform(target);
       const input = new Float32Array(rows * 6);
       rng.fillUniform(input);
+      const labels = config.classes > 0 ? [2, 0, 1] : null;
       // The same posterior noise eps for every evaluation, so the objective is a deterministic function.
-      const loss = (train: boolean): number => vae.run(input, target, rows, objective, new Random(5), train).loss;
+      const loss = (train: boolean): number => vae.run(input, target, rows, objective, new Random(5), train, labels).loss;
       loss(true);
       const analytic = Float64Array.from(vae.params.grads);
       const numeric = numericGradient(vae.params.values, () => loss(false), 1e-3);

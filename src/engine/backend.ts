@@ -139,4 +139,28 @@ export interface Backend {
   gatherBytes(
     bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array,
   ): void;
+
+  /**
+   * Convolution patches (im2col) of `rows` images x[rows, height, width, channels] (channels-last)
+   * for a kernel x kernel window moved by `stride`, with `pad` zeros around each image:
+   * cols[((r*outH + oy)*outW + ox), (ky*kernel + kx)*channels + c] = x[r, oy*stride - pad + ky, ox*stride - pad + kx, c],
+   * 0 where that position lies outside the image. cols is rows*outH*outW x kernel*kernel*channels;
+   * outH and outW are the caller's (a convolution uses floor((height + 2 pad - kernel) / stride) + 1).
+   * Every element of cols in that range is written. cols must not alias x.
+   */
+  im2col(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
+  ): void;
+
+  /**
+   * The adjoint of im2col with the same geometry: x (rows x height*width*channels, zeroed first) gets
+   * the sum of every cols value at the image position that im2col would have read it from; values
+   * at padding positions are dropped. Sums run in a fixed order (image, oy, ox, ky, kx), so both
+   * backends give the same bits. x must not alias cols.
+   */
+  col2im(
+    cols: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
+  ): void;
 }

@@ -247,6 +247,59 @@ export class JsBackend implements Backend {
       }
     }
   }
+
+  im2col(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
+  ): void {
+    let o = 0; // cols is written in order: image, oy, ox, ky, kx, c
+    for (let r = 0; r < rows; r++) {
+      const image = r * height * width * channels;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          for (let ky = 0; ky < kernel; ky++) {
+            const iy = oy * stride - pad + ky;
+            for (let kx = 0; kx < kernel; kx++) {
+              const ix = ox * stride - pad + kx;
+              if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
+                for (let c = 0; c < channels; c++) cols[o++] = 0;
+              } else {
+                const from = image + (iy * width + ix) * channels;
+                for (let c = 0; c < channels; c++) cols[o++] = x[from + c]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  col2im(
+    cols: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
+  ): void {
+    x.fill(0, 0, rows * height * width * channels);
+    let o = 0; // cols is read in the order im2col writes it
+    for (let r = 0; r < rows; r++) {
+      const image = r * height * width * channels;
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          for (let ky = 0; ky < kernel; ky++) {
+            const iy = oy * stride - pad + ky;
+            for (let kx = 0; kx < kernel; kx++) {
+              const ix = ox * stride - pad + kx;
+              if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
+                o += channels;
+              } else {
+                const to = image + (iy * width + ix) * channels;
+                for (let c = 0; c < channels; c++) x[to + c] = x[to + c]! + cols[o++]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 function grow(buffer: Float32Array, size: number): Float32Array {

@@ -23,6 +23,12 @@ type RowLoss = (
 
 type Elementwise = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => void;
 
+/** im2col and col2im: the source array, the geometry, then the array written. */
+type Patches = (
+  from: Float32Array, rows: number, height: number, width: number, channels: number,
+  kernel: number, stride: number, pad: number, outH: number, outW: number, to: Float32Array,
+) => void;
+
 /** The raw addon: the Backend kernels with activations as integer codes, plus the portable gemm. */
 export interface NativeAddon {
   info(): { backend: 'native'; blas: 'openblas' | 'portable'; threads: number };
@@ -59,12 +65,15 @@ export interface NativeAddon {
   ): void;
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
+  im2col: Patches;
+  col2im: Patches;
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
   'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
+  'im2col', 'col2im',
 ];
 
 /** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */
@@ -214,6 +223,20 @@ export class NativeBackend implements Backend {
 
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void {
     this.addon.gatherBytes(bytes, rowIndex, start, rows, cols, divisor, out);
+  }
+
+  im2col(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
+  ): void {
+    this.addon.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
+  }
+
+  col2im(
+    cols: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
+  ): void {
+    this.addon.col2im(cols, rows, height, width, channels, kernel, stride, pad, outH, outW, x);
   }
 }
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
-import { validateConfig, type VaeConfig } from '../vae/config.js';
+import { configFromBundle, type VaeConfig } from '../vae/config.js';
 import { Vae } from '../vae/model.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
@@ -77,6 +77,5 @@ function readBundleConfig(path: string): BundleConfig {
     throw new VaekitError(`${path} has format version ${String(c.formatVersion)}; this vaekit reads version ${BUNDLE_VERSION}.`);
   }
   if (typeof c.model !== 'object' || c.model === null) throw new VaekitError(`${path} has no "model" section.`);
-  validateConfig(c.model);
-  return c;
+  return { ...c, model: configFromBundle(c.model) };
 }

@@ -10,8 +10,10 @@ import { applyNoise, formatNoise, type NoiseSpec } from '../data/noise.js';
 import { evaluateObjective } from '../eval/evaluate.js';
 import { Adam } from '../nn/adam.js';
 import type { Vae } from '../vae/model.js';
-import type { LossParts, Objective } from '../vae/objective.js';
+import { resolveObjective, type Objective } from '../vae/objective.js';
+import { binarize } from '../data/binarize.js';
 import { fmt, SILENT, type ProgressReporter } from './progress.js';
+import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
 
 export type NoiseRedraw = 'epoch' | 'once';
@@ -21,6 +23,10 @@ export interface FitOptions {
   batchSize: number;
   learningRate: number;
   objective: Objective;
+  /** KL warm-up: a factor on beta per step (kl-schedule.ts). */
+  klWarmup: KlSchedule;
+  /** Dynamic binarization: every pixel resampled as Bernoulli(intensity) each epoch (before the noise). */
+  binarize: boolean;
   noise: NoiseSpec;
   /** 'epoch' draws new noise every epoch (default); 'once' keeps each image's noise fixed, like the notebook. */
   noiseRedraw: NoiseRedraw;
@@ -38,6 +44,8 @@ export interface EpochRecord {
   loss: number;
   recon: number;
   kl: number;
+  /** The KL weight at the epoch's last step (beta times the warm-up factor). */
+  beta: number;
   valLoss?: number;
   valRecon?: number;
   valKl?: number;
@@ -53,7 +61,9 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validation' | 'progress' |
   epochs: 10,
   batchSize: 128,
   learningRate: 1e-3,
-  objective: { loss: 'elbo', beta: 1 },
+  objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1 },
+  klWarmup: NO_WARMUP,
+  binarize: false,
   noise: { kind: 'gaussian', factor: 0.2 },
   noiseRedraw: 'epoch',
   seed: 0,
@@ -64,7 +74,7 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   const o: FitOptions = {
     ...FIT_DEFAULTS,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
-    objective: { ...FIT_DEFAULTS.objective, ...input.objective },
+    objective: resolveObjective({ ...FIT_DEFAULTS.objective, ...input.objective }),
   };
   const positiveInt = (v: number, what: string): void => {
     if (!Number.isInteger(v) || v < 1) throw new VaekitError(`${what} must be a positive integer, not ${v}.`);
@@ -73,9 +83,6 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   positiveInt(o.batchSize, 'The batch size');
   if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) {
     throw new VaekitError(`The learning rate must be a positive number, not ${o.learningRate}.`);
-  }
-  if (!(o.objective.beta >= 0) || !Number.isFinite(o.objective.beta)) {
-    throw new VaekitError(`Beta must be a number >= 0, not ${o.objective.beta}.`);
   }
   if (o.noiseRedraw !== 'epoch' && o.noiseRedraw !== 'once') {
     throw new VaekitError(`Noise redraw must be "epoch" or "once", not "${String(o.noiseRedraw)}".`);
@@ -104,6 +111,11 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
   const clean = new Float32Array(batchSize * pixels);
   const noisy = new Float32Array(batchSize * pixels);
   const steps = Math.ceil(train.count / batchSize);
+  const conditional = vae.classes > 0;
+  if (conditional && train.labels === null) throw new VaekitError('A conditional model needs labelled training images.');
+  const labels = new Uint8Array(conditional ? batchSize : 0);
+  // The objective of each step: the configured one with beta times the warm-up factor.
+  const stepObjective: Objective = { ...objective };
   vae.reserve(batchSize);
   const history: EpochRecord[] = [];
 
@@ -117,9 +129,13 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
     for (let step = 0; step < steps; step++) {
       const start = step * batchSize;
       const rows = Math.min(batchSize, train.count - start);
+      const images = order.subarray(start, start + rows);
       gatherBatch(train.images, pixels, order, start, rows, clean);
-      applyNoise(options.noise, clean, noisy, rows, pixels, order.subarray(start, start + rows), noiseSeed, epochKey);
-      const parts = vae.run(noisy, clean, rows, objective, sampleRng, true);
+      if (options.binarize) binarize(clean, clean, rows, pixels, images, noiseSeed, epoch);
+      applyNoise(options.noise, clean, noisy, rows, pixels, images, noiseSeed, epochKey);
+      if (conditional) for (let r = 0; r < rows; r++) labels[r] = train.labels![images[r]!]!;
+      stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
+      const parts = vae.run(noisy, clean, rows, stepObjective, sampleRng, true, conditional ? labels : null);
       optimizer.update(vae.backend);
       total.loss += parts.loss * rows;
       total.recon += parts.recon * rows;
@@ -136,11 +152,12 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
       loss: total.loss / seen,
       recon: total.recon / seen,
       kl: total.kl / seen,
+      beta: stepObjective.beta,
       seconds,
       imagesPerSecond: seen / seconds,
     };
     if (options.validation) {
-      const val = evaluateObjective(vae, options.validation, objective, { noise: options.noise, seed: options.seed });
+      const val = evaluateObjective(vae, options.validation, objective, { noise: options.noise, binarize: options.binarize, seed: options.seed });
       record.valLoss = val.loss;
       record.valRecon = val.recon;
       record.valKl = val.kl;
@@ -174,10 +191,13 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     learningRate: o.learningRate,
     loss: o.objective.loss,
     beta: o.objective.beta,
+    freeBits: o.objective.freeBits,
+    samples: o.objective.samples,
+    klWarmup: formatKlSchedule(o.klWarmup),
+    binarize: o.binarize,
     noise: formatNoise(o.noise),
     noiseRedraw: o.noiseRedraw,
     seed: o.seed,
   };
 }
 
-export type { LossParts };

@@ -2,41 +2,104 @@
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
 
-export type Likelihood = 'bernoulli' | 'gaussian';
-export const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian'];
+export type Likelihood = 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
+export const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian', 'continuous-bernoulli'];
+
+export type Architecture = 'dense' | 'conv';
+export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv'];
 
 export interface VaeConfig {
   /** The preset the config started from (informational). */
   preset: string;
   imageHeight: number;
   imageWidth: number;
+  /** Channels per pixel (1 for greyscale); images are stored channels-last. */
+  imageChannels: number;
   latent: number;
+  /**
+   * 'dense': encoder image -> Dense hidden... -> 2L; decoder L -> Dense hidden... -> image.
+   * 'conv': encoder Conv2d(k4, s2, p1) per entry of convChannels, then the dense hidden layers;
+   * decoder dense hidden layers, a Dense to the last conv feature map, then ConvTranspose2d(k4,
+   * s2, p1) back up to the image. Each conv halves the height and width (which must divide).
+   */
+  architecture: Architecture;
+  convChannels: number[];
   encoderHidden: number[];
   decoderHidden: number[];
   /** Activation of the hidden layers. */
   activation: Activation;
   /** Pixel likelihood p(x|z): Bernoulli on greyscale intensities, or Gaussian with a fixed standard deviation. */
   likelihood: Likelihood;
-  /** Standard deviation of the Gaussian likelihood (used only when likelihood is 'gaussian'). */
+  /** Standard deviation of the Gaussian likelihood (used only when likelihood is 'gaussian'); the initial value when learned. */
   gaussianSigma: number;
+  /** Learn one standard deviation per pixel instead of fixing it. */
+  gaussianLearnedVariance: boolean;
+  /** Number of classes of a conditional VAE (its label goes to encoder and decoder); 0 for an unconditional one. */
+  classes: number;
 }
+
+const MNIST_BASE = {
+  imageHeight: 28,
+  imageWidth: 28,
+  imageChannels: 1,
+  architecture: 'dense',
+  convChannels: [],
+  likelihood: 'bernoulli',
+  gaussianSigma: 0.1,
+  gaussianLearnedVariance: false,
+  classes: 0,
+} as const;
 
 /** The notebook's network: 784 -> 512 relu -> 2*40; 40 -> 512 relu -> 784 sigmoid. */
 export const SEED_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...MNIST_BASE,
+  convChannels: [],
   preset: 'seed',
-  imageHeight: 28,
-  imageWidth: 28,
   latent: 40,
   encoderHidden: [512],
   decoderHidden: [512],
   activation: 'relu',
-  likelihood: 'bernoulli',
-  gaussianSigma: 0.1,
 });
 
-export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = { seed: SEED_PRESET };
+/** The one-stochastic-layer model of the importance-weighted autoencoder paper (Burda et al. 2015): two hidden layers of 200 tanh units, latent 50. */
+export const MLP_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...MNIST_BASE,
+  convChannels: [],
+  preset: 'mlp',
+  latent: 50,
+  encoderHidden: [200, 200],
+  decoderHidden: [200, 200],
+  activation: 'tanh',
+});
+
+/** A small convolutional VAE for 28x28 images: 28 -> 14 -> 7 with 32 and 64 channels, a 256-unit dense layer, latent 32. */
+export const CONV_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...MNIST_BASE,
+  preset: 'conv',
+  architecture: 'conv',
+  convChannels: [32, 64],
+  latent: 32,
+  encoderHidden: [256],
+  decoderHidden: [256],
+  activation: 'relu',
+});
+
+export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = { seed: SEED_PRESET, mlp: MLP_PRESET, conv: CONV_PRESET };
 
 export type VaeOverrides = Partial<Omit<VaeConfig, 'preset'>>;
+
+/** A config from a model bundle, with the fields that older bundles lack filled in. */
+export function configFromBundle(raw: Partial<VaeConfig>): VaeConfig {
+  const c = {
+    imageChannels: 1,
+    architecture: 'dense',
+    convChannels: [],
+    gaussianLearnedVariance: false,
+    classes: 0,
+    ...raw,
+  } as VaeConfig;
+  return validateConfig(c);
+}
 
 /** A preset with overrides applied, validated. */
 export function presetConfig(name: string, overrides: VaeOverrides = {}): VaeConfig {
@@ -46,6 +109,7 @@ export function presetConfig(name: string, overrides: VaeOverrides = {}): VaeCon
   }
   const config: VaeConfig = {
     ...base,
+    convChannels: [...base.convChannels],
     encoderHidden: [...base.encoderHidden],
     decoderHidden: [...base.decoderHidden],
   };
@@ -63,10 +127,27 @@ export function validateConfig(config: VaeConfig): VaeConfig {
   };
   positiveInt(config.imageHeight, 'The image height');
   positiveInt(config.imageWidth, 'The image width');
+  positiveInt(config.imageChannels, 'The number of image channels');
   positiveInt(config.latent, 'The latent size');
-  for (const [list, what] of [[config.encoderHidden, 'encoder'], [config.decoderHidden, 'decoder']] as const) {
-    if (!Array.isArray(list)) throw new VaekitError(`The ${what} hidden sizes must be a list of positive integers.`);
-    for (const h of list) positiveInt(h, `Each ${what} hidden size`);
+  for (const [list, what] of [[config.encoderHidden, 'encoder hidden size'], [config.decoderHidden, 'decoder hidden size'], [config.convChannels, 'conv channel count']] as const) {
+    if (!Array.isArray(list)) throw new VaekitError(`The ${what}s must be a list of positive integers.`);
+    for (const h of list) positiveInt(h, `Each ${what}`);
+  }
+  if (!ARCHITECTURES.includes(config.architecture)) {
+    throw new VaekitError(`Unknown architecture "${String(config.architecture)}": use one of ${ARCHITECTURES.join(', ')}.`);
+  }
+  if (config.architecture === 'conv') {
+    if (config.convChannels.length === 0) throw new VaekitError('A conv architecture needs at least one conv channel count.');
+    const factor = 2 ** config.convChannels.length;
+    if (config.imageHeight % factor !== 0 || config.imageWidth % factor !== 0) {
+      throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${config.imageHeight}x${config.imageWidth}.`);
+    }
+  }
+  if (!Number.isInteger(config.classes) || config.classes < 0) {
+    throw new VaekitError(`The number of classes must be an integer >= 0, not ${JSON.stringify(config.classes)}.`);
+  }
+  if (typeof config.gaussianLearnedVariance !== 'boolean') {
+    throw new VaekitError('gaussianLearnedVariance must be true or false.');
   }
   if (!ACTIVATIONS.includes(config.activation)) {
     throw new VaekitError(`Unknown activation "${String(config.activation)}": use one of ${ACTIVATIONS.join(', ')}.`);

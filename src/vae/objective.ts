@@ -1,39 +1,58 @@
 /**
- * Training objectives.
- * - 'elbo': the negative evidence lower bound per image, -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I)),
- *   in nats, with the model's likelihood (one reparameterized sample per image).
+ * Training objectives, all per image and in nats, averaged over the batch:
+ * - 'elbo': the negative evidence lower bound, -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I)),
+ *   with one reparameterized sample per image and the KL in closed form. With free bits lambda > 0
+ *   the KL term is sum_d max(lambda, KL_d), KL_d being dimension d's KL averaged over the batch
+ *   (Kingma et al. 2016), so no dimension is pushed below lambda nats.
+ * - 'iwae': the importance-weighted bound with k samples (Burda et al. 2015),
+ *   -log (1/k) sum_i p(x, z_i) / q(z_i | x); at k = 1 it is the ELBO with a sampled KL.
  * - 'notebook-mse': reproduces the notebook; not a VAE objective. Mean squared error per pixel between
  *   the decoder's sigmoid output and the clean image, with no KL term (the sample is still drawn).
  */
 import { VaekitError } from '../errors.js';
 
-export type LossName = 'elbo' | 'notebook-mse';
-export const LOSSES: readonly LossName[] = ['elbo', 'notebook-mse'];
+export type LossName = 'elbo' | 'iwae' | 'notebook-mse';
+export const LOSSES: readonly LossName[] = ['elbo', 'iwae', 'notebook-mse'];
 
 export interface Objective {
   loss: LossName;
-  /** Weight of the KL term in the ELBO (ignored by notebook-mse). */
+  /** Weight of the KL term in the ELBO (1 for the true bound; ignored by iwae and notebook-mse). */
   beta: number;
+  /** Free bits: the floor, in nats, on each latent dimension's batch-mean KL (0: off; elbo only). */
+  freeBits: number;
+  /** Importance samples per image for 'iwae'. */
+  samples: number;
 }
 
-export const DEFAULT_OBJECTIVE: Readonly<Objective> = { loss: 'elbo', beta: 1 };
+export const DEFAULT_OBJECTIVE: Readonly<Objective> = { loss: 'elbo', beta: 1, freeBits: 0, samples: 1 };
 
 export const LOSS_DESCRIPTIONS: Readonly<Record<LossName, string>> = {
   elbo: 'negative ELBO: reconstruction negative log-likelihood + beta * KL, nats per image',
+  iwae: 'negative importance-weighted bound with --samples k, nats per image',
   'notebook-mse': 'reproduces the notebook; not a VAE objective (mean squared error per pixel, no KL)',
 };
 
 export function parseLoss(text: string): LossName {
   if ((LOSSES as readonly string[]).includes(text)) return text as LossName;
-  throw new VaekitError(`Unknown loss "${text}": use "elbo" (the VAE objective) or "notebook-mse" (reproduces the notebook; not a VAE objective).`);
+  throw new VaekitError(`Unknown loss "${text}": use "elbo" (the VAE objective), "iwae" (importance-weighted) or "notebook-mse" (reproduces the notebook; not a VAE objective).`);
+}
+
+/** An objective with defaults filled in, checked. */
+export function resolveObjective(input: Partial<Objective> = {}): Objective {
+  const o: Objective = { ...DEFAULT_OBJECTIVE, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) };
+  parseLoss(o.loss);
+  if (!(o.beta >= 0) || !Number.isFinite(o.beta)) throw new VaekitError(`Beta must be a number >= 0, not ${o.beta}.`);
+  if (!(o.freeBits >= 0) || !Number.isFinite(o.freeBits)) throw new VaekitError(`Free bits must be a number of nats >= 0, not ${o.freeBits}.`);
+  if (!Number.isInteger(o.samples) || o.samples < 1) throw new VaekitError(`The number of importance samples must be a positive integer, not ${o.samples}.`);
+  return o;
 }
 
 /** Per-batch means of the objective and its parts. */
 export interface LossParts {
   /** The objective being minimised. */
   loss: number;
-  /** Reconstruction term: negative log-likelihood in nats (elbo) or mean squared error per pixel (notebook-mse). */
+  /** Reconstruction term: negative log-likelihood in nats (mean over samples), or mean squared error per pixel (notebook-mse). */
   recon: number;
-  /** KL(q(z|x) || N(0, I)) in nats, reported for both objectives. */
+  /** KL(q(z|x) || N(0, I)) in nats (closed form), reported for every objective. */
   kl: number;
 }

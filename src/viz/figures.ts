@@ -18,9 +18,9 @@ function examples(set: ImageSet, count: number, noise: NoiseSpec, seed: number, 
   const first = takeFirst(set, Math.min(count, set.count));
   const pixels = set.height * set.width;
   const out: Examples = { clean: [], noisy: [], denoised: [] };
-  forEachNoisyBatch(first, noise, seed, Math.max(1, first.count), (clean, noisy, rows) => {
+  forEachNoisyBatch(first, { noise, seed }, Math.max(1, first.count), (clean, noisy, rows, _start, labels) => {
     const denoised = new Float32Array(rows * pixels);
-    if (vae !== null) vae.reconstructBatch(noisy, rows, null, denoised);
+    if (vae !== null) vae.reconstructBatch(noisy, rows, null, denoised, vae.classes > 0 ? labels : null);
     for (let r = 0; r < rows; r++) {
       const span = [r * pixels, (r + 1) * pixels] as const;
       out.clean.push(clean.slice(...span));

@@ -1,0 +1,178 @@
+/**
+ * A 2-D transposed convolution y = act(convT(x, W) + b) over channels-last images: the gradient of
+ * a Conv2d with respect to its input, used to upsample in decoders. Each input pixel's channels,
+ * times the kernel, give a k x k x outC patch ([rows*inH*inW, inC] x [inC, k*k*outC] in one
+ * product), and col2im adds the patches into the output image at stride `stride`, less `padding`
+ * on each side. The kernel is stored [k, k, outC, inC] (TF/Keras' Conv2DTranspose layout), which
+ * is the [k*k*outC, inC] matrix. Output size (PyTorch's formula):
+ * outH = (inH - 1) * stride - 2 * padding + kernel + outputPadding.
+ * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
+ */
+import type { Activation, Backend } from '../engine/backend.js';
+import type { Random } from '../engine/random.js';
+import { checkIntegers, convOutputLength } from './conv2d.js';
+import { LEAKY_SLOPE } from './dense.js';
+import type { Layer } from './layer.js';
+import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
+
+export interface ConvTranspose2dSpec {
+  name: string;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  /** Extra rows and columns at the bottom and right of the output (less than stride); default 0. */
+  outputPadding?: number;
+  activation: Activation;
+}
+
+/** A transposed convolution's output length along one axis (PyTorch's formula). */
+export function convTransposeOutputLength(size: number, kernel: number, stride: number, padding: number, outputPadding: number): number {
+  return (size - 1) * stride - 2 * padding + kernel + outputPadding;
+}
+
+export class ConvTranspose2d implements Layer {
+  readonly kind = 'ConvTranspose2d';
+  readonly name: string;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outputPadding: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly activation: Activation;
+  private kernel!: Parameter;
+  private bias!: Parameter;
+  private capacity = 0;
+  private out = new Float32Array(0);
+  /** Patches: x W^T in forward, im2col(dL/dy) in backward. */
+  private cols = new Float32Array(0);
+  private dInput = new Float32Array(0);
+  private input: Float32Array | null = null;
+
+  constructor(spec: ConvTranspose2dSpec) {
+    const outputPadding = spec.outputPadding ?? 0;
+    checkIntegers(spec.name, {
+      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels,
+      outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+    }, 1);
+    checkIntegers(spec.name, { padding: spec.padding, outputPadding }, 0);
+    this.name = spec.name;
+    this.inHeight = spec.inHeight;
+    this.inWidth = spec.inWidth;
+    this.inChannels = spec.inChannels;
+    this.outChannels = spec.outChannels;
+    this.kernelSize = spec.kernel;
+    this.stride = spec.stride;
+    this.padding = spec.padding;
+    this.outputPadding = outputPadding;
+    this.activation = spec.activation;
+    this.outHeight = convTransposeOutputLength(spec.inHeight, spec.kernel, spec.stride, spec.padding, outputPadding);
+    this.outWidth = convTransposeOutputLength(spec.inWidth, spec.kernel, spec.stride, spec.padding, outputPadding);
+    // The input grid must be the grid of windows that a Conv2d of the same kernel, stride and
+    // padding lays over the output image (so im2col/col2im over the output see every input pixel
+    // once): true when outputPadding < stride and the output is not empty.
+    const fits = this.outHeight >= 1 && this.outWidth >= 1 &&
+      convOutputLength(this.outHeight, spec.kernel, spec.stride, spec.padding) === spec.inHeight &&
+      convOutputLength(this.outWidth, spec.kernel, spec.stride, spec.padding) === spec.inWidth;
+    if (!fits) {
+      throw new Error(`${spec.name}: kernel ${spec.kernel}, stride ${spec.stride}, padding ${spec.padding} and output padding ${outputPadding} ` +
+        `do not map a ${spec.inHeight}x${spec.inWidth} input onto a whole output image (output padding must be less than the stride).`);
+    }
+  }
+
+  parameterSpecs(): ParameterSpec[] {
+    return [
+      { name: `${this.name}.kernel`, shape: [this.kernelSize, this.kernelSize, this.outChannels, this.inChannels] },
+      { name: `${this.name}.bias`, shape: [this.outChannels] },
+    ];
+  }
+
+  get inputSize(): number {
+    return this.inHeight * this.inWidth * this.inChannels;
+  }
+
+  get outputSize(): number {
+    return this.outHeight * this.outWidth * this.outChannels;
+  }
+
+  get outputShape(): readonly number[] {
+    return [this.outHeight, this.outWidth, this.outChannels];
+  }
+
+  /** k*k*outC: the patch one input pixel spreads over the output. */
+  private get patchSize(): number {
+    return this.kernelSize * this.kernelSize * this.outChannels;
+  }
+
+  get parameterCount(): number {
+    return this.patchSize * this.inChannels + this.outChannels;
+  }
+
+  bind(params: ParameterSet): void {
+    this.kernel = params.get(`${this.name}.kernel`);
+    this.bias = params.get(`${this.name}.bias`);
+  }
+
+  /**
+   * Glorot-uniform kernel and zero bias. Keras computes Conv2DTranspose's fans from the stored
+   * shape [k, k, outC, inC]: fan_in = k*k*outC, fan_out = k*k*inC; their sum is what counts.
+   */
+  initialize(rng: Random): void {
+    const area = this.kernelSize * this.kernelSize;
+    const limit = Math.sqrt(6 / (area * this.outChannels + area * this.inChannels));
+    const w = this.kernel.value;
+    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+    this.bias.value.fill(0);
+  }
+
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    this.out = new Float32Array(rows * this.outputSize);
+    this.cols = new Float32Array(rows * this.inHeight * this.inWidth * this.patchSize);
+    this.dInput = new Float32Array(rows * this.inputSize);
+  }
+
+  /** y = act(col2im(x W^T) + b) for `rows` images; returns a view of the layer's own output buffer. */
+  forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
+    this.reserve(rows);
+    const pixels = rows * this.inHeight * this.inWidth;
+    backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);
+    const y = this.out;
+    backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
+      this.padding, this.inHeight, this.inWidth, y);
+    backend.biasActivation(y, this.bias.value, y, rows * this.outHeight * this.outWidth, this.outChannels,
+      this.activation, LEAKY_SLOPE);
+    this.input = x;
+    return y.subarray(0, rows * this.outputSize);
+  }
+
+  /**
+   * Given dL/dy (overwritten with dL/d(pre-activation)), with dP = im2col(dY) the gradient of the
+   * patches: writes dL/dW = dP^T x and dL/db = column sums of dY (overwriting them), and returns
+   * dL/dx = dP W, or null when not needed.
+   */
+  backward(backend: Backend, dy: Float32Array, rows: number, needInputGrad: boolean): Float32Array | null {
+    const x = this.input;
+    if (x === null) throw new Error(`${this.name}.backward needs a forward call before it.`);
+    const positions = rows * this.outHeight * this.outWidth;
+    const pixels = rows * this.inHeight * this.inWidth;
+    backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
+    backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
+    const dCols = this.cols;
+    backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
+      this.padding, this.inHeight, this.inWidth, dCols);
+    backend.gemm(true, false, this.patchSize, this.inChannels, pixels, 1, dCols, x, 0, this.kernel.grad);
+    if (!needInputGrad) return null;
+    backend.gemm(false, false, pixels, this.inChannels, this.patchSize, 1, dCols, this.kernel.value, 0, this.dInput);
+    return this.dInput.subarray(0, rows * this.inputSize);
+  }
+}

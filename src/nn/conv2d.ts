@@ -1,0 +1,166 @@
+/**
+ * A 2-D convolution y = act(conv(x, W) + b) over channels-last images, done as im2col and one
+ * matrix product: the patches of the batch form a [rows*outH*outW, k*k*inC] matrix, and times the
+ * kernel W stored [k, k, inC, outC] (TF/Keras' HWIO layout, which is exactly the [k*k*inC, outC]
+ * matrix) it gives [rows*outH*outW, outC], which is the channels-last output as it stands.
+ * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
+ */
+import type { Activation, Backend } from '../engine/backend.js';
+import type { Random } from '../engine/random.js';
+import { LEAKY_SLOPE } from './dense.js';
+import type { Layer } from './layer.js';
+import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
+
+export interface Conv2dSpec {
+  name: string;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  padding: number;
+  activation: Activation;
+}
+
+/** A convolution's output length along one axis: floor((size + 2 padding - kernel) / stride) + 1. */
+export function convOutputLength(size: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - kernel) / stride) + 1;
+}
+
+/** Throws unless every named value is an integer of at least `min`. */
+export function checkIntegers(layer: string, values: Readonly<Record<string, number>>, min: number): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (!Number.isInteger(value) || value < min) {
+      throw new Error(`${layer}: ${key} must be an integer of at least ${min}, not ${value}.`);
+    }
+  }
+}
+
+export class Conv2d implements Layer {
+  readonly kind = 'Conv2d';
+  readonly name: string;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly activation: Activation;
+  private kernel!: Parameter;
+  private bias!: Parameter;
+  private capacity = 0;
+  private out = new Float32Array(0);
+  /** The last forward's patches; backward reuses the buffer for dL/d(patches) once dW is done. */
+  private cols = new Float32Array(0);
+  private colsHoldPatches = false;
+  private dInput = new Float32Array(0);
+
+  constructor(spec: Conv2dSpec) {
+    checkIntegers(spec.name, {
+      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels,
+      outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+    }, 1);
+    checkIntegers(spec.name, { padding: spec.padding }, 0);
+    this.name = spec.name;
+    this.inHeight = spec.inHeight;
+    this.inWidth = spec.inWidth;
+    this.inChannels = spec.inChannels;
+    this.outChannels = spec.outChannels;
+    this.kernelSize = spec.kernel;
+    this.stride = spec.stride;
+    this.padding = spec.padding;
+    this.activation = spec.activation;
+    this.outHeight = convOutputLength(spec.inHeight, spec.kernel, spec.stride, spec.padding);
+    this.outWidth = convOutputLength(spec.inWidth, spec.kernel, spec.stride, spec.padding);
+    if (this.outHeight < 1 || this.outWidth < 1) {
+      throw new Error(`${spec.name}: a ${spec.kernel}x${spec.kernel} kernel with padding ${spec.padding} does not fit a ${spec.inHeight}x${spec.inWidth} image.`);
+    }
+  }
+
+  parameterSpecs(): ParameterSpec[] {
+    return [
+      { name: `${this.name}.kernel`, shape: [this.kernelSize, this.kernelSize, this.inChannels, this.outChannels] },
+      { name: `${this.name}.bias`, shape: [this.outChannels] },
+    ];
+  }
+
+  get inputSize(): number {
+    return this.inHeight * this.inWidth * this.inChannels;
+  }
+
+  get outputSize(): number {
+    return this.outHeight * this.outWidth * this.outChannels;
+  }
+
+  get outputShape(): readonly number[] {
+    return [this.outHeight, this.outWidth, this.outChannels];
+  }
+
+  /** k*k*inC: one patch, one row of the im2col matrix. */
+  private get patchSize(): number {
+    return this.kernelSize * this.kernelSize * this.inChannels;
+  }
+
+  get parameterCount(): number {
+    return this.patchSize * this.outChannels + this.outChannels;
+  }
+
+  bind(params: ParameterSet): void {
+    this.kernel = params.get(`${this.name}.kernel`);
+    this.bias = params.get(`${this.name}.bias`);
+  }
+
+  /** Glorot-uniform kernel (Keras' fans: fan_in = k*k*inC, fan_out = k*k*outC) and zero bias. */
+  initialize(rng: Random): void {
+    const area = this.kernelSize * this.kernelSize;
+    const limit = Math.sqrt(6 / (area * this.inChannels + area * this.outChannels));
+    const w = this.kernel.value;
+    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+    this.bias.value.fill(0);
+  }
+
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    this.out = new Float32Array(rows * this.outputSize);
+    this.cols = new Float32Array(rows * this.outHeight * this.outWidth * this.patchSize);
+    this.dInput = new Float32Array(rows * this.inputSize);
+  }
+
+  /** y = act(im2col(x) W + b) for `rows` images; returns a view of the layer's own output buffer. */
+  forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
+    this.reserve(rows);
+    const positions = rows * this.outHeight * this.outWidth;
+    backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
+      this.padding, this.outHeight, this.outWidth, this.cols);
+    this.colsHoldPatches = true;
+    const y = this.out;
+    backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
+    backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
+    return y.subarray(0, rows * this.outputSize);
+  }
+
+  /**
+   * Given dL/dy (overwritten with dL/d(pre-activation)), writes dL/dW = patches^T dY and
+   * dL/db = column sums of dY (overwriting them), and returns dL/dx = col2im(dY W^T), or null.
+   */
+  backward(backend: Backend, dy: Float32Array, rows: number, needInputGrad: boolean): Float32Array | null {
+    if (!this.colsHoldPatches) throw new Error(`${this.name}.backward needs a forward call before it.`);
+    const positions = rows * this.outHeight * this.outWidth;
+    backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
+    backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
+    backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
+    if (!needInputGrad) return null;
+    // The patches are no longer needed: their buffer takes dL/d(patches).
+    this.colsHoldPatches = false;
+    const dCols = this.cols;
+    backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
+    backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
+      this.padding, this.outHeight, this.outWidth, this.dInput);
+    return this.dInput.subarray(0, rows * this.inputSize);
+  }
+}

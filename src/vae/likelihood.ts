@@ -1,0 +1,142 @@
+/**
+ * Pixel likelihoods p(x | z), all parameterized by the decoder's logits l (one per pixel):
+ * - bernoulli: p = sigmoid(l); -log p(x) = softplus(l) - l x (greyscale x in [0,1] as in the
+ *   classic VAE papers; for binarized x it is the exact Bernoulli likelihood).
+ * - continuous-bernoulli: the correctly normalized density on [0,1] (Loaiza-Ganem & Cunningham
+ *   2019): p(x) = C(l) sigmoid(l)^x (1 - sigmoid(l))^(1-x) with C(l) = l / tanh(l / 2) (2 at l = 0),
+ *   so -log p(x) = bernoulli - log C(l).
+ * - gaussian: mean sigmoid(l) and a fixed standard deviation, or a learned one per pixel
+ *   (a parameter vector `likelihood.logvar`, floored at sigma = 0.01 so the density stays bounded).
+ * Images (what reconstruct/decode/sample return) are sigmoid(l) for all three.
+ */
+import type { Backend } from '../engine/backend.js';
+import type { Parameter, ParameterSet, ParameterSpec } from '../nn/parameters.js';
+import type { VaeConfig } from './config.js';
+
+/** The learned log-variance may not go below 2 ln(0.01). */
+export const MIN_LOGVAR = 2 * Math.log(0.01);
+
+export class PixelLikelihood {
+  readonly kind: VaeConfig['likelihood'];
+  readonly learnedVariance: boolean;
+  private readonly pixels: number;
+  private readonly initialLogvar: number;
+  private readonly zeroBias: Float32Array;
+  private readonly sharedLogvar: Float32Array;
+  private logvarParam: Parameter | null = null;
+  private capacity = 0;
+  private mean = new Float32Array(0);
+  private logvarRows = new Float32Array(0);
+  private dLogvarRows = new Float32Array(0);
+
+  constructor(config: VaeConfig) {
+    this.kind = config.likelihood;
+    this.learnedVariance = config.likelihood === 'gaussian' && config.gaussianLearnedVariance;
+    this.pixels = config.imageHeight * config.imageWidth * config.imageChannels;
+    this.initialLogvar = 2 * Math.log(config.gaussianSigma);
+    this.zeroBias = new Float32Array(this.pixels);
+    this.sharedLogvar = new Float32Array([this.initialLogvar]);
+  }
+
+  parameterSpecs(): ParameterSpec[] {
+    return this.learnedVariance ? [{ name: 'likelihood.logvar', shape: [this.pixels] }] : [];
+  }
+
+  bind(params: ParameterSet): void {
+    this.logvarParam = this.learnedVariance ? params.get('likelihood.logvar') : null;
+  }
+
+  initialize(): void {
+    this.logvarParam?.value.fill(this.initialLogvar);
+  }
+
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    this.capacity = rows;
+    this.mean = new Float32Array(rows * this.pixels);
+    if (this.learnedVariance) {
+      this.logvarRows = new Float32Array(rows * this.pixels);
+      this.dLogvarRows = new Float32Array(rows * this.pixels);
+    }
+  }
+
+  /** sigmoid(logits) written to out. */
+  images(backend: Backend, logits: Float32Array, rows: number, out: Float32Array): void {
+    backend.biasActivation(logits, this.zeroBias, out, rows, this.pixels, 'sigmoid', 0);
+  }
+
+  /**
+   * rowNll[r] = -log p(target_r | logits_r) in nats. With dLogits, also its gradient times
+   * gradScale, and times rowScale[r] when given (importance weights for IWAE); the learned
+   * variance's gradient is then written to its parameter's gradient (overwritten).
+   */
+  nll(backend: Backend, logits: Float32Array, target: Float32Array, rows: number, rowNll: Float32Array,
+    dLogits: Float32Array | null, gradScale: number, rowScale: Float32Array | null = null): void {
+    const D = this.pixels;
+    if (this.kind === 'bernoulli' || this.kind === 'continuous-bernoulli') {
+      backend.bceWithLogits(logits, target, rows, D, rowNll, dLogits, gradScale);
+      if (this.kind === 'continuous-bernoulli') subtractLogNormalizer(logits, rows, D, rowNll, dLogits, gradScale);
+      if (dLogits !== null && rowScale !== null) scaleRows(backend, dLogits, rows, D, rowScale);
+      return;
+    }
+    this.reserve(rows);
+    this.images(backend, logits, rows, this.mean);
+    if (this.logvarParam === null) {
+      backend.gaussianNll(this.mean, this.sharedLogvar, target, rows, D, rowNll, dLogits, null, gradScale);
+    } else {
+      const logvar = this.logvarParam.value;
+      for (let j = 0; j < D; j++) if (logvar[j]! < MIN_LOGVAR) logvar[j] = MIN_LOGVAR;
+      for (let r = 0; r < rows; r++) this.logvarRows.set(logvar, r * D);
+      const dLogvar = dLogits === null ? null : this.dLogvarRows;
+      backend.gaussianNll(this.mean, this.logvarRows, target, rows, D, rowNll, dLogits, dLogvar, gradScale);
+      if (dLogvar !== null) {
+        if (rowScale !== null) scaleRows(backend, dLogvar, rows, D, rowScale);
+        backend.sumRows(dLogvar, rows, D, this.logvarParam.grad);
+      }
+    }
+    if (dLogits !== null) {
+      if (rowScale !== null) scaleRows(backend, dLogits, rows, D, rowScale);
+      backend.activationBackward(dLogits, this.mean, dLogits, rows * D, 'sigmoid', 0);
+    }
+  }
+}
+
+function scaleRows(backend: Backend, x: Float32Array, rows: number, cols: number, rowScale: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * cols, (r + 1) * cols);
+    backend.scale(row, rowScale[r]!, row, cols);
+  }
+}
+
+/**
+ * log C(l) for the continuous Bernoulli, C(l) = l / tanh(l / 2): even in l, 2 at 0, about |l| for
+ * large |l|. Near 0 its series 2 + l^2/6 avoids 0/0.
+ */
+export function continuousBernoulliLogNormalizer(l: number): number {
+  const a = Math.abs(l);
+  if (a < 1e-3) return Math.log(2 + (l * l) / 6);
+  return Math.log(a / Math.tanh(a / 2));
+}
+
+/** d/dl log C(l) = 1/l - 1/sinh(l) (odd; about l/6 near 0; 0 at 0). */
+export function continuousBernoulliLogNormalizerGrad(l: number): number {
+  const a = Math.abs(l);
+  if (a < 1e-3) return l / 6;
+  if (a > 40) return 1 / l; // 1/sinh underflows harmlessly
+  return 1 / l - 1 / Math.sinh(l);
+}
+
+/** rowNll -= sum_j log C(l); dLogits -= gradScale * d log C / dl. */
+function subtractLogNormalizer(logits: Float32Array, rows: number, cols: number, rowNll: Float32Array,
+  dLogits: Float32Array | null, gradScale: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const l = logits[o + j]!;
+      s += continuousBernoulliLogNormalizer(l);
+      if (dLogits !== null) dLogits[o + j] = dLogits[o + j]! - gradScale * continuousBernoulliLogNormalizerGrad(l);
+    }
+    rowNll[r] = rowNll[r]! - s;
+  }
+}

@@ -58,9 +58,9 @@ void im2colImages(const float* x, const Geometry& g, float* cols, size_t begin, 
             continue;
           }
           const float* from = image + (static_cast<size_t>(iy) * g.width + static_cast<size_t>(ix0 + static_cast<int64_t>(lo))) * c;
-          std::fill(out, out + lo * c, 0.0f);
+          if (lo > 0) std::fill(out, out + lo * c, 0.0f);
           std::memcpy(out + lo * c, from, (hi - lo) * c * sizeof(float));
-          std::fill(out + hi * c, out + g.segment, 0.0f);
+          if (hi < g.kernel) std::fill(out + hi * c, out + g.segment, 0.0f);
         }
       }
     }

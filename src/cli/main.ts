@@ -13,12 +13,16 @@ import { loadImageIdx, loadMnist, takeFirst, type ImageSet } from '../data/datas
 import { encodeIdx } from '../data/idx.js';
 import { applyNoise, formatNoise, parseNoise, type NoiseSpec } from '../data/noise.js';
 import { VaekitError } from '../errors.js';
-import { evaluateDenoising, type TestMetrics } from '../eval/evaluate.js';
+import { type TestMetrics } from '../eval/evaluate.js';
+import { evaluateSuite, reportMarkdown } from '../eval/suite.js';
+import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CONFIG_FILE, loadModel } from '../io/bundle.js';
-import { TerminalProgress } from '../train/progress.js';
+import { CONFIG_FILE, loadModel, saveModel } from '../io/bundle.js';
+import { TerminalProgress, TerminalTaskProgress } from '../train/progress.js';
+import { fit } from '../train/fit.js';
 import { trainDenoiser, METRICS_FILE, TEST_METRICS_FILE } from '../train/train-denoiser.js';
 import type { NoiseRedraw } from '../train/fit.js';
+import { NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, presetConfig, type Likelihood, type VaeOverrides } from '../vae/config.js';
 import { Vae } from '../vae/model.js';
 import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
@@ -36,6 +40,18 @@ function positiveInt(value: string): number {
 function seedValue(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n > 0xffffffff) throw new InvalidArgumentError('It must be an integer from 0 to 4294967295.');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('It must be an integer >= 0.');
+  return n;
+}
+
+function labelValue(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 9) throw new InvalidArgumentError('It must be a digit from 0 to 9.');
   return n;
 }
 
@@ -64,6 +80,14 @@ function noiseValue(value: string): NoiseSpec {
   }
 }
 
+function klScheduleValue(value: string): KlSchedule {
+  try {
+    return parseKlSchedule(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 function lossValue(value: string): LossName {
   try {
     return parseLoss(value);
@@ -83,6 +107,9 @@ interface ModelFlags {
   activation?: Activation;
   likelihood?: Likelihood;
   sigma?: number;
+  learnedVariance?: boolean;
+  convChannels?: number[];
+  conditional?: boolean;
 }
 
 function addModelOptions(cmd: Command): Command {
@@ -94,7 +121,10 @@ function addModelOptions(cmd: Command): Command {
     .option('--decoder-hidden <sizes>', 'decoder hidden sizes, comma-separated', intList)
     .addOption(new Option('--activation <name>', 'hidden activation').choices([...ACTIVATIONS]))
     .addOption(new Option('--likelihood <name>', 'pixel likelihood p(x|z)').choices([...LIKELIHOODS]))
-    .option('--sigma <s>', 'standard deviation of the gaussian likelihood', positiveNumber);
+    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance)', positiveNumber)
+    .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per pixel')
+    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
+    .option('--conditional', 'a conditional VAE: the digit label goes to the encoder and the decoder');
 }
 
 function modelConfigFrom(flags: ModelFlags): ReturnType<typeof presetConfig> {
@@ -106,6 +136,9 @@ function modelConfigFrom(flags: ModelFlags): ReturnType<typeof presetConfig> {
   if (flags.activation !== undefined) overrides.activation = flags.activation;
   if (flags.likelihood !== undefined) overrides.likelihood = flags.likelihood;
   if (flags.sigma !== undefined) overrides.gaussianSigma = flags.sigma;
+  if (flags.learnedVariance === true) overrides.gaussianLearnedVariance = true;
+  if (flags.convChannels !== undefined) overrides.convChannels = flags.convChannels;
+  if (flags.conditional === true) overrides.classes = 10;
   return presetConfig(flags.preset, overrides);
 }
 
@@ -115,6 +148,10 @@ interface TrainFlags extends ModelFlags {
   lr: number;
   beta: number;
   loss: LossName;
+  samples: number;
+  freeBits: number;
+  klWarmup: KlSchedule;
+  binarize?: boolean;
   noise: NoiseSpec;
   noiseRedraw: NoiseRedraw;
   seed: number;
@@ -129,7 +166,11 @@ function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .option('--batch-size <n>', 'batch size', positiveInt, 128)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--beta <b>', 'weight of the KL term in the ELBO', nonNegativeNumber, 1)
-    .option('--loss <name>', `objective: "elbo" (${LOSS_DESCRIPTIONS.elbo}) or "notebook-mse" (${LOSS_DESCRIPTIONS['notebook-mse']})`, lossValue, 'elbo' as LossName)
+    .option('--loss <name>', `objective: "elbo" (${LOSS_DESCRIPTIONS.elbo}), "iwae" (${LOSS_DESCRIPTIONS.iwae}) or "notebook-mse" (${LOSS_DESCRIPTIONS['notebook-mse']})`, lossValue, 'elbo' as LossName)
+    .option('--samples <k>', 'importance samples per image for --loss iwae', positiveInt, 5)
+    .option('--free-bits <nats>', 'floor on each latent dimension\'s batch-mean KL (elbo)', nonNegativeNumber, 0)
+    .option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]"', klScheduleValue, NO_WARMUP)
+    .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch')
     .option('--noise <spec>', 'input noise: "gaussian:FACTOR" (clipped to [0,1]) or "none"', noiseValue, { kind: 'gaussian', factor: 0.2 } as NoiseSpec)
     .addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'))
     .option('--seed <n>', 'seed of every random number (weights, shuffling, noise, samples)', seedValue, 0)
@@ -169,7 +210,9 @@ function runTraining(flags: TrainFlags, overwrite: boolean): { vae: Vae; testSet
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       learningRate: flags.lr,
-      objective: { loss: flags.loss, beta: flags.beta },
+      objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
+      klWarmup: flags.klWarmup,
+      binarize: flags.binarize === true,
       noise: flags.noise,
       noiseRedraw: flags.noiseRedraw,
       seed: flags.seed,
@@ -270,7 +313,7 @@ export function buildProgram(): Command {
       const noisy = new Float32Array(clean.length);
       const index = Uint32Array.from({ length: set.count }, (_, i) => i);
       applyNoise(flags.noise, clean, noisy, set.count, pixels, index, flags.seed, 0);
-      const denoised = vae.denoise(new Tensor(noisy, [set.count, set.height, set.width]));
+      const denoised = vae.denoise(new Tensor(noisy, [set.count, set.height, set.width]), vae.classes > 0 ? set.labels : null);
       const grid = flags.grid ?? `${extname(flags.out) === '' ? flags.out : flags.out.slice(0, -extname(flags.out).length)}.png`;
       const shown = Math.min(set.count, 16);
       const cells = [0, 1].map((row) => Array.from({ length: shown }, (_, i) =>
@@ -298,27 +341,96 @@ export function buildProgram(): Command {
     .description('decode images from z ~ N(0, I) into a PNG grid')
     .requiredOption('--model <dir>', 'saved model folder')
     .option('--count <n>', 'number of samples', positiveInt, 64)
+    .option('--label <digit>', 'the class to draw (conditional models)', labelValue)
     .option('--seed <n>', 'seed of the latent draws', seedValue, 0)
     .requiredOption('--out <file>', 'output PNG file')
-    .action((flags: { model: string; count: number; seed: number; out: string }) => {
+    .action((flags: { model: string; count: number; label?: number; seed: number; out: string }) => {
       const vae = loadModel(flags.model);
-      writeFileAtomic(flags.out, samplesPng(vae, flags.count, flags.seed));
-      say(`wrote ${flags.out} (${flags.count} samples)`);
+      if (vae.classes === 0 && flags.label !== undefined) throw new VaekitError(`${flags.model} is not a conditional model: it takes no --label.`);
+      if (vae.classes > 0 && flags.label === undefined) throw new VaekitError(`${flags.model} is a conditional model: give --label 0 to ${vae.classes - 1}.`);
+      if (flags.label !== undefined && flags.label >= vae.classes) throw new VaekitError(`--label must be 0 to ${vae.classes - 1} for this model.`);
+      writeFileAtomic(flags.out, samplesPng(vae, flags.count, flags.seed, flags.label));
+      say(`wrote ${flags.out} (${flags.count} samples${flags.label === undefined ? '' : ` of class ${flags.label}`})`);
     });
 
   program.command('eval')
-    .description('test metrics of a saved model: PSNR of noisy and denoised test images, negative ELBO')
+    .description('evaluate a saved model on the MNIST test set: ELBO, importance-sampled log-likelihood, reconstruction, denoising PSNR/SSIM, active units, KL per dimension, kNN accuracy')
     .requiredOption('--model <dir>', 'saved model folder')
-    .option('--noise <spec>', 'input noise', noiseValue, { kind: 'gaussian', factor: 0.2 } as NoiseSpec)
-    .option('--seed <n>', 'seed of the test noise and posterior samples', seedValue, 0)
-    .option('--json', 'print the metrics as JSON')
-    .action((flags: { model: string; noise: NoiseSpec; seed: number; json?: boolean }) => {
+    .option('--samples <k>', 'importance samples per image for the log-likelihood (0 skips it)', nonNegativeInt, 5000)
+    .option('--knn-k <k>', 'neighbours of the kNN probe', positiveInt, 5)
+    .option('--noise <spec>', 'noise of the denoising metrics', noiseValue, { kind: 'gaussian', factor: 0.2 } as NoiseSpec)
+    .option('--binarize', 'binarize the test images (one fixed draw each): the dynamically binarized MNIST protocol')
+    .option('--limit <n>', 'evaluate only the first N test images', positiveInt)
+    .option('--seed <n>', 'seed of the test noise, binarization and posterior samples', seedValue, 0)
+    .option('--out <dir>', 'where to write eval.json and eval.md (default: the model folder)')
+    .action((flags: { model: string; samples: number; knnK: number; noise: NoiseSpec; binarize?: boolean; limit?: number; seed: number; out?: string }) => {
       const vae = loadModel(flags.model);
-      const test = loadMnist('test');
+      let test = loadMnist('test');
       checkImageSize(vae, test, 'MNIST');
-      const m = evaluateDenoising(vae, test, { noise: flags.noise, seed: flags.seed });
-      if (flags.json === true) say(JSON.stringify(m, null, 2));
-      else printTestMetrics(m);
+      if (flags.limit !== undefined) test = takeFirst(test, Math.min(flags.limit, test.count));
+      const report = evaluateSuite(vae, test, {
+        noise: flags.noise,
+        binarize: flags.binarize === true,
+        seed: flags.seed,
+        samples: flags.samples,
+        knnK: flags.knnK,
+        train: loadMnist('train'),
+        progress: new TerminalTaskProgress(),
+      });
+      const out = flags.out ?? flags.model;
+      mkdirSync(out, { recursive: true });
+      const markdown = reportMarkdown(report);
+      writeFileAtomic(join(out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileAtomic(join(out, 'eval.md'), `${markdown}\n`);
+      say(markdown);
+      say(`wrote ${join(out, 'eval.json')} and ${join(out, 'eval.md')}`);
+    });
+
+  addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly')
+    .description('one-class anomaly detection: train on one digit (or --all ten, one model each), score the whole test set by negative ELBO, report AUROC')
+    .option('--digit <d>', 'the normal class', labelValue)
+    .option('--all', 'run the ten one-class tasks and report each AUROC and their mean')
+    .option('--model <dir>', 'score with this saved model instead of training one (needs --digit)')
+    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10)
+    .action((flags: TrainFlags & { digit?: number; all?: boolean; model?: string; scoreSamples: number }) => {
+      if ((flags.digit === undefined) === (flags.all !== true)) throw new VaekitError('Give either --digit D or --all.');
+      if (flags.model !== undefined && flags.digit === undefined) throw new VaekitError('--model scores one task: give --digit D with it.');
+      const train = loadMnist('train');
+      const test = loadMnist('test');
+      const digits = flags.all === true ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : [flags.digit!];
+      const out = resolve(flags.out);
+      mkdirSync(out, { recursive: true });
+      const results: Array<{ digit: number; auroc: number; trainImages: number }> = [];
+      for (const digit of digits) {
+        let vae: Vae;
+        let trainImages = 0;
+        if (flags.model !== undefined) {
+          vae = loadModel(flags.model);
+          checkImageSize(vae, test, 'MNIST');
+        } else {
+          const subset = classSubset(train, digit);
+          trainImages = subset.count;
+          say(`digit ${digit}: training on ${subset.count} images`);
+          vae = new Vae(modelConfigFrom(flags), { seed: flags.seed });
+          fit(vae, subset, {
+            epochs: flags.epochs, batchSize: flags.batchSize, learningRate: flags.lr,
+            objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
+            klWarmup: flags.klWarmup, binarize: flags.binarize === true, noise: flags.noise, noiseRedraw: flags.noiseRedraw, seed: flags.seed,
+            progress: new TerminalProgress(),
+          });
+          saveModel(vae, join(out, `digit-${digit}`), { digit, trainImages });
+        }
+        const scores = anomalyScores(vae, test, flags.scoreSamples, flags.seed);
+        const value = oneClassAuroc(scores, test.labels!, digit);
+        results.push({ digit, auroc: value, trainImages });
+        say(`digit ${digit}: AUROC ${(100 * value).toFixed(2)}%`);
+      }
+      const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;
+      const markdown = ['| normal digit | AUROC |', '| --- | --- |', ...results.map((r) => `| ${r.digit} | ${(100 * r.auroc).toFixed(2)}% |`), `| mean | ${(100 * mean).toFixed(2)}% |`].join('\n');
+      writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
+      writeFileAtomic(join(out, 'anomaly.md'), `${markdown}\n`);
+      say(markdown);
+      say(`wrote ${join(out, 'anomaly.json')} and ${join(out, 'anomaly.md')}`);
     });
 
   addTrainOptions(program.command('demo'), 'runs/demo')

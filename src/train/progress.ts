@@ -55,3 +55,48 @@ export const SILENT: ProgressReporter = {
   step: () => undefined,
   endEpoch: () => undefined,
 };
+
+/** Progress of one long task (evaluation passes): a bar on a terminal, a line at the end otherwise. */
+export interface TaskProgress {
+  start(label: string, total: number): void;
+  update(done: number): void;
+  stop(): void;
+}
+
+export class TerminalTaskProgress implements TaskProgress {
+  private bar: SingleBar | null = null;
+  private label = '';
+  private started = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  start(label: string, total: number): void {
+    this.label = label;
+    this.started = performance.now();
+    if (!this.stream.isTTY) return;
+    this.bar = new SingleBar({
+      stream: this.stream,
+      format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted}`,
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 20,
+      fps: 5,
+    });
+    this.bar.start(total, 0);
+  }
+
+  update(done: number): void {
+    this.bar?.update(done);
+  }
+
+  stop(): void {
+    if (this.bar !== null) {
+      this.bar.stop();
+      this.bar = null;
+    }
+    this.stream.write(`${this.label}: done in ${((performance.now() - this.started) / 1000).toFixed(1)}s\n`);
+  }
+}
+
+export const SILENT_TASK: TaskProgress = { start: () => undefined, update: () => undefined, stop: () => undefined };

@@ -61,7 +61,7 @@ export function trainDenoiser(options: TrainDenoiserOptions): TrainDenoiserResul
   };
   if (options.progress !== undefined) fitInput.progress = options.progress;
   fit(vae, train, fitInput);
-  const testMetrics = evaluateDenoising(vae, test, { noise: fitOptions.noise, seed: fitOptions.seed });
+  const testMetrics = evaluateDenoising(vae, test, { noise: fitOptions.noise, binarize: fitOptions.binarize, seed: fitOptions.seed });
   if (outDir !== undefined) {
     saveModel(vae, outDir, { ...describeTraining(fitOptions), trainImages: train.count });
     writeFileAtomic(join(outDir, TEST_METRICS_FILE), `${JSON.stringify(testMetrics, null, 2)}\n`);

@@ -270,10 +270,13 @@ export class Vae {
     const L = this.latent;
     const n = rows * k;
     this.reserveSamples(n);
-    // Forward once without gradients to get the weights, then (training) once more with them on
-    // the same samples (a generator seeded from rng, twice).
+    // The gradient of each sample's term is needed times its normalized weight, known only after
+    // the forward pass. The logits' gradient is scaled by the weights afterwards; a learned
+    // variance's gradient is summed over the samples inside nll(), so with one the forward pass
+    // runs twice on the same samples (a generator seeded from rng, twice), the second with weights.
     const seed = rng.nextUint32();
-    this.sampleLogWeights(meanLogvar, target, rows, k, new Random(seed), labels, null, null);
+    const twoPasses = train && this.likelihood.learnedVariance;
+    this.sampleLogWeights(meanLogvar, target, rows, k, new Random(seed), labels, train && !twoPasses ? this.dLogits : null, null);
     let bound = 0;
     let recon = 0;
     for (let r = 0; r < rows; r++) {
@@ -286,7 +289,15 @@ export class Vae {
     }
     const parts = { loss: -bound / rows, recon: recon / n, kl };
     if (!train) return parts;
-    this.sampleLogWeights(meanLogvar, target, rows, k, new Random(seed), labels, this.dLogits, this.sampleWeights);
+    if (twoPasses) {
+      this.sampleLogWeights(meanLogvar, target, rows, k, new Random(seed), labels, this.dLogits, this.sampleWeights);
+    } else {
+      const D = this.pixels;
+      for (let s = 0; s < n; s++) {
+        const row = this.dLogits.subarray(s * D, (s + 1) * D);
+        b.scale(row, this.sampleWeights[s]!, row, D);
+      }
+    }
     const dz = this.decoderInputGrad(this.decoder.backward(b, this.dLogits, n, true)!, n);
     // d(-sum_i w_i log w_i)/dz_i adds w_i z_i (from -log p(z)); then through z = mean + sigma eps,
     // and -0.5 per dimension on logvar directly (from log q), summed over the samples.
@@ -320,6 +331,22 @@ export class Vae {
     const meanLogvar = this.encodeBatch(input, rows, labels);
     this.sampleLogWeights(meanLogvar, target, rows, samples, rng, labels, null, null);
     out.set(this.logWeights.subarray(0, rows * samples));
+  }
+
+  /**
+   * Per-image negative ELBO in nats (-log p(target | z) with one posterior sample z, plus the
+   * closed-form KL) of `rows` images, written to out.
+   */
+  negElboPerImage(input: Float32Array, target: Float32Array, rows: number, rng: Random, out: Float64Array, labels: Labels = null): void {
+    this.reserve(rows);
+    const L = this.latent;
+    const meanLogvar = this.encodeBatch(input, rows, labels);
+    this.backend.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
+    rng.fillNormal(this.eps, rows * L);
+    this.backend.reparameterize(meanLogvar, this.eps, this.z, rows, L);
+    const logits = this.decodeLogitsBatch(this.z, rows, labels);
+    this.likelihood.nll(this.backend, logits, target, rows, this.rowRecon, null, 0);
+    for (let r = 0; r < rows; r++) out[r] = this.rowRecon[r]! + this.rowKl[r]!;
   }
 
   /** Decodes the posterior mean of each of `rows` inputs (or a sample, given rng) into out. */

@@ -9,7 +9,8 @@ interface Row {
 }
 
 export function summaryRows(vae: Vae): Row[] {
-  const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: '', params: 0 }];
+  const conditional = vae.classes > 0 ? ` + label (${vae.classes} classes)` : '';
+  const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: conditional.slice(3), params: 0 }];
   const enc = vae.encoder.layers;
   const shape = (dims: readonly number[]): string => `(None, ${dims.join(', ')})`;
   enc.forEach((l, i) => {
@@ -32,6 +33,9 @@ export function summaryRows(vae: Vae): Row[] {
       params: l.parameterCount,
     });
   });
+  if (vae.likelihood.learnedVariance) {
+    rows.push({ layer: 'likelihood.logvar (Parameter)', shape: `(${vae.pixels},)`, activation: 'learned log-variance per pixel', params: vae.pixels });
+  }
   return rows;
 }
 

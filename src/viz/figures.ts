@@ -45,14 +45,26 @@ export function denoisedExamplesPng(vae: Vae, set: ImageSet, noise: NoiseSpec, s
 }
 
 /** An 8 x 8 (for 64) grid of images decoded from z ~ N(0, I). */
-export function samplesPng(vae: Vae, count: number, seed: number): Uint8Array {
-  const images = vae.sample(count, seed);
+export function samplesPng(vae: Vae, count: number, seed: number, label?: number): Uint8Array {
+  if (vae.classes > 0 && label === undefined) return classSamplesPng(vae, Math.max(1, Math.round(count / vae.classes)), seed);
+  const images = vae.sample(count, seed, label);
   const pixels = vae.pixels;
   const perRow = Math.ceil(Math.sqrt(count));
   const rows: Float32Array[][] = [];
   for (let i = 0; i < count; i++) {
     if (i % perRow === 0) rows.push([]);
     rows[rows.length - 1]!.push(images.data.subarray(i * pixels, (i + 1) * pixels));
+  }
+  return imageGridPng(rows, vae.config.imageHeight, vae.config.imageWidth, { scale: 2 });
+}
+
+/** A conditional model's samples: one row per class, `perClass` images each. */
+export function classSamplesPng(vae: Vae, perClass: number, seed: number): Uint8Array {
+  const pixels = vae.pixels;
+  const rows: Float32Array[][] = [];
+  for (let label = 0; label < vae.classes; label++) {
+    const images = vae.sample(perClass, seed + label, label);
+    rows.push(Array.from({ length: perClass }, (_, i) => images.data.subarray(i * pixels, (i + 1) * pixels)));
   }
   return imageGridPng(rows, vae.config.imageHeight, vae.config.imageWidth, { scale: 2 });
 }

@@ -73,11 +73,39 @@ test('train writes a loadable model, metrics and test metrics; denoise, figures,
   assert.equal(s.status, 0, s.stderr);
   assert.ok(existsSync(join(work, 's.png')));
 
-  const e = vaekit(['eval', '--model', model, '--json']);
+  const evalDir = join(work, 'eval');
+  const e = vaekit(['eval', '--model', model, '--samples', '20', '--out', evalDir]);
   assert.equal(e.status, 0, e.stderr);
-  const evaluated = JSON.parse(e.stdout) as { psnrDenoisedDb: number };
-  // Same model, same seed, same test noise: the same number as written after training.
-  assert.equal(evaluated.psnrDenoisedDb, test.psnrDenoisedDb);
+  assert.match(e.stdout, /\| negative log-likelihood, importance-sampled, k = 20 \(nats\) \| \d+\.\d\d \|/);
+  assert.match(e.stdout, /\| kNN accuracy from latent means \| \d+\.\d\d% \(k = 5\) \|/);
+  const evaluated = JSON.parse(readFileSync(join(evalDir, 'eval.json'), 'utf8')) as { denoising: { psnrDenoisedDb: number }; nllNats: number; negElboNats: number };
+  // Same model, same seed, same test noise: the same PSNR as written after training.
+  assert.equal(evaluated.denoising.psnrDenoisedDb, test.psnrDenoisedDb);
+  assert.ok(evaluated.nllNats < evaluated.negElboNats);
+  assert.ok(existsSync(join(evalDir, 'eval.md')));
+  assertUserError(vaekit(['sample', '--model', model, '--label', '3', '--out', join(work, 'x.png')]), /is not a conditional model/);
+});
+
+test('conditional training and sampling by label; one-class anomaly detection', () => {
+  const cmodel = join(work, 'cond');
+  const t = vaekit(['train', '--conditional', '--limit', '2000', '--epochs', '1', '--latent', '4', '--hidden', '32', '--noise', 'none', '--out', cmodel]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /label \(10 classes\)/);
+  const s = vaekit(['sample', '--model', cmodel, '--label', '7', '--count', '4', '--out', join(work, 'sevens.png')]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stdout, /4 samples of class 7/);
+  assertUserError(vaekit(['sample', '--model', cmodel, '--out', join(work, 'y.png')]), /is a conditional model: give --label 0 to 9/);
+  assertUserError(vaekit(['sample', '--model', cmodel, '--label', '12', '--out', join(work, 'y.png')]), /--label.*'12' is invalid/);
+
+  const anomalyDir = join(work, 'anomaly');
+  const a = vaekit(['anomaly', '--digit', '1', '--epochs', '1', '--latent', '4', '--hidden', '32', '--noise', 'none', '--score-samples', '1', '--out', anomalyDir]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stdout, /digit 1: AUROC \d+\.\d\d%/);
+  const result = JSON.parse(readFileSync(join(anomalyDir, 'anomaly.json'), 'utf8')) as { results: Array<{ digit: number; auroc: number }>; meanAuroc: number };
+  assert.equal(result.results[0]!.digit, 1);
+  assert.ok(result.meanAuroc > 0.5 && result.meanAuroc <= 1);
+  assert.ok(existsSync(join(anomalyDir, 'digit-1', 'weights.safetensors')));
+  assertUserError(vaekit(['anomaly', '--out', anomalyDir]), /Give either --digit D or --all/);
 });
 
 test('bad input ends in one line, exit status 1 and no partial output', () => {
@@ -85,6 +113,9 @@ test('bad input ends in one line, exit status 1 and no partial output', () => {
   assertUserError(vaekit(['train', '--epochs', 'ten']), /--epochs.*'ten' is invalid. It must be a positive integer/);
   assertUserError(vaekit(['train', '--noise', 'pink:3']), /Unknown noise "pink:3"/);
   assertUserError(vaekit(['train', '--loss', 'mse']), /Unknown loss "mse"/);
+  assertUserError(vaekit(['train', '--kl-warmup', 'linear:-1']), /Invalid KL warm-up "linear:-1"/);
+  assertUserError(vaekit(['train', '--free-bits', '-2']), /--free-bits.*is invalid/);
+  assertUserError(vaekit(['train', '--preset', 'conv', '--conv-channels', '8,8,8', '--out', join(work, 'c3')]), /3 stride-2 convs need image sides divisible by 8/);
   assertUserError(vaekit(['frobnicate']), /unknown command 'frobnicate'/);
   const out = join(work, 'never.idx');
   assertUserError(vaekit(['denoise', '--model', join(work, 'nope'), '--out', out]), /No model folder at/);

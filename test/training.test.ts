@@ -69,3 +69,46 @@ test('bad training options fail with one sentence', () => {
   const wrongSize = { ...train, height: 14, width: 14 };
   assert.throws(() => fit(new Vae(small), wrongSize, { epochs: 1 }), /takes 28x28 images but the training images are 14x14/);
 });
+
+test('the conv preset trains: its loss falls', () => {
+  const vae = new Vae(presetConfig('conv', { latent: 8, convChannels: [8, 16], encoderHidden: [64], decoderHidden: [64] }), { seed: 0 });
+  const history = fit(vae, takeFirst(train, 2000), { epochs: 3, batchSize: 64 });
+  assert.ok(history[2]!.loss < history[0]!.loss - 10, `loss ${history.map((h) => h.loss.toFixed(1)).join(' -> ')}`);
+});
+
+test('a conditional VAE draws the class it is given, and needs labels', () => {
+  const vae = new Vae(presetConfig('seed', { latent: 4, encoderHidden: [128], decoderHidden: [128], classes: 10 }), { seed: 0 });
+  fit(vae, train, { epochs: 2, batchSize: 64, noise: { kind: 'none' } });
+  // The mean image of samples of a class is closer to that class's training mean than to another's.
+  const classMean = (digit: number): Float64Array => {
+    const m = new Float64Array(784);
+    let n = 0;
+    for (let i = 0; i < train.count; i++) {
+      if (train.labels![i] !== digit) continue;
+      n++;
+      for (let j = 0; j < 784; j++) m[j] = m[j]! + train.images[i * 784 + j]! / 255;
+    }
+    return m.map((v) => v / n);
+  };
+  const distance = (a: Float32Array, b: Float64Array): number => {
+    const mean = new Float64Array(784);
+    for (let i = 0; i < a.length; i++) mean[i % 784] = mean[i % 784]! + a[i]! / (a.length / 784);
+    return mean.reduce((s, v, j) => s + (v - b[j]!) ** 2, 0);
+  };
+  const [one, seven] = [classMean(1), classMean(7)];
+  const ones = vae.sample(32, 1, 1).data;
+  const sevens = vae.sample(32, 1, 7).data;
+  assert.ok(distance(ones, one) < distance(ones, seven));
+  assert.ok(distance(sevens, seven) < distance(sevens, one));
+  assert.throws(() => vae.sample(2, 1), /conditional model: give a label/);
+  assert.throws(() => vae.sample(2, 1, 12), /Label 12 is out of range/);
+});
+
+test('IWAE training and KL warm-up: the bound improves, beta rises to its value', () => {
+  const vae = new Vae(small, { seed: 0 });
+  const history = fit(vae, takeFirst(train, 3000), { epochs: 3, batchSize: 64, objective: { loss: 'iwae', samples: 3 }, noise: { kind: 'none' } });
+  assert.ok(history[2]!.loss < history[0]!.loss);
+  const warm = new Vae(small, { seed: 0 });
+  const ramp = fit(warm, takeFirst(train, 1000), { epochs: 4, batchSize: 100, klWarmup: { kind: 'linear', epochs: 2 }, objective: { beta: 0.5 } });
+  assert.deepEqual(ramp.map((r) => r.beta), [0.25, 0.5, 0.5, 0.5]);
+});

@@ -146,6 +146,7 @@ interface TrainFlags extends ModelFlags {
   epochs: number;
   batchSize: number;
   lr: number;
+  lrFinal?: number;
   beta: number;
   loss: LossName;
   samples: number;
@@ -165,6 +166,7 @@ function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .option('--epochs <n>', 'training epochs', positiveInt, 10)
     .option('--batch-size <n>', 'batch size', positiveInt, 128)
     .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
+    .option('--lr-final <rate>', 'decay the learning rate exponentially to this by the last epoch', positiveNumber)
     .option('--beta <b>', 'weight of the KL term in the ELBO', nonNegativeNumber, 1)
     .option('--loss <name>', `objective: "elbo" (${LOSS_DESCRIPTIONS.elbo}), "iwae" (${LOSS_DESCRIPTIONS.iwae}) or "notebook-mse" (${LOSS_DESCRIPTIONS['notebook-mse']})`, lossValue, 'elbo' as LossName)
     .option('--samples <k>', 'importance samples per image for --loss iwae', positiveInt, 5)
@@ -210,6 +212,7 @@ function runTraining(flags: TrainFlags, overwrite: boolean): { vae: Vae; testSet
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       learningRate: flags.lr,
+      ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
       objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
       klWarmup: flags.klWarmup,
       binarize: flags.binarize === true,
@@ -414,6 +417,7 @@ export function buildProgram(): Command {
           vae = new Vae(modelConfigFrom(flags), { seed: flags.seed });
           fit(vae, subset, {
             epochs: flags.epochs, batchSize: flags.batchSize, learningRate: flags.lr,
+            ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
             objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
             klWarmup: flags.klWarmup, binarize: flags.binarize === true, noise: flags.noise, noiseRedraw: flags.noiseRedraw, seed: flags.seed,
             progress: new TerminalProgress(),

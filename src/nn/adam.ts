@@ -11,7 +11,8 @@ export interface AdamOptions {
 }
 
 export class Adam {
-  readonly learningRate: number;
+  /** May be changed between steps (learning-rate schedules). */
+  learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;

@@ -22,6 +22,8 @@ export interface FitOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** When set, the learning rate decays exponentially from learningRate (first epoch) to this (last epoch). */
+  learningRateFinal?: number;
   objective: Objective;
   /** KL warm-up: a factor on beta per step (kl-schedule.ts). */
   klWarmup: KlSchedule;
@@ -81,8 +83,8 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   };
   positiveInt(o.epochs, 'The number of epochs');
   positiveInt(o.batchSize, 'The batch size');
-  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) {
-    throw new VaekitError(`The learning rate must be a positive number, not ${o.learningRate}.`);
+  for (const lr of [o.learningRate, o.learningRateFinal ?? o.learningRate]) {
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new VaekitError(`The learning rate must be a positive number, not ${lr}.`);
   }
   if (o.noiseRedraw !== 'epoch' && o.noiseRedraw !== 'once') {
     throw new VaekitError(`Noise redraw must be "epoch" or "once", not "${String(o.noiseRedraw)}".`);
@@ -121,6 +123,7 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
 
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const started = performance.now();
+    optimizer.learningRate = learningRateAt(options, epoch);
     const order = shuffledOrder(train.count, shuffleRng);
     const epochKey = options.noiseRedraw === 'once' ? 0 : epoch;
     const total = { loss: 0, recon: 0, kl: 0 };
@@ -169,6 +172,12 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
   return history;
 }
 
+/** The learning rate of an epoch (1-based) under the exponential decay, if any. */
+export function learningRateAt(o: FitOptions, epoch: number): number {
+  if (o.learningRateFinal === undefined || o.epochs === 1) return o.learningRate;
+  return o.learningRate * (o.learningRateFinal / o.learningRate) ** ((epoch - 1) / (o.epochs - 1));
+}
+
 export function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = [
     `Epoch ${r.epoch}/${epochs}`,
@@ -189,6 +198,7 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     epochs: o.epochs,
     batchSize: o.batchSize,
     learningRate: o.learningRate,
+    learningRateFinal: o.learningRateFinal ?? o.learningRate,
     loss: o.objective.loss,
     beta: o.objective.beta,
     freeBits: o.objective.freeBits,

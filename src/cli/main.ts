@@ -21,7 +21,7 @@ import { CONFIG_FILE, loadModel, saveModel } from '../io/bundle.js';
 import { TerminalProgress, TerminalTaskProgress } from '../train/progress.js';
 import { fit } from '../train/fit.js';
 import { trainDenoiser, METRICS_FILE, TEST_METRICS_FILE } from '../train/train-denoiser.js';
-import type { NoiseRedraw } from '../train/fit.js';
+import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, presetConfig, type Likelihood, type VaeOverrides } from '../vae/config.js';
 import { Vae } from '../vae/model.js';
@@ -180,6 +180,22 @@ function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .option('--out <dir>', 'output folder', defaultOut);
 }
 
+/** The training options the train flags describe. */
+function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
+  return {
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    learningRate: flags.lr,
+    ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
+    objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
+    klWarmup: flags.klWarmup,
+    binarize: flags.binarize === true,
+    noise: flags.noise,
+    noiseRedraw: flags.noiseRedraw,
+    seed: flags.seed,
+  };
+}
+
 // ---- commands ----------------------------------------------------------------------------
 
 function say(line: string): void {
@@ -208,18 +224,7 @@ function runTraining(flags: TrainFlags, overwrite: boolean): { vae: Vae; testSet
   say(vae0.summary());
   const result = trainDenoiser({
     model,
-    fit: {
-      epochs: flags.epochs,
-      batchSize: flags.batchSize,
-      learningRate: flags.lr,
-      ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
-      objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
-      klWarmup: flags.klWarmup,
-      binarize: flags.binarize === true,
-      noise: flags.noise,
-      noiseRedraw: flags.noiseRedraw,
-      seed: flags.seed,
-    },
+    fit: fitOptionsFrom(flags),
     ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
     outDir: out,
     progress: new TerminalProgress(),
@@ -415,13 +420,7 @@ export function buildProgram(): Command {
           trainImages = subset.count;
           say(`digit ${digit}: training on ${subset.count} images`);
           vae = new Vae(modelConfigFrom(flags), { seed: flags.seed });
-          fit(vae, subset, {
-            epochs: flags.epochs, batchSize: flags.batchSize, learningRate: flags.lr,
-            ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
-            objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
-            klWarmup: flags.klWarmup, binarize: flags.binarize === true, noise: flags.noise, noiseRedraw: flags.noiseRedraw, seed: flags.seed,
-            progress: new TerminalProgress(),
-          });
+          fit(vae, subset, { ...fitOptionsFrom(flags), progress: new TerminalProgress() });
           saveModel(vae, join(out, `digit-${digit}`), { digit, trainImages });
         }
         const scores = anomalyScores(vae, test, flags.scoreSamples, flags.seed);

@@ -147,11 +147,10 @@ export class Vae {
     this.reserve(rows);
     const b = this.backend;
     const L = this.latent;
-    const k = objective.loss === 'iwae' ? objective.samples : 1;
     const meanLogvar = this.encodeBatch(input, rows, labels);
     b.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
     const kl = b.sum(this.rowKl, rows) / rows;
-    if (k > 1 || objective.loss === 'iwae') return this.runImportanceWeighted(meanLogvar, target, rows, k, rng, train, labels, kl);
+    if (objective.loss === 'iwae') return this.runImportanceWeighted(meanLogvar, target, rows, objective.samples, rng, train, labels, kl);
 
     this.reserveSamples(rows);
     if (rng === null) this.eps.fill(0, 0, rows * L);

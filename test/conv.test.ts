@@ -13,6 +13,7 @@ import { ConvTranspose2d } from '../src/nn/conv-transpose2d.js';
 import type { Layer } from '../src/nn/layer.js';
 import { ParameterSet } from '../src/nn/parameters.js';
 import { Sequential } from '../src/nn/sequential.js';
+import { assertGradient, numericGradient } from './helpers/gradient-check.js';
 
 const backends: Backend[] = [new JsBackend(), loadNativeBackend()];
 
@@ -148,30 +149,6 @@ function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol
   }
 }
 
-/** Central differences of f at every index of `values` (restored afterwards). */
-function numericGradient(values: Float32Array, f: () => number, h: number): Float64Array {
-  const grad = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const old = values[i]!;
-    values[i] = old + h;
-    const up = f();
-    values[i] = old - h;
-    const down = f();
-    values[i] = old;
-    grad[i] = (up - down) / (2 * h);
-  }
-  return grad;
-}
-
-function assertGradient(analytic: ArrayLike<number>, numeric: ArrayLike<number>, what: string, rtol = 2e-2, atol = 2e-3): void {
-  assert.equal(analytic.length, numeric.length);
-  for (let i = 0; i < analytic.length; i++) {
-    const a = analytic[i]!;
-    const n = numeric[i]!;
-    const err = Math.abs(a - n) / (atol + rtol * Math.max(Math.abs(a), Math.abs(n)));
-    assert.ok(err <= 1, `${what}[${i}]: analytic ${a} vs finite difference ${n}`);
-  }
-}
 
 /** A layer bound to its own parameters: Glorot kernel, and a random bias so the bias path counts. */
 function ready<L extends Layer>(layer: L, seed: number): { layer: L; params: ParameterSet } {

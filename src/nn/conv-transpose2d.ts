@@ -10,6 +10,7 @@
  */
 import type { Activation, Backend } from '../engine/backend.js';
 import type { Random } from '../engine/random.js';
+import { glorotUniform } from './init.js';
 import { checkIntegers, convOutputLength } from './conv2d.js';
 import { LEAKY_SLOPE } from './dense.js';
 import type { Layer } from './layer.js';
@@ -127,9 +128,7 @@ export class ConvTranspose2d implements Layer {
    */
   initialize(rng: Random): void {
     const area = this.kernelSize * this.kernelSize;
-    const limit = Math.sqrt(6 / (area * this.outChannels + area * this.inChannels));
-    const w = this.kernel.value;
-    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+    glorotUniform(this.kernel.value, area * this.outChannels, area * this.inChannels, rng);
     this.bias.value.fill(0);
   }
 

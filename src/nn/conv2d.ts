@@ -7,6 +7,7 @@
  */
 import type { Activation, Backend } from '../engine/backend.js';
 import type { Random } from '../engine/random.js';
+import { glorotUniform } from './init.js';
 import { LEAKY_SLOPE } from './dense.js';
 import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
@@ -117,9 +118,7 @@ export class Conv2d implements Layer {
   /** Glorot-uniform kernel (Keras' fans: fan_in = k*k*inC, fan_out = k*k*outC) and zero bias. */
   initialize(rng: Random): void {
     const area = this.kernelSize * this.kernelSize;
-    const limit = Math.sqrt(6 / (area * this.inChannels + area * this.outChannels));
-    const w = this.kernel.value;
-    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+    glorotUniform(this.kernel.value, area * this.inChannels, area * this.outChannels, rng);
     this.bias.value.fill(0);
   }
 

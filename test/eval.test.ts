@@ -128,8 +128,8 @@ test('the evaluation suite on a small trained model: bounds in order, metrics in
   assert.ok(report.nllNats! < report.negElboNats, `NLL ${report.nllNats} vs -ELBO ${report.negElboNats}`);
   assert.ok(report.nllNats! > report.negElboNats - 30);
   assert.ok(report.activeUnits >= 1 && report.activeUnits <= 8);
-  assert.equal(report.klPerDimension.length, 8);
-  assert.ok(Math.abs(report.klPerDimension.reduce((a, b) => a + b, 0) - report.klNats) < 1e-3 * report.klNats + 1e-6);
+  assert.equal(report.klPerDimension!.length, 8);
+  assert.ok(Math.abs(report.klPerDimension!.reduce((a, b) => a + b, 0) - report.klNats) < 1e-3 * report.klNats + 1e-6);
   assert.ok(report.knn!.accuracy > 0.7 && report.knn!.accuracy <= 1, `kNN ${report.knn!.accuracy}`);
   assert.ok(report.denoising.ssimNoisy > 0 && report.denoising.ssimNoisy < 1);
   assert.ok(report.reconstructionMse > 0 && report.reconstructionMse < 0.25);

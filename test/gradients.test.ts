@@ -59,6 +59,10 @@ for (const backend of backends) {
     ['IWAE, k = 4', { loss: 'iwae', samples: 4 }, {}],
     ['IWAE, k = 3, conditional, Gaussian learned variance', { loss: 'iwae', samples: 3 }, { classes: 3, likelihood: 'gaussian', gaussianLearnedVariance: true }],
     ['notebook MSE', { loss: 'notebook-mse', beta: 1 }, {}],
+    ['ELBO, learned mixture prior (3 components)', { loss: 'elbo', beta: 1 }, { prior: 'mog', priorComponents: 3 }],
+    ['ELBO, mixture prior, beta 0.4, Gaussian, conditional', { loss: 'elbo', beta: 0.4 }, { prior: 'mog', priorComponents: 2, likelihood: 'gaussian', classes: 3 }],
+    ['IWAE, k = 3, mixture prior', { loss: 'iwae', samples: 3 }, { prior: 'mog', priorComponents: 4 }],
+    ['notebook MSE, mixture prior (no KL: its gradients are zero)', { loss: 'notebook-mse', beta: 1 }, { prior: 'mog', priorComponents: 2 }],
   ];
   for (const [label, objectiveInput, overrides] of cases) {
     test(`${backend.name}: full VAE gradient (${label}) matches finite differences`, () => {

@@ -82,6 +82,33 @@ test('inference over more images than one chunk matches image-by-image inference
   }
 });
 
+test('a learned mixture prior: its parameters in the summary, saved and loaded, and samples drawn from it', () => {
+  const vae = new Vae(presetConfig('seed', { latent: 3, encoderHidden: [12], decoderHidden: [10], prior: 'mog', priorComponents: 4 }), { seed: 2 });
+  const plain = new Vae(presetConfig('seed', { latent: 3, encoderHidden: [12], decoderHidden: [10] }), { seed: 2 });
+  assert.equal(vae.params.count - plain.params.count, 4 * (2 * 3 + 1));
+  assert.match(vae.summary(), /prior \(MixtureOfGaussians\)\s+\(4, 3\)\s+28\s/);
+  // Adding the prior leaves the networks' initial weights as they were.
+  assert.deepEqual(vae.params.values.subarray(0, plain.params.count), plain.params.values);
+  const dir = mkdtempSync(join(tmpdir(), 'vaekit-mog-'));
+  try {
+    vae.params.get('prior.logits').value.set([0, 1, 2, 3]);
+    saveModel(vae, dir);
+    const back = loadModel(dir);
+    assert.deepEqual(back.config, vae.config);
+    assert.deepEqual(back.params.values, vae.params.values);
+    assert.deepEqual(back.sample(5, 9).data, vae.sample(5, 9).data);
+    // An older bundle (no prior fields) loads with the standard prior.
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model: Record<string, unknown> };
+    delete config.model.prior;
+    delete config.model.priorComponents;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    assert.throws(() => loadModel(dir), (e: unknown) => e instanceof VaekitError && /has tensors this model's config does not use: prior\.logits, prior\.logvars, prior\.means/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.throws(() => presetConfig('seed', { prior: 'mog', priorComponents: 0 }), /A mog prior needs a whole number of mixture components >= 1/);
+});
+
 test('a saved bundle loads back to the same outputs; corrupt bundles fail with one sentence', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vaekit-bundle-'));
   try {

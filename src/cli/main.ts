@@ -19,13 +19,14 @@ import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { CONFIG_FILE, loadModel, saveModel } from '../io/bundle.js';
 import { TerminalProgress, TerminalTaskProgress } from '../train/progress.js';
-import { fit } from '../train/fit.js';
+import { fit, resolveFitOptions } from '../train/fit.js';
 import { trainDenoiser, METRICS_FILE, TEST_METRICS_FILE } from '../train/train-denoiser.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, presetConfig, type Likelihood, type VaeOverrides } from '../vae/config.js';
 import { Vae } from '../vae/model.js';
-import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
+import { checkObjectiveFits, LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
+import { parsePrior, type PriorKind } from '../vae/prior.js';
 import { imageGridPng } from '../viz/image-grid.js';
 import { denoisedExamplesPng, noisyExamplesPng, samplesPng } from '../viz/figures.js';
 
@@ -88,6 +89,14 @@ function klScheduleValue(value: string): KlSchedule {
   }
 }
 
+function priorValue(value: string): { prior: PriorKind; priorComponents: number } {
+  try {
+    return parsePrior(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 function lossValue(value: string): LossName {
   try {
     return parseLoss(value);
@@ -110,6 +119,7 @@ interface ModelFlags {
   learnedVariance?: boolean;
   convChannels?: number[];
   conditional?: boolean;
+  prior?: { prior: PriorKind; priorComponents: number };
 }
 
 function addModelOptions(cmd: Command): Command {
@@ -124,7 +134,8 @@ function addModelOptions(cmd: Command): Command {
     .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance)', positiveNumber)
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per pixel')
     .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
-    .option('--conditional', 'a conditional VAE: the digit label goes to the encoder and the decoder');
+    .option('--conditional', 'a conditional VAE: the digit label goes to the encoder and the decoder')
+    .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue);
 }
 
 function modelConfigFrom(flags: ModelFlags): ReturnType<typeof presetConfig> {
@@ -139,6 +150,7 @@ function modelConfigFrom(flags: ModelFlags): ReturnType<typeof presetConfig> {
   if (flags.learnedVariance === true) overrides.gaussianLearnedVariance = true;
   if (flags.convChannels !== undefined) overrides.convChannels = flags.convChannels;
   if (flags.conditional === true) overrides.classes = 10;
+  if (flags.prior !== undefined) Object.assign(overrides, flags.prior);
   return presetConfig(flags.preset, overrides);
 }
 
@@ -216,6 +228,7 @@ function ensureOutDir(dir: string, overwrite: boolean): void {
 
 function runTraining(flags: TrainFlags, overwrite: boolean): { vae: Vae; testSet: ImageSet } {
   const model = modelConfigFrom(flags);
+  checkObjectiveFits(resolveFitOptions(fitOptionsFrom(flags)).objective, model);
   const out = resolve(flags.out);
   ensureOutDir(out, overwrite);
   const backend = getBackend().info();
@@ -345,7 +358,7 @@ export function buildProgram(): Command {
     });
 
   program.command('sample')
-    .description('decode images from z ~ N(0, I) into a PNG grid')
+    .description('decode images from z ~ p(z), the model\'s prior, into a PNG grid')
     .requiredOption('--model <dir>', 'saved model folder')
     .option('--count <n>', 'number of samples', positiveInt, 64)
     .option('--label <digit>', 'the class to draw (conditional models)', labelValue)

@@ -1,6 +1,6 @@
 /**
  * `vaekit eval`: everything we measure about a trained VAE on a test set, the way papers measure it.
- * - test negative ELBO (one posterior sample per image, closed-form KL) and its two parts;
+ * - test negative ELBO (one posterior sample per image; closed-form KL for the N(0, I) prior) and its two parts;
  * - the importance-sampled estimate of the test negative log-likelihood (Burda et al. 2015):
  *   -log (1/k) sum_i p(x, z_i) / q(z_i | x) with k samples per image (5000 by default), computed
  *   in chunks so memory stays bounded;
@@ -54,8 +54,8 @@ export interface EvalReport {
   latent: number;
   /** Variance over the test set of each dimension's posterior mean. */
   posteriorMeanVariance: number[];
-  /** Average KL(q(z_d|x) || N(0,1)) of each latent dimension, nats. */
-  klPerDimension: number[];
+  /** Average KL(q(z_d|x) || N(0,1)) of each latent dimension, nats; null for a learned mixture prior, whose KL does not split by dimension. */
+  klPerDimension: number[] | null;
   knn: { k: number; accuracy: number } | null;
 }
 
@@ -151,7 +151,7 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
     activeUnits: variance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
     latent: L,
     posteriorMeanVariance: [...variance],
-    klPerDimension: [...klPerDim].map((s) => s / n),
+    klPerDimension: vae.prior.standard ? [...klPerDim].map((s) => s / n) : null,
     knn,
   };
 }
@@ -221,7 +221,7 @@ export function reportMarkdown(r: EvalReport): string {
     [`denoising PSNR at ${r.denoising.noise} (dB)`, `${f(r.denoising.psnrNoisyDb)} noisy -> ${f(r.denoising.psnrDenoisedDb)} denoised`],
     [`denoising SSIM at ${r.denoising.noise}`, `${f(r.denoising.ssimNoisy, 4)} noisy -> ${f(r.denoising.ssimDenoised, 4)} denoised`],
     ['active units (variance of posterior mean > 0.01)', `${r.activeUnits} of ${r.latent}`],
-    ['KL per latent dimension (nats)', r.klPerDimension.map((k) => f(k)).join(' ')],
+    ['KL per latent dimension (nats)', r.klPerDimension === null ? 'not defined for a mixture prior (its KL does not split by dimension)' : r.klPerDimension.map((k) => f(k)).join(' ')],
     ['kNN accuracy from latent means', r.knn === null ? 'skipped' : `${f(100 * r.knn.accuracy)}% (k = ${r.knn.k})`],
   ];
   return ['| metric | value |', '| --- | --- |', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');

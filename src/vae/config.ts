@@ -1,6 +1,7 @@
 /** Model configuration, the presets, and validation of user-given sizes. */
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
+import { PRIOR_KINDS, type PriorKind } from './prior.js';
 
 export type Likelihood = 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
 export const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian', 'continuous-bernoulli'];
@@ -36,6 +37,10 @@ export interface VaeConfig {
   gaussianLearnedVariance: boolean;
   /** Number of classes of a conditional VAE (its label goes to encoder and decoder); 0 for an unconditional one. */
   classes: number;
+  /** The prior p(z): N(0, I), or a learned mixture of priorComponents diagonal Gaussians (prior.ts). */
+  prior: PriorKind;
+  /** Mixture components of the 'mog' prior (0 for 'standard'). */
+  priorComponents: number;
 }
 
 const MNIST_BASE = {
@@ -48,6 +53,8 @@ const MNIST_BASE = {
   gaussianSigma: 0.1,
   gaussianLearnedVariance: false,
   classes: 0,
+  prior: 'standard',
+  priorComponents: 0,
 } as const;
 
 /** The notebook's network: 784 -> 512 relu -> 2*40; 40 -> 512 relu -> 784 sigmoid. */
@@ -96,6 +103,8 @@ export function configFromBundle(raw: Partial<VaeConfig>): VaeConfig {
     convChannels: [],
     gaussianLearnedVariance: false,
     classes: 0,
+    prior: 'standard',
+    priorComponents: 0,
     ...raw,
   } as VaeConfig;
   return validateConfig(c);
@@ -145,6 +154,12 @@ export function validateConfig(config: VaeConfig): VaeConfig {
   }
   if (!Number.isInteger(config.classes) || config.classes < 0) {
     throw new VaekitError(`The number of classes must be an integer >= 0, not ${JSON.stringify(config.classes)}.`);
+  }
+  if (!PRIOR_KINDS.includes(config.prior)) {
+    throw new VaekitError(`Unknown prior "${String(config.prior)}": use one of ${PRIOR_KINDS.join(', ')}.`);
+  }
+  if (config.prior === 'mog' ? !(Number.isInteger(config.priorComponents) && config.priorComponents >= 1) : config.priorComponents !== 0) {
+    throw new VaekitError(`A ${config.prior} prior needs ${config.prior === 'mog' ? 'a whole number of mixture components >= 1' : '0 mixture components'}, not ${JSON.stringify(config.priorComponents)}.`);
   }
   if (typeof config.gaussianLearnedVariance !== 'boolean') {
     throw new VaekitError('gaussianLearnedVariance must be true or false.');

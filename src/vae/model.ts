@@ -18,8 +18,11 @@ import { Sequential } from '../nn/sequential.js';
 import { buildDecoder, buildEncoder, encoderInputSize } from './architecture.js';
 import { validateConfig, type VaeConfig } from './config.js';
 import { PixelLikelihood } from './likelihood.js';
-import type { LossParts, Objective } from './objective.js';
+import { checkObjectiveFits, type LossParts, type Objective } from './objective.js';
+import { negativeEntropy, Prior } from './prior.js';
 import { formatSummary } from './summary.js';
+
+const LOG_2PI = Math.log(2 * Math.PI);
 
 /** Rows processed at once by the Tensor-level methods. */
 const INFERENCE_CHUNK = 1000;
@@ -39,6 +42,7 @@ export class Vae {
   readonly encoder: Sequential;
   readonly decoder: Sequential;
   readonly likelihood: PixelLikelihood;
+  readonly prior: Prior;
   readonly params: ParameterSet;
   /** Values per image (height * width * channels). */
   readonly pixels: number;
@@ -60,6 +64,7 @@ export class Vae {
   private rowRecon = new Float32Array(0);
   private rowKl = new Float32Array(0);
   private logWeights = new Float64Array(0);
+  private logPrior = new Float64Array(0);
   private sampleWeights = new Float32Array(0);
   private klPerDim = new Float64Array(0);
 
@@ -72,14 +77,19 @@ export class Vae {
     this.encoder = new Sequential(buildEncoder(this.config));
     this.decoder = new Sequential(buildDecoder(this.config));
     this.likelihood = new PixelLikelihood(this.config);
-    this.params = new ParameterSet([...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs()]);
+    this.prior = new Prior(this.config);
+    this.params = new ParameterSet([
+      ...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs(), ...this.prior.parameterSpecs(),
+    ]);
     this.encoder.bind(this.params);
     this.decoder.bind(this.params);
     this.likelihood.bind(this.params);
+    this.prior.bind(this.params);
     const rng = new Random(options.seed ?? 0);
     this.encoder.initialize(rng);
     this.decoder.initialize(rng);
     this.likelihood.initialize();
+    this.prior.initialize(rng);
     this.klPerDim = new Float64Array(this.latent);
   }
 
@@ -114,6 +124,7 @@ export class Vae {
     this.dLogits = new Float32Array(n * this.pixels);
     this.rowRecon = new Float32Array(n);
     this.logWeights = new Float64Array(n);
+    this.logPrior = new Float64Array(n);
     this.sampleWeights = new Float32Array(n);
   }
 
@@ -147,15 +158,15 @@ export class Vae {
     this.reserve(rows);
     const b = this.backend;
     const L = this.latent;
+    this.checkObjective(objective);
     const meanLogvar = this.encodeBatch(input, rows, labels);
-    b.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
-    const kl = b.sum(this.rowKl, rows) / rows;
-    if (objective.loss === 'iwae') return this.runImportanceWeighted(meanLogvar, target, rows, objective.samples, rng, train, labels, kl);
+    if (objective.loss === 'iwae') return this.runImportanceWeighted(meanLogvar, target, rows, objective.samples, rng, train, labels);
 
     this.reserveSamples(rows);
     if (rng === null) this.eps.fill(0, 0, rows * L);
     else rng.fillNormal(this.eps, rows * L);
     b.reparameterize(meanLogvar, this.eps, this.z, rows, L);
+    const kl = this.klRows(meanLogvar, rows);
     const logits = this.decodeLogitsBatch(this.z, rows, labels);
     const dLogits = train ? this.dLogits : null;
     let recon: number;
@@ -170,7 +181,18 @@ export class Vae {
     const loss = isElbo ? recon + objective.beta * klTerm : recon;
     if (train) {
       const dz = this.decoderInputGrad(this.decoder.backward(b, this.dLogits, rows, true)!, rows);
-      if (isElbo && objective.freeBits > 0) {
+      if (!this.prior.standard) {
+        // KL ~ -H[q] - log p(z): -log p(z) through z (and into the prior's parameters), and the
+        // entropy's -0.5 per log-variance. Scale 0 (no KL term) still clears the prior's gradients.
+        const klScale = isElbo ? objective.beta / rows : 0;
+        this.prior.backward(this.z, rows, klScale, null, dz);
+        b.reparameterizeBackward(meanLogvar, this.eps, dz, this.dMeanLogvar, rows, L, 0);
+        if (klScale !== 0) {
+          for (let r = 0; r < rows; r++) {
+            for (let d = 0; d < L; d++) this.dMeanLogvar[r * 2 * L + L + d] = this.dMeanLogvar[r * 2 * L + L + d]! - 0.5 * klScale;
+          }
+        }
+      } else if (isElbo && objective.freeBits > 0) {
         b.reparameterizeBackward(meanLogvar, this.eps, dz, this.dMeanLogvar, rows, L, 0);
         this.addFreeBitsKlGrad(meanLogvar, rows, objective.beta / rows, objective.freeBits);
       } else {
@@ -179,6 +201,27 @@ export class Vae {
       this.encoder.backward(b, this.dMeanLogvar, rows, false);
     }
     return { loss, recon, kl };
+  }
+
+  /** Throws when the objective needs something this model lacks. */
+  checkObjective(objective: Objective): void {
+    checkObjectiveFits(objective, this.config);
+  }
+
+  /**
+   * Each row's KL(q(z|x) || p(z)) into rowKl, and their mean: the closed form for N(0, I); for a
+   * learned prior -H[q] - log p(z) at the current samples this.z (and the prior keeps what its
+   * backward pass needs).
+   */
+  private klRows(meanLogvar: Float32Array, rows: number): number {
+    const L = this.latent;
+    if (this.prior.standard) {
+      this.backend.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
+    } else {
+      this.prior.logDensity(this.z, rows, this.logPrior);
+      for (let r = 0; r < rows; r++) this.rowKl[r] = negativeEntropy(meanLogvar, r, L) - this.logPrior[r]!;
+    }
+    return this.backend.sum(this.rowKl, rows) / rows;
   }
 
   /** The notebook's loss: mean squared error per pixel of sigmoid(logits), with its gradient. */
@@ -247,23 +290,23 @@ export class Vae {
     b.reparameterize(this.repeatedPosterior, this.eps, this.z, n, L);
     const logits = this.decodeLogitsBatch(this.z, n, repeatLabels(labels, rows, k));
     this.likelihood.nll(b, logits, this.repeatedTarget, n, this.rowRecon, dLogits, 1 / rows, rowScale);
+    this.prior.logDensity(this.z, n, this.logPrior);
     for (let s = 0; s < n; s++) {
-      // log p(z) - log q(z|x) = -0.5 |z|^2 + 0.5 sum_d (eps_d^2 + logvar_d): the 2 pi terms cancel.
-      let w = -this.rowRecon[s]!;
+      // log q(z|x) = -0.5 sum_d (log 2 pi + logvar_d + eps_d^2).
+      let logq = 0;
       const o = s * 2 * L;
       for (let d = 0; d < L; d++) {
-        const z = this.z[s * L + d]!;
         const e = this.eps[s * L + d]!;
-        w += 0.5 * (e * e + this.repeatedPosterior[o + L + d]! - z * z);
+        logq -= 0.5 * (LOG_2PI + this.repeatedPosterior[o + L + d]! + e * e);
       }
-      this.logWeights[s] = w;
+      this.logWeights[s] = -this.rowRecon[s]! + this.logPrior[s]! - logq;
     }
     return logits;
   }
 
   /** The IWAE objective with k samples per image (see objective.ts), and its gradient. */
   private runImportanceWeighted(meanLogvar: Float32Array, target: Float32Array, rows: number, k: number,
-    rng: Random | null, train: boolean, labels: Labels, kl: number): LossParts {
+    rng: Random | null, train: boolean, labels: Labels): LossParts {
     if (rng === null) throw new VaekitError('The importance-weighted objective needs random samples (a generator).');
     const b = this.backend;
     const L = this.latent;
@@ -278,13 +321,22 @@ export class Vae {
     this.sampleLogWeights(meanLogvar, target, rows, k, new Random(seed), labels, train && !twoPasses ? this.dLogits : null, null);
     let bound = 0;
     let recon = 0;
+    let kl = 0;
     for (let r = 0; r < rows; r++) {
       const lse = logSumExp(this.logWeights, r * k, k);
       bound += lse - Math.log(k);
+      const negEntropy = this.prior.standard ? 0 : negativeEntropy(meanLogvar, r, L);
       for (let i = 0; i < k; i++) {
         this.sampleWeights[r * k + i] = Math.exp(this.logWeights[r * k + i]! - lse);
         recon += this.rowRecon[r * k + i]!;
+        kl += negEntropy - this.logPrior[r * k + i]!;
       }
+    }
+    if (this.prior.standard) {
+      b.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
+      kl = b.sum(this.rowKl, rows) / rows;
+    } else {
+      kl /= n;
     }
     const parts = { loss: -bound / rows, recon: recon / n, kl };
     if (!train) return parts;
@@ -298,8 +350,10 @@ export class Vae {
       }
     }
     const dz = this.decoderInputGrad(this.decoder.backward(b, this.dLogits, n, true)!, n);
-    // d(-sum_i w_i log w_i)/dz_i adds w_i z_i (from -log p(z)); then through z = mean + sigma eps,
-    // and -0.5 per dimension on logvar directly (from log q), summed over the samples.
+    // The gradient of -sum_i w_i log w_i: -log p(z_i) adds w_i * its gradient to dz_i (and to the
+    // prior's parameters); then through z = mean + sigma eps, and -0.5 per dimension on logvar
+    // directly (from log q), summed over the samples.
+    this.prior.backward(this.z, n, 1 / rows, this.sampleWeights, dz);
     this.dMeanLogvar.fill(0, 0, rows * 2 * L);
     for (let r = 0; r < rows; r++) {
       const o = r * 2 * L;
@@ -309,7 +363,7 @@ export class Vae {
         let dLogvar = -0.5 / rows;
         for (let i = 0; i < k; i++) {
           const s = r * k + i;
-          const g = dz[s * L + d]! + (this.sampleWeights[s]! / rows) * this.z[s * L + d]!;
+          const g = dz[s * L + d]!;
           dMean += g;
           dLogvar += g * 0.5 * sigma * this.eps[s * L + d]!;
         }
@@ -333,16 +387,17 @@ export class Vae {
   }
 
   /**
-   * Per-image negative ELBO in nats (-log p(target | z) with one posterior sample z, plus the
-   * closed-form KL) of `rows` images, written to out.
+   * Per-image negative ELBO in nats (-log p(target | z) with one posterior sample z, plus the KL:
+   * closed form for N(0, I), -H[q] - log p(z) at the same sample for a learned prior) of `rows`
+   * images, written to out.
    */
   negElboPerImage(input: Float32Array, target: Float32Array, rows: number, rng: Random, out: Float64Array, labels: Labels = null): void {
     this.reserve(rows);
     const L = this.latent;
     const meanLogvar = this.encodeBatch(input, rows, labels);
-    this.backend.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
     rng.fillNormal(this.eps, rows * L);
     this.backend.reparameterize(meanLogvar, this.eps, this.z, rows, L);
+    this.klRows(meanLogvar, rows);
     const logits = this.decodeLogitsBatch(this.z, rows, labels);
     this.likelihood.nll(this.backend, logits, target, rows, this.rowRecon, null, 0);
     for (let r = 0; r < rows; r++) out[r] = this.rowRecon[r]! + this.rowKl[r]!;
@@ -475,10 +530,10 @@ export class Vae {
     return this.reconstruct(noisy, undefined, labels);
   }
 
-  /** n images decoded from z ~ N(0, I) (with a conditional model, all of class `label`). */
+  /** n images decoded from z ~ p(z), the model's prior (with a conditional model, all of class `label`). */
   sample(n: number, seed: number, label?: number): Tensor {
     const z = new Float32Array(n * this.latent);
-    new Random(seed).fillNormal(z);
+    this.prior.sample(n, new Random(seed), z);
     const labels = label === undefined ? null : new Uint8Array(n).fill(label);
     if (label !== undefined && this.classes === 0) throw new VaekitError('This model is not conditional: it takes no label.');
     return this.decode(new Tensor(z, [n, this.latent]), labels);

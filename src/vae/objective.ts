@@ -1,7 +1,8 @@
 /**
  * Training objectives, all per image and in nats, averaged over the batch:
- * - 'elbo': the negative evidence lower bound, -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I)),
- *   with one reparameterized sample per image and the KL in closed form. With free bits lambda > 0
+ * - 'elbo': the negative evidence lower bound, -E_q[log p(x|z)] + beta * KL(q(z|x) || p(z)),
+ *   with one reparameterized sample per image and the KL in closed form for the N(0, I) prior
+ *   (-H[q] - log p(z) at the same sample for a learned mixture prior, prior.ts). With free bits lambda > 0
  *   the KL term is sum_d max(lambda, KL_d), KL_d being dimension d's KL averaged over the batch
  *   (Kingma et al. 2016), so no dimension is pushed below lambda nats.
  * - 'iwae': the importance-weighted bound with k samples (Burda et al. 2015),
@@ -10,6 +11,7 @@
  *   the decoder's sigmoid output and the clean image, with no KL term (the sample is still drawn).
  */
 import { VaekitError } from '../errors.js';
+import type { VaeConfig } from './config.js';
 
 export type LossName = 'elbo' | 'iwae' | 'notebook-mse';
 export const LOSSES: readonly LossName[] = ['elbo', 'iwae', 'notebook-mse'];
@@ -47,12 +49,19 @@ export function resolveObjective(input: Partial<Objective> = {}): Objective {
   return o;
 }
 
+/** Throws when the objective needs something the model's config lacks. */
+export function checkObjectiveFits(objective: Objective, config: Pick<VaeConfig, 'prior'>): void {
+  if (objective.loss === 'elbo' && objective.freeBits > 0 && config.prior !== 'standard') {
+    throw new VaekitError('Free bits need the standard normal prior: the KL to a mixture prior does not split into one term per latent dimension.');
+  }
+}
+
 /** Per-batch means of the objective and its parts. */
 export interface LossParts {
   /** The objective being minimised. */
   loss: number;
   /** Reconstruction term: negative log-likelihood in nats (mean over samples), or mean squared error per pixel (notebook-mse). */
   recon: number;
-  /** KL(q(z|x) || N(0, I)) in nats (closed form), reported for every objective. */
+  /** KL(q(z|x) || p(z)) in nats, reported for every objective: closed form for N(0, I), a one-sample estimate for a learned prior. */
   kl: number;
 }

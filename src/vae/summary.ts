@@ -36,6 +36,15 @@ export function summaryRows(vae: Vae): Row[] {
   if (vae.likelihood.learnedVariance) {
     rows.push({ layer: 'likelihood.logvar (Parameter)', shape: `(${vae.pixels},)`, activation: 'learned log-variance per pixel', params: vae.pixels });
   }
+  if (!vae.prior.standard) {
+    const K = vae.prior.components;
+    rows.push({
+      layer: 'prior (MixtureOfGaussians)',
+      shape: `(${K}, ${vae.latent})`,
+      activation: `learned: ${K} means, log-variances and weights`,
+      params: K * (2 * vae.latent + 1),
+    });
+  }
   return rows;
 }
 
@@ -52,7 +61,7 @@ export function formatSummary(vae: Vae): string {
   const total = vae.params.count;
   const width = widths.reduce((a, b) => a + b, 0) + 9;
   const out = [
-    `Model: "vae" (preset ${vae.config.preset}, ${vae.config.likelihood} likelihood)`,
+    `Model: "vae" (preset ${vae.config.preset}, ${vae.config.likelihood} likelihood, prior ${vae.prior.standard ? 'N(0, I)' : `mixture of ${vae.prior.components} Gaussians`})`,
     '='.repeat(width),
     line(all[0]!),
     '='.repeat(width),

@@ -19,6 +19,7 @@ export { evaluateSuite, importanceSampledNll, latentMeans, reportMarkdown, type 
 export { anomalyScores, classSubset, oneClassAuroc } from './eval/anomaly.js';
 export { auroc } from './eval/auroc.js';
 export { knnAccuracy } from './eval/knn.js';
+export { sampleQuality, nearestTrainingLabels, type SampleQuality } from './eval/sample-quality.js';
 export { imageSsim } from './eval/ssim.js';
 export { binarize } from './data/binarize.js';
 export { Conv2d } from './nn/conv2d.js';

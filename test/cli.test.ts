@@ -78,6 +78,7 @@ test('train writes a loadable model, metrics and test metrics; denoise, figures,
   assert.equal(e.status, 0, e.stderr);
   assert.match(e.stdout, /\| negative log-likelihood, importance-sampled, k = 20 \(nats\) \| \d+\.\d\d \|/);
   assert.match(e.stdout, /\| kNN accuracy from latent means \| \d+\.\d\d% \(k = 5\) \|/);
+  assert.match(e.stdout, /\| prior samples that look like digits .*\| \d+\.\d% of 1000 \(test images: \d+\.\d%; at least 8 of 10 agree/);
   const evaluated = JSON.parse(readFileSync(join(evalDir, 'eval.json'), 'utf8')) as { denoising: { psnrDenoisedDb: number }; nllNats: number; negElboNats: number };
   // Same model, same seed, same test noise: the same PSNR as written after training.
   assert.equal(evaluated.denoising.psnrDenoisedDb, test.psnrDenoisedDb);

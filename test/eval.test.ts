@@ -9,6 +9,7 @@ import { loadMnist, takeFirst } from '../src/data/dataset.js';
 import { binarize } from '../src/data/binarize.js';
 import { auroc } from '../src/eval/auroc.js';
 import { knnAccuracy } from '../src/eval/knn.js';
+import { nearestTrainingLabels } from '../src/eval/sample-quality.js';
 import { imageSsim, GAUSSIAN_TAPS } from '../src/eval/ssim.js';
 import { evaluateSuite, importanceSampledNll, reportMarkdown } from '../src/eval/suite.js';
 import { anomalyScores, classSubset, oneClassAuroc } from '../src/eval/anomaly.js';
@@ -103,6 +104,31 @@ test('kNN accuracy equals a brute-force majority vote', () => {
   }
 });
 
+test('the nearest training labels in pixel space equal a brute-force sort, across reference blocks', () => {
+  const rng = new Random(5);
+  const count = 23;
+  const images = new Uint8Array(count * 9);
+  for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) labels[i] = rng.int(10);
+  const train = { images, labels, count, height: 3, width: 3 };
+  const n = 4;
+  const k = 5;
+  const queries = new Float32Array(n * 9);
+  rng.fillUniform(queries);
+  for (const block of [7, 5000]) {
+    const got = nearestTrainingLabels(new JsBackend(), train, queries, n, k, block);
+    for (let q = 0; q < n; q++) {
+      const order = Array.from({ length: count }, (_, r) => {
+        let d = 0;
+        for (let j = 0; j < 9; j++) d += (queries[q * 9 + j]! - images[r * 9 + j]! / 255) ** 2;
+        return { d, label: labels[r]! };
+      }).sort((a, b) => a.d - b.d);
+      assert.deepEqual(Array.from(got.subarray(q * k, (q + 1) * k)), order.slice(0, k).map((o) => o.label), `query ${q}, block ${block}`);
+    }
+  }
+});
+
 test('dynamic binarization gives 0/1 pixels with the intensity as probability, fixed per (seed, epoch, image)', () => {
   const n = 20000;
   const clean = new Float32Array(n).fill(0.3);
@@ -134,6 +160,13 @@ test('the evaluation suite on a small trained model: bounds in order, metrics in
   assert.ok(report.denoising.ssimNoisy > 0 && report.denoising.ssimNoisy < 1);
   assert.ok(report.reconstructionMse > 0 && report.reconstructionMse < 0.25);
   assert.match(reportMarkdown(report), /\| negative log-likelihood, importance-sampled, k = 200 \(nats\) \| \d+\.\d\d \|/);
+  // Prior samples judged by their nearest training images; real test digits pass far more often than not.
+  const quality = report.priorSamples!;
+  assert.equal(quality.count, 1000);
+  assert.ok(quality.referenceDigitLike > 0.75 && quality.referenceDigitLike <= 1, `test images ${quality.referenceDigitLike}`);
+  assert.ok(quality.digitLike >= 0 && quality.digitLike <= 1);
+  assert.equal(quality.classCounts.reduce((a, b) => a + b, 0), Math.round(quality.digitLike * quality.count));
+  assert.match(reportMarkdown(report), /\| prior samples that look like digits .* \| \d+\.\d% of 1000 \(test images: \d+\.\d%/);
   // More samples never loosen the estimate by more than noise: k = 1 is the (sampled-KL) ELBO.
   const one = importanceSampledNll(vae, test, 1, true, 0);
   assert.ok(one > report.nllNats!, `k=1 ${one} vs k=200 ${report.nllNats}`);

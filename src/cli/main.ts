@@ -378,12 +378,13 @@ export function buildProgram(): Command {
     .requiredOption('--model <dir>', 'saved model folder')
     .option('--samples <k>', 'importance samples per image for the log-likelihood (0 skips it)', nonNegativeInt, 5000)
     .option('--knn-k <k>', 'neighbours of the kNN probe', positiveInt, 5)
+    .option('--prior-samples <n>', 'prior samples judged against their nearest training images (0 skips)', nonNegativeInt, 1000)
     .option('--noise <spec>', 'noise of the denoising metrics', noiseValue, { kind: 'gaussian', factor: 0.2 } as NoiseSpec)
     .option('--binarize', 'binarize the test images (one fixed draw each): the dynamically binarized MNIST protocol')
     .option('--limit <n>', 'evaluate only the first N test images', positiveInt)
     .option('--seed <n>', 'seed of the test noise, binarization and posterior samples', seedValue, 0)
     .option('--out <dir>', 'where to write eval.json and eval.md (default: the model folder)')
-    .action((flags: { model: string; samples: number; knnK: number; noise: NoiseSpec; binarize?: boolean; limit?: number; seed: number; out?: string }) => {
+    .action((flags: { model: string; samples: number; knnK: number; priorSamples: number; noise: NoiseSpec; binarize?: boolean; limit?: number; seed: number; out?: string }) => {
       const vae = loadModel(flags.model);
       let test = loadMnist('test');
       checkImageSize(vae, test, 'MNIST');
@@ -394,6 +395,7 @@ export function buildProgram(): Command {
         seed: flags.seed,
         samples: flags.samples,
         knnK: flags.knnK,
+        priorSamples: flags.priorSamples,
         train: loadMnist('train'),
         progress: new TerminalTaskProgress(),
       });

@@ -27,16 +27,7 @@ export function knnAccuracy(backend: Backend, reference: Float32Array, reference
       bestLabel.fill(-1);
       const o = q * nRef;
       for (let r = 0; r < nRef; r++) {
-        const d = queryNorms[q]! + refNorms[r]! - 2 * dots[o + r]!;
-        if (d >= bestDist[k - 1]!) continue;
-        let i = k - 1;
-        while (i > 0 && bestDist[i - 1]! > d) {
-          bestDist[i] = bestDist[i - 1]!;
-          bestLabel[i] = bestLabel[i - 1]!;
-          i--;
-        }
-        bestDist[i] = d;
-        bestLabel[i] = referenceLabels[r]!;
+        insertNeighbour(bestDist, bestLabel, 0, k, queryNorms[q]! + refNorms[r]! - 2 * dots[o + r]!, referenceLabels[r]!);
       }
       if (vote(bestLabel) === queryLabels[start + q]) correct++;
     }
@@ -44,7 +35,23 @@ export function knnAccuracy(backend: Backend, reference: Float32Array, reference
   return correct / nQuery;
 }
 
-function rowNorms(x: Float32Array, rows: number, dims: number): Float64Array {
+/**
+ * Inserts (distance d, label) into the k nearest so far, kept sorted nearest first in
+ * dist[at..at+k) and labels[at..at+k) (fill them with Infinity and -1 to start).
+ */
+export function insertNeighbour(dist: Float64Array, labels: Int32Array, at: number, k: number, d: number, label: number): void {
+  if (d >= dist[at + k - 1]!) return;
+  let i = at + k - 1;
+  while (i > at && dist[i - 1]! > d) {
+    dist[i] = dist[i - 1]!;
+    labels[i] = labels[i - 1]!;
+    i--;
+  }
+  dist[i] = d;
+  labels[i] = label;
+}
+
+export function rowNorms(x: Float32Array, rows: number, dims: number): Float64Array {
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;
@@ -55,7 +62,7 @@ function rowNorms(x: Float32Array, rows: number, dims: number): Float64Array {
 }
 
 /** The most frequent label among neighbours sorted nearest first; ties go to the nearest. */
-function vote(labels: Int32Array): number {
+export function vote(labels: Int32Array): number {
   let best = labels[0]!;
   let bestCount = 0;
   for (let i = 0; i < labels.length; i++) {

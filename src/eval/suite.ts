@@ -9,7 +9,9 @@
  * - active units (dimensions whose posterior mean varies over the test set by more than 0.01) and
  *   the average KL of each latent dimension;
  * - k-nearest-neighbour accuracy of test images from their latent means, with the training
- *   images' latent means as the labelled set.
+ *   images' latent means as the labelled set;
+ * - whether samples from the prior look like digits (sample-quality.ts): the share of them whose
+ *   nearest training images in pixel space agree on a label, against the share of test images.
  */
 import { Random } from '../engine/random.js';
 import type { ImageSet } from '../data/dataset.js';
@@ -19,6 +21,7 @@ import { logSumExp, type Labels, type Vae } from '../vae/model.js';
 import { resolveObjective } from '../vae/objective.js';
 import { forEachNoisyBatch } from './evaluate.js';
 import { knnAccuracy } from './knn.js';
+import { sampleQuality, type SampleQuality } from './sample-quality.js';
 import { sumPsnr } from './psnr.js';
 import { sumSsim } from './ssim.js';
 
@@ -32,8 +35,10 @@ export interface EvalSuiteOptions {
   samples: number;
   /** Neighbours for the kNN probe. */
   knnK: number;
-  /** Labelled training images for the kNN probe (skipped when absent or unlabelled). */
+  /** Labelled training images for the kNN probe and the sample check (both skipped when absent or unlabelled). */
   train?: ImageSet | null;
+  /** Prior samples for the digit-likeness check (0 skips it; default 1000). */
+  priorSamples?: number;
   progress?: TaskProgress;
 }
 
@@ -57,6 +62,8 @@ export interface EvalReport {
   /** Average KL(q(z_d|x) || N(0,1)) of each latent dimension, nats; null for a learned mixture prior, whose KL does not split by dimension. */
   klPerDimension: number[] | null;
   knn: { k: number; accuracy: number } | null;
+  /** Digit-likeness of prior samples against test images, or null when skipped. */
+  priorSamples: SampleQuality | null;
 }
 
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
@@ -132,6 +139,16 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
     knn = { k: options.knnK, accuracy: knnAccuracy(vae.backend, trainMeans, options.train.labels, means, test.labels, L, options.knnK) };
   }
 
+  // Samples from the prior, judged by their nearest training images.
+  let priorSamples: SampleQuality | null = null;
+  const sampleCount = options.priorSamples ?? 1000;
+  if (sampleCount > 0 && options.train && options.train.labels !== null && options.train.height * options.train.width === pixels) {
+    progress.start('prior samples against their nearest training images', 1);
+    priorSamples = sampleQuality(vae, options.train, test, sampleCount, options.seed);
+    progress.update(1);
+    progress.stop();
+  }
+
   return {
     images: n,
     binarized: options.binarize,
@@ -153,6 +170,7 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
     posteriorMeanVariance: [...variance],
     klPerDimension: vae.prior.standard ? [...klPerDim].map((s) => s / n) : null,
     knn,
+    priorSamples,
   };
 }
 
@@ -223,6 +241,11 @@ export function reportMarkdown(r: EvalReport): string {
     ['active units (variance of posterior mean > 0.01)', `${r.activeUnits} of ${r.latent}`],
     ['KL per latent dimension (nats)', r.klPerDimension === null ? 'not defined for a mixture prior (its KL does not split by dimension)' : r.klPerDimension.map((k) => f(k)).join(' ')],
     ['kNN accuracy from latent means', r.knn === null ? 'skipped' : `${f(100 * r.knn.accuracy)}% (k = ${r.knn.k})`],
+    [
+      'prior samples that look like digits (pixel-space nearest training images agreeing on a label)',
+      r.priorSamples === null ? 'skipped' : `${f(100 * r.priorSamples.digitLike, 1)}% of ${r.priorSamples.count} (test images: ${f(100 * r.priorSamples.referenceDigitLike, 1)}%; `
+        + `at least ${r.priorSamples.agree} of ${r.priorSamples.k} agree; per digit 0-9: ${r.priorSamples.classCounts.join(' ')})`,
+    ],
   ];
   return ['| metric | value |', '| --- | --- |', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');
 }

@@ -22,6 +22,8 @@ export type PriorKind = 'standard' | 'mog';
 export const PRIOR_KINDS: readonly PriorKind[] = ['standard', 'mog'];
 
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Responsibilities below this are skipped in the backward pass (their terms are below float32 resolution). */
+const NEGLIGIBLE_RESPONSIBILITY = 1e-12;
 
 /** "standard" or "mog:K" as config fields. */
 export function parsePrior(text: string): { prior: PriorKind; priorComponents: number } {
@@ -158,7 +160,6 @@ export class Prior {
     }
     const K = this.components;
     const m = this.means!.value;
-    const s = this.logvars!.value;
     const dMeans = this.means!.grad;
     const dLogvars = this.logvars!.grad;
     const dLogits = this.logits!.grad;
@@ -166,22 +167,28 @@ export class Prior {
     dLogvars.fill(0);
     dLogits.fill(0);
     const logPi = this.logWeights();
+    const pi = this.constant; // reused: logDensity's constants are not needed any more
+    for (let k = 0; k < K; k++) pi[k] = Math.exp(logPi[k]!);
+    const precision = this.precision; // exp(-s), from logDensity (same parameters)
     const acc = this.acc.fill(0);
     for (let r = 0; r < rows; r++) {
       const c = rowScale === null ? scale : scale * rowScale[r]!;
       if (c === 0) continue;
       for (let k = 0; k < K; k++) {
-        const w = c * this.gamma[r * K + k]!;
+        const gamma = this.gamma[r * K + k]!;
         // -d log p / d a_k = pi_k - gamma_k (summed with weights c_r).
-        acc[2 * K * L + k] = acc[2 * K * L + k]! + c * Math.exp(logPi[k]!) - w;
-        if (w === 0) continue;
+        acc[2 * K * L + k] = acc[2 * K * L + k]! + c * (pi[k]! - gamma);
+        // Components this far from z (most of them) add nothing measurable.
+        if (gamma < NEGLIGIBLE_RESPONSIBILITY) continue;
+        const w = c * gamma;
         for (let d = 0; d < L; d++) {
           const i = k * L + d;
-          const t = (z[r * L + d]! - m[i]!) * Math.exp(-s[i]!);
+          const diff = z[r * L + d]! - m[i]!;
+          const t = diff * precision[i]!;
           // -d log N_k / dz = (z - m) / v;  / dm = -(z - m) / v;  / ds = 0.5 (1 - (z - m)^2 / v).
           dz[r * L + d] = dz[r * L + d]! + w * t;
           acc[i] = acc[i]! - w * t;
-          acc[K * L + i] = acc[K * L + i]! + w * 0.5 * (1 - t * (z[r * L + d]! - m[i]!));
+          acc[K * L + i] = acc[K * L + i]! + w * 0.5 * (1 - t * diff);
         }
       }
     }

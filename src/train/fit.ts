@@ -103,7 +103,6 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
     throw new VaekitError(`The model takes ${vae.config.imageHeight}x${vae.config.imageWidth} images but the training images are ${train.height}x${train.width}.`);
   }
   if (train.count === 0) throw new VaekitError('There are no training images.');
-  vae.checkObjective(options.objective);
   const progress = options.progress ?? SILENT;
   const { batchSize, objective } = options;
   const root = new Random(options.seed);

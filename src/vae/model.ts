@@ -19,10 +19,8 @@ import { buildDecoder, buildEncoder, encoderInputSize } from './architecture.js'
 import { validateConfig, type VaeConfig } from './config.js';
 import { PixelLikelihood } from './likelihood.js';
 import { checkObjectiveFits, type LossParts, type Objective } from './objective.js';
-import { negativeEntropy, Prior } from './prior.js';
+import { LOG_2PI, negativeEntropy, Prior } from './prior.js';
 import { formatSummary } from './summary.js';
-
-const LOG_2PI = Math.log(2 * Math.PI);
 
 /** Rows processed at once by the Tensor-level methods. */
 const INFERENCE_CHUNK = 1000;
@@ -158,7 +156,7 @@ export class Vae {
     this.reserve(rows);
     const b = this.backend;
     const L = this.latent;
-    this.checkObjective(objective);
+    checkObjectiveFits(objective, this.config);
     const meanLogvar = this.encodeBatch(input, rows, labels);
     if (objective.loss === 'iwae') return this.runImportanceWeighted(meanLogvar, target, rows, objective.samples, rng, train, labels);
 
@@ -201,11 +199,6 @@ export class Vae {
       this.encoder.backward(b, this.dMeanLogvar, rows, false);
     }
     return { loss, recon, kl };
-  }
-
-  /** Throws when the objective needs something this model lacks. */
-  checkObjective(objective: Objective): void {
-    checkObjectiveFits(objective, this.config);
   }
 
   /**
@@ -325,18 +318,19 @@ export class Vae {
     for (let r = 0; r < rows; r++) {
       const lse = logSumExp(this.logWeights, r * k, k);
       bound += lse - Math.log(k);
-      const negEntropy = this.prior.standard ? 0 : negativeEntropy(meanLogvar, r, L);
       for (let i = 0; i < k; i++) {
         this.sampleWeights[r * k + i] = Math.exp(this.logWeights[r * k + i]! - lse);
         recon += this.rowRecon[r * k + i]!;
-        kl += negEntropy - this.logPrior[r * k + i]!;
+      }
+      if (!this.prior.standard) {
+        // The learned prior's KL: -H[q] - log p(z), averaged over the k samples.
+        const negEntropy = negativeEntropy(meanLogvar, r, L);
+        for (let i = 0; i < k; i++) kl += (negEntropy - this.logPrior[r * k + i]!) / n;
       }
     }
     if (this.prior.standard) {
       b.klDiagonalGaussian(meanLogvar, rows, L, this.rowKl);
       kl = b.sum(this.rowKl, rows) / rows;
-    } else {
-      kl /= n;
     }
     const parts = { loss: -bound / rows, recon: recon / n, kl };
     if (!train) return parts;

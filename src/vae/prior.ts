@@ -21,7 +21,7 @@ import type { VaeConfig } from './config.js';
 export type PriorKind = 'standard' | 'mog';
 export const PRIOR_KINDS: readonly PriorKind[] = ['standard', 'mog'];
 
-const LOG_2PI = Math.log(2 * Math.PI);
+export const LOG_2PI = Math.log(2 * Math.PI);
 /** Responsibilities below this are skipped in the backward pass (their terms are below float32 resolution). */
 const NEGLIGIBLE_RESPONSIBILITY = 1e-12;
 
@@ -47,9 +47,10 @@ export class Prior {
   private logits: Parameter | null = null;
   /** Responsibilities gamma[r * K + k] of the last logDensity call (mixture only). */
   private gamma = new Float64Array(0);
-  // Work buffers, allocated once: log pi, per-component constants, precisions exp(-s), gradients.
+  // Work buffers, allocated once: log pi, per-component constants, pi, precisions exp(-s), gradients.
   private readonly logPi: Float64Array;
   private readonly constant: Float64Array;
+  private readonly pi: Float64Array;
   private readonly precision: Float64Array;
   private readonly acc: Float64Array;
 
@@ -60,6 +61,7 @@ export class Prior {
     const K = this.components;
     this.logPi = new Float64Array(K);
     this.constant = new Float64Array(K);
+    this.pi = new Float64Array(K);
     this.precision = new Float64Array(K * config.latent);
     this.acc = new Float64Array(K * (2 * config.latent + 1));
   }
@@ -167,7 +169,7 @@ export class Prior {
     dLogvars.fill(0);
     dLogits.fill(0);
     const logPi = this.logWeights();
-    const pi = this.constant; // reused: logDensity's constants are not needed any more
+    const pi = this.pi;
     for (let k = 0; k < K; k++) pi[k] = Math.exp(logPi[k]!);
     const precision = this.precision; // exp(-s), from logDensity (same parameters)
     const acc = this.acc.fill(0);

@@ -68,7 +68,7 @@ for (const backend of backends) {
     test(`${backend.name}: full VAE gradient (${label}) matches finite differences`, () => {
       const objective = resolveObjective(objectiveInput);
       const config = presetConfig('seed', {
-        imageHeight: 2, imageWidth: 3, latent: 2, encoderHidden: [4], decoderHidden: [5],
+        inputShape: [2, 3, 1], latent: 2, encoderHidden: [4], decoderHidden: [5],
         activation: 'tanh', gaussianSigma: 0.5, ...overrides,
       });
       const vae = new Vae(config, { backend, seed: 3 });

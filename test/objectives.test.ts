@@ -35,7 +35,7 @@ test('the continuous Bernoulli normalizer gradient matches finite differences, a
 });
 
 test('the learned-variance Gaussian scores pixels with its per-pixel variance', () => {
-  const config = presetConfig('seed', { imageHeight: 1, imageWidth: 2, likelihood: 'gaussian', gaussianLearnedVariance: true, gaussianSigma: 0.5 });
+  const config = presetConfig('seed', { inputShape: [1, 2, 1], likelihood: 'gaussian', gaussianLearnedVariance: true, gaussianSigma: 0.5 });
   const lik = new PixelLikelihood(config);
   const params = new ParameterSet(lik.parameterSpecs());
   lik.bind(params);
@@ -51,7 +51,7 @@ test('the learned-variance Gaussian scores pixels with its per-pixel variance', 
 });
 
 function smallModel(): { vae: Vae; x: Float32Array; rows: number } {
-  const vae = new Vae(presetConfig('seed', { imageHeight: 4, imageWidth: 4, latent: 3, encoderHidden: [8], decoderHidden: [8] }), { backend: new JsBackend(), seed: 1 });
+  const vae = new Vae(presetConfig('seed', { inputShape: [4, 4, 1], latent: 3, encoderHidden: [8], decoderHidden: [8] }), { backend: new JsBackend(), seed: 1 });
   const rows = 6;
   const x = new Float32Array(rows * 16);
   new Random(2).fillUniform(x);

@@ -10,7 +10,8 @@ import { ParameterSet } from '../src/nn/parameters.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
-import { negativeEntropy, parsePrior, Prior } from '../src/vae/prior.js';
+import { negativeEntropy } from '../src/vae/posterior.js';
+import { parsePrior, Prior } from '../src/vae/prior.js';
 
 function mixture(latent: number, components: number): { prior: Prior; params: ParameterSet } {
   const prior = new Prior(presetConfig('seed', { latent, prior: 'mog', priorComponents: components }));
@@ -101,7 +102,7 @@ test('priors parse from "standard" and "mog:K"', () => {
 });
 
 test('with a mixture prior the importance-weighted bound equals the ELBO at k = 1 and does not decrease with k', () => {
-  const config = presetConfig('seed', { imageHeight: 4, imageWidth: 4, latent: 3, encoderHidden: [8], decoderHidden: [8], prior: 'mog', priorComponents: 3 });
+  const config = presetConfig('seed', { inputShape: [4, 4, 1], latent: 3, encoderHidden: [8], decoderHidden: [8], prior: 'mog', priorComponents: 3 });
   const vae = new Vae(config, { backend: new JsBackend(), seed: 1 });
   const rows = 6;
   const x = new Float32Array(rows * 16);
@@ -122,7 +123,7 @@ test('with a mixture prior the importance-weighted bound equals the ELBO at k = 
 });
 
 test('training moves the mixture prior: its gradients are not zero and follow the KL term', () => {
-  const config = presetConfig('seed', { imageHeight: 4, imageWidth: 4, latent: 3, encoderHidden: [8], decoderHidden: [8], prior: 'mog', priorComponents: 3 });
+  const config = presetConfig('seed', { inputShape: [4, 4, 1], latent: 3, encoderHidden: [8], decoderHidden: [8], prior: 'mog', priorComponents: 3 });
   const vae = new Vae(config, { backend: new JsBackend(), seed: 1 });
   const x = new Float32Array(5 * 16);
   new Random(2).fillUniform(x);

@@ -12,10 +12,12 @@ export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv'];
 export interface VaeConfig {
   /** The preset the config started from (informational). */
   preset: string;
-  imageHeight: number;
-  imageWidth: number;
-  /** Channels per pixel (1 for greyscale); images are stored channels-last. */
-  imageChannels: number;
+  /**
+   * Shape of one example: [height, width, channels] for images (channels-last; 1 channel for
+   * greyscale), [features] for a row of a table (standardized; dense architecture and a Gaussian
+   * likelihood whose mean is the decoder's output itself).
+   */
+  inputShape: number[];
   latent: number;
   /**
    * 'dense': encoder image -> Dense hidden... -> 2L; decoder L -> Dense hidden... -> image.
@@ -44,9 +46,7 @@ export interface VaeConfig {
 }
 
 const MNIST_BASE = {
-  imageHeight: 28,
-  imageWidth: 28,
-  imageChannels: 1,
+  inputShape: [28, 28, 1] as number[],
   architecture: 'dense',
   convChannels: [],
   likelihood: 'bernoulli',
@@ -96,16 +96,18 @@ export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = { seed: SE
 export type VaeOverrides = Partial<Omit<VaeConfig, 'preset'>>;
 
 /** A config from a model bundle, with the fields that older bundles lack filled in. */
-export function configFromBundle(raw: Partial<VaeConfig>): VaeConfig {
+export function configFromBundle(raw: Partial<VaeConfig> & { imageHeight?: number; imageWidth?: number; imageChannels?: number }): VaeConfig {
+  const { imageHeight, imageWidth, imageChannels, ...rest } = raw;
   const c = {
-    imageChannels: 1,
+    // Bundles from before inputShape kept the image's sides as three fields.
+    ...(rest.inputShape === undefined ? { inputShape: [imageHeight, imageWidth, imageChannels ?? 1] } : {}),
     architecture: 'dense',
     convChannels: [],
     gaussianLearnedVariance: false,
     classes: 0,
     prior: 'standard',
     priorComponents: 0,
-    ...raw,
+    ...rest,
   } as VaeConfig;
   return validateConfig(c);
 }
@@ -118,6 +120,7 @@ export function presetConfig(name: string, overrides: VaeOverrides = {}): VaeCon
   }
   const config: VaeConfig = {
     ...base,
+    inputShape: [...base.inputShape],
     convChannels: [...base.convChannels],
     encoderHidden: [...base.encoderHidden],
     decoderHidden: [...base.decoderHidden],
@@ -134,9 +137,11 @@ export function validateConfig(config: VaeConfig): VaeConfig {
       throw new VaekitError(`${what} must be a positive integer, not ${JSON.stringify(v)}.`);
     }
   };
-  positiveInt(config.imageHeight, 'The image height');
-  positiveInt(config.imageWidth, 'The image width');
-  positiveInt(config.imageChannels, 'The number of image channels');
+  const shape = config.inputShape;
+  if (!Array.isArray(shape) || (shape.length !== 3 && shape.length !== 1)) {
+    throw new VaekitError(`The input shape must be [height, width, channels] for images or [features] for tables, not ${JSON.stringify(shape)}.`);
+  }
+  shape.forEach((d, i) => positiveInt(d, shape.length === 1 ? 'The number of features' : ['The image height', 'The image width', 'The number of image channels'][i]!));
   positiveInt(config.latent, 'The latent size');
   for (const [list, what] of [[config.encoderHidden, 'encoder hidden size'], [config.decoderHidden, 'decoder hidden size'], [config.convChannels, 'conv channel count']] as const) {
     if (!Array.isArray(list)) throw new VaekitError(`The ${what}s must be a list of positive integers.`);
@@ -147,9 +152,10 @@ export function validateConfig(config: VaeConfig): VaeConfig {
   }
   if (config.architecture === 'conv') {
     if (config.convChannels.length === 0) throw new VaekitError('A conv architecture needs at least one conv channel count.');
+    if (shape.length !== 3) throw new VaekitError('A conv architecture needs images ([height, width, channels]); a table of features needs the dense one.');
     const factor = 2 ** config.convChannels.length;
-    if (config.imageHeight % factor !== 0 || config.imageWidth % factor !== 0) {
-      throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${config.imageHeight}x${config.imageWidth}.`);
+    if (shape[0]! % factor !== 0 || shape[1]! % factor !== 0) {
+      throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${shape[0]}x${shape[1]}: resize the images (--image-size) or use fewer convs.`);
     }
   }
   if (!Number.isInteger(config.classes) || config.classes < 0) {
@@ -170,8 +176,22 @@ export function validateConfig(config: VaeConfig): VaeConfig {
   if (!LIKELIHOODS.includes(config.likelihood)) {
     throw new VaekitError(`Unknown likelihood "${String(config.likelihood)}": use one of ${LIKELIHOODS.join(', ')}.`);
   }
+  if (shape.length === 1 && config.likelihood !== 'gaussian') {
+    throw new VaekitError(`The ${config.likelihood} likelihood needs values in [0, 1] (images); a table of features needs the gaussian likelihood.`);
+  }
   if (typeof config.gaussianSigma !== 'number' || !(config.gaussianSigma > 0) || !Number.isFinite(config.gaussianSigma)) {
     throw new VaekitError(`The Gaussian likelihood's sigma must be a positive number, not ${JSON.stringify(config.gaussianSigma)}.`);
   }
   return config;
+}
+
+/** Values per example: the product of the input shape. */
+export function inputSize(c: Pick<VaeConfig, 'inputShape'>): number {
+  return c.inputShape.reduce((a, b) => a * b, 1);
+}
+
+/** The image sides of an image model, or null for a model of features. */
+export function imageSides(c: Pick<VaeConfig, 'inputShape'>): { height: number; width: number; channels: number } | null {
+  const s = c.inputShape;
+  return s.length === 3 ? { height: s[0]!, width: s[1]!, channels: s[2]! } : null;
 }

@@ -5,13 +5,14 @@
  * - continuous-bernoulli: the correctly normalized density on [0,1] (Loaiza-Ganem & Cunningham
  *   2019): p(x) = C(l) sigmoid(l)^x (1 - sigmoid(l))^(1-x) with C(l) = l / tanh(l / 2) (2 at l = 0),
  *   so -log p(x) = bernoulli - log C(l).
- * - gaussian: mean sigmoid(l) and a fixed standard deviation, or a learned one per pixel
+ * - gaussian: mean sigmoid(l) for images (l itself for a table's standardized features) and a
+ *   fixed standard deviation, or a learned one per value
  *   (a parameter vector `likelihood.logvar`, floored at sigma = 0.01 so the density stays bounded).
- * Images (what reconstruct/decode/sample return) are sigmoid(l) for all three.
+ * Images (what reconstruct/decode/sample return) are sigmoid(l) for all three; features are l.
  */
 import type { Backend } from '../engine/backend.js';
 import type { Parameter, ParameterSet, ParameterSpec } from '../nn/parameters.js';
-import type { VaeConfig } from './config.js';
+import { imageSides, inputSize, type VaeConfig } from './config.js';
 
 /** The learned log-variance may not go below 2 ln(0.01). */
 export const MIN_LOGVAR = 2 * Math.log(0.01);
@@ -20,6 +21,8 @@ export class PixelLikelihood {
   readonly kind: VaeConfig['likelihood'];
   readonly learnedVariance: boolean;
   private readonly pixels: number;
+  /** How logits become the mean: sigmoid for values in [0, 1], none for standardized features. */
+  private readonly meanActivation: 'sigmoid' | 'linear';
   private readonly initialLogvar: number;
   private readonly zeroBias: Float32Array;
   private readonly sharedLogvar: Float32Array;
@@ -32,7 +35,8 @@ export class PixelLikelihood {
   constructor(config: VaeConfig) {
     this.kind = config.likelihood;
     this.learnedVariance = config.likelihood === 'gaussian' && config.gaussianLearnedVariance;
-    this.pixels = config.imageHeight * config.imageWidth * config.imageChannels;
+    this.pixels = inputSize(config);
+    this.meanActivation = imageSides(config) === null ? 'linear' : 'sigmoid';
     this.initialLogvar = 2 * Math.log(config.gaussianSigma);
     this.zeroBias = new Float32Array(this.pixels);
     this.sharedLogvar = new Float32Array([this.initialLogvar]);
@@ -60,9 +64,9 @@ export class PixelLikelihood {
     }
   }
 
-  /** sigmoid(logits) written to out. */
+  /** The mean of p(x|z) written to out: sigmoid(logits) for images, the logits themselves for features. */
   images(backend: Backend, logits: Float32Array, rows: number, out: Float32Array): void {
-    backend.biasActivation(logits, this.zeroBias, out, rows, this.pixels, 'sigmoid', 0);
+    backend.biasActivation(logits, this.zeroBias, out, rows, this.pixels, this.meanActivation, 0);
   }
 
   /**
@@ -96,7 +100,7 @@ export class PixelLikelihood {
     }
     if (dLogits !== null) {
       if (rowScale !== null) scaleRows(backend, dLogits, rows, D, rowScale);
-      backend.activationBackward(dLogits, this.mean, dLogits, rows * D, 'sigmoid', 0);
+      if (this.meanActivation === 'sigmoid') backend.activationBackward(dLogits, this.mean, dLogits, rows * D, 'sigmoid', 0);
     }
   }
 }

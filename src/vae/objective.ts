@@ -1,5 +1,6 @@
 /**
- * Training objectives, all per image and in nats, averaged over the batch:
+ * Training objectives (what they are, parsed and checked; objectives/ holds each one's forward and
+ * backward passes), all per image and in nats, averaged over the batch:
  * - 'elbo': the negative evidence lower bound, -E_q[log p(x|z)] + beta * KL(q(z|x) || p(z)),
  *   with one reparameterized sample per image and the KL in closed form for the N(0, I) prior
  *   (-H[q] - log p(z) at the same sample for a learned mixture prior, prior.ts). With free bits lambda > 0

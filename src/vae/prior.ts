@@ -17,11 +17,11 @@ import type { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
 import type { Parameter, ParameterSet, ParameterSpec } from '../nn/parameters.js';
 import type { VaeConfig } from './config.js';
+import { LOG_2PI } from './posterior.js';
 
 export type PriorKind = 'standard' | 'mog';
 export const PRIOR_KINDS: readonly PriorKind[] = ['standard', 'mog'];
 
-export const LOG_2PI = Math.log(2 * Math.PI);
 /** Responsibilities below this are skipped in the backward pass (their terms are below float32 resolution). */
 const NEGLIGIBLE_RESPONSIBILITY = 1e-12;
 
@@ -235,12 +235,4 @@ export class Prior {
     for (let k = 0; k < K; k++) this.logPi[k] = a[k]! - lse;
     return this.logPi;
   }
-}
-
-/** -H[q(z|x)] = -0.5 sum_d (1 + log 2 pi + logvar_d): minus the entropy of row `row`'s diagonal Gaussian posterior, nats. */
-export function negativeEntropy(meanLogvar: Float32Array, row: number, latent: number): number {
-  let s = 0;
-  const o = row * 2 * latent + latent;
-  for (let d = 0; d < latent; d++) s += meanLogvar[o + d]!;
-  return -0.5 * (latent * (1 + LOG_2PI) + s);
 }

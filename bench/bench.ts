@@ -11,8 +11,9 @@ import type { Backend } from '../src/engine/backend.js';
 import { JsBackend } from '../src/engine/js-backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Tensor } from '../src/engine/tensor.js';
-import { gatherBatch } from '../src/data/batches.js';
-import { loadMnist, takeFirst, type ImageSet } from '../src/data/dataset.js';
+import { takeFirst, type Dataset } from '../src/data/dataset.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { measureImageFolder } from './image-folder.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
 import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
@@ -34,15 +35,17 @@ interface Sizes {
   jsSteps: number;
   inferenceImages: number;
   memoryEpochs: number;
+  /** MNIST digits written out as PNG files and loaded back as an image folder. */
+  folderImages: number;
 }
 
 const FULL: Sizes = {
   trainImages: 60_000, epochs: 3, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
-  inferenceImages: 10_000, memoryEpochs: 4,
+  inferenceImages: 10_000, memoryEpochs: 4, folderImages: 60_000,
 };
 const SMOKE: Sizes = {
   trainImages: 512, epochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,
-  inferenceImages: 200, memoryEpochs: 2,
+  inferenceImages: 200, memoryEpochs: 2, folderImages: 300,
 };
 
 const BATCH = 128;
@@ -69,25 +72,25 @@ function measureLimit(backend: Backend, vae: Vae, count: number, repeats: number
 }
 
 /** Seconds per epoch of the real training loop (fit), fastest of `epochs`. */
-function measureTraining(backend: Backend, train: ImageSet, epochs: number): number {
+async function measureTraining(backend: Backend, train: Dataset, epochs: number): Promise<number> {
   const vae = new Vae(presetConfig('seed'), { backend, seed: 0 });
-  const history = fit(vae, train, { epochs, validation: null });
-  return Math.min(...history.map((h) => h.seconds));
+  const history = await fit(vae, train, { epochs });
+  return Math.min(...history.epochs.map((h) => h.seconds));
 }
 
 /** Seconds per training step of the seed preset on the js backend (after one untimed step). */
-function measureJsStep(train: ImageSet, steps: number): number {
+async function measureJsStep(train: Dataset, steps: number): Promise<number> {
   const vae = new Vae(presetConfig('seed'), { backend: new JsBackend(), seed: 0 });
   const images = takeFirst(train, BATCH * (steps + 1));
-  const history = fit(vae, images, { epochs: 1, batchSize: BATCH, validation: null });
-  return history[0]!.seconds / (steps + 1);
+  const history = await fit(vae, images, { epochs: 1, batchSize: BATCH });
+  return history.epochs[0]!.seconds / (steps + 1);
 }
 
-function measureInference(vae: Vae, test: ImageSet): { denoise: number; encode: number; decode: number } {
+function measureInference(vae: Vae, test: Dataset): { denoise: number; encode: number; decode: number } {
   const n = test.count;
   const pixels = 784;
   const images = new Float32Array(n * pixels);
-  gatherBatch(test.images, pixels, null, 0, n, images);
+  test.gather(null, 0, n, images);
   const input = new Tensor(images, [n, 28, 28]);
   vae.denoise(input); // warm the buffers
   const denoise = best(3, () => vae.denoise(input));
@@ -155,7 +158,7 @@ async function main(): Promise<void> {
   const limit = measureLimit(backend, seedVae, train.count, sizes.limitRepeats);
   say('limit: matrix products of one epoch', `${limit.toFixed(3)} s, ${(flops / limit / 1e9).toFixed(1)} GFLOP/s`);
 
-  const epoch = measureTraining(backend, train, sizes.epochs);
+  const epoch = await measureTraining(backend, train, sizes.epochs);
   const samplesPerSecond = train.count / epoch;
   say('training: seconds per epoch', `${epoch.toFixed(3)} s (${train.count} images)`);
   say('training: samples per second', samplesPerSecond.toFixed(0));
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
   say('training: ratio to the limit', `${(epoch / limit).toFixed(3)}x`);
 
   const peerImages = new Float32Array(Math.min(train.count, 4096) * 784);
-  gatherBatch(train.images, 784, null, 0, peerImages.length / 784, peerImages);
+  train.gather(null, 0, peerImages.length / 784, peerImages);
   const wasm = await runTfjsPeer({ backend: 'wasm', steps: sizes.peerWasmSteps, warmup: 2, batchSize: BATCH, images: peerImages, count: peerImages.length / 784 });
   say('tfjs wasm: samples per second', `${wasm.samplesPerSecond.toFixed(1)} (${wasm.steps} steps, ${wasm.wasmVariant ?? '?'}, threads ${String(wasm.threads)})`);
   say('speed-up over tfjs wasm', `${(samplesPerSecond / wasm.samplesPerSecond).toFixed(1)}x`);
@@ -178,11 +181,14 @@ async function main(): Promise<void> {
   say('memory: peak RSS of training', `${memory.peakRssMb.toFixed(0)} MB`);
   say('memory: RSS after each epoch', `${memory.rssAfterEpochMb.map((r) => r.toFixed(0)).join(', ')} MB (growth ${growth.toFixed(1)} MB)`);
 
-  const jsStep = measureJsStep(train, sizes.jsSteps);
+  const jsStep = await measureJsStep(train, sizes.jsSteps);
   const cpu = await runTfjsPeer({ backend: 'cpu', steps: sizes.peerCpuSteps, warmup: 1, batchSize: BATCH, images: peerImages, count: peerImages.length / 784 });
   say('js backend: samples per second', `${(BATCH / jsStep).toFixed(1)} (${jsStep.toFixed(3)} s per step)`);
   say('tfjs cpu: samples per second', cpu.samplesPerSecond.toFixed(1));
   say('js backend over tfjs cpu', `${(BATCH / jsStep / cpu.samplesPerSecond).toFixed(2)}x`);
+
+  const folder = await measureImageFolder(sizes.folderImages);
+  say(`data: load ${folder.images} PNG files (28x28) from an image folder`, `${folder.loadSeconds.toFixed(2)} s (${(folder.images / folder.loadSeconds).toFixed(0)} images/s; cached again: ${folder.cachedLoadMs.toFixed(0)} ms)`);
 
   const results = {
     date: new Date().toISOString(),
@@ -198,6 +204,7 @@ async function main(): Promise<void> {
     jsBackend: { secondsPerStep: jsStep, samplesPerSecond: BATCH / jsStep },
     tfjsCpu: cpu,
     jsOverTfjsCpu: BATCH / jsStep / cpu.samplesPerSecond,
+    imageFolder: folder,
   };
   mkdirSync(dirname(opts.json), { recursive: true });
   writeFileAtomic(opts.json, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,8 +1,10 @@
 // Run by bench.ts in a fresh process: trains the seed preset (with per-epoch validation, as
 // `vaekit train` does) and prints, as one JSON line, the resident memory after each epoch and the
 // process's peak resident memory. Args: epochs, training images.
-import { loadMnist, takeFirst } from '../src/data/dataset.js';
-import { fit } from '../src/train/fit.js';
+import { takeFirst } from '../src/data/dataset.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { validator } from '../src/eval/evaluate.js';
+import { fit, resolveFitOptions } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 
@@ -12,10 +14,11 @@ const train = takeFirst(loadMnist('train'), images);
 const test = loadMnist('test');
 const vae = new Vae(presetConfig('seed'), { seed: 0 });
 const rssAfterEpochMb: number[] = [];
-fit(vae, train, {
-  epochs,
-  validation: test,
-  onEpochEnd: () => { rssAfterEpochMb.push(process.memoryUsage().rss / 2 ** 20); },
+const options = resolveFitOptions({ epochs });
+await fit(vae, train, {
+  ...options,
+  validate: validator(test, options.objective, { noise: options.noise, seed: options.seed }),
+  callbacks: [{ onEpochEnd: () => { rssAfterEpochMb.push(process.memoryUsage().rss / 2 ** 20); } }],
 });
 // maxRSS is in kilobytes.
 const peakRssMb = process.resourceUsage().maxRSS / 1024;

@@ -4,9 +4,9 @@
 import type { Backend } from '../src/engine/backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Random } from '../src/engine/random.js';
-import { gatherBatch, shuffledOrder } from '../src/data/batches.js';
-import { loadMnist } from '../src/data/dataset.js';
-import { applyNoise } from '../src/data/noise.js';
+import { shuffledOrder } from '../src/data/batches.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { applyNoise } from '../src/data/transforms/noise.js';
 import { Adam } from '../src/nn/adam.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
@@ -49,8 +49,8 @@ const t0 = performance.now();
 for (let s = 0; s < steps; s++) {
   const start = (s * B) % (train.count - B);
   let t = performance.now();
-  gatherBatch(train.images, 784, order, start, B, clean);
-  add('js: gatherBatch', performance.now() - t);
+  train.gather(order, start, B, clean, backend);
+  add('js: gather', performance.now() - t);
   t = performance.now();
   applyNoise({ kind: 'gaussian', factor: 0.2 }, clean, noisy, B, 784, order.subarray(start, start + B), 3, 1);
   add('js: applyNoise', performance.now() - t);

@@ -8,8 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Tensor, Vae, applyNoise, denoisedExamplesPng, evaluateDenoising, fit, imagePsnr, loadMnist,
-  noisyExamplesPng, parseNoise, presetConfig, saveModel, samplesPng, TerminalProgress, writeFileAtomic,
+  Tensor, Vae, applyNoise, denoisedExamplesPng, epochLogger, evaluateDenoising, fit, imagePsnr, loadMnist,
+  noisyExamplesPng, parseNoise, presetConfig, resolveObjective, saveModel, samplesPng, validator, writeFileAtomic,
 } from '../src/index.js';
 
 const epochs = Number(process.argv[2] ?? 10);
@@ -19,7 +19,7 @@ mkdirSync(out, { recursive: true });
 // 1. The data: 60,000 training and 10,000 test images, kept as bytes and scaled to [0,1] per batch.
 const train = loadMnist('train');
 const test = loadMnist('test');
-console.log(`train: ${train.count} images ${train.height}x${train.width}; test: ${test.count}`);
+console.log(`train: ${train.count} images of shape [${train.shape.join(', ')}]; test: ${test.count}`);
 
 // 2. The noise model: x_noisy = clip(x + 0.2 * N(0, 1), 0, 1).
 const noise = parseNoise('gaussian:0.2');
@@ -34,20 +34,22 @@ console.log(vae.summary());
 
 // 5. Training: Adam (lr 1e-3), batch 128, noisy in, clean target; the objective is the ELBO
 //    (Bernoulli likelihood, beta 1). Use { loss: 'notebook-mse' } to reproduce the notebook's loss.
-fit(vae, train, {
+//    The validation loss on the test set after each epoch, and a line per epoch, are callbacks.
+const objective = resolveObjective({ loss: 'elbo', beta: 1 });
+await fit(vae, train, {
   epochs,
   batchSize: 128,
   learningRate: 1e-3,
-  objective: { loss: 'elbo', beta: 1 },
+  objective,
   noise,
-  validation: test,
-  progress: new TerminalProgress(),
+  validate: validator(test, objective, { noise, seed: 0 }),
+  callbacks: [epochLogger((line) => console.log(line))],
 });
 
 // 6. Denoise one noisy test image by hand, to show the Tensor API.
 const pixels = 28 * 28;
 const clean = new Float32Array(pixels);
-for (let j = 0; j < pixels; j++) clean[j] = test.images[j]! / 255;
+test.gather(null, 0, 1, clean);
 const noisy = new Float32Array(pixels);
 applyNoise(noise, clean, noisy, 1, pixels, [0], 123, 0);
 const denoised = vae.denoise(new Tensor(noisy, [1, 28, 28]));
@@ -55,7 +57,7 @@ console.log(`first test image: PSNR noisy ${imagePsnr(noisy, clean, 0, pixels).t
 
 // 7. Test metrics over all 10,000 images, figure 2, samples from the prior, and the saved model.
 const m = evaluateDenoising(vae, test, { noise, seed: 0 });
-console.log(`test PSNR noisy ${m.psnrNoisyDb.toFixed(2)} dB -> denoised ${m.psnrDenoisedDb.toFixed(2)} dB; negative ELBO ${m.negElboNats.toFixed(2)} nats`);
+console.log(`test PSNR noisy ${m.psnrNoisyDb!.toFixed(2)} dB -> denoised ${m.psnrDenoisedDb!.toFixed(2)} dB; negative ELBO ${m.negElboNats.toFixed(2)} nats`);
 writeFileAtomic(join(out, 'denoised-examples.png'), denoisedExamplesPng(vae, test, noise, 0));
 writeFileAtomic(join(out, 'samples.png'), samplesPng(vae, 64, 0));
 saveModel(vae, join(out, 'model'));

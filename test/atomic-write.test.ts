@@ -52,7 +52,7 @@ test('a parent that is a file fails with one sentence and leaves nothing behind'
     const path = join(blocker, 'sub', 'out.bin');
     assert.throws(
       () => writeFileAtomic(path, 'new'),
-      (err: unknown) => err instanceof VaekitError && err.message === `Cannot write ${path}: a parent of the path is a file, not a directory.`,
+      (err: unknown) => err instanceof VaekitError && err.message === `Cannot write ${path}: a parent of the path is a file, not a folder.`,
     );
     assert.deepEqual(fs.readdirSync(dir), ['blocker']);
     assert.equal(fs.readFileSync(blocker, 'utf8'), 'old');

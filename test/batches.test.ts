@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gatherBatch, shuffledOrder, toBytes } from '../src/data/batches.js';
+import { Batcher, shuffledOrder, toBytes } from '../src/data/batches.js';
+import { arrayDataset } from '../src/data/dataset.js';
+import { applyNoise } from '../src/data/transforms/noise.js';
+import { binarize } from '../src/data/transforms/binarize.js';
+
+/** The old byte-batching call, through a dataset's gather. */
+function gatherBatch(bytes: Uint8Array, pixels: number, order: Uint32Array | null, start: number, count: number, out: Float32Array): void {
+  arrayDataset({ values: bytes, shape: [pixels], source: 'bytes' }).gather(order, start, count, out);
+}
 import { Random } from '../src/engine/random.js';
 
 // Three images of two pixels each.
@@ -61,4 +69,38 @@ test('toBytes inverts the scaling of gatherBatch for every byte', () => {
   const floats = new Float32Array(256);
   gatherBatch(all, 256, null, 0, 1, floats);
   assert.deepEqual(toBytes(floats), all);
+});
+
+test('a Batcher pass gathers, binarizes and corrupts each batch as the transforms say, with labels, in the given order', () => {
+  const n = 10;
+  const size = 6;
+  const values = Uint8Array.from({ length: n * size }, (_, i) => (i * 37) % 256);
+  const set = arrayDataset({ values, shape: [1, size, 1], labels: Int32Array.from({ length: n }, (_, i) => i % 4), labelNames: ['a', 'b', 'c', 'd'], source: 't' });
+  const order = shuffledOrder(n, new Random(5));
+  const t = { binarize: true, noise: { kind: 'gaussian', factor: 0.3 } as const, seed: 11, binarizeKey: 2, noiseKey: 3 };
+  const batches = [...new Batcher(set, 4).pass(order, t)].length;
+  assert.equal(batches, 3);
+  let start = 0;
+  for (const b of new Batcher(set, 4).pass(order, t)) {
+    assert.equal(b.start, start);
+    const idx = order.subarray(start, start + b.rows);
+    assert.deepEqual(Array.from(b.indices), Array.from(idx));
+    const clean = new Float32Array(b.rows * size);
+    for (let r = 0; r < b.rows; r++) for (let j = 0; j < size; j++) clean[r * size + j] = values[idx[r]! * size + j]! / 255;
+    binarize(clean, clean, b.rows, size, idx, 11, 2);
+    const noisy = new Float32Array(clean.length);
+    applyNoise(t.noise, clean, noisy, b.rows, size, idx, 11, 3);
+    assert.deepEqual(Array.from(b.target.subarray(0, b.rows * size)), Array.from(clean));
+    assert.deepEqual(Array.from(b.input.subarray(0, b.rows * size)), Array.from(noisy));
+    assert.deepEqual(Array.from(b.labels!.subarray(0, b.rows)), Array.from(idx, (i) => i % 4));
+    start += b.rows;
+  }
+  assert.equal(start, n);
+});
+
+test('a Batcher refuses binarization and salt-and-pepper noise on features', () => {
+  const set = arrayDataset({ values: new Float32Array(8), shape: [4], source: 'table' });
+  const t = { binarize: true, noise: { kind: 'none' } as const, seed: 0, binarizeKey: 0, noiseKey: 0 };
+  assert.throws(() => [...new Batcher(set, 2).pass(null, t)], /Binarization needs values in \[0, 1\]/);
+  assert.throws(() => [...new Batcher(set, 2).pass(null, { ...t, binarize: false, noise: { kind: 'salt-and-pepper', probability: 0.1 } })], /Salt-and-pepper noise/);
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
-import { parseIdx, encodeIdx } from '../src/data/idx.js';
+import { parseIdx, encodeIdx } from '../src/io/idx.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
 
@@ -95,18 +95,24 @@ test('conditional training and sampling by label; one-class anomaly detection', 
   const s = vaekit(['sample', '--model', cmodel, '--label', '7', '--count', '4', '--out', join(work, 'sevens.png')]);
   assert.equal(s.status, 0, s.stderr);
   assert.match(s.stdout, /4 samples of class 7/);
-  assertUserError(vaekit(['sample', '--model', cmodel, '--out', join(work, 'y.png')]), /is a conditional model: give --label 0 to 9/);
-  assertUserError(vaekit(['sample', '--model', cmodel, '--label', '12', '--out', join(work, 'y.png')]), /--label.*'12' is invalid/);
+  const all = vaekit(['sample', '--model', cmodel, '--count', '20', '--out', join(work, 'rows.png')]);
+  assert.equal(all.status, 0, all.stderr);
+  assert.match(all.stdout, /20 samples, one row per class/);
+  const rows = pngjs.PNG.sync.read(readFileSync(join(work, 'rows.png')));
+  assert.equal(rows.height, 10 * 56 + 11 * 2, 'ten rows of 28x28 images scaled 2x');
+  assertUserError(vaekit(['sample', '--model', cmodel, '--label', '12', '--out', join(work, 'y.png')]), /This model has no class "12": use one of "0", "1"/);
+  assert.ok(!existsSync(join(work, 'y.png')));
 
   const anomalyDir = join(work, 'anomaly');
   const a = vaekit(['anomaly', '--digit', '1', '--epochs', '1', '--latent', '4', '--hidden', '32', '--noise', 'none', '--score-samples', '1', '--out', anomalyDir]);
   assert.equal(a.status, 0, a.stderr);
-  assert.match(a.stdout, /digit 1: AUROC \d+\.\d\d%/);
-  const result = JSON.parse(readFileSync(join(anomalyDir, 'anomaly.json'), 'utf8')) as { results: Array<{ digit: number; auroc: number }>; meanAuroc: number };
-  assert.equal(result.results[0]!.digit, 1);
+  assert.match(a.stdout, /class 1: AUROC \d+\.\d\d%/);
+  const result = JSON.parse(readFileSync(join(anomalyDir, 'anomaly.json'), 'utf8')) as { results: Array<{ normalClass: string; auroc: number }>; meanAuroc: number };
+  assert.equal(result.results[0]!.normalClass, '1');
   assert.ok(result.meanAuroc > 0.5 && result.meanAuroc <= 1);
-  assert.ok(existsSync(join(anomalyDir, 'digit-1', 'weights.safetensors')));
-  assertUserError(vaekit(['anomaly', '--out', anomalyDir]), /Give either --digit D or --all/);
+  assert.ok(existsSync(join(anomalyDir, 'class-1', 'weights.safetensors')));
+  assertUserError(vaekit(['anomaly', '--normal-class', '1', '--all', '--out', anomalyDir]), /Give either --normal-class C or --all, not both/);
+  assertUserError(vaekit(['anomaly', '--normal-class', 'eleven', '--out', join(work, 'a2')]), /MNIST train has no class "eleven"/);
 });
 
 test('a learned mixture prior from the command line: train, summary, sample and eval', () => {
@@ -150,7 +156,7 @@ test('bad input ends in one line, exit status 1 and no partial output', () => {
 
   const small = join(work, 'small.idx');
   writeFileSync(small, encodeIdx({ dtype: 'uint8', shape: [2, 10, 10], data: new Uint8Array(200) }));
-  assertUserError(vaekit(['denoise', '--model', model, '--input', small, '--out', out]), /holds 10x10 images but the model takes 28x28/);
+  assertUserError(vaekit(['denoise', '--model', model, '--input', small, '--out', out]), /holds examples of shape \[10, 10, 1\] but the model takes \[28, 28, 1\]/);
   assertUserError(vaekit(['denoise', '--model', model, '--input', join(work, 'missing.idx'), '--out', out]), /missing\.idx/);
   assert.ok(!existsSync(out));
   assert.ok(!existsSync(join(work, 'never.png')));

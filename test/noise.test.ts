@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyNoise, formatNoise, parseNoise, type NoiseSpec } from '../src/data/noise.js';
+import { applyNoise, formatNoise, parseNoise, type NoiseSpec } from '../src/data/transforms/noise.js';
 import { VaekitError } from '../src/errors.js';
 
 test('parseNoise reads none, gaussian and gaussian:FACTOR', () => {
@@ -27,7 +27,7 @@ test('parseNoise rejects unknown kinds with one sentence that says what to use',
   assert.throws(
     () => parseNoise('foo'),
     (err: unknown) =>
-      err instanceof VaekitError && err.message === 'Unknown noise "foo": use "none" or "gaussian:FACTOR", e.g. "gaussian:0.2".',
+      err instanceof VaekitError && err.message === 'Unknown noise "foo": use "gaussian:S", "salt-and-pepper:P", "masking:P" or "none", e.g. "gaussian:0.2".',
   );
   for (const text of ['', 'Gaussian', 'gauss:0.2', 'none:1', ' gaussian']) {
     assert.throws(() => parseNoise(text), (err: unknown) => err instanceof VaekitError && err.message.startsWith('Unknown noise'), text);
@@ -219,4 +219,63 @@ test('noise can be applied in place', () => {
 test('applyNoise rejects buffers too small for rows * pixels', () => {
   assert.throws(() => applyNoise({ kind: 'none' }, new Float32Array(3), new Float32Array(4), 1, 4, [0], 1, 0), RangeError);
   assert.throws(() => applyNoise({ kind: 'gaussian', factor: 0.2 }, new Float32Array(8), new Float32Array(8), 2, 4, [0], 1, 0), RangeError);
+});
+
+test('parseNoise reads salt-and-pepper:P and masking:P with P in [0, 1], and formatNoise inverts it', () => {
+  assert.deepEqual(parseNoise('salt-and-pepper:0.1'), { kind: 'salt-and-pepper', probability: 0.1 });
+  assert.deepEqual(parseNoise('masking:0.5'), { kind: 'masking', probability: 0.5 });
+  for (const text of ['salt-and-pepper:0.1', 'masking:1', 'masking:0']) assert.equal(formatNoise(parseNoise(text)), text);
+  for (const bad of ['masking:1.5', 'masking:-0.1', 'masking:', 'salt-and-pepper:x', 'masking']) {
+    assert.throws(() => parseNoise(bad), (err: unknown) => err instanceof VaekitError && /^(Invalid noise probability|Unknown noise)/.test(err.message), bad);
+  }
+});
+
+test('salt-and-pepper sets about P of the values to 0 or 1 in equal shares and leaves the rest', () => {
+  const rows = 50;
+  const pixels = 1000;
+  const clean = new Float32Array(rows * pixels).fill(0.5);
+  const out = new Float32Array(clean.length);
+  applyNoise({ kind: 'salt-and-pepper', probability: 0.2 }, clean, out, rows, pixels, indices(rows), 3, 1);
+  let zeros = 0;
+  let ones = 0;
+  for (const v of out) {
+    if (v === 0) zeros++;
+    else if (v === 1) ones++;
+    else assert.equal(v, 0.5);
+  }
+  const n = rows * pixels;
+  // Binomial(n, 0.1) each: the standard deviation is sqrt(n * 0.09) ~ 67.
+  assert.ok(Math.abs(zeros - 0.1 * n) < 350 && Math.abs(ones - 0.1 * n) < 350, `${zeros} zeros, ${ones} ones of ${n}`);
+});
+
+test('masking zeroes about P of the values; gaussian noise on features is not clipped', () => {
+  const rows = 20;
+  const size = 1000;
+  const clean = new Float32Array(rows * size).fill(3);
+  const out = new Float32Array(clean.length);
+  applyNoise({ kind: 'masking', probability: 0.3 }, clean, out, rows, size, indices(rows), 9, 0, undefined, 'real');
+  const zeros = out.filter((v) => v === 0).length;
+  assert.ok(Math.abs(zeros - 0.3 * rows * size) < 400, `${zeros} masked`);
+  assert.ok(out.every((v) => v === 0 || v === 3));
+  applyNoise({ kind: 'gaussian', factor: 2 }, clean, out, rows, size, indices(rows), 9, 0, undefined, 'real');
+  assert.ok(out.some((v) => v > 6) && out.some((v) => v < 0), 'values go beyond [0, 1] and beyond 3 +- 3');
+  let sum = 0;
+  for (const v of out) sum += v;
+  assert.ok(Math.abs(sum / out.length - 3) < 0.05);
+  assert.throws(() => applyNoise({ kind: 'salt-and-pepper', probability: 0.1 }, clean, out, rows, size, indices(rows), 9, 0, undefined, 'real'), /Salt-and-pepper noise/);
+});
+
+test('salt-and-pepper and masking draws are per example: the same for the same (seed, key, index), whatever the batch', () => {
+  const size = 300;
+  const clean = Float32Array.from({ length: 3 * size }, (_, i) => (i % 7) / 7);
+  for (const spec of [{ kind: 'salt-and-pepper', probability: 0.3 }, { kind: 'masking', probability: 0.3 }] as NoiseSpec[]) {
+    const all = new Float32Array(clean.length);
+    applyNoise(spec, clean, all, 3, size, [4, 5, 6], 1, 2);
+    const one = new Float32Array(size);
+    applyNoise(spec, clean.subarray(2 * size), one, 1, size, [6], 1, 2);
+    assert.deepEqual(one, all.subarray(2 * size));
+    const other = new Float32Array(size);
+    applyNoise(spec, clean.subarray(2 * size), other, 1, size, [6], 1, 3);
+    assert.notDeepEqual(other, one);
+  }
 });

@@ -1,9 +1,11 @@
 // The training loop on real MNIST (small slices, small models, so the suite stays fast).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMnist, takeFirst } from '../src/data/dataset.js';
-import { evaluateDenoising } from '../src/eval/evaluate.js';
-import { fit, resolveFitOptions, type FitOptionsInput } from '../src/train/fit.js';
+import { arrayDataset, takeFirst } from '../src/data/dataset.js';
+import { loadMnist } from '../src/data/sources/mnist.js';
+import { evaluateDenoising, validator } from '../src/eval/evaluate.js';
+import { fit, resolveFitOptions, type EpochRecord, type FitOptionsInput } from '../src/train/fit.js';
+import { resolveObjective } from '../src/vae/objective.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { VaekitError } from '../src/errors.js';
@@ -12,18 +14,23 @@ const train = takeFirst(loadMnist('train'), 20000);
 const test500 = takeFirst(loadMnist('test'), 500);
 const small = presetConfig('seed', { latent: 10, encoderHidden: [128], decoderHidden: [128] });
 
-function trained(options: FitOptionsInput, images = train, seed = 0): Vae {
+async function trained(options: FitOptionsInput, images = train, seed = 0): Promise<Vae> {
   const vae = new Vae(small, { seed });
-  fit(vae, images, options);
+  await fit(vae, images, options);
   return vae;
+}
+
+/** fit's epoch records. */
+async function epochs(vae: Vae, images: typeof train, options: FitOptionsInput): Promise<EpochRecord[]> {
+  return (await fit(vae, images, options)).epochs;
 }
 
 const noise02 = { kind: 'gaussian', factor: 0.2 } as const;
 
-test('ELBO training lowers the loss, validates every epoch, and learns to reconstruct', () => {
+test('ELBO training lowers the loss, validates every epoch, and learns to reconstruct', async () => {
   const vae = new Vae(small, { seed: 0 });
   const untrained = evaluateDenoising(vae, test500, { noise: noise02, seed: 0 });
-  const history = fit(vae, train, { epochs: 3, batchSize: 64, validation: test500 });
+  const history = await epochs(vae, train, { epochs: 3, batchSize: 64, validate: validator(test500, resolveObjective(), { noise: noise02, seed: 0 }) });
   assert.equal(history.length, 3);
   assert.ok(history[2]!.loss < history[0]!.loss, `loss ${history[0]!.loss} -> ${history[2]!.loss}`);
   assert.ok(history[2]!.valLoss! < history[0]!.valLoss!);
@@ -32,53 +39,55 @@ test('ELBO training lowers the loss, validates every epoch, and learns to recons
     assert.ok(r.kl > 0);
   }
   const m = evaluateDenoising(vae, test500, { noise: noise02, seed: 0 });
-  assert.ok(m.psnrNoisyDb > 15.5 && m.psnrNoisyDb < 18, `noisy PSNR ${m.psnrNoisyDb}`);
+  assert.ok(m.psnrNoisyDb! > 15.5 && m.psnrNoisyDb! < 18, `noisy PSNR ${m.psnrNoisyDb}`);
   assert.equal(m.psnrNoisyDb, untrained.psnrNoisyDb, 'the test noise is fixed by the seed');
-  assert.ok(m.psnrDenoisedDb > untrained.psnrDenoisedDb + 5, `denoised ${untrained.psnrDenoisedDb} -> ${m.psnrDenoisedDb} dB`);
+  assert.ok(m.psnrDenoisedDb! > untrained.psnrDenoisedDb! + 5, `denoised ${untrained.psnrDenoisedDb} -> ${m.psnrDenoisedDb} dB`);
   assert.ok(m.negElboNats < untrained.negElboNats - 200, `negative ELBO ${untrained.negElboNats} -> ${m.negElboNats}`);
   assert.ok(Math.abs(m.negElboNats - (m.reconNats + m.klNats)) < 1e-6 * m.negElboNats);
 });
 
-test('the same seed gives the same bits; another seed or noise schedule does not', () => {
+test('the same seed gives the same bits; another seed or noise schedule does not', async () => {
   const images = takeFirst(train, 600);
-  const a = trained({ epochs: 2, seed: 5 }, images, 5).params.values;
-  const b = trained({ epochs: 2, seed: 5 }, images, 5).params.values;
+  const a = (await trained({ epochs: 2, seed: 5 }, images, 5)).params.values;
+  const b = (await trained({ epochs: 2, seed: 5 }, images, 5)).params.values;
   assert.deepEqual(a, b);
-  const c = trained({ epochs: 2, seed: 6 }, images, 6).params.values;
+  const c = (await trained({ epochs: 2, seed: 6 }, images, 6)).params.values;
   assert.notDeepEqual(a, c);
-  const once = trained({ epochs: 2, seed: 5, noiseRedraw: 'once' }, images, 5).params.values;
+  const once = (await trained({ epochs: 2, seed: 5, noiseRedraw: 'once' }, images, 5)).params.values;
   assert.notDeepEqual(a, once);
 });
 
-test('the notebook MSE objective trains and ignores the KL term', () => {
+test('the notebook MSE objective trains and ignores the KL term', async () => {
   const vae = new Vae(small, { seed: 0 });
   const untrained = evaluateDenoising(vae, test500, { noise: noise02, seed: 0 });
-  const history = fit(vae, train, { epochs: 2, batchSize: 64, objective: { loss: 'notebook-mse' } });
+  const history = await epochs(vae, train, { epochs: 2, batchSize: 64, objective: { loss: 'notebook-mse' } });
   assert.ok(history[1]!.loss < history[0]!.loss);
   // Per-pixel MSE of images in [0,1] is below 1; the loss is the reconstruction term alone.
   assert.ok(history[1]!.loss < 0.1);
   assert.equal(history[1]!.loss, history[1]!.recon);
   const m = evaluateDenoising(vae, test500, { noise: noise02, seed: 0 });
-  assert.ok(m.psnrDenoisedDb > untrained.psnrDenoisedDb + 5, `denoised ${untrained.psnrDenoisedDb} -> ${m.psnrDenoisedDb} dB`);
+  assert.ok(m.psnrDenoisedDb! > untrained.psnrDenoisedDb! + 5, `denoised ${untrained.psnrDenoisedDb} -> ${m.psnrDenoisedDb} dB`);
 });
 
-test('bad training options fail with one sentence', () => {
+test('bad training options fail with one sentence', async () => {
   assert.throws(() => resolveFitOptions({ epochs: 0 }), (e: unknown) => e instanceof VaekitError && /epochs must be a positive integer/.test(e.message));
   assert.throws(() => resolveFitOptions({ learningRate: -1 }), /learning rate must be a positive number/);
   assert.throws(() => resolveFitOptions({ objective: { beta: Number.NaN } }), /Beta must be/);
-  const wrongSize = { ...train, height: 14, width: 14 };
-  assert.throws(() => fit(new Vae(small), wrongSize, { epochs: 1 }), /takes 28x28 images but the training images are 14x14/);
+  const wrongSize = arrayDataset({ values: new Uint8Array(3 * 14 * 14), shape: [14, 14, 1], source: 'small.idx' });
+  await assert.rejects(fit(new Vae(small), wrongSize, { epochs: 1 }), /The model takes examples of shape \[28, 28, 1\] but small\.idx has \[14, 14, 1\]/);
+  const unlabelled = arrayDataset({ values: new Uint8Array(784), shape: [28, 28, 1], source: 'x.npy' });
+  await assert.rejects(fit(new Vae({ ...small, classes: 3 }), unlabelled, { epochs: 1 }), /A conditional model needs labels, and x\.npy has none/);
 });
 
-test('the conv preset trains: its loss falls', () => {
+test('the conv preset trains: its loss falls', async () => {
   const vae = new Vae(presetConfig('conv', { latent: 8, convChannels: [8, 16], encoderHidden: [64], decoderHidden: [64] }), { seed: 0 });
-  const history = fit(vae, takeFirst(train, 2000), { epochs: 3, batchSize: 64 });
+  const history = await epochs(vae, takeFirst(train, 2000), { epochs: 3, batchSize: 64 });
   assert.ok(history[2]!.loss < history[0]!.loss - 10, `loss ${history.map((h) => h.loss.toFixed(1)).join(' -> ')}`);
 });
 
-test('a conditional VAE draws the class it is given, and needs labels', () => {
+test('a conditional VAE draws the class it is given, and needs labels', async () => {
   const vae = new Vae(presetConfig('seed', { latent: 4, encoderHidden: [128], decoderHidden: [128], classes: 10 }), { seed: 0 });
-  fit(vae, train, { epochs: 2, batchSize: 64, noise: { kind: 'none' } });
+  await fit(vae, train, { epochs: 2, batchSize: 64, noise: { kind: 'none' } });
   // The mean image of samples of a class is closer to that class's training mean than to another's.
   const classMean = (digit: number): Float64Array => {
     const m = new Float64Array(784);
@@ -86,7 +95,7 @@ test('a conditional VAE draws the class it is given, and needs labels', () => {
     for (let i = 0; i < train.count; i++) {
       if (train.labels![i] !== digit) continue;
       n++;
-      for (let j = 0; j < 784; j++) m[j] = m[j]! + train.images[i * 784 + j]! / 255;
+      for (let j = 0; j < 784; j++) m[j] = m[j]! + train.values[i * 784 + j]! / 255;
     }
     return m.map((v) => v / n);
   };
@@ -104,11 +113,61 @@ test('a conditional VAE draws the class it is given, and needs labels', () => {
   assert.throws(() => vae.sample(2, 1, 12), /Label 12 is out of range/);
 });
 
-test('IWAE training and KL warm-up: the bound improves, beta rises to its value', () => {
+test('IWAE training and KL warm-up: the bound improves, beta rises to its value', async () => {
   const vae = new Vae(small, { seed: 0 });
-  const history = fit(vae, takeFirst(train, 3000), { epochs: 3, batchSize: 64, objective: { loss: 'iwae', samples: 3 }, noise: { kind: 'none' } });
+  const history = await epochs(vae, takeFirst(train, 3000), { epochs: 3, batchSize: 64, objective: { loss: 'iwae', samples: 3 }, noise: { kind: 'none' } });
   assert.ok(history[2]!.loss < history[0]!.loss);
   const warm = new Vae(small, { seed: 0 });
-  const ramp = fit(warm, takeFirst(train, 1000), { epochs: 4, batchSize: 100, klWarmup: { kind: 'linear', epochs: 2 }, objective: { beta: 0.5 } });
+  const ramp = await epochs(warm, takeFirst(train, 1000), { epochs: 4, batchSize: 100, klWarmup: { kind: 'linear', epochs: 2 }, objective: { beta: 0.5 } });
   assert.deepEqual(ramp.map((r) => r.beta), [0.25, 0.5, 0.5, 0.5]);
+});
+
+test('callbacks see every epoch and batch in order; an AbortSignal stops after the current step; fit yields to the event loop', async () => {
+  const images = takeFirst(train, 640);
+  const events: string[] = [];
+  const controller = new AbortController();
+  let timers = 0;
+  const timer = setInterval(() => { timers++; }, 1);
+  const history = await fit(new Vae(small, { seed: 0 }), images, {
+    epochs: 3, batchSize: 64, yieldEveryMs: 0,
+    callbacks: [{
+      onTrainBegin: (c) => { events.push(`begin ${c.steps}`); },
+      onEpochBegin: (e) => { events.push(`epoch ${e}`); },
+      onBatchEnd: async (step, running) => {
+        assert.ok(Number.isFinite(running.loss));
+        events.push(`step ${step}`);
+        await new Promise((r) => setTimeout(r, 2));
+        if (events.filter((e) => e.startsWith('step')).length === 13) controller.abort();
+      },
+      onEpochEnd: (r) => { events.push(`end ${r.epoch}`); },
+      onTrainEnd: (h) => { events.push(`done ${h.aborted}`); },
+    }],
+    signal: controller.signal,
+  });
+  clearInterval(timer);
+  assert.equal(history.aborted, true);
+  assert.equal(history.steps, 13);
+  assert.equal(history.epochs.length, 1);
+  assert.deepEqual(events, ['begin 10', 'epoch 1', ...Array.from({ length: 10 }, (_, i) => `step ${i + 1}`), 'end 1', 'epoch 2', 'step 1', 'step 2', 'step 3', 'done true']);
+  assert.ok(timers > 0, 'timers ran while it trained');
+});
+
+test('training on features: a dense model with a gaussian likelihood learns standardized tables', async () => {
+  const n = 2000;
+  const D = 8;
+  const values = new Float32Array(n * D);
+  let seed = 1;
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+  for (let i = 0; i < n; i++) {
+    const a = rand() * 3;
+    const b = rand() * 3;
+    for (let j = 0; j < D; j++) values[i * D + j] = (j % 2 === 0 ? a : b) * (1 + j / 4) + 0.05 * rand();
+  }
+  const table = arrayDataset({ values, shape: [D], source: 'table' });
+  const vae = new Vae(presetConfig('seed', { inputShape: [D], latent: 2, encoderHidden: [32], decoderHidden: [32], likelihood: 'gaussian', gaussianSigma: 0.3 }), { seed: 0 });
+  const history = await epochs(vae, table, { epochs: 8, batchSize: 64, noise: { kind: 'gaussian', factor: 0.1 } });
+  assert.ok(history[7]!.recon < history[0]!.recon - 1, `recon ${history.map((h) => h.recon.toFixed(2)).join(' -> ')}`);
+  const m = evaluateDenoising(vae, table, { noise: { kind: 'gaussian', factor: 0.5 }, seed: 0 });
+  assert.equal(m.psnrNoisyDb, null);
+  assert.ok(m.mseDenoised < m.mseNoisy, `MSE ${m.mseNoisy} -> ${m.mseDenoised}`);
 });

@@ -1,32 +1,95 @@
 /**
- * Batching: gathering a batch of byte images into a reused float buffer, shuffled epoch orders, and
- * the way back from floats to bytes.
+ * The one batching loop of training, evaluation and scoring: examples gathered (in a given order)
+ * into reused float buffers, binarized and corrupted by the noise model, with their labels.
+ *
+ *   dataset --gather--> clean [rows, size] --binarize?--> target --noise--> input [rows, size]
  */
 import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
 import type { Random } from '../engine/random.js';
+import { VaekitError } from '../errors.js';
+import { isImageShape, type Dataset } from './dataset.js';
+import { binarize } from './transforms/binarize.js';
+import { applyNoise, checkNoiseFits, type NoiseSpec, type ValueRange } from './transforms/noise.js';
 
-/**
- * out[r*pixels + j] = images[order[start+r]*pixels + j] / 255 for r < count (order null means
- * identity). The conversion runs on the backend (both cores on the native one).
- */
-export function gatherBatch(
-  images: Uint8Array,
-  pixels: number,
-  order: Uint32Array | null,
-  start: number,
-  count: number,
-  out: Float32Array,
-  backend: Backend = getBackend(),
-): void {
-  if (out.length < count * pixels) {
-    throw new RangeError(`gatherBatch: ${count} images of ${pixels} pixels need ${count * pixels} values, but out has ${out.length}.`);
+/** What happens to each batch after it is gathered. */
+export interface BatchTransforms {
+  /** Dynamic binarization: each value becomes 1 with probability equal to it (images only). */
+  binarize: boolean;
+  noise: NoiseSpec;
+  /** Seed of the per-example binarization and noise generators. */
+  seed: number;
+  /** Binarization's draw key (0: one fixed draw; the trainer passes the epoch). */
+  binarizeKey: number;
+  /** The noise's draw key (0: the same noise every pass). */
+  noiseKey: number;
+}
+
+export interface Batch {
+  /** The clean (binarized when asked) examples, [rows, size]: the decoder's target. */
+  target: Float32Array;
+  /** The corrupted examples, [rows, size]: the encoder's input. */
+  input: Float32Array;
+  rows: number;
+  /** Position of the first row in the pass. */
+  start: number;
+  /** The dataset index of each row. */
+  indices: Uint32Array;
+  /** The labels of the rows, or null for an unlabelled set. */
+  labels: Int32Array | null;
+}
+
+/** Whether a dataset's values are images in [0, 1] or real-valued features. */
+export function valueRange(set: Dataset): ValueRange {
+  return isImageShape(set.shape) ? 'unit' : 'real';
+}
+
+/** Throws when the transforms do not fit the dataset (binarizing or salt-and-pepper on features). */
+export function checkTransformsFit(set: Dataset, t: Pick<BatchTransforms, 'binarize' | 'noise'>): void {
+  if (t.binarize && valueRange(set) === 'real') {
+    throw new VaekitError('Binarization needs values in [0, 1] (images); features are real numbers.');
   }
-  const available = order === null ? Math.floor(images.length / pixels) : order.length;
-  if (start < 0 || start + count > available) {
-    throw new RangeError(`gatherBatch: images ${start}..${start + count - 1} are out of range (0..${available - 1}).`);
+  checkNoiseFits(t.noise, valueRange(set));
+}
+
+/** Buffers for batches of up to batchSize examples of one dataset, reused from pass to pass. */
+export class Batcher {
+  readonly batchSize: number;
+  private readonly target: Float32Array;
+  private readonly input: Float32Array;
+  private readonly indices: Uint32Array;
+  private readonly labels: Int32Array | null;
+
+  constructor(readonly set: Dataset, batchSize: number, private readonly backend: Backend = getBackend()) {
+    this.batchSize = batchSize;
+    this.target = new Float32Array(batchSize * set.size);
+    this.input = new Float32Array(batchSize * set.size);
+    this.indices = new Uint32Array(batchSize);
+    this.labels = set.labels === null ? null : new Int32Array(batchSize);
   }
-  backend.gatherBytes(images, order, start, count, pixels, 255, out);
+
+  /** Number of batches in one pass over the set. */
+  get steps(): number {
+    return Math.ceil(this.set.count / this.batchSize);
+  }
+
+  /** The batches of one pass over the set in `order` (null: as stored). Each batch's buffers are reused by the next. */
+  *pass(order: Uint32Array | null, t: BatchTransforms): Generator<Batch> {
+    const { set, backend } = this;
+    const size = set.size;
+    checkTransformsFit(set, t);
+    const range = valueRange(set);
+    for (let start = 0; start < set.count; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, set.count - start);
+      const indices = order === null ? this.indices : order.subarray(start, start + rows);
+      if (order === null) for (let r = 0; r < rows; r++) this.indices[r] = start + r;
+      set.gather(order, start, rows, this.target, backend);
+      if (t.binarize) binarize(this.target, this.target, rows, size, indices, t.seed, t.binarizeKey);
+      applyNoise(t.noise, this.target, this.input, rows, size, indices, t.seed, t.noiseKey, backend, range);
+      if (this.labels !== null) for (let r = 0; r < rows; r++) this.labels[r] = set.labels![indices[r]!]!;
+      yield { target: this.target, input: this.input, rows, start, indices, labels: this.labels };
+    }
+  }
 }
 
 /** A shuffled permutation of 0..count-1 drawn from rng. */

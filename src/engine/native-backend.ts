@@ -4,10 +4,10 @@
  * kernel of the same name (activations as ACTIVATION_CODE integers); the addon checks every size
  * against the arrays' lengths and throws a RangeError instead of writing out of bounds.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type * as NodeFs from 'node:fs';
+import type * as NodeModule from 'node:module';
+import type * as NodePath from 'node:path';
+import type * as NodeUrl from 'node:url';
 import { ACTIVATION_CODE } from './backend.js';
 import type { Activation, Backend, BackendInfo } from './backend.js';
 
@@ -76,9 +76,33 @@ const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'im2col', 'col2im',
 ];
 
+/**
+ * Node's built-in modules, fetched when the addon is loaded rather than imported: this file is part
+ * of the library's core, which must bundle for a browser (where the js backend runs and nothing
+ * here is called). process.getBuiltinModule needs Node 20.16.
+ */
+interface NodeBuiltins {
+  fs: typeof NodeFs;
+  module: typeof NodeModule;
+  path: typeof NodePath;
+  url: typeof NodeUrl;
+}
+
+function nodeBuiltins(): NodeBuiltins {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if (typeof get !== 'function') throw new Error('the native addon needs Node.js 20.16 or later');
+  return {
+    fs: get('node:fs') as typeof NodeFs,
+    module: get('node:module') as typeof NodeModule,
+    path: get('node:path') as typeof NodePath,
+    url: get('node:url') as typeof NodeUrl,
+  };
+}
+
 /** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */
 export function nativeAddonPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
+  const { path, url } = nodeBuiltins();
+  const here = path.dirname(url.fileURLToPath(import.meta.url));
   return path.resolve(here, '..', '..', 'build', 'Release', 'vaekit.node');
 }
 
@@ -87,11 +111,12 @@ let addon: NativeAddon | undefined;
 /** Loads the addon once per process; throws an Error with a short reason when it is missing or broken. */
 export function loadNativeAddon(): NativeAddon {
   if (addon !== undefined) return addon;
+  const node = nodeBuiltins();
   const file = nativeAddonPath();
-  if (!existsSync(file)) throw new Error(`${file} is missing (the native build did not run or failed)`);
+  if (!node.fs.existsSync(file)) throw new Error(`${file} is missing (the native build did not run or failed)`);
   let loaded: unknown;
   try {
-    loaded = createRequire(import.meta.url)(file);
+    loaded = node.module.createRequire(import.meta.url)(file);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(`${file} failed to load: ${message.split('\n')[0]}`);

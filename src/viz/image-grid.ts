@@ -1,5 +1,5 @@
 /**
- * PNG grids of greyscale images: originals next to reconstructions, samples, interpolations.
+ * PNG grids of images (greyscale or RGB): originals next to reconstructions, samples, interpolations.
  */
 import pngjs from 'pngjs';
 import { VaekitError } from '../errors.js';
@@ -13,6 +13,8 @@ export interface ImageGridOptions {
   pad?: number;
   /** Grey level 0..1 of the padding and of missing cells; default 0.5 so black and white digits both stand out. */
   background?: number;
+  /** Values per pixel of each cell: 1 (greyscale, the default) or 3 (RGB, channels-last). */
+  channels?: 1 | 3;
 }
 
 function toByte(v: number): number {
@@ -20,7 +22,8 @@ function toByte(v: number): number {
 }
 
 /**
- * A PNG (greyscale, 8-bit) of a grid of images: cells[row][col] each height*width floats in [0,1].
+ * A PNG (8-bit greyscale, or RGB for 3 channels) of a grid of images: cells[row][col] each
+ * height*width*channels floats in [0,1], channels-last.
  * Rows may have different lengths; missing cells are left as background.
  */
 export function imageGridPng(
@@ -32,6 +35,8 @@ export function imageGridPng(
   const scale = options.scale ?? 2;
   const pad = options.pad ?? 2;
   const background = options.background ?? 0.5;
+  const ch = options.channels ?? 1;
+  if (ch !== 1 && ch !== 3) throw new VaekitError(`An image grid draws 1 or 3 channels, not ${String(ch)}.`);
   if (!Number.isInteger(scale) || scale < 1 || scale > 64) {
     throw new VaekitError(`Invalid image grid scale ${scale}: use a whole number from 1 to 64.`);
   }
@@ -53,11 +58,11 @@ export function imageGridPng(
   const cellWidth = width * scale;
   const imageWidth = cols * cellWidth + (cols + 1) * pad;
   const imageHeight = rows * cellHeight + (rows + 1) * pad;
-  const pixels = Buffer.alloc(imageWidth * imageHeight, toByte(background));
+  const pixels = Buffer.alloc(imageWidth * imageHeight * ch, toByte(background));
   cells.forEach((row, r) => {
     row.forEach((cell, c) => {
-      if (cell.length !== height * width) {
-        throw new VaekitError(`Image grid cell [${r}][${c}] has ${cell.length} values, but a ${height}x${width} image needs ${height * width}.`);
+      if (cell.length !== height * width * ch) {
+        throw new VaekitError(`Image grid cell [${r}][${c}] has ${cell.length} values, but a ${height}x${width}${ch === 1 ? '' : 'x3'} image needs ${height * width * ch}.`);
       }
       const top = pad + r * (cellHeight + pad);
       const left = pad + c * (cellWidth + pad);
@@ -65,14 +70,16 @@ export function imageGridPng(
         const sourceRow = Math.floor(y / scale) * width;
         const targetRow = (top + y) * imageWidth + left;
         for (let x = 0; x < cellWidth; x++) {
-          pixels[targetRow + x] = toByte(cell[sourceRow + Math.floor(x / scale)]!);
+          const from = (sourceRow + Math.floor(x / scale)) * ch;
+          for (let k = 0; k < ch; k++) pixels[(targetRow + x) * ch + k] = toByte(cell[from + k]!);
         }
       }
     });
   });
-  const png = new PNG({ width: imageWidth, height: imageHeight, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
+  const colorType = ch === 1 ? 0 : 2;
+  const png = new PNG({ width: imageWidth, height: imageHeight, colorType, inputColorType: colorType, inputHasAlpha: false, bitDepth: 8 });
   png.data = pixels;
-  const encoded = PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
+  const encoded = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: false, bitDepth: 8 });
   // A copy: small Buffers live in a shared pool, and a caller may well use `.buffer`.
   return new Uint8Array(encoded);
 }

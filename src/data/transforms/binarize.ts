@@ -4,7 +4,7 @@
  * the noise, each image's draws come from its own generator seeded from (seed, epochKey, image), so
  * they do not depend on batch order; epochKey 0 gives one fixed binarization (the test set's).
  */
-import { mix32, Random } from '../engine/random.js';
+import { mix32, Random } from '../../engine/random.js';
 
 export function binarizeSeed(seed: number, epochKey: number, imageIndex: number): number {
   const base = mix32((mix32((seed ^ 0x62696e61) >>> 0) + Math.imul(epochKey, 0x2545f491)) >>> 0);

@@ -1,0 +1,106 @@
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { classCount, type Dataset } from '../../data/dataset.js';
+import { isMnistSpec, loadData } from '../../data/load.js';
+import { VaekitError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { loadBundle } from '../../io/bundle.js';
+import { prepareModelFolder, prepareOutputFile } from '../../io/output.js';
+import { writeRows } from '../../io/rows.js';
+import { normalClassOf, oneClassTasks, scoreAnomalies } from '../../pipelines/anomaly.js';
+import { prepareForModel } from '../../pipelines/data.js';
+import { trainJob } from '../../pipelines/train.js';
+import { TerminalProgress } from '../progress.js';
+import {
+  addModelOptions, addTrainOptions, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+} from '../options.js';
+
+interface AnomalyFlags extends TrainFlags {
+  normalClass?: string;
+  digit?: string;
+  all?: boolean;
+  model?: string;
+  testData?: string;
+  scoreSamples: number;
+}
+
+function percent(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+/** Scores with one model; writes scores.csv and the AUROC when labels say which examples are anomalies. */
+function writeScores(out: string, set: Dataset, result: ReturnType<typeof scoreAnomalies>): void {
+  const path = join(out, 'scores.csv');
+  writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames }, ['csv']);
+  const summary = { examples: set.count, source: set.source, normalClass: result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass), auroc: result.auroc };
+  writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  say(`Scored ${set.count} examples of ${set.source} (negative ELBO, nats): ${path}`);
+  if (result.auroc !== null) say(`AUROC (class ${summary.normalClass} normal, the rest anomalies): ${percent(result.auroc)}`);
+}
+
+export function register(program: Command): void {
+  addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly')
+    .description('anomaly scores (negative ELBO) for every example, and their AUROC when labels mark the anomalies: with a saved --model, '
+      + 'by training on --data, or one-class (--normal-class C, or --all classes, each model trained on one class)')
+    .option('--normal-class <name>', 'one-class detection: train on this class of --data, score --test-data; with scores only, the class that is normal')
+    .option('--digit <d>', 'the same as --normal-class (older name)')
+    .option('--all', 'run one one-class task per class and report each AUROC and their mean')
+    .option('--model <dir>', 'score with this saved model instead of training one')
+    .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST)')
+    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10)
+    .action(async (flags: AnomalyFlags) => {
+      const normalClass = flags.normalClass ?? flags.digit;
+      if (normalClass !== undefined && flags.all === true) throw new VaekitError('Give either --normal-class C or --all, not both.');
+      if (flags.model !== undefined && flags.all === true) throw new VaekitError('--model scores with one model: --all trains one per class.');
+      const out = resolve(flags.out);
+      const testSpec = flags.testData ?? (isMnistSpec(flags.data) ? 'mnist:test' : flags.data);
+      const loadTest = (): Promise<Dataset> => loadData(testSpec, 'test', dataOptionsFrom(flags));
+      const scoring = { samples: flags.scoreSamples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) };
+
+      if (flags.model !== undefined) {
+        const bundle = loadBundle(flags.model);
+        const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
+        const result = scoreAnomalies(bundle.vae, test, scoring);
+        prepareOutputFile(join(out, 'scores.csv'));
+        writeScores(out, test, result);
+        return;
+      }
+      const train = await loadDataFrom(flags, 'train');
+      if (normalClass === undefined && flags.all !== true) {
+        // One model on all of --data (unsupervised), scoring --test-data.
+        const test = await loadTest();
+        if (test.labels !== null) normalClassOf(test, normalClass);
+        prepareModelFolder(out, flags.overwrite === true);
+        const { vae, data } = await trainJob({
+          model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()],
+          ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        });
+        writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring));
+        return;
+      }
+      const test = await loadTest();
+      const classes = flags.all === true
+        ? Array.from({ length: classCount(train) }, (_, i) => i)
+        : [normalClassOf(train, normalClass)];
+      prepareOutputFile(join(out, 'anomaly.json'));
+      const results = await oneClassTasks({
+        choices: modelChoicesFrom(flags),
+        fit: fitOptionsFrom(flags),
+        train,
+        test,
+        classes,
+        samples: flags.scoreSamples,
+        outDir: (name) => join(out, `class-${name}`),
+        callbacks: [new TerminalProgress()],
+        onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
+      });
+      for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
+      const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;
+      const markdown = ['| normal class | AUROC |', '| --- | --- |', ...results.map((r) => `| ${r.normalClass} | ${percent(r.auroc)} |`), `| mean | ${percent(mean)} |`].join('\n');
+      writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
+      writeFileAtomic(join(out, 'anomaly.md'), `${markdown}\n`);
+      say(markdown);
+      say(`wrote ${join(out, 'anomaly.json')} and ${join(out, 'anomaly.md')}`);
+    });
+}

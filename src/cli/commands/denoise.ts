@@ -1,0 +1,65 @@
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { takeFirst } from '../../data/dataset.js';
+import { unstandardize } from '../../data/transforms/standardize.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { loadBundle } from '../../io/bundle.js';
+import { prepareOutputFile } from '../../io/output.js';
+import { rowsFormat, writeRows } from '../../io/rows.js';
+import { denoiseDataset } from '../../pipelines/denoise.js';
+import { imageDims } from '../../viz/figures.js';
+import { imageGridPng } from '../../viz/image-grid.js';
+import {
+  addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, loadDataForModel, positiveInt, say, type DataFlags,
+} from '../options.js';
+import type { NoiseSpec } from '../../data/transforms/noise.js';
+
+interface DenoiseFlags extends DataFlags {
+  model: string;
+  limit?: number;
+  noise: NoiseSpec;
+  seed: number;
+  out: string;
+  grid?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = addModelDirOption(program.command('denoise'))
+    .description('denoise examples with a saved model; writes them as IDX, NPY or CSV (and a PNG grid of images)');
+  addDataOptions(cmd, 'the examples to denoise', 'its test split');
+  cmd.option('--limit <n>', 'denoise only the first N examples', positiveInt);
+  addNoiseOption(cmd, 'noise to add first ("none" for inputs that are already noisy)');
+  addSeedOption(cmd, 'seed of the added noise');
+  cmd
+    .requiredOption('--out <file>', 'output file: .idx (uint8 images), .npy (float32) or .csv')
+    .option('--grid <file>', 'PNG grid of inputs above outputs, for images (default: --out with .png)')
+    .action(async (flags: DenoiseFlags) => {
+      const bundle = loadBundle(flags.model);
+      const format = rowsFormat(flags.out, ['idx', 'npy', 'csv']);
+      let set = await loadDataForModel(flags, bundle, 'test');
+      if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
+      const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise: flags.noise, seed: flags.seed });
+      const images = set.shape.length === 3;
+      const grid = images ? flags.grid ?? `${extname(flags.out) === '' ? flags.out : flags.out.slice(0, -extname(flags.out).length)}.png` : null;
+      let png: Uint8Array | null = null;
+      if (grid !== null) {
+        const { height, width, channels } = imageDims(set.shape, set.source);
+        const shown = Math.min(count, 16);
+        const cells = [noisy, denoised].map((values) => Array.from({ length: shown }, (_, i) => values.subarray(i * set.size, (i + 1) * set.size)));
+        png = imageGridPng(cells, height, width, { scale: 2, channels });
+      }
+      const standardization = bundle.data.standardization;
+      if (standardization !== null) unstandardize(denoised, count, standardization);
+      prepareOutputFile(flags.out);
+      writeRows(flags.out, { values: denoised, count, shape: set.shape, labels: null }, [format]);
+      if (grid !== null && png !== null) {
+        prepareOutputFile(grid);
+        writeFileAtomic(grid, png);
+      }
+      say(`Denoised ${count} examples: ${flags.out} (${format} [${count}, ${set.shape.join(', ')}])${grid !== null ? `, ${grid} (inputs above outputs)` : ''}`);
+    });
+  cmd.option('--input <file>', 'the same as --data (older name)').hook('preAction', (command) => {
+    const o = command.opts<{ input?: string; data: string }>();
+    if (o.input !== undefined) command.setOptionValue('data', o.input);
+  });
+}

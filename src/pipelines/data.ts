@@ -1,0 +1,92 @@
+/**
+ * Data meets model: the model config a dataset asks for (its shape, its classes, a likelihood that
+ * fits its values), the data description a bundle keeps (class names, the features'
+ * standardization), and the preparation every later command applies to new data so the model
+ * sees it in the units it was trained in.
+ */
+import { arrayDataset, classCount, isImageShape, type Dataset } from '../data/dataset.js';
+import { fitStandardization, standardize } from '../data/transforms/standardize.js';
+import { VaekitError } from '../errors.js';
+import type { DataInfo } from '../io/bundle.js';
+import { presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
+
+/** What the user chose about the model; the data fills in the rest. */
+export interface ModelChoices {
+  preset: string;
+  overrides: VaeOverrides;
+  /** Condition encoder and decoder on the data's class labels. */
+  conditional: boolean;
+}
+
+/** The model config for training on `train`: its example shape, its classes, a likelihood that fits its values. */
+export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeConfig {
+  const overrides: VaeOverrides = { ...choices.overrides, inputShape: [...train.shape] };
+  if (choices.conditional) {
+    if (train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none (give --labels or --label-column, or class subfolders).`);
+    overrides.classes = classCount(train);
+  }
+  if (!isImageShape(train.shape)) {
+    const likelihood = overrides.likelihood ?? 'gaussian';
+    if (likelihood !== 'gaussian') {
+      throw new VaekitError(`The ${likelihood} likelihood needs values in [0, 1] (images), but ${train.source} holds features: use --likelihood gaussian.`);
+    }
+    overrides.likelihood = likelihood;
+    const preset = presetConfig(choices.preset);
+    if (preset.architecture === 'conv') {
+      throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use --preset seed or mlp.`);
+    }
+  }
+  return presetConfig(choices.preset, overrides);
+}
+
+/** The data description a bundle keeps: shape, class names, and (features) the training split's standardization. */
+export function dataInfoFor(train: Dataset, standardization: DataInfo['standardization']): DataInfo {
+  return {
+    shape: [...train.shape],
+    classNames: train.labels === null ? null : [...(train.labelNames ?? Array.from({ length: classCount(train) }, (_, i) => String(i)))],
+    standardization,
+    source: train.source,
+  };
+}
+
+/** Features are standardized with the training split's statistics; images are used as they are. */
+export function standardizationFor(train: Dataset): DataInfo['standardization'] {
+  return isImageShape(train.shape) ? null : fitStandardization(train);
+}
+
+/**
+ * New data in the model's units: its shape checked against the model's data, its features
+ * standardized with the training statistics; for a conditional model, its labels renumbered to the
+ * model's classes by name (a CSV label column or class folders may list other classes or fewer).
+ */
+export function prepareForModel(info: DataInfo, set: Dataset, conditional: boolean): Dataset {
+  if (set.shape.length !== info.shape.length || set.shape.some((d, i) => d !== info.shape[i])) {
+    throw new VaekitError(`${set.source} holds examples of shape [${set.shape.join(', ')}] but the model takes [${info.shape.join(', ')}].`);
+  }
+  let out = info.standardization === null ? set : standardize(set, info.standardization);
+  if (conditional) {
+    if (out.labels === null) throw new VaekitError(`This is a conditional model: it needs labels, and ${set.source} has none.`);
+    const names = out.labelNames;
+    if (names !== null && info.classNames !== null && names.some((n, i) => info.classNames![i] !== n)) {
+      const index = names.map((n) => info.classNames!.indexOf(n));
+      const labels = Int32Array.from(out.labels, (y) => {
+        if (index[y]! < 0) throw new VaekitError(`${set.source} has the class "${names[y]}", which the model was not trained on.`);
+        return index[y]!;
+      });
+      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, source: out.source });
+    }
+  }
+  return out;
+}
+
+/** The class index a label names: a class name of the model, or an index. */
+export function classIndex(info: DataInfo, classes: number, label: string): number {
+  const names = info.classNames;
+  if (names !== null) {
+    const i = names.indexOf(label);
+    if (i >= 0 && i < classes) return i;
+  }
+  if (/^\d+$/.test(label) && Number(label) < classes) return Number(label);
+  const known = names === null ? `0 to ${classes - 1}` : names.slice(0, 20).map((n) => `"${n}"`).join(', ') + (names.length > 20 ? ', ...' : '');
+  throw new VaekitError(`This model has no class "${label}": use one of ${known}.`);
+}

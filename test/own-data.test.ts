@@ -215,6 +215,29 @@ test('a CSV of correlated Gaussian clusters with 1% planted outliers: anomaly AU
   assert.equal(rows.length, n + 1, 'a header and one row per input row');
   assert.equal(rows[0], 'z0,z1,z2,z3,logvar0,logvar1,logvar2,logvar3,label');
   assert.match(rows[38]!, /^(-?\d[^,]*,){8}yes$/);
+  // Reconstructed rows (denoise --noise none) and samples come back in the table's own units, under its column names.
+  const denoised = join(work, 'denoised.csv');
+  ok(['denoise', '--model', out, '--data', csv, '--label-column', 'outlier', '--limit', '100', '--noise', 'none', '--out', denoised]);
+  const back = readFileSync(denoised, 'utf8').trim().split('\n');
+  assert.equal(back[0], Array.from({ length: D }, (_, j) => `f${j}`).join(','));
+  let se = 0;
+  let variance = 0;
+  for (let i = 1; i <= 100; i++) {
+    if (i - 1 === 37) continue;
+    const got = back[i]!.split(',').map(Number);
+    const want = lines[i]!.split(',').slice(0, D).map(Number);
+    for (let j = 0; j < D; j++) {
+      se += (got[j]! - want[j]!) ** 2;
+      variance += want[j]! ** 2;
+    }
+  }
+  assert.ok(se / variance < 0.05, `relative squared error of the denoised rows ${se / variance}`);
+  const sampled = join(work, 'samples.csv');
+  ok(['sample', '--model', out, '--count', '7', '--out', sampled]);
+  const sampleRows = readFileSync(sampled, 'utf8').trim().split('\n');
+  assert.equal(sampleRows.length, 8);
+  assert.equal(sampleRows[0], back[0]);
+  refused(['sample', '--model', out, '--out', join(work, 'samples.png')], /shape \[20\], not greyscale or RGB images/, [join(work, 'samples.png')]);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { data: { standardization: { mean: number[]; std: number[] } }; model: { likelihood: string } };
   assert.equal(config.data.standardization.mean.length, D);
   assert.equal(config.model.likelihood, 'gaussian');

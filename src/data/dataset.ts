@@ -26,6 +26,8 @@ export interface Dataset {
   readonly labels: Int32Array | null;
   /** The name of each class index ("0".."9" for MNIST, folder names, CSV label values), or null. */
   readonly labelNames: readonly string[] | null;
+  /** The name of each feature of a table (a CSV file's column names), or null. */
+  readonly featureNames: readonly string[] | null;
   /** Where the data came from, for messages ("MNIST train", "photos/"). */
   readonly source: string;
   /**
@@ -40,6 +42,7 @@ export interface DatasetParts {
   shape: readonly number[];
   labels?: Int32Array | null;
   labelNames?: readonly string[] | null;
+  featureNames?: readonly string[] | null;
   source: string;
 }
 
@@ -60,6 +63,7 @@ class ArrayDataset implements Dataset {
   readonly values: Uint8Array | Float32Array;
   readonly labels: Int32Array | null;
   readonly labelNames: readonly string[] | null;
+  readonly featureNames: readonly string[] | null;
   readonly source: string;
 
   constructor(p: DatasetParts) {
@@ -79,6 +83,10 @@ class ArrayDataset implements Dataset {
     this.labels = p.labels ?? null;
     this.labelNames = p.labelNames === undefined || p.labelNames === null ? null : Object.freeze([...p.labelNames]);
     this.source = p.source;
+    this.featureNames = p.featureNames === undefined || p.featureNames === null ? null : Object.freeze([...p.featureNames]);
+    if (this.featureNames !== null && (p.shape.length !== 1 || this.featureNames.length !== this.size)) {
+      throw new VaekitError(`${p.source}: ${this.featureNames.length} feature names for examples of shape [${p.shape.join(', ')}].`);
+    }
     if (this.labels !== null) {
       if (this.labels.length !== this.count) {
         throw new VaekitError(`${p.source} has ${this.labels.length} labels for ${this.count} examples.`);
@@ -125,7 +133,7 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
     values.set(set.values.subarray(i * size, (i + 1) * size), r * size);
     if (labels !== null) labels[r] = set.labels![i]!;
   }
-  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, source });
+  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source });
 }
 
 /** The first n examples (n is clamped to the set's size), sharing the set's memory. */
@@ -139,6 +147,7 @@ export function takeFirst(set: Dataset, n: number): Dataset {
     shape: set.shape,
     labels: set.labels === null ? null : set.labels.subarray(0, count),
     labelNames: set.labelNames,
+    featureNames: set.featureNames,
     source: set.source,
   });
 }

@@ -34,6 +34,8 @@ export interface DataInfo {
   classNames: string[] | null;
   /** The training split's per-feature mean and standard deviation (features only), applied to all later data. */
   standardization: Standardization | null;
+  /** The features' names (a CSV file's columns), for the tables vaekit writes; null for images or unnamed features. */
+  featureNames?: string[] | null;
   /** Where the training data came from (informational). */
   source: string;
 }
@@ -101,7 +103,11 @@ function checkDataInfo(c: BundleConfig, path: string): DataInfo {
     || s.std.some((x) => x <= 0))) {
     bad('standardization is not lists of finite means and positive standard deviations of one length');
   }
-  return { shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, source: String(d.source) };
+  const names = d.featureNames ?? null;
+  if (names !== null && (!Array.isArray(names) || names.some((x) => typeof x !== 'string') || names.length !== d.shape.reduce((a, b) => a * b, 1))) {
+    bad('feature names are not one string per feature');
+  }
+  return { shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, featureNames: names === null ? null : [...names], source: String(d.source) };
 }
 
 function parseBundleConfig(text: string, path: string): BundleConfig {

@@ -45,6 +45,7 @@ export function dataInfoFor(train: Dataset, standardization: DataInfo['standardi
     shape: [...train.shape],
     classNames: train.labels === null ? null : [...(train.labelNames ?? Array.from({ length: classCount(train) }, (_, i) => String(i)))],
     standardization,
+    featureNames: train.featureNames === null ? null : [...train.featureNames],
     source: train.source,
   };
 }
@@ -73,7 +74,7 @@ export function prepareForModel(info: DataInfo, set: Dataset, conditional: boole
         if (index[y]! < 0) throw new VaekitError(`${set.source} has the class "${names[y]}", which the model was not trained on.`);
         return index[y]!;
       });
-      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, source: out.source });
+      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, featureNames: out.featureNames, source: out.source });
     }
   }
   return out;

@@ -51,7 +51,7 @@ export function register(program: Command): void {
       const standardization = bundle.data.standardization;
       if (standardization !== null) unstandardize(denoised, count, standardization);
       prepareOutputFile(flags.out);
-      writeRows(flags.out, { values: denoised, count, shape: set.shape, labels: null }, [format]);
+      writeRows(flags.out, { values: denoised, count, shape: set.shape, ...(bundle.data.featureNames ? { columns: bundle.data.featureNames } : {}) }, [format]);
       if (grid !== null && png !== null) {
         prepareOutputFile(grid);
         writeFileAtomic(grid, png);

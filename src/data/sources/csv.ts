@@ -135,8 +135,9 @@ class TableBuilder {
     if (this.rows === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
     const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
     const values = this.values.slice(0, this.filled);
-    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], source: path });
-    return arrayDataset({ values, shape: [features], ...classesOf(this.labelCells), source: path });
+    const featureNames = this.names.filter((_, j) => j !== this.labelIndex);
+    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], featureNames, source: path });
+    return arrayDataset({ values, shape: [features], featureNames, ...classesOf(this.labelCells), source: path });
   }
 }
 

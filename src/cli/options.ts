@@ -211,7 +211,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));
   addSeedOption(cmd, 'seed of every random number (weights, shuffling, noise, samples, the validation split)');
   return cmd
-    .option('--limit <n>', 'use only the first N training examples', positiveInt)
+    .option('--limit <n>', 'use only the first N training examples, in stored order (class by class for a folder of class subfolders)', positiveInt)
     .option('--out <dir>', 'output folder', defaultOut);
 }
 

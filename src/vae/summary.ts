@@ -1,4 +1,5 @@
 /** A Keras-like summary table of a Vae: layer, output shape, activation, parameters. */
+import { imageSides } from './config.js';
 import type { Vae } from './model.js';
 
 interface Row {
@@ -29,7 +30,7 @@ export function summaryRows(vae: Vae): Row[] {
     rows.push({
       layer: `${l.name} (${l.kind})`,
       shape: shape(l.outputShape),
-      activation: last ? `sigmoid (${vae.config.likelihood} likelihood)` : l.activation,
+      activation: last ? `${imageSides(vae.config) === null ? 'linear' : 'sigmoid'} (${vae.config.likelihood} likelihood)` : l.activation,
       params: l.parameterCount,
     });
   });

@@ -114,7 +114,7 @@ class TableBuilder {
         throw new VaekitError(
           MISSING.test(cell)
             ? `${this.place(row, line, j)} holds "${cell.trim()}", a missing value; fill or drop missing values first.`
-            : `${this.place(row, line, j)}: "${cell.trim()}" is not a number.`,
+            : `${this.place(row, line, j)}: "${cell.trim()}" is not a number${this.labelColumn === undefined ? ` (if the column holds the labels, pass --label-column ${this.names![j]})` : ''}.`,
         );
       }
       this.values[this.filled] = Number(cell);

@@ -1,10 +1,14 @@
 /**
- * vaekit's library API. A session reads like the Keras notebook:
+ * vaekit's library API for Node (src/browser.ts is the core for a browser). A session reads like
+ * the Keras notebook:
  *
  *   const vae = new Vae(presetConfig('seed'));
  *   console.log(vae.summary());
- *   fit(vae, loadMnist('train'), { epochs: 10, noise: parseNoise('gaussian:0.2'), validation: loadMnist('test') });
+ *   const history = await fit(vae, loadMnist('train'), { epochs: 10, noise: parseNoise('gaussian:0.2'), callbacks: [epochLogger(console.log)] });
  *   const denoised = vae.denoise(noisyImages);
+ *
+ * Your own data: loadData('photos/', 'train'), loadImageFolder, loadNpy, loadCsv or arrayDataset,
+ * and trainJob to do what `vaekit train` does.
  */
 export { getBackend, selectBackend, setBackend, JsBackend, Random, Tensor } from './engine/index.js';
 export type { Activation, Backend, BackendInfo } from './engine/index.js';

@@ -209,6 +209,11 @@ test('a CSV of correlated Gaussian clusters with 1% planted outliers: anomaly AU
   assert.equal(scores.length, n + 1);
   assert.equal(scores[0], 'score,label');
 
+  // The saved model scores the table again: the same scores, from the bundle alone.
+  const again = join(work, 'rescored');
+  const rescored = ok(['anomaly', '--model', out, '--data', csv, '--label-column', 'outlier', '--out', again]);
+  assert.match(rescored, /Scored 3000 examples/);
+  assert.deepEqual(readFileSync(join(again, 'scores.csv'), 'utf8'), readFileSync(join(out, 'scores.csv'), 'utf8'));
   const codes = join(work, 'codes.csv');
   ok(['encode', '--model', out, '--data', csv, '--label-column', 'outlier', '--with-logvar', '--out', codes]);
   const rows = readFileSync(codes, 'utf8').trim().split('\n');

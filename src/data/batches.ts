@@ -73,13 +73,16 @@ export class Batcher {
     return Math.ceil(this.set.count / this.batchSize);
   }
 
-  /** The batches of one pass over the set in `order` (null: as stored). Each batch's buffers are reused by the next. */
-  *pass(order: Uint32Array | null, t: BatchTransforms): Generator<Batch> {
+  /**
+   * The batches of one pass over the set in `order` (null: as stored), from batch `fromStep` on (a
+   * resumed epoch). Each batch's buffers are reused by the next.
+   */
+  *pass(order: Uint32Array | null, t: BatchTransforms, fromStep = 0): Generator<Batch> {
     const { set, backend } = this;
     const size = set.size;
     checkTransformsFit(set, t);
     const range = valueRange(set);
-    for (let start = 0; start < set.count; start += this.batchSize) {
+    for (let start = fromStep * this.batchSize; start < set.count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, set.count - start);
       const indices = order === null ? this.indices : order.subarray(start, start + rows);
       if (order === null) for (let r = 0; r < rows; r++) this.indices[r] = start + r;

@@ -23,6 +23,19 @@ export class Random {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
+  /** The whole state, four 32-bit words: what a checkpoint keeps to go on with the same numbers. */
+  getState(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** Puts back a state from getState (throws a RangeError for anything else). */
+  setState(state: readonly number[]): void {
+    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff) || state.every((w) => w === 0)) {
+      throw new RangeError(`A generator state is four 32-bit words, not all 0; got [${state.join(', ')}].`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w | 0) as [number, number, number, number];
+  }
+
   /** A new generator whose stream depends on this one's seed state and `stream`, not on later draws. */
   fork(stream: number): Random {
     return new Random((Math.imul(this.s0 ^ this.s2, 0x2545f491) + Math.imul(stream + 1, 0x9e3779b9)) >>> 0);

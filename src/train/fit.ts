@@ -16,6 +16,7 @@ import type { Vae } from '../vae/model.js';
 import { checkObjectiveFits, resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
+import type { Checkpoint, CheckpointOptions } from './checkpoint.js';
 
 export type NoiseRedraw = 'epoch' | 'once';
 
@@ -42,6 +43,10 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Yield to the event loop when this many milliseconds have passed since the last yield (default 25). */
   yieldEveryMs?: number;
+  /** Save checkpoints (train/checkpoint.ts); when aborted, fit saves one where it stopped. */
+  checkpoint?: CheckpointOptions;
+  /** Go on from a checkpoint of this model, data and options (the same bits as never stopping). */
+  resumeFrom?: Checkpoint;
 }
 
 export interface EpochRecord {
@@ -91,7 +96,7 @@ export interface FitOptionsInput extends Partial<Omit<FitOptions, 'objective'>> 
   objective?: Partial<Objective>;
 }
 
-export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 'signal' | 'yieldEveryMs'>> = {
+export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 'signal' | 'yieldEveryMs' | 'checkpoint' | 'resumeFrom'>> = {
   epochs: 10,
   batchSize: 128,
   learningRate: 1e-3,
@@ -160,22 +165,59 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   vae.reserve(batchSize);
   const context: TrainContext = { vae, options, steps };
   const history: History = { epochs: [], aborted: false, steps: 0 };
+  // Where this call starts: the beginning, or a checkpoint's position (restored below).
+  let firstEpoch = 1;
+  let firstStep = 0;
+  let resumedTotals = { loss: 0, recon: 0, kl: 0, seen: 0 };
+  if (options.resumeFrom !== undefined) {
+    const c = options.resumeFrom;
+    checkResumable(c, vae, steps);
+    vae.params.values.set(c.params);
+    optimizer.m.set(c.adamM);
+    optimizer.v.set(c.adamV);
+    optimizer.step = c.state.steps;
+    history.steps = c.state.steps;
+    history.epochs.push(...c.state.history.map((r) => ({ ...r })));
+    shuffleRng.setState(c.state.shuffleAtEpochStart);
+    sampleRng.setState(c.state.sample);
+    firstEpoch = c.state.epoch + 1;
+    firstStep = c.state.stepInEpoch;
+    resumedTotals = { ...c.state.totals };
+  }
+  const save = options.checkpoint;
+  const everySteps = save?.everySteps ?? 0;
+  const everyEpochs = save?.everyEpochs ?? 1;
+  let shuffleAtEpochStart = shuffleRng.getState();
+  const total = { loss: 0, recon: 0, kl: 0 };
+  let seen = 0;
+  const checkpoint = async (epoch: number, stepInEpoch: number): Promise<void> => {
+    if (save === undefined) return;
+    await save.save({
+      state: {
+        epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, shuffle: shuffleRng.getState(), sample: sampleRng.getState(),
+        totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
+      },
+      params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(), run: save.run ?? {},
+    });
+  };
   let lastYield = performance.now();
 
   for (const c of callbacks) await c.onTrainBegin?.(context);
-  for (let epoch = 1; epoch <= options.epochs && !history.aborted; epoch++) {
+  for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
     const started = performance.now();
     optimizer.learningRate = learningRateAt(options, epoch);
+    shuffleAtEpochStart = shuffleRng.getState();
     const order = shuffledOrder(train.count, shuffleRng);
     const transforms = {
       binarize: options.binarize, noise: options.noise, seed: noiseSeed,
       binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
     };
-    const total = { loss: 0, recon: 0, kl: 0 };
-    let seen = 0;
-    let step = 0;
-    for (const batch of batcher.pass(order, transforms)) {
+    const fromStep = epoch === firstEpoch ? firstStep : 0;
+    const sums = epoch === firstEpoch ? resumedTotals : { loss: 0, recon: 0, kl: 0, seen: 0 };
+    [total.loss, total.recon, total.kl, seen] = [sums.loss, sums.recon, sums.kl, sums.seen];
+    let step = fromStep;
+    for (const batch of batcher.pass(order, transforms, fromStep)) {
       stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
       const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
       optimizer.update(vae.backend);
@@ -193,8 +235,10 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       }
       if (options.signal?.aborted === true) {
         history.aborted = true;
+        await checkpoint(epoch - 1, step);
         break;
       }
+      if (everySteps > 0 && step % everySteps === 0 && step < steps) await checkpoint(epoch - 1, step);
     }
     if (history.aborted) break;
     if (!Number.isFinite(total.loss)) {
@@ -206,7 +250,8 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       loss: total.loss / seen,
       recon: total.recon / seen,
       kl: total.kl / seen,
-      beta: stepObjective.beta,
+      // The KL weight at the epoch's last step.
+      beta: objective.beta * klFactor(options.klWarmup, epoch),
       seconds,
       imagesPerSecond: seen / seconds,
     };
@@ -217,10 +262,24 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       record.valKl = val.kl;
     }
     history.epochs.push(record);
+    shuffleAtEpochStart = shuffleRng.getState();
+    if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
     for (const c of callbacks) await c.onEpochEnd?.(record, context);
   }
   for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
+}
+
+/** Throws when a checkpoint does not belong to this model and data (its sizes disagree). */
+function checkResumable(c: Checkpoint, vae: Vae, steps: number): void {
+  const n = vae.params.count;
+  if (c.params.length !== n || c.adamM.length !== n || c.adamV.length !== n) {
+    throw new VaekitError(`The checkpoint holds ${c.params.length} parameters but this model has ${n}: it is another model's.`);
+  }
+  const s = c.state;
+  if (!(Number.isInteger(s.epoch) && s.epoch >= 0 && Number.isInteger(s.stepInEpoch) && s.stepInEpoch >= 0 && s.stepInEpoch <= steps)) {
+    throw new VaekitError(`The checkpoint stopped at step ${s.stepInEpoch} of epoch ${s.epoch + 1}, which this data's ${steps} steps per epoch do not have.`);
+  }
 }
 
 /** Lets pending I/O and timers run (setImmediate in Node, a zero timeout in a browser). */

@@ -36,7 +36,7 @@ const { vae, testSet, test } = await trainJob({
   onModel: (model) => console.log(model.summary()),
   callbacks: [epochLogger((line) => console.log(line))],
 });
-console.log(`validation: PSNR noisy ${test.psnrNoisyDb!.toFixed(2)} dB -> denoised ${test.psnrDenoisedDb!.toFixed(2)} dB`);
+console.log(`validation: PSNR noisy ${test!.psnrNoisyDb!.toFixed(2)} dB -> denoised ${test!.psnrDenoisedDb!.toFixed(2)} dB`);
 
 // 3. Figures: originals, noisy and denoised validation images, and samples from the prior (one row
 //    per class for a conditional model).

@@ -48,6 +48,8 @@ export { fitStandardization, standardize, unstandardize, type Standardization } 
 export { Batcher, shuffledOrder, toBytes, type Batch, type BatchTransforms } from './data/batches.js';
 export { fit, resolveFitOptions, formatEpoch, type FitOptions, type FitOptionsInput, type EpochRecord, type History, type Callback, type TrainContext } from './train/fit.js';
 export { metricsLog, epochLogger } from './train/callbacks.js';
+export type { Checkpoint, CheckpointOptions, TrainState } from './train/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, latestCheckpoint, checkpointTo, checkpointFiles } from './io/checkpoint.js';
 export { trainJob, type TrainJobOptions, type TrainJobResult } from './pipelines/train.js';
 export { modelConfigForData, prepareForModel, dataInfoFor, type ModelChoices } from './pipelines/data.js';
 export { denoiseDataset, type Denoised } from './pipelines/denoise.js';

@@ -13,13 +13,14 @@ import { describeFsError } from './fs-errors.js';
 let temporaryCounter = 0;
 
 /** Temporary names start with `.vaekit-tmp-` (ignored by git) and are unique within this machine. */
-function temporaryPathFor(path: string): string {
+/** The prefix of every temporary file writeFileAtomic makes (a killed process leaves them behind). */
+export const TEMPORARY_PREFIX = '.vaekit-tmp-';
+
+export function temporaryPathFor(path: string): string {
   temporaryCounter = (temporaryCounter + 1) % 1e9;
   const stamp = Date.now().toString(36);
-  return join(dirname(path), `.vaekit-tmp-${basename(path)}-${process.pid}-${stamp}-${temporaryCounter}`);
+  return join(dirname(path), `${TEMPORARY_PREFIX}${basename(path)}-${process.pid}-${stamp}-${temporaryCounter}`);
 }
-
-
 
 /**
  * Writes to a temporary file in the same directory then renames it over path; on any failure the

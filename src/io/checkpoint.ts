@@ -5,11 +5,11 @@
  * kill at any moment leaves every checkpoint whole; the newest two are kept. Reading checks the
  * format, the sizes and every field, and a damaged newest checkpoint falls back to the one before.
  */
-import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint, type CheckpointOptions, type TrainState } from '../train/checkpoint.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -28,15 +28,32 @@ export function checkpointFiles(runDir: string): string[] {
     .map((f) => join(dir, f.name));
 }
 
-/** Writes a checkpoint into the run folder and removes all but the newest two. */
+/**
+ * Fault injection for the kill-and-resume test: VAEKIT_TEST_KILL=during:N kills this process with
+ * SIGKILL halfway through writing its Nth checkpoint (a half-written temporary file, as a real kill
+ * would leave), after:N right after the Nth is in place. Unset, nothing happens.
+ */
+const testKill = /^(during|after):(\d+)$/.exec(globalThis.process?.env?.['VAEKIT_TEST_KILL'] ?? '');
+let checkpointsWritten = 0;
+
+/** Writes a checkpoint into the run folder and removes all but the newest two (and any temporary file a killed run left). */
 export function saveCheckpoint(runDir: string, c: Checkpoint): string {
+  checkpointsWritten++;
+  const killHere = testKill !== null && Number(testKill[2]) === checkpointsWritten ? testKill[1] : null;
   const path = join(runDir, CHECKPOINT_DIR, `checkpoint-${String(c.state.steps).padStart(9, '0')}.safetensors`);
   const n = c.params.length;
   const bytes = encodeSafetensors(
     { 'params': { shape: [n], data: c.params }, 'adam.m': { shape: [n], data: c.adamM }, 'adam.v': { shape: [n], data: c.adamV } },
     { format: FORMAT, version: String(CHECKPOINT_VERSION), state: JSON.stringify(c.state), run: JSON.stringify(c.run) },
   );
+  if (killHere === 'during') {
+    writeFileSync(temporaryPathFor(path), bytes.subarray(0, bytes.length >> 1));
+    process.kill(process.pid, 'SIGKILL');
+  }
   writeFileAtomic(path, bytes);
+  if (killHere === 'after') process.kill(process.pid, 'SIGKILL');
+  const dir = join(runDir, CHECKPOINT_DIR);
+  for (const name of readdirSync(dir)) if (name.startsWith(TEMPORARY_PREFIX)) rmSync(join(dir, name), { force: true });
   for (const old of checkpointFiles(runDir).slice(KEEP)) rmSync(old, { force: true });
   return path;
 }

@@ -1,8 +1,9 @@
-/** Output folders: a model folder is not replaced unless the user asked. */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+/** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';
+import { describeFsError } from './fs-errors.js';
 
 /** Makes `dir` (and its parents) unless it is a file or, without `overwrite`, already holds a model. */
 export function prepareModelFolder(dir: string, overwrite: boolean): void {
@@ -19,4 +20,55 @@ export function prepareOutputFile(path: string): void {
   const parent = join(path, '..');
   if (existsSync(parent) && !statSync(parent).isDirectory()) throw new VaekitError(`Cannot write ${path}: ${parent} is not a folder.`);
   mkdirSync(parent, { recursive: true });
+}
+
+export const LOCK_FILE = '.vaekit.lock';
+
+/**
+ * Takes the run folder for this process: a lock file holding its PID, created exclusively. A second
+ * process refuses at once; a lock left by a process that is gone is taken over (`onStale` is told).
+ * Returns the release, which removes the lock if it is still ours.
+ */
+export function lockRunFolder(dir: string, onStale: (pid: number) => void = () => undefined): () => void {
+  // A folder made only for the lock is removed with it when nothing else was written (a refused run leaves nothing).
+  const made = mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  const mine = String(process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, mine, { flag: 'wx' });
+      return () => {
+        try {
+          if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
+          if (made !== undefined && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+        } catch {
+          // Already gone: nothing to release.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new VaekitError(`Cannot lock ${dir}: ${describeFsError(err)}.`);
+    }
+    let owner = NaN;
+    try {
+      owner = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      continue; // Released meanwhile: try again.
+    }
+    if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+      throw new VaekitError(`${dir} is in use by another vaekit process (PID ${owner}); wait for it to finish or choose another folder.`);
+    }
+    onStale(owner);
+    rmSync(path, { force: true });
+  }
+  throw new VaekitError(`Cannot lock ${dir}: another process keeps taking it.`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -4,6 +4,7 @@
  * folder. It joins the stages that do not know each other: the trainer (train/), validation and
  * test metrics (eval/) and the bundle (io/).
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { takeFirst, type Dataset } from '../data/dataset.js';
 import { splitValidation } from '../data/split.js';
@@ -11,6 +12,8 @@ import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { VaekitError } from '../errors.js';
 import { evaluateDenoising, validator, type TestMetrics } from '../eval/evaluate.js';
 import { saveModel, type DataInfo } from '../io/bundle.js';
+import { checkpointTo } from '../io/checkpoint.js';
+import type { Checkpoint } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { metricsLog } from '../train/callbacks.js';
 import { checkFits, describeTraining, fit, resolveFitOptions, type Callback, type History, type FitOptionsInput } from '../train/fit.js';
@@ -38,6 +41,12 @@ export interface TrainJobOptions {
   /** Called in order after the job's own (the metrics log); e.g. a progress bar. */
   callbacks?: Callback[];
   signal?: AbortSignal;
+  /** With outDir: when to checkpoint into outDir/checkpoints (default: every epoch; null: never). */
+  checkpoint?: { everyEpochs?: number; everySteps?: number } | null;
+  /** Kept in every checkpoint (the CLI keeps its flags, to resume from the folder alone). */
+  run?: Record<string, unknown>;
+  /** Go on from this checkpoint of the same job (the same data, checked by its fingerprint). */
+  resumeFrom?: Checkpoint;
   /** Called with the model and its training and test data once they are ready, before training (e.g. to print the summary). */
   onModel?: (vae: Vae, data: { train: Dataset; test: Dataset }) => void;
 }
@@ -45,7 +54,8 @@ export interface TrainJobOptions {
 export interface TrainJobResult {
   vae: Vae;
   history: History;
-  test: TestMetrics;
+  /** The test metrics, or null when the signal stopped training (nothing but the checkpoint is written then). */
+  test: TestMetrics | null;
   /** The test set as the model sees it (standardized features). */
   testSet: Dataset;
   data: DataInfo;
@@ -69,6 +79,15 @@ export function trainAndTestSets(options: Pick<TrainJobOptions, 'train' | 'test'
   return { train: split.train, test: split.validation };
 }
 
+/** A digest of the training examples as the model sees them (values, labels, shape): a resumed run must see the same. */
+export function dataFingerprint(set: Dataset): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(set.shape));
+  hash.update(new Uint8Array(set.values.buffer, set.values.byteOffset, set.values.byteLength));
+  if (set.labels !== null) hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  return hash.digest('hex');
+}
+
 export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult> {
   const fitOptions = resolveFitOptions(options.fit);
   const sets = trainAndTestSets(options, fitOptions.seed);
@@ -80,15 +99,25 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   const test = prepareForModel(data, sets.test, conditional);
   const vae = new Vae(config, { seed: fitOptions.seed });
   checkFits(vae, train, fitOptions);
+  const fingerprint = dataFingerprint(train);
+  const resume = options.resumeFrom;
+  if (resume !== undefined && resume.run['dataFingerprint'] !== fingerprint) {
+    throw new VaekitError('The training data is not what this run was trained on (its fingerprint differs): resume with the same data, or start a new run.');
+  }
   options.onModel?.(vae, { train, test });
   const outDir = options.outDir;
   const evalOptions = { noise: fitOptions.noise, binarize: fitOptions.binarize, seed: fitOptions.seed };
   const history = await fit(vae, train, {
     ...fitOptions,
     validate: validator(test, fitOptions.objective, evalOptions),
-    callbacks: [...(outDir !== undefined ? [metricsLog(join(outDir, METRICS_FILE))] : []), ...(options.callbacks ?? [])],
+    callbacks: [...(outDir !== undefined ? [metricsLog(join(outDir, METRICS_FILE), resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    ...(resume !== undefined ? { resumeFrom: resume } : {}),
+    ...(outDir !== undefined && options.checkpoint !== null
+      ? { checkpoint: checkpointTo(outDir, { ...options.checkpoint, run: { ...options.run, dataFingerprint: fingerprint } }) }
+      : {}),
   });
+  if (history.aborted) return { vae, history, test: null, testSet: test, data };
   const testMetrics = evaluateDenoising(vae, test, evalOptions);
   if (outDir !== undefined) {
     saveModel(vae, outDir, { ...describeTraining(fitOptions), trainImages: train.count, testImages: test.count, aborted: history.aborted }, data);

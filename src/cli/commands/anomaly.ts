@@ -72,7 +72,7 @@ export function register(program: Command): void {
         if (test.labels !== null) normalClassOf(test, normalClass);
         prepareModelFolder(out, flags.overwrite === true);
         const { vae, data } = await trainJob({
-          model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()],
+          model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()], checkpoint: null,
           ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
           ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
         });

@@ -1,19 +1,23 @@
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeShape, type Dataset } from '../../data/dataset.js';
-import { loadData } from '../../data/load.js';
+import { isMnistSpec, loadData } from '../../data/load.js';
 import { formatNoise } from '../../data/transforms/noise.js';
 import { getBackend } from '../../engine/index.js';
 import type { TestMetrics } from '../../eval/evaluate.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CONFIG_FILE } from '../../io/bundle.js';
-import { prepareModelFolder } from '../../io/output.js';
+import { checkpointFiles, CHECKPOINT_DIR, latestCheckpoint } from '../../io/checkpoint.js';
+import { lockRunFolder, prepareModelFolder } from '../../io/output.js';
+import type { Checkpoint } from '../../train/checkpoint.js';
+import { VaekitError } from '../../errors.js';
 import { METRICS_FILE, TEST_METRICS_FILE, trainAndTestSets, trainJob, type TrainJobResult } from '../../pipelines/train.js';
 import { resolveFitOptions } from '../../train/fit.js';
 import { notebookFigures } from '../../viz/figures.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, say, type TrainFlags,
+  addModelOptions, addTrainOptions, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 export function printTestMetrics(m: TestMetrics): void {
@@ -23,49 +27,156 @@ export function printTestMetrics(m: TestMetrics): void {
   say(`Test (${m.images} examples, noise ${m.noise}): ${quality} | negative ELBO ${m.negElboNats.toFixed(2)} nats (recon ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)})`);
 }
 
-/** Loads the data the flags name and trains into --out; prints the summary, the epochs and the test metrics. */
-async function runTraining(flags: TrainFlags, overwrite: boolean): Promise<TrainJobResult> {
+interface RunFlags extends TrainFlags {
+  resume?: string;
+  checkpointEvery?: number;
+  checkpointEverySteps?: number;
+}
+
+/** Options a resumed run may change; every other one keeps the run's value. */
+const CHANGEABLE_ON_RESUME = new Set(['resume', 'epochs', 'out', 'overwrite']);
+const PATH_FLAGS = ['data', 'labels', 'validationData'] as const;
+
+/** The flags as the run keeps them: data paths made absolute, so a resume works from any folder. */
+function storedFlags(flags: RunFlags): Record<string, unknown> {
+  const kept: Record<string, unknown> = { ...flags };
+  for (const key of ['resume', 'out', 'overwrite']) delete kept[key];
+  for (const key of PATH_FLAGS) {
+    const value = flags[key];
+    if (typeof value === 'string' && !isMnistSpec(value) && existsSync(value)) kept[key] = resolve(value);
+  }
+  return JSON.parse(JSON.stringify(kept)) as Record<string, unknown>;
+}
+
+/** The run's own flags, with --epochs from the command line; refuses any other flag that differs, naming it. */
+function resumeFlags(flags: RunFlags, command: Command, dir: string, stored: Record<string, unknown>): RunFlags {
+  const given = storedFlags(flags);
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (CHANGEABLE_ON_RESUME.has(key) || command.getOptionValueSource(key) !== 'cli') continue;
+    if (JSON.stringify(given[key]) !== JSON.stringify(stored[key])) {
+      const was = stored[key] === undefined ? 'not set' : JSON.stringify(stored[key]);
+      throw new VaekitError(`${option.long ?? key} was ${was} in the run in ${dir}, not ${JSON.stringify(given[key])}: a resumed run keeps its settings (only --epochs may change), so drop the flag or start a new run.`);
+    }
+  }
+  const epochs = command.getOptionValueSource('epochs') === 'cli' ? flags.epochs : stored['epochs'];
+  return { ...(stored as unknown as RunFlags), epochs: epochs as number, out: dir, resume: dir };
+}
+
+/** Aborts on SIGINT, SIGTERM or when the parent process is gone (a killed npx); returns the undo. */
+function stopOnSignals(controller: AbortController): () => void {
+  const stop = (why: string): void => {
+    if (controller.signal.aborted) return;
+    process.stderr.write(`vaekit: ${why}: stopping after this step and saving a checkpoint\n`);
+    controller.abort();
+  };
+  const onInt = (): void => stop('interrupted');
+  const onTerm = (): void => stop('terminated');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const parent = process.ppid;
+  const watch = setInterval(() => { if (process.ppid !== parent) stop('the parent process is gone'); }, 1000);
+  watch.unref();
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    clearInterval(watch);
+  };
+}
+
+/**
+ * Loads the data the flags name and trains into --out (or goes on with the run in --resume DIR);
+ * prints the summary, the epochs and the test metrics. Stopped by a signal, it leaves a checkpoint
+ * and returns null.
+ */
+async function runTraining(input: RunFlags, overwrite: boolean, command: Command | null, checkpoints: boolean): Promise<TrainJobResult | null> {
+  let flags = input;
+  let resumeFrom: Checkpoint | undefined;
+  if (input.resume !== undefined) {
+    const dir = resolve(input.resume);
+    if (command !== null && command.getOptionValueSource('out') === 'cli' && resolve(input.out) !== dir) {
+      throw new VaekitError(`--resume ${input.resume} goes on in that folder: drop --out ${input.out}.`);
+    }
+    const found = latestCheckpoint(dir);
+    if (found === null) throw new VaekitError(`${dir} has no checkpoint to resume from (it has no ${CHECKPOINT_DIR}/ folder with a checkpoint in it).`);
+    const stored = found.checkpoint.run['flags'];
+    if (typeof stored !== 'object' || stored === null) throw new VaekitError(`${found.path} does not say how its run was started, so it cannot be resumed from the command line.`);
+    flags = resumeFlags(input, command!, dir, stored as Record<string, unknown>);
+    resumeFrom = found.checkpoint;
+    if (flags.epochs < resumeFrom.state.epoch) {
+      throw new VaekitError(`The run in ${dir} has already trained ${resumeFrom.state.epoch} epochs: --epochs must be at least that.`);
+    }
+  }
   const fitOptions = resolveFitOptions(fitOptionsFrom(flags));
   const train = await loadDataFrom(flags, 'train');
   const test: Dataset | undefined = flags.validationData !== undefined ? await loadData(flags.validationData, 'test', dataOptionsFrom(flags)) : undefined;
   const out = resolve(flags.out);
+  const split = { ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) };
   // Everything the job checks before it writes, checked before the folder is made.
-  trainAndTestSets({ train, ...(test !== undefined ? { test } : {}), ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) }, fitOptions.seed);
+  trainAndTestSets({ train, ...(test !== undefined ? { test } : {}), ...split }, fitOptions.seed);
   const backend = getBackend().info();
-  const result = await trainJob({
-    model: modelChoicesFrom(flags),
-    fit: fitOptions,
-    train,
-    ...(test !== undefined ? { test } : {}),
-    ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
-    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-    outDir: out,
-    callbacks: [new TerminalProgress()],
-    onModel: (vae, data) => {
+  const release = lockRunFolder(out, (pid) => say(`vaekit: took over ${out} from process ${pid}, which is gone`));
+  const controller = new AbortController();
+  const restore = stopOnSignals(controller);
+  try {
+    if (resumeFrom === undefined && checkpointFiles(out).length > 0) {
+      if (!overwrite && !existsSync(join(out, CONFIG_FILE))) {
+        throw new VaekitError(`${out} holds the checkpoints of an unfinished run: resume it with --resume ${flags.out}, or pass --overwrite to start over.`);
+      }
       prepareModelFolder(out, overwrite);
-      const m = vae.config;
-      say(`vaekit: training preset ${m.preset} (${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
-      say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
-      say(vae.summary());
-    },
-  });
-  printTestMetrics(result.test);
-  say(`Model: ${out} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(out, METRICS_FILE)}, ${join(out, TEST_METRICS_FILE)}`);
-  return result;
+      rmSync(join(out, CHECKPOINT_DIR), { recursive: true, force: true });
+    }
+    const result = await trainJob({
+      model: modelChoicesFrom(flags),
+      fit: fitOptions,
+      train,
+      ...(test !== undefined ? { test } : {}),
+      ...split,
+      outDir: out,
+      callbacks: [new TerminalProgress()],
+      signal: controller.signal,
+      checkpoint: checkpoints ? { everyEpochs: flags.checkpointEvery ?? 1, ...(flags.checkpointEverySteps !== undefined ? { everySteps: flags.checkpointEverySteps } : {}) } : null,
+      run: { flags: storedFlags(flags) },
+      ...(resumeFrom !== undefined ? { resumeFrom } : {}),
+      onModel: (vae, data) => {
+        if (resumeFrom === undefined) prepareModelFolder(out, overwrite);
+        const m = vae.config;
+        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
+        say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
+        if (resumeFrom === undefined) say(vae.summary());
+      },
+    });
+    if (result.test === null) {
+      say(`Stopped after ${result.history.steps} steps; the checkpoint is in ${join(out, CHECKPOINT_DIR)}. Resume with: npx vaekit train --resume ${flags.out}`);
+      process.exitCode = 130;
+      return null;
+    }
+    printTestMetrics(result.test);
+    say(`Model: ${out} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(out, METRICS_FILE)}, ${join(out, TEST_METRICS_FILE)}`);
+    return result;
+  } finally {
+    restore();
+    release();
+  }
 }
 
 export function register(program: Command): void {
   addTrainOptions(addModelOptions(program.command('train')), 'runs/train')
     .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV) and save it with its metrics')
     .option('--overwrite', 'replace a model already in --out')
-    .action(async (flags: TrainFlags) => {
-      await runTraining(flags, flags.overwrite === true);
+    .option('--checkpoint-every <n>', 'save a checkpoint after every N epochs (the newest two are kept in --out/checkpoints)', positiveInt, 1)
+    .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
+    .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
+    .action(async (flags: RunFlags, command: Command) => {
+      await runTraining(flags, flags.overwrite === true, command, true);
     });
 
   addTrainOptions(program.command('demo'), 'runs/demo')
     .description('the notebook in one command: train the seed preset as a denoising VAE, write figures, metrics and the model')
     .action(async (flags: TrainFlags) => {
-      const { vae, testSet } = await runTraining({ ...flags, preset: 'seed' }, true);
+      const result = await runTraining({ ...flags, preset: 'seed' }, true, null, false);
+      if (result === null) return;
+      const { vae, testSet } = result;
       const out = resolve(flags.out);
       for (const [name, png] of notebookFigures(vae, testSet, flags.noise, flags.seed)) {
         writeFileAtomic(join(out, name), png);

@@ -13,6 +13,7 @@ import { formatKlSchedule, NO_WARMUP, parseKlSchedule, type KlSchedule } from '.
 import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
 import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
 import { parsePrior, type PriorKind } from '../vae/prior.js';
+import { VaekitError } from '../errors.js';
 import type { Bundle } from '../io/bundle.js';
 import { prepareForModel, type ModelChoices } from '../pipelines/data.js';
 
@@ -212,7 +213,14 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   addSeedOption(cmd, 'seed of every random number (weights, shuffling, noise, samples, the validation split)');
   return cmd
     .option('--limit <n>', 'use only the first N training examples, in stored order (class by class for a folder of class subfolders)', positiveInt)
-    .option('--out <dir>', 'output folder', defaultOut);
+    .option('--out <dir>', 'output folder', defaultOut)
+    .option('--overwrite', 'replace a model already in --out');
+}
+
+/** Refuses flags given on the command line that the other flags make meaningless (defaults are not checked). */
+export function checkGivenFlags(command: Command, flags: TrainFlags): void {
+  const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+  if (given('samples') && flags.loss !== 'iwae') throw new VaekitError(`--samples sets the importance samples of --loss iwae; this run's loss is ${flags.loss}.`);
 }
 
 /** The training options the train flags describe. */

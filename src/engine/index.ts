@@ -21,6 +21,10 @@ export function setBackend(backend: Backend): void {
 
 export function selectBackend(requested: string | undefined): Backend {
   const choice = requested === undefined || requested === '' ? 'auto' : requested;
+  const threads = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['VAEKIT_THREADS'];
+  if (threads !== undefined && threads !== '' && !(/^\d+$/.test(threads) && Number(threads) >= 1 && Number(threads) <= 256)) {
+    throw new VaekitError(`VAEKIT_THREADS must be a whole number from 1 to 256, not "${threads}".`);
+  }
   if (choice === 'js') return new JsBackend();
   if (choice !== 'native' && choice !== 'auto') {
     throw new VaekitError(`VAEKIT_BACKEND must be "js", "native" or "auto", not "${choice}".`);

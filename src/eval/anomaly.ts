@@ -21,7 +21,13 @@ export function classSubset(set: Dataset, label: number): Dataset {
 }
 
 /** Each example's negative ELBO in nats, averaged over `samples` posterior samples (lower variance than one). */
+/** The most posterior samples averaged per score (each is a pass over the data). */
+export const MAX_SCORE_SAMPLES = 10_000;
+
 export function anomalyScores(vae: Vae, set: Dataset, samples: number, seed: number): Float64Array {
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SCORE_SAMPLES) {
+    throw new VaekitError(`The posterior samples per anomaly score must be a whole number from 1 to ${MAX_SCORE_SAMPLES}, not ${samples}.`);
+  }
   const scores = new Float64Array(set.count);
   const batch = new Float64Array(EVAL_BATCH);
   const rng = new Random((seed ^ 0xa1) >>> 0);

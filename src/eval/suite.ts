@@ -17,7 +17,8 @@ import { Random } from '../engine/random.js';
 import type { Dataset } from '../data/dataset.js';
 import { formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { SILENT_TASK, type TaskProgress } from '../progress.js';
-import { logSumExp, type Vae } from '../vae/model.js';
+import { checkBufferSize, logSumExp, type Vae } from '../vae/model.js';
+import { VaekitError } from '../errors.js';
 import { resolveObjective } from '../vae/objective.js';
 import { encodeDataset } from '../latent/encode.js';
 import { EVAL_BATCH, evalBatches, labelsFor, squaredError } from './evaluate.js';
@@ -75,6 +76,7 @@ export const ACTIVE_UNIT_THRESHOLD = 0.01;
 
 export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions): EvalReport {
   const progress = options.progress ?? SILENT_TASK;
+  checkSuiteSizes(vae, options);
   const pixels = vae.pixels;
   const L = vae.latent;
   const clean = { noise: { kind: 'none' } as NoiseSpec, binarize: options.binarize, seed: options.seed };
@@ -186,6 +188,20 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
     knn,
     priorSamples,
   };
+}
+
+/** The most importance samples per example, prior samples and neighbours the suite takes (more runs for hours or does not fit). */
+export const SUITE_LIMITS = { samples: 1_000_000, priorSamples: 100_000, knnK: 1000 } as const;
+
+/** Throws, before any work, when a count of the options is beyond what the suite can do. */
+function checkSuiteSizes(vae: Vae, o: EvalSuiteOptions): void {
+  if (o.samples > SUITE_LIMITS.samples) throw new VaekitError(`--samples ${o.samples} is more than the ${SUITE_LIMITS.samples.toLocaleString('en-US')} importance samples per example vaekit takes.`);
+  const prior = o.priorSamples ?? 1000;
+  if (prior > SUITE_LIMITS.priorSamples) throw new VaekitError(`--prior-samples ${prior} is more than the ${SUITE_LIMITS.priorSamples.toLocaleString('en-US')} prior samples vaekit judges.`);
+  checkBufferSize(prior, vae.pixels, `${prior} prior samples`, 'lower --prior-samples');
+  if (o.train && o.knnK > Math.min(SUITE_LIMITS.knnK, o.train.count)) {
+    throw new VaekitError(`--knn-k ${o.knnK} is more than ${o.train.count < SUITE_LIMITS.knnK ? `the ${o.train.count} reference examples` : `${SUITE_LIMITS.knnK}, the most neighbours vaekit counts`}.`);
+  }
 }
 
 /** Mean over the set of -log p(x), estimated with `samples` importance samples per image. */

@@ -73,6 +73,9 @@ export function decodeBundle(configText: string, weights: Uint8Array, names: { c
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new VaekitError(`${weightsPath}: tensor ${p.name} has shape [${t.shape.join(', ')}] but the config needs [${p.shape.join(', ')}].`);
     }
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i]!)) throw new VaekitError(`${weightsPath}: tensor ${p.name} holds ${t.data[i]} at index ${i}; a model with non-finite weights is broken, so retrain it.`);
+    }
     p.value.set(t.data);
     unused.delete(p.name);
   }

@@ -1,6 +1,6 @@
 /** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';
 import { describeFsError } from './fs-errors.js';
@@ -14,12 +14,21 @@ export function prepareModelFolder(dir: string, overwrite: boolean): void {
   mkdirSync(dir, { recursive: true });
 }
 
-/** Makes the folder a file will be written to; refuses when the path is a folder. */
+/**
+ * Checks, before any work, that a file can be written at `path`: it is not a folder, and its
+ * nearest existing folder is a folder this process may write in (the writer makes the rest).
+ */
 export function prepareOutputFile(path: string): void {
-  if (existsSync(path) && statSync(path).isDirectory()) throw new VaekitError(`The output path ${path} is a folder, not a file.`);
-  const parent = join(path, '..');
-  if (existsSync(parent) && !statSync(parent).isDirectory()) throw new VaekitError(`Cannot write ${path}: ${parent} is not a folder.`);
-  mkdirSync(parent, { recursive: true });
+  const target = resolve(path);
+  if (existsSync(target) && statSync(target).isDirectory()) throw new VaekitError(`The output path ${path} is a folder, not a file.`);
+  let dir = dirname(target);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new VaekitError(`Cannot write ${path}: ${dir} is a file, not a folder.`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new VaekitError(`Cannot write ${path}: the folder ${dir} is not writable.`);
+  }
 }
 
 export const LOCK_FILE = '.vaekit.lock';

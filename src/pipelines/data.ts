@@ -36,7 +36,15 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
       throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use --preset seed or mlp.`);
     }
   }
-  return presetConfig(choices.preset, overrides);
+  const config = presetConfig(choices.preset, overrides);
+  // Settings that this model would silently ignore are refused.
+  if (config.likelihood !== 'gaussian' && (choices.overrides.gaussianSigma !== undefined || choices.overrides.gaussianLearnedVariance === true)) {
+    throw new VaekitError(`A standard deviation (--sigma, --learned-variance) belongs to the gaussian likelihood, and this model's is ${config.likelihood}: add --likelihood gaussian or drop it.`);
+  }
+  if (config.architecture !== 'conv' && choices.overrides.convChannels !== undefined) {
+    throw new VaekitError(`Conv channels (--conv-channels) belong to a convolutional model, and the ${choices.preset} preset is dense: use --preset conv or drop them.`);
+  }
+  return config;
 }
 
 /** The data description a bundle keeps: shape, class names, and (features) the training split's standardization. */

@@ -68,7 +68,8 @@ export function trainAndTestSets(options: Pick<TrainJobOptions, 'train' | 'test'
     if (!Number.isInteger(options.limit) || options.limit < 1) {
       throw new VaekitError(`The limit must be a positive integer, not ${options.limit}.`);
     }
-    train = takeFirst(train, Math.min(options.limit, train.count));
+    if (options.limit > train.count) throw new VaekitError(`--limit ${options.limit} is more than the ${train.count} examples of ${train.source}.`);
+    train = takeFirst(train, options.limit);
   }
   if (options.test !== undefined) {
     if (options.validationFraction !== undefined) throw new VaekitError('Give a validation fraction or a validation set, not both.');

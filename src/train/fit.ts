@@ -12,7 +12,7 @@ import type { Dataset } from '../data/dataset.js';
 import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { Adam } from '../nn/adam.js';
 import { fmt } from '../progress.js';
-import type { Vae } from '../vae/model.js';
+import { checkBufferSize, type Vae } from '../vae/model.js';
 import { checkObjectiveFits, resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
@@ -123,6 +123,9 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   for (const lr of [o.learningRate, o.learningRateFinal ?? o.learningRate]) {
     if (!(lr > 0) || !Number.isFinite(lr)) throw new VaekitError(`The learning rate must be a positive number, not ${lr}.`);
   }
+  if (o.klWarmup.kind !== 'none' && o.objective.loss !== 'elbo') {
+    throw new VaekitError(`A KL warm-up scales the elbo objective's KL term; ${o.objective.loss} has none to warm up.`);
+  }
   if (o.noiseRedraw !== 'epoch' && o.noiseRedraw !== 'once') {
     throw new VaekitError(`Noise redraw must be "epoch" or "once", not "${String(o.noiseRedraw)}".`);
   }
@@ -140,6 +143,7 @@ export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
     throw new VaekitError(`The model takes examples of shape [${modelShape.join(', ')}] but ${train.source} has [${shape.join(', ')}].`);
   }
   if (train.count === 0) throw new VaekitError(`${train.source} has no training examples.`);
+  checkBufferSize(options.batchSize, vae.pixels, `A batch of ${options.batchSize} examples of ${vae.pixels} values`, 'lower --batch-size or use smaller examples');
   if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
   checkObjectiveFits(options.objective, vae.config);
   checkTransformsFit(train, options);

@@ -14,7 +14,7 @@ import { getBackend } from '../engine/index.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { VaekitError } from '../errors.js';
-import { ParameterSet } from '../nn/parameters.js';
+import { ParameterSet, type ParameterSpec } from '../nn/parameters.js';
 import { Sequential } from '../nn/sequential.js';
 import { buildDecoder, buildEncoder, encoderInputSize } from './architecture.js';
 import { decoderInput, decoderInputGradToLatent, encoderInput, sliceLabels, type Labels } from './conditioning.js';
@@ -30,6 +30,27 @@ import { formatSummary } from './summary.js';
 
 export type { Labels } from './conditioning.js';
 export { logSumExp } from './objectives/iwae.js';
+
+/**
+ * The most values vaekit puts in one buffer: 2^28 float32s (1 GiB). A model's parameters, their
+ * gradients and Adam's two moments are four such buffers; so are a batch's largest activations.
+ */
+export const MAX_VALUES = 2 ** 28;
+
+/** Throws, before anything is allocated, when a model has more parameters than vaekit holds. */
+function checkModelSize(parameters: number): void {
+  if (parameters > MAX_VALUES) {
+    const gb = (parameters * 16 / 2 ** 30).toFixed(1);
+    throw new VaekitError(`This model would have ${parameters.toLocaleString('en-US')} parameters (${gb} GiB with their gradients and Adam's moments), more than vaekit's limit of ${MAX_VALUES.toLocaleString('en-US')}: use a smaller latent, fewer or smaller layers, or fewer mixture components.`);
+  }
+}
+
+/** Throws when `count` examples of `size` values would not fit in one buffer (`what` names them, `fix` says what to lower). */
+export function checkBufferSize(count: number, size: number, what: string, fix: string): void {
+  if (count * size > MAX_VALUES) {
+    throw new VaekitError(`${what} would need ${(count * size * 4 / 2 ** 30).toFixed(1)} GiB in one buffer, more than vaekit's limit of 1 GiB: ${fix}.`);
+  }
+}
 
 /** Rows processed at once by the Tensor-level methods. */
 const INFERENCE_CHUNK = 1000;
@@ -142,6 +163,8 @@ export class Vae {
     this.encoder = new Sequential(buildEncoder(this.config));
     this.decoder = new Sequential(buildDecoder(this.config));
     this.likelihood = new PixelLikelihood(this.config);
+    const count = (specs: ParameterSpec[]): number => specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    checkModelSize(count([...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs()]) + Prior.parameterCount(this.config));
     this.prior = new Prior(this.config);
     this.params = new ParameterSet([
       ...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs(), ...this.prior.parameterSpecs(),
@@ -307,6 +330,7 @@ export class Vae {
 
   /** n images decoded from z ~ p(z), the model's prior (with a conditional model, all of class `label`). */
   sample(n: number, seed: number, label?: number): Tensor {
+    checkBufferSize(n, Math.max(this.pixels, this.latent), `${n} samples`, 'draw fewer at a time');
     const z = new Float32Array(n * this.latent);
     this.prior.sample(n, new Random(seed), z);
     const labels = label === undefined ? null : new Uint8Array(n).fill(label);

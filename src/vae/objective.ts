@@ -47,6 +47,10 @@ export function resolveObjective(input: Partial<Objective> = {}): Objective {
   if (!(o.beta >= 0) || !Number.isFinite(o.beta)) throw new VaekitError(`Beta must be a number >= 0, not ${o.beta}.`);
   if (!(o.freeBits >= 0) || !Number.isFinite(o.freeBits)) throw new VaekitError(`Free bits must be a number of nats >= 0, not ${o.freeBits}.`);
   if (!Number.isInteger(o.samples) || o.samples < 1) throw new VaekitError(`The number of importance samples must be a positive integer, not ${o.samples}.`);
+  // Settings of one objective given to another would be silently ignored: refuse them.
+  if (o.loss !== 'elbo' && o.freeBits > 0) throw new VaekitError(`Free bits apply to the elbo objective, not to ${o.loss}.`);
+  if (o.loss !== 'elbo' && o.beta !== 1) throw new VaekitError(`Beta weighs the elbo objective's KL term; ${o.loss} has ${o.loss === 'iwae' ? 'no beta' : 'no KL term'}.`);
+  if (o.loss !== 'iwae' && o.samples !== 1) throw new VaekitError(`Importance samples apply to the iwae objective, not to ${o.loss}.`);
   return o;
 }
 

@@ -54,6 +54,11 @@ export class Prior {
   private readonly precision: Float64Array;
   private readonly acc: Float64Array;
 
+  /** The parameters a config's prior has (known before its buffers are made): K means, K log-variances, K logits. */
+  static parameterCount(config: VaeConfig): number {
+    return config.prior === 'mog' ? config.priorComponents * (2 * config.latent + 1) : 0;
+  }
+
   constructor(config: VaeConfig) {
     this.kind = config.prior;
     this.components = config.prior === 'mog' ? config.priorComponents : 0;

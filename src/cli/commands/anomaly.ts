@@ -12,7 +12,7 @@ import { prepareForModel } from '../../pipelines/data.js';
 import { trainJob } from '../../pipelines/train.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 interface AnomalyFlags extends TrainFlags {
@@ -48,7 +48,8 @@ export function register(program: Command): void {
     .option('--model <dir>', 'score with this saved model instead of training one')
     .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST)')
     .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10)
-    .action(async (flags: AnomalyFlags) => {
+    .action(async (flags: AnomalyFlags, command: Command) => {
+      checkGivenFlags(command, flags);
       const normalClass = flags.normalClass ?? flags.digit;
       if (normalClass !== undefined && flags.all === true) throw new VaekitError('Give either --normal-class C or --all, not both.');
       if (flags.model !== undefined && flags.all === true) throw new VaekitError('--model scores with one model: --all trains one per class.');
@@ -59,9 +60,9 @@ export function register(program: Command): void {
 
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
+        for (const name of ['scores.csv', 'anomaly.json']) prepareOutputFile(join(out, name));
         const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
         const result = scoreAnomalies(bundle.vae, test, scoring);
-        prepareOutputFile(join(out, 'scores.csv'));
         writeScores(out, test, result);
         return;
       }
@@ -83,6 +84,9 @@ export function register(program: Command): void {
       const classes = flags.all === true
         ? Array.from({ length: classCount(train) }, (_, i) => i)
         : [normalClassOf(train, normalClass)];
+      const names = train.labelNames ?? classes.map(String);
+      // Every model folder checked before the first is trained: none is replaced without --overwrite.
+      for (const c of classes) prepareModelFolder(join(out, `class-${names[c] ?? c}`), flags.overwrite === true);
       prepareOutputFile(join(out, 'anomaly.json'));
       const results = await oneClassTasks({
         choices: modelChoicesFrom(flags),

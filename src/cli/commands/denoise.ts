@@ -1,4 +1,5 @@
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { VaekitError } from '../../errors.js';
 import type { Command } from 'commander';
 import { takeFirst } from '../../data/dataset.js';
 import { unstandardize } from '../../data/transforms/standardize.js';
@@ -36,11 +37,15 @@ export function register(program: Command): void {
     .action(async (flags: DenoiseFlags) => {
       const bundle = loadBundle(flags.model);
       const format = rowsFormat(flags.out, ['idx', 'npy', 'csv']);
+      const images = bundle.data.shape.length === 3;
+      if (format === 'idx' && !images) throw new VaekitError(`Cannot write ${flags.out}: IDX holds images, and this model's examples are features; use .npy or .csv.`);
+      const grid = images ? flags.grid ?? `${extname(flags.out) === '' ? flags.out : flags.out.slice(0, -extname(flags.out).length)}.png` : null;
+      if (grid !== null && resolve(grid) === resolve(flags.out)) throw new VaekitError(`--grid and --out are both ${flags.out}: the grid would replace the denoised examples; give the grid another name.`);
+      prepareOutputFile(flags.out);
+      if (grid !== null) prepareOutputFile(grid);
       let set = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
       const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise: flags.noise, seed: flags.seed });
-      const images = set.shape.length === 3;
-      const grid = images ? flags.grid ?? `${extname(flags.out) === '' ? flags.out : flags.out.slice(0, -extname(flags.out).length)}.png` : null;
       let png: Uint8Array | null = null;
       if (grid !== null) {
         const { height, width, channels } = imageDims(set.shape, set.source);
@@ -50,10 +55,8 @@ export function register(program: Command): void {
       }
       const standardization = bundle.data.standardization;
       if (standardization !== null) unstandardize(denoised, count, standardization);
-      prepareOutputFile(flags.out);
       writeRows(flags.out, { values: denoised, count, shape: set.shape, ...(bundle.data.featureNames ? { columns: bundle.data.featureNames } : {}) }, [format]);
       if (grid !== null && png !== null) {
-        prepareOutputFile(grid);
         writeFileAtomic(grid, png);
       }
       say(`Denoised ${count} examples: ${flags.out} (${format} [${count}, ${set.shape.join(', ')}])${grid !== null ? `, ${grid} (inputs above outputs)` : ''}`);

@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .action(async (flags: DataFlags & { model: string; out: string; withLogvar?: boolean; binarize?: boolean }) => {
       const bundle = loadBundle(flags.model);
       const format = rowsFormat(flags.out, ['npy', 'csv']);
+      prepareOutputFile(flags.out);
       const set = await loadDataForModel(flags, bundle, 'test');
       if (set.count === 0) throw new VaekitError(`${set.source} has no examples to encode.`);
       const codes = encodeDataset(bundle.vae, set, { withLogvar: flags.withLogvar === true, binarize: flags.binarize === true });
@@ -27,7 +28,6 @@ export function register(program: Command): void {
         if (codes.logvar !== null) values.set(codes.logvar.subarray(r * L, (r + 1) * L), r * width + L);
       }
       const columns = [...Array.from({ length: L }, (_, d) => `z${d}`), ...(codes.logvar === null ? [] : Array.from({ length: L }, (_, d) => `logvar${d}`))];
-      prepareOutputFile(flags.out);
       const files = writeRows(flags.out, { values, count: codes.count, shape: [width], columns, labels: set.labels, labelNames: set.labelNames }, [format]);
       say(`Encoded ${codes.count} examples into ${L} latent dimensions: ${files.join(', ')}`);
     });

@@ -43,6 +43,8 @@ export function register(program: Command): void {
     .option('--out <dir>', 'where to write eval.json and eval.md (default: the model folder)')
     .action(async (flags: EvalFlags) => {
       const bundle = loadBundle(flags.model);
+      const out = flags.out ?? flags.model;
+      for (const name of ['eval.json', 'eval.md']) prepareOutputFile(join(out, name));
       let test = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
       const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
@@ -57,9 +59,7 @@ export function register(program: Command): void {
         train,
         progress: new TerminalTaskProgress(),
       });
-      const out = flags.out ?? flags.model;
       const markdown = reportMarkdown(report);
-      prepareOutputFile(join(out, 'eval.json'));
       writeFileAtomic(join(out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
       writeFileAtomic(join(out, 'eval.md'), `${markdown}\n`);
       say(markdown);

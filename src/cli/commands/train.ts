@@ -17,7 +17,7 @@ import { resolveFitOptions } from '../../train/fit.js';
 import { notebookFigures } from '../../viz/figures.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 export function printTestMetrics(m: TestMetrics): void {
@@ -163,18 +163,19 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
 export function register(program: Command): void {
   addTrainOptions(addModelOptions(program.command('train')), 'runs/train')
     .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV) and save it with its metrics')
-    .option('--overwrite', 'replace a model already in --out')
     .option('--checkpoint-every <n>', 'save a checkpoint after every N epochs (the newest two are kept in --out/checkpoints)', positiveInt, 1)
     .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
     .action(async (flags: RunFlags, command: Command) => {
+      if (flags.resume === undefined) checkGivenFlags(command, flags);
       await runTraining(flags, flags.overwrite === true, command, true);
     });
 
   addTrainOptions(program.command('demo'), 'runs/demo')
     .description('the notebook in one command: train the seed preset as a denoising VAE, write figures, metrics and the model')
-    .action(async (flags: TrainFlags) => {
-      const result = await runTraining({ ...flags, preset: 'seed' }, true, null, false);
+    .action(async (flags: TrainFlags, command: Command) => {
+      checkGivenFlags(command, flags);
+      const result = await runTraining({ ...flags, preset: 'seed' }, flags.overwrite === true, null, false);
       if (result === null) return;
       const { vae, testSet } = result;
       const out = resolve(flags.out);

@@ -1,0 +1,174 @@
+// The bad-input corpus: what a user can get wrong, run through the real CLI. Every case must end in
+// one line on stderr, exit status 1, no stack trace, no output file, and every file that existed
+// before unchanged.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeIdx } from '../src/io/idx.js';
+import { encodeSafetensors } from '../src/io/safetensors.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
+const work = mkdtempSync(join(tmpdir(), 'vaekit-bad-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const at = (...p: string[]): string => join(work, ...p);
+
+function vaekit(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every file under the work folder with its digest: what must not change. */
+function snapshot(dir = work): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(p, createHash('sha256').update(readFileSync(p)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+interface Case { args: string[]; error: RegExp; env?: Record<string, string> }
+
+const model = at('model');
+const OUT = at('out');
+
+function cases(): Array<[string, Case]> {
+  const train = (...a: string[]): string[] => ['train', '--limit', '200', '--epochs', '1', '--hidden', '8', '--latent', '2', '--out', OUT, ...a];
+  return [
+    // Numeric flags: zero, negative, NaN, huge, not a number.
+    ['--epochs 0', { args: train('--epochs', '0'), error: /--epochs.*'0' is invalid. It must be a positive integer/ }],
+    ['--epochs -1', { args: train('--epochs', '-1'), error: /--epochs.*is invalid|unknown option '-1'/ }],
+    ['--epochs NaN', { args: train('--epochs', 'NaN'), error: /--epochs.*'NaN' is invalid/ }],
+    ['--epochs ten', { args: train('--epochs', 'ten'), error: /--epochs.*'ten' is invalid/ }],
+    ['--batch-size 0', { args: train('--batch-size', '0'), error: /--batch-size.*is invalid/ }],
+    ['--lr 0', { args: train('--lr', '0'), error: /--lr.*'0' is invalid. It must be a positive number/ }],
+    ['--lr NaN', { args: train('--lr', 'NaN'), error: /--lr.*is invalid/ }],
+    ['--lr 1e999', { args: train('--lr', '1e999'), error: /--lr.*is invalid/ }],
+    ['--beta -1', { args: train('--beta', '-1'), error: /--beta.*is invalid|unknown option '-1'/ }],
+    ['--free-bits NaN', { args: train('--free-bits', 'NaN'), error: /--free-bits.*is invalid/ }],
+    ['--seed 99999999999', { args: train('--seed', '99999999999'), error: /--seed.*is invalid/ }],
+    ['--limit 0', { args: train('--limit', '0'), error: /--limit.*is invalid/ }],
+    ['--limit beyond the data', { args: train('--limit', '70000'), error: /--limit 70000 is more than the 60000 examples of MNIST train/ }],
+    ['--validation 1', { args: train('--validation', '1'), error: /--validation.*is invalid. It must be a number between 0 and 1/ }],
+    ['--latent 1e9', { args: train('--latent', '1000000000'), error: /parameters .*more than vaekit's limit/ }],
+    ['--hidden in the millions', { args: train('--hidden', '5000000'), error: /parameters .*more than vaekit's limit/ }],
+    ['--prior mog:1e9', { args: train('--prior', 'mog:1000000000'), error: /parameters .*more than vaekit's limit/ }],
+    ['--batch-size huge', { args: train('--batch-size', '1000000'), error: /A batch of 1000000 examples of 784 values would need .* GiB/ }],
+    ['--channels 2', { args: train('--data', at('images'), '--channels', '2'), error: /--channels.*'2' is invalid/ }],
+    ['--image-size 0x5', { args: train('--data', at('images'), '--image-size', '0x5'), error: /Invalid image size "0x5"/ }],
+    ['--noise pink', { args: train('--noise', 'pink:3'), error: /Unknown noise "pink:3"/ }],
+    ['--noise masking:2', { args: train('--noise', 'masking:2'), error: /Invalid noise probability "2"/ }],
+    // Flags that would do nothing.
+    ['--sigma with bernoulli', { args: train('--sigma', '0.5'), error: /belongs to the gaussian likelihood, and this model's is bernoulli/ }],
+    ['--conv-channels with a dense preset', { args: train('--conv-channels', '8'), error: /Conv channels \(--conv-channels\) belong to a convolutional model/ }],
+    ['--samples without iwae', { args: train('--samples', '3'), error: /--samples sets the importance samples of --loss iwae/ }],
+    ['--free-bits with notebook-mse', { args: train('--loss', 'notebook-mse', '--free-bits', '1'), error: /Free bits apply to the elbo objective, not to notebook-mse/ }],
+    ['--beta with iwae', { args: train('--loss', 'iwae', '--beta', '0.5'), error: /Beta weighs the elbo objective's KL term; iwae has no beta/ }],
+    ['--kl-warmup with iwae', { args: train('--loss', 'iwae', '--kl-warmup', 'linear:2'), error: /A KL warm-up scales the elbo objective's KL term; iwae has none/ }],
+    ['--binarize on features', { args: ['train', '--data', at('table.csv'), '--binarize', '--out', OUT], error: /Binarization needs values in \[0, 1\]/ }],
+    ['VAEKIT_THREADS=abc', { args: ['info'], env: { VAEKIT_THREADS: 'abc' }, error: /VAEKIT_THREADS must be a whole number from 1 to 256, not "abc"/ }],
+    ['VAEKIT_BACKEND=gpu', { args: ['info'], env: { VAEKIT_BACKEND: 'gpu' }, error: /VAEKIT_BACKEND must be "js", "native" or "auto"/ }],
+    // Counts beyond what fits or ends.
+    ['sample --count 1e8', { args: ['sample', '--model', model, '--count', '100000000', '--out', at('s.png')], error: /100000000 samples would need .* GiB/ }],
+    ['sample --count 0', { args: ['sample', '--model', model, '--count', '0', '--out', at('s.png')], error: /--count.*is invalid/ }],
+    ['eval --prior-samples 1e8', { args: ['eval', '--model', model, '--prior-samples', '100000000', '--out', at('ev')], error: /--prior-samples 100000000 is more than/ }],
+    ['eval --knn-k 1e6', { args: ['eval', '--model', model, '--knn-k', '1000000', '--samples', '0', '--out', at('ev')], error: /--knn-k 1000000 is more than 1000/ }],
+    ['eval --samples 1e7', { args: ['eval', '--model', model, '--samples', '10000000', '--out', at('ev')], error: /--samples 10000000 is more than/ }],
+    ['anomaly --score-samples 1e5', { args: ['anomaly', '--model', model, '--score-samples', '100000', '--limit', '10', '--out', at('an')], error: /from 1 to 10000, not 100000/ }],
+    // Files: missing, empty, truncated, lying, from another tool.
+    ['a missing model folder', { args: ['sample', '--model', at('nope'), '--out', at('s.png')], error: /No model folder at/ }],
+    ['a model folder from another tool', { args: ['sample', '--model', at('other-tool'), '--out', at('s.png')], error: /is not a vaekit model config/ }],
+    ['a config.json that is not JSON', { args: ['sample', '--model', at('bad-json'), '--out', at('s.png')], error: /config\.json is not valid JSON/ }],
+    ['an empty weights file', { args: ['sample', '--model', at('empty-weights'), '--out', at('s.png')], error: /weights\.safetensors/ }],
+    ['truncated weights', { args: ['sample', '--model', at('truncated-weights'), '--out', at('s.png')], error: /weights\.safetensors/ }],
+    ['NaN weights', { args: ['sample', '--model', at('nan-weights'), '--out', at('s.png')], error: /holds NaN at index \d+; a model with non-finite weights is broken/ }],
+    ['a config claiming a latent of 1e9', { args: ['sample', '--model', at('huge-config'), '--out', at('s.png')], error: /parameters .*more than vaekit's limit/ }],
+    ['an empty NPY file', { args: train('--data', at('empty.npy')), error: /empty\.npy/ }],
+    ['an empty CSV file', { args: train('--data', at('empty.csv')), error: /empty\.csv is empty/ }],
+    ['a truncated IDX file', { args: train('--data', at('truncated.idx')), error: /truncated\.idx/ }],
+    ['an IDX claiming 4 billion images', { args: train('--data', at('lying.idx')), error: /lying\.idx/ }],
+    ['a safetensors header claiming 2^60 bytes', { args: ['sample', '--model', at('lying-weights'), '--out', at('s.png')], error: /weights\.safetensors/ }],
+    // Outputs.
+    ['eval --out an existing file', { args: ['eval', '--model', model, '--out', at('existing.txt')], error: /existing\.txt is a file, not a folder/ }],
+    ['--out under a file', { args: ['encode', '--model', model, '--limit', '5', '--out', at('existing.txt', 'codes.csv')].filter((a) => a !== '--limit' && a !== '5'), error: /is a file, not a folder/ }],
+    ['train --out an existing model', { args: ['train', '--limit', '200', '--epochs', '1', '--out', model], error: /already holds a model; pass --overwrite/ }],
+    ['demo --out an existing model', { args: ['demo', '--limit', '200', '--epochs', '1', '--out', model], error: /already holds a model; pass --overwrite/ }],
+    ['denoise --out x.png', { args: ['denoise', '--model', model, '--out', at('x.png')], error: /its name must end in \.idx or \.npy or \.csv/ }],
+    ['denoise --grid equal to --out', { args: ['denoise', '--model', model, '--out', at('d.idx'), '--grid', at('d.idx')], error: /--grid and --out are both/ }],
+    ['sample --out x.txt', { args: ['sample', '--model', model, '--out', at('x.txt')], error: /must end in \.png, \.npy or \.csv/ }],
+    ['--resume a folder without checkpoints', { args: ['train', '--resume', at('images')], error: /has no checkpoint to resume from/ }],
+    ['--label on an unconditional model', { args: ['sample', '--model', model, '--label', '3', '--out', at('s.png')], error: /is not a conditional model/ }],
+    ['an unknown command', { args: ['frobnicate'], error: /unknown command 'frobnicate'/ }],
+  ];
+}
+
+test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, nothing changed', async () => {
+  // A small model and files of every kind, made before the cases run.
+  const r = vaekit(['train', '--limit', '500', '--epochs', '1', '--hidden', '16', '--latent', '2', '--out', model]);
+  assert.equal(r.status, 0, r.stderr);
+  rmSync(join(model, 'checkpoints'), { recursive: true, force: true });
+  mkdirSync(at('images'));
+  writeFileSync(at('table.csv'), 'a,b\n1,2\n3,4\n5,6\n');
+  writeFileSync(at('existing.txt'), 'keep me');
+  writeFileSync(at('empty.npy'), '');
+  writeFileSync(at('empty.csv'), '');
+  const idx = encodeIdx({ dtype: 'uint8', shape: [4, 28, 28], data: new Uint8Array(4 * 784) });
+  writeFileSync(at('truncated.idx'), idx.subarray(0, 100));
+  const lying = Buffer.from(idx.subarray(0, 16 + 784));
+  lying.writeUInt32BE(4_000_000_000, 4);
+  writeFileSync(at('lying.idx'), lying);
+  const modelLike = (name: string, config: string | null, weights: Uint8Array | null): void => {
+    mkdirSync(at(name));
+    writeFileSync(at(name, 'config.json'), config ?? readFileSync(join(model, 'config.json')));
+    writeFileSync(at(name, 'weights.safetensors'), weights ?? readFileSync(join(model, 'weights.safetensors')));
+  };
+  const weights = new Uint8Array(readFileSync(join(model, 'weights.safetensors')));
+  modelLike('other-tool', JSON.stringify({ architectures: ['BertModel'], hidden_size: 768 }), null);
+  modelLike('bad-json', '{"format": "vaekit-model", ', null);
+  modelLike('empty-weights', null, new Uint8Array(0));
+  modelLike('truncated-weights', null, weights.subarray(0, weights.length - 100));
+  const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { model: { latent: number } };
+  modelLike('huge-config', JSON.stringify({ ...config, model: { ...config.model, latent: 1_000_000_000 } }), null);
+  const nan = new Float32Array(16 * 784);
+  nan[5] = Number.NaN;
+  mkdirSync(at('nan-weights'));
+  copyFileSync(join(model, 'config.json'), at('nan-weights', 'config.json'));
+  const { decodeSafetensors } = await import('../src/io/safetensors.js');
+  const tensors = decodeSafetensors(weights, 'w').tensors;
+  const first = Object.keys(tensors).sort()[0]!;
+  tensors[first]!.data[3] = Number.NaN;
+  writeFileSync(at('nan-weights', 'weights.safetensors'), encodeSafetensors(tensors));
+  const header = JSON.stringify({ x: { dtype: 'F32', shape: [2 ** 58], data_offsets: [0, 2 ** 60] } });
+  const lyingWeights = Buffer.alloc(8 + header.length);
+  lyingWeights.writeBigUInt64LE(BigInt(header.length));
+  lyingWeights.write(header, 8);
+  modelLike('lying-weights', null, lyingWeights);
+
+  const list = cases();
+  assert.ok(list.length >= 40, `${list.length} cases`);
+  const failures: string[] = [];
+  for (const [name, c] of list) {
+    const before = snapshot();
+    const res = vaekit(c.args, c.env ?? {});
+    const lines = res.stderr.trim().split('\n');
+    const problems: string[] = [];
+    if (res.status !== 1) problems.push(`exit status ${res.status}`);
+    if (lines.length !== 1) problems.push(`${lines.length} lines on stderr`);
+    if (!c.error.test(lines[0] ?? '')) problems.push(`message "${lines[0]}" does not match ${c.error}`);
+    if (/\n\s+at /.test(res.stderr)) problems.push('a stack trace');
+    const after = snapshot();
+    for (const [p, digest] of before) if (after.get(p) !== digest) problems.push(`${p} changed`);
+    for (const p of after.keys()) if (!before.has(p)) problems.push(`${p} was written`);
+    for (const p of [OUT, at('s.png'), at('ev'), at('an'), at('x.png'), at('d.idx'), at('x.txt')]) if (existsSync(p)) problems.push(`${p} exists`);
+    if (problems.length > 0) failures.push(`${name}: ${problems.join('; ')}`);
+  }
+  assert.deepEqual(failures, []);
+});

@@ -171,6 +171,11 @@ async function main(): Promise<void> {
   say('tfjs wasm: samples per second', `${wasm.samplesPerSecond.toFixed(1)} (${wasm.steps} steps, ${wasm.wasmVariant ?? '?'}, threads ${String(wasm.threads)})`);
   say('speed-up over tfjs wasm', `${(samplesPerSecond / wasm.samplesPerSecond).toFixed(1)}x`);
 
+  // The health guard's check over the gradients, once per step: its share of a training step.
+  const stepsPerEpoch = Math.ceil(train.count / BATCH);
+  const check = best(3, () => { for (let s = 0; s < stepsPerEpoch; s++) backend.countNonFinite(seedVae.params.grads, seedVae.params.count); });
+  say('health check: non-finite gradients, per epoch', `${check.toFixed(4)} s (${(100 * check / epoch).toFixed(2)}% of the training epoch)`);
+
   const inference = measureInference(seedVae, test);
   say(`inference: denoise ${test.count} test images`, `${inference.denoise.toFixed(3)} s (${(test.count / inference.denoise).toFixed(0)} images/s)`);
   say(`inference: encode ${test.count}`, `${inference.encode.toFixed(3)} s (${(test.count / inference.encode).toFixed(0)} images/s)`);
@@ -196,6 +201,7 @@ async function main(): Promise<void> {
     machine: m,
     sizes,
     limit: { seconds: limit, gflops: flops / limit / 1e9 },
+    healthCheck: { secondsPerEpoch: check, shareOfEpoch: check / epoch },
     training: { secondsPerEpoch: epoch, samplesPerSecond, gflops: flops / epoch / 1e9, ratioToLimit: epoch / limit, images: train.count },
     tfjsWasm: wasm,
     speedUpOverTfjsWasm: samplesPerSecond / wasm.samplesPerSecond,

@@ -30,6 +30,7 @@ constexpr Kernel kKernels[] = {
     {"sumRows", SumRows},
     {"sumCols", SumCols},
     {"sum", Sum},
+    {"countNonFinite", CountNonFinite},
     {"add", Add},
     {"sub", Sub},
     {"mul", Mul},

@@ -16,6 +16,7 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info);
 napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value SumCols(napi_env env, napi_callback_info info);
 napi_value Sum(napi_env env, napi_callback_info info);
+napi_value CountNonFinite(napi_env env, napi_callback_info info);
 
 napi_value Add(napi_env env, napi_callback_info info);
 napi_value Sub(napi_env env, napi_callback_info info);

@@ -1,8 +1,13 @@
 // Reductions, accumulated in double: column sums (the bias gradient), row sums, and the total.
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
 
 #include "args.h"
 #include "bindings.h"
+#include "parallel.h"
+#include "simd.h"
 
 namespace vaekit {
 namespace {
@@ -38,7 +43,40 @@ double sum(const float* x, size_t n) {
   return s;
 }
 
+// How many of x[begin..end) are NaN or infinite (exponent bits all ones); integer work, so it
+// vectorizes.
+VAEKIT_SIMD_CLONES
+size_t countNonFiniteRange(const float* x, size_t begin, size_t end) {
+  size_t bad = 0;
+  for (size_t i = begin; i < end; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad += (bits & 0x7f800000u) == 0x7f800000u;
+  }
+  return bad;
+}
+
+// The training step's health check on the gradients, over the thread pool with Adam's split of
+// [0, n) (adam.cc), so each core then updates the gradients it just read, still in its cache.
+size_t countNonFinite(const float* x, size_t n) {
+  std::atomic<size_t> total{0};
+  parallelFor(n, 1 << 15, 16, [&](size_t begin, size_t end) {
+    total.fetch_add(countNonFiniteRange(x, begin, end), std::memory_order_relaxed);
+  });
+  return total.load();
+}
+
 }  // namespace
+
+napi_value CountNonFinite(napi_env env, napi_callback_info info) {
+  Args args(env, info, "countNonFinite");
+  const uint64_t n = args.size(1, "n");
+  const float* x = args.floats(0, "x", n);
+  if (!args.ok()) return nullptr;
+  napi_value result = nullptr;
+  napi_create_double(env, static_cast<double>(countNonFinite(x, n)), &result);
+  return result;
+}
 
 napi_value SumRows(napi_env env, napi_callback_info info) {
   Args args(env, info, "sumRows");

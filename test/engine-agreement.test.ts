@@ -667,3 +667,16 @@ test('im2col and col2im throw a RangeError without writing when the sizes do not
   assert.throws(() => raw.col2im(new Float64Array(9) as unknown as Float32Array, 1, 2, 2, 2, 1, 1, 0, 1, 1, out), TypeError);
   assert.throws(() => (raw.im2col as unknown as (x: Float32Array) => void)(f(9)), /missing/);
 });
+
+test('countNonFinite counts NaN and both infinities like js, at any length and position, over the thread pool', () => {
+  for (const n of [0, 1, 17, 70_000, 866_144]) {
+    const x = normals(n + 3, n, 1e30);
+    const rng = new Random(n);
+    for (let k = 0; k < Math.min(n, 40); k++) x[rng.int(n)] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][k % 3]!;
+    if (n > 0) x[n - 1] = Number.NaN;
+    assert.equal(native().countNonFinite(x, n), js.countNonFinite(x, n), `n = ${n}`);
+  }
+  const finite = new Float32Array([3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0, 0]);
+  assert.equal(native().countNonFinite(finite, finite.length), 0, 'the largest float, the smallest subnormal and zeros are finite');
+  assert.equal(js.countNonFinite(new Float32Array([Number.NaN, 1, Number.NEGATIVE_INFINITY]), 3), 2);
+});

@@ -171,3 +171,45 @@ test('training on features: a dense model with a gaussian likelihood learns stan
   assert.equal(m.psnrNoisyDb, null);
   assert.ok(m.mseDenoised < m.mseNoisy, `MSE ${m.mseNoisy} -> ${m.mseDenoised}`);
 });
+
+test('the health guard skips a step whose loss is not finite, halves the learning rate, and stops after 3 in an epoch', async () => {
+  // 640 rows of 8 features; row 5 holds a NaN: one batch of ten per epoch is poisoned.
+  const D = 8;
+  const values = Float32Array.from({ length: 640 * D }, (_, i) => Math.sin(i));
+  values[5 * D + 2] = Number.NaN;
+  const table = arrayDataset({ values, shape: [D], source: 'poisoned' });
+  const config = presetConfig('seed', { inputShape: [D], latent: 2, encoderHidden: [16], decoderHidden: [16], likelihood: 'gaussian' });
+  const vae = new Vae(config, { seed: 0 });
+  const warnings: string[] = [];
+  let before: Float32Array | null = null;
+  let unchanged = 0;
+  const history = await fit(vae, table, {
+    epochs: 2, batchSize: 64, noise: { kind: 'none' },
+    callbacks: [{
+      onWarning: (m) => { warnings.push(m); if (before !== null && Buffer.from(before.buffer).equals(Buffer.from(vae.params.values.buffer))) unchanged++; },
+      onBatchEnd: () => { before = vae.params.values.slice(); },
+    }],
+  });
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.match(warnings[0]!, /^Epoch 1, step \d+: the loss or a gradient is not finite; the step was skipped and the learning rate halved to 0\.000500/);
+  assert.match(warnings[1]!, /^Epoch 2, step \d+: .* halved to 0\.000250/);
+  assert.equal(unchanged, 2, 'a skipped step leaves the weights as they were');
+  assert.ok(vae.params.values.every(Number.isFinite));
+  assert.ok(history.epochs.every((r) => Number.isFinite(r.loss)));
+
+  // Most rows poisoned: the third refused step of epoch 1 ends training in one sentence.
+  for (let r = 0; r < 640; r += 20) values[r * D] = Number.NaN;
+  await assert.rejects(fit(new Vae(config, { seed: 0 }), table, { epochs: 2, batchSize: 64, noise: { kind: 'none' } }),
+    (e: unknown) => e instanceof VaekitError && /^Training diverged: 3 steps of epoch 1 had a non-finite loss or gradient/.test(e.message));
+});
+
+test('a collapsed posterior (KL near 0 after the warm-up) is warned about once', async () => {
+  const warnings: string[] = [];
+  // A huge beta pushes the KL to zero.
+  await fit(new Vae(small, { seed: 0 }), takeFirst(train, 2000), {
+    epochs: 3, batchSize: 64, objective: { beta: 200 }, noise: { kind: 'none' },
+    callbacks: [{ onWarning: (m) => { warnings.push(m); } }],
+  });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^The KL is [\d.e-]+ nats: the posterior has collapsed onto the prior .* try free bits/);
+});

@@ -40,6 +40,11 @@ export class TerminalProgress implements Callback {
     this.stopBar();
   }
 
+  onWarning(message: string): void {
+    this.stopBar();
+    process.stderr.write(`warning: ${message}\n`);
+  }
+
   private stopBar(): void {
     if (this.bar !== null) {
       this.bar.stop();

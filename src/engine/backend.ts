@@ -57,6 +57,8 @@ export interface Backend {
   sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   /** Sum of the first n elements, accumulated in double precision. */
   sum(x: Float32Array, n: number): number;
+  /** How many of the first n elements are NaN or infinite (the training step's health check). */
+  countNonFinite(x: Float32Array, n: number): number;
 
   /** out = a + b, a - b, a * b elementwise over n elements; out may alias a or b. */
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void;

@@ -92,6 +92,12 @@ export class JsBackend implements Backend {
     return s;
   }
 
+  countNonFinite(x: Float32Array, n: number): number {
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(x[i]!)) bad++;
+    return bad;
+  }
+
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
   }

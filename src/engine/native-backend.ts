@@ -42,6 +42,7 @@ export interface NativeAddon {
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
   sum(x: Float32Array, n: number): number;
+  countNonFinite(x: Float32Array, n: number): number;
   add: Elementwise;
   sub: Elementwise;
   mul: Elementwise;
@@ -70,7 +71,7 @@ export interface NativeAddon {
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum',
+  'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
   'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
   'im2col', 'col2im',
@@ -177,6 +178,10 @@ export class NativeBackend implements Backend {
 
   sum(x: Float32Array, n: number): number {
     return this.addon.sum(x, n);
+  }
+
+  countNonFinite(x: Float32Array, n: number): number {
+    return this.addon.countNonFinite(x, n);
   }
 
   add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {

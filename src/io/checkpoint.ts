@@ -121,6 +121,7 @@ function checkState(s: TrainState, bad: (what: string) => never): void {
   if (!words(s.shuffleAtEpochStart) || !words(s.shuffle) || !words(s.sample)) bad('its generator states are not four 32-bit words each');
   const t = s.totals;
   if (typeof t !== 'object' || t === null || ![t.loss, t.recon, t.kl].every((x) => typeof x === 'number' && Number.isFinite(x)) || !count(t.seen)) bad('its running sums are not finite numbers');
+  if (!(typeof s.lrScale === 'number' && s.lrScale > 0 && s.lrScale <= 1) || typeof s.warnedCollapse !== 'boolean') bad('its learning-rate factor or warning flag is missing');
   if (!Array.isArray(s.history) || s.history.length !== s.epoch || s.history.some((r, i) => typeof r !== 'object' || r === null || r.epoch !== i + 1)) {
     bad('its history does not list one record per completed epoch');
   }

@@ -25,6 +25,10 @@ export interface TrainState {
   totals: { loss: number; recon: number; kl: number; seen: number };
   /** The completed epochs' records. */
   history: EpochRecord[];
+  /** The factor on the learning rate from the health guard's halvings (1 when none). */
+  lrScale: number;
+  /** Whether the posterior-collapse warning was given. */
+  warnedCollapse: boolean;
 }
 
 export interface Checkpoint {

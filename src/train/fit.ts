@@ -90,6 +90,8 @@ export interface Callback {
   /** After each epoch (validation included). */
   onEpochEnd?(record: EpochRecord, context: TrainContext): void | Promise<void>;
   onTrainEnd?(history: History, context: TrainContext): void | Promise<void>;
+  /** A line worth the user's attention (a skipped step, a collapsed posterior). */
+  onWarning?(message: string, context: TrainContext): void | Promise<void>;
 }
 
 export interface FitOptionsInput extends Partial<Omit<FitOptions, 'objective'>> {
@@ -173,6 +175,9 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   let firstEpoch = 1;
   let firstStep = 0;
   let resumedTotals = { loss: 0, recon: 0, kl: 0, seen: 0 };
+  // The health guard halves the learning rate after each step it refuses; the collapse warning is given once.
+  let lrScale = 1;
+  let warnedCollapse = false;
   if (options.resumeFrom !== undefined) {
     const c = options.resumeFrom;
     checkResumable(c, vae, steps);
@@ -187,6 +192,8 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     firstEpoch = c.state.epoch + 1;
     firstStep = c.state.stepInEpoch;
     resumedTotals = { ...c.state.totals };
+    lrScale = c.state.lrScale;
+    warnedCollapse = c.state.warnedCollapse;
   }
   const save = options.checkpoint;
   const everySteps = save?.everySteps ?? 0;
@@ -200,17 +207,22 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       state: {
         epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, shuffle: shuffleRng.getState(), sample: sampleRng.getState(),
         totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
+        lrScale, warnedCollapse,
       },
       params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(), run: save.run ?? {},
     });
   };
   let lastYield = performance.now();
+  const warn = async (message: string): Promise<void> => {
+    for (const c of callbacks) await c.onWarning?.(message, context);
+  };
 
   for (const c of callbacks) await c.onTrainBegin?.(context);
   for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
     for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
     const started = performance.now();
-    optimizer.learningRate = learningRateAt(options, epoch);
+    optimizer.learningRate = learningRateAt(options, epoch) * lrScale;
+    let refused = 0;
     shuffleAtEpochStart = shuffleRng.getState();
     const order = shuffledOrder(train.count, shuffleRng);
     const transforms = {
@@ -224,13 +236,24 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     for (const batch of batcher.pass(order, transforms, fromStep)) {
       stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
       const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
+      step++;
+      history.steps++;
+      // The health guard: a step whose loss or gradient is not finite is not applied.
+      if (!Number.isFinite(parts.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) {
+        refused++;
+        lrScale /= 2;
+        optimizer.learningRate /= 2;
+        if (refused >= MAX_REFUSED_STEPS) {
+          throw new VaekitError(`Training diverged: ${refused} steps of epoch ${epoch} had a non-finite loss or gradient, so none was applied and the learning rate was halved each time (now ${optimizer.learningRate.toPrecision(3)}); the last checkpoint holds the last good weights; lower the learning rate or check the data for non-finite values.`);
+        }
+        await warn(`Epoch ${epoch}, step ${step}: the loss or a gradient is not finite; the step was skipped and the learning rate halved to ${optimizer.learningRate.toPrecision(3)}.`);
+        continue;
+      }
       optimizer.update(vae.backend);
       total.loss += parts.loss * batch.rows;
       total.recon += parts.recon * batch.rows;
       total.kl += parts.kl * batch.rows;
       seen += batch.rows;
-      step++;
-      history.steps++;
       const running = { loss: total.loss / seen, recon: total.recon / seen, kl: total.kl / seen };
       for (const c of callbacks) await c.onBatchEnd?.(step, running, context);
       if (performance.now() - lastYield >= yieldEveryMs) {
@@ -267,12 +290,21 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     }
     history.epochs.push(record);
     shuffleAtEpochStart = shuffleRng.getState();
+    if (!warnedCollapse && objective.loss !== 'notebook-mse' && klFactor(options.klWarmup, epoch) === 1 && (record.valKl ?? record.kl) < COLLAPSE_NATS) {
+      warnedCollapse = true;
+      await warn(`The KL is ${(record.valKl ?? record.kl).toPrecision(2)} nats: the posterior has collapsed onto the prior and the latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`);
+    }
     if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
     for (const c of callbacks) await c.onEpochEnd?.(record, context);
   }
   for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
 }
+
+/** Steps of one epoch the health guard refuses before it stops training. */
+export const MAX_REFUSED_STEPS = 3;
+/** Below this KL (nats per example, after any warm-up) the posterior counts as collapsed. */
+export const COLLAPSE_NATS = 0.1;
 
 /** Throws when a checkpoint does not belong to this model and data (its sizes disagree). */
 function checkResumable(c: Checkpoint, vae: Vae, steps: number): void {

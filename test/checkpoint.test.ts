@@ -113,9 +113,9 @@ test('checkpoint files: a round trip keeps every bit, the newest two are kept, a
           epoch: 1, stepInEpoch: 2, steps, shuffleAtEpochStart: rng.getState(), shuffle: [1, 2, 3, 4], sample: [4294967295, 0, 7, 9],
           totals: { loss: 1 / 3, recon: 0.1 + 0.2, kl: 1e-300, seen: 128 },
           history: [{ epoch: 1, loss: Math.PI, recon: 2, kl: Math.E, beta: 0.5, seconds: 1.25, imagesPerSecond: 512 }],
-          lrScale: 0.25, warnedCollapse: true,
+          lrScale: 0.25, warnedCollapse: true, best: steps === 24 ? null : { epoch: 1, loss: 87.5 },
         },
-        params: arr(), adamM: arr(), adamV: arr(), run: { flags: { latent: 4, noise: { kind: 'masking', probability: 0.1 } } },
+        params: arr(), adamM: arr(), adamV: arr(), bestParams: steps === 24 ? null : arr(), run: { flags: { latent: 4, noise: { kind: 'masking', probability: 0.1 } } },
       };
     };
     const checkpoints = [12, 24, 36].map(make);
@@ -132,4 +132,34 @@ test('checkpoint files: a round trip keeps every bit, the newest two are kept, a
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('early stopping keeps the best epoch\'s weights, and resumes exactly from a checkpoint mid-way', async () => {
+  const config = presetConfig('seed', { latent: 4, encoderHidden: [32], decoderHidden: [32] });
+  const small = takeFirst(train, 256);
+  // A validation loss that falls, then rises for good after epoch 2: stop at epoch 4 with patience 2.
+  const losses = [5, 3, 4, 6, 7, 8];
+  const validate = (): { loss: number; recon: number; kl: number } => {
+    const loss = losses[calls++ % losses.length]!;
+    return { loss, recon: loss, kl: 0 };
+  };
+  let calls = 0;
+  const weightsAt = new Map<number, Buffer>();
+  const saved: Checkpoint[] = [];
+  const vae = new Vae(config, { seed: 1 });
+  const h = await fit(vae, small, {
+    epochs: 6, batchSize: 64, validate, earlyStopping: { patience: 2 },
+    checkpoint: { save: (c) => { saved.push(copy(c)); } },
+    callbacks: [{ onEpochEnd: (r) => { weightsAt.set(r.epoch, Buffer.from(vae.params.values.slice().buffer)); } }],
+  });
+  assert.deepEqual(h.epochs.map((r) => r.epoch), [1, 2, 3, 4]);
+  assert.equal(h.stoppedEarlyAt, 2);
+  assert.deepEqual(Buffer.from(vae.params.values.buffer), weightsAt.get(2), 'the model holds epoch 2\'s weights');
+  // Resumed from the end of epoch 3 (best still epoch 2): the same stop, the same weights.
+  calls = 3;
+  const again = new Vae(config, { seed: 5 });
+  const h2 = await fit(again, small, { epochs: 6, batchSize: 64, validate, earlyStopping: { patience: 2 }, resumeFrom: saved[2]! });
+  assert.equal(h2.stoppedEarlyAt, 2);
+  assert.deepEqual(Buffer.from(again.params.values.buffer), weightsAt.get(2));
+  await assert.rejects(fit(new Vae(config), small, { epochs: 1, earlyStopping: { patience: 1 } }), /watches the validation loss, and this training has no validation/);
 });

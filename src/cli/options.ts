@@ -188,6 +188,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   limit?: number;
   validation?: number;
   validationData?: string;
+  earlyStopping?: number;
   out: string;
   overwrite?: boolean;
 }
@@ -236,6 +237,7 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
     noise: flags.noise,
     noiseRedraw: flags.noiseRedraw,
     seed: flags.seed,
+    ...(flags.earlyStopping !== undefined ? { earlyStopping: { patience: flags.earlyStopping } } : {}),
   };
 }
 

@@ -42,7 +42,7 @@ export class TerminalProgress implements Callback {
 
   onWarning(message: string): void {
     this.stopBar();
-    process.stderr.write(`warning: ${message}\n`);
+    process.stderr.write(`note: ${message}\n`);
   }
 
   private stopBar(): void {

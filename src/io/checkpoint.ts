@@ -43,7 +43,10 @@ export function saveCheckpoint(runDir: string, c: Checkpoint): string {
   const path = join(runDir, CHECKPOINT_DIR, `checkpoint-${String(c.state.steps).padStart(9, '0')}.safetensors`);
   const n = c.params.length;
   const bytes = encodeSafetensors(
-    { 'params': { shape: [n], data: c.params }, 'adam.m': { shape: [n], data: c.adamM }, 'adam.v': { shape: [n], data: c.adamV } },
+    {
+      'params': { shape: [n], data: c.params }, 'adam.m': { shape: [n], data: c.adamM }, 'adam.v': { shape: [n], data: c.adamV },
+      ...(c.bestParams !== null ? { 'best.params': { shape: [n], data: c.bestParams } } : {}),
+    },
     { format: FORMAT, version: String(CHECKPOINT_VERSION), state: JSON.stringify(c.state), run: JSON.stringify(c.run) },
   );
   if (killHere === 'during') {
@@ -86,7 +89,10 @@ export function readCheckpoint(path: string): Checkpoint {
   const run = parseJson(metadata['run'], path, 'run');
   checkState(state, bad);
   if (typeof run !== 'object' || run === null || Array.isArray(run)) bad('its run settings are not an object');
-  return { state, params: params!, adamM: adamM!, adamV: adamV!, run: run as Record<string, unknown> };
+  const bestParams = tensors['best.params']?.data ?? null;
+  if (bestParams !== null && bestParams.length !== params!.length) bad('its best parameters do not match its parameters');
+  if ((bestParams === null) !== (state.best === null)) bad('its early-stopping state and best parameters disagree');
+  return { state, params: params!, adamM: adamM!, adamV: adamV!, bestParams, run: run as Record<string, unknown> };
 }
 
 /** The newest readable checkpoint of a run folder (a damaged newest one falls back to the one before), or null when it has none. */
@@ -121,6 +127,7 @@ function checkState(s: TrainState, bad: (what: string) => never): void {
   if (!words(s.shuffleAtEpochStart) || !words(s.shuffle) || !words(s.sample)) bad('its generator states are not four 32-bit words each');
   const t = s.totals;
   if (typeof t !== 'object' || t === null || ![t.loss, t.recon, t.kl].every((x) => typeof x === 'number' && Number.isFinite(x)) || !count(t.seen)) bad('its running sums are not finite numbers');
+  if (s.best !== null && (typeof s.best !== 'object' || !count(s.best.epoch) || typeof s.best.loss !== 'number' || !Number.isFinite(s.best.loss))) bad('its early-stopping state is not an epoch and a loss');
   if (!(typeof s.lrScale === 'number' && s.lrScale > 0 && s.lrScale <= 1) || typeof s.warnedCollapse !== 'boolean') bad('its learning-rate factor or warning flag is missing');
   if (!Array.isArray(s.history) || s.history.length !== s.epoch || s.history.some((r, i) => typeof r !== 'object' || r === null || r.epoch !== i + 1)) {
     bad('its history does not list one record per completed epoch');

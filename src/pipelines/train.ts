@@ -121,7 +121,10 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   if (history.aborted) return { vae, history, test: null, testSet: test, data };
   const testMetrics = evaluateDenoising(vae, test, evalOptions);
   if (outDir !== undefined) {
-    saveModel(vae, outDir, { ...describeTraining(fitOptions), trainImages: train.count, testImages: test.count, aborted: history.aborted }, data);
+    saveModel(vae, outDir, {
+      ...describeTraining(fitOptions), trainImages: train.count, testImages: test.count, epochsTrained: history.epochs.length,
+      ...(history.stoppedEarlyAt !== undefined ? { weightsOfEpoch: history.stoppedEarlyAt } : {}),
+    }, data);
     writeFileAtomic(join(outDir, TEST_METRICS_FILE), `${JSON.stringify(testMetrics, null, 2)}\n`);
   }
   return { vae, history, test: testMetrics, testSet: test, data };

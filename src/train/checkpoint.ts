@@ -29,6 +29,8 @@ export interface TrainState {
   lrScale: number;
   /** Whether the posterior-collapse warning was given. */
   warnedCollapse: boolean;
+  /** Early stopping: the best validation loss so far and its epoch (null without early stopping). */
+  best: { epoch: number; loss: number } | null;
 }
 
 export interface Checkpoint {
@@ -37,6 +39,8 @@ export interface Checkpoint {
   params: Float32Array;
   adamM: Float32Array;
   adamV: Float32Array;
+  /** Early stopping: the best epoch's parameters (null without early stopping). */
+  bestParams: Float32Array | null;
   /** What the caller keeps with it (the job's settings, to resume from the folder alone). */
   run: Record<string, unknown>;
 }

@@ -47,6 +47,11 @@ export interface FitOptions {
   checkpoint?: CheckpointOptions;
   /** Go on from a checkpoint of this model, data and options (the same bits as never stopping). */
   resumeFrom?: Checkpoint;
+  /**
+   * Stop when the validation loss has not improved for `patience` epochs, and keep the best
+   * epoch's weights (needs `validate`).
+   */
+  earlyStopping?: { patience: number };
 }
 
 export interface EpochRecord {
@@ -69,6 +74,8 @@ export interface History {
   epochs: EpochRecord[];
   /** True when the signal stopped training before the last epoch ended. */
   aborted: boolean;
+  /** With early stopping: the epoch whose weights the model holds (the best validation loss), when it stopped before the last epoch. */
+  stoppedEarlyAt?: number;
   /** Steps taken in all. */
   steps: number;
 }
@@ -178,6 +185,13 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   // The health guard halves the learning rate after each step it refuses; the collapse warning is given once.
   let lrScale = 1;
   let warnedCollapse = false;
+  const patience = options.earlyStopping?.patience;
+  if (patience !== undefined) {
+    if (!Number.isInteger(patience) || patience < 1) throw new VaekitError(`The early-stopping patience must be a whole number of epochs >= 1, not ${patience}.`);
+    if (!options.validate) throw new VaekitError('Early stopping watches the validation loss, and this training has no validation.');
+  }
+  let best: { epoch: number; loss: number } | null = null;
+  const bestParams = patience === undefined ? null : vae.params.values.slice();
   if (options.resumeFrom !== undefined) {
     const c = options.resumeFrom;
     checkResumable(c, vae, steps);
@@ -194,6 +208,8 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     resumedTotals = { ...c.state.totals };
     lrScale = c.state.lrScale;
     warnedCollapse = c.state.warnedCollapse;
+    best = c.state.best;
+    if (bestParams !== null && c.bestParams !== null) bestParams.set(c.bestParams);
   }
   const save = options.checkpoint;
   const everySteps = save?.everySteps ?? 0;
@@ -207,9 +223,10 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       state: {
         epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, shuffle: shuffleRng.getState(), sample: sampleRng.getState(),
         totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
-        lrScale, warnedCollapse,
+        lrScale, warnedCollapse, best,
       },
-      params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(), run: save.run ?? {},
+      params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(),
+      bestParams: bestParams === null ? null : bestParams.slice(), run: save.run ?? {},
     });
   };
   let lastYield = performance.now();
@@ -290,12 +307,32 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     }
     history.epochs.push(record);
     shuffleAtEpochStart = shuffleRng.getState();
+    let stop = false;
+    if (patience !== undefined && record.valLoss !== undefined) {
+      if (best === null || record.valLoss < best.loss) {
+        best = { epoch, loss: record.valLoss };
+        bestParams!.set(vae.params.values);
+      } else if (epoch - best.epoch >= patience && epoch < options.epochs) {
+        stop = true;
+      }
+    }
     if (!warnedCollapse && objective.loss !== 'notebook-mse' && klFactor(options.klWarmup, epoch) === 1 && (record.valKl ?? record.kl) < COLLAPSE_NATS) {
       warnedCollapse = true;
       await warn(`The KL is ${(record.valKl ?? record.kl).toPrecision(2)} nats: the posterior has collapsed onto the prior and the latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`);
     }
     if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
     for (const c of callbacks) await c.onEpochEnd?.(record, context);
+    if (stop && best !== null) {
+      vae.params.values.set(bestParams!);
+      history.stoppedEarlyAt = best.epoch;
+      await warn(`Early stopping: the validation loss has not improved for ${patience} epochs; the model keeps the weights of epoch ${best.epoch} (validation loss ${best.loss.toFixed(2)}).`);
+      break;
+    }
+  }
+  if (patience !== undefined && best !== null && history.stoppedEarlyAt === undefined && !history.aborted && best.epoch !== options.epochs) {
+    // Trained to the end: the best epoch's weights all the same.
+    vae.params.values.set(bestParams!);
+    history.stoppedEarlyAt = best.epoch;
   }
   for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
@@ -363,5 +400,6 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     noise: formatNoise(o.noise),
     noiseRedraw: o.noiseRedraw,
     seed: o.seed,
+    earlyStoppingPatience: o.earlyStopping?.patience ?? null,
   };
 }

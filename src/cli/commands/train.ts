@@ -165,6 +165,7 @@ export function register(program: Command): void {
     .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV) and save it with its metrics')
     .option('--checkpoint-every <n>', 'save a checkpoint after every N epochs (the newest two are kept in --out/checkpoints)', positiveInt, 1)
     .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
+    .option('--early-stopping <patience>', 'stop when the validation loss has not improved for this many epochs, and keep the best epoch\'s weights', positiveInt)
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
     .action(async (flags: RunFlags, command: Command) => {
       if (flags.resume === undefined) checkGivenFlags(command, flags);

@@ -122,3 +122,25 @@ test('a resume refuses a changed setting by name, a folder without checkpoints, 
   assert.match(taken.stdout, new RegExp(`took over .*busy from process ${holder.pid}, which is gone`));
   assert.ok(!existsSync(join(busy, '.vaekit.lock')), 'the lock is released at the end');
 });
+
+test('--overwrite trains beside the old model and swaps it in when complete; killed on the way, the old model is whole', async () => {
+  const dir = join(work, 'replaced');
+  assert.equal(vaekit([...RUN, '--epochs', '1', '--out', dir]).status, 0);
+  const oldWeights = readFileSync(join(dir, 'weights.safetensors'));
+  const oldMetrics = readFileSync(join(dir, 'metrics.jsonl'));
+  // Killed right after its second checkpoint (epoch 1, step 50), in the new run's staging folder.
+  const killed = vaekit([...RUN, '--latent', '6', '--out', dir, '--overwrite'], { VAEKIT_TEST_KILL: 'after:2' });
+  assert.equal(killed.signal, 'SIGKILL');
+  assert.deepEqual(readFileSync(join(dir, 'weights.safetensors')), oldWeights, 'the old model is untouched');
+  assert.deepEqual(readFileSync(join(dir, 'metrics.jsonl')), oldMetrics, 'and so is its metrics log');
+  assert.equal(vaekit(['sample', '--model', dir, '--count', '4', '--out', join(work, 'old.png')]).status, 0, 'the old model still loads');
+  assert.ok(existsSync(join(`${dir}.new`, 'checkpoints')));
+  // Resumed in the staging folder, the run ends by putting itself in the model's place.
+  const resumed = vaekit(['train', '--resume', `${dir}.new`]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.ok(!existsSync(`${dir}.new`) && !existsSync(`${dir}.old`));
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model: { latent: number } };
+  assert.equal(config.model.latent, 6);
+  assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
+  assert.ok(!existsSync(join(dir, '.vaekit.lock')));
+});

@@ -1,19 +1,27 @@
 /**
  * The CLI's progress display: a bar per epoch with the running loss, reconstruction, KL and ETA
- * when the output is a terminal (cli-progress), one plain line per epoch otherwise (logs, CI,
- * pipes); and a bar for long evaluation passes. Training's bar is a fit callback; the evaluation's
- * is the library's TaskProgress.
+ * when the output is a terminal (cli-progress); otherwise (logs, CI, pipes) plain lines: one per
+ * epoch, and one every 10 seconds inside a long epoch or evaluation pass, so a log never goes
+ * quiet for minutes. Training's display is a fit callback; the evaluation's is the library's
+ * TaskProgress.
  */
 import { SingleBar } from 'cli-progress';
 import { fmt, type TaskProgress } from '../progress.js';
 import { formatEpoch, type Callback } from '../train/fit.js';
 
+/** Seconds between plain progress lines when the output is not a terminal. */
+export const PLAIN_LINE_EVERY_MS = 10_000;
+
 export class TerminalProgress implements Callback {
   private bar: SingleBar | null = null;
+  private epoch = 0;
+  private lastLine = 0;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
 
   onEpochBegin(epoch: number, context: { options: { epochs: number }; steps: number }): void {
+    this.epoch = epoch;
+    this.lastLine = performance.now();
     if (!this.stream.isTTY) return;
     this.bar = new SingleBar({
       stream: this.stream,
@@ -27,8 +35,12 @@ export class TerminalProgress implements Callback {
     this.bar.start(context.steps, 0, { loss: '-', recon: '-', kl: '-' });
   }
 
-  onBatchEnd(step: number, running: { loss: number; recon: number; kl: number }): void {
+  onBatchEnd(step: number, running: { loss: number; recon: number; kl: number }, context: { options: { epochs: number }; steps: number }): void {
     this.bar?.update(step, { loss: fmt(running.loss), recon: fmt(running.recon), kl: fmt(running.kl) });
+    if (this.bar === null && performance.now() - this.lastLine >= PLAIN_LINE_EVERY_MS) {
+      this.lastLine = performance.now();
+      this.stream.write(`Epoch ${this.epoch}/${context.options.epochs}: step ${step}/${context.steps} | loss ${fmt(running.loss)} | recon ${fmt(running.recon)} | kl ${fmt(running.kl)}\n`);
+    }
   }
 
   onEpochEnd(record: Parameters<typeof formatEpoch>[0], context: { options: { epochs: number } }): void {
@@ -58,12 +70,16 @@ export class TerminalTaskProgress implements TaskProgress {
   private bar: SingleBar | null = null;
   private label = '';
   private started = 0;
+  private total = 0;
+  private lastLine = 0;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
   start(label: string, total: number): void {
     this.label = label;
     this.started = performance.now();
+    this.lastLine = this.started;
+    this.total = total;
     if (!this.stream.isTTY) return;
     this.bar = new SingleBar({
       stream: this.stream,
@@ -79,6 +95,10 @@ export class TerminalTaskProgress implements TaskProgress {
 
   update(done: number): void {
     this.bar?.update(done);
+    if (this.bar === null && performance.now() - this.lastLine >= PLAIN_LINE_EVERY_MS) {
+      this.lastLine = performance.now();
+      this.stream.write(`${this.label}: ${done}/${this.total}\n`);
+    }
   }
 
   stop(): void {

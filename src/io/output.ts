@@ -1,5 +1,5 @@
 /** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';
@@ -29,6 +29,31 @@ export function prepareOutputFile(path: string): void {
   } catch {
     throw new VaekitError(`Cannot write ${path}: the folder ${dir} is not writable.`);
   }
+}
+
+/** Where a run that replaces the model in `target` trains until it is complete: OUT.new beside it. */
+export function stagingFolder(target: string): string {
+  return `${resolve(target)}.new`;
+}
+
+/**
+ * Puts a complete run folder in the place of `target`: target -> target.old, staged -> target (two
+ * renames), then target.old is removed. At every moment a whole model is in target, or (between
+ * the renames) the old one in target.old and the new one in staged. The staged run's lock is
+ * released in its new place.
+ */
+export function swapInto(staged: string, target: string): void {
+  const old = `${resolve(target)}.old`;
+  rmSync(old, { recursive: true, force: true });
+  try {
+    renameSync(target, old);
+    renameSync(staged, target);
+  } catch (err) {
+    throw new VaekitError(`Cannot put the new model in ${target} (${describeFsError(err)}): it is complete in ${existsSync(staged) ? staged : target}, and the old one in ${existsSync(old) ? old : target}.`);
+  }
+  rmSync(old, { recursive: true, force: true });
+  const lock = join(target, LOCK_FILE);
+  if (existsSync(lock) && readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
 }
 
 export const LOCK_FILE = '.vaekit.lock';

@@ -9,7 +9,7 @@ import type { TestMetrics } from '../../eval/evaluate.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CONFIG_FILE } from '../../io/bundle.js';
 import { checkpointFiles, CHECKPOINT_DIR, latestCheckpoint } from '../../io/checkpoint.js';
-import { lockRunFolder, prepareModelFolder } from '../../io/output.js';
+import { lockRunFolder, prepareModelFolder, stagingFolder, swapInto } from '../../io/output.js';
 import type { Checkpoint } from '../../train/checkpoint.js';
 import { VaekitError } from '../../errors.js';
 import { METRICS_FILE, TEST_METRICS_FILE, trainAndTestSets, trainJob, type TrainJobResult } from '../../pipelines/train.js';
@@ -92,6 +92,8 @@ function stopOnSignals(controller: AbortController): () => void {
 async function runTraining(input: RunFlags, overwrite: boolean, command: Command | null, checkpoints: boolean): Promise<TrainJobResult | null> {
   let flags = input;
   let resumeFrom: Checkpoint | undefined;
+  // Where the finished model goes; a run replacing a model trains beside it (swap.ts).
+  let target = resolve(input.out);
   if (input.resume !== undefined) {
     const dir = resolve(input.resume);
     if (command !== null && command.getOptionValueSource('out') === 'cli' && resolve(input.out) !== dir) {
@@ -103,6 +105,7 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
     if (typeof stored !== 'object' || stored === null) throw new VaekitError(`${found.path} does not say how its run was started, so it cannot be resumed from the command line.`);
     flags = resumeFlags(input, command!, dir, stored as Record<string, unknown>);
     resumeFrom = found.checkpoint;
+    target = typeof found.checkpoint.run['target'] === 'string' ? found.checkpoint.run['target'] : dir;
     if (flags.epochs < resumeFrom.state.epoch) {
       throw new VaekitError(`The run in ${dir} has already trained ${resumeFrom.state.epoch} epochs: --epochs must be at least that.`);
     }
@@ -110,12 +113,24 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
   const fitOptions = resolveFitOptions(fitOptionsFrom(flags));
   const train = await loadDataFrom(flags, 'train');
   const test: Dataset | undefined = flags.validationData !== undefined ? await loadData(flags.validationData, 'test', dataOptionsFrom(flags)) : undefined;
-  const out = resolve(flags.out);
+  // Replacing a model: train into OUT.new and swap it in when complete, so OUT holds the old model, whole, until then.
+  const replacing = resumeFrom === undefined && overwrite && existsSync(join(target, CONFIG_FILE));
+  const out = replacing ? stagingFolder(target) : resolve(flags.out);
   const split = { ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) };
   // Everything the job checks before it writes, checked before the folder is made.
   trainAndTestSets({ train, ...(test !== undefined ? { test } : {}), ...split }, fitOptions.seed);
   const backend = getBackend().info();
-  const release = lockRunFolder(out, (pid) => say(`vaekit: took over ${out} from process ${pid}, which is gone`));
+  const onStale = (pid: number): void => say(`vaekit: took over ${out} from process ${pid}, which is gone`);
+  // The target's lock first: whoever holds it owns its staging folder too.
+  const releaseTarget = target !== out ? lockRunFolder(target, onStale) : () => undefined;
+  if (replacing) rmSync(out, { recursive: true, force: true });
+  let release: () => void = releaseTarget;
+  try {
+    release = lockRunFolder(out, onStale);
+  } catch (err) {
+    releaseTarget();
+    throw err;
+  }
   const controller = new AbortController();
   const restore = stopOnSignals(controller);
   try {
@@ -136,7 +151,7 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
       callbacks: [new TerminalProgress()],
       signal: controller.signal,
       checkpoint: checkpoints ? { everyEpochs: flags.checkpointEvery ?? 1, ...(flags.checkpointEverySteps !== undefined ? { everySteps: flags.checkpointEverySteps } : {}) } : null,
-      run: { flags: storedFlags(flags) },
+      run: { flags: storedFlags(flags), target },
       ...(resumeFrom !== undefined ? { resumeFrom } : {}),
       onModel: (vae, data) => {
         if (resumeFrom === undefined) prepareModelFolder(out, overwrite);
@@ -147,16 +162,18 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
       },
     });
     if (result.test === null) {
-      say(`Stopped after ${result.history.steps} steps; the checkpoint is in ${join(out, CHECKPOINT_DIR)}. Resume with: npx vaekit train --resume ${flags.out}`);
+      say(`Stopped after ${result.history.steps} steps; the checkpoint is in ${join(out, CHECKPOINT_DIR)}. Resume with: npx vaekit train --resume ${out === target ? flags.out : out}`);
       process.exitCode = 130;
       return null;
     }
+    if (out !== target) swapInto(out, target);
     printTestMetrics(result.test);
-    say(`Model: ${out} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(out, METRICS_FILE)}, ${join(out, TEST_METRICS_FILE)}`);
+    say(`Model: ${target} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(target, METRICS_FILE)}, ${join(target, TEST_METRICS_FILE)}`);
     return result;
   } finally {
     restore();
     release();
+    releaseTarget();
   }
 }
 

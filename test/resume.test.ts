@@ -144,3 +144,25 @@ test('--overwrite trains beside the old model and swaps it in when complete; kil
   assert.equal(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 3);
   assert.ok(!existsSync(join(dir, '.vaekit.lock')));
 });
+
+test('a training whose parent process dies (a killed npx) stops with a checkpoint instead of training on alone', async () => {
+  const dir = join(work, 'orphan');
+  // sh stands for npx: it waits for its node child, and is killed with SIGKILL.
+  const args = [...RUN, '--epochs', '8', '--out', dir].map((a) => `'${a}'`).join(' ');
+  const shell = spawn('sh', ['-c', `'${process.execPath}' '${BIN}' ${args}; true`], { stdio: 'ignore' });
+  const lock = join(dir, '.vaekit.lock');
+  for (let i = 0; i < 100 && !existsSync(join(dir, 'checkpoints')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(existsSync(lock), 'training has started');
+  const pid = Number(readFileSync(lock, 'utf8'));
+  shell.kill('SIGKILL');
+  // The orphan notices within a second or two, saves a checkpoint and exits, releasing its lock.
+  for (let i = 0; i < 100 && existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!existsSync(lock), 'the orphaned training stopped');
+  const alive = (): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!alive(), 'its process is gone');
+  assert.ok(checkpointsOf(dir).length > 0);
+  assert.ok(!existsSync(join(dir, 'weights.safetensors')), 'it wrote no model');
+  const resumed = vaekit(['train', '--resume', dir]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+});

@@ -9,3 +9,12 @@ export class VaekitError extends Error {
     this.name = 'VaekitError';
   }
 }
+
+/**
+ * Text from a file, for a message: control characters and quotes escaped (so the message stays on
+ * one line) and cut to `max` characters, "..." marking the cut.
+ */
+export function clip(text: string, max = 60): string {
+  const escaped = JSON.stringify(text.slice(0, max)).slice(1, -1);
+  return text.length > max ? `${escaped}...` : escaped;
+}

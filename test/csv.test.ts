@@ -82,7 +82,7 @@ test('a cell that is not a number is named by its row, line and column', () => {
   assertFails('a,b\n1,NaN\n', 'FILE: row 1 (line 2), column "b" holds "NaN", a missing value; fill or drop missing values first.');
   assertFails('a,b\n1, NA\n', 'FILE: row 1 (line 2), column "b" holds "NA", a missing value; fill or drop missing values first.');
   assertFails('a,b\n\n1,2\n3,\n', 'FILE: row 2 (line 4), column "b" is empty; every cell must hold a value, so fill or drop missing values.');
-  assertFails('a,"b"\n1,2\n"3","x\ny"\n', 'FILE: row 2 (line 4), column "b": "x\ny" is not a number (if the column holds the labels, pass --label-column b).');
+  assertFails('a,"b"\n1,2\n"3","x\ny"\n', 'FILE: row 2 (line 4), column "b": "x\\ny" is not a number (if the column holds the labels, pass --label-column b).');
 });
 
 test('ragged rows, bad headers and empty files are each one sentence', () => {

@@ -6,9 +6,9 @@
  */
 import type { Backend } from '../engine/backend.js';
 import type { Standardization } from '../data/transforms/standardize.js';
-import { VaekitError } from '../errors.js';
-import { configFromBundle, type VaeConfig } from '../vae/config.js';
-import { Vae } from '../vae/model.js';
+import { clip, VaekitError } from '../errors.js';
+import { configFromBundle, inputSize, type VaeConfig } from '../vae/config.js';
+import { checkModelSize, Vae } from '../vae/model.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export const BUNDLE_FORMAT = 'vaekit-model';
@@ -63,15 +63,20 @@ export function encodeBundle(vae: Vae, training?: Record<string, unknown>, data?
 export function decodeBundle(configText: string, weights: Uint8Array, names: { config: string; weights: string },
   options: { backend?: Backend } = {}): Bundle {
   const config = parseBundleConfig(configText, names.config);
-  const vae = new Vae(config.model, options.backend ? { backend: options.backend } : {});
   const weightsPath = names.weights;
+  // The model is made only when the weights file could hold it: a config claiming a huge model is refused unallocated.
+  const parameters = checkModelSize(config.model);
+  if (4 * parameters > weights.length) {
+    throw new VaekitError(`${weightsPath} holds ${weights.length} bytes, too few for the ${parameters.toLocaleString('en-US')} float32 parameters of the model ${names.config} describes.`);
+  }
+  const vae = new Vae(config.model, options.backend ? { backend: options.backend } : {});
   const { tensors } = decodeSafetensors(weights, weightsPath);
   const unused = new Set(Object.keys(tensors));
   for (const p of vae.params.list) {
     const t = tensors[p.name];
     if (t === undefined) throw new VaekitError(`${weightsPath} has no tensor ${p.name}, which this model's config needs.`);
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new VaekitError(`${weightsPath}: tensor ${p.name} has shape [${t.shape.join(', ')}] but the config needs [${p.shape.join(', ')}].`);
+      throw new VaekitError(`${weightsPath}: tensor ${p.name} has shape [${clip(t.shape.join(', '))}] but the config needs [${p.shape.join(', ')}].`);
     }
     for (let i = 0; i < t.data.length; i++) {
       if (!Number.isFinite(t.data[i]!)) throw new VaekitError(`${weightsPath}: tensor ${p.name} holds ${t.data[i]} at index ${i}; a model with non-finite weights is broken, so retrain it.`);
@@ -80,7 +85,7 @@ export function decodeBundle(configText: string, weights: Uint8Array, names: { c
     unused.delete(p.name);
   }
   if (unused.size > 0) {
-    throw new VaekitError(`${weightsPath} has tensors this model's config does not use: ${[...unused].slice(0, 3).join(', ')}.`);
+    throw new VaekitError(`${weightsPath} has tensors this model's config does not use: ${[...unused].slice(0, 3).map((name) => clip(name)).join(', ')}.`);
   }
   return { vae, data: checkDataInfo(config, names.config), training: config.training ?? {} };
 }
@@ -94,20 +99,21 @@ function checkDataInfo(c: BundleConfig, path: string): DataInfo {
     return { shape, classNames: digits, standardization: null, source: 'MNIST train' };
   }
   const d = c.data;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new VaekitError(`${path} has a "data" section that is not an object.`);
   const bad = (what: string): never => {
     throw new VaekitError(`${path} has a "data" section whose ${what}.`);
   };
-  if (!Array.isArray(d.shape) || d.shape.some((x) => !Number.isInteger(x) || x < 1)) bad('shape is not a list of positive integers');
+  if (!Array.isArray(d.shape) || d.shape.length !== shape.length || d.shape.some((x, i) => x !== shape[i])) bad(`shape is not the model's input shape [${shape.join(', ')}]`);
   if (d.classNames !== null && (!Array.isArray(d.classNames) || d.classNames.some((x) => typeof x !== 'string'))) bad('class names are not a list of strings');
   if (d.classNames !== null && m.classes > 0 && d.classNames.length !== m.classes) bad(`class names (${d.classNames.length}) do not match the model's ${m.classes} classes`);
   const s = d.standardization;
   if (s !== null && (typeof s !== 'object' || !Array.isArray(s.mean) || !Array.isArray(s.std)
     || s.mean.length !== s.std.length || [...s.mean, ...s.std].some((x) => typeof x !== 'number' || !Number.isFinite(x))
-    || s.std.some((x) => x <= 0))) {
-    bad('standardization is not lists of finite means and positive standard deviations of one length');
+    || s.std.some((x) => x <= 0) || s.mean.length !== inputSize(m))) {
+    bad(`standardization is not lists of ${inputSize(m)} finite means and positive standard deviations`);
   }
   const names = d.featureNames ?? null;
-  if (names !== null && (!Array.isArray(names) || names.some((x) => typeof x !== 'string') || names.length !== d.shape.reduce((a, b) => a * b, 1))) {
+  if (names !== null && (!Array.isArray(names) || names.some((x) => typeof x !== 'string') || names.length !== inputSize(m))) {
     bad('feature names are not one string per feature');
   }
   return { shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, featureNames: names === null ? null : [...names], source: String(d.source) };
@@ -125,8 +131,10 @@ function parseBundleConfig(text: string, path: string): BundleConfig {
   }
   const c = parsed as BundleConfig;
   if (c.formatVersion !== BUNDLE_VERSION) {
-    throw new VaekitError(`${path} has format version ${String(c.formatVersion)}; this vaekit reads version ${BUNDLE_VERSION}.`);
+    throw new VaekitError(`${path} has format version ${clip(String(c.formatVersion))}; this vaekit reads version ${BUNDLE_VERSION}.`);
   }
-  if (typeof c.model !== 'object' || c.model === null) throw new VaekitError(`${path} has no "model" section.`);
+  if (typeof c.model !== 'object' || c.model === null || Array.isArray(c.model)) throw new VaekitError(`${path} has no "model" section.`);
+  const t = c.training;
+  if (t !== undefined && (typeof t !== 'object' || t === null || Array.isArray(t))) throw new VaekitError(`${path} has a "training" section that is not an object.`);
   return { ...c, model: configFromBundle(c.model) };
 }

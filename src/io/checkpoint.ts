@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VaekitError } from '../errors.js';
+import { clip, VaekitError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint, type CheckpointOptions, type TrainState } from '../train/checkpoint.js';
 import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -79,7 +79,7 @@ export function readCheckpoint(path: string): Checkpoint {
     throw new VaekitError(`${path} is not a usable vaekit checkpoint: ${what}.`);
   };
   if (metadata['format'] !== FORMAT) bad(`its format is not "${FORMAT}"`);
-  if (metadata['version'] !== String(CHECKPOINT_VERSION)) bad(`it is version ${metadata['version'] ?? 'unknown'}, and this vaekit reads version ${CHECKPOINT_VERSION}`);
+  if (metadata['version'] !== String(CHECKPOINT_VERSION)) bad(`it is version ${clip(metadata['version'] ?? 'unknown')}, and this vaekit reads version ${CHECKPOINT_VERSION}`);
   const params = tensors['params']?.data;
   const adamM = tensors['adam.m']?.data;
   const adamV = tensors['adam.v']?.data;

@@ -2,10 +2,11 @@
  * The IDX format of the MNIST files: a big-endian magic number (two zero bytes, a type code, the
  * number of dimensions), each dimension as a big-endian uint32, then the data in row-major order,
  * multi-byte values big-endian. Gzip-compressed files (as MNIST is usually distributed) are
- * recognised by their first two bytes and inflated.
+ * recognised by their first two bytes and inflated, no further than their header declares (and at
+ * most 2 GiB), so a lying header or a gzip bomb is refused before its output is allocated.
  */
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, type ZlibOptions } from 'node:zlib';
 import { VaekitError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
 
@@ -39,13 +40,47 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-function inflate(bytes: Uint8Array, source: string): Uint8Array {
+/** The most bytes an IDX file may hold once inflated: 2 GiB, far above MNIST's 47 MB training images. */
+const MAX_IDX_BYTES = 2 ** 31;
+/** The compressed bytes inflated first, to read the header (they give at most about 1032 times as many). */
+const HEAD_BYTES = 4096;
+
+/** gunzipSync's output; `limit` says in a message where a maxOutputLength came from. */
+function gunzip(bytes: Uint8Array, source: string, options: ZlibOptions, limit = ''): Buffer {
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, options);
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new VaekitError(`${source} inflates to more than the ${(options.maxOutputLength ?? 1) - 1} bytes ${limit} (a damaged file or a gzip bomb).`);
+    }
     const reason = err instanceof Error ? err.message : String(err);
     throw new VaekitError(`${source} is gzip-compressed but could not be decompressed (${reason}).`);
   }
+}
+
+/**
+ * Inflates a gzip-compressed IDX file: its header first, from the start of the stream, then the
+ * whole stream, allowed no more bytes than the header declares, so a lying header or a gzip bomb
+ * is refused before its output is allocated.
+ */
+function inflate(bytes: Uint8Array, source: string): Uint8Array {
+  const head = gunzip(bytes.subarray(0, HEAD_BYTES), source, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  const declared = declaredBytes(head);
+  if (declared !== null && declared > MAX_IDX_BYTES) {
+    throw new VaekitError(`${source} has an IDX header that declares ${declared} bytes, more than the ${MAX_IDX_BYTES} vaekit reads.`);
+  }
+  return gunzip(bytes, source, { maxOutputLength: (declared ?? MAX_IDX_BYTES) + 1 }, declared === null ? 'vaekit reads' : 'its IDX header declares');
+}
+
+/** The bytes (header and data) the IDX header at the start of `raw` declares, or null when it cannot tell (parseIdx says why). */
+function declaredBytes(raw: Uint8Array): number | null {
+  const dtype = raw.length >= 4 ? DTYPE_BY_CODE.get(raw[2]!) : undefined;
+  const headerBytes = 4 + 4 * (raw[3] ?? 0);
+  if (dtype === undefined || raw[3] === 0 || raw.length < headerBytes) return null;
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let count = DTYPES[dtype].bytes;
+  for (let d = 0; d < raw[3]!; d++) count *= view.getUint32(4 + 4 * d, false);
+  return count === 0 ? null : headerBytes + count;
 }
 
 function hex(value: number, digits: number): string {

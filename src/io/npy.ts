@@ -11,7 +11,7 @@
  * True, False, None), never evaluated. encodeNpy writes exactly the bytes np.save writes.
  */
 import { readFileSync } from 'node:fs';
-import { VaekitError } from '../errors.js';
+import { clip, VaekitError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
 
 export type NpyDtype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
@@ -67,6 +67,10 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] ===
 const ARRAY_ALIGN = 64;
 /** np.save leaves room for the first dimension to grow to this many digits (numpy's GROWTH_AXIS_MAX_DIGITS). */
 const GROWTH_AXIS_MAX_DIGITS = 21;
+/** The longest header read, as np.load's default max_header_size (only a structured dtype needs more). */
+const MAX_HEADER_LENGTH = 10_000;
+/** The deepest nesting of the header's literals (np.save's is 2: a tuple in a dict). */
+const MAX_DEPTH = 16;
 
 /** The descr NumPy writes for a dtype in this machine's byte order: '<f4', '|u1'. */
 export function npyDescr(dtype: NpyDtype): string {
@@ -99,14 +103,17 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   if (dataStart > bytes.length) {
     throw new VaekitError(`${source} is truncated: it ends after ${bytes.length} bytes, inside its NPY header.`);
   }
+  if (headerLength > MAX_HEADER_LENGTH) {
+    throw new VaekitError(`${source} has an NPY header of ${headerLength} bytes, more than the ${MAX_HEADER_LENGTH} that np.load reads by default.`);
+  }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + headerStart, headerLength).toString(major === 3 ? 'utf8' : 'latin1');
   const { dtype, swap, shape } = readHeader(text, source);
   const info = DTYPES[dtype];
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1); // not Infinity * 0 when the others overflow
   const available = bytes.length - dataStart;
   if (available !== count * info.bytes) {
     throw new VaekitError(
-      `${source}: the header says [${shape.join(', ')}] = ${count} values of ${info.bytes} byte${info.bytes === 1 ? '' : 's'} ` +
+      `${source}: the header says [${clip(shape.join(', '))}] = ${count} values of ${info.bytes} byte${info.bytes === 1 ? '' : 's'} ` +
         `but the file holds ${available} bytes of data${available < count * info.bytes ? ' (is it truncated?)' : ''}.`,
     );
   }
@@ -186,7 +193,7 @@ interface Header {
 
 function readHeader(text: string, source: string): Header {
   const dict = new PyLiteralParser(text, source).parseAll();
-  const bad = (what: string): VaekitError => new VaekitError(`${source} has an unreadable NPY header: ${what} (header: ${text.trim()}).`);
+  const bad = (what: string): VaekitError => new VaekitError(`${source} has an unreadable NPY header: ${what} (header: ${clip(text.trim(), 100)}).`);
   if (!(dict instanceof Map)) throw bad('it is not a dict');
   const descr = dict.get('descr');
   const fortranOrder = dict.get('fortran_order');
@@ -208,7 +215,7 @@ function readDescr(descr: PyValue, source: string): { dtype: NpyDtype; swap: boo
   const match = typeof descr === 'string' ? /^([<>=|]?)([uif])(\d)$/.exec(descr) : null;
   const dtype = match === null ? undefined : DTYPE_NAMES.find((d) => DTYPES[d].kind === match[2] && DTYPES[d].bytes === Number(match[3]));
   if (match === null || dtype === undefined || (match[1] === '|' && DTYPES[dtype].bytes > 1)) {
-    const shown = typeof descr === 'string' ? `'${descr}'` : 'a structured (record) dtype';
+    const shown = typeof descr === 'string' ? `'${clip(descr)}'` : 'a structured (record) dtype';
     throw new VaekitError(
       `${source} holds ${shown}, a dtype vaekit does not read (it reads ${SUPPORTED_DESCRS}, little- or big-endian); convert it with a.astype(np.float32).`,
     );
@@ -223,6 +230,7 @@ type PyValue = string | number | boolean | null | PyValue[] | Map<string, PyValu
 /** A parser of the Python literals an NPY header may hold (the subset ast.literal_eval reads there). */
 class PyLiteralParser {
   private pos = 0;
+  private depth = 0;
 
   constructor(
     private readonly text: string,
@@ -237,7 +245,7 @@ class PyLiteralParser {
   }
 
   private fail(what: string): never {
-    throw new VaekitError(`${this.source} has an unreadable NPY header: ${what} at character ${this.pos + 1} of ${JSON.stringify(this.text.trim())}.`);
+    throw new VaekitError(`${this.source} has an unreadable NPY header: ${what} at character ${this.pos + 1} of "${clip(this.text.trim(), 100)}".`);
   }
 
   private skipSpace(): void {
@@ -257,7 +265,7 @@ class PyLiteralParser {
     if (word[0] === 'True' || word[0] === 'False') return word[0] === 'True';
     if (word[0] === 'None') return null;
     const n = Number(word[0].replace(/[lL]$/, ''));
-    if (!Number.isSafeInteger(n)) this.fail(`the integer ${word[0]}, too large`);
+    if (!Number.isSafeInteger(n)) this.fail(`the integer ${clip(word[0], 30)}, too large`);
     return n;
   }
 
@@ -275,6 +283,7 @@ class PyLiteralParser {
 
   /** Items separated by commas, an optional trailing comma, then `close`; `item` reads one. */
   private items(close: string, item: () => void): void {
+    if (++this.depth > MAX_DEPTH) this.fail(`brackets nested more than ${MAX_DEPTH} deep`);
     this.pos++;
     for (;;) {
       this.skipSpace();
@@ -285,6 +294,7 @@ class PyLiteralParser {
       else if (this.text[this.pos] !== close) this.fail(`a missing "," or "${close}"`);
     }
     this.pos++;
+    this.depth--;
   }
 
   private sequence(close: string): PyValue[] {

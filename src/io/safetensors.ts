@@ -5,7 +5,7 @@
  * hold "__metadata__", a map of strings. vaekit writes the tensors sorted by name, contiguous, and
  * pads the header with spaces to a multiple of 8 so the data starts aligned. Only F32 is supported.
  */
-import { VaekitError } from '../errors.js';
+import { clip, VaekitError } from '../errors.js';
 
 export interface NamedTensor {
   shape: number[];
@@ -23,6 +23,7 @@ function utf8Compare(a: string, b: string): number {
 }
 
 function elementCount(shape: number[]): number {
+  if (shape.includes(0)) return 0; // not Infinity * 0 when the other dimensions overflow
   let count = 1;
   for (const size of shape) count *= size;
   return count;
@@ -106,7 +107,10 @@ export function decodeSafetensors(
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = view.getUint32(0, true) + view.getUint32(4, true) * 0x100000000;
-  if (headerBytes > MAX_HEADER_BYTES || headerBytes > bytes.length - 8) {
+  if (headerBytes > MAX_HEADER_BYTES) {
+    throw new VaekitError(`${source} is not a valid safetensors file: its header size ${headerBytes} is larger than the limit of ${MAX_HEADER_BYTES} bytes.`);
+  }
+  if (headerBytes > bytes.length - 8) {
     throw new VaekitError(
       `${source} is not a valid safetensors file: its header size ${headerBytes} is larger than the ${bytes.length - 8} bytes that follow it.`,
     );
@@ -137,36 +141,36 @@ export function decodeSafetensors(
       for (const key of Object.keys(entry)) {
         const value = entry[key];
         if (typeof value !== 'string') {
-          throw new VaekitError(`${source} has the metadata entry "${key}" whose value is not a string.`);
+          throw new VaekitError(`${source} has the metadata entry "${clip(key)}" whose value is not a string.`);
         }
         defineEntry(metadata, key, value);
       }
       continue;
     }
     if (!isPlainObject(entry)) {
-      throw new VaekitError(`${source} has a header entry for tensor "${name}" that is not a JSON object.`);
+      throw new VaekitError(`${source} has a header entry for tensor "${clip(name)}" that is not a JSON object.`);
     }
     const { dtype, shape, data_offsets: offsets } = entry;
     if (typeof dtype !== 'string') {
-      throw new VaekitError(`${source} has tensor "${name}" without a dtype string.`);
+      throw new VaekitError(`${source} has tensor "${clip(name)}" without a dtype string.`);
     }
     if (dtype !== 'F32') {
-      throw new VaekitError(`${source} has tensor "${name}" of dtype ${dtype}, but vaekit reads only F32 tensors.`);
+      throw new VaekitError(`${source} has tensor "${clip(name)}" of dtype ${clip(dtype)}, but vaekit reads only F32 tensors.`);
     }
     if (!isOffsetList(shape)) {
-      throw new VaekitError(`${source} has tensor "${name}" whose shape is not a list of whole numbers >= 0.`);
+      throw new VaekitError(`${source} has tensor "${clip(name)}" whose shape is not a list of whole numbers >= 0.`);
     }
     if (!isOffsetList(offsets) || offsets.length !== 2 || offsets[0]! > offsets[1]!) {
-      throw new VaekitError(`${source} has tensor "${name}" whose data_offsets is not a pair [begin, end] of whole numbers with begin <= end.`);
+      throw new VaekitError(`${source} has tensor "${clip(name)}" whose data_offsets is not a pair [begin, end] of whole numbers with begin <= end.`);
     }
     const [begin, end] = offsets as [number, number];
     if (end > dataLength) {
-      throw new VaekitError(`${source} has tensor "${name}" whose data_offsets [${begin}, ${end}] reach past the end of its ${dataLength}-byte data buffer.`);
+      throw new VaekitError(`${source} has tensor "${clip(name)}" whose data_offsets [${begin}, ${end}] reach past the end of its ${dataLength}-byte data buffer.`);
     }
     const expected = 4 * elementCount(shape);
     if (end - begin !== expected) {
       throw new VaekitError(
-        `${source} has tensor "${name}" of shape [${shape.join(', ')}] that needs ${expected} bytes, but its data_offsets [${begin}, ${end}] span ${end - begin}.`,
+        `${source} has tensor "${clip(name)}" of shape [${clip(shape.join(', '))}] that needs ${expected} bytes, but its data_offsets [${begin}, ${end}] span ${end - begin}.`,
       );
     }
     ranges.push({ name, begin, end });
@@ -176,7 +180,7 @@ export function decodeSafetensors(
     const previous = filled[i - 1]!;
     const current = filled[i]!;
     if (current.begin < previous.end) {
-      throw new VaekitError(`${source} has tensors "${previous.name}" and "${current.name}" whose data overlap.`);
+      throw new VaekitError(`${source} has tensors "${clip(previous.name)}" and "${clip(current.name)}" whose data overlap.`);
     }
   }
   const lastEnd = filled.length === 0 ? 0 : filled[filled.length - 1]!.end;

@@ -1,6 +1,6 @@
 /** Model configuration, the presets, and validation of user-given sizes. */
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
-import { VaekitError } from '../errors.js';
+import { clip, VaekitError } from '../errors.js';
 import { PRIOR_KINDS, type PriorKind } from './prior.js';
 
 export type Likelihood = 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
@@ -131,15 +131,23 @@ export function presetConfig(name: string, overrides: VaeOverrides = {}): VaeCon
   return validateConfig(config);
 }
 
+/** A value of a config for a message: its JSON (one line), cut short. */
+function shown(v: unknown): string {
+  const json = JSON.stringify(v) ?? String(v);
+  return json.length > 60 ? `${json.slice(0, 60)}...` : json;
+}
+
 export function validateConfig(config: VaeConfig): VaeConfig {
+  // Safe integers only: 1e308 is an integer too, and sizes multiplied from it overflow to Infinity.
   const positiveInt = (v: unknown, what: string): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw new VaekitError(`${what} must be a positive integer, not ${JSON.stringify(v)}.`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+      throw new VaekitError(`${what} must be a positive integer, not ${shown(v)}.`);
     }
   };
+  if (typeof config.preset !== 'string') throw new VaekitError(`The preset name must be a string, not ${shown(config.preset)}.`);
   const shape = config.inputShape;
   if (!Array.isArray(shape) || (shape.length !== 3 && shape.length !== 1)) {
-    throw new VaekitError(`The input shape must be [height, width, channels] for images or [features] for tables, not ${JSON.stringify(shape)}.`);
+    throw new VaekitError(`The input shape must be [height, width, channels] for images or [features] for tables, not ${shown(shape)}.`);
   }
   shape.forEach((d, i) => positiveInt(d, shape.length === 1 ? 'The number of features' : ['The image height', 'The image width', 'The number of image channels'][i]!));
   positiveInt(config.latent, 'The latent size');
@@ -148,7 +156,7 @@ export function validateConfig(config: VaeConfig): VaeConfig {
     for (const h of list) positiveInt(h, `Each ${what}`);
   }
   if (!ARCHITECTURES.includes(config.architecture)) {
-    throw new VaekitError(`Unknown architecture "${String(config.architecture)}": use one of ${ARCHITECTURES.join(', ')}.`);
+    throw new VaekitError(`Unknown architecture "${clip(String(config.architecture))}": use one of ${ARCHITECTURES.join(', ')}.`);
   }
   if (config.architecture === 'conv') {
     if (config.convChannels.length === 0) throw new VaekitError('A conv architecture needs at least one conv channel count.');
@@ -158,29 +166,29 @@ export function validateConfig(config: VaeConfig): VaeConfig {
       throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${shape[0]}x${shape[1]}: resize the images (--image-size) or use fewer convs.`);
     }
   }
-  if (!Number.isInteger(config.classes) || config.classes < 0) {
-    throw new VaekitError(`The number of classes must be an integer >= 0, not ${JSON.stringify(config.classes)}.`);
+  if (!Number.isSafeInteger(config.classes) || config.classes < 0) {
+    throw new VaekitError(`The number of classes must be an integer >= 0, not ${shown(config.classes)}.`);
   }
   if (!PRIOR_KINDS.includes(config.prior)) {
-    throw new VaekitError(`Unknown prior "${String(config.prior)}": use one of ${PRIOR_KINDS.join(', ')}.`);
+    throw new VaekitError(`Unknown prior "${clip(String(config.prior))}": use one of ${PRIOR_KINDS.join(', ')}.`);
   }
-  if (config.prior === 'mog' ? !(Number.isInteger(config.priorComponents) && config.priorComponents >= 1) : config.priorComponents !== 0) {
-    throw new VaekitError(`A ${config.prior} prior needs ${config.prior === 'mog' ? 'a whole number of mixture components >= 1' : '0 mixture components'}, not ${JSON.stringify(config.priorComponents)}.`);
+  if (config.prior === 'mog' ? !(Number.isSafeInteger(config.priorComponents) && config.priorComponents >= 1) : config.priorComponents !== 0) {
+    throw new VaekitError(`A ${config.prior} prior needs ${config.prior === 'mog' ? 'a whole number of mixture components >= 1' : '0 mixture components'}, not ${shown(config.priorComponents)}.`);
   }
   if (typeof config.gaussianLearnedVariance !== 'boolean') {
     throw new VaekitError('gaussianLearnedVariance must be true or false.');
   }
   if (!ACTIVATIONS.includes(config.activation)) {
-    throw new VaekitError(`Unknown activation "${String(config.activation)}": use one of ${ACTIVATIONS.join(', ')}.`);
+    throw new VaekitError(`Unknown activation "${clip(String(config.activation))}": use one of ${ACTIVATIONS.join(', ')}.`);
   }
   if (!LIKELIHOODS.includes(config.likelihood)) {
-    throw new VaekitError(`Unknown likelihood "${String(config.likelihood)}": use one of ${LIKELIHOODS.join(', ')}.`);
+    throw new VaekitError(`Unknown likelihood "${clip(String(config.likelihood))}": use one of ${LIKELIHOODS.join(', ')}.`);
   }
   if (shape.length === 1 && config.likelihood !== 'gaussian') {
     throw new VaekitError(`The ${config.likelihood} likelihood needs values in [0, 1] (images); a table of features needs the gaussian likelihood.`);
   }
   if (typeof config.gaussianSigma !== 'number' || !(config.gaussianSigma > 0) || !Number.isFinite(config.gaussianSigma)) {
-    throw new VaekitError(`The Gaussian likelihood's sigma must be a positive number, not ${JSON.stringify(config.gaussianSigma)}.`);
+    throw new VaekitError(`The Gaussian likelihood's sigma must be a positive number, not ${shown(config.gaussianSigma)}.`);
   }
   return config;
 }

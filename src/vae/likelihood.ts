@@ -32,6 +32,11 @@ export class PixelLikelihood {
   private logvarRows = new Float32Array(0);
   private dLogvarRows = new Float32Array(0);
 
+  /** The parameters a config's likelihood has (known before its buffers are made): a learned log-variance per value, or none. */
+  static parameterCount(config: VaeConfig): number {
+    return config.likelihood === 'gaussian' && config.gaussianLearnedVariance ? inputSize(config) : 0;
+  }
+
   constructor(config: VaeConfig) {
     this.kind = config.likelihood;
     this.learnedVariance = config.likelihood === 'gaussian' && config.gaussianLearnedVariance;

@@ -14,7 +14,7 @@ import { getBackend } from '../engine/index.js';
 import { Random } from '../engine/random.js';
 import { Tensor } from '../engine/tensor.js';
 import { VaekitError } from '../errors.js';
-import { ParameterSet, type ParameterSpec } from '../nn/parameters.js';
+import { ParameterSet } from '../nn/parameters.js';
 import { Sequential } from '../nn/sequential.js';
 import { buildDecoder, buildEncoder, encoderInputSize } from './architecture.js';
 import { decoderInput, decoderInputGradToLatent, encoderInput, sliceLabels, type Labels } from './conditioning.js';
@@ -37,12 +37,22 @@ export { logSumExp } from './objectives/iwae.js';
  */
 export const MAX_VALUES = 2 ** 28;
 
-/** Throws, before anything is allocated, when a model has more parameters than vaekit holds. */
-function checkModelSize(parameters: number): void {
+/**
+ * Throws, before anything is allocated, when a validated config's examples or parameters are more
+ * than vaekit holds; returns its parameter count (counted from the layers' specs).
+ */
+export function checkModelSize(config: VaeConfig): number {
+  const values = inputSize(config);
+  if (values > MAX_VALUES) {
+    throw new VaekitError(`An example of shape [${config.inputShape.join(', ')}] would hold ${values.toLocaleString('en-US')} values, more than vaekit's limit of ${MAX_VALUES.toLocaleString('en-US')}: use smaller images or fewer features.`);
+  }
+  const specs = [...buildEncoder(config), ...buildDecoder(config)].flatMap((layer) => layer.parameterSpecs());
+  const parameters = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0) + PixelLikelihood.parameterCount(config) + Prior.parameterCount(config);
   if (parameters > MAX_VALUES) {
     const gb = (parameters * 16 / 2 ** 30).toFixed(1);
     throw new VaekitError(`This model would have ${parameters.toLocaleString('en-US')} parameters (${gb} GiB with their gradients and Adam's moments), more than vaekit's limit of ${MAX_VALUES.toLocaleString('en-US')}: use a smaller latent, fewer or smaller layers, or fewer mixture components.`);
   }
+  return parameters;
 }
 
 /** Throws when `count` examples of `size` values would not fit in one buffer (`what` names them, `fix` says what to lower). */
@@ -156,6 +166,7 @@ export class Vae {
 
   constructor(config: VaeConfig, options: VaeOptions = {}) {
     this.config = validateConfig(structuredClone(config));
+    checkModelSize(this.config);
     this.backend = options.backend ?? getBackend();
     this.pixels = inputSize(config);
     this.latent = config.latent;
@@ -163,8 +174,6 @@ export class Vae {
     this.encoder = new Sequential(buildEncoder(this.config));
     this.decoder = new Sequential(buildDecoder(this.config));
     this.likelihood = new PixelLikelihood(this.config);
-    const count = (specs: ParameterSpec[]): number => specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-    checkModelSize(count([...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs()]) + Prior.parameterCount(this.config));
     this.prior = new Prior(this.config);
     this.params = new ParameterSet([
       ...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs(), ...this.prior.parameterSpecs(),

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { VaekitError } from '../../errors.js';
+import { clip, VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
 
@@ -113,18 +113,18 @@ class TableBuilder {
         }
         throw new VaekitError(
           MISSING.test(cell)
-            ? `${this.place(row, line, j)} holds "${cell.trim()}", a missing value; fill or drop missing values first.`
-            : `${this.place(row, line, j)}: "${cell.trim()}" is not a number${this.labelColumn === undefined ? ` (if the column holds the labels, pass --label-column ${this.names![j]})` : ''}.`,
+            ? `${this.place(row, line, j)} holds "${clip(cell.trim())}", a missing value; fill or drop missing values first.`
+            : `${this.place(row, line, j)}: "${clip(cell.trim())}" is not a number${this.labelColumn === undefined ? ` (if the column holds the labels, pass --label-column ${clip(this.names![j]!)})` : ''}.`,
         );
       }
       this.values[this.filled] = Number(cell);
-      if (!Number.isFinite(this.values[this.filled++]!)) throw new VaekitError(`${this.place(row, line, j)}: ${cell.trim()} is too large for a float32 number.`);
+      if (!Number.isFinite(this.values[this.filled++]!)) throw new VaekitError(`${this.place(row, line, j)}: ${clip(cell.trim())} is too large for a float32 number.`);
     }
   };
 
   /** "data.csv: row 12 (line 13), column "x3"". */
   private place(row: number, line: number, column: number): string {
-    return `${this.path}: row ${row} (line ${line}), column "${this.names![column]}"`;
+    return `${this.path}: row ${row} (line ${line}), column "${clip(this.names![column]!)}"`;
   }
 
   finish(): Dataset {
@@ -157,14 +157,14 @@ function columnNames(header: string[], path: string): string[] {
     }
     const first = seen.get(name);
     if (first !== undefined) {
-      throw new VaekitError(`${path}: the header names the column "${name}" twice (columns ${first + 1} and ${j + 1}); give every column its own name.`);
+      throw new VaekitError(`${path}: the header names the column "${clip(name)}" twice (columns ${first + 1} and ${j + 1}); give every column its own name.`);
     }
     seen.set(name, j);
   });
   // pandas names the columns of a bare array 0, 1, 2, ...: names, although numbers.
   const counting = names.every((name, j) => name === String(j)) || names.every((name, j) => name === String(j + 1));
   if (!counting && names.every((name) => NUMBER.test(name))) {
-    throw new VaekitError(`${path}: the first row holds numbers (${names.slice(0, 3).join(', ')}, ...), not column names; add a header row that names each column.`);
+    throw new VaekitError(`${path}: the first row holds numbers (${clip(names.slice(0, 3).join(', '))}, ...), not column names; add a header row that names each column.`);
   }
   return names;
 }
@@ -172,7 +172,7 @@ function columnNames(header: string[], path: string): string[] {
 function labelColumnIndex(names: string[], labelColumn: string, path: string): number {
   const index = names.indexOf(labelColumn.trim());
   if (index < 0) {
-    const shown = names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
+    const shown = names.length > 20 ? `${clip(names.slice(0, 20).join(', '), 200)} and ${names.length - 20} more` : clip(names.join(', '), 200);
     throw new VaekitError(`${path} has no column "${labelColumn}" for the labels (its columns: ${shown}).`);
   }
   return index;

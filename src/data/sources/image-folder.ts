@@ -22,7 +22,9 @@
  * resizing by sharp; a few dozen files in flight, each written straight into one byte array. sharp
  * costs about 1 ms of CPU per image whatever its size, which capped 28x28 PNGs at about 1,300
  * images/s on two cores; pngjs reads them about five times as fast. EXIF orientation is not applied (as in
- * Keras). A second load of an unchanged folder (same files, sizes and times) with the same options in
+ * Keras). A header claiming more pixels than sharp's limit, or than the file's bytes can hold (a
+ * PNG inflates at most 1032-fold, a Huffman-coded JPEG spends a bit on each 8x8 block), is refused
+ * before a decoder allocates the image. A second load of an unchanged folder (same files, sizes and times) with the same options in
  * the same process returns the same Dataset: it is shared, so do not write into its values.
  */
 import { createHash } from 'node:crypto';
@@ -176,6 +178,44 @@ function stretchTo(height: number, width: number): ResizeOptions {
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Channels per PNG colour type (grey, RGB, palette, grey + alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** The most pixels decoded: sharp's default limitInputPixels. */
+const MAX_PIXELS = 0x3fff * 0x3fff;
+
+/**
+ * The pixels an image's header claims and the most its bytes can hold, or null when the header is not
+ * one of these: a PNG's deflated data inflates at most 1032 times; a Huffman-coded JPEG spends at
+ * least one bit on each 8x8 block, 512 pixels a byte (twice that allowed, for a margin). WebP has no
+ * such floor (a lossless one can code pixels in no bits): sharp's limit alone bounds it.
+ */
+function claimedPixels(bytes: Buffer): { width: number; height: number; most: number } | null {
+  if (PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
+    if (bytes.length < 29 || bytes.toString('latin1', 12, 16) !== 'IHDR') return null;
+    const bitsPerPixel = bytes[24]! * (PNG_CHANNELS[bytes[25]!] ?? 4);
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), most: (1032 * 8 * bytes.length) / bitsPerPixel };
+  }
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+  for (let at = 2; at + 9 <= bytes.length;) {
+    const marker = bytes[at + 1]!;
+    if (bytes[at] !== 0xff) return null;
+    if (marker === 0xff) at++; // fill byte
+    else if (marker >= 0xc0 && marker <= 0xc3) return { height: bytes.readUInt16BE(at + 5), width: bytes.readUInt16BE(at + 7), most: 1024 * bytes.length };
+    else at += 2 + bytes.readUInt16BE(at + 2);
+  }
+  return null;
+}
+
+/** Throws when an image claims more pixels than vaekit decodes or its bytes can hold, before a decoder allocates them. */
+function checkClaim(bytes: Buffer, file: string): void {
+  const claim = claimedPixels(bytes);
+  if (claim === null) return;
+  const pixels = claim.width * claim.height;
+  if (pixels > MAX_PIXELS || pixels > claim.most) {
+    const why = pixels > MAX_PIXELS ? `the ${MAX_PIXELS.toLocaleString('en-US')} vaekit decodes` : `its ${bytes.length} bytes can hold (it is damaged)`;
+    throw new VaekitError(`${file} claims ${claim.width}x${claim.height} pixels, more than ${why}; remove or replace it.`);
+  }
+}
 
 /**
  * Decodes one image file: a PNG by pngjs on this thread, at its stored size (sharp's per-image cost
@@ -185,6 +225,7 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 async function decode(file: string, size: readonly [number, number] | undefined): Promise<Decoded> {
   try {
     const bytes = await readFile(file);
+    checkClaim(bytes, file);
     const png = PNG_SIGNATURE.every((b, i) => bytes[i] === b) ? readPng(bytes) : null;
     if (png !== null) return png;
     let image = sharp(bytes);

@@ -110,7 +110,7 @@ test('checkpoint files: a round trip keeps every bit, the newest two are kept, a
       const arr = (): Float32Array => { const a = new Float32Array(50); rng.fillNormal(a); return a; };
       return {
         state: {
-          epoch: 1, stepInEpoch: 2, steps, shuffleAtEpochStart: rng.getState(), shuffle: [1, 2, 3, 4], sample: [4294967295, 0, 7, 9],
+          epoch: 1, stepInEpoch: 2, steps, shuffleAtEpochStart: rng.getState(), sample: [4294967295, 0, 7, 9],
           totals: { loss: 1 / 3, recon: 0.1 + 0.2, kl: 1e-300, seen: 128 },
           history: [{ epoch: 1, loss: Math.PI, recon: 2, kl: Math.E, beta: 0.5, seconds: 1.25, imagesPerSecond: 512 }],
           lrScale: 0.25, warnedCollapse: true, best: steps === 24 ? null : { epoch: 1, loss: 87.5 },

@@ -161,6 +161,11 @@ export function classCount(set: Dataset): number {
   return max + 1;
 }
 
+/** The name of each class of a set: its labelNames, else "0" .. String(classCount - 1); [] when unlabelled. */
+export function classNames(set: Dataset): readonly string[] {
+  return set.labelNames ?? Array.from({ length: classCount(set) }, (_, i) => String(i));
+}
+
 /** "[28, 28, 1]"-style text of an example shape, in words: "28x28 greyscale images", "20 features". */
 export function describeShape(shape: readonly number[]): string {
   if (shape.length === 1) return `${shape[0]} features`;

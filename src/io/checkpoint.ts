@@ -5,11 +5,12 @@
  * kill at any moment leaves every checkpoint whole; the newest two are kept. Reading checks the
  * format, the sizes and every field, and a damaged newest checkpoint falls back to the one before.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clip, VaekitError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint, type CheckpointOptions, type TrainState } from '../train/checkpoint.js';
 import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from './atomic-write.js';
+import { readFileOrExplain } from './fs-errors.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -68,13 +69,7 @@ export function checkpointTo(runDir: string, every: Omit<CheckpointOptions, 'sav
 
 /** Reads one checkpoint file, checking everything in it. */
 export function readCheckpoint(path: string): Checkpoint {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch {
-    throw new VaekitError(`Cannot read the checkpoint ${path}.`);
-  }
-  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileOrExplain(path, 'checkpoint')), path);
   const bad = (what: string): never => {
     throw new VaekitError(`${path} is not a usable vaekit checkpoint: ${what}.`);
   };
@@ -124,7 +119,7 @@ function checkState(s: TrainState, bad: (what: string) => never): void {
   const words = (x: unknown): boolean => Array.isArray(x) && x.length === 4 && x.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff);
   if (typeof s !== 'object' || s === null) bad('its state is not an object');
   if (!count(s.epoch) || !count(s.stepInEpoch) || !count(s.steps)) bad('its epoch, step or step count is not a whole number >= 0');
-  if (!words(s.shuffleAtEpochStart) || !words(s.shuffle) || !words(s.sample)) bad('its generator states are not four 32-bit words each');
+  if (!words(s.shuffleAtEpochStart) || !words(s.sample)) bad('its generator states are not four 32-bit words each');
   const t = s.totals;
   if (typeof t !== 'object' || t === null || ![t.loss, t.recon, t.kl].every((x) => typeof x === 'number' && Number.isFinite(x)) || !count(t.seen)) bad('its running sums are not finite numbers');
   if (s.best !== null && (typeof s.best !== 'object' || !count(s.best.epoch) || typeof s.best.loss !== 'number' || !Number.isFinite(s.best.loss))) bad('its early-stopping state is not an epoch and a loss');

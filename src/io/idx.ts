@@ -5,10 +5,9 @@
  * recognised by their first two bytes and inflated, no further than their header declares (and at
  * most 2 GiB), so a lying header or a gzip bomb is refused before its output is allocated.
  */
-import { readFileSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, type ZlibOptions } from 'node:zlib';
 import { VaekitError } from '../errors.js';
-import { describeFsError } from './fs-errors.js';
+import { readFileOrExplain } from './fs-errors.js';
 
 export type IdxDtype = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -174,13 +173,7 @@ function decodeData(raw: Uint8Array, view: DataView, offset: number, dtype: IdxD
 
 /** Reads and parses an IDX file (raw or gzip-compressed). */
 export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new VaekitError(`Cannot read the IDX file ${path}: ${describeFsError(err)}.`);
-  }
-  return parseIdx(bytes, path);
+  return parseIdx(readFileOrExplain(path, 'IDX file'), path);
 }
 
 

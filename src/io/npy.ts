@@ -10,9 +10,8 @@
  * The header is read by a small parser of Python literals (dicts, tuples, lists, strings, integers,
  * True, False, None), never evaluated. encodeNpy writes exactly the bytes np.save writes.
  */
-import { readFileSync } from 'node:fs';
 import { clip, VaekitError } from '../errors.js';
-import { describeFsError } from './fs-errors.js';
+import { readFileOrExplain } from './fs-errors.js';
 
 export type NpyDtype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
@@ -126,13 +125,7 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
 
 /** Reads and parses an NPY file. */
 export function readNpy(path: string): NpyArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new VaekitError(`Cannot read the NPY file ${path}: ${describeFsError(err)}.`);
-  }
-  return parseNpy(bytes, path);
+  return parseNpy(readFileOrExplain(path, 'NPY file'), path);
 }
 
 

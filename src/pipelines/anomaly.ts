@@ -6,7 +6,7 @@
  * - oneClassTasks: for each chosen class, a model trained on that class's examples scores the test
  *   set, the other classes being the anomalies (the protocol of Ruff et al. 2018).
  */
-import { classCount, type Dataset } from '../data/dataset.js';
+import { classNames, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
 import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import { fit, type Callback, type FitOptionsInput } from '../train/fit.js';
@@ -26,7 +26,7 @@ const NORMAL_NAMES = ['0', 'false', 'normal', 'inlier', 'no'];
 
 /** The normal class of a labelled set: the named one, else the one called "0", "false", "normal", "inlier" or "no". */
 export function normalClassOf(set: Dataset, name?: string): number {
-  const names = set.labelNames ?? Array.from({ length: classCount(set) }, (_, i) => String(i));
+  const names = classNames(set);
   if (name !== undefined) {
     const i = names.indexOf(name);
     if (i < 0) throw new VaekitError(`${set.source} has no class "${name}": its classes are ${names.slice(0, 20).join(', ')}.`);
@@ -66,7 +66,7 @@ export interface OneClassOptions {
 
 export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[]> {
   if (o.test.labels === null) throw new VaekitError(`One-class detection scores labelled data, and ${o.test.source} has no labels.`);
-  const names = o.train.labelNames ?? Array.from({ length: classCount(o.train) }, (_, i) => String(i));
+  const names = classNames(o.train);
   const results: OneClassResult[] = [];
   for (const c of o.classes) {
     const name = names[c] ?? String(c);

@@ -4,7 +4,7 @@
  * standardization), and the preparation every later command applies to new data so the model
  * sees it in the units it was trained in.
  */
-import { arrayDataset, classCount, isImageShape, type Dataset } from '../data/dataset.js';
+import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from '../data/dataset.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import type { DataInfo } from '../io/bundle.js';
@@ -51,7 +51,7 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
 export function dataInfoFor(train: Dataset, standardization: DataInfo['standardization']): DataInfo {
   return {
     shape: [...train.shape],
-    classNames: train.labels === null ? null : [...(train.labelNames ?? Array.from({ length: classCount(train) }, (_, i) => String(i)))],
+    classNames: train.labels === null ? null : [...classNames(train)],
     standardization,
     featureNames: train.featureNames === null ? null : [...train.featureNames],
     source: train.source,

@@ -18,8 +18,7 @@ export interface TrainState {
   steps: number;
   /** The shuffling generator before epoch `epoch + 1`'s shuffle (its order is drawn again on resume). */
   shuffleAtEpochStart: number[];
-  /** The shuffling and posterior-sample generators now. */
-  shuffle: number[];
+  /** The posterior-sample generator now. */
   sample: number[];
   /** Sums over the current epoch's examples so far (loss, reconstruction, KL), and their count. */
   totals: { loss: number; recon: number; kl: number; seen: number };

@@ -221,7 +221,7 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     if (save === undefined) return;
     await save.save({
       state: {
-        epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, shuffle: shuffleRng.getState(), sample: sampleRng.getState(),
+        epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, sample: sampleRng.getState(),
         totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
         lrScale, warnedCollapse, best,
       },

@@ -606,7 +606,7 @@ export function checkpointSeeds(work: string): Seed[] {
   const n = 6;
   const floats = (scale: number): Float32Array => Float32Array.from(values(n, scale));
   const state = (best: boolean): Checkpoint['state'] => ({
-    epoch: 1, stepInEpoch: 2, steps: 7, shuffleAtEpochStart: [1, 2, 3, 4], shuffle: [5, 6, 7, 8], sample: [9, 10, 11, 4294967295],
+    epoch: 1, stepInEpoch: 2, steps: 7, shuffleAtEpochStart: [1, 2, 3, 4], sample: [9, 10, 11, 4294967295],
     totals: { loss: 3.5, recon: 3, kl: 0.5, seen: 64 },
     history: [{ epoch: 1, loss: 4.5, recon: 4, kl: 0.5, beta: 1, seconds: 0.25, imagesPerSecond: 1000 }],
     lrScale: 1, warnedCollapse: false, best: best ? { epoch: 1, loss: 4.25 } : null,

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { classCount, type Dataset } from '../../data/dataset.js';
+import { classCount, classNames, type Dataset } from '../../data/dataset.js';
 import { isMnistSpec, loadData } from '../../data/load.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       const classes = flags.all === true
         ? Array.from({ length: classCount(train) }, (_, i) => i)
         : [normalClassOf(train, normalClass)];
-      const names = train.labelNames ?? classes.map(String);
+      const names = classNames(train);
       // Every model folder checked before the first is trained: none is replaced without --overwrite.
       for (const c of classes) prepareModelFolder(join(out, `class-${names[c] ?? c}`), flags.overwrite === true);
       prepareOutputFile(join(out, 'anomaly.json'));

@@ -10,11 +10,10 @@
  * read, so no table of strings is kept. A ".tsv" file is tab-separated, any other comma-separated.
  * Blank lines are skipped, a UTF-8 byte-order mark is ignored, and so are spaces around a cell.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { clip, VaekitError } from '../../errors.js';
-import { describeFsError } from '../../io/fs-errors.js';
+import { readFileOrExplain } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
 
 export interface CsvOptions {
@@ -30,12 +29,7 @@ const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
 
 /** Loads a CSV table of numbers (and, with `labelColumn`, the column of each row's class). */
 export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new VaekitError(`Cannot read the CSV file ${path}: ${describeFsError(err)}.`);
-  }
+  let text = readFileOrExplain(path, 'CSV file').toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const table = new TableBuilder(path, options.labelColumn);
   const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';

@@ -8,11 +8,16 @@ import * as anomaly from './commands/anomaly.js';
 import * as denoise from './commands/denoise.js';
 import * as encode from './commands/encode.js';
 import * as evaluate from './commands/eval.js';
+import * as exportCommand from './commands/export.js';
 import * as figures from './commands/figures.js';
 import * as info from './commands/info.js';
+import * as interpolate from './commands/interpolate.js';
+import * as map from './commands/map.js';
+import * as report from './commands/report.js';
 import * as sample from './commands/sample.js';
 import * as summary from './commands/summary.js';
 import * as train from './commands/train.js';
+import * as traverse from './commands/traverse.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -21,7 +26,7 @@ export function buildProgram(): Command {
     .description('Variational autoencoders in TypeScript: train, evaluate and use VAEs on MNIST or your own images and tables.')
     .version('0.1.0')
     .showSuggestionAfterError(true);
-  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode]) command.register(program);
+  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode, interpolate, traverse, map, exportCommand, report]) command.register(program);
   return program;
 }
 

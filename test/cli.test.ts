@@ -43,7 +43,7 @@ test('train writes a loadable model, metrics and test metrics; denoise, figures,
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /Total params: /);
   assert.match(r.stdout, /Epoch 2\/2 .*loss .*val_loss/);
-  assert.match(r.stdout, /PSNR noisy \d+\.\d+ dB -> denoised \d+\.\d+ dB \| negative ELBO \d+\.\d+ nats/);
+  assert.match(r.stdout, /denoising PSNR \d+\.\d+ dB \(noisy input\) -> \d+\.\d+ dB \(denoised\) \| negative ELBO of clean examples given noisy ones \d+\.\d+ nats per example/);
   const metrics = readFileSync(join(model, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
   assert.deepEqual(metrics.map((m) => m.epoch), [1, 2]);
   const test = JSON.parse(readFileSync(join(model, 'test-metrics.json'), 'utf8')) as { images: number; psnrDenoisedDb: number };

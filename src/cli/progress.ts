@@ -7,7 +7,8 @@
  */
 import { SingleBar } from 'cli-progress';
 import { fmt, type TaskProgress } from '../progress.js';
-import { formatEpoch, type Callback } from '../train/fit.js';
+import { formatEpoch, lossColumns, type Callback, type EpochRecord, type TrainContext } from '../train/fit.js';
+import type { LossParts } from '../vae/objective.js';
 
 /** Seconds between plain progress lines when the output is not a terminal. */
 export const PLAIN_LINE_EVERY_MS = 10_000;
@@ -19,13 +20,14 @@ export class TerminalProgress implements Callback {
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
 
-  onEpochBegin(epoch: number, context: { options: { epochs: number }; steps: number }): void {
+  onEpochBegin(epoch: number, context: TrainContext): void {
     this.epoch = epoch;
+    const c = lossColumns(context.options.objective.loss);
     this.lastLine = performance.now();
     if (!this.stream.isTTY) return;
     this.bar = new SingleBar({
       stream: this.stream,
-      format: `Epoch ${epoch}/${context.options.epochs} [{bar}] {value}/{total} | loss {loss} | recon {recon} | kl {kl} | ETA {eta_formatted}`,
+      format: `Epoch ${epoch}/${context.options.epochs} [{bar}] {value}/{total} | ${c.loss} {loss} | ${context.options.objective.loss === 'notebook-mse' ? '' : `${c.recon} {recon} | `}${c.kl} {kl} | ETA {eta_formatted}`,
       barsize: 24,
       hideCursor: true,
       clearOnComplete: true,
@@ -35,17 +37,19 @@ export class TerminalProgress implements Callback {
     this.bar.start(context.steps, 0, { loss: '-', recon: '-', kl: '-' });
   }
 
-  onBatchEnd(step: number, running: { loss: number; recon: number; kl: number }, context: { options: { epochs: number }; steps: number }): void {
+  onBatchEnd(step: number, running: LossParts, context: TrainContext): void {
     this.bar?.update(step, { loss: fmt(running.loss), recon: fmt(running.recon), kl: fmt(running.kl) });
     if (this.bar === null && performance.now() - this.lastLine >= PLAIN_LINE_EVERY_MS) {
       this.lastLine = performance.now();
-      this.stream.write(`Epoch ${this.epoch}/${context.options.epochs}: step ${step}/${context.steps} | loss ${fmt(running.loss)} | recon ${fmt(running.recon)} | kl ${fmt(running.kl)}\n`);
+      const c = lossColumns(context.options.objective.loss);
+      const recon = context.options.objective.loss === 'notebook-mse' ? '' : ` | ${c.recon} ${fmt(running.recon)}`;
+      this.stream.write(`Epoch ${this.epoch}/${context.options.epochs}: step ${step}/${context.steps} | ${c.loss} ${fmt(running.loss)}${recon} | ${c.kl} ${fmt(running.kl)}\n`);
     }
   }
 
-  onEpochEnd(record: Parameters<typeof formatEpoch>[0], context: { options: { epochs: number } }): void {
+  onEpochEnd(record: EpochRecord, context: TrainContext): void {
     this.stopBar();
-    this.stream.write(`${formatEpoch(record, context.options.epochs)}\n`);
+    this.stream.write(`${formatEpoch(record, context.options.epochs, context.options.objective.loss)}\n`);
   }
 
   onTrainEnd(): void {

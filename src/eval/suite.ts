@@ -1,6 +1,6 @@
 /**
  * `vaekit eval`: everything we measure about a trained VAE on a test set, the way papers measure it.
- * - test negative ELBO (one posterior sample per image; closed-form KL for the N(0, I) prior) and its two parts;
+ * - test negative ELBO (ELBO_SAMPLES posterior samples per image; closed-form KL for the N(0, I) prior) and its two parts;
  * - the importance-sampled estimate of the test negative log-likelihood (Burda et al. 2015):
  *   -log (1/k) sum_i p(x, z_i) / q(z_i | x) with k samples per image (5000 by default), computed
  *   in chunks so memory stays bounded;
@@ -19,9 +19,8 @@ import { formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { SILENT_TASK, type TaskProgress } from '../progress.js';
 import { checkBufferSize, logSumExp, type Vae } from '../vae/model.js';
 import { VaekitError } from '../errors.js';
-import { resolveObjective } from '../vae/objective.js';
 import { encodeDataset } from '../latent/encode.js';
-import { EVAL_BATCH, evalBatches, labelsFor, squaredError } from './evaluate.js';
+import { ELBO_SAMPLES, elboParts, EVAL_BATCH, evalBatches, labelsFor, squaredError } from './evaluate.js';
 import { knnAccuracy } from './knn.js';
 import { sampleQuality, type SampleQuality } from './sample-quality.js';
 import { sumPsnr } from './psnr.js';
@@ -47,8 +46,9 @@ export interface EvalSuiteOptions {
 export interface EvalReport {
   images: number;
   binarized: boolean;
-  /** Test negative ELBO in nats (clean images in, one posterior sample each). */
+  /** Test negative ELBO in nats per example: clean examples scored given themselves, averaged over `elboSamples` posterior samples each. */
   negElboNats: number;
+  elboSamples: number;
   reconNats: number;
   klNats: number;
   /** Importance-sampled negative log-likelihood in nats, or null when samples = 0. */
@@ -82,7 +82,6 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
   const clean = { noise: { kind: 'none' } as NoiseSpec, binarize: options.binarize, seed: options.seed };
   const noisy = { noise: options.noise, binarize: options.binarize, seed: options.seed };
   const rng = new Random(options.seed ^ 0x5a3);
-  const elbo = resolveObjective({ loss: 'elbo' });
   const n = test.count;
   const images = test.shape.length === 3;
 
@@ -98,7 +97,7 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
   for (const b of evalBatches(test, clean, EVAL_BATCH, vae.backend)) {
     const { target: x, rows, start } = b;
     const labels = labelsFor(vae, b.labels);
-    const parts = vae.run(x, x, rows, elbo, rng, false, labels);
+    const parts = elboParts(vae, x, x, rows, rng, labels);
     negElbo += parts.loss * rows;
     recon += parts.recon * rows;
     kl += parts.kl * rows;
@@ -167,6 +166,7 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
     images: n,
     binarized: options.binarize,
     negElboNats: negElbo / n,
+    elboSamples: ELBO_SAMPLES,
     reconNats: recon / n,
     klNats: kl / n,
     nllNats: nll,
@@ -263,7 +263,8 @@ export function reportMarkdown(r: EvalReport): string {
   const f = (x: number, d = 2): string => x.toFixed(d);
   const rows: Array<[string, string]> = [
     ['test images', `${r.images}${r.binarized ? ' (binarized)' : ''}`],
-    ['negative ELBO (nats)', `${f(r.negElboNats)} (reconstruction ${f(r.reconNats)} + KL ${f(r.klNats)})`],
+    [`negative ELBO of clean test examples given themselves (nats per example, mean of ${r.elboSamples} posterior samples each; training's test line scores clean examples given noisy ones)`,
+      `${f(r.negElboNats)} (reconstruction ${f(r.reconNats)} + KL ${f(r.klNats)})`],
     [`negative log-likelihood, importance-sampled, k = ${r.nllSamples} (nats)`, r.nllNats === null ? 'skipped' : f(r.nllNats)],
     ['reconstruction error (MSE per value)', r.reconstructionMse.toPrecision(4)],
     [`denoising PSNR at ${r.denoising.noise} (dB)`, fromTo(r.denoising.psnrNoisyDb, r.denoising.psnrDenoisedDb, (x) => f(x))],

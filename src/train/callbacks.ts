@@ -32,7 +32,7 @@ export const TIMING_FILE = 'timing.jsonl';
 export function epochLogger(write: (line: string) => void): Callback {
   return {
     onEpochEnd(record, context) {
-      write(formatEpoch(record, context.options.epochs));
+      write(formatEpoch(record, context.options.epochs, context.options.objective.loss));
     },
   };
 }

@@ -13,7 +13,7 @@ import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/n
 import { Adam } from '../nn/adam.js';
 import { fmt } from '../progress.js';
 import { checkBufferSize, type Vae } from '../vae/model.js';
-import { checkObjectiveFits, resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
+import { checkObjectiveFits, resolveObjective, type LossName, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
 import type { Checkpoint, CheckpointOptions } from './checkpoint.js';
@@ -369,17 +369,27 @@ export function learningRateAt(o: FitOptions, epoch: number): number {
   return o.learningRate * (o.learningRateFinal / o.learningRate) ** ((epoch - 1) / (o.epochs - 1));
 }
 
+/**
+ * The names of the three running numbers in logs and progress bars: the loss, its reconstruction
+ * part and the KL. The notebook's loss is a squared error with no KL term, so its columns say so.
+ */
+export function lossColumns(loss: LossName = 'elbo'): { loss: string; recon: string; kl: string } {
+  return loss === 'notebook-mse'
+    ? { loss: 'mse', recon: 'mse', kl: 'kl (not trained)' }
+    : { loss: loss === 'iwae' ? 'iwae loss' : 'loss', recon: 'recon', kl: 'kl' };
+}
+
 /** An epoch's record as one log line: "Epoch 3/10 | 2.1s | loss ... | val_loss ...". */
-export function formatEpoch(r: EpochRecord, epochs: number): string {
-  const parts = [
-    `Epoch ${r.epoch}/${epochs}`,
-    `${r.seconds.toFixed(1)}s`,
-    `loss ${fmt(r.loss)}`,
-    `recon ${fmt(r.recon)}`,
-    `kl ${fmt(r.kl)}`,
-  ];
+export function formatEpoch(r: EpochRecord, epochs: number, loss: LossName = 'elbo'): string {
+  const c = lossColumns(loss);
+  const parts = [`Epoch ${r.epoch}/${epochs}`, `${r.seconds.toFixed(1)}s`, `${c.loss} ${fmt(r.loss)}`];
+  // The notebook's loss is its reconstruction term: one column for both.
+  if (loss !== 'notebook-mse') parts.push(`${c.recon} ${fmt(r.recon)}`);
+  parts.push(`${c.kl} ${fmt(r.kl)}`);
   if (r.valLoss !== undefined) {
-    parts.push(`val_loss ${fmt(r.valLoss)}`, `val_recon ${fmt(r.valRecon ?? Number.NaN)}`, `val_kl ${fmt(r.valKl ?? Number.NaN)}`);
+    parts.push(`val_${c.loss} ${fmt(r.valLoss)}`);
+    if (loss !== 'notebook-mse') parts.push(`val_${c.recon} ${fmt(r.valRecon ?? Number.NaN)}`);
+    parts.push(`val_${c.kl} ${fmt(r.valKl ?? Number.NaN)}`);
   }
   return parts.join(' | ');
 }

@@ -26,7 +26,7 @@ import { runObjective, type ObjectiveContext } from './objectives/index.js';
 import { sampleLogWeights } from './objectives/iwae.js';
 import { reparameterize } from './posterior.js';
 import { Prior } from './prior.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, type SummaryOptions } from './summary.js';
 
 export type { Labels } from './conditioning.js';
 export { logSumExp } from './objectives/iwae.js';
@@ -197,8 +197,8 @@ export class Vae {
   }
 
   /** A Keras-like table of layers, output shapes and parameter counts. */
-  summary(): string {
-    return formatSummary(this);
+  summary(options: SummaryOptions = {}): string {
+    return formatSummary(this, options);
   }
 
   /** Makes every per-row buffer large enough for `rows` rows (allocates only when it grows). */

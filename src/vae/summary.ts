@@ -1,6 +1,18 @@
 /** A Keras-like summary table of a Vae: layer, output shape, activation, parameters. */
 import { imageSides } from './config.js';
 import type { Vae } from './model.js';
+import type { LossName } from './objective.js';
+
+/** What the model is trained with, when the summary knows it: the notebook's loss uses no likelihood. */
+export interface SummaryOptions {
+  loss?: LossName;
+}
+
+/** The decoder's output and what scores it, in words. */
+function outputWords(vae: Vae, loss: LossName | undefined): string {
+  const activation = imageSides(vae.config) === null ? 'linear' : 'sigmoid';
+  return loss === 'notebook-mse' ? `${activation} (squared error to the target)` : `${activation} (${vae.config.likelihood} likelihood)`;
+}
 
 interface Row {
   layer: string;
@@ -9,7 +21,7 @@ interface Row {
   params: number;
 }
 
-export function summaryRows(vae: Vae): Row[] {
+export function summaryRows(vae: Vae, options: SummaryOptions = {}): Row[] {
   const conditional = vae.classes > 0 ? ` + label (${vae.classes} classes)` : '';
   const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: conditional.slice(3), params: 0 }];
   const enc = vae.encoder.layers;
@@ -30,7 +42,7 @@ export function summaryRows(vae: Vae): Row[] {
     rows.push({
       layer: `${l.name} (${l.kind})`,
       shape: shape(l.outputShape),
-      activation: last ? `${imageSides(vae.config) === null ? 'linear' : 'sigmoid'} (${vae.config.likelihood} likelihood)` : l.activation,
+      activation: last ? outputWords(vae, options.loss) : l.activation,
       params: l.parameterCount,
     });
   });
@@ -49,8 +61,8 @@ export function summaryRows(vae: Vae): Row[] {
   return rows;
 }
 
-export function formatSummary(vae: Vae): string {
-  const rows = summaryRows(vae);
+export function formatSummary(vae: Vae, options: SummaryOptions = {}): string {
+  const rows = summaryRows(vae, options);
   const header: Row = { layer: 'Layer (type)', shape: 'Output Shape', activation: 'Activation', params: Number.NaN };
   const cell = (r: Row): [string, string, string, string] => [
     r.layer, r.shape, Number.isNaN(r.params) ? 'Param #' : r.params.toLocaleString('en-US'), r.activation,
@@ -62,7 +74,7 @@ export function formatSummary(vae: Vae): string {
   const total = vae.params.count;
   const width = widths.reduce((a, b) => a + b, 0) + 9;
   const out = [
-    `Model: "vae" (preset ${vae.config.preset}, ${vae.config.likelihood} likelihood, prior ${vae.prior.standard ? 'N(0, I)' : `mixture of ${vae.prior.components} Gaussians`})`,
+    `Model: "vae" (preset ${vae.config.preset}, ${options.loss === 'notebook-mse' ? 'trained with the notebook\'s squared error, no likelihood' : `${vae.config.likelihood} likelihood`}, prior ${vae.prior.standard ? 'N(0, I)' : `mixture of ${vae.prior.components} Gaussians`})`,
     '='.repeat(width),
     line(all[0]!),
     '='.repeat(width),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadModel } from '../../io/bundle.js';
+import { loadBundle } from '../../io/bundle.js';
+import { parseLoss } from '../../vae/objective.js';
 import { modelConfigForData } from '../../pipelines/data.js';
 import { Vae } from '../../vae/model.js';
 import { addDataOptions, addModelOptions, loadDataFrom, modelChoicesFrom, say, type DataFlags, type ModelFlags } from '../options.js';
@@ -9,7 +10,14 @@ export function register(program: Command): void {
     .description('print the layers, output shapes and parameter counts of a preset (for --data) or a saved model')
     .option('--model <dir>', 'a saved model folder (instead of a preset)')
     .action(async (flags: ModelFlags & DataFlags & { model?: string }) => {
-      const vae = flags.model !== undefined ? loadModel(flags.model) : new Vae(modelConfigForData(modelChoicesFrom(flags), await loadDataFrom(flags, 'train')));
+      if (flags.model !== undefined) {
+        // A saved model's summary names the loss it was trained with (the notebook's uses no likelihood).
+        const bundle = loadBundle(flags.model);
+        const loss = bundle.training.loss;
+        say(bundle.vae.summary(typeof loss === 'string' ? { loss: parseLoss(loss) } : {}));
+        return;
+      }
+      const vae = new Vae(modelConfigForData(modelChoicesFrom(flags), await loadDataFrom(flags, 'train')));
       say(vae.summary());
     });
 }

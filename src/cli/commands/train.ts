@@ -21,10 +21,25 @@ import {
 } from '../options.js';
 
 export function printTestMetrics(m: TestMetrics): void {
-  const quality = m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null
-    ? `PSNR noisy ${m.psnrNoisyDb.toFixed(2)} dB -> denoised ${m.psnrDenoisedDb.toFixed(2)} dB`
-    : `MSE per value noisy ${m.mseNoisy.toPrecision(4)} -> denoised ${m.mseDenoised.toPrecision(4)}`;
-  say(`Test (${m.images} examples, noise ${m.noise}): ${quality} | negative ELBO ${m.negElboNats.toFixed(2)} nats (recon ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)})`);
+  say(testMetricsLine(m));
+}
+
+/** The test line, each number with what it measures: denoising quality, then the negative ELBO of clean examples given the model's inputs. */
+export function testMetricsLine(m: TestMetrics): string {
+  const noisy = m.noise !== 'none';
+  let quality: string;
+  if (m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null) {
+    quality = noisy
+      ? `denoising PSNR ${m.psnrNoisyDb.toFixed(2)} dB (noisy input) -> ${m.psnrDenoisedDb.toFixed(2)} dB (denoised)`
+      : `reconstruction PSNR ${m.psnrDenoisedDb.toFixed(2)} dB`;
+  } else {
+    quality = noisy
+      ? `denoising MSE per value ${m.mseNoisy.toPrecision(4)} (noisy input) -> ${m.mseDenoised.toPrecision(4)} (denoised)`
+      : `reconstruction MSE per value ${m.mseDenoised.toPrecision(4)}`;
+  }
+  const given = noisy ? 'clean examples given noisy ones' : 'examples given themselves';
+  return `Test (${m.images} examples${noisy ? `, noise ${m.noise}` : ''}): ${quality} | negative ELBO of ${given} ${m.negElboNats.toFixed(2)} nats per example `
+    + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; mean of ${m.elboSamples} posterior samples each)`;
 }
 
 interface RunFlags extends TrainFlags {
@@ -156,9 +171,11 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
       onModel: (vae, data) => {
         if (resumeFrom === undefined) prepareModelFolder(out, overwrite);
         const m = vae.config;
-        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
+        const objective = flags.loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
+          : `${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}`;
+        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
         say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
-        if (resumeFrom === undefined) say(vae.summary());
+        if (resumeFrom === undefined) say(vae.summary({ loss: flags.loss }));
       },
     });
     if (result.test === null) {

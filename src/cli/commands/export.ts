@@ -1,4 +1,19 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '../../export/index.js';
+import { writeExport } from '../../export/write.js';
+import { loadBundle } from '../../io/bundle.js';
+import { addModelDirOption, say } from '../options.js';
 
-// Placeholder while the command is being written (issue 10); registers nothing yet.
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  addModelDirOption(program.command('export'))
+    .description('export a model for other runtimes: ONNX graphs, the TF.js layers format or a PyTorch module (with a README on using them)')
+    .addOption(new Option('--format <name>', 'export format').choices([...EXPORT_FORMATS]).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'output folder (new or empty)')
+    .option('--overwrite', 'replace an earlier export in --out')
+    .action((flags: { model: string; format: ExportFormat; out: string; overwrite?: boolean }) => {
+      const bundle = loadBundle(flags.model);
+      const paths = writeExport(bundle.vae, flags.format, flags.out, bundle.data, { overwrite: flags.overwrite === true, training: bundle.training });
+      say(`Exported ${flags.model} (${EXPORT_FORMAT_NAMES[flags.format]}) into ${flags.out}:`);
+      for (const path of paths) say(`  ${path}`);
+    });
+}

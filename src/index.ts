@@ -64,3 +64,7 @@ export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic-write.js';
 export { imageGridPng } from './viz/image-grid.js';
 export { noisyExamplesPng, denoisedExamplesPng, samplesPng, notebookFigures } from './viz/figures.js';
+export { gridFigureSvg, gridFigurePng, gridFigureLayout, type GridFigure, type GridLayout } from './viz/labelled-grid.js';
+export { chartFromSpec, latentMapChart, trainingCurvesChart, scoreHistogramChart, type Chart, type LatentMapInput, type ScoreHistogramInput } from './viz/charts.js';
+export { svgToPng } from './viz/render.js';
+export { writeReport, gatherReport, renderReport, REPORT_FILE, type ReportOptions, type ReportParts } from './report/report.js';

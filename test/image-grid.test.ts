@@ -75,6 +75,10 @@ test('rows of different lengths leave missing cells as background; values are cl
   assert.equal(image.grey(0, 5), 0);
   assert.equal(image.grey(3, 3), 64, 'missing cell shows the background');
   assert.equal(image.grey(8, 5), 64);
+  // A null cell is an empty one: background, and the cells after it keep their places.
+  const gap = decode(imageGridPng([[white, null, black]], 1, 1, { scale: 2, pad: 0, background: 0.25 }));
+  assert.equal(gap.width, 6);
+  assert.deepEqual([0, 2, 4].map((x) => gap.grey(x, 1)), [255, 64, 0]);
 });
 
 test('a full MNIST-sized grid has the expected size', () => {

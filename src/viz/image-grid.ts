@@ -1,5 +1,6 @@
 /**
  * PNG grids of images (greyscale or RGB): originals next to reconstructions, samples, interpolations.
+ * The bare pixels; labelled-grid.ts draws them with a title and row and column labels.
  */
 import pngjs from 'pngjs';
 import { VaekitError } from '../errors.js';
@@ -24,10 +25,10 @@ function toByte(v: number): number {
 /**
  * A PNG (8-bit greyscale, or RGB for 3 channels) of a grid of images: cells[row][col] each
  * height*width*channels floats in [0,1], channels-last.
- * Rows may have different lengths; missing cells are left as background.
+ * Rows may have different lengths; missing cells (and null ones) are left as background.
  */
 export function imageGridPng(
-  cells: Float32Array[][],
+  cells: readonly (readonly (Float32Array | null)[])[],
   height: number,
   width: number,
   options: ImageGridOptions = {},
@@ -61,6 +62,7 @@ export function imageGridPng(
   const pixels = Buffer.alloc(imageWidth * imageHeight * ch, toByte(background));
   cells.forEach((row, r) => {
     row.forEach((cell, c) => {
+      if (cell === null) return;
       if (cell.length !== height * width * ch) {
         throw new VaekitError(`Image grid cell [${r}][${c}] has ${cell.length} values, but a ${height}x${width}${ch === 1 ? '' : 'x3'} image needs ${height * width * ch}.`);
       }

@@ -10,6 +10,10 @@ import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassTasks, scoreAnomalies } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../pipelines/data.js';
 import { trainJob } from '../../pipelines/train.js';
+import type { Vae } from '../../vae/model.js';
+import type { LossName } from '../../vae/objective.js';
+import { scoreHistogramChart } from '../../viz/charts.js';
+import { describeModel, lossOf } from '../../viz/figures.js';
 import { TerminalProgress } from '../progress.js';
 import {
   addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
@@ -24,17 +28,43 @@ interface AnomalyFlags extends TrainFlags {
   scoreSamples: number;
 }
 
+const HISTOGRAM_FILE = 'score-histogram.png';
+
 function percent(x: number): string {
   return `${(100 * x).toFixed(2)}%`;
 }
 
-/** Scores with one model; writes scores.csv and the AUROC when labels say which examples are anomalies. */
-function writeScores(out: string, set: Dataset, result: ReturnType<typeof scoreAnomalies>): void {
+/** The histogram of the scores: normal and anomalous examples overlaid when labels tell them apart, with the threshold when there is one. */
+async function scoreHistogram(set: Dataset, result: ReturnType<typeof scoreAnomalies>, vae: Vae, loss: LossName | undefined, normalName: string | null): Promise<Uint8Array> {
+  const { labels } = set;
+  const normal = result.normalClass;
+  const threshold = 'threshold' in result && typeof result.threshold === 'number' ? result.threshold : undefined;
+  const chart = await scoreHistogramChart({
+    scores: result.scores,
+    isAnomaly: labels === null || normal === null ? null : Array.from(labels, (y) => y !== normal),
+    ...(threshold !== undefined ? { threshold } : {}),
+    title: `Anomaly scores of ${set.count} examples of ${set.source}`,
+    subtitle: [
+      ...(normalName !== null ? [`class ${normalName} normal, the rest anomalous`] : []),
+      ...(result.auroc !== null ? [`AUROC ${percent(result.auroc)}`] : []),
+      describeModel(vae.config, loss),
+    ].join(' · '),
+    xTitle: 'anomaly score: negative ELBO (nats per example)',
+  });
+  return chart.png;
+}
+
+/** Scores with one model; writes scores.csv, its histogram and the AUROC when labels say which examples are anomalies. */
+async function writeScores(out: string, set: Dataset, result: ReturnType<typeof scoreAnomalies>, vae: Vae, loss: LossName | undefined): Promise<void> {
   const path = join(out, 'scores.csv');
-  writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames }, ['csv']);
   const summary = { examples: set.count, source: set.source, normalClass: result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass), auroc: result.auroc };
+  // Drawn first: nothing is written when the chart cannot be.
+  const png = await scoreHistogram(set, result, vae, loss, summary.normalClass);
+  writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames }, ['csv']);
   writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  say(`Scored ${set.count} examples of ${set.source} (negative ELBO, nats): ${path}`);
+  const histogram = join(out, HISTOGRAM_FILE);
+  writeFileAtomic(histogram, png);
+  say(`Scored ${set.count} examples of ${set.source} (negative ELBO, nats): ${path}; their histogram: ${histogram}`);
   if (result.auroc !== null) say(`AUROC (class ${summary.normalClass} normal, the rest anomalies): ${percent(result.auroc)}`);
 }
 
@@ -60,10 +90,10 @@ export function register(program: Command): void {
 
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
-        for (const name of ['scores.csv', 'anomaly.json']) prepareOutputFile(join(out, name));
+        for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name));
         const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
         const result = scoreAnomalies(bundle.vae, test, scoring);
-        writeScores(out, test, result);
+        await writeScores(out, test, result, bundle.vae, lossOf(bundle.training));
         return;
       }
       const train = await loadDataFrom(flags, 'train');
@@ -77,7 +107,7 @@ export function register(program: Command): void {
           ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
           ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
         });
-        writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring));
+        await writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring), vae, flags.loss);
         return;
       }
       const test = await loadTest();

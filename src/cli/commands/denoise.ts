@@ -8,8 +8,8 @@ import { loadBundle } from '../../io/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { denoiseDataset } from '../../pipelines/denoise.js';
-import { imageDims } from '../../viz/figures.js';
-import { imageGridPng } from '../../viz/image-grid.js';
+import { describeModel, describeNoise, imageDims, lossOf } from '../../viz/figures.js';
+import { gridFigurePng } from '../../viz/labelled-grid.js';
 import {
   addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, loadDataForModel, positiveInt, say, type DataFlags,
 } from '../options.js';
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   addSeedOption(cmd, 'seed of the added noise');
   cmd
     .requiredOption('--out <file>', 'output file: .idx (uint8 images), .npy (float32) or .csv')
-    .option('--grid <file>', 'PNG grid of inputs above outputs, for images (default: --out with .png)')
+    .option('--grid <file>', 'PNG grid of the first 16 inputs above their outputs, labelled, for images (default: --out with .png)')
     .action(async (flags: DenoiseFlags) => {
       const bundle = loadBundle(flags.model);
       const format = rowsFormat(flags.out, ['idx', 'npy', 'csv']);
@@ -48,10 +48,18 @@ export function register(program: Command): void {
       const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise: flags.noise, seed: flags.seed });
       let png: Uint8Array | null = null;
       if (grid !== null) {
-        const { height, width, channels } = imageDims(set.shape, set.source);
+        const dims = imageDims(set.shape, set.source);
         const shown = Math.min(count, 16);
         const cells = [noisy, denoised].map((values) => Array.from({ length: shown }, (_, i) => values.subarray(i * set.size, (i + 1) * set.size)));
-        png = imageGridPng(cells, height, width, { scale: 2, channels });
+        const added = flags.noise.kind !== 'none';
+        png = gridFigurePng({
+          ...dims,
+          title: added ? `Denoising ${set.source} with ${describeNoise(flags.noise)}` : `Denoising ${set.source}`,
+          subtitle: `${describeModel(bundle.vae.config, lossOf(bundle.training))} · ${flags.model}`,
+          cells,
+          rowLabels: [added ? 'Noisy input' : 'Input', 'Denoised'],
+          columnLabels: cells[0]!.map((_, i) => `Example ${i}`),
+        });
       }
       const standardization = bundle.data.standardization;
       if (standardization !== null) unstandardize(denoised, count, standardization);

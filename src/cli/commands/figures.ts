@@ -4,12 +4,12 @@ import type { NoiseSpec } from '../../data/transforms/noise.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../io/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
-import { notebookFigures } from '../../viz/figures.js';
+import { modelFigures } from '../../pipelines/figures.js';
 import { addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, loadDataForModel, say, type DataFlags } from '../options.js';
 
 export function register(program: Command): void {
   const cmd = addModelDirOption(program.command('figures'))
-    .description("write the notebook's figures (and 64 prior samples) for a saved model")
+    .description("write the notebook's figures (and 64 prior samples) for a saved model, and its training curves from metrics.jsonl")
     .option('--out <dir>', 'output folder (default: the model folder)');
   addDataOptions(cmd, 'the examples shown', 'its test split');
   addNoiseOption(cmd, 'noise of the examples');
@@ -17,11 +17,12 @@ export function register(program: Command): void {
     .action(async (flags: DataFlags & { model: string; out?: string; noise: NoiseSpec; seed: number }) => {
       const bundle = loadBundle(flags.model);
       const set = await loadDataForModel(flags, bundle, 'test');
-      const figures = notebookFigures(bundle.vae, set, flags.noise, flags.seed);
-      for (const [name, png] of figures) {
-        const path = join(flags.out ?? flags.model, name);
-        prepareOutputFile(path);
-        writeFileAtomic(path, png);
+      const figures = await modelFigures(flags.model, bundle, set, flags.noise, flags.seed);
+      const out = flags.out ?? flags.model;
+      for (const [name] of figures) prepareOutputFile(join(out, name));
+      for (const [name, bytes] of figures) {
+        const path = join(out, name);
+        writeFileAtomic(path, bytes);
         say(`wrote ${path}`);
       }
     });

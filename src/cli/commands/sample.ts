@@ -7,7 +7,7 @@ import { loadBundle } from '../../io/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { classIndex } from '../../pipelines/data.js';
-import { samplesPng } from '../../viz/figures.js';
+import { lossOf, samplesPng } from '../../viz/figures.js';
 import { addModelDirOption, addSeedOption, positiveInt, say } from '../options.js';
 
 export function register(program: Command): void {
@@ -18,14 +18,14 @@ export function register(program: Command): void {
   addSeedOption(cmd, 'seed of the latent draws')
     .requiredOption('--out <file>', 'output file: .png (a grid of images), .npy or .csv (the values, in the data\'s own units)')
     .action((flags: { model: string; count: number; label?: string; seed: number; out: string }) => {
-      const { vae, data } = loadBundle(flags.model);
+      const { vae, data, training } = loadBundle(flags.model);
       if (vae.classes === 0 && flags.label !== undefined) throw new VaekitError(`${flags.model} is not a conditional model: it takes no --label.`);
       const label = flags.label === undefined ? undefined : classIndex(data, vae.classes, flags.label);
       const what = label === undefined ? '' : ` of class ${data.classNames?.[label] ?? label}`;
       const ext = extname(flags.out).toLowerCase();
       if (ext !== '.png' && ext !== '.npy' && ext !== '.csv') throw new VaekitError(`Cannot write ${flags.out}: its name must end in .png, .npy or .csv.`);
       if (ext === '.png') {
-        const png = samplesPng(vae, flags.count, flags.seed, label);
+        const png = samplesPng(vae, flags.count, flags.seed, label, { classNames: data.classNames, model: flags.model, loss: lossOf(training) });
         prepareOutputFile(flags.out);
         writeFileAtomic(flags.out, png);
         say(`wrote ${flags.out} (${flags.count} samples${label === undefined && vae.classes > 0 ? ', one row per class' : what})`);

@@ -7,14 +7,15 @@ import { formatNoise } from '../../data/transforms/noise.js';
 import { getBackend } from '../../engine/index.js';
 import type { TestMetrics } from '../../eval/evaluate.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { CONFIG_FILE } from '../../io/bundle.js';
+import { CONFIG_FILE, loadBundle } from '../../io/bundle.js';
 import { checkpointFiles, CHECKPOINT_DIR, latestCheckpoint } from '../../io/checkpoint.js';
 import { lockRunFolder, prepareModelFolder, stagingFolder, swapInto } from '../../io/output.js';
 import type { Checkpoint } from '../../train/checkpoint.js';
 import { VaekitError } from '../../errors.js';
 import { METRICS_FILE, TEST_METRICS_FILE, trainAndTestSets, trainJob, type TrainJobResult } from '../../pipelines/train.js';
 import { resolveFitOptions } from '../../train/fit.js';
-import { notebookFigures } from '../../viz/figures.js';
+import { modelFigures } from '../../pipelines/figures.js';
+import { writeReport } from '../../report/report.js';
 import { TerminalProgress } from '../progress.js';
 import {
   addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
@@ -212,12 +213,14 @@ export function register(program: Command): void {
       checkGivenFlags(command, flags);
       const result = await runTraining({ ...flags, preset: 'seed' }, flags.overwrite === true, null, false);
       if (result === null) return;
-      const { vae, testSet } = result;
+      const { testSet } = result;
       const out = resolve(flags.out);
-      for (const [name, png] of notebookFigures(vae, testSet, flags.noise, flags.seed)) {
-        writeFileAtomic(join(out, name), png);
+      for (const [name, bytes] of await modelFigures(out, loadBundle(out), testSet, flags.noise, flags.seed)) {
+        writeFileAtomic(join(out, name), bytes);
         say(`wrote ${join(out, name)}`);
       }
+      const report = await writeReport(out, { noise: flags.noise, seed: flags.seed });
+      say(`wrote ${report} (the model, its curves, metrics and figures on one page: open it in a browser)`);
       say(`Demo finished: everything is in ${out}`);
     });
 }

@@ -21,3 +21,6 @@ export { fit, type FitOptionsInput, type Callback, type History, type EpochRecor
 export { evaluateDenoising, evaluateObjective, validator } from './eval/evaluate.js';
 export { encodeBundle, decodeBundle, type Bundle, type DataInfo } from './io/bundle-format.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+export { interpolate, interpolationPath, lerp, slerp, type Interpolation, type InterpolationMethod } from './latent/interpolate.js';
+export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, averageKlPerDimension, priorMarginals, INACTIVE_KL_NATS, type Traversal, type KlRanking, type RankedDimension } from './latent/traverse.js';
+export { projectLatents, manifoldGrid, normalQuantile, normalCdf, mixtureQuantile, type Projection, type ProjectionMethod, type Manifold } from './latent/map.js';

@@ -105,19 +105,17 @@ test('a folder of coloured shapes in class subfolders trains a conditional conv 
     const png = join(work, `${CLASSES[c]!.name}.png`);
     const said = ok(['sample', '--model', model, '--label', CLASSES[c]!.name, '--count', '16', '--seed', '3', '--out', png]);
     assert.match(said, new RegExp(`16 samples of class ${CLASSES[c]!.name}`));
-    // Cut the 4x4 grid (scale 2, padding 2) back into images and judge each by the nearest class mean.
-    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const { info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     assert.equal(info.channels, 3);
+    // The same samples as values (the figure is labelled, so read them from NPY), each judged by the nearest class mean.
+    const values = join(work, `${CLASSES[c]!.name}.npy`);
+    ok(['sample', '--model', model, '--label', CLASSES[c]!.name, '--count', '16', '--seed', '3', '--out', values]);
+    const samples = parseNpy(new Uint8Array(readFileSync(values)), values);
+    assert.deepEqual(samples.shape, [16, SIDE, SIDE, 3]);
+    assert.ok(samples.data instanceof Float32Array, 'samples are float32');
     let right = 0;
     for (let cell = 0; cell < 16; cell++) {
-      const top = 2 + Math.floor(cell / 4) * (2 * SIDE + 2);
-      const left = 2 + (cell % 4) * (2 * SIDE + 2);
-      const img = new Float32Array(SIDE * SIDE * 3);
-      for (let y = 0; y < SIDE; y++) {
-        for (let x = 0; x < SIDE; x++) {
-          for (let k = 0; k < 3; k++) img[(y * SIDE + x) * 3 + k] = data[((top + 2 * y) * info.width + left + 2 * x) * 3 + k]! / 255;
-        }
-      }
+      const img = Float32Array.from(samples.data.subarray(cell * SIDE * SIDE * 3, (cell + 1) * SIDE * SIDE * 3));
       const distance = classMeans.map((m) => m.reduce((s, v, j) => s + (v - img[j]!) ** 2, 0));
       if (distance.indexOf(Math.min(...distance)) === c) right++;
     }

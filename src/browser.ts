@@ -24,3 +24,4 @@ export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { interpolate, interpolationPath, lerp, slerp, type Interpolation, type InterpolationMethod } from './latent/interpolate.js';
 export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, averageKlPerDimension, priorMarginals, INACTIVE_KL_NATS, type Traversal, type KlRanking, type RankedDimension } from './latent/traverse.js';
 export { projectLatents, manifoldGrid, normalQuantile, normalCdf, mixtureQuantile, type Projection, type ProjectionMethod, type Manifold } from './latent/map.js';
+export { exportFiles, EXPORT_FORMATS, type ExportFormat, type ExportFile } from './export/index.js';

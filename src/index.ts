@@ -71,3 +71,5 @@ export { writeReport, gatherReport, renderReport, REPORT_FILE, type ReportOption
 export { interpolate, interpolationPath, interpolationTimes, lerp, slerp, angleBetween, INTERPOLATION_METHODS, type Interpolation, type InterpolationMethod } from './latent/interpolate.js';
 export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, averageKlPerDimension, priorMarginals, priorComponents, INACTIVE_KL_NATS, type Traversal, type KlRanking, type RankedDimension } from './latent/traverse.js';
 export { projectLatents, manifoldGrid, normalQuantile, normalCdf, mixtureQuantile, PROJECTION_METHODS, type Projection, type ProjectionMethod, type Manifold } from './latent/map.js';
+export { exportFiles, EXPORT_FORMATS, type ExportFormat, type ExportFile } from './export/index.js';
+export { writeExport, type WriteExportOptions } from './export/write.js';

@@ -10,6 +10,7 @@ import { JsBackend } from '../src/engine/js-backend.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { encodeBundle } from '../src/io/bundle-format.js';
 import { presetConfig } from '../src/vae/config.js';
+import { exportFiles, EXPORT_FORMATS } from '../src/export/index.js';
 import { Vae } from '../src/vae/model.js';
 
 interface BrowserVae {
@@ -21,6 +22,7 @@ interface BrowserApi {
   Tensor: new (data: Float32Array, shape: number[]) => unknown;
   getBackend(): { info(): { backend: string } };
   decodeBundle(config: string, weights: Uint8Array, names: { config: string; weights: string }, options: { backend?: unknown }): { vae: BrowserVae };
+  exportFiles(vae: BrowserVae, format: string): Array<{ name: string; bytes: Uint8Array }>;
 }
 
 test('src/browser.ts bundles for the browser and decodes a latent vector in a bare context like Node does', async () => {
@@ -51,5 +53,12 @@ test('src/browser.ts bundles for the browser and decodes a latent vector in a ba
     const got = loaded.decode(new api.Tensor(new Float32Array(z), [2, 6]));
     assert.deepEqual([...got.shape], expected.shape);
     assert.deepEqual(Array.from(got.data), Array.from(expected.data), `${preset}: the same bits as Node's js backend`);
+    // The exports are made in the page too (the web app offers them as downloads): the same bytes as in Node.
+    for (const format of EXPORT_FORMATS) {
+      const inPage = api.exportFiles(loaded, format);
+      const inNode = exportFiles(vae, format);
+      assert.deepEqual(Array.from(inPage, (f) => f.name), inNode.map((f) => f.name), `${preset} ${format}: the same files`);
+      inPage.forEach((f, i) => assert.ok(Buffer.from(f.bytes).equals(Buffer.from(inNode[i]!.bytes)), `${preset} ${format}: ${f.name} has the same bytes`));
+    }
   }
 });

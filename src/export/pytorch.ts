@@ -216,18 +216,6 @@ function pyLiteral(value: unknown, indent = ''): string {
   return 'None';
 }
 
-/** The config's fields in the order VaeConfig declares them (then any others). */
-function orderedConfig(c: VaeConfig): Record<string, unknown> {
-  const order: (keyof VaeConfig)[] = [
-    'preset', 'inputShape', 'latent', 'architecture', 'convChannels', 'encoderHidden', 'decoderHidden', 'activation',
-    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents',
-  ];
-  const out: Record<string, unknown> = {};
-  for (const key of order) out[key] = c[key];
-  for (const [key, value] of Object.entries(c)) if (!(key in out)) out[key] = value;
-  return out;
-}
-
 /** The objective's settings from the bundle's training record: beta (default 1) and free bits (default 0). */
 function objectiveOf(training: Record<string, unknown> | undefined): { beta: number; freeBits: number } {
   const number = (key: string, fallback: number): number => {
@@ -324,7 +312,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-CONFIG = ${pyLiteral(orderedConfig(c))}
+CONFIG = ${pyLiteral(c)}
 
 DATA = ${pyLiteral(data ?? null)}
 

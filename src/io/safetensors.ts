@@ -18,9 +18,14 @@ const HEADER_ALIGNMENT = 8;
 const MAX_HEADER_BYTES = 100_000_000;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Byte order of the names' UTF-8 encodings (no Buffer: this file runs in browsers too). */
 function utf8Compare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = UTF8.encode(a);
+  const y = UTF8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
+const UTF8 = new TextEncoder();
 
 function elementCount(shape: number[]): number {
   if (shape.includes(0)) return 0; // not Infinity * 0 when the other dimensions overflow
@@ -70,7 +75,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
     placed.push({ data, begin });
     entries.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: 'F32', shape, data_offsets: [begin, offset] })}`);
   }
-  const json = Buffer.from(`{${entries.join(',')}}`, 'utf8');
+  const json = UTF8.encode(`{${entries.join(',')}}`);
   const headerBytes = Math.ceil(json.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
   const dataStart = 8 + headerBytes;
   const out = new Uint8Array(dataStart + offset);

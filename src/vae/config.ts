@@ -137,6 +137,22 @@ function shown(v: unknown): string {
   return json.length > 60 ? `${json.slice(0, 60)}...` : json;
 }
 
+/**
+ * The config with its fields in the order VaeConfig declares them (then any others), so every file
+ * written from it (the bundle's config.json, the exports) has the same bytes whether the model was
+ * made in this process or loaded from a bundle.
+ */
+export function canonicalConfig(c: VaeConfig): VaeConfig {
+  const order: (keyof VaeConfig)[] = [
+    'preset', 'inputShape', 'latent', 'architecture', 'convChannels', 'encoderHidden', 'decoderHidden', 'activation',
+    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents',
+  ];
+  const out: Record<string, unknown> = {};
+  for (const key of order) out[key] = c[key];
+  for (const [key, value] of Object.entries(c)) if (!(key in out)) out[key] = value;
+  return out as unknown as VaeConfig;
+}
+
 export function validateConfig(config: VaeConfig): VaeConfig {
   // Safe integers only: 1e308 is an integer too, and sizes multiplied from it overflow to Infinity.
   const positiveInt = (v: unknown, what: string): void => {

@@ -18,7 +18,7 @@ import { ParameterSet } from '../nn/parameters.js';
 import { Sequential } from '../nn/sequential.js';
 import { buildDecoder, buildEncoder, encoderInputSize } from './architecture.js';
 import { decoderInput, decoderInputGradToLatent, encoderInput, sliceLabels, type Labels } from './conditioning.js';
-import { imageSides, inputSize, validateConfig, type VaeConfig } from './config.js';
+import { canonicalConfig, imageSides, inputSize, validateConfig, type VaeConfig } from './config.js';
 import { PixelLikelihood } from './likelihood.js';
 import { checkObjectiveFits, type LossParts, type Objective } from './objective.js';
 import { negElboPerRow } from './objectives/elbo.js';
@@ -165,7 +165,7 @@ export class Vae {
   private readonly context: ObjectiveContext;
 
   constructor(config: VaeConfig, options: VaeOptions = {}) {
-    this.config = validateConfig(structuredClone(config));
+    this.config = canonicalConfig(validateConfig(structuredClone(config)));
     checkModelSize(this.config);
     this.backend = options.backend ?? getBackend();
     this.pixels = inputSize(config);

@@ -19,8 +19,8 @@ import type { DataInfo } from '../src/io/bundle-format.js';
 import { saveModel } from '../src/io/bundle.js';
 import { onnxFiles, ONNX_IR_VERSION, ONNX_OPSET } from '../src/export/onnx.js';
 import { writeExport } from '../src/export/write.js';
-import { presetConfig, type VaeOverrides } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
+import { maxAbsDiff, randomModel } from './helpers/export.js';
 
 const proto = onnxProto.onnx;
 const ROOT = join(import.meta.dirname, '..');
@@ -29,22 +29,6 @@ const TOLERANCE = 1e-4;
 const work = mkdtempSync(join(tmpdir(), 'vaekit-export-onnx-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-/** A model with random weights and random (non-zero) biases, so every term of every layer counts. */
-function randomModel(preset: string, overrides: VaeOverrides, seed: number): Vae {
-  const vae = new Vae(presetConfig(preset, overrides), { seed });
-  const rng = new Random(seed + 1000);
-  for (const p of vae.params.list) {
-    if (p.name.endsWith('.bias')) for (let i = 0; i < p.size; i++) p.value[i] = rng.uniform() - 0.5;
-  }
-  return vae;
-}
-
-function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function oneHot(labels: number[], classes: number): Float32Array {
   const out = new Float32Array(labels.length * classes);
@@ -79,14 +63,14 @@ async function compareWithVaekit(vae: Vae, rows: number, seed: number, data?: Da
   const got = await encoder.run({ x: new ort.Tensor('float32', x, [rows, ...c.inputShape]), ...labelFeed });
   assert.deepEqual(got['mean']!.dims, [rows, c.latent]);
   assert.deepEqual(got['logvar']!.dims, [rows, c.latent]);
-  const encoderDiff = Math.max(maxAbsDifference(floats(got['mean']), expected.mean.data), maxAbsDifference(floats(got['logvar']), expected.logvar.data));
+  const encoderDiff = Math.max(maxAbsDiff(floats(got['mean']), expected.mean.data), maxAbsDiff(floats(got['logvar']), expected.logvar.data));
 
   const z = new Float32Array(rows * c.latent);
   for (let i = 0; i < z.length; i++) z[i] = rng.normal();
   const images = vae.decode(new Tensor(z, [rows, c.latent]), c.classes > 0 ? labels : null);
   const decoded = await decoder.run({ z: new ort.Tensor('float32', z, [rows, c.latent]), ...labelFeed });
   assert.deepEqual(decoded['x']!.dims, [rows, ...c.inputShape]);
-  const decoderDiff = maxAbsDifference(floats(decoded['x']), images.data);
+  const decoderDiff = maxAbsDiff(floats(decoded['x']), images.data);
   return { encoder: encoderDiff, decoder: decoderDiff };
 }
 

@@ -19,6 +19,7 @@ import { MIN_LOGVAR } from '../src/vae/likelihood.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
 import { pythonWithTorch, requireTool } from './helpers/outside-tools.js';
+import { maxAbsDiff } from './helpers/export.js';
 
 const ROWS = 5;
 /** PyTorch's CPU float32 against vaekit's: values; and nats, per value summed (float32 rounding of each term) and relative. */
@@ -191,12 +192,6 @@ interface Prepared {
   vae: Vae;
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function npy(path: string): Float32Array {
   const a = readNpy(path);

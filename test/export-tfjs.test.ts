@@ -13,8 +13,8 @@ import { Random } from '../src/engine/random.js';
 import type { ExportFile } from '../src/export/index.js';
 import { tfjsFiles } from '../src/export/tfjs.js';
 import type { DataInfo } from '../src/io/bundle-format.js';
-import { imageSides, inputSize, presetConfig, type VaeOverrides } from '../src/vae/config.js';
-import { Vae } from '../src/vae/model.js';
+import { imageSides, inputSize, type VaeOverrides } from '../src/vae/config.js';
+import { maxAbsDiff, randomModel } from './helpers/export.js';
 
 const STANDARD_LAYERS = new Set(['InputLayer', 'Dense', 'Conv2D', 'Conv2DTranspose', 'Reshape', 'Flatten', 'Concatenate',
   'UpSampling2D', 'Activation', 'LeakyReLU']);
@@ -61,22 +61,6 @@ interface ModelJson {
   userDefinedMetadata: { vaekit: { inputs: Record<string, string>; outputs: Record<string, string>; data?: DataInfo } };
 }
 
-/** A model whose every weight is random (biases too, so the head split and bias layouts are exercised). */
-function randomModel(preset: string, overrides: VaeOverrides, seed: number): Vae {
-  const vae = new Vae(presetConfig(preset, overrides), { seed });
-  const rng = new Random(seed + 1000);
-  for (const p of vae.params.list) {
-    if (p.name.endsWith('.bias')) for (let i = 0; i < p.size; i++) p.value[i] = rng.uniform() - 0.5;
-  }
-  return vae;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 /** Checks the file list and each model.json's fields, layer classes and manifest against weights.bin. */
 function checkFiles(files: ExportFile[]): Map<string, ModelJson> {

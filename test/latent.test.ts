@@ -6,11 +6,9 @@
 // read back pixel by pixel, and bad input ending in one line, exit status 1 and no file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pngjs from 'pngjs';
 import { arrayDataset, type Dataset } from '../src/data/dataset.js';
 import { loadNpy } from '../src/data/sources/npy.js';
@@ -19,7 +17,7 @@ import { Random } from '../src/engine/random.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { VaekitError } from '../src/errors.js';
 import { loadBundle, saveModel } from '../src/io/bundle.js';
-import { encodeNpy } from '../src/io/npy.js';
+import { cliChecks, twoClassNpy, vaekitFromSources, type CliResult } from './helpers/cli.js';
 import { encodeDataset } from '../src/latent/encode.js';
 import { angleBetween, interpolate, interpolationPath, lerp, slerp } from '../src/latent/interpolate.js';
 import { manifoldGrid, mixtureQuantile, normalCdf, normalQuantile, projectLatents, seededSubset } from '../src/latent/map.js';
@@ -384,52 +382,14 @@ test('manifoldGrid: a 2-D latent space decoded at the prior\'s quantiles 0.05 to
 
 // ---- the commands ----------------------------------------------------------------------------------
 
-const CLI = pathToFileURL(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')).href;
 const work = mkdtempSync(join(tmpdir(), 'vaekit-latent-'));
 process.on('exit', () => { if (process.env['VAEKIT_TEST_KEEP'] === undefined) rmSync(work, { recursive: true, force: true }); else console.log(`kept ${work}`); });
 const at = (...p: string[]): string => join(work, ...p);
 
-/** The vaekit command from the sources (the same main as bin/vaekit.js runs from dist/). */
-function vaekit(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = `const { main } = await import(${JSON.stringify(CLI)}); await main(['node', 'vaekit', ...process.argv.slice(1)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', run, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const vaekit = (args: string[]): CliResult => vaekitFromSources(args, 120_000);
+const { ok, refused } = cliChecks(vaekit);
 
-function ok(args: string[]): string {
-  const r = vaekit(args);
-  assert.equal(r.status, 0, `vaekit ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-
-function refused(args: string[], pattern: RegExp, outputs: string[]): void {
-  const r = vaekit(args);
-  assert.equal(r.status, 1, `vaekit ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  for (const o of outputs) assert.ok(!existsSync(o), `${o} was written`);
-}
-
-/** 300 8x8 greyscale images of two classes (bright left half, bright top half), as NPY files. */
-function syntheticData(): { x: string; y: string } {
-  const n = 300;
-  const rng = new Random(7);
-  const images = new Uint8Array(n * 64);
-  const labels = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 2;
-    labels[i] = BigInt(c);
-    for (let p = 0; p < 64; p++) images[i * 64 + p] = ((c === 0 ? p % 8 < 4 : Math.floor(p / 8) < 4) ? 200 : 20) + rng.int(40);
-  }
-  const x = at('x.npy');
-  const y = at('y.npy');
-  writeFileSync(x, encodeNpy({ dtype: 'uint8', shape: [n, 8, 8], data: images }));
-  writeFileSync(y, encodeNpy({ dtype: 'int64', shape: [n], data: labels }));
-  return { x, y };
-}
-
-const data = syntheticData();
+const data = twoClassNpy(work, 300);
 const DATA = ['--data', data.x, '--labels', data.y];
 const models = { m4: at('m4'), m2: at('m2'), cond: at('cond') };
 

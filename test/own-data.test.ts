@@ -5,38 +5,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Random } from '../src/engine/random.js';
 import { encodeNpy, parseNpy } from '../src/io/npy.js';
+import { cliChecks, type CliResult } from './helpers/cli.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
 const work = mkdtempSync(join(tmpdir(), 'vaekit-own-'));
 // VAEKIT_TEST_KEEP=1 keeps the data and models for a look.
 process.on('exit', () => { if (process.env['VAEKIT_TEST_KEEP'] === undefined) rmSync(work, { recursive: true, force: true }); else console.log(`kept ${work}`); });
 
-function vaekit(args: string[]): { status: number | null; stdout: string; stderr: string } {
+function vaekit(args: string[]): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 600_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function ok(args: string[]): string {
-  const r = vaekit(args);
-  assert.equal(r.status, 0, `vaekit ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** One line on stderr matching `pattern`, exit status 1, and none of `outputs` written. */
-function refused(args: string[], pattern: RegExp, outputs: string[]): void {
-  const r = vaekit(args);
-  assert.equal(r.status, 1, `vaekit ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  for (const o of outputs) assert.ok(!existsSync(o), `${o} was written`);
-}
+const { ok, refused } = cliChecks(vaekit);
 
 // ---- coloured shapes -----------------------------------------------------------------------
 

@@ -5,14 +5,11 @@
 // 1, and no page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { Random } from '../src/engine/random.js';
-import { encodeNpy } from '../src/io/npy.js';
 import { loadBundle, saveModel } from '../src/io/bundle.js';
 import { loadNpy } from '../src/data/sources/npy.js';
 import { prepareForModel } from '../src/pipelines/data.js';
@@ -20,59 +17,22 @@ import { gatherReport, markdownTableRows, renderReport, writeReport } from '../s
 import { escapeHtml } from '../src/report/html.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
+import { cliChecks, twoClassNpy, vaekitFromSources, type CliResult } from './helpers/cli.js';
 import { CHROMIUM_ARGS, chromiumPath, requireTool } from './helpers/outside-tools.js';
 
-const CLI = pathToFileURL(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')).href;
 const work = mkdtempSync(join(tmpdir(), 'vaekit-report-'));
 // VAEKIT_TEST_KEEP=1 keeps the models, the pages and the screenshot for a look.
 process.on('exit', () => { if (process.env['VAEKIT_TEST_KEEP'] === undefined) rmSync(work, { recursive: true, force: true }); else console.log(`kept ${work}`); });
 
-/** The vaekit command from the sources (the same main as bin/vaekit.js runs from dist/). */
-function vaekit(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = `const { main } = await import(${JSON.stringify(CLI)}); await main(['node', 'vaekit', ...process.argv.slice(1)]);`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', run, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function ok(args: string[]): string {
-  const r = vaekit(args);
-  assert.equal(r.status, 0, `vaekit ${args.join(' ')}\n${r.stderr}`);
-  return r.stdout;
-}
-
-function refused(args: string[], pattern: RegExp, outputs: string[]): void {
-  const r = vaekit(args);
-  assert.equal(r.status, 1, `vaekit ${args.join(' ')}: ${r.stderr}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-  for (const o of outputs) assert.ok(!existsSync(o), `${o} was written`);
-}
-
-/** 400 8x8 greyscale images of two classes (bright left half, bright top half) and their labels, as NPY files. */
-function syntheticData(): { x: string; y: string } {
-  const n = 400;
-  const rng = new Random(7);
-  const images = new Uint8Array(n * 64);
-  const labels = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 2;
-    labels[i] = BigInt(c);
-    for (let p = 0; p < 64; p++) images[i * 64 + p] = ((c === 0 ? p % 8 < 4 : Math.floor(p / 8) < 4) ? 200 : 20) + rng.int(40);
-  }
-  const x = join(work, 'x.npy');
-  const y = join(work, 'y.npy');
-  writeFileSync(x, encodeNpy({ dtype: 'uint8', shape: [n, 8, 8], data: images }));
-  writeFileSync(y, encodeNpy({ dtype: 'int64', shape: [n], data: labels }));
-  return { x, y };
-}
+const vaekit = (args: string[]): CliResult => vaekitFromSources(args, 300_000);
+const { ok, refused } = cliChecks(vaekit);
 
 /** Every src and href in the page that is not a data: URI or an anchor on the page. */
 function outsideReferences(html: string): string[] {
   return [...html.matchAll(/\b(?:src|href)\s*=\s*["']?([^"'\s>]*)/gi)].map((m) => m[1]!).filter((u) => !u.startsWith('data:') && !u.startsWith('#'));
 }
 
-const data = syntheticData();
+const data = twoClassNpy(work, 400);
 const model = join(work, 'model');
 
 test('report on a trained model: one self-contained page with the summary, config, curves, metrics, evaluation, figures and samples', async (t) => {

@@ -111,6 +111,10 @@ test('conditional training and sampling by label; one-class anomaly detection', 
   assert.equal(result.results[0]!.normalClass, '1');
   assert.ok(result.meanAuroc > 0.5 && result.meanAuroc <= 1);
   assert.ok(existsSync(join(anomalyDir, 'class-1', 'weights.safetensors')));
+  // Each one-class task writes its scores (one row per test image) and their histogram beside its model.
+  assert.equal(readFileSync(join(anomalyDir, 'class-1', 'scores.csv'), 'utf8').trim().split('\n').length, 1 + 10000);
+  const histogram = pngjs.PNG.sync.read(readFileSync(join(anomalyDir, 'class-1', 'score-histogram.png')));
+  assert.ok(histogram.width > 400 && histogram.height > 200, `a chart, not ${histogram.width}x${histogram.height}`);
   assertUserError(vaekit(['anomaly', '--normal-class', '1', '--all', '--out', anomalyDir]), /Give either --normal-class C or --all, not both/);
   assertUserError(vaekit(['anomaly', '--normal-class', 'eleven', '--out', join(work, 'a2')]), /MNIST train has no class "eleven"/);
 });

@@ -62,6 +62,8 @@ export interface OneClassOptions {
   outDir?: (className: string) => string;
   callbacks?: Callback[];
   onTask?: (className: string, trainExamples: number) => void;
+  /** After each task: its model, the test set as the model takes it, and the scores (the CLI writes them and their histogram). */
+  onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores) => void | Promise<void>;
 }
 
 export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[]> {
@@ -78,7 +80,10 @@ export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[
     if (o.outDir !== undefined) saveModel(vae, o.outDir(name), { normalClass: name, trainExamples: subset.count }, info);
     const test = prepareForModel(info, o.test, false);
     const normal = normalClassOf(o.test, name);
-    results.push({ normalClass: name, auroc: oneClassAuroc(anomalyScores(vae, test, o.samples, o.fit.seed ?? 0), test.labels!, normal), trainExamples: subset.count });
+    const scores = anomalyScores(vae, test, o.samples, o.fit.seed ?? 0);
+    const auroc = oneClassAuroc(scores, test.labels!, normal);
+    await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc });
+    results.push({ normalClass: name, auroc, trainExamples: subset.count });
   }
   return results;
 }

@@ -128,6 +128,7 @@ export function register(program: Command): void {
         outDir: (name) => join(out, `class-${name}`),
         callbacks: [new TerminalProgress()],
         onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
+        onScored: (name, vae, scored, result) => writeScores(join(out, `class-${name}`), scored, result, vae, flags.loss),
       });
       for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
       const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;

@@ -73,3 +73,4 @@ export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, avera
 export { projectLatents, manifoldGrid, normalQuantile, normalCdf, mixtureQuantile, PROJECTION_METHODS, type Projection, type ProjectionMethod, type Manifold } from './latent/map.js';
 export { exportFiles, EXPORT_FORMATS, type ExportFormat, type ExportFile } from './export/index.js';
 export { writeExport, type WriteExportOptions } from './export/write.js';
+export { startStudio, type Studio, type StudioOptions } from './studio/server.js';

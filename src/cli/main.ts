@@ -15,6 +15,7 @@ import * as interpolate from './commands/interpolate.js';
 import * as map from './commands/map.js';
 import * as report from './commands/report.js';
 import * as sample from './commands/sample.js';
+import * as studio from './commands/studio.js';
 import * as summary from './commands/summary.js';
 import * as train from './commands/train.js';
 import * as traverse from './commands/traverse.js';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .description('Variational autoencoders in TypeScript: train, evaluate and use VAEs on MNIST or your own images and tables.')
     .version('0.1.0')
     .showSuggestionAfterError(true);
-  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode, interpolate, traverse, map, exportCommand, report]) command.register(program);
+  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode, interpolate, traverse, map, exportCommand, report, studio]) command.register(program);
   return program;
 }
 

@@ -1,0 +1,148 @@
+/**
+ * The trained models the studio's inference endpoints use: each run's bundle (or, for a stopped
+ * run, its newest checkpoint's weights), loaded once and kept until its weights file changes, and
+ * the run's test split as the model takes it (the same split its training made, by the library's
+ * trainAndTestSets).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { arrayDataset, isImageShape, type Dataset } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
+import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
+import { parseNoise } from '../data/transforms/noise.js';
+import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from '../io/bundle.js';
+import { checkpointFiles, latestCheckpoint } from '../io/checkpoint.js';
+import { prepareForModel } from '../pipelines/data.js';
+import { trainAndTestSets } from '../pipelines/train.js';
+import { describeTraining, resolveFitOptions } from '../train/fit.js';
+import { Vae } from '../vae/model.js';
+import type { RunMeta, RunStore } from './runs.js';
+import { confineDataPath, HttpError } from './security.js';
+
+/** Runs whose bundles (and test splits) stay loaded. */
+const KEEP = 4;
+
+interface Cached<T> {
+  key: string;
+  value: T;
+}
+
+function remember<T>(cache: Map<string, Cached<T>>, id: string, entry: Cached<T>): T {
+  cache.delete(id);
+  cache.set(id, entry);
+  while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
+  return entry.value;
+}
+
+export interface RunModel {
+  bundle: Bundle;
+  dir: string;
+  /** Changes whenever the weights do. */
+  key: string;
+  /** The checkpoint file a stopped run's model comes from, or null for a trained model's bundle. */
+  checkpoint: string | null;
+}
+
+export class Models {
+  private readonly bundles = new Map<string, Cached<RunModel>>();
+  private readonly testSets = new Map<string, Cached<Dataset>>();
+
+  constructor(private readonly runs: RunStore, private readonly roots: readonly string[]) {}
+
+  /**
+   * Run `id`'s model: its bundle when training completed; for a stopped (or failed) studio run, the
+   * weights of its newest checkpoint with the config and data description the run recorded. 409
+   * while it trains or when it has neither.
+   */
+  bundle(id: string): RunModel {
+    const dir = this.runs.runDir(id);
+    if (this.runs.training === id) throw new HttpError(409, `The run "${id}" is training: its model is ready when it ends or is stopped.`);
+    const files = [join(dir, CONFIG_FILE), join(dir, WEIGHTS_FILE)];
+    const meta = this.runs.meta(dir);
+    const checkpoint = files.every((f) => existsSync(f)) ? null : checkpointFiles(dir)[0] ?? null;
+    if (checkpoint === null && !files.every((f) => existsSync(f))) throw new HttpError(409, `The run "${id}" has no trained model yet.`);
+    if (checkpoint !== null && (meta?.config === undefined || meta.data === undefined)) {
+      throw new HttpError(409, `The run "${id}" has no trained model yet, and its checkpoint does not say which model it holds.`);
+    }
+    const stats = (checkpoint === null ? files : [checkpoint]).map((f) => statSync(f));
+    const key = `${checkpoint ?? 'bundle'}:${stats.map((s) => `${s.mtimeMs}:${s.size}:${s.ino}`).join(':')}`;
+    const hit = this.bundles.get(id);
+    if (hit !== undefined && hit.key === key) return hit.value;
+    const bundle = checkpoint === null ? loadBundle(dir) : checkpointBundle(dir, meta!);
+    return remember(this.bundles, id, { key, value: { bundle, dir, key, checkpoint } });
+  }
+
+  /** Run `id`'s test split (its validation examples), prepared for its model. */
+  async testSet(id: string): Promise<{ set: Dataset; bundle: Bundle; dir: string }> {
+    const { bundle, dir, key } = this.bundle(id);
+    const hit = this.testSets.get(id);
+    if (hit !== undefined && hit.key === key) return { set: hit.value, bundle, dir };
+    const meta = this.runs.meta(dir);
+    let test: Dataset;
+    if (meta !== null) {
+      const r = meta.request;
+      const data = confineDataPath(r.data, this.roots);
+      const labels = r.labels !== undefined ? confineDataPath(r.labels, this.roots, 'labels') : undefined;
+      const train = await loadData(data, 'train', {
+        ...(labels !== undefined ? { labels } : {}),
+        ...(r.labelColumn !== undefined ? { labelColumn: r.labelColumn } : {}),
+      });
+      test = trainAndTestSets({ train, ...(r.limit !== undefined ? { limit: r.limit } : {}) }, r.seed).test;
+    } else if (bundle.data.source === MNIST_TRAIN_SOURCE) {
+      test = loadMnist('test');
+    } else {
+      throw new HttpError(409, `The run "${id}" was not trained by the studio and does not say where its data is.`);
+    }
+    const set = prepareForModel(bundle.data, test, bundle.vae.classes > 0);
+    return { set: remember(this.testSets, id, { key, value: set }), bundle, dir };
+  }
+}
+
+/** A stopped run's model: the newest readable checkpoint's weights in the model its studio.json records. */
+function checkpointBundle(dir: string, meta: RunMeta): Bundle {
+  const found = latestCheckpoint(dir);
+  if (found === null) throw new HttpError(409, 'This run has no checkpoint.');
+  const vae = new Vae(meta.config!);
+  const c = found.checkpoint;
+  if (c.params.length !== vae.params.count) throw new HttpError(409, `The checkpoint holds ${c.params.length} parameters, and the run's model has ${vae.params.count}.`);
+  vae.params.values.set(c.params);
+  const r = meta.request;
+  const fit = resolveFitOptions({
+    epochs: r.epochs, seed: r.seed, noise: parseNoise(r.noise),
+    ...(r.beta !== undefined ? { objective: { beta: r.beta } } : {}),
+    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
+    ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
+  });
+  return { vae, data: meta.data!, training: { ...describeTraining(fit), epochsTrained: c.state.epoch, checkpoint: basename(found.path) } };
+}
+
+/**
+ * An uploaded set in the shape the model takes: a table whose rows hold exactly an image's values
+ * (H x W x C, channels-last) becomes images, its values read as bytes (whole numbers 0 to 255) or
+ * as intensities in [0, 1].
+ */
+export function asModelShape(set: Dataset, info: DataInfo): Dataset {
+  const shape = info.shape;
+  const same = set.shape.length === shape.length && set.shape.every((d, i) => d === shape[i]);
+  if (same || !isImageShape(shape) || set.shape.length !== 1 || set.size !== shape[0]! * shape[1]! * shape[2]!) return set;
+  const v = set.values;
+  let bytes = v instanceof Uint8Array;
+  if (!bytes) {
+    let max = 0;
+    let whole = true;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (!(x >= 0 && x <= 255)) throw new HttpError(400, `${set.source} has the value ${x}, and image values must lie in [0, 1] or be whole numbers from 0 to 255.`);
+      max = Math.max(max, x);
+      if (!Number.isInteger(x)) whole = false;
+    }
+    if (max > 1) {
+      if (!whole) throw new HttpError(400, `${set.source} has values above 1 that are not whole numbers: image values must lie in [0, 1] or be whole numbers from 0 to 255.`);
+      bytes = true;
+    }
+  }
+  return arrayDataset({
+    values: bytes && !(v instanceof Uint8Array) ? Uint8Array.from(v) : v,
+    shape, labels: set.labels, labelNames: set.labelNames, source: set.source,
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * The studio's defences: the session token (cookie, Bearer header or ?token=), the Host header
+ * check against DNS rebinding, the confinement of every path a request names to the folders the
+ * studio may read (after resolving symlinks), the run id and file name rules, and the size limits.
+ * A refusal is an HttpError: its status and one sentence.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { clip, VaekitError } from '../errors.js';
+import { isMnistSpec } from '../data/load.js';
+
+/** A refusal with its HTTP status (4xx) and a one-sentence message. */
+export class HttpError extends VaekitError {
+  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** JSON request bodies: at most 1 MiB. */
+export const JSON_LIMIT = 1024 * 1024;
+/** Uploads (multipart): at most 50 MiB by default. */
+export const UPLOAD_LIMIT = 50 * 1024 * 1024;
+/** Rows (images, latent vectors) of one inference request. */
+export const MAX_ROWS = 256;
+
+export const COOKIE_NAME = 'vaekit_studio';
+
+/** A new session token: 32 random bytes as hex. */
+export function newToken(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** Whether `given` is the session token (compared in constant time). */
+export function tokenMatches(given: string | null | undefined, token: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The value of cookie `name` in a Cookie header, or null. */
+export function cookieValue(header: string | null | undefined, name: string): string | null {
+  if (header == null) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** The token of an Authorization: Bearer header, or null. */
+export function bearerToken(header: string | null | undefined): string | null {
+  const m = header == null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m === null ? null : m[1]!;
+}
+
+/** The Set-Cookie value that keeps the token for this session. */
+export function sessionCookie(token: string): string {
+  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** Whether a Host header names this studio: 127.0.0.1:PORT or localhost:PORT (DNS-rebinding defence). */
+export function hostAllowed(host: string | null | undefined, port: number): boolean {
+  if (host == null) return false;
+  const h = host.trim().toLowerCase();
+  return h === `127.0.0.1:${port}` || h === `localhost:${port}`;
+}
+
+/** Whether `path` is `root` or lies below it (both absolute and resolved). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** A folder's real path (symlinks resolved), or its absolute path when it does not exist yet. */
+export function realFolder(dir: string): string {
+  const abs = resolve(dir);
+  return existsSync(abs) ? realpathSync(abs) : abs;
+}
+
+const OUTSIDE = 'outside the folders this studio may read';
+
+/**
+ * The real path a data spec names, confined: "mnist", "mnist:train" and "mnist:test" pass as they
+ * are; a path (relative ones from the first root) must exist and, with every symlink resolved, lie
+ * inside one of `roots` (real paths), else 403.
+ */
+export function confineDataPath(spec: unknown, roots: readonly string[], what = 'data'): string {
+  if (typeof spec !== 'string' || spec.trim() === '') throw new HttpError(400, `Give the ${what} as "mnist", "mnist:train", "mnist:test" or a path.`);
+  if (isMnistSpec(spec)) return spec;
+  if (spec.includes('\0')) throw new HttpError(400, `The ${what} path contains a NUL character.`);
+  const lexical = resolve(roots[0]!, spec);
+  if (!existsSync(lexical)) {
+    if (!roots.some((r) => isInside(r, lexical))) throw new HttpError(403, `The path ${clip(spec)} is ${OUTSIDE}.`);
+    throw new HttpError(404, `No ${what} at ${clip(spec)}.`);
+  }
+  const real = realpathSync(lexical);
+  if (!roots.some((r) => isInside(r, real))) throw new HttpError(403, `The path ${clip(spec)} is ${OUTSIDE}.`);
+  if (statSync(real).isDirectory() && symlinkOutside(real, roots, 2)) {
+    throw new HttpError(403, `The folder ${clip(spec)} links to files ${OUTSIDE}.`);
+  }
+  return real;
+}
+
+/** Whether a folder (an image folder: flat or one subfolder per class, so `depth` 2) holds a symlink that resolves outside `roots`. */
+function symlinkOutside(dir: string, roots: readonly string[], depth: number): boolean {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) {
+      let real: string;
+      try {
+        real = realpathSync(path);
+      } catch {
+        continue; // A dangling link: the loader cannot read it either.
+      }
+      if (!roots.some((r) => isInside(r, real))) return true;
+      if (depth > 1 && statSync(real).isDirectory() && symlinkOutside(real, roots, depth - 1)) return true;
+    } else if (depth > 1 && entry.isDirectory() && symlinkOutside(path, roots, depth - 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Run ids: a letter or digit, then up to 63 letters, digits, dots, underscores or dashes. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Throws 400 unless `id` is a valid run id. */
+export function checkRunId(id: string): string {
+  if (!RUN_ID.test(id)) throw new HttpError(400, `"${clip(id)}" is not a run id: use letters, digits, ".", "_" and "-", starting with a letter or digit (at most 64).`);
+  return id;
+}
+
+/** A file name inside a run folder: no slash, no leading dot, no "..". */
+export const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkFileName(name: string): string {
+  if (!FILE_NAME.test(name) || name.includes('..')) throw new HttpError(400, `"${clip(name)}" is not a file name of a run folder.`);
+  return name;
+}

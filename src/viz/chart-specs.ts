@@ -1,0 +1,281 @@
+/**
+ * The Vega-Lite specs of vaekit's charts (training curves, latent maps, anomaly-score histograms)
+ * as plain data: no Node modules, no rendering, so a web page (vaekit studio) builds the same
+ * charts as the CLI and draws them with vega in the browser. charts.ts renders them to SVG and PNG.
+ */
+import { VaekitError } from '../errors.js';
+import type { LossName } from '../vae/objective.js';
+
+type Json = Record<string, unknown>;
+
+/** The fonts a browser draws the charts with (charts.ts uses the bundled DejaVu Sans instead). */
+export const BROWSER_CHART_FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
+
+/** The look shared by vaekit's charts, in the given font; a spec's own config wins. */
+export function chartConfig(font: string): Json {
+  return {
+    font,
+    background: 'white',
+    padding: 12,
+    title: { fontSize: 16, subtitleFontSize: 12, subtitleColor: '#444444', anchor: 'start', offset: 10 },
+    axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#222222', labelColor: '#333333', gridColor: '#e6e6e6' },
+    legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
+    header: { labelFontSize: 12, titleFontSize: 12 },
+    view: { stroke: '#cccccc' },
+    concat: { spacing: 28 },
+  };
+}
+
+export interface SpecOptions {
+  /** The Vega-Lite config the spec carries (default: chartConfig(BROWSER_CHART_FONT)). */
+  config?: object;
+}
+
+/** A number with 6 significant digits (keeps the inline data of a spec small). */
+function short(v: number): number {
+  return Number(v.toPrecision(6));
+}
+
+function withConfig(config: object | undefined, spec: Json): Json {
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec, config: config ?? chartConfig(BROWSER_CHART_FONT) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The latent map.
+
+export interface LatentMapInput {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  labels: ArrayLike<number> | null;
+  labelNames: readonly string[];
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  /** A line under the title (e.g. the model, the projection). */
+  subtitle?: string;
+}
+
+/** The latent codes in two dimensions as a scatter plot, coloured by class (with a legend) when there are labels. */
+export function latentMapSpec(input: LatentMapInput, options: SpecOptions = {}): object {
+  const n = input.x.length;
+  if (input.y.length !== n) throw new VaekitError(`A latent map needs as many y values as x values, not ${input.y.length} and ${n}.`);
+  if (input.labels !== null && input.labels.length !== n) throw new VaekitError(`A latent map needs one label per point: ${input.labels.length} labels for ${n} points.`);
+  if (n === 0) throw new VaekitError('A latent map needs at least one point.');
+  const nameOf = (label: number): string => input.labelNames[label] ?? String(label);
+  const rows: Json[] = [];
+  const present = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const x = input.x[i]!;
+    const y = input.y[i]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const row: Json = { x: short(x), y: short(y) };
+    if (input.labels !== null) {
+      const label = input.labels[i]!;
+      present.add(label);
+      row['class'] = nameOf(label);
+    }
+    rows.push(row);
+  }
+  if (rows.length === 0) throw new VaekitError('A latent map needs at least one point with finite coordinates.');
+  const many = rows.length > 2000;
+  const classes = [...present].sort((a, b) => a - b).map(nameOf);
+  const encoding: Json = {
+    x: { field: 'x', type: 'quantitative', title: input.xTitle, scale: { zero: false, nice: true } },
+    y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false, nice: true } },
+  };
+  if (input.labels !== null) {
+    encoding['color'] = {
+      field: 'class', type: 'nominal', title: 'class',
+      scale: { domain: classes, scheme: classes.length <= 10 ? 'category10' : 'tableau20' },
+      legend: { symbolOpacity: 1, symbolSize: 60, symbolLimit: 30, ...(classes.length > 15 ? { columns: 2 } : {}) },
+    };
+  }
+  return withConfig(options.config, {
+    title: input.subtitle === undefined ? input.title : { text: input.title, subtitle: input.subtitle },
+    width: 440,
+    height: 440,
+    data: { values: rows },
+    mark: { type: 'circle', size: many ? 9 : 24, opacity: many ? 0.55 : 0.75, ...(input.labels === null ? { color: '#1f77b4' } : {}) },
+    encoding,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training curves from metrics.jsonl.
+
+interface Series {
+  key: string;
+  valKey: string;
+  /** The panel's header. */
+  title: string;
+}
+
+function numberField(record: object, ...keys: string[]): number | null {
+  for (const key of keys) {
+    const v = (record as Record<string, unknown>)[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+export interface TrainingCurvesSpecOptions extends SpecOptions {
+  /** The objective trained (a bundle's training.loss); without it, it is inferred from the records where they tell. */
+  loss?: LossName;
+  /** A line under the title (e.g. the model). */
+  subtitle?: string;
+  /** The size of each panel (default 250 x 190). */
+  panelWidth?: number;
+  panelHeight?: number;
+}
+
+/**
+ * One panel per quantity of metrics.jsonl rows ({epoch, loss, recon, kl, beta, valLoss, valRecon,
+ * valKl}): the loss, the reconstruction and the KL, each with its training (solid) and validation
+ * (dashed) values where present. The notebook's squared error has one panel: its loss is its
+ * reconstruction term, and it trains no KL. The records tell that objective by loss = recon with
+ * a KL weight above 0; a KL weight of 0 in every epoch also trains no KL.
+ */
+export function trainingCurvesSpec(records: readonly object[], title: string, options: TrainingCurvesSpecOptions = {}): object {
+  const epochs = records.map((r) => numberField(r, 'epoch'));
+  const usable = records.filter((_, i) => epochs[i] !== null);
+  if (usable.length === 0) throw new VaekitError('No training curves to draw: the metrics have no epochs.');
+  const same = (a: string, b: string): boolean => usable.every((r) => numberField(r, a) === numberField(r, b));
+  const lossIsRecon = same('loss', 'recon') && same('valLoss', 'valRecon') && usable.some((r) => numberField(r, 'loss') !== null);
+  const betas = usable.map((r) => numberField(r, 'beta'));
+  const noKlWeight = betas.every((b) => b === 0);
+  const loss: LossName | null = options.loss ?? (lossIsRecon && betas.every((b) => b !== null && b > 0) ? 'notebook-mse' : null);
+  const mse = loss === 'notebook-mse';
+  const unit = mse ? 'mean squared error per value' : 'nats per example';
+  const lossTitle = mse ? 'Loss: mean squared error' : loss === 'iwae' ? 'Loss: negative IWAE bound'
+    : loss === 'elbo' ? (betas.every((b) => b === 1) ? 'Loss: negative ELBO' : 'Loss: reconstruction + β·KL') : 'Loss';
+  const series: Series[] = [{ key: 'loss', valKey: 'valLoss', title: lossIsRecon && !mse ? `${lossTitle} (= reconstruction)` : lossTitle }];
+  if (!lossIsRecon) series.push({ key: 'recon', valKey: 'valRecon', title: 'Reconstruction: negative log-likelihood' });
+  if (!mse && !noKlWeight) series.push({ key: 'kl', valKey: 'valKl', title: 'KL divergence to the prior' });
+
+  const rows: Json[] = [];
+  const panels: string[] = [];
+  for (const s of series) {
+    const before = rows.length;
+    for (const r of usable) {
+      const epoch = numberField(r, 'epoch')!;
+      const train = numberField(r, s.key);
+      const val = numberField(r, s.valKey, `val_${s.key}`);
+      if (train !== null) rows.push({ quantity: s.title, epoch, split: 'training', value: short(train) });
+      if (val !== null) rows.push({ quantity: s.title, epoch, split: 'validation', value: short(val) });
+    }
+    if (rows.length > before) panels.push(s.title);
+  }
+  if (panels.length === 0) throw new VaekitError('No training curves to draw: the metrics have no loss values.');
+  const split = { field: 'split', type: 'nominal', title: null };
+  // The legend names only the series drawn: training solid and blue, validation dashed and orange.
+  const shown = (['training', 'validation'] as const).filter((name) => rows.some((r) => r['split'] === name));
+  const style = { training: { color: '#1f77b4', dash: [1, 0] }, validation: { color: '#ff7f0e', dash: [6, 4] } };
+  return withConfig(options.config, {
+    title: options.subtitle === undefined ? title : { text: title, subtitle: options.subtitle },
+    data: { values: rows },
+    // One panel per quantity, side by side, each with its own y scale; the headers share one row.
+    facet: { column: { field: 'quantity', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelPadding: 6 } } },
+    spec: {
+      width: options.panelWidth ?? 250,
+      height: options.panelHeight ?? 190,
+      mark: { type: 'line', strokeWidth: 2, ...(usable.length <= 30 ? { point: { size: 24, filled: true } } : {}) },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false, zero: false } },
+        y: { field: 'value', type: 'quantitative', title: unit, scale: { zero: false } },
+        color: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].color) }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
+        strokeDash: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].dash) } },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    spacing: 28,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anomaly scores.
+
+export interface ScoreHistogramInput {
+  scores: ArrayLike<number>;
+  /** Which examples are anomalies (two overlaid histograms), or null for one histogram. */
+  isAnomaly: ArrayLike<boolean> | null;
+  /** A vertical rule at the decision threshold. */
+  threshold?: number;
+  title: string;
+  xTitle: string;
+  subtitle?: string;
+}
+
+/**
+ * The distribution of anomaly scores: the normal and the anomalous examples' as two overlaid
+ * histograms on the same bins (each as shares of its own group, so a small group shows as well as a
+ * large one), or one histogram of counts without labels; a dashed rule at the threshold.
+ */
+export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOptions = {}): object {
+  const n = input.scores.length;
+  if (input.isAnomaly !== null && input.isAnomaly.length !== n) {
+    throw new VaekitError(`A score histogram needs one anomaly flag per score: ${input.isAnomaly.length} flags for ${n} scores.`);
+  }
+  if (input.threshold !== undefined && !Number.isFinite(input.threshold)) throw new VaekitError(`The threshold must be a finite number, not ${input.threshold}.`);
+  const groups = [0, 0];
+  const rows: Json[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = input.scores[i]!;
+    if (!Number.isFinite(s)) continue;
+    const anomaly = input.isAnomaly !== null && input.isAnomaly[i] === true;
+    groups[anomaly ? 1 : 0]! += 1;
+    rows.push(input.isAnomaly === null ? { score: short(s) } : { score: short(s), anomaly });
+  }
+  if (rows.length === 0) throw new VaekitError('A score histogram needs at least one finite score.');
+  const names = [`normal (${groups[0]})`, `anomalous (${groups[1]})`];
+  for (const r of rows) if (r['anomaly'] !== undefined) r['group'] = names[r['anomaly'] === true ? 1 : 0];
+  const bin = { bin: { maxbins: 50 }, field: 'score', as: ['bin_start', 'bin_end'] };
+  const x = { field: 'bin_start', type: 'quantitative', bin: { binned: true }, title: input.xTitle };
+  const histogram: Json = input.isAnomaly === null
+    ? {
+        data: { values: rows },
+        transform: [bin, { aggregate: [{ op: 'count', as: 'examples' }], groupby: ['bin_start', 'bin_end'] }],
+        mark: { type: 'bar', color: '#1f77b4', opacity: 0.85 },
+        encoding: { x, x2: { field: 'bin_end' }, y: { field: 'examples', type: 'quantitative', title: 'examples' } },
+      }
+    : {
+        data: { values: rows },
+        transform: [
+          bin,
+          { aggregate: [{ op: 'count', as: 'examples' }], groupby: ['bin_start', 'bin_end', 'group'] },
+          { joinaggregate: [{ op: 'sum', field: 'examples', as: 'total' }], groupby: ['group'] },
+          { calculate: 'datum.examples / datum.total', as: 'share' },
+        ],
+        mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
+        encoding: {
+          x,
+          x2: { field: 'bin_end' },
+          y: { field: 'share', type: 'quantitative', title: 'share of the group\'s examples', axis: { format: '.0%' }, stack: null },
+          color: { field: 'group', type: 'nominal', title: null, scale: { domain: names, range: ['#1f77b4', '#d62728'] }, legend: { orient: 'top', direction: 'horizontal', symbolOpacity: 0.7 } },
+        },
+      };
+  const layers: Json[] = [histogram];
+  if (input.threshold !== undefined) {
+    const at = { data: { values: [{ threshold: input.threshold, label: `threshold ${short(input.threshold)}` }] } };
+    // The label goes on the side of the rule with more room.
+    let low = Infinity;
+    let high = -Infinity;
+    for (const r of rows) {
+      const v = r['score'] as number;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+    const right = input.threshold > low + 0.7 * (high - low);
+    layers.push({ ...at, mark: { type: 'rule', color: '#111111', strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: 'threshold', type: 'quantitative' } } });
+    layers.push({
+      ...at,
+      mark: { type: 'text', align: right ? 'right' : 'left', baseline: 'top', dx: right ? -4 : 4, dy: 2, fontSize: 11, color: '#111111' },
+      encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+    });
+  }
+  return withConfig(options.config, {
+    title: input.subtitle === undefined ? input.title : { text: input.title, subtitle: input.subtitle },
+    width: 520,
+    height: 260,
+    layer: layers,
+  });
+}

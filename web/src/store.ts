@@ -1,0 +1,107 @@
+// What several pages share: the studio's info, the list of runs, the run picked (kept in the hash
+// route as ?run=ID so a page can be linked to), and the current route.
+import { useEffect, useState } from 'preact/hooks';
+import { api, messageOf, type Info, type RunSummary } from './api.js';
+
+type Listener = () => void;
+
+/** A value pages subscribe to. */
+class Shared<T> {
+  #listeners = new Set<Listener>();
+  constructor(public value: T) {}
+  set(value: T): void {
+    this.value = value;
+    for (const l of this.#listeners) l();
+  }
+  use(): T {
+    const [, redraw] = useState(0);
+    useEffect(() => {
+      const listener = (): void => redraw((n) => n + 1);
+      this.#listeners.add(listener);
+      return () => { this.#listeners.delete(listener); };
+    }, []);
+    return this.value;
+  }
+}
+
+export interface Loaded<T> {
+  value: T | null;
+  error: string | null;
+}
+
+const runs = new Shared<Loaded<RunSummary[]>>({ value: null, error: null });
+const info = new Shared<Loaded<Info>>({ value: null, error: null });
+let runsRequest: Promise<void> | null = null;
+
+/** Fetches the runs again (at most one request at a time). */
+export function refreshRuns(): Promise<void> {
+  runsRequest ??= api.runs()
+    .then((value) => runs.set({ value, error: null }))
+    .catch((err: unknown) => runs.set({ value: runs.value.value, error: messageOf(err) }))
+    .finally(() => { runsRequest = null; });
+  return runsRequest;
+}
+
+export function refreshInfo(): Promise<void> {
+  return api.info()
+    .then((value) => info.set({ value, error: null }))
+    .catch((err: unknown) => info.set({ value: info.value.value, error: messageOf(err) }));
+}
+
+/** The runs, newest first (fetched on first use). */
+export function useRuns(): Loaded<RunSummary[]> {
+  const value = runs.use();
+  useEffect(() => { if (runs.value.value === null) void refreshRuns(); }, []);
+  return value;
+}
+
+export function useInfo(): Loaded<Info> {
+  const value = info.use();
+  useEffect(() => { if (info.value.value === null) void refreshInfo(); }, []);
+  return value;
+}
+
+// ---- the route --------------------------------------------------------------------------------
+
+export const PAGES = ['train', 'denoise', 'latent', 'anomalies', 'models'] as const;
+export type Page = (typeof PAGES)[number];
+
+export interface Route {
+  page: Page;
+  run: string | null;
+}
+
+function parseHash(hash: string): Route {
+  const m = /^#\/([a-z]+)(?:\?(.*))?$/.exec(hash);
+  const page = m !== null && (PAGES as readonly string[]).includes(m[1]!) ? (m[1] as Page) : 'train';
+  const params = new URLSearchParams(m?.[2] ?? '');
+  return { page, run: params.get('run') };
+}
+
+function hashOf(route: Route): string {
+  return `#/${route.page}${route.run !== null ? `?run=${encodeURIComponent(route.run)}` : ''}`;
+}
+
+const route = new Shared<Route>(parseHash(window.location.hash));
+window.addEventListener('hashchange', () => {
+  const next = parseHash(window.location.hash);
+  // The run picked on one page stays picked on the next unless the link names another.
+  route.set({ page: next.page, run: next.run ?? route.value.run });
+});
+
+export const useRoute = (): Route => route.use();
+
+/** The link to a page, keeping the run picked. */
+export const pageHref = (page: Page): string => hashOf({ page, run: route.value.run });
+
+/** Picks a run for the pages that show one (the address changes without a new history entry). */
+export function pickRun(id: string | null): void {
+  const next = { ...route.value, run: id };
+  window.history.replaceState(null, '', hashOf(next));
+  route.set(next);
+}
+
+/** Whether a run's folder holds a model the pages can load: a finished run (a stopped one has only its checkpoint until it is resumed and finishes). */
+export function hasModel(run: RunSummary): boolean {
+  return run.status === 'done';
+}

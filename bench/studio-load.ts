@@ -14,8 +14,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { EpochRecord } from '../src/train/fit.js';
+import { positiveInt } from '../src/cli/options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href;
@@ -38,12 +39,6 @@ interface Options {
   connections: number;
   baselineEpochs: number;
   keep: boolean;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('Give a positive integer.');
-  return n;
 }
 
 function sleep(ms: number): Promise<void> {

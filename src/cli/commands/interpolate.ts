@@ -8,10 +8,9 @@
  * path then varies what the code holds (the style) at a fixed class, which is what a conditional
  * model's latent space is for; a class cannot be interpolated, as the decoder takes it as a one-hot.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Option, InvalidArgumentError, type Command } from 'commander';
-import sharp from 'sharp';
 import type { Dataset } from '../../data/dataset.js';
 import { Tensor } from '../../engine/tensor.js';
 import { VaekitError } from '../../errors.js';
@@ -19,6 +18,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import type { Bundle } from '../../io/bundle.js';
 import { loadBundle } from '../../io/bundle.js';
 import { describeFsError } from '../../io/fs-errors.js';
+import { loadImageFile } from '../../data/sources/image-folder.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { interpolate, INTERPOLATION_METHODS, type InterpolationMethod } from '../../latent/interpolate.js';
 import { classIndex } from '../../pipelines/data.js';
@@ -91,40 +91,21 @@ export function exampleFromData(bundle: Bundle, set: Dataset, index: number, fla
   return { values, label, name: `${kind} ${short}`, short };
 }
 
-/**
- * An image file decoded and stretched to the model's [height, width] (bilinear, as image folders
- * are with --image-size), in its channels: alpha dropped, grey repeated into RGB, RGB to grey by
- * PIL's luma (as src/data/sources/image-folder.ts converts them), values / 255.
- */
+/** An image file read as an image folder's images are (loadImageFile: checked, in the model's channels, stretched to its size), values / 255. */
 export async function exampleFromFile(shape: readonly number[], path: string, flag: string): Promise<Example> {
   const { height, width, channels } = imageDims(shape, 'This model');
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    statSync(path);
   } catch (err) {
     throw new VaekitError(`${flag} ${path} cannot be read: ${describeFsError(err)}.`);
   }
-  let data: Buffer;
-  let from: number;
+  let bytes: Uint8Array;
   try {
-    const decoded = await sharp(bytes, { limitInputPixels: 0x3fff * 0x3fff })
-      .resize({ height, width, fit: 'fill', kernel: 'linear' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    data = decoded.data;
-    from = decoded.info.channels;
+    bytes = await loadImageFile(path, channels, height, width);
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').replace(/[\s.:]+$/, '');
-    throw new VaekitError(`${flag} ${path} could not be decoded as an image (${reason}).`);
+    throw err instanceof VaekitError ? new VaekitError(`${flag}: ${err.message}`) : err;
   }
-  const values = new Float32Array(height * width * channels);
-  for (let p = 0, s = 0; p < height * width; p++, s += from) {
-    if (channels === 1) {
-      values[p] = (from >= 3 ? (data[s]! * 19595 + data[s + 1]! * 38470 + data[s + 2]! * 7471 + 0x8000) >> 16 : data[s]!) / 255;
-    } else {
-      for (let c = 0; c < 3; c++) values[3 * p + c] = data[from >= 3 ? s + c : s]! / 255;
-    }
-  }
+  const values = Float32Array.from(bytes, (v) => v / 255);
   const name = basename(path);
   return { values, label: null, name, short: name };
 }

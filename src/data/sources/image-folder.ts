@@ -256,6 +256,27 @@ async function resize(image: Decoded, height: number, width: number): Promise<Ui
   return stretched.toColourspace(image.channels === 1 ? 'b-w' : 'srgb').raw().toBuffer();
 }
 
+/** A decoded image written into `out` in `channels`, stretched to [height, width] where it is another size. */
+async function fitInto(image: Decoded, channels: 1 | 3, height: number, width: number, out: Uint8Array): Promise<void> {
+  if (image.height === height && image.width === width) {
+    convertChannels(image.data, image.channels, out, channels);
+    return;
+  }
+  const converted = new Uint8Array(image.height * image.width * channels);
+  convertChannels(image.data, image.channels, converted, channels);
+  out.set(await resize({ data: converted, width: image.width, height: image.height, channels }, height, width));
+}
+
+/**
+ * One image file read as an image folder's images are with --image-size: checked, decoded, in
+ * `channels`, stretched to [height, width]; bytes [height, width, channels].
+ */
+export async function loadImageFile(file: string, channels: 1 | 3, height: number, width: number): Promise<Uint8Array> {
+  const out = new Uint8Array(height * width * channels);
+  await fitInto(await decode(file, [height, width]), channels, height, width, out);
+  return out;
+}
+
 async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: readonly [number, number] | undefined): Promise<Dataset> {
   const { files } = listing;
   const first = await decode(files[0]!, size);
@@ -266,19 +287,12 @@ async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: r
   }
   const values = new Uint8Array(files.length * bytes);
   const store = async (i: number, image: Decoded): Promise<void> => {
-    const slot = values.subarray(i * bytes, (i + 1) * bytes);
-    if (image.height === height && image.width === width) {
-      convertChannels(image.data, image.channels, slot, channels);
-      return;
-    }
-    if (size === undefined) {
+    if (size === undefined && (image.height !== height || image.width !== width)) {
       throw new VaekitError(
         `${files[i]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width}; pass --image-size HxW to resize every image to one size.`,
       );
     }
-    const converted = new Uint8Array(image.height * image.width * channels);
-    convertChannels(image.data, image.channels, converted, channels);
-    slot.set(await resize({ data: converted, width: image.width, height: image.height, channels }, height, width));
+    await fitInto(image, channels, height, width, values.subarray(i * bytes, (i + 1) * bytes));
   };
   await store(0, first);
   let next = 1;

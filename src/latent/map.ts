@@ -41,6 +41,8 @@ export interface Projection {
   yTitle: string;
   /** PCA: the share of the total variance along each of the two axes; null otherwise. */
   explainedVariance: [number, number] | null;
+  /** PCA: the mean code and the two unit directions (signs as x and y have them), so z = center + x axes[0] + y axes[1] in the plane; null otherwise. */
+  pca: { center: number[]; axes: [number[], number[]] } | null;
 }
 
 export interface ProjectOptions {
@@ -62,7 +64,7 @@ export function projectLatents(means: Tensor, method: ProjectionMethod, seed = 0
   if (L <= 2) {
     const x = Float64Array.from({ length: n }, (_, i) => means.data[i * L]!);
     const y = Float64Array.from({ length: n }, (_, i) => (L === 2 ? means.data[i * L + 1]! : 0));
-    return { method: 'none', x, y, indices: all, xTitle: 'z0', yTitle: L === 2 ? 'z1' : '(none: the latent space has one dimension)', explainedVariance: null };
+    return { method: 'none', x, y, indices: all, xTitle: 'z0', yTitle: L === 2 ? 'z1' : '(none: the latent space has one dimension)', explainedVariance: null, pca: null };
   }
   return method === 'pca' ? pca(means.data, n, L) : umap(means.data, n, L, seed, options);
 }
@@ -93,9 +95,11 @@ function pca(data: Float32Array, n: number, L: number): Projection {
   const y = Float64Array.from({ length: n }, (_, i) => sign[1]! * scores.get(i, 1));
   const share: [number, number] = [explained[0] ?? 0, explained[1] ?? 0];
   if (!share.every(Number.isFinite)) throw new VaekitError('The latent codes do not vary at all, so PCA has no direction to show.');
+  const axes = [0, 1].map((c) => Array.from({ length: L }, (_, d) => sign[c]! * vectors.get(d, c))) as [number[], number[]];
   return {
     method: 'pca', x, y, indices: Uint32Array.from({ length: n }, (_, i) => i),
     xTitle: `PC1 (${percent(share[0])}% of variance)`, yTitle: `PC2 (${percent(share[1])}% of variance)`, explainedVariance: share,
+    pca: { center: model.toJSON().means, axes },
   };
 }
 
@@ -119,7 +123,7 @@ function umap(data: Float32Array, n: number, L: number, seed: number, options: P
   }).fit(rowsOf(data, indices, L));
   return {
     method: 'umap', x: Float64Array.from(embedding, (p) => p[0]!), y: Float64Array.from(embedding, (p) => p[1]!), indices,
-    xTitle: 'UMAP 1', yTitle: 'UMAP 2', explainedVariance: null,
+    xTitle: 'UMAP 1', yTitle: 'UMAP 2', explainedVariance: null, pca: null,
   };
 }
 

@@ -196,22 +196,6 @@ const FILE_TYPES: Record<string, string> = {
 /** Pages and files of a run are shown as they are, never run: no scripts, no requests elsewhere. */
 const SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 
-/** A run's PCA axes from its projection: center = the mean code, axes[k] = sum_i s_ik (z_i - center) / sum_i s_ik^2 (exact for PCA scores). */
-function pcaAxes(z: Float32Array, n: number, L: number, x: Float64Array, y: Float64Array): { center: number[]; axes: [number[], number[]] } {
-  const center = new Float64Array(L);
-  for (let i = 0; i < n; i++) for (let d = 0; d < L; d++) center[d] = center[d]! + z[i * L + d]! / n;
-  const axis = (s: Float64Array): number[] => {
-    const a = new Float64Array(L);
-    let norm = 0;
-    for (let i = 0; i < n; i++) {
-      norm += s[i]! * s[i]!;
-      for (let d = 0; d < L; d++) a[d] = a[d]! + s[i]! * (z[i * L + d]! - center[d]!);
-    }
-    return Array.from(a, (v) => (norm > 0 ? v / norm : 0));
-  };
-  return { center: Array.from(center), axes: [axis(x), axis(y)] };
-}
-
 /** A file name for an upload: its own name's safe characters, ending in `ext`. */
 function uploadName(name: string, ext: string): string {
   const base = basename(name).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100);
@@ -441,7 +425,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
       labels: first.labels === null ? null : Array.from(p.indices, (i) => first.labels![i]!),
       labelNames: first.labelNames === null ? [] : [...first.labelNames],
       xTitle: p.xTitle, yTitle: p.yTitle,
-      ...(p.method === 'pca' ? { pca: pcaAxes(codes.mean, codes.count, L, p.x, p.y) } : {}),
+      ...(p.pca !== null ? { pca: p.pca } : {}),
     });
   });
 

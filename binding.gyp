@@ -1,12 +1,17 @@
 {
-  # scripts/build-native.mjs decides whether OpenBLAS is there (pkg-config) and passes
-  # -Dvaekit_openblas=true with its flags; without them (or run directly) this builds the portable
-  # kernel, so configuring never fails for want of pkg-config or OpenBLAS.
+  # scripts/build-native.mjs decides whether OpenBLAS (pkg-config) and oneDNN (pkg-config or its
+  # CMake files) are there and passes -Dvaekit_openblas=true / -Dvaekit_dnnl=true with their flags;
+  # without them (or run directly) this builds the portable kernel and no oneDNN products, so
+  # configuring never fails for want of pkg-config, OpenBLAS or oneDNN.
   'variables': {
     'vaekit_openblas%': 'false',
     'vaekit_openblas_cflags%': '',
     'vaekit_openblas_libs%': '',
     'vaekit_openblas_rpath%': '',
+    'vaekit_dnnl%': 'false',
+    'vaekit_dnnl_cflags%': '',
+    'vaekit_dnnl_libs%': '',
+    'vaekit_dnnl_rpath%': '',
   },
   'targets': [
     {
@@ -16,6 +21,7 @@
         'native/args.cc',
         'native/gemm.cc',
         'native/matmul.cc',
+        'native/dnnl.cc',
         'native/activation.cc',
         'native/reduce.cc',
         'native/elementwise.cc',
@@ -49,6 +55,18 @@
         'VCCLCompilerTool': { 'Optimization': 2, 'AdditionalOptions': ['/std:c++17'] },
       },
       'conditions': [
+        ['vaekit_dnnl=="true"', {
+          'defines': ['VAEKIT_DNNL=1'],
+          'cflags_cc': ['<@(vaekit_dnnl_cflags)'],
+          'xcode_settings': { 'OTHER_CPLUSPLUSFLAGS': ['<@(vaekit_dnnl_cflags)'] },
+          'libraries': ['<@(vaekit_dnnl_libs)'],
+          'conditions': [
+            ['vaekit_dnnl_rpath!=""', {
+              'ldflags': ['-Wl,-rpath,<(vaekit_dnnl_rpath)'],
+              'xcode_settings': { 'OTHER_LDFLAGS': ['-Wl,-rpath,<(vaekit_dnnl_rpath)'] },
+            }],
+          ],
+        }],
         ['vaekit_openblas=="true"', {
           'defines': ['VAEKIT_OPENBLAS=1'],
           'cflags_cc': ['<@(vaekit_openblas_cflags)'],

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "bindings.h"
+#include "dnnl_gemm.h"
 #include "gemm.h"
 
 namespace vaekit {
@@ -14,6 +15,21 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   result.Set("backend", "native");
   result.Set("blas", blasName());
   result.Set("threads", blasThreads());
+  // oneDNN: whether it is in this build and usable, its version, the instruction set it dispatches
+  // to, whether bf16 runs natively, and the implementations it picked for the products made so far.
+  Napi::Object dnnl = Napi::Object::New(env);
+  dnnl.Set("compiled", dnnlCompiled());
+  const char* reason = dnnlUnavailableReason();
+  dnnl.Set("available", reason == nullptr);
+  if (reason != nullptr) dnnl.Set("reason", reason);
+  if (dnnlCompiled()) {
+    dnnl.Set("version", dnnlVersion());
+    dnnl.Set("isa", dnnlIsa());
+    dnnl.Set("nativeBf16", dnnlNativeBf16());
+    dnnl.Set("bf16Kernel", dnnlKernel(true));
+    dnnl.Set("f32Kernel", dnnlKernel(false));
+  }
+  result.Set("dnnl", dnnl);
   return result;
 }
 
@@ -25,6 +41,9 @@ struct Kernel {
 constexpr Kernel kKernels[] = {
     {"gemm", Gemm},
     {"gemmPortable", GemmPortable},
+    {"gemmBf16", GemmBf16},
+    {"gemmDnnlF32", GemmDnnlF32},
+    {"toBf16", ToBf16},
     {"biasActivation", BiasActivation},
     {"activationBackward", ActivationBackward},
     {"sumRows", SumRows},

@@ -106,6 +106,18 @@ const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
   return static_cast<const uint32_t*>(raw);
 }
 
+uint16_t* Args::uint16s(size_t index, const char* name, uint64_t need) {
+  void* raw = nullptr;
+  size_t length = 0;
+  if (!typedArray(index, name, napi_uint16_array, "a Uint16Array", &raw, &length)) return nullptr;
+  if (length < need) {
+    fail("%s has %zu elements but the sizes given need %llu", name, length,
+         static_cast<unsigned long long>(need));
+    return nullptr;
+  }
+  return static_cast<uint16_t*>(raw);
+}
+
 float* Args::floats(size_t index, const char* name, uint64_t need) {
   float* data = nullptr;
   size_t length = 0;

@@ -34,6 +34,8 @@ class Args {
   // A Uint32Array with at least `need` elements; the optional form takes null as nullptr.
   const uint32_t* uint32s(size_t index, const char* name, uint64_t need);
   const uint32_t* optionalUint32s(size_t index, const char* name, uint64_t need);
+  // A Uint16Array with at least `need` elements (bf16 values as their bits).
+  uint16_t* uint16s(size_t index, const char* name, uint64_t need);
   // A Uint8Array with at least `need` elements; its full length goes to *length when given.
   const uint8_t* bytes(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
   // The element count of a Float32Array argument (0 after a failure).

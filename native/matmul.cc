@@ -1,7 +1,10 @@
-// gemm and gemmPortable: argument checks around the kernels in gemm.cc.
+// gemm, gemmPortable and the oneDNN products (gemmBf16, gemmDnnlF32): argument checks around the
+// kernels in gemm.cc and dnnl.cc.
 #include "args.h"
 #include "bindings.h"
+#include "dnnl_gemm.h"
 #include "gemm.h"
+#include "parallel.h"
 
 namespace vaekit {
 namespace {
@@ -9,8 +12,17 @@ namespace {
 using GemmKernel = void (*)(bool, bool, int, int, int, float, const float*, const float*, float,
                             float*);
 
-napi_value callGemm(napi_env env, napi_callback_info info, const char* name, GemmKernel kernel) {
-  Args args(env, info, name);
+// Reads gemm's arguments; false (with an error pending) when one is bad.
+struct GemmCall {
+  bool transA, transB;
+  int m, n, k;
+  float alpha, beta;
+  const float* a;
+  const float* b;
+  float* c;
+};
+
+bool readGemm(Args& args, GemmCall* call) {
   const bool transA = args.flag(0, "transA");
   const bool transB = args.flag(1, "transB");
   const uint64_t m = args.size(2, "m");
@@ -21,9 +33,17 @@ napi_value callGemm(napi_env env, napi_callback_info info, const char* name, Gem
   const float* b = args.floats(7, "b", k * n);
   const double beta = args.number(8, "beta");
   float* c = args.floats(9, "c", m * n);
-  if (!args.ok()) return nullptr;
-  kernel(transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-         static_cast<float>(alpha), a, b, static_cast<float>(beta), c);
+  if (!args.ok()) return false;
+  *call = GemmCall{transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                   static_cast<float>(alpha), static_cast<float>(beta), a, b, c};
+  return true;
+}
+
+napi_value callGemm(napi_env env, napi_callback_info info, const char* name, GemmKernel kernel) {
+  Args args(env, info, name);
+  GemmCall g{};
+  if (!readGemm(args, &g)) return nullptr;
+  kernel(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c);
   return undefinedValue(env);
 }
 
@@ -35,6 +55,58 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 
 napi_value GemmPortable(napi_env env, napi_callback_info info) {
   return callGemm(env, info, "gemmPortable", gemmPortable);
+}
+
+napi_value GemmDnnlF32(napi_env env, napi_callback_info info) {
+  Args args(env, info, "gemmDnnlF32");
+  GemmCall g{};
+  if (!readGemm(args, &g)) return nullptr;
+  if (const char* reason = dnnlUnavailableReason()) {
+    args.fail("%s", reason);
+    return nullptr;
+  }
+  if (!gemmDnnlF32(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
+    args.fail("oneDNN could not run a %dx%dx%d product", g.m, g.n, g.k);
+    return nullptr;
+  }
+  return undefinedValue(env);
+}
+
+napi_value GemmBf16(napi_env env, napi_callback_info info) {
+  Args args(env, info, "gemmBf16");
+  const bool transA = args.flag(0, "transA");
+  const bool transB = args.flag(1, "transB");
+  const uint64_t m = args.size(2, "m");
+  const uint64_t n = args.size(3, "n");
+  const uint64_t k = args.size(4, "k");
+  const double alpha = args.number(5, "alpha");
+  const uint16_t* a = args.uint16s(6, "a", m * k);
+  const uint16_t* b = args.uint16s(7, "b", k * n);
+  const double beta = args.number(8, "beta");
+  float* c = args.floats(9, "c", m * n);
+  if (!args.ok()) return nullptr;
+  if (const char* reason = dnnlUnavailableReason()) {
+    args.fail("%s", reason);
+    return nullptr;
+  }
+  if (!gemmBf16(transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                static_cast<float>(alpha), a, b, static_cast<float>(beta), c)) {
+    args.fail("oneDNN could not run a %llux%llux%llu bf16 product", static_cast<unsigned long long>(m),
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(k));
+    return nullptr;
+  }
+  return undefinedValue(env);
+}
+
+// toBf16(x, out, n): out[i] = x[i] rounded to bf16 (round to nearest even), over the cores.
+napi_value ToBf16(napi_env env, napi_callback_info info) {
+  Args args(env, info, "toBf16");
+  const uint64_t n = args.size(2, "n");
+  const float* x = args.floats(0, "x", n);
+  uint16_t* out = args.uint16s(1, "out", n);
+  if (!args.ok()) return nullptr;
+  parallelFor(n, 1 << 16, 64, [&](size_t begin, size_t end) { toBf16(x + begin, out + begin, end - begin); });
+  return undefinedValue(env);
 }
 
 }  // namespace vaekit

@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
+import { PRECISIONS, type Precision } from '../engine/precision.js';
 import type { Dataset } from '../data/dataset.js';
 import { DATA_HELP, loadData, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
 import { DEFAULT_NOISE, formatNoise, NOISE_HELP, parseNoise, type NoiseSpec } from '../data/transforms/noise.js';
@@ -185,6 +186,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   noise: NoiseSpec;
   noiseRedraw: NoiseRedraw;
   seed: number;
+  precision: Precision;
   limit?: number;
   validation?: number;
   validationData?: string;
@@ -212,6 +214,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   addNoiseOption(cmd, 'input noise (in standardized units for features)');
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));
   addSeedOption(cmd, 'seed of every random number (weights, shuffling, noise, samples, the validation split)');
+  cmd.addOption(new Option('--precision <p>', 'fp32, or bf16: mixed precision (bf16 matrix products with fp32 accumulation, fp32 weights and Adam) where the CPU has AMX or AVX512-BF16 and oneDNN is built in; elsewhere it says so and trains in fp32').choices([...PRECISIONS]).default('fp32'));
   return cmd
     .option('--limit <n>', 'use only the first N training examples, in stored order (class by class for a folder of class subfolders)', positiveInt)
     .option('--out <dir>', 'output folder', defaultOut)
@@ -237,6 +240,7 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
     noise: flags.noise,
     noiseRedraw: flags.noiseRedraw,
     seed: flags.seed,
+    precision: flags.precision,
     ...(flags.earlyStopping !== undefined ? { earlyStopping: { patience: flags.earlyStopping } } : {}),
   };
 }

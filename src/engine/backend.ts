@@ -1,6 +1,6 @@
 /**
  * The compute backend interface. Two implementations: `js` (plain TypeScript, the reference and the
- * browser path) and `native` (a Node-API addon with OpenBLAS sgemm). All matrices are row-major
+ * browser path) and `native` (a Node-API addon with OpenBLAS sgemm, and oneDNN for bf16 products). All matrices are row-major
  * Float32Arrays; sizes are passed explicitly so kernels never allocate. Output arrays are written,
  * never resized. Where a comment says "may alias", the output may be the same array as that input.
  */
@@ -18,6 +18,20 @@ export const ACTIVATION_CODE: Readonly<Record<Activation, number>> = {
 
 export const ACTIVATIONS: readonly Activation[] = ['linear', 'relu', 'leaky_relu', 'tanh', 'sigmoid'];
 
+/** Whether bf16 mixed-precision products (gemmBf16) run natively here, and on what. */
+export interface Bf16Support {
+  /** True where oneDNN is in the addon and the CPU has AMX or AVX512-BF16. */
+  available: boolean;
+  /** Why not, when not (one sentence). */
+  reason?: string;
+  /** oneDNN's version, e.g. "2.6.3". */
+  oneDnn?: string;
+  /** The instruction set oneDNN dispatches to on this CPU, e.g. "avx512_core_amx". */
+  isa?: string;
+  /** The implementation oneDNN picked for the bf16 products made so far, e.g. "brg:avx512_core_amx_bf16". */
+  kernel?: string;
+}
+
 export interface BackendInfo {
   backend: 'js' | 'native';
   /** Which matrix-product kernel runs: OpenBLAS' cblas_sgemm, the addon's portable kernel, or plain TypeScript. */
@@ -25,6 +39,7 @@ export interface BackendInfo {
   threads: number;
   /** Why the native backend is not in use, when it is not. */
   note?: string;
+  bf16: Bf16Support;
 }
 
 export interface Backend {
@@ -35,6 +50,23 @@ export interface Backend {
   gemm(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
     alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
+  ): void;
+
+  /**
+   * out[i] = x[i] rounded to bfloat16 (round to nearest even; NaN stays NaN), as the upper 16 bits
+   * of a float32: the copy of an operand that gemmBf16 reads.
+   */
+  toBf16(x: Float32Array, out: Uint16Array, n: number): void;
+
+  /**
+   * Mixed precision: C[m,n] = alpha * op(A) * op(B) + beta * C with A and B in bfloat16 (their bits,
+   * from toBf16), products accumulated in float32 and C in float32. The native backend runs it
+   * through oneDNN (AMX or AVX512-BF16) and throws where info().bf16.available is false; the js
+   * backend computes the same thing in float32 (the reference the native one is tested against).
+   */
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
   ): void;
 
   /** y[r,j] = act(x[r,j] + bias[j]) for r < rows, j < cols. y may alias x. `slope` is leaky relu's negative slope. */

@@ -14,7 +14,10 @@ export class JsBackend implements Backend {
   }
 
   info(): BackendInfo {
-    const info: BackendInfo = { backend: 'js', blas: 'typescript', threads: 1 };
+    const info: BackendInfo = {
+      backend: 'js', blas: 'typescript', threads: 1,
+      bf16: { available: false, reason: 'the js backend has no bf16 kernels (they are in the native addon, through oneDNN)' },
+    };
     if (this.note !== undefined) info.note = this.note;
     return info;
   }
@@ -35,6 +38,24 @@ export class JsBackend implements Backend {
 
   private scratchA: Float32Array = new Float32Array(0);
   private scratchB: Float32Array = new Float32Array(0);
+
+  toBf16(x: Float32Array, out: Uint16Array, n: number): void {
+    const bits = new Uint32Array(x.buffer, x.byteOffset, n);
+    for (let i = 0; i < n; i++) out[i] = bf16Bits(bits[i]!);
+  }
+
+  /** The bf16 operands widened back to float32 (exactly), then the float32 product. */
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
+  ): void {
+    const wideA = widenBf16(a, m * k, this.wideA = grow(this.wideA, m * k));
+    const wideB = widenBf16(b, k * n, this.wideB = grow(this.wideB, k * n));
+    this.gemm(transA, transB, m, n, k, alpha, wideA, wideB, beta, c);
+  }
+
+  private wideA: Float32Array = new Float32Array(0);
+  private wideB: Float32Array = new Float32Array(0);
 
   biasActivation(
     x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
@@ -380,4 +401,17 @@ export function activate(x: number, act: Activation, slope: number): number {
     case 'tanh': return Math.tanh(x);
     case 'sigmoid': return sigmoid(x);
   }
+}
+
+/** The bf16 nearest to a float32 (given as its bits): round to nearest even; a NaN stays a quiet NaN. */
+function bf16Bits(bits: number): number {
+  if ((bits & 0x7fffffff) >>> 0 > 0x7f800000) return ((bits >>> 16) | 0x40) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** bf16 bits to float32: the bits become the upper half of the float. */
+function widenBf16(half: Uint16Array, n: number, out: Float32Array): Float32Array {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, n);
+  for (let i = 0; i < n; i++) bits[i] = half[i]! << 16;
+  return out;
 }

@@ -9,7 +9,7 @@ import type * as NodeModule from 'node:module';
 import type * as NodePath from 'node:path';
 import type * as NodeUrl from 'node:url';
 import { ACTIVATION_CODE } from './backend.js';
-import type { Activation, Backend, BackendInfo } from './backend.js';
+import type { Activation, Backend, BackendInfo, Bf16Support } from './backend.js';
 
 type Gemm = (
   transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -29,12 +29,34 @@ type Patches = (
   kernel: number, stride: number, pad: number, outH: number, outW: number, to: Float32Array,
 ) => void;
 
+/** What the addon says about oneDNN (native/addon.cc). */
+export interface NativeDnnlInfo {
+  /** Whether this build of the addon has oneDNN in it. */
+  compiled: boolean;
+  /** Whether its products can run (compiled, an engine made, and not turned off by VAEKIT_DNNL=off). */
+  available: boolean;
+  reason?: string;
+  version?: string;
+  isa?: string;
+  /** Whether the CPU has AMX or AVX512-BF16 (oneDNN would emulate bf16 elsewhere). */
+  nativeBf16?: boolean;
+  bf16Kernel?: string;
+  f32Kernel?: string;
+}
+
 /** The raw addon: the Backend kernels with activations as integer codes, plus the portable gemm. */
 export interface NativeAddon {
-  info(): { backend: 'native'; blas: 'openblas' | 'portable'; threads: number };
+  info(): { backend: 'native'; blas: 'openblas' | 'portable'; threads: number; dnnl: NativeDnnlInfo };
   gemm: Gemm;
   /** The bundled cache-blocked kernel, exported even when gemm uses OpenBLAS. */
   gemmPortable: Gemm;
+  /** oneDNN's fp32 matmul, for comparison with OpenBLAS (bench); throws where oneDNN is unavailable. */
+  gemmDnnlF32: Gemm;
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
+  ): void;
+  toBf16(x: Float32Array, out: Uint16Array, n: number): void;
   biasActivation(
     x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: number, slope: number,
   ): void;
@@ -71,7 +93,7 @@ export interface NativeAddon {
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'gemm', 'gemmPortable', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
+  'info', 'gemm', 'gemmPortable', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
   'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
   'im2col', 'col2im',
@@ -136,16 +158,25 @@ function hasFunction(value: unknown, name: string): boolean {
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   private readonly addon: NativeAddon;
-  private readonly infoValue: BackendInfo;
 
   constructor(nativeAddon: NativeAddon) {
     this.addon = nativeAddon;
-    const raw = nativeAddon.info();
-    this.infoValue = { backend: 'native', blas: raw.blas, threads: raw.threads };
   }
 
   info(): BackendInfo {
-    return { ...this.infoValue };
+    const raw = this.addon.info();
+    return { backend: 'native', blas: raw.blas, threads: raw.threads, bf16: bf16Support(raw.dnnl) };
+  }
+
+  toBf16(x: Float32Array, out: Uint16Array, n: number): void {
+    this.addon.toBf16(x, out, n);
+  }
+
+  gemmBf16(
+    transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
+  ): void {
+    this.addon.gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c);
   }
 
   gemm(
@@ -268,6 +299,19 @@ export class NativeBackend implements Backend {
   ): void {
     this.addon.col2im(cols, rows, height, width, channels, kernel, stride, pad, outH, outW, x);
   }
+}
+
+/** bf16 support from the addon's oneDNN report: it needs oneDNN and a CPU with AMX or AVX512-BF16. */
+export function bf16Support(dnnl: NativeDnnlInfo): Bf16Support {
+  const facts: Bf16Support = { available: false };
+  if (dnnl.version !== undefined) facts.oneDnn = dnnl.version;
+  if (dnnl.isa !== undefined) facts.isa = dnnl.isa;
+  if (dnnl.bf16Kernel !== undefined && dnnl.bf16Kernel !== '') facts.kernel = dnnl.bf16Kernel;
+  if (!dnnl.available) return { ...facts, reason: dnnl.reason ?? 'oneDNN is not available' };
+  if (dnnl.nativeBf16 !== true) {
+    return { ...facts, reason: `this CPU has neither AMX nor AVX512-BF16 (oneDNN dispatches to ${dnnl.isa ?? 'an older instruction set'})` };
+  }
+  return { ...facts, available: true };
 }
 
 /** The native Backend; throws an Error with a short reason when the addon is missing or fails to load. */

@@ -9,7 +9,9 @@
  * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
  */
 import type { Activation, Backend } from '../engine/backend.js';
+import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
+import { Bf16Copy } from './bf16.js';
 import { glorotUniform } from './init.js';
 import { checkIntegers, convOutputLength } from './conv2d.js';
 import { LEAKY_SLOPE } from './dense.js';
@@ -57,6 +59,9 @@ export class ConvTranspose2d implements Layer {
   private cols = new Float32Array(0);
   private dInput = new Float32Array(0);
   private input: Float32Array | null = null;
+  precision: Precision = 'fp32';
+  /** bf16 copies of x, W and the output gradient's patches (mixed precision only). */
+  private readonly half = { x: new Bf16Copy(), w: new Bf16Copy(), dCols: new Bf16Copy() };
 
   constructor(spec: ConvTranspose2dSpec) {
     const outputPadding = spec.outputPadding ?? 0;
@@ -144,7 +149,13 @@ export class ConvTranspose2d implements Layer {
   forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
     this.reserve(rows);
     const pixels = rows * this.inHeight * this.inWidth;
-    backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);
+    if (this.precision === 'bf16') {
+      const xh = this.half.x.of(backend, x, pixels * this.inChannels);
+      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      backend.gemmBf16(false, true, pixels, this.patchSize, this.inChannels, 1, xh, wh, 0, this.cols);
+    } else {
+      backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);
+    }
     const y = this.out;
     backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
       this.padding, this.inHeight, this.inWidth, y);
@@ -169,6 +180,14 @@ export class ConvTranspose2d implements Layer {
     const dCols = this.cols;
     backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
       this.padding, this.inHeight, this.inWidth, dCols);
+    if (this.precision === 'bf16') {
+      // x and W as the forward pass rounded them; the patches of dy rounded once for both products.
+      const dColsh = this.half.dCols.of(backend, dCols, pixels * this.patchSize);
+      backend.gemmBf16(true, false, this.patchSize, this.inChannels, pixels, 1, dColsh, this.half.x.value, 0, this.kernel.grad);
+      if (!needInputGrad) return null;
+      backend.gemmBf16(false, false, pixels, this.inChannels, this.patchSize, 1, dColsh, this.half.w.value, 0, this.dInput);
+      return this.dInput.subarray(0, rows * this.inputSize);
+    }
     backend.gemm(true, false, this.patchSize, this.inChannels, pixels, 1, dCols, x, 0, this.kernel.grad);
     if (!needInputGrad) return null;
     backend.gemm(false, false, pixels, this.inChannels, this.patchSize, 1, dCols, this.kernel.value, 0, this.dInput);

@@ -6,7 +6,9 @@
  * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
  */
 import type { Activation, Backend } from '../engine/backend.js';
+import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
+import { Bf16Copy } from './bf16.js';
 import { glorotUniform } from './init.js';
 import { LEAKY_SLOPE } from './dense.js';
 import type { Layer } from './layer.js';
@@ -59,6 +61,9 @@ export class Conv2d implements Layer {
   private cols = new Float32Array(0);
   private colsHoldPatches = false;
   private dInput = new Float32Array(0);
+  precision: Precision = 'fp32';
+  /** bf16 copies of the patches, W and dy (mixed precision only). */
+  private readonly half = { cols: new Bf16Copy(), w: new Bf16Copy(), dy: new Bf16Copy() };
 
   constructor(spec: Conv2dSpec) {
     checkIntegers(spec.name, {
@@ -138,7 +143,13 @@ export class Conv2d implements Layer {
       this.padding, this.outHeight, this.outWidth, this.cols);
     this.colsHoldPatches = true;
     const y = this.out;
-    backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
+    if (this.precision === 'bf16') {
+      const colsh = this.half.cols.of(backend, this.cols, positions * this.patchSize);
+      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
+    } else {
+      backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
+    }
     backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
     return y.subarray(0, rows * this.outputSize);
   }
@@ -151,13 +162,18 @@ export class Conv2d implements Layer {
     if (!this.colsHoldPatches) throw new Error(`${this.name}.backward needs a forward call before it.`);
     const positions = rows * this.outHeight * this.outWidth;
     backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
-    backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
+    const bf16 = this.precision === 'bf16';
+    // The patches and W as the forward pass rounded them; dy rounded once for both products.
+    const dyh = bf16 ? this.half.dy.of(backend, dy, positions * this.outChannels) : null;
+    if (dyh !== null) backend.gemmBf16(true, false, this.patchSize, this.outChannels, positions, 1, this.half.cols.value, dyh, 0, this.kernel.grad);
+    else backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
     backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
     if (!needInputGrad) return null;
     // The patches are no longer needed: their buffer takes dL/d(patches).
     this.colsHoldPatches = false;
     const dCols = this.cols;
-    backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
+    if (dyh !== null) backend.gemmBf16(false, true, positions, this.patchSize, this.outChannels, 1, dyh, this.half.w.value, 0, dCols);
+    else backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
     backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
       this.padding, this.outHeight, this.outWidth, this.dInput);
     return this.dInput.subarray(0, rows * this.inputSize);

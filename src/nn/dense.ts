@@ -3,7 +3,9 @@
  * Forward and backward side by side; buffers are allocated once per batch capacity and reused.
  */
 import type { Activation, Backend } from '../engine/backend.js';
+import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
+import { Bf16Copy } from './bf16.js';
 import { glorotUniform } from './init.js';
 import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
@@ -30,6 +32,9 @@ export class Dense implements Layer {
   private out = new Float32Array(0);
   private dInput = new Float32Array(0);
   private input: Float32Array | null = null;
+  precision: Precision = 'fp32';
+  /** bf16 copies of x, W and dy (mixed precision only). */
+  private readonly half = { x: new Bf16Copy(), w: new Bf16Copy(), dy: new Bf16Copy() };
 
   constructor(spec: DenseSpec) {
     this.name = spec.name;
@@ -83,7 +88,13 @@ export class Dense implements Layer {
   forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
     this.reserve(rows);
     const y = this.out;
-    backend.gemm(false, false, rows, this.outputs, this.inputs, 1, x, this.kernel.value, 0, y);
+    if (this.precision === 'bf16') {
+      const xh = this.half.x.of(backend, x, rows * this.inputs);
+      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      backend.gemmBf16(false, false, rows, this.outputs, this.inputs, 1, xh, wh, 0, y);
+    } else {
+      backend.gemm(false, false, rows, this.outputs, this.inputs, 1, x, this.kernel.value, 0, y);
+    }
     backend.biasActivation(y, this.bias.value, y, rows, this.outputs, this.activation, LEAKY_SLOPE);
     this.input = x;
     return y.subarray(0, rows * this.outputs);
@@ -98,8 +109,16 @@ export class Dense implements Layer {
     if (x === null) throw new Error(`${this.name}.backward called before forward.`);
     const n = rows * this.outputs;
     backend.activationBackward(dy, this.out, dy, n, this.activation, LEAKY_SLOPE);
-    backend.gemm(true, false, this.inputs, this.outputs, rows, 1, x, dy, 0, this.kernel.grad);
     backend.sumRows(dy, rows, this.outputs, this.bias.grad);
+    if (this.precision === 'bf16') {
+      // x and W as the forward pass rounded them; dy rounded once for both products.
+      const dyh = this.half.dy.of(backend, dy, n);
+      backend.gemmBf16(true, false, this.inputs, this.outputs, rows, 1, this.half.x.value, dyh, 0, this.kernel.grad);
+      if (!needInputGrad) return null;
+      backend.gemmBf16(false, true, rows, this.inputs, this.outputs, 1, dyh, this.half.w.value, 0, this.dInput);
+      return this.dInput.subarray(0, rows * this.inputs);
+    }
+    backend.gemm(true, false, this.inputs, this.outputs, rows, 1, x, dy, 0, this.kernel.grad);
     if (!needInputGrad) return null;
     backend.gemm(false, true, rows, this.inputs, this.outputs, 1, dy, this.kernel.value, 0, this.dInput);
     return this.dInput.subarray(0, rows * this.inputs);

@@ -5,6 +5,7 @@
  * passes side by side.
  */
 import type { Activation, Backend } from '../engine/backend.js';
+import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
 import type { ParameterSet, ParameterSpec } from './parameters.js';
 
@@ -18,6 +19,8 @@ export interface Layer {
   readonly outputShape: readonly number[];
   readonly activation: Activation;
   readonly parameterCount: number;
+  /** 'bf16': the matrix products take bf16 operands with fp32 accumulation (precision.ts); 'fp32' by default. */
+  precision: Precision;
   parameterSpecs(): ParameterSpec[];
   bind(params: ParameterSet): void;
   initialize(rng: Random): void;

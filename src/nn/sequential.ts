@@ -1,5 +1,6 @@
 /** Layers in order: forward runs them first to last, backward last to first. */
 import type { Activation, Backend } from '../engine/backend.js';
+import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
 import { Dense } from './dense.js';
 import type { Layer } from './layer.js';
@@ -35,6 +36,11 @@ export class Sequential {
 
   initialize(rng: Random): void {
     for (const l of this.layers) l.initialize(rng);
+  }
+
+  /** Every layer's product precision (precision.ts). */
+  setPrecision(precision: Precision): void {
+    for (const l of this.layers) l.precision = precision;
   }
 
   forward(backend: Backend, x: Float32Array, rows: number): Float32Array {

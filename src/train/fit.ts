@@ -6,6 +6,7 @@
  * an AbortSignal stops it after the current step; it yields to the event loop so a server keeps
  * serving while it trains. fit returns the History of its epochs.
  */
+import { parsePrecision, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Random } from '../engine/random.js';
 import { Batcher, checkTransformsFit, shuffledOrder } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
@@ -36,6 +37,11 @@ export interface FitOptions {
   noiseRedraw: NoiseRedraw;
   /** Drives shuffling, noise and posterior samples (the weights are seeded when the Vae is built). */
   seed: number;
+  /**
+   * 'bf16': mixed precision (bf16 products, fp32 weights, Adam and losses; engine/precision.ts),
+   * where the backend runs bf16 natively; elsewhere fit warns once and trains in fp32. 'fp32' by default.
+   */
+  precision: Precision;
   /** Scores the model after each epoch (e.g. eval/validation.ts' validator); its parts become val_loss etc. */
   validate?: ((vae: Vae) => LossParts) | null;
   callbacks?: Callback[];
@@ -115,6 +121,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 
   noise: DEFAULT_NOISE,
   noiseRedraw: 'epoch',
   seed: 0,
+  precision: 'fp32',
 };
 
 /** Defaults filled in and every value checked. */
@@ -138,6 +145,7 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
   if (o.noiseRedraw !== 'epoch' && o.noiseRedraw !== 'once') {
     throw new VaekitError(`Noise redraw must be "epoch" or "once", not "${String(o.noiseRedraw)}".`);
   }
+  parsePrecision(o.precision);
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new VaekitError(`The seed must be an integer from 0 to 4294967295, not ${o.seed}.`);
   }
@@ -235,99 +243,106 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   };
 
   for (const c of callbacks) await c.onTrainBegin?.(context);
-  for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
-    for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
-    const started = performance.now();
-    optimizer.learningRate = learningRateAt(options, epoch) * lrScale;
-    let refused = 0;
-    shuffleAtEpochStart = shuffleRng.getState();
-    const order = shuffledOrder(train.count, shuffleRng);
-    const transforms = {
-      binarize: options.binarize, noise: options.noise, seed: noiseSeed,
-      binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
-    };
-    const fromStep = epoch === firstEpoch ? firstStep : 0;
-    const sums = epoch === firstEpoch ? resumedTotals : { loss: 0, recon: 0, kl: 0, seen: 0 };
-    [total.loss, total.recon, total.kl, seen] = [sums.loss, sums.recon, sums.kl, sums.seen];
-    let step = fromStep;
-    for (const batch of batcher.pass(order, transforms, fromStep)) {
-      stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
-      const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
-      step++;
-      history.steps++;
-      // The health guard: a step whose loss or gradient is not finite is not applied.
-      if (!Number.isFinite(parts.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) {
-        refused++;
-        lrScale /= 2;
-        optimizer.learningRate /= 2;
-        if (refused >= MAX_REFUSED_STEPS) {
-          throw new VaekitError(`Training diverged: ${refused} steps of epoch ${epoch} had a non-finite loss or gradient, so none was applied and the learning rate was halved each time (now ${optimizer.learningRate.toPrecision(3)}); the last checkpoint holds the last good weights; lower the learning rate or check the data for non-finite values.`);
+  const precision = resolvePrecision(vae.backend, options.precision);
+  if (precision.note !== null) await warn(precision.note);
+  vae.setPrecision(precision.precision);
+  try {
+    for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
+      for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
+      const started = performance.now();
+      optimizer.learningRate = learningRateAt(options, epoch) * lrScale;
+      let refused = 0;
+      shuffleAtEpochStart = shuffleRng.getState();
+      const order = shuffledOrder(train.count, shuffleRng);
+      const transforms = {
+        binarize: options.binarize, noise: options.noise, seed: noiseSeed,
+        binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
+      };
+      const fromStep = epoch === firstEpoch ? firstStep : 0;
+      const sums = epoch === firstEpoch ? resumedTotals : { loss: 0, recon: 0, kl: 0, seen: 0 };
+      [total.loss, total.recon, total.kl, seen] = [sums.loss, sums.recon, sums.kl, sums.seen];
+      let step = fromStep;
+      for (const batch of batcher.pass(order, transforms, fromStep)) {
+        stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
+        const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
+        step++;
+        history.steps++;
+        // The health guard: a step whose loss or gradient is not finite is not applied.
+        if (!Number.isFinite(parts.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) {
+          refused++;
+          lrScale /= 2;
+          optimizer.learningRate /= 2;
+          if (refused >= MAX_REFUSED_STEPS) {
+            throw new VaekitError(`Training diverged: ${refused} steps of epoch ${epoch} had a non-finite loss or gradient, so none was applied and the learning rate was halved each time (now ${optimizer.learningRate.toPrecision(3)}); the last checkpoint holds the last good weights; lower the learning rate or check the data for non-finite values.`);
+          }
+          await warn(`Epoch ${epoch}, step ${step}: the loss or a gradient is not finite; the step was skipped and the learning rate halved to ${optimizer.learningRate.toPrecision(3)}.`);
+          continue;
         }
-        await warn(`Epoch ${epoch}, step ${step}: the loss or a gradient is not finite; the step was skipped and the learning rate halved to ${optimizer.learningRate.toPrecision(3)}.`);
-        continue;
+        optimizer.update(vae.backend);
+        total.loss += parts.loss * batch.rows;
+        total.recon += parts.recon * batch.rows;
+        total.kl += parts.kl * batch.rows;
+        seen += batch.rows;
+        const running = { loss: total.loss / seen, recon: total.recon / seen, kl: total.kl / seen };
+        for (const c of callbacks) await c.onBatchEnd?.(step, running, context);
+        if (performance.now() - lastYield >= yieldEveryMs) {
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        if (options.signal?.aborted === true) {
+          history.aborted = true;
+          await checkpoint(epoch - 1, step);
+          break;
+        }
+        if (everySteps > 0 && step % everySteps === 0 && step < steps) await checkpoint(epoch - 1, step);
       }
-      optimizer.update(vae.backend);
-      total.loss += parts.loss * batch.rows;
-      total.recon += parts.recon * batch.rows;
-      total.kl += parts.kl * batch.rows;
-      seen += batch.rows;
-      const running = { loss: total.loss / seen, recon: total.recon / seen, kl: total.kl / seen };
-      for (const c of callbacks) await c.onBatchEnd?.(step, running, context);
-      if (performance.now() - lastYield >= yieldEveryMs) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
+      if (history.aborted) break;
+      if (!Number.isFinite(total.loss)) {
+        throw new VaekitError(`Training diverged in epoch ${epoch} (the loss is not finite); try a lower learning rate.`);
       }
-      if (options.signal?.aborted === true) {
-        history.aborted = true;
-        await checkpoint(epoch - 1, step);
+      const seconds = (performance.now() - started) / 1000;
+      const record: EpochRecord = {
+        epoch,
+        loss: total.loss / seen,
+        recon: total.recon / seen,
+        kl: total.kl / seen,
+        // The KL weight at the epoch's last step.
+        beta: objective.beta * klFactor(options.klWarmup, epoch),
+        seconds,
+        imagesPerSecond: seen / seconds,
+      };
+      if (options.validate) {
+        const val = options.validate(vae);
+        record.valLoss = val.loss;
+        record.valRecon = val.recon;
+        record.valKl = val.kl;
+      }
+      history.epochs.push(record);
+      shuffleAtEpochStart = shuffleRng.getState();
+      let stop = false;
+      if (patience !== undefined && record.valLoss !== undefined) {
+        if (best === null || record.valLoss < best.loss) {
+          best = { epoch, loss: record.valLoss };
+          bestParams!.set(vae.params.values);
+        } else if (epoch - best.epoch >= patience && epoch < options.epochs) {
+          stop = true;
+        }
+      }
+      if (!warnedCollapse && objective.loss !== 'notebook-mse' && klFactor(options.klWarmup, epoch) === 1 && (record.valKl ?? record.kl) < COLLAPSE_NATS) {
+        warnedCollapse = true;
+        await warn(`The KL is ${(record.valKl ?? record.kl).toPrecision(2)} nats: the posterior has collapsed onto the prior and the latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`);
+      }
+      if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
+      for (const c of callbacks) await c.onEpochEnd?.(record, context);
+      if (stop && best !== null) {
+        vae.params.values.set(bestParams!);
+        history.stoppedEarlyAt = best.epoch;
+        await warn(`Early stopping: the validation loss has not improved for ${patience} epochs; the model keeps the weights of epoch ${best.epoch} (validation loss ${best.loss.toFixed(2)}).`);
         break;
       }
-      if (everySteps > 0 && step % everySteps === 0 && step < steps) await checkpoint(epoch - 1, step);
     }
-    if (history.aborted) break;
-    if (!Number.isFinite(total.loss)) {
-      throw new VaekitError(`Training diverged in epoch ${epoch} (the loss is not finite); try a lower learning rate.`);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const record: EpochRecord = {
-      epoch,
-      loss: total.loss / seen,
-      recon: total.recon / seen,
-      kl: total.kl / seen,
-      // The KL weight at the epoch's last step.
-      beta: objective.beta * klFactor(options.klWarmup, epoch),
-      seconds,
-      imagesPerSecond: seen / seconds,
-    };
-    if (options.validate) {
-      const val = options.validate(vae);
-      record.valLoss = val.loss;
-      record.valRecon = val.recon;
-      record.valKl = val.kl;
-    }
-    history.epochs.push(record);
-    shuffleAtEpochStart = shuffleRng.getState();
-    let stop = false;
-    if (patience !== undefined && record.valLoss !== undefined) {
-      if (best === null || record.valLoss < best.loss) {
-        best = { epoch, loss: record.valLoss };
-        bestParams!.set(vae.params.values);
-      } else if (epoch - best.epoch >= patience && epoch < options.epochs) {
-        stop = true;
-      }
-    }
-    if (!warnedCollapse && objective.loss !== 'notebook-mse' && klFactor(options.klWarmup, epoch) === 1 && (record.valKl ?? record.kl) < COLLAPSE_NATS) {
-      warnedCollapse = true;
-      await warn(`The KL is ${(record.valKl ?? record.kl).toPrecision(2)} nats: the posterior has collapsed onto the prior and the latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`);
-    }
-    if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
-    for (const c of callbacks) await c.onEpochEnd?.(record, context);
-    if (stop && best !== null) {
-      vae.params.values.set(bestParams!);
-      history.stoppedEarlyAt = best.epoch;
-      await warn(`Early stopping: the validation loss has not improved for ${patience} epochs; the model keeps the weights of epoch ${best.epoch} (validation loss ${best.loss.toFixed(2)}).`);
-      break;
-    }
+  } finally {
+    vae.setPrecision('fp32');
   }
   if (patience !== undefined && best !== null && history.stoppedEarlyAt === undefined && !history.aborted && best.epoch !== options.epochs) {
     // Trained to the end: the best epoch's weights all the same.
@@ -410,6 +425,7 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     noise: formatNoise(o.noise),
     noiseRedraw: o.noiseRedraw,
     seed: o.seed,
+    precision: o.precision,
     earlyStoppingPatience: o.earlyStopping?.patience ?? null,
   };
 }

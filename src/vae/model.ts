@@ -26,6 +26,7 @@ import { runObjective, type ObjectiveContext } from './objectives/index.js';
 import { sampleLogWeights } from './objectives/iwae.js';
 import { reparameterize } from './posterior.js';
 import { Prior } from './prior.js';
+import type { Precision } from '../engine/precision.js';
 import { formatSummary, type SummaryOptions } from './summary.js';
 
 export type { Labels } from './conditioning.js';
@@ -194,6 +195,16 @@ export class Vae {
       decodeLogits: (z, rows, labels) => this.decodeLogitsBatch(z, rows, labels),
       decoderBackward: (dLogits, rows) => this.decoderBackward(dLogits, rows),
     };
+  }
+
+  /**
+   * The precision of the encoder's and decoder's matrix products: 'bf16' (mixed precision: bf16
+   * operands, fp32 accumulation; the backend must run bf16 products, see resolvePrecision) or 'fp32'
+   * (the default). fit sets it for the length of a training and puts back fp32 after.
+   */
+  setPrecision(precision: Precision): void {
+    this.encoder.setPrecision(precision);
+    this.decoder.setPrecision(precision);
   }
 
   /** A Keras-like table of layers, output shapes and parameter counts. */

@@ -1,17 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { getBackend } from '../../engine/index.js';
+import { probeBf16 } from '../../engine/precision.js';
 import { say } from '../options.js';
+
+/** The CPU's vector and matrix extensions that vaekit's kernels use, from /proc/cpuinfo (Linux), or null elsewhere. */
+function cpuFeatures(): string[] | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
+  const flags = new Set((/^flags\s*:(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/));
+  return ['avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_tile', 'amx_bf16'].filter((f) => flags.has(f));
+}
 
 export function register(program: Command): void {
   program.command('info')
-    .description('print the compute backend in use, whether OpenBLAS was found, and the thread count')
+    .description('print the compute backend in use, its matrix-product kernels (OpenBLAS, oneDNN bf16), the CPU features they use, and the thread count')
     .action(() => {
-      const info = getBackend().info();
+      const backend = getBackend();
+      const info = backend.info();
       say(`backend: ${info.backend}`);
+      say(`cpu: ${cpus()[0]?.model ?? 'unknown'}`);
+      const features = cpuFeatures();
+      if (features !== null) say(`cpu features: ${features.length > 0 ? features.join(' ') : 'none of avx2, fma, avx512f, avx512_bf16, amx_tile, amx_bf16'}`);
       say(`openblas: ${info.blas === 'openblas' ? 'yes' : 'no'}`);
-      say(`matrix products: ${info.blas === 'openblas' ? 'OpenBLAS cblas_sgemm' : info.blas === 'portable' ? 'bundled portable kernel' : 'TypeScript'}`);
+      say(`matrix products (fp32): ${info.blas === 'openblas' ? 'OpenBLAS cblas_sgemm' : info.blas === 'portable' ? 'bundled portable kernel' : 'TypeScript'}`);
+      const bf16 = probeBf16(backend);
+      if (bf16.oneDnn !== undefined) say(`onednn: ${bf16.oneDnn} (dispatching to ${bf16.isa ?? 'unknown'})`);
+      else say('onednn: no');
+      say(bf16.available
+        ? `bf16 mixed precision (--precision bf16): yes, oneDNN kernel ${bf16.kernel ?? 'unknown'}`
+        : `bf16 mixed precision (--precision bf16): no, ${bf16.reason ?? 'no bf16 kernels'}`);
       say(`threads: ${info.threads}`);
       if (info.note !== undefined) say(`note: ${info.note}`);
-      say('(set VAEKIT_BACKEND=js to force the js backend)');
+      say('(set VAEKIT_BACKEND=js to force the js backend, VAEKIT_DNNL=off to run without oneDNN)');
     });
 }

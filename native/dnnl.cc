@@ -1,0 +1,326 @@
+// Matrix products through oneDNN's matmul primitive: bf16 inputs with fp32 accumulation and an fp32
+// result (mixed precision, `--precision bf16`), and oneDNN's fp32 matmul for comparison with
+// OpenBLAS. Built only when scripts/build-native.mjs found oneDNN (VAEKIT_DNNL); otherwise the
+// entry points say it is absent.
+//
+// - A primitive is made once per (shape, transposes, split) and kept: making one costs far more
+//   than running it on these sizes. Its scratchpad is the caller's (thread_local), so two threads
+//   may run the same primitive at once.
+// - Threads: Debian's oneDNN runs on OpenMP. Every thread that calls oneDNN sets OpenMP to one
+//   thread for itself, and vaekit's own pool splits each product across the cores, as it does for
+//   OpenBLAS: one set of threads for products and elementwise kernels alike (two sets of spinning
+//   workers took the cores from each other, BENCHMARKS.md).
+// - bf16: the caller rounds its operands to bf16 once (toBf16, round to nearest even as oneDNN and
+//   PyTorch do) and keeps the copies it uses twice (a layer's weights and inputs), so no product
+//   converts anything.
+#include "dnnl_gemm.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gemm.h"
+#include "parallel.h"
+#include "simd.h"
+
+#ifdef VAEKIT_DNNL
+#include <oneapi/dnnl/dnnl.h>
+extern "C" void omp_set_num_threads(int);
+#endif
+
+namespace vaekit {
+
+// Rounds n floats to bf16, round to nearest even; NaN stays a (quiet) NaN.
+VAEKIT_SIMD_CLONES
+void toBf16(const float* from, uint16_t* to, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, &from[i], sizeof bits);
+    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+    to[i] = static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
+  }
+}
+
+#ifdef VAEKIT_DNNL
+namespace {
+
+// Products with fewer multiply-adds than this run on one thread (waking the pool costs more).
+constexpr size_t kMinParallelWork = size_t{1} << 19;
+
+const char* gDisabledReason = nullptr;  // set when VAEKIT_DNNL=off or the engine failed
+
+dnnl_engine_t engine() {
+  static dnnl_engine_t e = [] {
+    dnnl_engine_t made = nullptr;
+    if (dnnl_engine_create(&made, dnnl_cpu, 0) != dnnl_success) return static_cast<dnnl_engine_t>(nullptr);
+    return made;
+  }();
+  return e;
+}
+
+// Called on every thread before it touches oneDNN: OpenMP gets one thread there.
+void singleThreadedHere() {
+  static thread_local bool done = false;
+  if (!done) {
+    omp_set_num_threads(1);
+    done = true;
+  }
+}
+
+struct Key {
+  int dtype;  // dnnl_bf16 or dnnl_f32
+  bool transA, transB;
+  int m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  bool operator==(const Key& o) const {
+    return dtype == o.dtype && transA == o.transA && transB == o.transB && m == o.m && n == o.n &&
+           k == o.k && lda == o.lda && ldb == o.ldb && ldc == o.ldc && alpha == o.alpha && beta == o.beta;
+  }
+};
+
+struct KeyHash {
+  size_t operator()(const Key& key) const {
+    size_t h = static_cast<size_t>(key.dtype) * 31 + (key.transA ? 7 : 0) + (key.transB ? 13 : 0);
+    for (int v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc}) h = h * 1000003u ^ static_cast<size_t>(v);
+    uint32_t a, b;
+    std::memcpy(&a, &key.alpha, 4);
+    std::memcpy(&b, &key.beta, 4);
+    return h * 1000003u ^ a ^ (static_cast<size_t>(b) << 20);
+  }
+};
+
+struct Matmul {
+  dnnl_primitive_t primitive = nullptr;
+  dnnl_memory_desc_t a, b, c, scratch;
+  size_t scratchBytes = 0;
+  std::string impl;
+};
+
+std::mutex gCacheMutex;
+std::unordered_map<Key, Matmul*, KeyHash> gCache;
+std::string gLastImpl[2];  // the kernels oneDNN picked most recently, per precision (info)
+
+bool describe(dnnl_memory_desc_t* md, int rows, int cols, bool transposed, int ld, dnnl_data_type_t type) {
+  const dnnl_dims_t dims = {rows, cols};
+  // Row-major [rows, cols] with leading dimension ld, or its transpose stored [cols, rows].
+  const dnnl_dims_t strides = {transposed ? 1 : ld, transposed ? ld : 1};
+  return dnnl_memory_desc_init_by_strides(md, 2, dims, type, strides) == dnnl_success;
+}
+
+// The primitive for key, made on first use; nullptr when oneDNN refuses the shape.
+Matmul* matmulFor(const Key& key) {
+  std::lock_guard<std::mutex> lock(gCacheMutex);
+  auto found = gCache.find(key);
+  if (found != gCache.end()) return found->second;
+  singleThreadedHere();
+  auto* made = new Matmul();
+  const auto type = static_cast<dnnl_data_type_t>(key.dtype);
+  bool ok = describe(&made->a, key.m, key.k, key.transA, key.lda, type) &&
+            describe(&made->b, key.k, key.n, key.transB, key.ldb, type) &&
+            describe(&made->c, key.m, key.n, false, key.ldc, dnnl_f32);
+  dnnl_matmul_desc_t desc;
+  ok = ok && dnnl_matmul_desc_init(&desc, &made->a, &made->b, nullptr, &made->c) == dnnl_success;
+  dnnl_primitive_attr_t attr = nullptr;
+  ok = ok && dnnl_primitive_attr_create(&attr) == dnnl_success;
+  ok = ok && dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success;
+  if (ok && key.alpha != 1.0f) ok = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &key.alpha) == dnnl_success;
+  dnnl_post_ops_t post = nullptr;
+  if (ok && key.beta != 0.0f) {
+    ok = dnnl_post_ops_create(&post) == dnnl_success && dnnl_post_ops_append_sum(post, key.beta) == dnnl_success &&
+         dnnl_primitive_attr_set_post_ops(attr, post) == dnnl_success;
+  }
+  dnnl_primitive_desc_t pd = nullptr;
+  ok = ok && dnnl_primitive_desc_create(&pd, &desc, attr, engine(), nullptr) == dnnl_success;
+  if (ok) {
+    const char* impl = nullptr;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl != nullptr) made->impl = impl;
+    const dnnl_memory_desc_t* scratch = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (scratch != nullptr) {
+      made->scratch = *scratch;
+      made->scratchBytes = dnnl_memory_desc_get_size(scratch);
+    }
+    ok = dnnl_primitive_create(&made->primitive, pd) == dnnl_success;
+  }
+  if (pd != nullptr) dnnl_primitive_desc_destroy(pd);
+  if (post != nullptr) dnnl_post_ops_destroy(post);
+  if (attr != nullptr) dnnl_primitive_attr_destroy(attr);
+  if (!ok) {
+    delete made;
+    made = nullptr;
+  } else {
+    gLastImpl[key.dtype == dnnl_bf16 ? 1 : 0] = made->impl;
+  }
+  gCache.emplace(key, made);
+  return made;
+}
+
+dnnl_stream_t threadStream() {
+  static thread_local dnnl_stream_t stream = [] {
+    dnnl_stream_t s = nullptr;
+    if (dnnl_stream_create(&s, engine(), dnnl_stream_default_flags) != dnnl_success) return static_cast<dnnl_stream_t>(nullptr);
+    return s;
+  }();
+  return stream;
+}
+
+bool execute(Matmul* mm, const void* a, const void* b, float* c) {
+  singleThreadedHere();
+  dnnl_stream_t stream = threadStream();
+  if (stream == nullptr) return false;
+  static thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < mm->scratchBytes) scratch.resize(mm->scratchBytes);
+  dnnl_memory_t ma = nullptr, mb = nullptr, mc = nullptr, ms = nullptr;
+  bool ok = dnnl_memory_create(&ma, &mm->a, engine(), const_cast<void*>(a)) == dnnl_success &&
+            dnnl_memory_create(&mb, &mm->b, engine(), const_cast<void*>(b)) == dnnl_success &&
+            dnnl_memory_create(&mc, &mm->c, engine(), c) == dnnl_success;
+  if (ok && mm->scratchBytes > 0) ok = dnnl_memory_create(&ms, &mm->scratch, engine(), scratch.data()) == dnnl_success;
+  if (ok) {
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, ms}};
+    ok = dnnl_primitive_execute(mm->primitive, stream, ms != nullptr ? 4 : 3, args) == dnnl_success &&
+         dnnl_stream_wait(stream) == dnnl_success;
+  }
+  for (dnnl_memory_t m : {ma, mb, mc, ms}) {
+    if (m != nullptr) dnnl_memory_destroy(m);
+  }
+  return ok;
+}
+
+// Columns [begin, end) of a bf16 matrix stored [k, m], as a row-major [end - begin, k] matrix in
+// this thread's buffer; 32 x 32 blocks keep both sides in cache.
+const uint16_t* transposeBand(const uint16_t* a, int m, int k, size_t begin, size_t end) {
+  static thread_local std::vector<uint16_t> band;
+  const size_t rows = end - begin;
+  const size_t cols = static_cast<size_t>(k);
+  if (band.size() < rows * cols) band.resize(rows * cols);
+  constexpr size_t B = 32;
+  for (size_t p0 = 0; p0 < cols; p0 += B) {
+    const size_t p1 = std::min(cols, p0 + B);
+    for (size_t i0 = 0; i0 < rows; i0 += B) {
+      const size_t i1 = std::min(rows, i0 + B);
+      for (size_t p = p0; p < p1; p++) {
+        const uint16_t* from = a + p * static_cast<size_t>(m) + begin;
+        for (size_t i = i0; i < i1; i++) band[i * cols + p] = from[i];
+      }
+    }
+  }
+  return band.data();
+}
+
+// Runs C = alpha op(A) op(B) + beta C with element type `type` (A and B already of that type) on
+// the pool, each thread taking a band of rows of C. Bands keep every operand dense (rows of C and
+// of a row-major A are contiguous), which oneDNN's brgemm kernels (AMX among them) need: given a
+// strided column band, it fell back to its slower jit gemm.
+bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
+                 float alpha, const void* a, const void* b, float beta, float* c) {
+  const int lda = transA ? m : k;
+  const int ldb = transB ? k : n;
+  const size_t work = static_cast<size_t>(m) * n * k;
+  const size_t minRows = work >= kMinParallelWork ? 16 : static_cast<size_t>(m);
+  bool failed = false;
+  std::mutex failMutex;
+  parallelFor(static_cast<size_t>(m), minRows, 16, [&](size_t begin, size_t end) {
+    // Rows [begin, end) of op(A) start at row begin of A, or at column begin of A^T's storage. A
+    // bf16 band of A^T is copied out row-major first: oneDNN ran a strided band on its jit gemm at
+    // half the speed of its AMX brgemm, and the copy is a small part of the product.
+    const bool copyBand = transA && type == dnnl_bf16;
+    const void* partA = static_cast<const uint8_t*>(a) + (transA ? begin : begin * lda) * elementSize;
+    if (copyBand) partA = transposeBand(static_cast<const uint16_t*>(a), m, k, begin, end);
+    const Key key{static_cast<int>(type), transA && !copyBand, transB, static_cast<int>(end - begin), n, k,
+                  copyBand ? k : lda, ldb, n, alpha, beta};
+    Matmul* mm = matmulFor(key);
+    if (mm == nullptr || !execute(mm, partA, b, c + begin * n)) {
+      std::lock_guard<std::mutex> lock(failMutex);
+      failed = true;
+    }
+  });
+  return !failed;
+}
+
+}  // namespace
+
+bool dnnlCompiled() { return true; }
+
+const char* dnnlUnavailableReason() {
+  static const char* reason = [] {
+    const char* flag = std::getenv("VAEKIT_DNNL");
+    if (flag != nullptr && std::strcmp(flag, "off") == 0) return "oneDNN is turned off (VAEKIT_DNNL=off)";
+    if (engine() == nullptr) return "oneDNN could not create a CPU engine";
+    return static_cast<const char*>(nullptr);
+  }();
+  return gDisabledReason != nullptr ? gDisabledReason : reason;
+}
+
+const char* dnnlVersion() {
+  static std::string text = [] {
+    const dnnl_version_t* v = dnnl_version();
+    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  }();
+  return text.c_str();
+}
+
+const char* dnnlIsa() {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_sse41: return "sse41";
+    default: return "other";
+  }
+}
+
+bool dnnlNativeBf16() {
+  const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  return isa == dnnl_cpu_isa_avx512_core_bf16 || isa == dnnl_cpu_isa_avx512_core_amx;
+}
+
+std::string dnnlKernel(bool bf16) {
+  std::lock_guard<std::mutex> lock(gCacheMutex);
+  return gLastImpl[bf16 ? 1 : 0];
+}
+
+bool gemmDnnlF32(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+                 const float* b, float beta, float* c) {
+  if (dnnlUnavailableReason() != nullptr) return false;
+  if (m <= 0 || n <= 0) return true;
+  if (k <= 0) {
+    gemm(transA, transB, m, n, k, alpha, a, b, beta, c);  // beta * C, as BLAS does
+    return true;
+  }
+  return runRowBands(dnnl_f32, sizeof(float), transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a,
+              const uint16_t* b, float beta, float* c) {
+  if (dnnlUnavailableReason() != nullptr) return false;
+  if (m <= 0 || n <= 0) return true;
+  if (k <= 0) {
+    gemm(transA, transB, m, n, 0, alpha, nullptr, nullptr, beta, c);  // beta * C, as BLAS does
+    return true;
+  }
+  return runRowBands(dnnl_bf16, sizeof(uint16_t), transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+#else  // no oneDNN in this build
+
+bool dnnlCompiled() { return false; }
+const char* dnnlUnavailableReason() { return "this build of the addon has no oneDNN (install libdnnl-dev and rebuild)"; }
+const char* dnnlVersion() { return ""; }
+const char* dnnlIsa() { return ""; }
+bool dnnlNativeBf16() { return false; }
+std::string dnnlKernel(bool) { return ""; }
+bool gemmDnnlF32(bool, bool, int, int, int, float, const float*, const float*, float, float*) { return false; }
+bool gemmBf16(bool, bool, int, int, int, float, const uint16_t*, const uint16_t*, float, float*) { return false; }
+
+#endif
+
+}  // namespace vaekit

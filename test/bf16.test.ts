@@ -1,0 +1,258 @@
+/**
+ * bf16 mixed precision (engine/precision.ts, native/dnnl.cc): rounding to bf16 against its
+ * definition, oneDNN's bf16 products against the js reference (the same bf16 operands widened
+ * exactly to fp32) and against the fp32 products within bf16's tolerance, a bf16 training step
+ * against the fp32 one, and the fallback to fp32 where bf16 is unavailable (the js backend, and the
+ * native addon with VAEKIT_DNNL=off). The oneDNN tests skip, saying why, on a machine whose addon
+ * has no oneDNN or whose CPU has neither AMX nor AVX512-BF16.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend } from '../src/engine/backend.js';
+import { JsBackend } from '../src/engine/js-backend.js';
+import { loadNativeBackend } from '../src/engine/native-backend.js';
+import { resolvePrecision } from '../src/engine/precision.js';
+import { Random } from '../src/engine/random.js';
+import { arrayDataset } from '../src/data/dataset.js';
+import { fit } from '../src/train/fit.js';
+import { presetConfig } from '../src/vae/config.js';
+import { Vae } from '../src/vae/model.js';
+import { resolveObjective } from '../src/vae/objective.js';
+import { twoClassNpy, vaekitFromSources } from './helpers/cli.js';
+
+const js = new JsBackend();
+
+function nativeOrNull(): Backend | null {
+  try {
+    return loadNativeBackend();
+  } catch {
+    return null;
+  }
+}
+const native = nativeOrNull();
+const bf16Reason = native === null ? 'the native addon is not built' : native.info().bf16.available ? null : native.info().bf16.reason ?? 'no bf16';
+const skipBf16 = bf16Reason === null ? false : `bf16 products unavailable here: ${bf16Reason}`;
+
+function normals(seed: number, n: number, scale = 1): Float32Array {
+  const rng = new Random(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = scale * rng.normal();
+  return out;
+}
+
+/** The float a bf16 bit pattern stands for. */
+function widen(bits: number): number {
+  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0]!;
+}
+
+function roundTrip(backend: Backend, values: number[]): Uint16Array {
+  const out = new Uint16Array(values.length);
+  backend.toBf16(Float32Array.from(values), out, values.length);
+  return out;
+}
+
+test('toBf16 rounds to the nearest bf16, ties to even, and keeps infinities, zeros and NaN', () => {
+  // 1 + 2^-8 lies halfway between bf16's 1 and 1 + 2^-7: ties go to the even one (1); 1 + 3 * 2^-8
+  // lies halfway between 1 + 2^-7 and 1 + 2^-6: to 1 + 2^-6 (even mantissa).
+  const cases: Array<[number, number]> = [
+    [1, 1], [1 + 2 ** -8, 1], [1 + 3 * 2 ** -8, 1 + 2 ** -6], [1 + 2 ** -8 + 2 ** -20, 1 + 2 ** -7],
+    [-2.5, -2.5], [0, 0], [65504, 65536], [3.4e38, Infinity], [Infinity, Infinity], [-Infinity, -Infinity],
+    [1e-40, new Float32Array([1e-40])[0]! /* a subnormal keeps its top bits */],
+  ];
+  const got = roundTrip(js, cases.map((c) => c[0]));
+  cases.forEach(([x, expected], i) => {
+    if (i === cases.length - 1) assert.ok(Math.abs(widen(got[i]!) - expected) <= 2 ** -133, `${x}`);
+    else assert.equal(widen(got[i]!), expected, `toBf16(${x})`);
+  });
+  assert.ok(Object.is(widen(roundTrip(js, [-0])[0]!), -0), '-0 stays -0');
+  assert.ok(Number.isNaN(widen(roundTrip(js, [Number.NaN])[0]!)), 'NaN stays NaN');
+  // Every float rounds to one of its two bf16 neighbours, the nearer one.
+  const x = normals(1, 4096, 100);
+  const h = new Uint16Array(x.length);
+  js.toBf16(x, h, x.length);
+  const bits = new Uint32Array(x.buffer);
+  for (let i = 0; i < x.length; i++) {
+    const down = widen(bits[i]! >>> 16);
+    const up = widen((bits[i]! >>> 16) + 1);
+    const best = Math.abs(x[i]! - down) <= Math.abs(up - x[i]!) ? down : up;
+    assert.ok(Math.abs(widen(h[i]!) - x[i]!) <= Math.abs(best - x[i]!), `element ${i}`);
+  }
+});
+
+test('the native toBf16 gives the js bits', { skip: native === null ? 'the native addon is not built' : false }, () => {
+  const x = normals(2, 100_003, 10);
+  x.set([Number.NaN, Infinity, -Infinity, 0, -0, 1 + 2 ** -8, 1e-40, 3.4e38], 0);
+  const a = new Uint16Array(x.length);
+  const b = new Uint16Array(x.length);
+  js.toBf16(x, a, x.length);
+  native!.toBf16(x, b, x.length);
+  assert.deepEqual(b, a);
+});
+
+const SHAPES: Array<[boolean, boolean, number, number, number]> = [
+  [false, false, 128, 512, 784], [true, false, 512, 80, 128], [false, true, 128, 40, 512],
+  [true, true, 37, 19, 23], [false, false, 1, 1, 1], [true, false, 16, 33, 300], [false, false, 200, 7, 3],
+];
+
+test('oneDNN bf16 products equal the js reference (the same bf16 operands in fp32) and fp32 within bf16 tolerance', { skip: skipBf16 }, () => {
+  for (const [ta, tb, m, n, k] of SHAPES) {
+    const label = `${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${m}x${n}x${k}`;
+    const a = normals(m * 7 + n, m * k);
+    const b = normals(k * 3 + 1, k * n, 0.1);
+    const ah = new Uint16Array(a.length);
+    const bh = new Uint16Array(b.length);
+    js.toBf16(a, ah, a.length);
+    js.toBf16(b, bh, b.length);
+    for (const [alpha, beta] of [[1, 0], [0.5, 1]] as const) {
+      const start = normals(5, m * n);
+      const got = start.slice();
+      const reference = start.slice();
+      const exact = start.slice();
+      native!.gemmBf16(ta, tb, m, n, k, alpha, ah, bh, beta, got);
+      js.gemmBf16(ta, tb, m, n, k, alpha, ah, bh, beta, reference);
+      js.gemm(ta, tb, m, n, k, alpha, a, b, beta, exact);
+      // The magnitude each element's sum is made of, sum_p |a_ip b_pj|, bounds both errors.
+      const absA = a.map(Math.abs);
+      const absB = b.map(Math.abs);
+      const magnitude = new Float32Array(m * n);
+      js.gemm(ta, tb, m, n, k, Math.abs(alpha), absA, absB, 0, magnitude);
+      for (let i = 0; i < m * n; i++) {
+        const scale = magnitude[i]! + Math.abs(beta * start[i]!);
+        // Same bf16 operands, fp32 accumulation in another order: a few fp32 ulps of the magnitude.
+        assert.ok(Math.abs(got[i]! - reference[i]!) <= 1e-5 * scale + 1e-30, `${label}: element ${i} is ${got[i]}, the reference ${reference[i]}`);
+        // Against unrounded fp32 operands: bf16 keeps 8 significant bits (unit roundoff 2^-8), so
+        // each product of two rounded operands is off by at most about 2 * 2^-8 relative.
+        assert.ok(Math.abs(got[i]! - exact[i]!) <= 2 ** -7 * scale + 1e-5 * scale, `${label}: element ${i} is ${got[i]}, fp32 gives ${exact[i]}`);
+      }
+    }
+  }
+});
+
+test('native gemmBf16 checks its sizes and refuses where oneDNN is off', { skip: native === null ? 'the native addon is not built' : false }, () => {
+  const c = new Float32Array(4);
+  assert.throws(() => native!.gemmBf16(false, false, 2, 2, 2, 1, new Uint16Array(3), new Uint16Array(4), 0, c), /a has 3 elements/);
+  const off = vaekitChild(['-e', `
+    const { loadNativeBackend } = await import(${JSON.stringify(new URL('../src/engine/native-backend.ts', import.meta.url).href)});
+    const b = loadNativeBackend();
+    console.log(JSON.stringify(b.info().bf16));
+    try { b.gemmBf16(false, false, 1, 1, 1, 1, new Uint16Array(1), new Uint16Array(1), 0, new Float32Array(1)); console.log('ran'); }
+    catch (e) { console.log('threw: ' + e.message); }`]);
+  const [info, outcome] = off.split('\n');
+  assert.equal(JSON.parse(info!).available, false);
+  assert.match(JSON.parse(info!).reason, /VAEKIT_DNNL=off|no oneDNN/);
+  assert.match(outcome!, /^threw: vaekit native gemmBf16: /);
+});
+
+/** Runs node with tsx and VAEKIT_DNNL=off; returns stdout. */
+function vaekitChild(args: string[]): string {
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', ...args], { encoding: 'utf8', env: { ...process.env, VAEKIT_DNNL: 'off' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/** A small seed-like model and one batch of data in [0, 1]. */
+function stepSetup(backend: Backend, architecture: 'dense' | 'conv'): { vae: Vae; input: Float32Array; target: Float32Array } {
+  const config = architecture === 'dense'
+    ? presetConfig('seed', { latent: 8, encoderHidden: [96], decoderHidden: [96], inputShape: [12, 12, 1] })
+    : presetConfig('conv', { latent: 8, convChannels: [8, 16], encoderHidden: [32], decoderHidden: [32], inputShape: [12, 12, 1] });
+  const vae = new Vae(config, { backend, seed: 3 });
+  const target = new Float32Array(32 * 144);
+  new Random(4).fillUniform(target);
+  const input = target.map((v, i) => Math.min(1, Math.max(0, v + 0.2 * Math.sin(i))));
+  return { vae, input, target };
+}
+
+function trainingStep(vae: Vae, input: Float32Array, target: Float32Array): { loss: number; grads: Float32Array } {
+  const parts = vae.run(input, target, 32, resolveObjective(), new Random(9), true);
+  return { loss: parts.loss, grads: vae.params.grads.slice() };
+}
+
+for (const architecture of ['dense', 'conv'] as const) {
+  test(`a bf16 training step of a ${architecture} model matches the fp32 one within bf16 tolerance`, { skip: skipBf16 }, () => {
+    const { vae, input, target } = stepSetup(native!, architecture);
+    const fp32 = trainingStep(vae, input, target);
+    vae.setPrecision('bf16');
+    const bf16 = trainingStep(vae, input, target);
+    vae.setPrecision('fp32');
+    const again = trainingStep(vae, input, target);
+    assert.deepEqual(again.grads, fp32.grads, 'back in fp32, the step is bit-identical to before');
+    assert.notDeepEqual(bf16.grads, fp32.grads, 'bf16 really ran');
+    assert.ok(Math.abs(bf16.loss - fp32.loss) <= 5e-3 * Math.abs(fp32.loss), `loss ${bf16.loss} vs ${fp32.loss}`);
+    // Gradients agree in direction and size to within bf16's rounding (8 significant bits).
+    let dot = 0;
+    let n32 = 0;
+    let n16 = 0;
+    let diff = 0;
+    for (let i = 0; i < fp32.grads.length; i++) {
+      dot += fp32.grads[i]! * bf16.grads[i]!;
+      n32 += fp32.grads[i]! ** 2;
+      n16 += bf16.grads[i]! ** 2;
+      diff += (fp32.grads[i]! - bf16.grads[i]!) ** 2;
+    }
+    const cosine = dot / Math.sqrt(n32 * n16);
+    const relative = Math.sqrt(diff / n32);
+    // Measured: dense cosine 0.99996, relative 0.9%; conv 0.99978, 2.2% (a weight gradient sums
+    // over every position, and its terms cancel more than they add up, so relative errors grow).
+    assert.ok(cosine > 0.999, `cosine ${cosine}`);
+    assert.ok(relative < 0.05, `relative gradient error ${relative}`);
+    // And the js reference of the same bf16 step agrees with oneDNN's to fp32 accumulation order.
+    const ref = stepSetup(js, architecture);
+    ref.vae.setPrecision('bf16');
+    const reference = trainingStep(ref.vae, ref.input, ref.target);
+    assert.ok(Math.abs(reference.loss - bf16.loss) <= 1e-4 * Math.abs(bf16.loss), `js bf16 loss ${reference.loss} vs native ${bf16.loss}`);
+  });
+}
+
+test('fit in bf16 trains, warns nothing, and puts the model back in fp32', { skip: skipBf16 }, async () => {
+  const { vae, target } = stepSetup(native!, 'dense');
+  const data = arrayDataset({ values: target, shape: [12, 12, 1], source: 'test data' });
+  const warnings: string[] = [];
+  const history = await fit(vae, data, { epochs: 3, batchSize: 8, precision: 'bf16', callbacks: [{ onWarning: (m) => { warnings.push(m); } }] });
+  assert.deepEqual(warnings, []);
+  assert.ok(history.epochs[2]!.loss < history.epochs[0]!.loss);
+  assert.ok(vae.encoder.layers.every((l) => l.precision === 'fp32') && vae.decoder.layers.every((l) => l.precision === 'fp32'));
+});
+
+test('where bf16 is unavailable, fit says so in one line and trains in fp32, bit for bit', async () => {
+  assert.equal(resolvePrecision(js, 'bf16').precision, 'fp32');
+  const run = async (precision: 'fp32' | 'bf16'): Promise<{ weights: Float32Array; warnings: string[] }> => {
+    const { vae, target } = stepSetup(js, 'dense');
+    const warnings: string[] = [];
+    await fit(vae, arrayDataset({ values: target, shape: [12, 12, 1], source: 'test data' }), { epochs: 1, batchSize: 16, precision, callbacks: [{ onWarning: (m) => { warnings.push(m); } }] });
+    return { weights: vae.params.values.slice(), warnings };
+  };
+  const fp32 = await run('fp32');
+  const bf16 = await run('bf16');
+  assert.deepEqual(bf16.weights, fp32.weights);
+  assert.equal(bf16.warnings.length, 1);
+  assert.match(bf16.warnings[0]!, /^--precision bf16 is not available here \(the js backend has no bf16 kernels.*\); training in fp32\.$/);
+});
+
+test('vaekit train --precision bf16 with VAEKIT_DNNL=off trains in fp32 and says why', { skip: native === null ? 'the native addon is not built' : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vaekit-bf16-'));
+  try {
+    const data = twoClassNpy(dir, 64);
+    const common = ['train', '--data', data.x, '--labels', data.y, '--preset', 'seed', '--latent', '4', '--epochs', '1', '--batch-size', '16', '--validation', '0.25'];
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
+    const env = { ...process.env, VAEKIT_DNNL: 'off' };
+    const runCli = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
+      const main = new URL('../src/cli/main.ts', import.meta.url).href;
+      const code = `const { main } = await import(${JSON.stringify(main)}); await main(['node', 'vaekit', ...process.argv.slice(1)]);`;
+      return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, ...args], { encoding: 'utf8', env });
+    };
+    const off = runCli([...common, '--precision', 'bf16', '--out', join(dir, 'bf16')]);
+    assert.equal(off.status, 0, off.stderr);
+    const said = `${off.stdout}${off.stderr}`.split('\n').filter((l) => l.includes('--precision bf16'));
+    assert.equal(said.length, 1, `${off.stdout}${off.stderr}`);
+    assert.match(said[0]!, /not available here \(oneDNN is turned off \(VAEKIT_DNNL=off\)\); training in fp32\./);
+    const fp32 = vaekitFromSources([...common, '--out', join(dir, 'fp32')]);
+    assert.equal(fp32.status, 0, fp32.stderr);
+    assert.deepEqual(readFileSync(join(dir, 'bf16', 'weights.safetensors')), readFileSync(join(dir, 'fp32', 'weights.safetensors')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

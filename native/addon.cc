@@ -65,6 +65,7 @@ constexpr Kernel kKernels[] = {
     {"gaussianNoise", GaussianNoise},
     {"gatherBytes", GatherBytes},
     {"im2col", Im2col},
+    {"im2colBf16", Im2colBf16},
     {"col2im", Col2im},
 };
 

@@ -41,6 +41,7 @@ napi_value GaussianNoise(napi_env env, napi_callback_info info);
 napi_value GatherBytes(napi_env env, napi_callback_info info);
 
 napi_value Im2col(napi_env env, napi_callback_info info);
+napi_value Im2colBf16(napi_env env, napi_callback_info info);
 napi_value Col2im(napi_env env, napi_callback_info info);
 
 }  // namespace vaekit

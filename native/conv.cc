@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "bindings.h"
+#include "dnnl_gemm.h"
 #include "parallel.h"
 
 namespace vaekit {
@@ -39,11 +40,16 @@ inline void insideRange(int64_t ix0, const Geometry& g, size_t* lo, size_t* hi) 
   *hi = last > first ? static_cast<size_t>(last) : *lo;
 }
 
-void im2colImages(const float* x, const Geometry& g, float* cols, size_t begin, size_t end) {
+// A window row's values into the patch row: copied for float patches, rounded for bf16 ones.
+inline void putRow(const float* from, float* to, size_t n) { std::memcpy(to, from, n * sizeof(float)); }
+inline void putRow(const float* from, uint16_t* to, size_t n) { toBf16(from, to, n); }
+
+template <typename Out>
+void im2colImages(const float* x, const Geometry& g, Out* cols, size_t begin, size_t end) {
   const size_t c = g.channels;
   for (size_t r = begin; r < end; r++) {
     const float* image = x + r * g.imageSize;
-    float* out = cols + r * g.colsPerImage;
+    Out* out = cols + r * g.colsPerImage;
     for (size_t oy = 0; oy < g.outH; oy++) {
       const int64_t iy0 = static_cast<int64_t>(oy * g.stride) - g.pad;
       for (size_t ox = 0; ox < g.outW; ox++) {
@@ -54,13 +60,13 @@ void im2colImages(const float* x, const Geometry& g, float* cols, size_t begin, 
         for (size_t ky = 0; ky < g.kernel; ky++, out += g.segment) {
           const int64_t iy = iy0 + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= static_cast<int64_t>(g.height) || lo >= hi) {
-            std::fill(out, out + g.segment, 0.0f);
+            std::fill(out, out + g.segment, Out{0});  // +0 in float and in bf16
             continue;
           }
           const float* from = image + (static_cast<size_t>(iy) * g.width + static_cast<size_t>(ix0 + static_cast<int64_t>(lo))) * c;
-          if (lo > 0) std::fill(out, out + lo * c, 0.0f);
-          std::memcpy(out + lo * c, from, (hi - lo) * c * sizeof(float));
-          if (hi < g.kernel) std::fill(out + hi * c, out + g.segment, 0.0f);
+          if (lo > 0) std::fill(out, out + lo * c, Out{0});
+          putRow(from, out + lo * c, (hi - lo) * c);
+          if (hi < g.kernel) std::fill(out + hi * c, out + g.segment, Out{0});
         }
       }
     }
@@ -145,6 +151,19 @@ napi_value Im2col(napi_env env, napi_callback_info info) {
   if (!readGeometry(args, &rows, &g, &imageNeed, &colsNeed)) return nullptr;
   const float* x = args.floats(0, "x", imageNeed);
   float* cols = args.floats(10, "cols", colsNeed);
+  if (!args.ok()) return nullptr;
+  parallelFor(rows, minImagesPerThread(g), 1, [&](size_t b, size_t e) { im2colImages(x, g, cols, b, e); });
+  return undefinedValue(env);
+}
+
+// im2col with the patches rounded to bf16 (for the bf16 products), without an fp32 copy between.
+napi_value Im2colBf16(napi_env env, napi_callback_info info) {
+  Args args(env, info, "im2colBf16");
+  uint64_t rows = 0, imageNeed = 0, colsNeed = 0;
+  Geometry g{};
+  if (!readGeometry(args, &rows, &g, &imageNeed, &colsNeed)) return nullptr;
+  const float* x = args.floats(0, "x", imageNeed);
+  uint16_t* cols = args.uint16s(10, "cols", colsNeed);
   if (!args.ok()) return nullptr;
   parallelFor(rows, minImagesPerThread(g), 1, [&](size_t b, size_t e) { im2colImages(x, g, cols, b, e); });
   return undefinedValue(env);

@@ -242,6 +242,57 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
   return !failed;
 }
 
+// C = alpha A^T op(B) + beta C split along k, for the weight gradients' shape (k, the batch's
+// rows or positions, much larger than m and n): thread p multiplies rows [k_p, k_p+1) of A's and
+// B's storage (both dense there, so oneDNN's brgemm takes them as they are), thread 0 into C with
+// beta and the others into their own buffers, which are then added to C in a fixed order (the same
+// bits every run for a given thread count).
+bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, int n, int k, float alpha,
+               const void* a, const void* b, float beta, float* c, int parts) {
+  const int ldb = transB ? k : n;
+  static thread_local std::vector<float> partials;
+  const size_t size = static_cast<size_t>(m) * n;
+  if (partials.size() < size * (parts - 1)) partials.resize(size * (parts - 1));
+  float* extra = partials.data();
+  bool failed = false;
+  std::mutex failMutex;
+  parallelFor(static_cast<size_t>(parts), 1, 1, [&](size_t begin, size_t end) {
+    for (size_t p = begin; p < end; p++) {
+      const int k0 = static_cast<int>(static_cast<int64_t>(k) * p / parts);
+      const int k1 = static_cast<int>(static_cast<int64_t>(k) * (p + 1) / parts);
+      const Key key{static_cast<int>(type), true, transB, m, n, k1 - k0, m, ldb, n, alpha, p == 0 ? beta : 0.0f};
+      Matmul* mm = matmulFor(key);
+      const void* partA = static_cast<const uint8_t*>(a) + static_cast<size_t>(k0) * m * elementSize;
+      const void* partB = static_cast<const uint8_t*>(b) + (transB ? k0 : static_cast<size_t>(k0) * n) * elementSize;
+      float* to = p == 0 ? c : extra + (p - 1) * size;
+      if (mm == nullptr || !execute(mm, partA, partB, to)) {
+        std::lock_guard<std::mutex> lock(failMutex);
+        failed = true;
+      }
+    }
+  });
+  if (failed) return false;
+  parallelFor(size, 1 << 15, 16, [&](size_t begin, size_t end) {
+    for (int p = 1; p < parts; p++) {
+      const float* from = extra + (p - 1) * size;
+      for (size_t i = begin; i < end; i++) c[i] += from[i];
+    }
+  });
+  return true;
+}
+
+// One product on the pool: row bands, except a transposed A with a long k (a weight gradient),
+// which is split along k.
+bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
+                float alpha, const void* a, const void* b, float beta, float* c) {
+  const int parts = std::min(poolThreads(), k / 64);
+  const size_t work = static_cast<size_t>(m) * n * k;
+  if (transA && parts >= 2 && work >= kMinParallelWork && k >= 2 * std::max(m, n)) {
+    return runSplitK(type, elementSize, transB, m, n, k, alpha, a, b, beta, c, parts);
+  }
+  return runRowBands(type, elementSize, transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
 }  // namespace
 
 bool dnnlCompiled() { return true; }
@@ -296,7 +347,7 @@ bool gemmDnnlF32(bool transA, bool transB, int m, int n, int k, float alpha, con
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c);  // beta * C, as BLAS does
     return true;
   }
-  return runRowBands(dnnl_f32, sizeof(float), transA, transB, m, n, k, alpha, a, b, beta, c);
+  return runProduct(dnnl_f32, sizeof(float), transA, transB, m, n, k, alpha, a, b, beta, c);
 }
 
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a,
@@ -307,7 +358,7 @@ bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const 
     gemm(transA, transB, m, n, 0, alpha, nullptr, nullptr, beta, c);  // beta * C, as BLAS does
     return true;
   }
-  return runRowBands(dnnl_bf16, sizeof(uint16_t), transA, transB, m, n, k, alpha, a, b, beta, c);
+  return runProduct(dnnl_bf16, sizeof(uint16_t), transA, transB, m, n, k, alpha, a, b, beta, c);
 }
 
 #else  // no oneDNN in this build

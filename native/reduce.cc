@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "args.h"
 #include "bindings.h"
@@ -12,17 +13,46 @@
 namespace vaekit {
 namespace {
 
-// out[j] = sum over r of x[r, j], a block of columns at a time so the accumulators stay on the stack.
+// acc[j] += sum over rows [r0, r1) of x[r, j0 + j] for j < width.
+VAEKIT_SIMD_CLONES
+void sumRowsBlock(const float* x, size_t r0, size_t r1, size_t cols, size_t j0, size_t width, double* acc) {
+  for (size_t r = r0; r < r1; r++) {
+    const float* row = x + r * cols + j0;
+    for (size_t j = 0; j < width; j++) acc[j] += row[j];
+  }
+}
+
+// out[j] = sum over r of x[r, j], a block of columns at a time so the accumulators stay on the
+// stack. A conv layer's bias gradient sums many rows (positions) of few columns: there the rows
+// are split across the cores, each core sums its rows in double, and the partial sums are added in
+// a fixed order, so the result is the same every run for a given thread count (and, being double
+// sums rounded once to float, the same as one pass in all but near-tie cases).
+constexpr size_t kBlock = 256;
+constexpr int kMaxPartials = 64;
+
 void sumRows(const float* x, size_t rows, size_t cols, float* out) {
-  constexpr size_t kBlock = 256;
+  if (cols <= kBlock && rows * cols >= (size_t{1} << 16) && poolThreads() > 1) {
+    const size_t parts = std::min<size_t>(static_cast<size_t>(poolThreads()), kMaxPartials);
+    static thread_local std::vector<double> partial;
+    partial.assign(parts * cols, 0.0);
+    double* acc = partial.data();
+    parallelFor(parts, 1, 1, [&](size_t begin, size_t end) {
+      for (size_t p = begin; p < end; p++) {
+        sumRowsBlock(x, rows * p / parts, rows * (p + 1) / parts, cols, 0, cols, acc + p * cols);
+      }
+    });
+    for (size_t j = 0; j < cols; j++) {
+      double s = 0;
+      for (size_t p = 0; p < parts; p++) s += acc[p * cols + j];
+      out[j] = static_cast<float>(s);
+    }
+    return;
+  }
   double acc[kBlock];
   for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
     const size_t width = std::min(kBlock, cols - j0);
     std::fill(acc, acc + width, 0.0);
-    for (size_t r = 0; r < rows; r++) {
-      const float* row = x + r * cols + j0;
-      for (size_t j = 0; j < width; j++) acc[j] += row[j];
-    }
+    sumRowsBlock(x, 0, rows, cols, j0, width, acc);
     for (size_t j = 0; j < width; j++) out[j0 + j] = static_cast<float>(acc[j]);
   }
 }

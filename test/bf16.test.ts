@@ -256,3 +256,22 @@ test('vaekit train --precision bf16 with VAEKIT_DNNL=off trains in fp32 and says
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the native im2colBf16 gives the js bits (the fp32 patches, rounded)', { skip: native === null ? 'the native addon is not built' : false }, () => {
+  for (const [rows, h, w, c, kernel, stride, pad] of [[3, 9, 7, 5, 4, 2, 1], [2, 6, 6, 1, 3, 1, 1], [1, 5, 8, 32, 4, 2, 0]] as const) {
+    const outH = Math.floor((h + 2 * pad - kernel) / stride) + 1;
+    const outW = Math.floor((w + 2 * pad - kernel) / stride) + 1;
+    const x = normals(rows * 31 + c, rows * h * w * c, 3);
+    const n = rows * outH * outW * kernel * kernel * c;
+    const expected = new Uint16Array(n);
+    const got = new Uint16Array(n).fill(0xffff);
+    const patches = new Float32Array(n);
+    js.im2col(x, rows, h, w, c, kernel, stride, pad, outH, outW, patches);
+    js.toBf16(patches, expected, n);
+    native!.im2colBf16(x, rows, h, w, c, kernel, stride, pad, outH, outW, got);
+    assert.deepEqual(got, expected, `${rows}x${h}x${w}x${c} k${kernel} s${stride} p${pad}`);
+    const viaJs = new Uint16Array(n);
+    js.im2colBf16(x, rows, h, w, c, kernel, stride, pad, outH, outW, viaJs);
+    assert.deepEqual(viaJs, expected);
+  }
+});

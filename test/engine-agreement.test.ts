@@ -73,7 +73,13 @@ test('the native addon loads and reports native info', () => {
   assert.equal(info.backend, 'native');
   assert.ok(info.blas === 'openblas' || info.blas === 'portable', `blas is ${info.blas}`);
   assert.ok(Number.isInteger(info.threads) && info.threads >= 1, `threads is ${info.threads}`);
-  assert.deepEqual(addon().info(), { backend: 'native', blas: info.blas, threads: info.threads });
+  const raw = addon().info();
+  assert.deepEqual({ backend: raw.backend, blas: raw.blas, threads: raw.threads }, { backend: 'native', blas: info.blas, threads: info.threads });
+  // oneDNN: usable exactly when the build has it and it is not turned off; bf16 needs the CPU's support too.
+  assert.equal(typeof raw.dnnl.compiled, 'boolean');
+  if (!raw.dnnl.compiled) assert.equal(raw.dnnl.available, false);
+  assert.equal(info.bf16.available, raw.dnnl.available && raw.dnnl.nativeBf16 === true);
+  if (!info.bf16.available) assert.ok((info.bf16.reason ?? '').length > 0);
 });
 
 // ---- gemm ----

@@ -187,6 +187,12 @@ export interface Backend {
     kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
   ): void;
 
+  /** im2col with the patches rounded to bf16 (toBf16's rounding), for gemmBf16. */
+  im2colBf16(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+  ): void;
+
   /**
    * The adjoint of im2col with the same geometry: x (rows x height*width*channels, zeroed first) gets
    * the sum of every cols value at the image position that im2col would have read it from; values

@@ -301,6 +301,19 @@ export class JsBackend implements Backend {
     }
   }
 
+  /** The fp32 patches, then rounded: the same bits as rounding each value where it is copied. */
+  im2colBf16(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+  ): void {
+    const n = rows * outH * outW * kernel * kernel * channels;
+    this.patches = grow(this.patches, n);
+    this.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, this.patches);
+    this.toBf16(this.patches, cols, n);
+  }
+
+  private patches: Float32Array = new Float32Array(0);
+
   col2im(
     cols: Float32Array, rows: number, height: number, width: number, channels: number,
     kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,

@@ -89,6 +89,10 @@ export interface NativeAddon {
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
   im2col: Patches;
+  im2colBf16(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+  ): void;
   col2im: Patches;
 }
 
@@ -96,7 +100,7 @@ const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'gemm', 'gemmPortable', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
   'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
-  'im2col', 'col2im',
+  'im2col', 'im2colBf16', 'col2im',
 ];
 
 /**
@@ -291,6 +295,13 @@ export class NativeBackend implements Backend {
     kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
   ): void {
     this.addon.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
+  }
+
+  im2colBf16(
+    x: Float32Array, rows: number, height: number, width: number, channels: number,
+    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+  ): void {
+    this.addon.im2colBf16(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
   }
 
   col2im(

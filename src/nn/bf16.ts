@@ -10,8 +10,13 @@ export class Bf16Copy {
 
   /** Rounds the first n values of x into this copy and returns it. */
   of(backend: Backend, x: Float32Array, n: number): Uint16Array {
+    backend.toBf16(x, this.reserve(n), n);
+    return this.data;
+  }
+
+  /** The buffer, grown to at least n values, for a kernel that writes bf16 itself (im2colBf16). */
+  reserve(n: number): Uint16Array {
     if (this.data.length < n) this.data = new Uint16Array(n);
-    backend.toBf16(x, this.data, n);
     return this.data;
   }
 

@@ -139,17 +139,20 @@ export class Conv2d implements Layer {
   forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
     this.reserve(rows);
     const positions = rows * this.outHeight * this.outWidth;
-    backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
-      this.padding, this.outHeight, this.outWidth, this.cols);
-    this.colsHoldPatches = true;
     const y = this.out;
     if (this.precision === 'bf16') {
-      const colsh = this.half.cols.of(backend, this.cols, positions * this.patchSize);
+      // The patches go straight to bf16: the fp32 ones are never needed.
+      const colsh = this.half.cols.reserve(positions * this.patchSize);
+      backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
+        this.padding, this.outHeight, this.outWidth, colsh);
       const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
       backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
     } else {
+      backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
+        this.padding, this.outHeight, this.outWidth, this.cols);
       backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
     }
+    this.colsHoldPatches = true;
     backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
     return y.subarray(0, rows * this.outputSize);
   }

@@ -13,7 +13,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object result = Napi::Object::New(env);
   result.Set("backend", "native");
-  result.Set("blas", blasName());
+  // The fp32 products' kernel: oneDNN where it is usable, else OpenBLAS or the portable one.
+  result.Set("blas", dnnlUnavailableReason() == nullptr ? "onednn" : blasName());
+  result.Set("fallbackBlas", blasName());
   result.Set("threads", blasThreads());
   // oneDNN: whether it is in this build and usable, its version, the instruction set it dispatches
   // to, whether bf16 runs natively, and the implementations it picked for the products made so far.
@@ -41,6 +43,7 @@ struct Kernel {
 constexpr Kernel kKernels[] = {
     {"gemm", Gemm},
     {"gemmPortable", GemmPortable},
+    {"gemmBlas", GemmBlas},
     {"gemmBf16", GemmBf16},
     {"gemmDnnlF32", GemmDnnlF32},
     {"toBf16", ToBf16},

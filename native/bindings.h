@@ -9,6 +9,7 @@ namespace vaekit {
 
 napi_value Gemm(napi_env env, napi_callback_info info);
 napi_value GemmPortable(napi_env env, napi_callback_info info);
+napi_value GemmBlas(napi_env env, napi_callback_info info);
 napi_value GemmBf16(napi_env env, napi_callback_info info);
 napi_value GemmDnnlF32(napi_env env, napi_callback_info info);
 napi_value ToBf16(napi_env env, napi_callback_info info);

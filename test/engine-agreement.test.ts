@@ -71,13 +71,14 @@ test('the native addon loads and reports native info', () => {
   assert.equal(backend.name, 'native');
   const info = backend.info();
   assert.equal(info.backend, 'native');
-  assert.ok(info.blas === 'openblas' || info.blas === 'portable', `blas is ${info.blas}`);
+  assert.ok(info.blas === 'onednn' || info.blas === 'openblas' || info.blas === 'portable', `blas is ${info.blas}`);
   assert.ok(Number.isInteger(info.threads) && info.threads >= 1, `threads is ${info.threads}`);
   const raw = addon().info();
   assert.deepEqual({ backend: raw.backend, blas: raw.blas, threads: raw.threads }, { backend: 'native', blas: info.blas, threads: info.threads });
   // oneDNN: usable exactly when the build has it and it is not turned off; bf16 needs the CPU's support too.
   assert.equal(typeof raw.dnnl.compiled, 'boolean');
   if (!raw.dnnl.compiled) assert.equal(raw.dnnl.available, false);
+  assert.equal(raw.blas, raw.dnnl.available ? 'onednn' : raw.fallbackBlas);
   assert.equal(info.bf16.available, raw.dnnl.available && raw.dnnl.nativeBf16 === true);
   if (!info.bf16.available) assert.ok((info.bf16.reason ?? '').length > 0);
 });
@@ -90,6 +91,8 @@ const GEMM_SHAPES: readonly [number, number, number][] = [
   [3, 2101, 5], // n crosses the portable kernel's NC block
   [130, 17, 261], // m crosses MC, k crosses KC
   [97, 9, 300],
+  [200, 96, 120], // big enough to split into row bands across the cores (oneDNN)
+  [24, 40, 1200], // a weight gradient's shape: oneDNN splits a transposed A along k
 ];
 
 type GemmFn = (
@@ -135,13 +138,18 @@ test('gemm agrees with js for all transposes, odd sizes, alpha != 1 and beta in 
   checkGemm('gemm', (...args) => backend.gemm(...args));
 });
 
+test('the OpenBLAS (or portable) gemm beside oneDNN agrees with js for all transposes, odd sizes, alpha != 1 and beta in {0, 1, 0.5}', () => {
+  const raw = addon();
+  checkGemm('gemmBlas', (...args) => raw.gemmBlas(...args));
+});
+
 test('the portable gemm agrees with js for all transposes, odd sizes, alpha != 1 and beta in {0, 1, 0.5}', () => {
   const raw = addon();
   checkGemm('gemmPortable', (...args) => raw.gemmPortable(...args));
 });
 
 test('gemm with k = 0 scales C by beta, and with m = 0 touches nothing', () => {
-  for (const gemm of [native().gemm.bind(native()), addon().gemmPortable]) {
+  for (const gemm of [native().gemm.bind(native()), addon().gemmBlas, addon().gemmPortable]) {
     const c = new Float32Array([1, Number.NaN, 3, 4]);
     gemm(false, false, 2, 2, 0, 1, new Float32Array(0), new Float32Array(0), 0, c);
     assert.deepEqual([...c], [0, 0, 0, 0]);
@@ -156,7 +164,7 @@ test('gemm with k = 0 scales C by beta, and with m = 0 touches nothing', () => {
 
 test('gemm reads and writes subarray views at their own offsets, and nothing outside them', () => {
   const backend = native();
-  for (const gemm of [backend.gemm.bind(backend), addon().gemmPortable]) {
+  for (const gemm of [backend.gemm.bind(backend), addon().gemmBlas, addon().gemmPortable]) {
     const [m, n, k] = [7, 5, 6];
     const aBuffer = normals(1, m * k + 10);
     const bBuffer = normals(2, k * n + 10);

@@ -34,8 +34,11 @@ export interface Bf16Support {
 
 export interface BackendInfo {
   backend: 'js' | 'native';
-  /** Which matrix-product kernel runs: OpenBLAS' cblas_sgemm, the addon's portable kernel, or plain TypeScript. */
-  blas: 'openblas' | 'portable' | 'typescript';
+  /**
+   * Which fp32 matrix-product kernel runs: oneDNN's matmul (where the addon has it), OpenBLAS'
+   * cblas_sgemm, the addon's portable kernel, or plain TypeScript.
+   */
+  blas: 'onednn' | 'openblas' | 'portable' | 'typescript';
   threads: number;
   /** Why the native backend is not in use, when it is not. */
   note?: string;

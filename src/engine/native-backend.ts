@@ -46,10 +46,12 @@ export interface NativeDnnlInfo {
 
 /** The raw addon: the Backend kernels with activations as integer codes, plus the portable gemm. */
 export interface NativeAddon {
-  info(): { backend: 'native'; blas: 'openblas' | 'portable'; threads: number; dnnl: NativeDnnlInfo };
+  info(): { backend: 'native'; blas: 'onednn' | 'openblas' | 'portable'; fallbackBlas: 'openblas' | 'portable'; threads: number; dnnl: NativeDnnlInfo };
   gemm: Gemm;
   /** The bundled cache-blocked kernel, exported even when gemm uses OpenBLAS. */
   gemmPortable: Gemm;
+  /** OpenBLAS (or the portable kernel without it), exported even when gemm uses oneDNN. */
+  gemmBlas: Gemm;
   /** oneDNN's fp32 matmul, for comparison with OpenBLAS (bench); throws where oneDNN is unavailable. */
   gemmDnnlF32: Gemm;
   gemmBf16(
@@ -97,7 +99,7 @@ export interface NativeAddon {
 }
 
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'gemm', 'gemmPortable', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
+  'info', 'gemm', 'gemmPortable', 'gemmBlas', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
   'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
   'im2col', 'im2colBf16', 'col2im',

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
+import type { BackendInfo } from '../../engine/backend.js';
 import { getBackend } from '../../engine/index.js';
 import { probeBf16 } from '../../engine/precision.js';
 import { say } from '../options.js';
+
+const FP32_KERNELS: Readonly<Record<BackendInfo['blas'], string>> = {
+  onednn: 'oneDNN matmul (fp32; VAEKIT_DNNL=off gives OpenBLAS or the bundled kernel)',
+  openblas: 'OpenBLAS cblas_sgemm',
+  portable: 'bundled portable kernel',
+  typescript: 'TypeScript',
+};
 
 /** The CPU's vector and matrix extensions that vaekit's kernels use, from /proc/cpuinfo (Linux), or null elsewhere. */
 function cpuFeatures(): string[] | null {
@@ -27,8 +35,7 @@ export function register(program: Command): void {
       say(`cpu: ${cpus()[0]?.model ?? 'unknown'}`);
       const features = cpuFeatures();
       if (features !== null) say(`cpu features: ${features.length > 0 ? features.join(' ') : 'none of avx2, fma, avx512f, avx512_bf16, amx_tile, amx_bf16'}`);
-      say(`openblas: ${info.blas === 'openblas' ? 'yes' : 'no'}`);
-      say(`matrix products (fp32): ${info.blas === 'openblas' ? 'OpenBLAS cblas_sgemm' : info.blas === 'portable' ? 'bundled portable kernel' : 'TypeScript'}`);
+      say(`matrix products (fp32): ${FP32_KERNELS[info.blas]}`);
       const bf16 = probeBf16(backend);
       if (bf16.oneDnn !== undefined) say(`onednn: ${bf16.oneDnn} (dispatching to ${bf16.isa ?? 'unknown'})`);
       else say('onednn: no');

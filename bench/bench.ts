@@ -19,7 +19,9 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { runTfjsPeer } from './tfjs-peer.js';
-import { epochFlops, layerShapes, productBuffers, runProducts } from './workload.js';
+import { productFlops, productRunner, recordProducts } from './workload.js';
+import { loadNativeAddon } from '../src/engine/native-backend.js';
+import { resolvePrecision, type Precision } from '../src/engine/precision.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,6 +30,9 @@ interface Sizes {
   trainImages: number;
   /** Epochs of the timed training run (the fastest is reported). */
   epochs: number;
+  /** Training images per measured conv-preset epoch, and its epochs. */
+  convImages: number;
+  convEpochs: number;
   /** Repeats of the limit's products (the fastest is reported). */
   limitRepeats: number;
   peerWasmSteps: number;
@@ -40,11 +45,11 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
-  trainImages: 60_000, epochs: 3, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
+  trainImages: 60_000, epochs: 3, convImages: 60_000, convEpochs: 1, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
   inferenceImages: 10_000, memoryEpochs: 4, folderImages: 60_000,
 };
 const SMOKE: Sizes = {
-  trainImages: 512, epochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,
+  trainImages: 512, epochs: 1, convImages: 256, convEpochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,
   inferenceImages: 200, memoryEpochs: 2, folderImages: 300,
 };
 
@@ -62,19 +67,31 @@ function best(repeats: number, f: () => void): number {
   return b;
 }
 
-/** The matrix products of one epoch through the engine's sgemm, nothing else. */
-function measureLimit(backend: Backend, vae: Vae, count: number, repeats: number): number {
-  const layers = layerShapes(vae);
-  const buffers = productBuffers(layers, BATCH);
-  return best(repeats, () => {
-    for (let start = 0; start < count; start += BATCH) runProducts(backend, layers, buffers, Math.min(BATCH, count - start));
+/**
+ * The matrix products of one epoch of `preset` in `precision` (those one real step makes, recorded,
+ * then run for every step of the epoch with nothing else), through the backend's own gemm or
+ * gemmBf16: the training's limit. Returns seconds (best of `repeats`) and the epoch's FLOPs.
+ */
+function measureLimit(backend: Backend, preset: string, precision: Precision, count: number, repeats: number): { seconds: number; flops: number } {
+  const full = Math.floor(count / BATCH);
+  const rest = count - full * BATCH;
+  const config = presetConfig(preset);
+  const fullStep = recordProducts(backend, config, precision, BATCH);
+  const lastStep = rest > 0 ? recordProducts(backend, config, precision, rest) : [];
+  const runFull = productRunner(backend, fullStep);
+  const runLast = productRunner(backend, lastStep);
+  runFull.run(); // primitives made, buffers touched
+  const seconds = best(repeats, () => {
+    for (let s = 0; s < full; s++) runFull.run();
+    runLast.run();
   });
+  return { seconds, flops: full * productFlops(fullStep) + productFlops(lastStep) };
 }
 
-/** Seconds per epoch of the real training loop (fit), fastest of `epochs`. */
-async function measureTraining(backend: Backend, train: Dataset, epochs: number): Promise<number> {
-  const vae = new Vae(presetConfig('seed'), { backend, seed: 0 });
-  const history = await fit(vae, train, { epochs });
+/** Seconds per epoch of the real training loop (fit) of a preset, fastest of `epochs`. */
+async function measureTraining(backend: Backend, preset: string, precision: Precision, train: Dataset, epochs: number): Promise<number> {
+  const vae = new Vae(presetConfig(preset), { backend, seed: 0 });
+  const history = await fit(vae, train, { epochs, precision });
   return Math.min(...history.epochs.map((h) => h.seconds));
 }
 
@@ -117,6 +134,7 @@ function measureMemory(epochs: number, images: number): MemoryReport {
 
 function machine(backend: Backend): Record<string, unknown> {
   const info = backend.info();
+  const bf16 = info.bf16;
   let blasVersion = 'n/a';
   try {
     const version = spawnSync('pkg-config', ['--modversion', 'openblas'], { encoding: 'utf8' });
@@ -131,6 +149,9 @@ function machine(backend: Backend): Record<string, unknown> {
     node: process.version,
     backend: info.backend,
     blas: info.blas === 'openblas' ? blasVersion : info.blas,
+    openblas: blasVersion,
+    onednn: bf16.oneDnn === undefined ? 'n/a' : `${bf16.oneDnn} (${bf16.isa ?? '?'})`,
+    bf16: bf16.available ? 'yes' : `no: ${bf16.reason ?? '?'}`,
     threads: info.threads,
   };
 }
@@ -146,24 +167,46 @@ async function main(): Promise<void> {
   const train = takeFirst(loadMnist('train'), sizes.trainImages);
   const test = takeFirst(loadMnist('test'), sizes.inferenceImages);
   const seedVae = new Vae(presetConfig('seed'), { backend, seed: 0 });
-  const flops = epochFlops(layerShapes(seedVae), train.count, BATCH);
   const rows: Array<[string, string]> = [];
   const say = (what: string, value: string): void => {
     rows.push([what, value]);
     process.stderr.write(`  ${what}: ${value}\n`);
   };
   const m = machine(backend);
-  process.stderr.write(`vaekit bench (${opts.smoke === true ? 'smoke' : 'full'}) on ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['blas'])}\n`);
+  process.stderr.write(`vaekit bench (${opts.smoke === true ? 'smoke' : 'full'}) on ${String(m['cpu'])}, ${String(m['cores'])} cores; fp32 products: ${String(m['blas'])}; oneDNN ${String(m['onednn'])}; bf16: ${String(m['bf16'])}\n`);
 
-  const limit = measureLimit(backend, seedVae, train.count, sizes.limitRepeats);
-  say('limit: matrix products of one epoch', `${limit.toFixed(3)} s, ${(flops / limit / 1e9).toFixed(1)} GFLOP/s`);
-
-  const epoch = await measureTraining(backend, train, sizes.epochs);
-  const samplesPerSecond = train.count / epoch;
-  say('training: seconds per epoch', `${epoch.toFixed(3)} s (${train.count} images)`);
-  say('training: samples per second', samplesPerSecond.toFixed(0));
-  say('training: achieved GFLOP/s', (flops / epoch / 1e9).toFixed(1));
-  say('training: ratio to the limit', `${(epoch / limit).toFixed(3)}x`);
+  // The seed and conv presets in fp32 and, where this machine runs it, bf16: the products alone
+  // (the limit), the real training epoch, and their ratio.
+  const precisions: Precision[] = resolvePrecision(backend, 'bf16').precision === 'bf16' ? ['fp32', 'bf16'] : ['fp32'];
+  const training: Record<string, { limitSeconds: number; limitGflops: number; secondsPerEpoch: number; samplesPerSecond: number; ratioToLimit: number; images: number }> = {};
+  for (const preset of ['seed', 'conv']) {
+    const images = preset === 'seed' ? train : takeFirst(train, sizes.convImages);
+    for (const precision of precisions) {
+      const l = measureLimit(backend, preset, precision, images.count, sizes.limitRepeats);
+      const e = await measureTraining(backend, preset, precision, images, preset === 'seed' ? sizes.epochs : sizes.convEpochs);
+      const tag = `${preset} ${precision}`;
+      say(`${tag}: limit (matrix products of one epoch)`, `${l.seconds.toFixed(3)} s, ${(l.flops / l.seconds / 1e9).toFixed(1)} GFLOP/s`);
+      say(`${tag}: training seconds per epoch`, `${e.toFixed(3)} s (${images.count} images, ${(images.count / e).toFixed(0)} samples/s)`);
+      say(`${tag}: ratio to the limit`, `${(e / l.seconds).toFixed(3)}x`);
+      training[tag] = { limitSeconds: l.seconds, limitGflops: l.flops / l.seconds / 1e9, secondsPerEpoch: e, samplesPerSecond: images.count / e, ratioToLimit: e / l.seconds, images: images.count };
+    }
+  }
+  const seed = training['seed fp32']!;
+  const limit = seed.limitSeconds;
+  const epoch = seed.secondsPerEpoch;
+  const samplesPerSecond = seed.samplesPerSecond;
+  // OpenBLAS beside oneDNN's fp32 matmul on the same products (vaekit uses oneDNN's where it has it).
+  const blasLimits: Record<string, number> = {};
+  if (backend.info().blas === 'onednn') {
+    const raw = loadNativeAddon();
+    const viaBlas = new Proxy(backend, { get: (target, prop, receiver) => (prop === 'gemm' ? raw.gemmBlas : Reflect.get(target, prop, receiver) as unknown) });
+    for (const preset of ['seed', 'conv']) {
+      const images = preset === 'seed' ? train.count : Math.min(train.count, sizes.convImages);
+      const l = measureLimit(viaBlas, preset, 'fp32', images, sizes.limitRepeats);
+      blasLimits[preset] = l.seconds;
+      say(`${preset} fp32: limit through OpenBLAS instead of oneDNN`, `${l.seconds.toFixed(3)} s, ${(l.flops / l.seconds / 1e9).toFixed(1)} GFLOP/s`);
+    }
+  }
 
   const peerImages = new Float32Array(Math.min(train.count, 4096) * 784);
   train.gather(null, 0, peerImages.length / 784, peerImages);
@@ -200,9 +243,10 @@ async function main(): Promise<void> {
     smoke: opts.smoke === true,
     machine: m,
     sizes,
-    limit: { seconds: limit, gflops: flops / limit / 1e9 },
+    limit: { seconds: limit, gflops: seed.limitGflops },
+    openblasLimitSeconds: blasLimits,
     healthCheck: { secondsPerEpoch: check, shareOfEpoch: check / epoch },
-    training: { secondsPerEpoch: epoch, samplesPerSecond, gflops: flops / epoch / 1e9, ratioToLimit: epoch / limit, images: train.count },
+    training,
     tfjsWasm: wasm,
     speedUpOverTfjsWasm: samplesPerSecond / wasm.samplesPerSecond,
     inference: { images: test.count, ...inference },

@@ -1,64 +1,77 @@
-// The matrix products of a dense VAE training step, shared by the benchmark's "limit" (only these
-// products, through the engine's sgemm) and its GFLOP/s figures.
+// The matrix products of a training step, for the benchmark's "limit": one real training step is
+// run through a recording backend, which notes every product it asks for (fp32 gemm or gemmBf16,
+// with its shape and transposes); the limit is the time to run exactly those products, through the
+// same backend calls, for every step of an epoch, on buffers of the right sizes and nothing else.
+// This works for any preset and precision: for the seed preset it is the 4 forward, 4 weight-
+// gradient and 3 input-gradient products of its dense layers; for the conv preset it adds the
+// convolutions' patch products.
 import type { Backend } from '../src/engine/backend.js';
-import type { Vae } from '../src/vae/model.js';
+import type { Precision } from '../src/engine/precision.js';
+import { Random } from '../src/engine/random.js';
+import { resolveObjective } from '../src/vae/objective.js';
+import { Vae } from '../src/vae/model.js';
+import type { VaeConfig } from '../src/vae/config.js';
 
-export interface LayerShape {
-  inputs: number;
-  outputs: number;
+export interface Product {
+  bf16: boolean;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
 }
 
-export function layerShapes(vae: Vae): LayerShape[] {
-  return [...vae.encoder.layers, ...vae.decoder.layers].map((l) => ({ inputs: l.inputSize, outputs: l.outputSize }));
-}
-
-/**
- * FLOPs (2 per multiply-add) of the matrix products of one training step on `rows` images: the
- * forward product of every layer, its weight gradient, and its input gradient except for the
- * first layer (the encoder's input needs no gradient).
- */
-export function stepFlops(layers: readonly LayerShape[], rows: number): number {
-  let flops = 0;
-  layers.forEach((l, i) => {
-    const product = 2 * rows * l.inputs * l.outputs;
-    flops += product * (i === 0 ? 2 : 3);
+/** The products one training step on `rows` examples makes, in order. */
+export function recordProducts(backend: Backend, config: VaeConfig, precision: Precision, rows: number): Product[] {
+  const products: Product[] = [];
+  const recording = new Proxy(backend, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        if (prop === 'gemm' || prop === 'gemmBf16') {
+          products.push({
+            bf16: prop === 'gemmBf16', transA: args[0] as boolean, transB: args[1] as boolean,
+            m: args[2] as number, n: args[3] as number, k: args[4] as number,
+          });
+        }
+        return fn.apply(target, args);
+      };
+    },
   });
-  return flops;
+  const vae = new Vae(config, { backend: recording, seed: 0 });
+  vae.setPrecision(precision);
+  const x = new Float32Array(rows * vae.pixels);
+  new Random(1).fillUniform(x);
+  vae.run(x, x, rows, resolveObjective(), new Random(2), true);
+  return products;
 }
 
-/** FLOPs of one epoch over `count` images in batches of `batch` (the last one partial). */
-export function epochFlops(layers: readonly LayerShape[], count: number, batch: number): number {
-  const full = Math.floor(count / batch);
-  const rest = count - full * batch;
-  return full * stepFlops(layers, batch) + (rest > 0 ? stepFlops(layers, rest) : 0);
+/** FLOPs (2 per multiply-add) of a list of products. */
+export function productFlops(products: readonly Product[]): number {
+  return products.reduce((sum, p) => sum + 2 * p.m * p.n * p.k, 0);
 }
 
-/** Buffers for runProducts, sized for `batch` rows. */
+/** Operand buffers for each product (fp32 or bf16, as the product takes them), filled once. */
 export interface ProductBuffers {
-  activations: Float32Array[];
-  gradients: Float32Array[];
-  weights: Float32Array[];
-  weightGrads: Float32Array[];
+  run(): void;
 }
 
-export function productBuffers(layers: readonly LayerShape[], batch: number): ProductBuffers {
+export function productRunner(backend: Backend, products: readonly Product[]): ProductBuffers {
   const fill = (n: number): Float32Array => new Float32Array(n).fill(0.01);
-  return {
-    activations: [fill(batch * layers[0]!.inputs), ...layers.map((l) => fill(batch * l.outputs))],
-    gradients: [fill(batch * layers[0]!.inputs), ...layers.map((l) => fill(batch * l.outputs))],
-    weights: layers.map((l) => fill(l.inputs * l.outputs)),
-    weightGrads: layers.map((l) => fill(l.inputs * l.outputs)),
-  };
-}
-
-/** Exactly the sgemm calls a training step on `rows` rows makes, and nothing else. */
-export function runProducts(backend: Backend, layers: readonly LayerShape[], b: ProductBuffers, rows: number): void {
-  layers.forEach((l, i) => {
-    backend.gemm(false, false, rows, l.outputs, l.inputs, 1, b.activations[i]!, b.weights[i]!, 0, b.activations[i + 1]!);
+  const calls = products.map((p) => {
+    const c = new Float32Array(p.m * p.n);
+    if (p.bf16) {
+      const a = new Uint16Array(p.m * p.k);
+      const b = new Uint16Array(p.k * p.n);
+      backend.toBf16(fill(a.length), a, a.length);
+      backend.toBf16(fill(b.length), b, b.length);
+      return () => backend.gemmBf16(p.transA, p.transB, p.m, p.n, p.k, 1, a, b, 0, c);
+    }
+    const a = fill(p.m * p.k);
+    const b = fill(p.k * p.n);
+    return () => backend.gemm(p.transA, p.transB, p.m, p.n, p.k, 1, a, b, 0, c);
   });
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i]!;
-    backend.gemm(true, false, l.inputs, l.outputs, rows, 1, b.activations[i]!, b.gradients[i + 1]!, 0, b.weightGrads[i]!);
-    if (i > 0) backend.gemm(false, true, rows, l.inputs, l.outputs, 1, b.gradients[i + 1]!, b.weights[i]!, 0, b.gradients[i]!);
-  }
+  return { run: () => { for (const call of calls) call(); } };
 }

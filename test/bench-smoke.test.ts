@@ -14,11 +14,11 @@ test('npm run bench -- --smoke runs every part and writes its JSON', () => {
     const bench = join(import.meta.dirname, '..', 'bench', 'bench.ts');
     const r = spawnSync(process.execPath, ['--import', 'tsx', bench, '--smoke', '--json', json], { encoding: 'utf8', timeout: 180_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /\| training: ratio to the limit +\| \d+\.\d+x \|/);
+    for (const tag of ['seed fp32', 'conv fp32']) assert.match(r.stdout, new RegExp(`\\| ${tag}: ratio to the limit +\\| \\d+\\.\\d+x \\|`));
     const results = JSON.parse(readFileSync(json, 'utf8')) as {
       smoke: boolean;
       limit: { seconds: number };
-      training: { secondsPerEpoch: number; samplesPerSecond: number };
+      training: Record<string, { limitSeconds: number; secondsPerEpoch: number; samplesPerSecond: number }>;
       tfjsWasm: { samplesPerSecond: number };
       inference: { denoise: number };
       memory: { peakRssMb: number; rssAfterEpochMb: number[] };
@@ -26,7 +26,12 @@ test('npm run bench -- --smoke runs every part and writes its JSON', () => {
       tfjsCpu: { samplesPerSecond: number };
     };
     assert.equal(results.smoke, true);
-    for (const v of [results.limit.seconds, results.training.secondsPerEpoch, results.tfjsWasm.samplesPerSecond,
+    // bf16 rows too where this machine runs bf16 (oneDNN with AMX or AVX512-BF16).
+    assert.ok(Object.keys(results.training).includes('conv fp32'));
+    for (const t of Object.values(results.training)) {
+      assert.ok(t.limitSeconds > 0 && t.secondsPerEpoch > 0 && t.samplesPerSecond > 0, JSON.stringify(t));
+    }
+    for (const v of [results.limit.seconds, results.tfjsWasm.samplesPerSecond,
       results.inference.denoise, results.memory.peakRssMb, results.jsBackend.samplesPerSecond, results.tfjsCpu.samplesPerSecond]) {
       assert.ok(Number.isFinite(v) && v > 0, String(v));
     }

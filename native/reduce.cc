@@ -30,7 +30,13 @@ void sumRowsBlock(const float* x, size_t r0, size_t r1, size_t cols, size_t j0, 
 constexpr size_t kBlock = 256;
 constexpr int kMaxPartials = 64;
 
+double sum(const float* x, size_t n);
+
 void sumRows(const float* x, size_t rows, size_t cols, float* out) {
+  if (cols == 1) {  // one column (a one-channel image's bias): a plain sum, without the per-row loop
+    out[0] = static_cast<float>(sum(x, rows));
+    return;
+  }
   if (cols <= kBlock && rows * cols >= (size_t{1} << 16) && poolThreads() > 1) {
     const size_t parts = std::min<size_t>(static_cast<size_t>(poolThreads()), kMaxPartials);
     static thread_local std::vector<double> partial;

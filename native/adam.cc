@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "args.h"
+#include "bf16.h"
 #include "bindings.h"
 #include "parallel.h"
 #include "simd.h"
@@ -26,16 +27,37 @@ void adamRange(float* params, const float* grads, float* m, float* v, size_t beg
   }
 }
 
-void adam(float* params, const float* grads, float* m, float* v, size_t n, double lr, double beta1,
-          double beta2, double eps, double step) {
+// The same step, also writing the new weights' bf16 copy (mixed precision's operand), in one pass.
+VAEKIT_SIMD_CLONES
+void adamRangeHalf(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t begin,
+                   size_t end, float stepSize, float inverseC2, float beta1, float oneMinusB1, float beta2,
+                   float oneMinusB2, float eps) {
+  for (size_t i = begin; i < end; i++) {
+    const float g = grads[i];
+    const float mi = beta1 * m[i] + oneMinusB1 * g;
+    const float vi = beta2 * v[i] + oneMinusB2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    const float p = params[i] - stepSize * mi / (std::sqrt(vi * inverseC2) + eps);
+    params[i] = p;
+    half[i] = bf16Of(p);
+  }
+}
+
+void adam(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t n, double lr,
+          double beta1, double beta2, double eps, double step) {
   // The bias corrections as factors: one division per parameter instead of three.
   const float stepSize = static_cast<float>(lr / (1 - std::pow(beta1, step)));
   const float inverseC2 = static_cast<float>(1 / (1 - std::pow(beta2, step)));
   parallelFor(n, 1 << 15, 16, [&](size_t b, size_t e) {
     // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
-    adamRange(params, grads, m, v, b, e, stepSize, inverseC2, static_cast<float>(beta1),
-              static_cast<float>(1 - beta1), static_cast<float>(beta2),
-              static_cast<float>(1 - beta2), static_cast<float>(eps));
+    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+    const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
+    if (half != nullptr) {
+      adamRangeHalf(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+    } else {
+      adamRange(params, grads, m, v, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+    }
   });
 }
 
@@ -53,8 +75,9 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const float* grads = args.floats(1, "grads", n);
   float* m = args.floats(2, "m", n);
   float* v = args.floats(3, "v", n);
+  uint16_t* half = args.optionalUint16s(10, "half", n);
   if (!args.ok()) return nullptr;
-  adam(params, grads, m, v, n, lr, beta1, beta2, eps, step);
+  adam(params, grads, m, v, half, n, lr, beta1, beta2, eps, step);
   return undefinedValue(env);
 }
 

@@ -106,6 +106,16 @@ const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
   return static_cast<const uint32_t*>(raw);
 }
 
+uint16_t* Args::optionalUint16s(size_t index, const char* name, uint64_t need) {
+  if (index >= argc_) return nullptr;
+  napi_value value = at(index, name);
+  if (value == nullptr) return nullptr;
+  napi_valuetype kind = napi_undefined;
+  napi_typeof(env_, value, &kind);
+  if (kind == napi_null || kind == napi_undefined) return nullptr;
+  return uint16s(index, name, need);
+}
+
 uint16_t* Args::uint16s(size_t index, const char* name, uint64_t need) {
   void* raw = nullptr;
   size_t length = 0;

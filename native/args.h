@@ -36,6 +36,8 @@ class Args {
   const uint32_t* optionalUint32s(size_t index, const char* name, uint64_t need);
   // A Uint16Array with at least `need` elements (bf16 values as their bits).
   uint16_t* uint16s(size_t index, const char* name, uint64_t need);
+  // As uint16s(), but null or undefined (or an absent argument) gives nullptr.
+  uint16_t* optionalUint16s(size_t index, const char* name, uint64_t need);
   // A Uint8Array with at least `need` elements; its full length goes to *length when given.
   const uint8_t* bytes(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
   // The element count of a Float32Array argument (0 after a failure).

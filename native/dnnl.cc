@@ -15,6 +15,8 @@
 //   converts anything.
 #include "dnnl_gemm.h"
 
+#include "bf16.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -35,16 +37,10 @@ extern "C" void omp_set_num_threads(int);
 
 namespace vaekit {
 
-// Rounds n floats to bf16, round to nearest even; NaN stays a (quiet) NaN.
+// Rounds n floats to bf16 (bf16.h).
 VAEKIT_SIMD_CLONES
 void toBf16(const float* from, uint16_t* to, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    uint32_t bits;
-    std::memcpy(&bits, &from[i], sizeof bits);
-    const bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
-    const uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
-    to[i] = static_cast<uint16_t>(nan ? (bits >> 16) | 0x40u : rounded);
-  }
+  for (size_t i = 0; i < n; i++) to[i] = bf16Of(from[i]);
 }
 
 #ifdef VAEKIT_DNNL

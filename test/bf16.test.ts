@@ -276,3 +276,41 @@ test('the native im2colBf16 gives the js bits (the fp32 patches, rounded)', { sk
     assert.deepEqual(viaJs, expected);
   }
 });
+
+test('Adam with a bf16 copy writes the same parameters and their bf16 rounding, on both backends', () => {
+  const backends: Array<[string, Backend]> = [['js', js]];
+  if (native !== null) backends.push(['native', native]);
+  const n = 70_001;
+  for (const [name, backend] of backends) {
+    const start = normals(11, n);
+    const grads = normals(12, n, 0.1);
+    const plain = { p: start.slice(), m: new Float32Array(n), v: new Float32Array(n) };
+    const withHalf = { p: start.slice(), m: new Float32Array(n), v: new Float32Array(n) };
+    const half = new Uint16Array(n);
+    for (let step = 1; step <= 3; step++) {
+      backend.adam(plain.p, grads, plain.m, plain.v, n, 1e-3, 0.9, 0.999, 1e-7, step);
+      backend.adam(withHalf.p, grads, withHalf.m, withHalf.v, n, 1e-3, 0.9, 0.999, 1e-7, step, half);
+    }
+    assert.deepEqual(withHalf.p, plain.p, `${name}: the parameters`);
+    const expected = new Uint16Array(n);
+    js.toBf16(plain.p, expected, n);
+    assert.deepEqual(half, expected, `${name}: the bf16 copy`);
+  }
+});
+
+test('a model in bf16 keeps a bf16 copy of its weights that Adam refreshes, and drops it in fp32', { skip: skipBf16 }, async () => {
+  const { vae, target } = stepSetup(native!, 'dense');
+  vae.setPrecision('bf16');
+  const half = vae.params.half!;
+  assert.ok(half !== null && vae.encoder.layers.every((l) => l.precision === 'bf16'));
+  const { Adam } = await import('../src/nn/adam.js');
+  const adam = new Adam(vae.params, { learningRate: 1e-2 });
+  vae.run(target, target, 32, resolveObjective(), new Random(1), true);
+  adam.update(native!);
+  const expected = new Uint16Array(vae.params.count);
+  js.toBf16(vae.params.values, expected, expected.length);
+  assert.deepEqual(vae.params.half, expected);
+  vae.setPrecision('fp32');
+  assert.equal(vae.params.half, null);
+  assert.ok(vae.params.list.every((p) => p.half === null));
+});

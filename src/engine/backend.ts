@@ -154,10 +154,12 @@ export interface Backend {
   /**
    * One Adam step over n parameters with bias correction (step counts from 1):
    * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
+   * With `half`, also writes the new parameters rounded to bf16 there (toBf16's rounding): mixed
+   * precision's copy of the weights, made in the same pass.
    */
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
   ): void;
 
   /**

@@ -234,7 +234,7 @@ export class JsBackend implements Backend {
 
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
   ): void {
     const c1 = 1 - Math.pow(beta1, step);
     const c2 = 1 - Math.pow(beta2, step);
@@ -246,6 +246,7 @@ export class JsBackend implements Backend {
       v[i] = vi;
       params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
     }
+    if (half !== undefined && half !== null) this.toBf16(params, half, n);
   }
 
   gatherBytes(

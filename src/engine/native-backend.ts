@@ -86,7 +86,7 @@ export interface NativeAddon {
   ): void;
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
   ): void;
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
@@ -279,9 +279,9 @@ export class NativeBackend implements Backend {
 
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
   ): void {
-    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step);
+    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null);
   }
 
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void {

@@ -29,12 +29,12 @@ export class Adam {
     this.v = new Float32Array(params.count);
   }
 
-  /** Applies the gradients currently in params.grads. */
+  /** Applies the gradients currently in params.grads (and refreshes their bf16 copy, when they have one). */
   update(backend: Backend): void {
     this.step += 1;
     backend.adam(
       this.params.values, this.params.grads, this.m, this.v, this.params.count,
-      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step,
+      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step, this.params.half,
     );
   }
 }

@@ -151,7 +151,7 @@ export class ConvTranspose2d implements Layer {
     const pixels = rows * this.inHeight * this.inWidth;
     if (this.precision === 'bf16') {
       const xh = this.half.x.of(backend, x, pixels * this.inChannels);
-      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, true, pixels, this.patchSize, this.inChannels, 1, xh, wh, 0, this.cols);
     } else {
       backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);

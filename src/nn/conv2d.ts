@@ -145,7 +145,7 @@ export class Conv2d implements Layer {
       const colsh = this.half.cols.reserve(positions * this.patchSize);
       backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
         this.padding, this.outHeight, this.outWidth, colsh);
-      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
     } else {
       backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,

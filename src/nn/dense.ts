@@ -90,7 +90,7 @@ export class Dense implements Layer {
     const y = this.out;
     if (this.precision === 'bf16') {
       const xh = this.half.x.of(backend, x, rows * this.inputs);
-      const wh = this.half.w.of(backend, this.kernel.value, this.kernel.size);
+      const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, rows, this.outputs, this.inputs, 1, xh, wh, 0, y);
     } else {
       backend.gemm(false, false, rows, this.outputs, this.inputs, 1, x, this.kernel.value, 0, y);

@@ -3,6 +3,7 @@
  * the optimizer updates everything in one kernel call and a checkpoint is one buffer. Each
  * parameter is a named view into those buffers.
  */
+import type { Backend } from '../engine/backend.js';
 export interface ParameterSpec {
   name: string;
   shape: number[];
@@ -17,6 +18,8 @@ export interface Parameter {
   readonly value: Float32Array;
   /** View into ParameterSet.grads. */
   readonly grad: Float32Array;
+  /** View into ParameterSet.half while the set keeps a bf16 copy (mixed precision), else null. */
+  half: Uint16Array | null;
 }
 
 export class ParameterSet {
@@ -41,12 +44,35 @@ export class ParameterSet {
         size,
         value: this.values.subarray(offset, offset + size),
         grad: this.grads.subarray(offset, offset + size),
+        half: null,
       };
       list.push(p);
       this.byName.set(spec.name, p);
       offset += size;
     }
     this.list = list;
+  }
+
+  /**
+   * The values rounded to bf16, kept while mixed precision trains (keepHalf): Adam writes it in the
+   * same pass as the values, so each step's products read weights rounded once. Anything else that
+   * changes the values must call keepHalf again.
+   */
+  half: Uint16Array | null = null;
+
+  /** Makes (or refreshes) the bf16 copy of the values and each parameter's view of it. */
+  keepHalf(backend: Backend): void {
+    if (this.half === null) {
+      this.half = new Uint16Array(this.values.length);
+      for (const p of this.list) p.half = this.half.subarray(p.offset, p.offset + p.size);
+    }
+    backend.toBf16(this.values, this.half, this.values.length);
+  }
+
+  /** Drops the bf16 copy. */
+  dropHalf(): void {
+    this.half = null;
+    for (const p of this.list) p.half = null;
   }
 
   get count(): number {

@@ -205,6 +205,9 @@ export class Vae {
   setPrecision(precision: Precision): void {
     this.encoder.setPrecision(precision);
     this.decoder.setPrecision(precision);
+    // bf16: the weights' bf16 copy, which Adam then keeps current (nn/parameters.ts).
+    if (precision === 'bf16') this.params.keepHalf(this.backend);
+    else this.params.dropHalf();
   }
 
   /** A Keras-like table of layers, output shapes and parameter counts. */

@@ -174,7 +174,7 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
         const m = vae.config;
         const objective = flags.loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
           : `${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}`;
-        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas})`);
+        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas}${flags.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
         say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
         if (resumeFrom === undefined) say(vae.summary({ loss: flags.loss }));
       },

@@ -265,6 +265,7 @@ describe('vaekit studio server', () => {
     await refused(await post('/api/runs', { data: 'x.npy', preset: 'bogus', epochs: 1 }), 400, /preset/);
     await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1, noise: 'loud' }), 400);
     await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1.5 }), 400);
+    await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1, precision: 'fp16' }), 400, /precision/);
     for (const name of ['..', 'a/b', '.hidden', '../x', 'a'.repeat(65)]) await refused(await post('/api/runs', { name, data: 'x.npy', preset: 'seed', epochs: 1 }), 400, /run id/);
     // Refused by the worker (no labels for a conditional model) before the run folder exists.
     await refused(await post('/api/runs', { name: 'cond', data: 'x.npy', preset: 'seed', epochs: 1, conditional: true }), 400, /labels/);

@@ -169,6 +169,8 @@ export function trainRequest(b: Body, roots: readonly string[]): { request: Trai
   const limit = optInt(b, 'limit', 1, 1e9);
   const batchSize = optInt(b, 'batchSize', 1, 65536);
   const learningRate = optNumber(b, 'learningRate', 1e-12, 10);
+  const precision = optString(b, 'precision');
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'bf16') throw new HttpError(400, '"precision" must be "fp32" or "bf16".');
   const request: TrainRequest = {
     data: confineDataPath(b['data'], roots),
     ...(labels !== undefined ? { labels: confineDataPath(labels, roots, 'labels') } : {}),
@@ -183,6 +185,7 @@ export function trainRequest(b: Body, roots: readonly string[]): { request: Trai
     conditional: optBool(b, 'conditional') ?? false,
     ...(batchSize !== undefined ? { batchSize } : {}),
     ...(learningRate !== undefined ? { learningRate } : {}),
+    ...(precision !== undefined ? { precision } : {}),
   };
   return { request, name: optString(b, 'name') };
 }
@@ -209,7 +212,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
   api.get('/info', (c) => {
     const b = getBackend().info();
     return c.json({
-      version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads },
+      version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads, bf16: b.bf16.available, bf16Reason: b.bf16.reason ?? null },
       runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training,
     });
   });

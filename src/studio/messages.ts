@@ -24,6 +24,8 @@ export interface TrainRequest {
   conditional: boolean;
   batchSize?: number;
   learningRate?: number;
+  /** 'bf16' mixed precision where the server's CPU runs it (engine/precision.ts); fp32 otherwise. */
+  precision?: 'fp32' | 'bf16';
 }
 
 /** The worker's input (workerData). */

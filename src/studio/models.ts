@@ -14,8 +14,9 @@ import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle, type DataInfo } fro
 import { checkpointFiles, latestCheckpoint } from '../io/checkpoint.js';
 import { prepareForModel } from '../pipelines/data.js';
 import { trainAndTestSets } from '../pipelines/train.js';
-import { describeTraining, resolveFitOptions } from '../train/fit.js';
+import { describeTraining, resolveFitOptions, type FitOptionsInput } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
+import type { TrainRequest } from './messages.js';
 import type { RunMeta, RunStore } from './runs.js';
 import { confineDataPath, HttpError } from './security.js';
 
@@ -106,13 +107,7 @@ function checkpointBundle(dir: string, meta: RunMeta): Bundle {
   const c = found.checkpoint;
   if (c.params.length !== vae.params.count) throw new HttpError(409, `The checkpoint holds ${c.params.length} parameters, and the run's model has ${vae.params.count}.`);
   vae.params.values.set(c.params);
-  const r = meta.request;
-  const fit = resolveFitOptions({
-    epochs: r.epochs, seed: r.seed, noise: parseNoise(r.noise),
-    ...(r.beta !== undefined ? { objective: { beta: r.beta } } : {}),
-    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
-    ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
-  });
+  const fit = resolveFitOptions(fitInputOf(meta.request));
   return { vae, data: meta.data!, training: { ...describeTraining(fit), epochsTrained: c.state.epoch, checkpoint: basename(found.path) } };
 }
 
@@ -145,4 +140,15 @@ export function asModelShape(set: Dataset, info: DataInfo): Dataset {
     values: bytes && !(v instanceof Uint8Array) ? Uint8Array.from(v) : v,
     shape, labels: set.labels, labelNames: set.labelNames, source: set.source,
   });
+}
+
+/** The training options a studio run asked for (the worker trains with them; the models page shows them). */
+export function fitInputOf(r: TrainRequest): FitOptionsInput {
+  return {
+    epochs: r.epochs, seed: r.seed, noise: parseNoise(r.noise),
+    ...(r.beta !== undefined ? { objective: { beta: r.beta } } : {}),
+    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
+    ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
+    ...(r.precision !== undefined ? { precision: r.precision } : {}),
+  };
 }

@@ -21,6 +21,7 @@ import type { Vae } from '../vae/model.js';
 import type { VaeOverrides } from '../vae/config.js';
 import { denoisedExamplesFigure, samplesFigure } from '../viz/figures.js';
 import { gridFigurePng } from '../viz/labelled-grid.js';
+import { fitInputOf } from './models.js';
 import type { EndEvent, FiguresEvent, ServerMessage, TrainRequest, WorkerInput, WorkerMessage } from './messages.js';
 
 /** Progress messages at most this often. */
@@ -112,12 +113,7 @@ async function train(input: WorkerInput, post: (m: WorkerMessage) => void, signa
   }];
   const result = await trainJob({
     model: { preset: r.preset, overrides, conditional: r.conditional },
-    fit: {
-      epochs: r.epochs, seed: r.seed, noise: parseNoise(r.noise),
-      ...(r.beta !== undefined ? { objective: { beta: r.beta } } : {}),
-      ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
-      ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
-    },
+    fit: fitInputOf(r),
     train: sets.train,
     test: sets.test,
     outDir: input.runDir,

@@ -16,7 +16,7 @@ export type ImageShape = [number, number, number];
 
 export interface Info {
   version: string;
-  backend: { backend: string; blas: string | boolean | null; threads: number };
+  backend: { backend: string; blas: string | boolean | null; threads: number; bf16: boolean; bf16Reason: string | null };
   runsDir: string;
   dataRoots: string[];
   presets: string[];
@@ -48,6 +48,7 @@ export interface NewRun {
   limit?: number;
   seed?: number;
   conditional?: boolean;
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface Examples {

@@ -27,11 +27,12 @@ interface Form {
   limit: string;
   seed: string;
   conditional: boolean;
+  bf16: boolean;
 }
 
 const INITIAL: Form = {
   name: '', source: 'mnist', path: '', labels: '', labelColumn: '', preset: 'seed', latent: '', beta: '1', likelihood: '',
-  noiseKind: 'gaussian', noiseAmount: 0.2, epochs: '5', limit: '', seed: '0', conditional: false,
+  noiseKind: 'gaussian', noiseAmount: 0.2, epochs: '5', limit: '', seed: '0', conditional: false, bf16: false,
 };
 
 /** The request of a form, or a sentence saying what to fix. */
@@ -61,6 +62,7 @@ function requestOf(form: Form): NewRun | string {
   if (form.source === 'path' && form.labels.trim() !== '') request.labels = form.labels.trim();
   if (form.source === 'path' && form.labelColumn.trim() !== '') request.labelColumn = form.labelColumn.trim();
   if (form.conditional) request.conditional = true;
+  if (form.bf16) request.precision = 'bf16';
   return request;
 }
 
@@ -236,6 +238,10 @@ function TrainForm({ running, onStarted }: { running: string | null; onStarted: 
         </Field>
         <label class="check"><input type="checkbox" checked={form.conditional} onChange={(e) => set('conditional', (e.currentTarget as HTMLInputElement).checked)} /> Conditional on the label</label>
       </div>
+      <label class="check" title={info?.backend.bf16 === false ? `Not on this machine: ${info.backend.bf16Reason ?? 'no bf16 kernels'}` : 'bf16 matrix products with fp32 accumulation; fp32 weights and Adam'}>
+        <input type="checkbox" checked={form.bf16} disabled={info?.backend.bf16 !== true} data-testid="bf16" onChange={(e) => set('bf16', (e.currentTarget as HTMLInputElement).checked)} />
+        {' '}bf16 mixed precision{info?.backend.bf16 === false ? ` (not here: ${info.backend.bf16Reason ?? 'no bf16 kernels'})` : ''}
+      </label>
       <ErrorLine error={error} />
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy || running !== null} data-testid="start">Start training</button>

@@ -27,6 +27,7 @@
         'native/elementwise.cc',
         'native/losses.cc',
         'native/latent.cc',
+        'native/prior.cc',
         'native/adam.cc',
         'native/parallel.cc',
         'native/noise.cc',

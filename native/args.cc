@@ -94,16 +94,26 @@ const uint32_t* Args::optionalUint32s(size_t index, const char* name, uint64_t n
   return uint32s(index, name, need);
 }
 
-const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
+void* Args::typedArray(size_t index, const char* name, napi_typedarray_type expected,
+                       const char* expectedName, uint64_t need) {
   void* raw = nullptr;
   size_t length = 0;
-  if (!typedArray(index, name, napi_uint32_array, "a Uint32Array", &raw, &length)) return nullptr;
+  if (!typedArray(index, name, expected, expectedName, &raw, &length)) return nullptr;
   if (length < need) {
     fail("%s has %zu elements but the sizes given need %llu", name, length,
          static_cast<unsigned long long>(need));
     return nullptr;
   }
-  return static_cast<const uint32_t*>(raw);
+  return raw;
+}
+
+const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
+  return static_cast<const uint32_t*>(
+      typedArray(index, name, napi_uint32_array, "a Uint32Array", need));
+}
+
+double* Args::doubles(size_t index, const char* name, uint64_t need) {
+  return static_cast<double*>(typedArray(index, name, napi_float64_array, "a Float64Array", need));
 }
 
 uint16_t* Args::optionalUint16s(size_t index, const char* name, uint64_t need) {

@@ -20,7 +20,7 @@ namespace vaekit {
 
 class Args {
  public:
-  static constexpr size_t kMaxArgs = 12;
+  static constexpr size_t kMaxArgs = 16;
 
   Args(napi_env env, napi_callback_info info, const char* kernel);
 
@@ -38,6 +38,8 @@ class Args {
   uint16_t* uint16s(size_t index, const char* name, uint64_t need);
   // As uint16s(), but null or undefined (or an absent argument) gives nullptr.
   uint16_t* optionalUint16s(size_t index, const char* name, uint64_t need);
+  // A Float64Array with at least `need` elements.
+  double* doubles(size_t index, const char* name, uint64_t need);
   // A Uint8Array with at least `need` elements; its full length goes to *length when given.
   const uint8_t* bytes(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
   // The element count of a Float32Array argument (0 after a failure).
@@ -56,6 +58,9 @@ class Args {
   bool typedArray(size_t index, const char* name, napi_typedarray_type expected,
                   const char* expectedName, void** data, size_t* length);
   bool typedArray(size_t index, const char* name, float** data, size_t* length);
+  // typedArray() with the length checked against `need`; nullptr after a failure.
+  void* typedArray(size_t index, const char* name, napi_typedarray_type expected,
+                   const char* expectedName, uint64_t need);
 
   napi_env env_;
   const char* kernel_;

@@ -38,7 +38,11 @@ napi_value KlDiagonalGaussian(napi_env env, napi_callback_info info);
 
 napi_value Adam(napi_env env, napi_callback_info info);
 
+napi_value MixtureLogDensity(napi_env env, napi_callback_info info);
+napi_value MixtureBackward(napi_env env, napi_callback_info info);
+
 napi_value GaussianNoise(napi_env env, napi_callback_info info);
+napi_value Binarize(napi_env env, napi_callback_info info);
 napi_value GatherBytes(napi_env env, napi_callback_info info);
 
 napi_value Im2col(napi_env env, napi_callback_info info);

@@ -1,7 +1,8 @@
-// Gaussian input noise: out = clip(clean + factor * N(0, 1), 0, 1), each row from its own generator
-// seeded with rowSeeds[r]. The generator is the js Random's algorithm step for step (splitmix-style
-// seeding through murmur3's finalizer, xoshiro128**, a 128-layer ziggurat), so both backends draw
-// the same normals; rows are split across the cores.
+// Gaussian input noise, out = clip(clean + factor * N(0, 1), 0, 1), and dynamic binarization,
+// out = (u < clean) with u uniform in [0, 1): each row from its own generator seeded with
+// rowSeeds[r]. The generator is the js Random's algorithm step for step (splitmix-style seeding
+// through murmur3's finalizer, xoshiro128**, a 128-layer ziggurat), so both backends draw the same
+// numbers; rows are split across the cores.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -122,31 +123,65 @@ inline double clipUnit(double v) {
 #endif
 }
 
-void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds,
-                   double factor) {
-  const Ziggurat& z = ziggurat();
+// body(rng, o) for the row starting at element o, with that row's generator; rows split across the cores.
+template <typename Body>
+void forEachSeededRow(size_t rows, size_t cols, const uint32_t* seeds, Body&& body) {
   parallelFor(rows * cols, 1 << 14, cols, [&](size_t begin, size_t end) {
     for (size_t o = begin; o < end; o += cols) {
       Xoshiro128 rng(seeds[o / cols]);
-      for (size_t j = 0; j < cols; j++) {
-        out[o + j] = static_cast<float>(clipUnit(clean[o + j] + factor * rng.normal(z)));
-      }
+      body(rng, o);
     }
   });
 }
+
+void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds,
+                   double factor) {
+  const Ziggurat& z = ziggurat();
+  forEachSeededRow(rows, cols, seeds, [&](Xoshiro128& rng, size_t o) {
+    for (size_t j = 0; j < cols; j++) {
+      out[o + j] = static_cast<float>(clipUnit(clean[o + j] + factor * rng.normal(z)));
+    }
+  });
+}
+
+// The comparison is in double (the float pixel widened), as the js backend's is.
+void binarize(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds) {
+  forEachSeededRow(rows, cols, seeds, [&](Xoshiro128& rng, size_t o) {
+    for (size_t j = 0; j < cols; j++) out[o + j] = rng.uniform() < clean[o + j] ? 1.0f : 0.0f;
+  });
+}
+
+// Both kernels' first arguments: (clean, out, rows, cols, rowSeeds).
+struct SeededRows {
+  explicit SeededRows(Args& args)
+      : rows(args.size(2, "rows")),
+        cols(args.size(3, "cols")),
+        clean(args.floats(0, "clean", rows * cols)),
+        out(args.floats(1, "out", rows * cols)),
+        seeds(args.uint32s(4, "rowSeeds", rows)) {}
+  const uint64_t rows;
+  const uint64_t cols;
+  const float* const clean;
+  float* const out;
+  const uint32_t* const seeds;
+};
 
 }  // namespace
 
 napi_value GaussianNoise(napi_env env, napi_callback_info info) {
   Args args(env, info, "gaussianNoise");
-  const uint64_t rows = args.size(2, "rows");
-  const uint64_t cols = args.size(3, "cols");
+  const SeededRows a(args);
   const double factor = args.number(5, "factor");
-  const float* clean = args.floats(0, "clean", rows * cols);
-  float* out = args.floats(1, "out", rows * cols);
-  const uint32_t* seeds = args.uint32s(4, "rowSeeds", rows);
   if (!args.ok()) return nullptr;
-  gaussianNoise(clean, out, rows, cols, seeds, factor);
+  gaussianNoise(a.clean, a.out, a.rows, a.cols, a.seeds, factor);
+  return undefinedValue(env);
+}
+
+napi_value Binarize(napi_env env, napi_callback_info info) {
+  Args args(env, info, "binarize");
+  const SeededRows a(args);
+  if (!args.ok()) return nullptr;
+  binarize(a.clean, a.out, a.rows, a.cols, a.seeds);
   return undefinedValue(env);
 }
 

@@ -11,6 +11,7 @@ import { JsBackend } from '../src/engine/js-backend.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/engine/native-backend.js';
 import type { NativeAddon } from '../src/engine/native-backend.js';
 import { Random } from '../src/engine/random.js';
+import { assertClose } from './helpers/assert-close.js';
 
 const js = new JsBackend();
 
@@ -39,21 +40,6 @@ function uniforms(seed: number, n: number): Float32Array {
   const out = new Float32Array(n);
   new Random(seed).fillUniform(out);
   return out;
-}
-
-/** Asserts |actual - expected| <= atol + rtol |expected| element by element, naming the first offender. */
-function assertClose(
-  actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, label: string,
-): void {
-  assert.equal(actual.length, expected.length, `${label}: lengths differ`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (Object.is(a, e)) continue;
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-      assert.fail(`${label}: element ${i} is ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
-    }
-  }
 }
 
 function assertCloseNumber(actual: number, expected: number, rtol: number, label: string): void {

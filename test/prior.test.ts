@@ -14,7 +14,7 @@ import { negativeEntropy } from '../src/vae/posterior.js';
 import { parsePrior, Prior } from '../src/vae/prior.js';
 
 function mixture(latent: number, components: number): { prior: Prior; params: ParameterSet } {
-  const prior = new Prior(presetConfig('seed', { latent, prior: 'mog', priorComponents: components }));
+  const prior = new Prior(presetConfig('seed', { latent, prior: 'mog', priorComponents: components }), new JsBackend());
   const params = new ParameterSet(prior.parameterSpecs());
   prior.bind(params);
   prior.initialize(new Random(1));
@@ -45,7 +45,7 @@ test('the mixture density is the weighted sum of its Gaussian densities', () => 
 });
 
 test('the standard prior is the log density of N(0, I)', () => {
-  const prior = new Prior(presetConfig('seed', { latent: 3 }));
+  const prior = new Prior(presetConfig('seed', { latent: 3 }), new JsBackend());
   const out = new Float64Array(1);
   prior.logDensity(new Float32Array([1, -2, 0.5]), 1, out);
   assert.ok(Math.abs(out[0]! - (-0.5 * (1 + 4 + 0.25) - 1.5 * Math.log(2 * Math.PI))) < 1e-12);

@@ -87,7 +87,7 @@ export class Batcher {
       const indices = order === null ? this.indices : order.subarray(start, start + rows);
       if (order === null) for (let r = 0; r < rows; r++) this.indices[r] = start + r;
       set.gather(order, start, rows, this.target, backend);
-      if (t.binarize) binarize(this.target, this.target, rows, size, indices, t.seed, t.binarizeKey);
+      if (t.binarize) binarize(this.target, this.target, rows, size, indices, t.seed, t.binarizeKey, backend);
       applyNoise(t.noise, this.target, this.input, rows, size, indices, t.seed, t.noiseKey, backend, range);
       if (this.labels !== null) for (let r = 0; r < rows; r++) this.labels[r] = set.labels![indices[r]!]!;
       yield { target: this.target, input: this.input, rows, start, indices, labels: this.labels };

@@ -152,6 +152,32 @@ export interface Backend {
   ): void;
 
   /**
+   * The log density of a mixture of `components` (K) diagonal Gaussians over `latent` (L) dimensions,
+   * p(z) = sum_k pi_k N(z; m_k, diag(exp(s_k))) with pi = softmax(logits), for `rows` vectors z
+   * (rows x L): out[r] = log p(z_r) by a log-sum-exp over the components, and gamma[r*K + k] =
+   * pi_k N(z_r; m_k, exp(s_k)) / p(z_r), the responsibilities mixtureBackward needs. means and
+   * logvars (the m and s) are K x L, logits K. Float64 arithmetic throughout.
+   */
+  mixtureLogDensity(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, out: Float64Array, gamma: Float64Array,
+  ): void;
+
+  /**
+   * The gradient of sum_r c_r * (-log p(z_r)) for mixtureLogDensity's mixture, c_r = scale *
+   * (rowScale[r], or 1 when rowScale is null), given the gamma that mixtureLogDensity wrote for the
+   * same z and parameters: added to dz (rows x L); written to dMeans and dLogvars (K x L) and
+   * dLogits (K), overwriting them (zeros when every c_r is 0). Responsibilities below 1e-12 add
+   * nothing to dz, dMeans or dLogvars (their terms are below float32 resolution). Sums are in float64.
+   */
+  mixtureBackward(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, gamma: Float64Array,
+    scale: number, rowScale: Float32Array | null,
+    dz: Float32Array, dMeans: Float32Array, dLogvars: Float32Array, dLogits: Float32Array,
+  ): void;
+
+  /**
    * One Adam step over n parameters with bias correction (step counts from 1):
    * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
    * With `half`, also writes the new parameters rounded to bf16 there (toBf16's rounding): mixed
@@ -170,6 +196,13 @@ export interface Backend {
   gaussianNoise(
     clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number,
   ): void;
+
+  /**
+   * Dynamic binarization: out[r,j] = 1 if u < clean[r,j] else 0, where row r's uniforms u come from
+   * `new Random(rowSeeds[r]).uniform()` (the same algorithm in both backends, so the same bits).
+   * out may alias clean.
+   */
+  binarize(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array): void;
 
   /**
    * Batching bytes into floats: out[r*cols + j] = bytes[source*cols + j] / divisor for r < rows, where

@@ -232,6 +232,102 @@ export class JsBackend implements Backend {
     }
   }
 
+  mixtureLogDensity(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, out: Float64Array, gamma: Float64Array,
+  ): void {
+    const L = latent;
+    const K = components;
+    const logPi = logSoftmax(logits, K, this.logPi = grow64(this.logPi, K));
+    // The per-component constant log pi_k - 0.5 (L log 2 pi + sum_d s_kd).
+    const constant = this.constant = grow64(this.constant, K);
+    const log2pi = Math.log(2 * Math.PI);
+    for (let k = 0; k < K; k++) {
+      let sum = 0;
+      for (let d = 0; d < L; d++) sum += logvars[k * L + d]!;
+      constant[k] = logPi[k]! - 0.5 * (L * log2pi + sum);
+    }
+    const precision = this.precisions(logvars, K * L);
+    for (let r = 0; r < rows; r++) {
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) {
+        let q = 0;
+        for (let d = 0; d < L; d++) {
+          const diff = z[r * L + d]! - means[k * L + d]!;
+          q += diff * diff * precision[k * L + d]!;
+        }
+        const lk = constant[k]! - 0.5 * q;
+        gamma[r * K + k] = lk;
+        if (lk > max) max = lk;
+      }
+      let total = 0;
+      for (let k = 0; k < K; k++) total += Math.exp(gamma[r * K + k]! - max);
+      const logp = max + Math.log(total);
+      out[r] = logp;
+      for (let k = 0; k < K; k++) gamma[r * K + k] = Math.exp(gamma[r * K + k]! - logp);
+    }
+  }
+
+  mixtureBackward(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, gamma: Float64Array,
+    scale: number, rowScale: Float32Array | null,
+    dz: Float32Array, dMeans: Float32Array, dLogvars: Float32Array, dLogits: Float32Array,
+  ): void {
+    const L = latent;
+    const K = components;
+    const logPi = logSoftmax(logits, K, this.logPi = grow64(this.logPi, K));
+    const pi = this.constant = grow64(this.constant, K);
+    for (let k = 0; k < K; k++) pi[k] = Math.exp(logPi[k]!);
+    const precision = this.precisions(logvars, K * L);
+    // Sums over the rows: means [K, L], log-variances [K, L], logits [K]; a row's dz over the components.
+    const acc = (this.mixtureSums = grow64(this.mixtureSums, K * (2 * L + 1))).fill(0, 0, K * (2 * L + 1));
+    const dzRow = this.dzRow = grow64(this.dzRow, L);
+    for (let r = 0; r < rows; r++) {
+      const c = rowScale === null ? scale : scale * rowScale[r]!;
+      if (c === 0) continue;
+      dzRow.fill(0, 0, L);
+      for (let k = 0; k < K; k++) {
+        const g = gamma[r * K + k]!;
+        // -d log p / d a_k = pi_k - gamma_k (summed with weights c_r).
+        acc[2 * K * L + k] = acc[2 * K * L + k]! + c * (pi[k]! - g);
+        // Components this far from z (most of them) add nothing measurable.
+        if (g < NEGLIGIBLE_RESPONSIBILITY) continue;
+        const w = c * g;
+        for (let d = 0; d < L; d++) {
+          const i = k * L + d;
+          const diff = z[r * L + d]! - means[i]!;
+          const t = diff * precision[i]!;
+          // -d log N_k / dz = (z - m) / v;  / dm = -(z - m) / v;  / ds = 0.5 (1 - (z - m)^2 / v).
+          dzRow[d] = dzRow[d]! + w * t;
+          acc[i] = acc[i]! - w * t;
+          acc[K * L + i] = acc[K * L + i]! + w * 0.5 * (1 - t * diff);
+        }
+      }
+      for (let d = 0; d < L; d++) dz[r * L + d] = dz[r * L + d]! + dzRow[d]!;
+    }
+    for (let i = 0; i < K * L; i++) {
+      dMeans[i] = acc[i]!;
+      dLogvars[i] = acc[K * L + i]!;
+    }
+    for (let k = 0; k < K; k++) dLogits[k] = acc[2 * K * L + k]!;
+  }
+
+  // The mixture kernels' work buffers, grown once: log pi, per-component constants (or pi), the
+  // precisions exp(-s), the gradient sums and one row of dz.
+  private logPi: Float64Array = new Float64Array(0);
+  private constant: Float64Array = new Float64Array(0);
+  private precision: Float64Array = new Float64Array(0);
+  private mixtureSums: Float64Array = new Float64Array(0);
+  private dzRow: Float64Array = new Float64Array(0);
+
+  /** exp(-s) for the first n log-variances s, into a reused buffer. */
+  private precisions(logvars: Float32Array, n: number): Float64Array {
+    const precision = this.precision = grow64(this.precision, n);
+    for (let i = 0; i < n; i++) precision[i] = Math.exp(-logvars[i]!);
+    return precision;
+  }
+
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
@@ -273,6 +369,14 @@ export class JsBackend implements Backend {
         const v = clean[i]! + factor * rng.normal();
         out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
       }
+    }
+  }
+
+  binarize(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array): void {
+    for (let r = 0; r < rows; r++) {
+      const rng = new Random(rowSeeds[r]!);
+      const end = (r + 1) * cols;
+      for (let i = r * cols; i < end; i++) out[i] = rng.uniform() < clean[i]! ? 1 : 0;
     }
   }
 
@@ -345,6 +449,24 @@ export class JsBackend implements Backend {
 
 function grow(buffer: Float32Array, size: number): Float32Array {
   return buffer.length >= size ? buffer : new Float32Array(size);
+}
+
+function grow64(buffer: Float64Array, size: number): Float64Array {
+  return buffer.length >= size ? buffer : new Float64Array(size);
+}
+
+/** Responsibilities below this are skipped in the mixture's backward pass (their terms are below float32 resolution). */
+const NEGLIGIBLE_RESPONSIBILITY = 1e-12;
+
+/** out[k] = log softmax(a)[k] = a[k] - log sum_j exp(a[j]) for k < n (stable); returns out. */
+export function logSoftmax(a: Float32Array, n: number, out: Float64Array): Float64Array {
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) max = Math.max(max, a[k]!);
+  let total = 0;
+  for (let k = 0; k < n; k++) total += Math.exp(a[k]! - max);
+  const lse = max + Math.log(total);
+  for (let k = 0; k < n; k++) out[k] = a[k]! - lse;
+  return out;
 }
 
 /** out (cols x rows) = x^T for x stored rows x cols. */

@@ -84,11 +84,14 @@ export interface NativeAddon {
     meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
     rows: number, latent: number, klScale: number,
   ): void;
+  mixtureLogDensity: Backend['mixtureLogDensity'];
+  mixtureBackward: Backend['mixtureBackward'];
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
   ): void;
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
+  binarize: Backend['binarize'];
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
   im2col: Patches;
   im2colBf16(
@@ -101,8 +104,8 @@ export interface NativeAddon {
 const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
   'info', 'gemm', 'gemmPortable', 'gemmBlas', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
   'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
-  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'adam', 'gaussianNoise', 'gatherBytes',
-  'im2col', 'im2colBf16', 'col2im',
+  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'mixtureLogDensity', 'mixtureBackward', 'adam',
+  'gaussianNoise', 'binarize', 'gatherBytes', 'im2col', 'im2colBf16', 'col2im',
 ];
 
 /**
@@ -277,6 +280,22 @@ export class NativeBackend implements Backend {
     this.addon.reparameterizeBackward(meanLogvar, eps, dz, dMeanLogvar, rows, latent, klScale);
   }
 
+  mixtureLogDensity(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, out: Float64Array, gamma: Float64Array,
+  ): void {
+    this.addon.mixtureLogDensity(z, rows, latent, components, means, logvars, logits, out, gamma);
+  }
+
+  mixtureBackward(
+    z: Float32Array, rows: number, latent: number, components: number,
+    means: Float32Array, logvars: Float32Array, logits: Float32Array, gamma: Float64Array,
+    scale: number, rowScale: Float32Array | null,
+    dz: Float32Array, dMeans: Float32Array, dLogvars: Float32Array, dLogits: Float32Array,
+  ): void {
+    this.addon.mixtureBackward(z, rows, latent, components, means, logvars, logits, gamma, scale, rowScale, dz, dMeans, dLogvars, dLogits);
+  }
+
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
@@ -286,6 +305,10 @@ export class NativeBackend implements Backend {
 
   gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void {
     this.addon.gaussianNoise(clean, out, rows, cols, rowSeeds, factor);
+  }
+
+  binarize(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array): void {
+    this.addon.binarize(clean, out, rows, cols, rowSeeds);
   }
 
   gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void {

@@ -175,7 +175,7 @@ export class Vae {
     this.encoder = new Sequential(buildEncoder(this.config));
     this.decoder = new Sequential(buildDecoder(this.config));
     this.likelihood = new PixelLikelihood(this.config);
-    this.prior = new Prior(this.config);
+    this.prior = new Prior(this.config, this.backend);
     this.params = new ParameterSet([
       ...this.encoder.parameterSpecs(), ...this.decoder.parameterSpecs(), ...this.likelihood.parameterSpecs(), ...this.prior.parameterSpecs(),
     ]);

@@ -10,9 +10,12 @@
  *   Welling 2018 study mixture priors). Its KL has no closed form; the ELBO uses
  *   KL(q || p) ~ -H[q(z|x)] - log p(z) at the posterior sample z, the entropy in closed form.
  *
- * Sizes are tiny next to the networks (rows x K x L multiply-adds), so this runs in TypeScript on
- * either backend, in float64.
+ * The mixture's log density and its backward pass are backend kernels (mixtureLogDensity,
+ * mixtureBackward: rows x K x L multiply-adds, in float64); the standard prior's run here.
  */
+import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
+import { logSoftmax } from '../engine/js-backend.js';
 import type { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
 import type { Parameter, ParameterSet, ParameterSpec } from '../nn/parameters.js';
@@ -21,9 +24,6 @@ import { LOG_2PI } from './posterior.js';
 
 export type PriorKind = 'standard' | 'mog';
 export const PRIOR_KINDS: readonly PriorKind[] = ['standard', 'mog'];
-
-/** Responsibilities below this are skipped in the backward pass (their terms are below float32 resolution). */
-const NEGLIGIBLE_RESPONSIBILITY = 1e-12;
 
 /** "standard" or "mog:K" as config fields. */
 export function parsePrior(text: string): { prior: PriorKind; priorComponents: number } {
@@ -42,33 +42,27 @@ export class Prior {
   /** Mixture components (0 for the standard prior). */
   readonly components: number;
   private readonly latent: number;
+  private readonly backend: Backend;
   private means: Parameter | null = null;
   private logvars: Parameter | null = null;
   private logits: Parameter | null = null;
   /** Responsibilities gamma[r * K + k] of the last logDensity call (mixture only). */
   private gamma = new Float64Array(0);
-  // Work buffers, allocated once: log pi, per-component constants, pi, precisions exp(-s), gradients.
+  /** log pi, for sample(). */
   private readonly logPi: Float64Array;
-  private readonly constant: Float64Array;
-  private readonly pi: Float64Array;
-  private readonly precision: Float64Array;
-  private readonly acc: Float64Array;
 
   /** The parameters a config's prior has (known before its buffers are made): K means, K log-variances, K logits. */
   static parameterCount(config: VaeConfig): number {
     return config.prior === 'mog' ? config.priorComponents * (2 * config.latent + 1) : 0;
   }
 
-  constructor(config: VaeConfig) {
+  /** The mixture's density and gradients run on `backend` (the Vae passes its own). */
+  constructor(config: VaeConfig, backend: Backend = getBackend()) {
     this.kind = config.prior;
     this.components = config.prior === 'mog' ? config.priorComponents : 0;
     this.latent = config.latent;
-    const K = this.components;
-    this.logPi = new Float64Array(K);
-    this.constant = new Float64Array(K);
-    this.pi = new Float64Array(K);
-    this.precision = new Float64Array(K * config.latent);
-    this.acc = new Float64Array(K * (2 * config.latent + 1));
+    this.backend = backend;
+    this.logPi = new Float64Array(this.components);
   }
 
   /** Whether KL(q || p) has a closed form per latent dimension (the standard prior). */
@@ -118,37 +112,7 @@ export class Prior {
     }
     const K = this.components;
     if (this.gamma.length < rows * K) this.gamma = new Float64Array(rows * K);
-    const m = this.means!.value;
-    const s = this.logvars!.value;
-    const logPi = this.logWeights();
-    // The per-component constant log pi_k - 0.5 (L log 2 pi + sum_d s_kd).
-    const constant = this.constant;
-    for (let k = 0; k < K; k++) {
-      let sum = 0;
-      for (let d = 0; d < L; d++) sum += s[k * L + d]!;
-      constant[k] = logPi[k]! - 0.5 * (L * LOG_2PI + sum);
-    }
-    const precision = this.precision;
-    for (let i = 0; i < K * L; i++) precision[i] = Math.exp(-s[i]!);
-    const g = this.gamma;
-    for (let r = 0; r < rows; r++) {
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) {
-        let q = 0;
-        for (let d = 0; d < L; d++) {
-          const diff = z[r * L + d]! - m[k * L + d]!;
-          q += diff * diff * precision[k * L + d]!;
-        }
-        const lk = constant[k]! - 0.5 * q;
-        g[r * K + k] = lk;
-        if (lk > max) max = lk;
-      }
-      let total = 0;
-      for (let k = 0; k < K; k++) total += Math.exp(g[r * K + k]! - max);
-      const logp = max + Math.log(total);
-      out[r] = logp;
-      for (let k = 0; k < K; k++) g[r * K + k] = Math.exp(g[r * K + k]! - logp);
-    }
+    this.backend.mixtureLogDensity(z, rows, L, K, this.means!.value, this.logvars!.value, this.logits!.value, out, this.gamma);
   }
 
   /**
@@ -165,45 +129,10 @@ export class Prior {
       }
       return;
     }
-    const K = this.components;
-    const m = this.means!.value;
-    const dMeans = this.means!.grad;
-    const dLogvars = this.logvars!.grad;
-    const dLogits = this.logits!.grad;
-    dMeans.fill(0);
-    dLogvars.fill(0);
-    dLogits.fill(0);
-    const logPi = this.logWeights();
-    const pi = this.pi;
-    for (let k = 0; k < K; k++) pi[k] = Math.exp(logPi[k]!);
-    const precision = this.precision; // exp(-s), from logDensity (same parameters)
-    const acc = this.acc.fill(0);
-    for (let r = 0; r < rows; r++) {
-      const c = rowScale === null ? scale : scale * rowScale[r]!;
-      if (c === 0) continue;
-      for (let k = 0; k < K; k++) {
-        const gamma = this.gamma[r * K + k]!;
-        // -d log p / d a_k = pi_k - gamma_k (summed with weights c_r).
-        acc[2 * K * L + k] = acc[2 * K * L + k]! + c * (pi[k]! - gamma);
-        // Components this far from z (most of them) add nothing measurable.
-        if (gamma < NEGLIGIBLE_RESPONSIBILITY) continue;
-        const w = c * gamma;
-        for (let d = 0; d < L; d++) {
-          const i = k * L + d;
-          const diff = z[r * L + d]! - m[i]!;
-          const t = diff * precision[i]!;
-          // -d log N_k / dz = (z - m) / v;  / dm = -(z - m) / v;  / ds = 0.5 (1 - (z - m)^2 / v).
-          dz[r * L + d] = dz[r * L + d]! + w * t;
-          acc[i] = acc[i]! - w * t;
-          acc[K * L + i] = acc[K * L + i]! + w * 0.5 * (1 - t * diff);
-        }
-      }
-    }
-    for (let i = 0; i < K * L; i++) {
-      dMeans[i] = acc[i]!;
-      dLogvars[i] = acc[K * L + i]!;
-    }
-    for (let k = 0; k < K; k++) dLogits[k] = acc[2 * K * L + k]!;
+    this.backend.mixtureBackward(
+      z, rows, L, this.components, this.means!.value, this.logvars!.value, this.logits!.value, this.gamma,
+      scale, rowScale, dz, this.means!.grad, this.logvars!.grad, this.logits!.grad,
+    );
   }
 
   /** n latent vectors drawn from the prior into out (n x L). */
@@ -214,7 +143,7 @@ export class Prior {
       return;
     }
     const K = this.components;
-    const logPi = this.logWeights();
+    const logPi = logSoftmax(this.logits!.value, K, this.logPi);
     const m = this.means!.value;
     const s = this.logvars!.value;
     for (let r = 0; r < n; r++) {
@@ -226,18 +155,5 @@ export class Prior {
       }
       for (let d = 0; d < L; d++) out[r * L + d] = m[k * L + d]! + Math.exp(0.5 * s[k * L + d]!) * rng.normal();
     }
-  }
-
-  /** log pi = log softmax(logits). */
-  private logWeights(): Float64Array {
-    const a = this.logits!.value;
-    const K = this.components;
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) max = Math.max(max, a[k]!);
-    let total = 0;
-    for (let k = 0; k < K; k++) total += Math.exp(a[k]! - max);
-    const lse = max + Math.log(total);
-    for (let k = 0; k < K; k++) this.logPi[k] = a[k]! - lse;
-    return this.logPi;
   }
 }

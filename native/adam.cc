@@ -12,26 +12,13 @@ namespace vaekit {
 namespace {
 
 // Float arithmetic, so the loop vectorizes (sqrt and division included, with -fno-math-errno);
-// compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time by the CPU.
+// compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time by the CPU. With
+// kHalf it also writes the new weights' bf16 copy (mixed precision's operand) in the same pass.
+template <bool kHalf>
 VAEKIT_SIMD_CLONES
-void adamRange(float* params, const float* grads, float* m, float* v, size_t begin, size_t end,
-               float stepSize, float inverseC2, float beta1, float oneMinusB1, float beta2,
+void adamRange(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t begin,
+               size_t end, float stepSize, float inverseC2, float beta1, float oneMinusB1, float beta2,
                float oneMinusB2, float eps) {
-  for (size_t i = begin; i < end; i++) {
-    const float g = grads[i];
-    const float mi = beta1 * m[i] + oneMinusB1 * g;
-    const float vi = beta2 * v[i] + oneMinusB2 * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    params[i] -= stepSize * mi / (std::sqrt(vi * inverseC2) + eps);
-  }
-}
-
-// The same step, also writing the new weights' bf16 copy (mixed precision's operand), in one pass.
-VAEKIT_SIMD_CLONES
-void adamRangeHalf(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t begin,
-                   size_t end, float stepSize, float inverseC2, float beta1, float oneMinusB1, float beta2,
-                   float oneMinusB2, float eps) {
   for (size_t i = begin; i < end; i++) {
     const float g = grads[i];
     const float mi = beta1 * m[i] + oneMinusB1 * g;
@@ -40,7 +27,7 @@ void adamRangeHalf(float* params, const float* grads, float* m, float* v, uint16
     v[i] = vi;
     const float p = params[i] - stepSize * mi / (std::sqrt(vi * inverseC2) + eps);
     params[i] = p;
-    half[i] = bf16Of(p);
+    if (kHalf) half[i] = bf16Of(p);
   }
 }
 
@@ -54,9 +41,9 @@ void adam(float* params, const float* grads, float* m, float* v, uint16_t* half,
     const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
     const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
     if (half != nullptr) {
-      adamRangeHalf(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+      adamRange<true>(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
     } else {
-      adamRange(params, grads, m, v, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+      adamRange<false>(params, grads, m, v, nullptr, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
     }
   });
 }

@@ -12,36 +12,46 @@ namespace {
 using GemmKernel = void (*)(bool, bool, int, int, int, float, const float*, const float*, float,
                             float*);
 
-// Reads gemm's arguments; false (with an error pending) when one is bad.
+// gemm's arguments, with operands of type T (float, or uint16_t holding bf16 bits).
+template <typename T>
 struct GemmCall {
   bool transA, transB;
   int m, n, k;
   float alpha, beta;
-  const float* a;
-  const float* b;
+  const T* a;
+  const T* b;
   float* c;
 };
 
-bool readGemm(Args& args, GemmCall* call) {
+const float* operand(Args& args, size_t index, const char* name, uint64_t need, const float*) {
+  return args.floats(index, name, need);
+}
+const uint16_t* operand(Args& args, size_t index, const char* name, uint64_t need, const uint16_t*) {
+  return args.uint16s(index, name, need);
+}
+
+// Reads gemm's arguments; false (with an error pending) when one is bad.
+template <typename T>
+bool readGemm(Args& args, GemmCall<T>* call) {
   const bool transA = args.flag(0, "transA");
   const bool transB = args.flag(1, "transB");
   const uint64_t m = args.size(2, "m");
   const uint64_t n = args.size(3, "n");
   const uint64_t k = args.size(4, "k");
   const double alpha = args.number(5, "alpha");
-  const float* a = args.floats(6, "a", m * k);
-  const float* b = args.floats(7, "b", k * n);
+  const T* a = operand(args, 6, "a", m * k, static_cast<const T*>(nullptr));
+  const T* b = operand(args, 7, "b", k * n, static_cast<const T*>(nullptr));
   const double beta = args.number(8, "beta");
   float* c = args.floats(9, "c", m * n);
   if (!args.ok()) return false;
-  *call = GemmCall{transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                   static_cast<float>(alpha), static_cast<float>(beta), a, b, c};
+  *call = GemmCall<T>{transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                      static_cast<float>(alpha), static_cast<float>(beta), a, b, c};
   return true;
 }
 
 napi_value callGemm(napi_env env, napi_callback_info info, const char* name, GemmKernel kernel) {
   Args args(env, info, name);
-  GemmCall g{};
+  GemmCall<float> g{};
   if (!readGemm(args, &g)) return nullptr;
   kernel(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c);
   return undefinedValue(env);
@@ -53,7 +63,7 @@ napi_value callGemm(napi_env env, napi_callback_info info, const char* name, Gem
 // the seed's and the conv preset's shapes, BENCHMARKS.md), else OpenBLAS or the portable kernel.
 napi_value Gemm(napi_env env, napi_callback_info info) {
   Args args(env, info, "gemm");
-  GemmCall g{};
+  GemmCall<float> g{};
   if (!readGemm(args, &g)) return nullptr;
   if (dnnlUnavailableReason() != nullptr) {
     gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c);
@@ -74,7 +84,7 @@ napi_value GemmPortable(napi_env env, napi_callback_info info) {
 
 napi_value GemmDnnlF32(napi_env env, napi_callback_info info) {
   Args args(env, info, "gemmDnnlF32");
-  GemmCall g{};
+  GemmCall<float> g{};
   if (!readGemm(args, &g)) return nullptr;
   if (const char* reason = dnnlUnavailableReason()) {
     args.fail("%s", reason);
@@ -89,25 +99,14 @@ napi_value GemmDnnlF32(napi_env env, napi_callback_info info) {
 
 napi_value GemmBf16(napi_env env, napi_callback_info info) {
   Args args(env, info, "gemmBf16");
-  const bool transA = args.flag(0, "transA");
-  const bool transB = args.flag(1, "transB");
-  const uint64_t m = args.size(2, "m");
-  const uint64_t n = args.size(3, "n");
-  const uint64_t k = args.size(4, "k");
-  const double alpha = args.number(5, "alpha");
-  const uint16_t* a = args.uint16s(6, "a", m * k);
-  const uint16_t* b = args.uint16s(7, "b", k * n);
-  const double beta = args.number(8, "beta");
-  float* c = args.floats(9, "c", m * n);
-  if (!args.ok()) return nullptr;
+  GemmCall<uint16_t> g{};
+  if (!readGemm(args, &g)) return nullptr;
   if (const char* reason = dnnlUnavailableReason()) {
     args.fail("%s", reason);
     return nullptr;
   }
-  if (!gemmBf16(transA, transB, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                static_cast<float>(alpha), a, b, static_cast<float>(beta), c)) {
-    args.fail("oneDNN could not run a %llux%llux%llu bf16 product", static_cast<unsigned long long>(m),
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(k));
+  if (!gemmBf16(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
+    args.fail("oneDNN could not run a %dx%dx%d bf16 product", g.m, g.n, g.k);
     return nullptr;
   }
   return undefinedValue(env);

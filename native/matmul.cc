@@ -57,6 +57,24 @@ napi_value callGemm(napi_env env, napi_callback_info info, const char* name, Gem
   return undefinedValue(env);
 }
 
+// A oneDNN product, refused with its reason where oneDNN is unavailable.
+template <typename T>
+napi_value callDnnl(napi_env env, napi_callback_info info, const char* name,
+                    bool (*kernel)(bool, bool, int, int, int, float, const T*, const T*, float, float*)) {
+  Args args(env, info, name);
+  GemmCall<T> g{};
+  if (!readGemm(args, &g)) return nullptr;
+  if (const char* reason = dnnlUnavailableReason()) {
+    args.fail("%s", reason);
+    return nullptr;
+  }
+  if (!kernel(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
+    args.fail("oneDNN could not run a %dx%dx%d product", g.m, g.n, g.k);
+    return nullptr;
+  }
+  return undefinedValue(env);
+}
+
 }  // namespace
 
 // The fp32 product vaekit uses: oneDNN's matmul where it is available (1.1 to 2.3x OpenBLAS on
@@ -83,33 +101,11 @@ napi_value GemmPortable(napi_env env, napi_callback_info info) {
 }
 
 napi_value GemmDnnlF32(napi_env env, napi_callback_info info) {
-  Args args(env, info, "gemmDnnlF32");
-  GemmCall<float> g{};
-  if (!readGemm(args, &g)) return nullptr;
-  if (const char* reason = dnnlUnavailableReason()) {
-    args.fail("%s", reason);
-    return nullptr;
-  }
-  if (!gemmDnnlF32(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
-    args.fail("oneDNN could not run a %dx%dx%d product", g.m, g.n, g.k);
-    return nullptr;
-  }
-  return undefinedValue(env);
+  return callDnnl<float>(env, info, "gemmDnnlF32", gemmDnnlF32);
 }
 
 napi_value GemmBf16(napi_env env, napi_callback_info info) {
-  Args args(env, info, "gemmBf16");
-  GemmCall<uint16_t> g{};
-  if (!readGemm(args, &g)) return nullptr;
-  if (const char* reason = dnnlUnavailableReason()) {
-    args.fail("%s", reason);
-    return nullptr;
-  }
-  if (!gemmBf16(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
-    args.fail("oneDNN could not run a %dx%dx%d bf16 product", g.m, g.n, g.k);
-    return nullptr;
-  }
-  return undefinedValue(env);
+  return callDnnl<uint16_t>(env, info, "gemmBf16", gemmBf16);
 }
 
 // toBf16(x, out, n): out[i] = x[i] rounded to bf16 (round to nearest even), over the cores.

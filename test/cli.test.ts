@@ -27,12 +27,17 @@ const work = mkdtempSync(join(tmpdir(), 'vaekit-cli-'));
 const model = join(work, 'model');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-test('info names the backend, OpenBLAS and the thread count; VAEKIT_BACKEND=js forces js', () => {
+test('info names the backend, the fp32 and bf16 product kernels and the thread count; VAEKIT_BACKEND=js forces js', () => {
   const r = vaekit(['info']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^backend: native$/m);
-  assert.match(r.stdout, /^openblas: (yes|no)$/m);
+  assert.match(r.stdout, /^matrix products \(fp32\): (oneDNN matmul|OpenBLAS cblas_sgemm|bundled portable kernel)/m);
+  assert.match(r.stdout, /^onednn: (no|\d+\.\d+\.\d+ \(dispatching to \w+\))$/m);
+  assert.match(r.stdout, /^bf16 mixed precision \(--precision bf16\): (yes, oneDNN kernel \S+|no, .+)$/m);
   assert.match(r.stdout, /^threads: \d+$/m);
+  const off = vaekit(['info'], { VAEKIT_DNNL: 'off' });
+  assert.match(off.stdout, /^matrix products \(fp32\): (OpenBLAS cblas_sgemm|bundled portable kernel)$/m);
+  assert.match(off.stdout, /^bf16 mixed precision \(--precision bf16\): no, (oneDNN is turned off \(VAEKIT_DNNL=off\)|this build of the addon has no oneDNN.*)$/m);
   const js = vaekit(['info'], { VAEKIT_BACKEND: 'js' });
   assert.match(js.stdout, /^backend: js$/m);
   assertUserError(vaekit(['info'], { VAEKIT_BACKEND: 'gpu' }), /VAEKIT_BACKEND must be "js", "native" or "auto"/);

@@ -1,7 +1,8 @@
-// Matrix products through oneDNN's matmul primitive: bf16 inputs with fp32 accumulation and an fp32
-// result (mixed precision, `--precision bf16`), and oneDNN's fp32 matmul for comparison with
-// OpenBLAS. Built only when scripts/build-native.mjs found oneDNN (VAEKIT_DNNL); otherwise the
-// entry points say it is absent.
+// Matrix products through oneDNN's matmul primitive: fp32 (vaekit's gemm wherever oneDNN is built
+// in: faster than single-threaded OpenBLAS on every preset's shapes, BENCHMARKS.md), and bf16
+// inputs with fp32 accumulation and an fp32 result (mixed precision, `--precision bf16`). Built
+// only when scripts/build-native.mjs found oneDNN (VAEKIT_DNNL); otherwise the entry points say it
+// is absent (toBf16, which needs no oneDNN, is always here).
 //
 // - A primitive is made once per (shape, transposes, split) and kept: making one costs far more
 //   than running it on these sizes. Its scratchpad is the caller's (thread_local), so two threads
@@ -15,8 +16,6 @@
 //   converts anything.
 #include "dnnl_gemm.h"
 
-#include "bf16.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -26,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bf16.h"
 #include "gemm.h"
 #include "parallel.h"
 #include "simd.h"

@@ -1,4 +1,4 @@
-// Matrix products through oneDNN (native/dnnl.cc): bf16 inputs with fp32 accumulation, or fp32.
+// Matrix products through oneDNN (native/dnnl.cc): fp32, or bf16 inputs with fp32 accumulation.
 // Same contract as gemm() in gemm.h. All of these work (and say "absent") in a build without oneDNN.
 #pragma once
 

@@ -85,13 +85,16 @@ const uint8_t* Args::bytes(size_t index, const char* name, uint64_t need, size_t
   return static_cast<const uint8_t*>(raw);
 }
 
-const uint32_t* Args::optionalUint32s(size_t index, const char* name, uint64_t need) {
+bool Args::nullish(size_t index, const char* name) {
   napi_value value = at(index, name);
-  if (value == nullptr) return nullptr;
+  if (value == nullptr) return true;  // missing: at() has thrown
   napi_valuetype kind = napi_undefined;
   napi_typeof(env_, value, &kind);
-  if (kind == napi_null || kind == napi_undefined) return nullptr;
-  return uint32s(index, name, need);
+  return kind == napi_null || kind == napi_undefined;
+}
+
+const uint32_t* Args::optionalUint32s(size_t index, const char* name, uint64_t need) {
+  return nullish(index, name) ? nullptr : uint32s(index, name, need);
 }
 
 void* Args::typedArray(size_t index, const char* name, napi_typedarray_type expected,
@@ -118,24 +121,11 @@ double* Args::doubles(size_t index, const char* name, uint64_t need) {
 
 uint16_t* Args::optionalUint16s(size_t index, const char* name, uint64_t need) {
   if (index >= argc_) return nullptr;
-  napi_value value = at(index, name);
-  if (value == nullptr) return nullptr;
-  napi_valuetype kind = napi_undefined;
-  napi_typeof(env_, value, &kind);
-  if (kind == napi_null || kind == napi_undefined) return nullptr;
-  return uint16s(index, name, need);
+  return nullish(index, name) ? nullptr : uint16s(index, name, need);
 }
 
 uint16_t* Args::uint16s(size_t index, const char* name, uint64_t need) {
-  void* raw = nullptr;
-  size_t length = 0;
-  if (!typedArray(index, name, napi_uint16_array, "a Uint16Array", &raw, &length)) return nullptr;
-  if (length < need) {
-    fail("%s has %zu elements but the sizes given need %llu", name, length,
-         static_cast<unsigned long long>(need));
-    return nullptr;
-  }
-  return static_cast<uint16_t*>(raw);
+  return static_cast<uint16_t*>(typedArray(index, name, napi_uint16_array, "a Uint16Array", need));
 }
 
 float* Args::floats(size_t index, const char* name, uint64_t need) {
@@ -151,12 +141,7 @@ float* Args::floats(size_t index, const char* name, uint64_t need) {
 }
 
 float* Args::optionalFloats(size_t index, const char* name, uint64_t need) {
-  napi_value value = at(index, name);
-  if (value == nullptr) return nullptr;
-  napi_valuetype kind = napi_undefined;
-  napi_typeof(env_, value, &kind);
-  if (kind == napi_null || kind == napi_undefined) return nullptr;
-  return floats(index, name, need);
+  return nullish(index, name) ? nullptr : floats(index, name, need);
 }
 
 size_t Args::length(size_t index, const char* name) {

@@ -54,6 +54,8 @@ class Args {
 
  private:
   napi_value at(size_t index, const char* name);
+  // Whether argument `index` is null or undefined (true, with an error pending, when it is missing).
+  bool nullish(size_t index, const char* name);
   void failType(const char* name, const char* expected);
   bool typedArray(size_t index, const char* name, napi_typedarray_type expected,
                   const char* expectedName, void** data, size_t* length);

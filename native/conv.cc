@@ -142,31 +142,32 @@ size_t minImagesPerThread(const Geometry& g) {
   return static_cast<size_t>(std::max<uint64_t>(1, (kMinParallel + perImage - 1) / perImage));
 }
 
-}  // namespace
+float* patchesArg(Args& args, uint64_t need, float*) { return args.floats(10, "cols", need); }
+uint16_t* patchesArg(Args& args, uint64_t need, uint16_t*) { return args.uint16s(10, "cols", need); }
 
-napi_value Im2col(napi_env env, napi_callback_info info) {
-  Args args(env, info, "im2col");
+// im2col's binding for patches of type Out (float, or bf16 bits).
+template <typename Out>
+napi_value callIm2col(napi_env env, napi_callback_info info, const char* name) {
+  Args args(env, info, name);
   uint64_t rows = 0, imageNeed = 0, colsNeed = 0;
   Geometry g{};
   if (!readGeometry(args, &rows, &g, &imageNeed, &colsNeed)) return nullptr;
   const float* x = args.floats(0, "x", imageNeed);
-  float* cols = args.floats(10, "cols", colsNeed);
+  Out* cols = patchesArg(args, colsNeed, static_cast<Out*>(nullptr));
   if (!args.ok()) return nullptr;
   parallelFor(rows, minImagesPerThread(g), 1, [&](size_t b, size_t e) { im2colImages(x, g, cols, b, e); });
   return undefinedValue(env);
 }
 
+}  // namespace
+
+napi_value Im2col(napi_env env, napi_callback_info info) {
+  return callIm2col<float>(env, info, "im2col");
+}
+
 // im2col with the patches rounded to bf16 (for the bf16 products), without an fp32 copy between.
 napi_value Im2colBf16(napi_env env, napi_callback_info info) {
-  Args args(env, info, "im2colBf16");
-  uint64_t rows = 0, imageNeed = 0, colsNeed = 0;
-  Geometry g{};
-  if (!readGeometry(args, &rows, &g, &imageNeed, &colsNeed)) return nullptr;
-  const float* x = args.floats(0, "x", imageNeed);
-  uint16_t* cols = args.uint16s(10, "cols", colsNeed);
-  if (!args.ok()) return nullptr;
-  parallelFor(rows, minImagesPerThread(g), 1, [&](size_t b, size_t e) { im2colImages(x, g, cols, b, e); });
-  return undefinedValue(env);
+  return callIm2col<uint16_t>(env, info, "im2colBf16");
 }
 
 napi_value Col2im(napi_env env, napi_callback_info info) {

@@ -17,6 +17,7 @@
 #include "dnnl_gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -49,8 +50,6 @@ namespace {
 // Products with fewer multiply-adds than this run on one thread (waking the pool costs more).
 constexpr size_t kMinParallelWork = size_t{1} << 19;
 
-const char* gDisabledReason = nullptr;  // set when VAEKIT_DNNL=off or the engine failed
-
 dnnl_engine_t engine() {
   static dnnl_engine_t e = [] {
     dnnl_engine_t made = nullptr;
@@ -72,18 +71,18 @@ void singleThreadedHere() {
 struct Key {
   int dtype;  // dnnl_bf16 or dnnl_f32
   bool transA, transB;
-  int m, n, k, lda, ldb, ldc;
+  int m, n, k, lda, ldb;  // C is always dense: its leading dimension is n
   float alpha, beta;
   bool operator==(const Key& o) const {
     return dtype == o.dtype && transA == o.transA && transB == o.transB && m == o.m && n == o.n &&
-           k == o.k && lda == o.lda && ldb == o.ldb && ldc == o.ldc && alpha == o.alpha && beta == o.beta;
+           k == o.k && lda == o.lda && ldb == o.ldb && alpha == o.alpha && beta == o.beta;
   }
 };
 
 struct KeyHash {
   size_t operator()(const Key& key) const {
     size_t h = static_cast<size_t>(key.dtype) * 31 + (key.transA ? 7 : 0) + (key.transB ? 13 : 0);
-    for (int v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc}) h = h * 1000003u ^ static_cast<size_t>(v);
+    for (int v : {key.m, key.n, key.k, key.lda, key.ldb}) h = h * 1000003u ^ static_cast<size_t>(v);
     uint32_t a, b;
     std::memcpy(&a, &key.alpha, 4);
     std::memcpy(&b, &key.beta, 4);
@@ -119,7 +118,7 @@ Matmul* matmulFor(const Key& key) {
   const auto type = static_cast<dnnl_data_type_t>(key.dtype);
   bool ok = describe(&made->a, key.m, key.k, key.transA, key.lda, type) &&
             describe(&made->b, key.k, key.n, key.transB, key.ldb, type) &&
-            describe(&made->c, key.m, key.n, false, key.ldc, dnnl_f32);
+            describe(&made->c, key.m, key.n, false, key.n, dnnl_f32);
   dnnl_matmul_desc_t desc;
   ok = ok && dnnl_matmul_desc_init(&desc, &made->a, &made->b, nullptr, &made->c) == dnnl_success;
   dnnl_primitive_attr_t attr = nullptr;
@@ -218,8 +217,7 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
   const size_t minRows = work >= kMinParallelWork ? 16 : static_cast<size_t>(m);
-  bool failed = false;
-  std::mutex failMutex;
+  std::atomic<bool> failed{false};
   parallelFor(static_cast<size_t>(m), minRows, 16, [&](size_t begin, size_t end) {
     // Rows [begin, end) of op(A) start at row begin of A, or at column begin of A^T's storage. A
     // bf16 band of A^T is copied out row-major first: oneDNN ran a strided band on its jit gemm at
@@ -228,10 +226,9 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
     const void* partA = static_cast<const uint8_t*>(a) + (transA ? begin : begin * lda) * elementSize;
     if (copyBand) partA = transposeBand(static_cast<const uint16_t*>(a), m, k, begin, end);
     const Key key{static_cast<int>(type), transA && !copyBand, transB, static_cast<int>(end - begin), n, k,
-                  copyBand ? k : lda, ldb, n, alpha, beta};
+                  copyBand ? k : lda, ldb, alpha, beta};
     Matmul* mm = matmulFor(key);
     if (mm == nullptr || !execute(mm, partA, b, c + begin * n)) {
-      std::lock_guard<std::mutex> lock(failMutex);
       failed = true;
     }
   });
@@ -250,19 +247,17 @@ bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, in
   const size_t size = static_cast<size_t>(m) * n;
   if (partials.size() < size * (parts - 1)) partials.resize(size * (parts - 1));
   float* extra = partials.data();
-  bool failed = false;
-  std::mutex failMutex;
+  std::atomic<bool> failed{false};
   parallelFor(static_cast<size_t>(parts), 1, 1, [&](size_t begin, size_t end) {
     for (size_t p = begin; p < end; p++) {
       const int k0 = static_cast<int>(static_cast<int64_t>(k) * p / parts);
       const int k1 = static_cast<int>(static_cast<int64_t>(k) * (p + 1) / parts);
-      const Key key{static_cast<int>(type), true, transB, m, n, k1 - k0, m, ldb, n, alpha, p == 0 ? beta : 0.0f};
+      const Key key{static_cast<int>(type), true, transB, m, n, k1 - k0, m, ldb, alpha, p == 0 ? beta : 0.0f};
       Matmul* mm = matmulFor(key);
       const void* partA = static_cast<const uint8_t*>(a) + static_cast<size_t>(k0) * m * elementSize;
       const void* partB = static_cast<const uint8_t*>(b) + (transB ? k0 : static_cast<size_t>(k0) * n) * elementSize;
       float* to = p == 0 ? c : extra + (p - 1) * size;
       if (mm == nullptr || !execute(mm, partA, partB, to)) {
-        std::lock_guard<std::mutex> lock(failMutex);
         failed = true;
       }
     }
@@ -300,7 +295,7 @@ const char* dnnlUnavailableReason() {
     if (engine() == nullptr) return "oneDNN could not create a CPU engine";
     return static_cast<const char*>(nullptr);
   }();
-  return gDisabledReason != nullptr ? gDisabledReason : reason;
+  return reason;
 }
 
 const char* dnnlVersion() {

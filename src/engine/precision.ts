@@ -4,7 +4,7 @@
  * (Backend.gemmBf16, oneDNN on AMX or AVX512-BF16), while the weights (the master copy), Adam, the
  * losses and every reduction stay in float32, as in PyTorch's CPU autocast.
  */
-import type { Backend } from './backend.js';
+import type { Backend, Bf16Support } from './backend.js';
 import { VaekitError } from '../errors.js';
 
 export type Precision = 'fp32' | 'bf16';
@@ -30,8 +30,9 @@ export function resolvePrecision(backend: Backend, requested: Precision): { prec
  * Runs one small bf16 product so that oneDNN picks (and reports) its kernel, and returns the
  * backend's bf16 support after it; without bf16 support it just returns it.
  */
-export function probeBf16(backend: Backend): ReturnType<Backend['info']>['bf16'] {
-  if (!backend.info().bf16.available) return backend.info().bf16;
+export function probeBf16(backend: Backend): Bf16Support {
+  const before = backend.info().bf16;
+  if (!before.available) return before;
   const m = 128;
   const n = 256;
   const k = 256;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Random } from '../src/engine/random.js';
 import { encodeNpy, parseNpy } from '../src/io/npy.js';
-import { cliChecks, type CliResult } from './helpers/cli.js';
+import { cliChecks, twoClassNpy, type CliResult } from './helpers/cli.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
 const work = mkdtempSync(join(tmpdir(), 'vaekit-own-'));
@@ -132,18 +132,7 @@ test('a JPEG folder (flat, unlabelled) trains and denoises, and figures show its
 
 test('NPY arrays with a labels file: train, evaluate, encode with labels', () => {
   const n = 600;
-  const rng = new Random(3);
-  const images = new Uint8Array(n * 8 * 8);
-  const labels = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const y = i % 2;
-    labels[i] = BigInt(y);
-    for (let p = 0; p < 64; p++) images[i * 64 + p] = ((y === 0 ? p % 8 < 4 : Math.floor(p / 8) < 4) ? 200 : 20) + rng.int(30);
-  }
-  const x = join(work, 'x.npy');
-  const yFile = join(work, 'y.npy');
-  writeFileSync(x, encodeNpy({ dtype: 'uint8', shape: [n, 8, 8], data: images }));
-  writeFileSync(yFile, encodeNpy({ dtype: 'int64', shape: [n], data: labels }));
+  const { x, y: yFile } = twoClassNpy(work, n, 3, 30);
   const model = join(work, 'npy-model');
   const out = ok(['train', '--data', x, '--labels', yFile, '--hidden', '32', '--latent', '2', '--epochs', '5', '--validation', '0.2', '--out', model]);
   assert.match(out, /480 training and 120 validation examples of 8x8 greyscale images/);

@@ -37,15 +37,18 @@ export function cliChecks(vaekit: (args: string[]) => CliResult): { ok(args: str
   };
 }
 
-/** `n` 8x8 greyscale images of two classes (bright left half, bright top half) and their labels, as x.npy and y.npy in `dir`. */
-export function twoClassNpy(dir: string, n: number): { x: string; y: string } {
-  const rng = new Random(7);
+/**
+ * `n` 8x8 greyscale images of two classes (bright left half, bright top half) plus uniform noise
+ * below `noise` grey levels, and their labels, as x.npy and y.npy in `dir`.
+ */
+export function twoClassNpy(dir: string, n: number, seed = 7, noise = 40): { x: string; y: string } {
+  const rng = new Random(seed);
   const images = new Uint8Array(n * 64);
   const labels = new BigInt64Array(n);
   for (let i = 0; i < n; i++) {
     const c = i % 2;
     labels[i] = BigInt(c);
-    for (let p = 0; p < 64; p++) images[i * 64 + p] = ((c === 0 ? p % 8 < 4 : Math.floor(p / 8) < 4) ? 200 : 20) + rng.int(40);
+    for (let p = 0; p < 64; p++) images[i * 64 + p] = ((c === 0 ? p % 8 < 4 : Math.floor(p / 8) < 4) ? 200 : 20) + rng.int(noise);
   }
   const x = join(dir, 'x.npy');
   const y = join(dir, 'y.npy');

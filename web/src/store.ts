@@ -101,6 +101,13 @@ export function pickRun(id: string | null): void {
   route.set(next);
 }
 
+/** The route and the run it picks (null until the runs are loaded, or when none is picked or it is gone). */
+export function usePickedRun(): { route: Route; run: RunSummary | null } {
+  const current = useRoute();
+  const { value: list } = useRuns();
+  return { route: current, run: list?.find((r) => r.id === current.run) ?? null };
+}
+
 /** Whether a run's folder holds a model the pages can load: a finished run (a stopped one has only its checkpoint until it is resumed and finishes). */
 export function hasModel(run: RunSummary): boolean {
   return run.status === 'done';

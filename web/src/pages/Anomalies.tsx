@@ -5,13 +5,11 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, messageOf, scoresCsvUrl, type AnomalyResult } from '../api.js';
 import { Chart } from '../chart.js';
 import { imageShapeOf, ImageView } from '../images.js';
-import { useRoute, useRuns } from '../store.js';
+import { usePickedRun } from '../store.js';
 import { Card, ErrorLine, RunPicker } from '../widgets.js';
 
 export function AnomaliesPage() {
-  const route = useRoute();
-  const { value: runs } = useRuns();
-  const run = runs?.find((r) => r.id === route.run) ?? null;
+  const { route, run } = usePickedRun();
   const [file, setFile] = useState<File | null>(null);
   const [labels, setLabels] = useState<File | null>(null);
   const [labelColumn, setLabelColumn] = useState('');

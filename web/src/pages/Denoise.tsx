@@ -6,7 +6,7 @@ import { applyNoise, parseNoise } from '../../../src/browser.js';
 import { api, messageOf, type Examples } from '../api.js';
 import { areaResize, canvasValues, ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
-import { useRoute, useRuns } from '../store.js';
+import { usePickedRun } from '../store.js';
 import { Card, ErrorLine, NoiseControl, noiseText, RunPicker, type NoiseKind } from '../widgets.js';
 
 const PAD = 280;
@@ -63,9 +63,7 @@ function clearPad(pad: HTMLCanvasElement): void {
 }
 
 export function DenoisePage() {
-  const route = useRoute();
-  const { value: runs } = useRuns();
-  const run = runs?.find((r) => r.id === route.run) ?? null;
+  const { route, run } = usePickedRun();
   const [error, setError] = useState<string | null>(null);
   const model = useRunModel(run, setError);
   const [noiseKind, setNoiseKind] = useState<NoiseKind>('gaussian');

@@ -7,7 +7,7 @@ import { api, messageOf, type Examples, type ImageShape, type KlRanking, type La
 import { ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
 import { classColour, nearestPoint, Scatter, type Point2 } from '../scatter.js';
-import { useRoute, useRuns } from '../store.js';
+import { usePickedRun } from '../store.js';
 import { Card, ErrorLine, RunPicker } from '../widgets.js';
 
 type Method = 'pca' | 'umap';
@@ -274,9 +274,7 @@ function SamplesCard({ model }: { model: BrowserModel }) {
 }
 
 export function LatentPage() {
-  const route = useRoute();
-  const { value: runs } = useRuns();
-  const run = runs?.find((r) => r.id === route.run) ?? null;
+  const { route, run } = usePickedRun();
   const [error, setError] = useState<string | null>(null);
   const model = useRunModel(run, setError);
   const [method, setMethod] = useState<Method>('pca');

@@ -53,12 +53,12 @@ export function productFlops(products: readonly Product[]): number {
   return products.reduce((sum, p) => sum + 2 * p.m * p.n * p.k, 0);
 }
 
-/** Operand buffers for each product (fp32 or bf16, as the product takes them), filled once. */
-export interface ProductBuffers {
+/** Runs a list of products on operand buffers of their own (fp32 or bf16, as each takes them), filled once. */
+export interface ProductRunner {
   run(): void;
 }
 
-export function productRunner(backend: Backend, products: readonly Product[]): ProductBuffers {
+export function productRunner(backend: Backend, products: readonly Product[]): ProductRunner {
   const fill = (n: number): Float32Array => new Float32Array(n).fill(0.01);
   const calls = products.map((p) => {
     const c = new Float32Array(p.m * p.n);

@@ -14,6 +14,7 @@
 #include "args.h"
 #include "bindings.h"
 #include "parallel.h"
+#include "simd.h"
 
 namespace vaekit {
 namespace {
@@ -61,6 +62,19 @@ inline uint32_t mix32(uint32_t x) {
 
 inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
+// One xoshiro128** step on the state (a, b, c, d): returns the next 32-bit word.
+inline uint32_t xoshiroNext(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d) {
+  const uint32_t result = rotl(b * 5, 7) * 9;
+  const uint32_t t = b << 9;
+  c ^= a;
+  d ^= b;
+  b ^= c;
+  a ^= d;
+  c ^= t;
+  d = rotl(d, 11);
+  return result;
+}
+
 class Xoshiro128 {
  public:
   explicit Xoshiro128(uint32_t seed) {
@@ -72,26 +86,25 @@ class Xoshiro128 {
     if ((s_[0] | s_[1] | s_[2] | s_[3]) == 0) s_[0] = 1;
   }
 
-  uint32_t next() {
-    const uint32_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint32_t t = s_[1] << 9;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 11);
-    return result;
-  }
+  uint32_t next() { return xoshiroNext(s_[0], s_[1], s_[2], s_[3]); }
+
+  // The state words, to move a generator into and out of the lanes below.
+  uint32_t* state() { return s_; }
 
   double uniform() { return next() / 4294967296.0; }
 
+  // The ziggurat's fast path inline (about 99% of draws); the rest, which draws more numbers from
+  // this generator, out of line so that the hot loops stay small.
   double normal(const Ziggurat& z) {
+    const uint32_t word = next();
+    const int layer = static_cast<int>(word & (kLayers - 1));
+    const int32_t position = static_cast<int32_t>(word) >> 7;
+    if (std::fabs(static_cast<double>(position)) < z.limit[layer]) return position * z.width[layer];
+    return normalTail(z, layer, position);
+  }
+
+  __attribute__((noinline)) double normalTail(const Ziggurat& z, int layer, int32_t position) {
     for (;;) {
-      const uint32_t word = next();
-      const int layer = static_cast<int>(word & (kLayers - 1));
-      const int32_t position = static_cast<int32_t>(word) >> 7;
-      if (std::fabs(static_cast<double>(position)) < z.limit[layer]) return position * z.width[layer];
       const double x = position * z.width[layer];
       if (layer == 0) {
         double tx;
@@ -105,6 +118,10 @@ class Xoshiro128 {
       const double low = z.density[layer];
       const double high = z.density[layer - 1];
       if (low + uniform() * (high - low) < std::exp(-0.5 * x * x)) return x;
+      const uint32_t word = next();
+      layer = static_cast<int>(word & (kLayers - 1));
+      position = static_cast<int32_t>(word) >> 7;
+      if (std::fabs(static_cast<double>(position)) < z.limit[layer]) return position * z.width[layer];
     }
   }
 
@@ -113,8 +130,9 @@ class Xoshiro128 {
 };
 
 // clip to [0, 1] without a branch: on MNIST about half the noisy pixels clip to 0, so a branch
-// mispredicts at random (GCC compiles std::min/std::max on doubles to branches; it cost 2/3 of
-// this kernel's time). The SSE2 min/max instructions are branch-free.
+// mispredicts at random (GCC compiles std::min/std::max on doubles, and the same written as
+// conditionals, to branches; they cost 2/3 of this kernel's time). The SSE2 min/max instructions
+// are branch-free.
 inline double clipUnit(double v) {
 #if defined(__SSE2__)
   return _mm_cvtsd_f64(_mm_min_sd(_mm_max_sd(_mm_set_sd(v), _mm_setzero_pd()), _mm_set_sd(1.0)));
@@ -123,32 +141,142 @@ inline double clipUnit(double v) {
 #endif
 }
 
-// body(rng, o) for the row starting at element o, with that row's generator; rows split across the cores.
-template <typename Body>
-void forEachSeededRow(size_t rows, size_t cols, const uint32_t* seeds, Body&& body) {
-  parallelFor(rows * cols, 1 << 14, cols, [&](size_t begin, size_t end) {
-    for (size_t o = begin; o < end; o += cols) {
+// The rows are split across the cores. Each core draws kLanes rows side by side, one column at a
+// time, with the lanes' generator states laid out so that one vector instruction steps all of
+// them (xoshiro's multiplies, shifts and xors are the same for every lane). The ziggurat's fast
+// path is taken for all lanes at once; a lane that falls outside it finishes that draw alone, from
+// its own generator, before the next column. So each row's numbers are those of Random(seed), in
+// order, as in the js backend. Rows past the last whole group of lanes are drawn one at a time.
+constexpr size_t kLanes = 16;  // rows side by side: one AVX-512 vector of 32-bit words
+constexpr size_t kBlock = 64;  // columns drawn before they are written out, row by row
+
+struct Lanes {
+  uint32_t s[4][kLanes];
+
+  Lanes(const uint32_t* seeds) {
+    for (size_t l = 0; l < kLanes; l++) {
+      Xoshiro128 g(seeds[l]);
+      for (int w = 0; w < 4; w++) s[w][l] = g.state()[w];
+    }
+  }
+
+  // words[l] = lane l's next word.
+  void next(uint32_t* words) {
+    for (size_t l = 0; l < kLanes; l++) words[l] = xoshiroNext(s[0][l], s[1][l], s[2][l], s[3][l]);
+  }
+
+  // Lane l's generator, to draw from alone; put it back with store.
+  Xoshiro128 take(size_t l) const {
+    Xoshiro128 g(0);
+    for (int w = 0; w < 4; w++) g.state()[w] = s[w][l];
+    return g;
+  }
+  void store(size_t l, Xoshiro128& g) {
+    for (int w = 0; w < 4; w++) s[w][l] = g.state()[w];
+  }
+};
+
+// values[j * kLanes + l] = the next standard normal of lane l, for j < count.
+VAEKIT_SIMD_CLONES
+void normalLanes(Lanes& lanes, const Ziggurat& z, double* values, size_t count) {
+  uint32_t words[kLanes];
+  for (size_t j = 0; j < count; j++) {
+    double* v = values + j * kLanes;
+    lanes.next(words);
+    uint32_t outside = 0;  // bit l: lane l's draw fell outside the fast path
+    for (size_t l = 0; l < kLanes; l++) {
+      const int layer = static_cast<int>(words[l] & (kLayers - 1));
+      const int32_t position = static_cast<int32_t>(words[l]) >> 7;
+      v[l] = position * z.width[layer];
+      outside |= static_cast<uint32_t>(!(std::fabs(static_cast<double>(position)) < z.limit[layer])) << l;
+    }
+    while (outside != 0) {
+      const size_t l = static_cast<size_t>(__builtin_ctz(outside));
+      outside &= outside - 1;
+      Xoshiro128 g = lanes.take(l);
+      v[l] = g.normalTail(z, static_cast<int>(words[l] & (kLayers - 1)), static_cast<int32_t>(words[l]) >> 7);
+      lanes.store(l, g);
+    }
+  }
+}
+
+// words[j * kLanes + l] = lane l's next word, for j < count.
+VAEKIT_SIMD_CLONES
+void wordLanes(Lanes& lanes, uint32_t* words, size_t count) {
+  for (size_t j = 0; j < count; j++) lanes.next(words + j * kLanes);
+}
+
+// For each group of kLanes whole rows starting at element o: group(seeds of its rows, o); for each
+// row left over: row(its generator, o).
+template <typename Group, typename Row>
+void forEachSeededRow(size_t rows, size_t cols, const uint32_t* seeds, Group&& group, Row&& row) {
+  parallelFor(rows * cols, 1 << 14, kLanes * cols, [&](size_t begin, size_t end) {
+    size_t o = begin;
+    for (; o + kLanes * cols <= end; o += kLanes * cols) group(seeds + o / cols, o);
+    for (; o < end; o += cols) {
       Xoshiro128 rng(seeds[o / cols]);
-      body(rng, o);
+      row(rng, o);
     }
   });
+}
+
+inline float noisy(float clean, double factor, double normal) {
+  return static_cast<float>(clipUnit(clean + factor * normal));
+}
+
+// The rows of a group, columns [0, count) from element o: out = noisy(clean, values of the lane).
+// Not cloned: in the FMA clones the compiler would fuse clean + factor * normal, and the js
+// backend rounds the product first.
+void writeNoisy(const float* clean, float* out, size_t cols, size_t count, const double* values, double factor) {
+  for (size_t l = 0; l < kLanes; l++) {
+    for (size_t j = 0; j < count; j++) out[l * cols + j] = noisy(clean[l * cols + j], factor, values[j * kLanes + l]);
+  }
 }
 
 void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds,
                    double factor) {
   const Ziggurat& z = ziggurat();
-  forEachSeededRow(rows, cols, seeds, [&](Xoshiro128& rng, size_t o) {
-    for (size_t j = 0; j < cols; j++) {
-      out[o + j] = static_cast<float>(clipUnit(clean[o + j] + factor * rng.normal(z)));
-    }
-  });
+  forEachSeededRow(
+      rows, cols, seeds,
+      [&](const uint32_t* groupSeeds, size_t o) {
+        Lanes lanes(groupSeeds);
+        double values[kBlock * kLanes];
+        for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
+          const size_t count = std::min(kBlock, cols - j0);
+          normalLanes(lanes, z, values, count);
+          writeNoisy(clean + o + j0, out + o + j0, cols, count, values, factor);
+        }
+      },
+      [&](Xoshiro128& rng, size_t o) {
+        for (size_t j = 0; j < cols; j++) out[o + j] = noisy(clean[o + j], factor, rng.normal(z));
+      });
 }
 
 // The comparison is in double (the float pixel widened), as the js backend's is.
+inline float bit(uint32_t word, float clean) { return word / 4294967296.0 < clean ? 1.0f : 0.0f; }
+
+VAEKIT_SIMD_CLONES
+void writeBits(const float* clean, float* out, size_t cols, size_t count, const uint32_t* words) {
+  for (size_t l = 0; l < kLanes; l++) {
+    for (size_t j = 0; j < count; j++) out[l * cols + j] = bit(words[j * kLanes + l], clean[l * cols + j]);
+  }
+}
+
 void binarize(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds) {
-  forEachSeededRow(rows, cols, seeds, [&](Xoshiro128& rng, size_t o) {
-    for (size_t j = 0; j < cols; j++) out[o + j] = rng.uniform() < clean[o + j] ? 1.0f : 0.0f;
-  });
+  forEachSeededRow(
+      rows, cols, seeds,
+      [&](const uint32_t* groupSeeds, size_t o) {
+        Lanes lanes(groupSeeds);
+        uint32_t words[kBlock * kLanes];
+        for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
+          const size_t count = std::min(kBlock, cols - j0);
+          wordLanes(lanes, words, count);
+          writeBits(clean + o + j0, out + o + j0, cols, count, words);
+        }
+      },
+      [&](Xoshiro128& rng, size_t o) {
+        for (size_t j = 0; j < cols; j++) out[o + j] = bit(rng.next(), clean[o + j]);
+      });
 }
 
 // Both kernels' first arguments: (clean, out, rows, cols, rowSeeds).

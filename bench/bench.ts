@@ -19,7 +19,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { runTfjsPeer } from './tfjs-peer.js';
-import { productFlops, productRunner, recordProducts } from './workload.js';
+import { floorRunner, productFlops, productRunner, recordProducts } from './workload.js';
 import { loadNativeAddon } from '../src/engine/native-backend.js';
 import { resolvePrecision, type Precision } from '../src/engine/precision.js';
 
@@ -28,12 +28,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 interface Sizes {
   /** Training images per measured epoch. */
   trainImages: number;
-  /** Epochs of the timed training run (the fastest is reported). */
+  /** Rounds of (an epoch of the limit's products, a training epoch) for the seed preset; the fastest of each is reported. */
   epochs: number;
-  /** Training images per measured conv-preset epoch, and its epochs. */
+  /** Training images per measured conv-preset epoch, and its rounds. */
   convImages: number;
   convEpochs: number;
-  /** Repeats of the limit's products (the fastest is reported). */
+  /** Repeats of the OpenBLAS limit's products (the fastest is reported). */
   limitRepeats: number;
   peerWasmSteps: number;
   peerCpuSteps: number;
@@ -45,7 +45,7 @@ interface Sizes {
 }
 
 const FULL: Sizes = {
-  trainImages: 60_000, epochs: 3, convImages: 60_000, convEpochs: 1, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
+  trainImages: 60_000, epochs: 4, convImages: 60_000, convEpochs: 2, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
   inferenceImages: 10_000, memoryEpochs: 4, folderImages: 60_000,
 };
 const SMOKE: Sizes = {
@@ -70,9 +70,10 @@ function best(repeats: number, f: () => void): number {
 /**
  * The matrix products of one epoch of `preset` in `precision` (those one real step makes, recorded,
  * then run for every step of the epoch with nothing else), through the backend's own gemm or
- * gemmBf16: the training's limit. Returns seconds (best of `repeats`) and the epoch's FLOPs.
+ * gemmBf16: the training's limit. `epoch()` runs them once and returns its seconds; `flops` is the
+ * epoch's FLOPs.
  */
-function measureLimit(backend: Backend, preset: string, precision: Precision, count: number, repeats: number): { seconds: number; flops: number } {
+function productEpoch(backend: Backend, preset: string, precision: Precision, count: number): { epoch: () => number; flops: number } {
   const full = Math.floor(count / BATCH);
   const rest = count - full * BATCH;
   const config = presetConfig(preset);
@@ -81,18 +82,41 @@ function measureLimit(backend: Backend, preset: string, precision: Precision, co
   const runFull = productRunner(backend, fullStep);
   const runLast = productRunner(backend, lastStep);
   runFull.run(); // primitives made, buffers touched
-  const seconds = best(repeats, () => {
+  const epoch = (): number => seconds(() => {
     for (let s = 0; s < full; s++) runFull.run();
     runLast.run();
   });
-  return { seconds, flops: full * productFlops(fullStep) + productFlops(lastStep) };
+  return { epoch, flops: full * productFlops(fullStep) + productFlops(lastStep) };
 }
 
-/** Seconds per epoch of the real training loop (fit) of a preset, fastest of `epochs`. */
-async function measureTraining(backend: Backend, preset: string, precision: Precision, train: Dataset, epochs: number): Promise<number> {
+/** The limit alone: the fastest of `repeats` epochs of products. */
+function measureLimit(backend: Backend, preset: string, precision: Precision, count: number, repeats: number): { seconds: number; flops: number } {
+  const products = productEpoch(backend, preset, precision, count);
+  let fastest = Infinity;
+  for (let r = 0; r < repeats; r++) fastest = Math.min(fastest, products.epoch());
+  return { seconds: fastest, flops: products.flops };
+}
+
+/**
+ * The limit, the floor (workload.ts' floorRunner, for every step of the epoch) and the real
+ * training epoch (fit) of a preset, taken in turns: `rounds` times an epoch of the products, an
+ * epoch of the floor, then one epoch of training. Each is the fastest of its rounds. Taken apart
+ * (all the limits, then all the epochs), a shared machine's slow minutes would fall on one and not
+ * the other and move their ratio; in turns, all three see the same minutes.
+ */
+async function measureTraining(backend: Backend, preset: string, precision: Precision, train: Dataset, rounds: number): Promise<{ limit: number; flops: number; floor: number; epoch: number }> {
+  const products = productEpoch(backend, preset, precision, train.count);
+  const floorStep = floorRunner(backend, presetConfig(preset), precision, BATCH);
+  const steps = Math.ceil(train.count / BATCH);
   const vae = new Vae(presetConfig(preset), { backend, seed: 0 });
-  const history = await fit(vae, train, { epochs, precision });
-  return Math.min(...history.epochs.map((h) => h.seconds));
+  let [limit, floor, epoch] = [Infinity, Infinity, Infinity];
+  for (let r = 0; r < rounds; r++) {
+    limit = Math.min(limit, products.epoch());
+    floor = Math.min(floor, seconds(() => { for (let s = 0; s < steps; s++) floorStep.run(); }));
+    const history = await fit(vae, train, { epochs: 1, precision });
+    epoch = Math.min(epoch, history.epochs[0]!.seconds);
+  }
+  return { limit, flops: products.flops, floor, epoch };
 }
 
 /** Seconds per training step of the seed preset on the js backend (after one untimed step). */
@@ -178,17 +202,21 @@ async function main(): Promise<void> {
   // The seed and conv presets in fp32 and, where this machine runs it, bf16: the products alone
   // (the limit), the real training epoch, and their ratio.
   const precisions: Precision[] = resolvePrecision(backend, 'bf16').precision === 'bf16' ? ['fp32', 'bf16'] : ['fp32'];
-  const training: Record<string, { limitSeconds: number; limitGflops: number; secondsPerEpoch: number; samplesPerSecond: number; ratioToLimit: number; images: number }> = {};
+  const training: Record<string, { limitSeconds: number; limitGflops: number; floorSeconds: number; secondsPerEpoch: number; samplesPerSecond: number; ratioToLimit: number; floorRatio: number; images: number }> = {};
   for (const preset of ['seed', 'conv']) {
     const images = preset === 'seed' ? train : takeFirst(train, sizes.convImages);
     for (const precision of precisions) {
-      const l = measureLimit(backend, preset, precision, images.count, sizes.limitRepeats);
-      const e = await measureTraining(backend, preset, precision, images, preset === 'seed' ? sizes.epochs : sizes.convEpochs);
+      const t = await measureTraining(backend, preset, precision, images, preset === 'seed' ? sizes.epochs : sizes.convEpochs);
+      const [l, e] = [{ seconds: t.limit, flops: t.flops }, t.epoch];
       const tag = `${preset} ${precision}`;
       say(`${tag}: limit (matrix products of one epoch)`, `${l.seconds.toFixed(3)} s, ${(l.flops / l.seconds / 1e9).toFixed(1)} GFLOP/s`);
       say(`${tag}: training seconds per epoch`, `${e.toFixed(3)} s (${images.count} images, ${(images.count / e).toFixed(0)} samples/s)`);
       say(`${tag}: ratio to the limit`, `${(e / l.seconds).toFixed(3)}x`);
-      training[tag] = { limitSeconds: l.seconds, limitGflops: l.flops / l.seconds / 1e9, secondsPerEpoch: e, samplesPerSecond: images.count / e, ratioToLimit: e / l.seconds, images: images.count };
+      say(`${tag}: floor (Adam and input noise alone, per epoch)`, `${t.floor.toFixed(3)} s; limit + floor: ${((l.seconds + t.floor) / l.seconds).toFixed(3)}x the limit`);
+      training[tag] = {
+        limitSeconds: l.seconds, limitGflops: l.flops / l.seconds / 1e9, floorSeconds: t.floor, secondsPerEpoch: e, samplesPerSecond: images.count / e,
+        ratioToLimit: e / l.seconds, floorRatio: (l.seconds + t.floor) / l.seconds, images: images.count,
+      };
     }
   }
   const seed = training['seed fp32']!;

@@ -8,6 +8,7 @@
 import type { Backend } from '../src/engine/backend.js';
 import type { Precision } from '../src/engine/precision.js';
 import { Random } from '../src/engine/random.js';
+import { Adam } from '../src/nn/adam.js';
 import { resolveObjective } from '../src/vae/objective.js';
 import { Vae } from '../src/vae/model.js';
 import type { VaeConfig } from '../src/vae/config.js';
@@ -74,4 +75,28 @@ export function productRunner(backend: Backend, products: readonly Product[]): P
     return () => backend.gemm(p.transA, p.transB, p.m, p.n, p.k, 1, a, b, 0, c);
   });
   return { run: () => { for (const call of calls) call(); } };
+}
+
+/**
+ * The work of a training step besides its products that no implementation can skip, each part at
+ * its own best speed: one Adam update of every parameter (fp32 master weights, moments, and in
+ * bf16 the weights' bf16 copy; memory-bound: 7 floats move per parameter) and the batch's gaussian
+ * input noise. With the limit, it bounds the ratio an epoch can reach on this machine from below:
+ * (limit + floor) / limit.
+ */
+export function floorRunner(backend: Backend, config: VaeConfig, precision: Precision, rows: number): ProductRunner {
+  const vae = new Vae(config, { backend, seed: 0 });
+  vae.setPrecision(precision);
+  vae.params.grads.fill(1e-3);
+  const optimizer = new Adam(vae.params, { learningRate: 1e-3 });
+  const clean = new Float32Array(rows * vae.pixels);
+  new Random(1).fillUniform(clean);
+  const noisy = new Float32Array(clean.length);
+  const seeds = Uint32Array.from({ length: rows }, (_, r) => r);
+  return {
+    run: () => {
+      optimizer.update(backend);
+      backend.gaussianNoise(clean, noisy, rows, vae.pixels, seeds, 0.2);
+    },
+  };
 }

@@ -18,7 +18,7 @@ test('npm run bench -- --smoke runs every part and writes its JSON', () => {
     const results = JSON.parse(readFileSync(json, 'utf8')) as {
       smoke: boolean;
       limit: { seconds: number };
-      training: Record<string, { limitSeconds: number; secondsPerEpoch: number; samplesPerSecond: number }>;
+      training: Record<string, { limitSeconds: number; floorSeconds: number; floorRatio: number; secondsPerEpoch: number; samplesPerSecond: number }>;
       tfjsWasm: { samplesPerSecond: number };
       inference: { denoise: number };
       memory: { peakRssMb: number; rssAfterEpochMb: number[] };
@@ -29,7 +29,8 @@ test('npm run bench -- --smoke runs every part and writes its JSON', () => {
     // bf16 rows too where this machine runs bf16 (oneDNN with AMX or AVX512-BF16).
     assert.ok(Object.keys(results.training).includes('conv fp32'));
     for (const t of Object.values(results.training)) {
-      assert.ok(t.limitSeconds > 0 && t.secondsPerEpoch > 0 && t.samplesPerSecond > 0, JSON.stringify(t));
+      assert.ok(t.limitSeconds > 0 && t.secondsPerEpoch > 0 && t.samplesPerSecond > 0 && t.floorSeconds > 0, JSON.stringify(t));
+      assert.ok(Math.abs(t.floorRatio - (t.limitSeconds + t.floorSeconds) / t.limitSeconds) < 1e-9, JSON.stringify(t));
     }
     for (const v of [results.limit.seconds, results.tfjsWasm.samplesPerSecond,
       results.inference.denoise, results.memory.peakRssMb, results.jsBackend.samplesPerSecond, results.tfjsCpu.samplesPerSecond]) {

@@ -11,6 +11,13 @@
 //   thread for itself, and vaekit's own pool splits each product across the cores, as it does for
 //   OpenBLAS: one set of threads for products and elementwise kernels alike (two sets of spinning
 //   workers took the cores from each other, BENCHMARKS.md).
+// - Signals: oneDNN 2.x's jit sgemm kernels (jit_avx512_common_gemm_f32 and its AVX2 twin, which
+//   its fp32 matmul picks for some of our shapes) point rsp at a heap buffer while they run. A
+//   signal delivered to the thread then (a profiler's SIGPROF, SIGINT, a terminal's SIGWINCH)
+//   writes its frame into the heap and corrupts it: `node --cpu-prof` on a training aborted with
+//   "corrupted size vs. prev_size" every time. oneDNN fixed it in 3.11 (its issue #4845); here
+//   each call holds the asynchronous signals on its thread (SignalsHeld) and they arrive as it
+//   returns.
 // - bf16: the caller rounds its operands to bf16 once (toBf16, round to nearest even as oneDNN and
 //   PyTorch do) and keeps the copies it uses twice (a layer's weights and inputs), so no product
 //   converts anything.
@@ -33,6 +40,8 @@
 
 #ifdef VAEKIT_DNNL
 #include <oneapi/dnnl/dnnl.h>
+#include <pthread.h>
+#include <csignal>
 extern "C" void omp_set_num_threads(int);
 #endif
 
@@ -164,6 +173,23 @@ dnnl_stream_t threadStream() {
   return stream;
 }
 
+// Blocks every signal but those a fault raises on this thread for its lifetime (see the top).
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t held;
+    sigfillset(&held);
+    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&held, fault);
+    pthread_sigmask(SIG_BLOCK, &held, &previous_);
+  }
+  ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
 bool execute(Matmul* mm, const void* a, const void* b, float* c) {
   singleThreadedHere();
   dnnl_stream_t stream = threadStream();
@@ -177,6 +203,7 @@ bool execute(Matmul* mm, const void* a, const void* b, float* c) {
   if (ok && mm->scratchBytes > 0) ok = dnnl_memory_create(&ms, &mm->scratch, engine(), scratch.data()) == dnnl_success;
   if (ok) {
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}, {DNNL_ARG_SCRATCHPAD, ms}};
+    const SignalsHeld held;
     ok = dnnl_primitive_execute(mm->primitive, stream, ms != nullptr ? 4 : 3, args) == dnnl_success &&
          dnnl_stream_wait(stream) == dnnl_success;
   }

@@ -206,13 +206,23 @@ void wordLanes(Lanes& lanes, uint32_t* words, size_t count) {
   for (size_t j = 0; j < count; j++) lanes.next(words + j * kLanes);
 }
 
-// For each group of kLanes whole rows starting at element o: group(seeds of its rows, o); for each
-// row left over: row(its generator, o).
-template <typename Group, typename Row>
-void forEachSeededRow(size_t rows, size_t cols, const uint32_t* seeds, Group&& group, Row&& row) {
+// Draws every row: each group of kLanes whole rows block by block, draw(lanes, buffer, count)
+// filling buffer[j * kLanes + l] for the block's count columns and write(first element of the
+// block in the group's first row, count, buffer) using them; each row left over alone, row(its
+// generator, its first element).
+template <typename T, typename Draw, typename Write, typename Row>
+void drawRows(size_t rows, size_t cols, const uint32_t* seeds, Draw&& draw, Write&& write, Row&& row) {
   parallelFor(rows * cols, 1 << 14, kLanes * cols, [&](size_t begin, size_t end) {
     size_t o = begin;
-    for (; o + kLanes * cols <= end; o += kLanes * cols) group(seeds + o / cols, o);
+    for (; o + kLanes * cols <= end; o += kLanes * cols) {
+      Lanes lanes(seeds + o / cols);
+      T buffer[kBlock * kLanes];
+      for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
+        const size_t count = std::min(kBlock, cols - j0);
+        draw(lanes, buffer, count);
+        write(o + j0, count, buffer);
+      }
+    }
     for (; o < end; o += cols) {
       Xoshiro128 rng(seeds[o / cols]);
       row(rng, o);
@@ -236,17 +246,9 @@ void writeNoisy(const float* clean, float* out, size_t cols, size_t count, const
 void gaussianNoise(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds,
                    double factor) {
   const Ziggurat& z = ziggurat();
-  forEachSeededRow(
-      rows, cols, seeds,
-      [&](const uint32_t* groupSeeds, size_t o) {
-        Lanes lanes(groupSeeds);
-        double values[kBlock * kLanes];
-        for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
-          const size_t count = std::min(kBlock, cols - j0);
-          normalLanes(lanes, z, values, count);
-          writeNoisy(clean + o + j0, out + o + j0, cols, count, values, factor);
-        }
-      },
+  drawRows<double>(
+      rows, cols, seeds, [&](Lanes& lanes, double* values, size_t count) { normalLanes(lanes, z, values, count); },
+      [&](size_t o, size_t count, const double* values) { writeNoisy(clean + o, out + o, cols, count, values, factor); },
       [&](Xoshiro128& rng, size_t o) {
         for (size_t j = 0; j < cols; j++) out[o + j] = noisy(clean[o + j], factor, rng.normal(z));
       });
@@ -263,17 +265,9 @@ void writeBits(const float* clean, float* out, size_t cols, size_t count, const 
 }
 
 void binarize(const float* clean, float* out, size_t rows, size_t cols, const uint32_t* seeds) {
-  forEachSeededRow(
-      rows, cols, seeds,
-      [&](const uint32_t* groupSeeds, size_t o) {
-        Lanes lanes(groupSeeds);
-        uint32_t words[kBlock * kLanes];
-        for (size_t j0 = 0; j0 < cols; j0 += kBlock) {
-          const size_t count = std::min(kBlock, cols - j0);
-          wordLanes(lanes, words, count);
-          writeBits(clean + o + j0, out + o + j0, cols, count, words);
-        }
-      },
+  drawRows<uint32_t>(
+      rows, cols, seeds, [&](Lanes& lanes, uint32_t* words, size_t count) { wordLanes(lanes, words, count); },
+      [&](size_t o, size_t count, const uint32_t* words) { writeBits(clean + o, out + o, cols, count, words); },
       [&](Xoshiro128& rng, size_t o) {
         for (size_t j = 0; j < cols; j++) out[o + j] = bit(rng.next(), clean[o + j]);
       });

@@ -28,7 +28,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 interface Sizes {
   /** Training images per measured epoch. */
   trainImages: number;
-  /** Rounds of (an epoch of the limit's products, a training epoch) for the seed preset; the fastest of each is reported. */
+  /** Rounds of (an epoch of the limit's products, of the floor, of training) for the seed preset; the fastest of each is reported. */
   epochs: number;
   /** Training images per measured conv-preset epoch, and its rounds. */
   convImages: number;
@@ -200,22 +200,22 @@ async function main(): Promise<void> {
   process.stderr.write(`vaekit bench (${opts.smoke === true ? 'smoke' : 'full'}) on ${String(m['cpu'])}, ${String(m['cores'])} cores; fp32 products: ${String(m['blas'])}; oneDNN ${String(m['onednn'])}; bf16: ${String(m['bf16'])}\n`);
 
   // The seed and conv presets in fp32 and, where this machine runs it, bf16: the products alone
-  // (the limit), the real training epoch, and their ratio.
+  // (the limit), Adam and the input noise alone (the floor), the real training epoch, and ratios.
   const precisions: Precision[] = resolvePrecision(backend, 'bf16').precision === 'bf16' ? ['fp32', 'bf16'] : ['fp32'];
   const training: Record<string, { limitSeconds: number; limitGflops: number; floorSeconds: number; secondsPerEpoch: number; samplesPerSecond: number; ratioToLimit: number; floorRatio: number; images: number }> = {};
   for (const preset of ['seed', 'conv']) {
     const images = preset === 'seed' ? train : takeFirst(train, sizes.convImages);
     for (const precision of precisions) {
       const t = await measureTraining(backend, preset, precision, images, preset === 'seed' ? sizes.epochs : sizes.convEpochs);
-      const [l, e] = [{ seconds: t.limit, flops: t.flops }, t.epoch];
       const tag = `${preset} ${precision}`;
-      say(`${tag}: limit (matrix products of one epoch)`, `${l.seconds.toFixed(3)} s, ${(l.flops / l.seconds / 1e9).toFixed(1)} GFLOP/s`);
-      say(`${tag}: training seconds per epoch`, `${e.toFixed(3)} s (${images.count} images, ${(images.count / e).toFixed(0)} samples/s)`);
-      say(`${tag}: ratio to the limit`, `${(e / l.seconds).toFixed(3)}x`);
-      say(`${tag}: floor (Adam and input noise alone, per epoch)`, `${t.floor.toFixed(3)} s; limit + floor: ${((l.seconds + t.floor) / l.seconds).toFixed(3)}x the limit`);
+      const gflops = t.flops / t.limit / 1e9;
+      say(`${tag}: limit (matrix products of one epoch)`, `${t.limit.toFixed(3)} s, ${gflops.toFixed(1)} GFLOP/s`);
+      say(`${tag}: training seconds per epoch`, `${t.epoch.toFixed(3)} s (${images.count} images, ${(images.count / t.epoch).toFixed(0)} samples/s)`);
+      say(`${tag}: ratio to the limit`, `${(t.epoch / t.limit).toFixed(3)}x`);
+      say(`${tag}: floor (Adam and input noise alone, per epoch)`, `${t.floor.toFixed(3)} s; limit + floor: ${((t.limit + t.floor) / t.limit).toFixed(3)}x the limit`);
       training[tag] = {
-        limitSeconds: l.seconds, limitGflops: l.flops / l.seconds / 1e9, floorSeconds: t.floor, secondsPerEpoch: e, samplesPerSecond: images.count / e,
-        ratioToLimit: e / l.seconds, floorRatio: (l.seconds + t.floor) / l.seconds, images: images.count,
+        limitSeconds: t.limit, limitGflops: gflops, floorSeconds: t.floor, secondsPerEpoch: t.epoch, samplesPerSecond: images.count / t.epoch,
+        ratioToLimit: t.epoch / t.limit, floorRatio: (t.limit + t.floor) / t.limit, images: images.count,
       };
     }
   }

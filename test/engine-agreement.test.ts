@@ -532,32 +532,6 @@ test('row kernels split across threads agree with js on a full training batch (1
   assertClose(grad, expectedGrad, 1e-5, 1e-9, 'bce grad (threaded)');
 });
 
-test('gaussianNoise draws the same normals as the js Random, row by row, and clips to [0, 1]', () => {
-  const backend = native();
-  // 64 x 784 takes the two-thread path with whole groups of 16 rows drawn side by side; 37 x 100
-  // adds rows left over after the groups and a last block of columns shorter than the others.
-  for (const [rows, cols] of [[64, 784], [37, 100], [3, 5]] as const) {
-    const clean = uniforms(400 + rows, rows * cols);
-    const seeds = Uint32Array.from({ length: rows }, (_, r) => (r * 2654435761) >>> 0);
-    const expected = new Float32Array(rows * cols);
-    const actual = new Float32Array(rows * cols);
-    js.gaussianNoise(clean, expected, rows, cols, seeds, 0.3);
-    backend.gaussianNoise(clean, actual, rows, cols, seeds, 0.3);
-    assert.deepEqual(actual, expected, `gaussianNoise ${rows}x${cols}`);
-    assert.ok(actual.every((v) => v >= 0 && v <= 1));
-    // Row 2 is exactly clip(clean + 0.3 * normals of Random(seeds[2])).
-    const rng = new Random(seeds[2]!);
-    for (let j = 0; j < cols; j++) {
-      const v = Math.min(1, Math.max(0, clean[2 * cols + j]! + 0.3 * rng.normal()));
-      assert.equal(actual[2 * cols + j], Math.fround(v));
-    }
-    // In place (out aliasing clean) gives the same result.
-    const inPlace = clean.slice();
-    backend.gaussianNoise(inPlace, inPlace, rows, cols, seeds, 0.3);
-    assert.deepEqual(inPlace, actual);
-  }
-});
-
 test('gatherBytes matches js exactly (bytes / 255), with and without an index, and rejects rows outside the bytes', () => {
   const backend = native();
   const [count, cols, rows] = [300, 784, 128];

@@ -1,7 +1,9 @@
 /**
- * The mixture prior's kernels (mixtureLogDensity, mixtureBackward) and dynamic binarization on the
- * native addon against the js backend (the reference), on seeded random inputs. The comparisons are
- * skipped, with the reason, when the addon is not built (`node scripts/build-native.mjs`).
+ * The mixture prior's kernels (mixtureLogDensity, mixtureBackward), dynamic binarization and the
+ * gaussian input noise on the native addon against the js backend (the reference), on seeded random
+ * inputs; the noise kernels bit for bit. The comparisons are skipped, with the reason, when the
+ * addon is not built (`node scripts/build-native.mjs`). The file runs again with narrower vector
+ * widths (the last test), so that the AVX2 and SSE2 paths are checked on an AVX-512 machine too.
  *
  * Tolerances. Both backends compute in float64 from the same float32 inputs; they differ in the
  * order of a few sums, in fused multiply-adds, in exp (native: within 1 ulp of Math.exp, and 0
@@ -234,6 +236,35 @@ test('binarize draws the same bits as js, row by row, with out separate and out 
     assert.deepEqual(inPlace, expected);
   }
   assert.throws(() => b.binarize(new Float32Array(6), new Float32Array(6), 2, 3, new Uint32Array(1)), RangeError);
+});
+
+test('gaussianNoise draws the same normals as the js Random, row by row, and clips to [0, 1]', { skip }, () => {
+  const b = nativeBackend();
+  // 64 x 784 takes the two-thread path with whole groups of 16 rows drawn side by side; 37 x 100
+  // adds rows left over after the groups and a last block of columns shorter than the others.
+  for (const [rows, cols] of [[64, 784], [37, 100], [3, 5]] as const) {
+    const rng = new Random(400 + rows);
+    const clean = new Float32Array(rows * cols);
+    rng.fillUniform(clean);
+    for (let i = 0; i < clean.length; i += 13) clean[i] = i % 2; // exact 0 and 1 pixels
+    const seeds = Uint32Array.from({ length: rows }, (_, r) => (r * 2654435761) >>> 0);
+    const expected = new Float32Array(rows * cols);
+    const actual = new Float32Array(rows * cols);
+    js.gaussianNoise(clean, expected, rows, cols, seeds, 0.3);
+    b.gaussianNoise(clean, actual, rows, cols, seeds, 0.3);
+    assert.deepEqual(actual, expected, `gaussianNoise ${rows}x${cols}`);
+    assert.ok(actual.every((v) => v >= 0 && v <= 1));
+    // Row 2 is exactly clip(clean + 0.3 * normals of Random(seeds[2])).
+    const row = new Random(seeds[2]!);
+    for (let j = 0; j < cols; j++) {
+      const v = Math.min(1, Math.max(0, clean[2 * cols + j]! + 0.3 * row.normal()));
+      assert.equal(actual[2 * cols + j], Math.fround(v));
+    }
+    // In place (out aliasing clean) gives the same result.
+    const inPlace = clean.slice();
+    b.gaussianNoise(inPlace, inPlace, rows, cols, seeds, 0.3);
+    assert.deepEqual(inPlace, actual);
+  }
 });
 
 test('the narrower vector widths agree with js too: this file again with VAEKIT_SIMD_WIDTH=4, then 2', {

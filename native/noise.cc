@@ -79,6 +79,15 @@ inline uint32_t xoshiroNext(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d) 
   return result;
 }
 
+// The ziggurat's fast path for one 32-bit word: *value = position x the layer's width, and true
+// when the draw is accepted as it is (inside the layer's box).
+inline bool fastNormal(const Ziggurat& z, uint32_t word, double* value) {
+  const int layer = static_cast<int>(word & (kLayers - 1));
+  const int32_t position = static_cast<int32_t>(word) >> 7;
+  *value = position * z.width[layer];
+  return std::fabs(static_cast<double>(position)) < z.limit[layer];
+}
+
 class Xoshiro128 {
  public:
   explicit Xoshiro128(uint32_t seed) {
@@ -101,14 +110,15 @@ class Xoshiro128 {
   // this generator, out of line so that the hot loops stay small.
   double normal(const Ziggurat& z) {
     const uint32_t word = next();
-    const int layer = static_cast<int>(word & (kLayers - 1));
-    const int32_t position = static_cast<int32_t>(word) >> 7;
-    if (std::fabs(static_cast<double>(position)) < z.limit[layer]) return position * z.width[layer];
-    return normalTail(z, layer, position);
+    double value;
+    return fastNormal(z, word, &value) ? value : normalTail(z, word);
   }
 
-  __attribute__((noinline)) double normalTail(const Ziggurat& z, int layer, int32_t position) {
+  // Finishes a draw whose first word fell outside the fast path, drawing more from this generator.
+  __attribute__((noinline)) double normalTail(const Ziggurat& z, uint32_t word) {
     for (;;) {
+      const int layer = static_cast<int>(word & (kLayers - 1));
+      const int32_t position = static_cast<int32_t>(word) >> 7;
       const double x = position * z.width[layer];
       if (layer == 0) {
         double tx;
@@ -122,10 +132,9 @@ class Xoshiro128 {
       const double low = z.density[layer];
       const double high = z.density[layer - 1];
       if (low + uniform() * (high - low) < std::exp(-0.5 * x * x)) return x;
-      const uint32_t word = next();
-      layer = static_cast<int>(word & (kLayers - 1));
-      position = static_cast<int32_t>(word) >> 7;
-      if (std::fabs(static_cast<double>(position)) < z.limit[layer]) return position * z.width[layer];
+      word = next();
+      double value;
+      if (fastNormal(z, word, &value)) return value;
     }
   }
 
@@ -178,6 +187,18 @@ struct Lanes {
   void store(size_t l, Xoshiro128& g) {
     for (int w = 0; w < 4; w++) s[w][l] = g.state()[w];
   }
+
+  // v[l] for each lane l in the bit set `outside`, whose draw words[l] fell outside the fast path:
+  // finished alone from that lane's generator.
+  void finish(const Ziggurat& z, const uint32_t* words, uint32_t outside, double* v) {
+    while (outside != 0) {
+      const size_t l = static_cast<size_t>(__builtin_ctz(outside));
+      outside &= outside - 1;
+      Xoshiro128 g = take(l);
+      v[l] = g.normalTail(z, words[l]);
+      store(l, g);
+    }
+  }
 };
 
 // values[j * kLanes + l] = the next standard normal of lane l, for j < count.
@@ -188,19 +209,8 @@ void normalLanes(Lanes& lanes, const Ziggurat& z, double* values, size_t count) 
     double* v = values + j * kLanes;
     lanes.next(words);
     uint32_t outside = 0;  // bit l: lane l's draw fell outside the fast path
-    for (size_t l = 0; l < kLanes; l++) {
-      const int layer = static_cast<int>(words[l] & (kLayers - 1));
-      const int32_t position = static_cast<int32_t>(words[l]) >> 7;
-      v[l] = position * z.width[layer];
-      outside |= static_cast<uint32_t>(!(std::fabs(static_cast<double>(position)) < z.limit[layer])) << l;
-    }
-    while (outside != 0) {
-      const size_t l = static_cast<size_t>(__builtin_ctz(outside));
-      outside &= outside - 1;
-      Xoshiro128 g = lanes.take(l);
-      v[l] = g.normalTail(z, static_cast<int>(words[l] & (kLayers - 1)), static_cast<int32_t>(words[l]) >> 7);
-      lanes.store(l, g);
-    }
+    for (size_t l = 0; l < kLanes; l++) outside |= static_cast<uint32_t>(!fastNormal(z, words[l], &v[l])) << l;
+    lanes.finish(z, words, outside, v);
   }
 }
 
@@ -285,7 +295,7 @@ __attribute__((target("avx512f"))) void normalLanes512(Lanes& lanes, const Ziggu
       _mm512_storeu_pd(v + 8 * half, _mm512_mul_round_pd(x, width, _MM_FROUND_CUR_DIRECTION));
       inside |= static_cast<uint32_t>(_mm512_cmp_pd_mask(_mm512_abs_pd(x), limit, _CMP_LT_OQ)) << (8 * half);
     }
-    uint32_t outside = ~inside & 0xffffu;
+    const uint32_t outside = ~inside & 0xffffu;
     if (outside == 0) continue;
     alignas(64) uint32_t w[kLanes];
     _mm512_store_si512(w, words);
@@ -293,13 +303,7 @@ __attribute__((target("avx512f"))) void normalLanes512(Lanes& lanes, const Ziggu
     _mm512_storeu_si512(lanes.s[1], b);
     _mm512_storeu_si512(lanes.s[2], c);
     _mm512_storeu_si512(lanes.s[3], d);
-    while (outside != 0) {
-      const size_t l = static_cast<size_t>(__builtin_ctz(outside));
-      outside &= outside - 1;
-      Xoshiro128 g = lanes.take(l);
-      v[l] = g.normalTail(z, static_cast<int>(w[l] & (kLayers - 1)), static_cast<int32_t>(w[l]) >> 7);
-      lanes.store(l, g);
-    }
+    lanes.finish(z, w, outside, v);
     a = _mm512_loadu_si512(lanes.s[0]);
     b = _mm512_loadu_si512(lanes.s[1]);
     c = _mm512_loadu_si512(lanes.s[2]);

@@ -177,9 +177,12 @@ dnnl_stream_t threadStream() {
 class SignalsHeld {
  public:
   SignalsHeld() {
-    sigset_t held;
-    sigfillset(&held);
-    for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&held, fault);
+    static const sigset_t held = [] {
+      sigset_t set;
+      sigfillset(&set);
+      for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&set, fault);
+      return set;
+    }();
     pthread_sigmask(SIG_BLOCK, &held, &previous_);
   }
   ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }

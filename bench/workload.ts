@@ -84,7 +84,7 @@ export function productRunner(backend: Backend, products: readonly Product[]): P
  * input noise. With the limit, it bounds the ratio an epoch can reach on this machine from below:
  * (limit + floor) / limit.
  */
-export function floorRunner(backend: Backend, config: VaeConfig, precision: Precision, rows: number): ProductRunner {
+export function floorRunner(backend: Backend, config: VaeConfig, precision: Precision, rows: number): { run(): void } {
   const vae = new Vae(config, { backend, seed: 0 });
   vae.setPrecision(precision);
   vae.params.grads.fill(1e-3);

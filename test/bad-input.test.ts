@@ -107,6 +107,14 @@ function cases(): Array<[string, Case]> {
     ['--resume a folder without checkpoints', { args: ['train', '--resume', at('images')], error: /has no checkpoint to resume from/ }],
     ['--label on an unconditional model', { args: ['sample', '--model', model, '--label', '3', '--out', at('s.png')], error: /is not a conditional model/ }],
     ['an unknown command', { args: ['frobnicate'], error: /unknown command 'frobnicate'/ }],
+    // Model files that are not what they seem (not regular files, endless, huge), and errors that used to end in a stack trace.
+
+    // Commands that would write over their own inputs or over files they were not told to replace.
+
+    // Anomaly runs: one-class scoring of held-out data, locks, refusals before anything is written.
+
+    // Run specs (--config, --print-config) and run folders (overwrite, copies, resume).
+
   ];
 }
 
@@ -151,6 +159,14 @@ test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, n
   lyingWeights.writeBigUInt64LE(BigInt(header.length));
   lyingWeights.write(header, 8);
   modelLike('lying-weights', null, lyingWeights);
+  // Files for the model-file cases.
+
+  // Files for the output cases.
+
+  // Files for the anomaly cases.
+
+  // Files for the run-spec cases.
+
 
   const list = cases();
   assert.ok(list.length >= 40, `${list.length} cases`);

@@ -1,25 +1,25 @@
-import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeShape, type Dataset } from '../../data/dataset.js';
-import { isMnistSpec, loadData } from '../../data/load.js';
-import { formatNoise } from '../../data/transforms/noise.js';
+import { parseNoise } from '../../data/transforms/noise.js';
 import { getBackend } from '../../engine/index.js';
 import type { TestMetrics } from '../../eval/evaluate.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { CONFIG_FILE, loadBundle } from '../../io/bundle.js';
-import { checkpointFiles, CHECKPOINT_DIR, latestCheckpoint } from '../../io/checkpoint.js';
-import { lockRunFolder, prepareModelFolder, stagingFolder, swapInto } from '../../io/output.js';
+import { loadBundle } from '../../io/bundle.js';
+import { latestCheckpoint } from '../../io/checkpoint.js';
+import { readFileOrExplain } from '../../io/fs-errors.js';
 import type { Checkpoint } from '../../train/checkpoint.js';
 import { VaekitError } from '../../errors.js';
-import { METRICS_FILE, TEST_METRICS_FILE, trainAndTestSets, trainJob, type TrainJobResult } from '../../pipelines/train.js';
-import { resolveFitOptions } from '../../train/fit.js';
 import { modelFigures } from '../../pipelines/figures.js';
 import { writeReport } from '../../report/report.js';
+import { readRunRecord, RunFolder } from '../../run/folder.js';
+import { RUN_FILES } from '../../run/names.js';
+import { planRun } from '../../run/plan.js';
+import { validateRunSpec, type RunSpec } from '../../run/spec.js';
+import { trainRun, type TrainRunResult } from '../../run/train-run.js';
 import { TerminalProgress } from '../progress.js';
-import {
-  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
-} from '../options.js';
+import { addModelOptions, addTrainOptions, checkGivenFlags, positiveInt, say, type TrainFlags } from '../options.js';
+import { givenSpecFlags, inFlagWords, overrideSpec, refuseChanges, specFromFlags, type RunFlags } from '../spec-flags.js';
 
 export function printTestMetrics(m: TestMetrics): void {
   say(testMetricsLine(m));
@@ -43,42 +43,6 @@ export function testMetricsLine(m: TestMetrics): string {
     + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; mean of ${m.elboSamples} posterior samples each)`;
 }
 
-interface RunFlags extends TrainFlags {
-  resume?: string;
-  checkpointEvery?: number;
-  checkpointEverySteps?: number;
-}
-
-/** Options a resumed run may change; every other one keeps the run's value. */
-const CHANGEABLE_ON_RESUME = new Set(['resume', 'epochs', 'out', 'overwrite']);
-const PATH_FLAGS = ['data', 'labels', 'validationData'] as const;
-
-/** The flags as the run keeps them: data paths made absolute, so a resume works from any folder. */
-function storedFlags(flags: RunFlags): Record<string, unknown> {
-  const kept: Record<string, unknown> = { ...flags };
-  for (const key of ['resume', 'out', 'overwrite']) delete kept[key];
-  for (const key of PATH_FLAGS) {
-    const value = flags[key];
-    if (typeof value === 'string' && !isMnistSpec(value) && existsSync(value)) kept[key] = resolve(value);
-  }
-  return JSON.parse(JSON.stringify(kept)) as Record<string, unknown>;
-}
-
-/** The run's own flags, with --epochs from the command line; refuses any other flag that differs, naming it. */
-function resumeFlags(flags: RunFlags, command: Command, dir: string, stored: Record<string, unknown>): RunFlags {
-  const given = storedFlags(flags);
-  for (const option of command.options) {
-    const key = option.attributeName();
-    if (CHANGEABLE_ON_RESUME.has(key) || command.getOptionValueSource(key) !== 'cli') continue;
-    if (JSON.stringify(given[key]) !== JSON.stringify(stored[key])) {
-      const was = stored[key] === undefined ? 'not set' : JSON.stringify(stored[key]);
-      throw new VaekitError(`${option.long ?? key} was ${was} in the run in ${dir}, not ${JSON.stringify(given[key])}: a resumed run keeps its settings (only --epochs may change), so drop the flag or start a new run.`);
-    }
-  }
-  const epochs = command.getOptionValueSource('epochs') === 'cli' ? flags.epochs : stored['epochs'];
-  return { ...(stored as unknown as RunFlags), epochs: epochs as number, out: dir, resume: dir };
-}
-
 /** Aborts on SIGINT, SIGTERM or when the parent process is gone (a killed npx); returns the undo. */
 function stopOnSignals(controller: AbortController): () => void {
   const stop = (why: string): void => {
@@ -100,99 +64,113 @@ function stopOnSignals(controller: AbortController): () => void {
   };
 }
 
+/** A run spec file (run.json of a run folder, or a spec of the user's own), checked. */
+function readSpecFile(path: string): RunSpec {
+  const text = readFileOrExplain(path, 'run spec').toString('utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new VaekitError(`The run spec ${path} is not valid JSON.`);
+  }
+  // A run folder's run.json holds the spec with what the run recorded beside it.
+  const spec = typeof raw === 'object' && raw !== null && 'spec' in raw ? (raw as { spec: unknown }).spec : raw;
+  try {
+    return validateRunSpec(spec);
+  } catch (err) {
+    throw new VaekitError(`The run spec ${path} is not usable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** How a run starts: a new run from a spec, or the run in a folder going on from its newest checkpoint. */
+type Start =
+  | { kind: 'new'; spec: RunSpec; overwrite: boolean; from?: { config: string; overrides: string[] } }
+  | { kind: 'resume'; dir: string; epochs: number | null; command: Command; flags: RunFlags };
+
+/** The spec of a run folder being resumed: its run.json, or (folders from before run specs) the flags its checkpoints kept. */
+function resumedSpec(dir: string, checkpoint: Checkpoint): RunSpec {
+  if (readRunRecord(dir) !== null) return readSpecFile(join(dir, RUN_FILES.spec));
+  const stored = checkpoint.run['flags'];
+  if (typeof stored !== 'object' || stored === null) throw new VaekitError(`The run in ${dir} does not say how it was started (it has no ${RUN_FILES.spec}), so it cannot be resumed from the command line.`);
+  const flags = stored as RunFlags;
+  return validateRunSpec(specFromFlags({ ...flags, out: dir }, { figures: false, checkpoints: true }));
+}
+
 /**
- * Loads the data the flags name and trains into --out (or goes on with the run in --resume DIR);
- * prints the summary, the epochs and the test metrics. Stopped by a signal, it leaves a checkpoint
- * and returns null.
+ * Trains a run (a new one, or the one in a folder going on from its newest checkpoint) and prints
+ * the summary, the epochs and the test metrics. Stopped by a signal, it leaves a checkpoint and
+ * returns null.
  */
-async function runTraining(input: RunFlags, overwrite: boolean, command: Command | null, checkpoints: boolean): Promise<TrainJobResult | null> {
-  let flags = input;
+async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec: RunSpec; dir: string } | null> {
+  let spec: RunSpec;
   let resumeFrom: Checkpoint | undefined;
-  // Where the finished model goes; a run replacing a model trains beside it (swap.ts).
-  let target = resolve(input.out);
-  if (input.resume !== undefined) {
-    const dir = resolve(input.resume);
-    if (command !== null && command.getOptionValueSource('out') === 'cli' && resolve(input.out) !== dir) {
-      throw new VaekitError(`--resume ${input.resume} goes on in that folder: drop --out ${input.out}.`);
-    }
+  if (start.kind === 'resume') {
+    const dir = resolve(start.dir);
     const found = latestCheckpoint(dir);
-    if (found === null) throw new VaekitError(`${dir} has no checkpoint to resume from (it has no ${CHECKPOINT_DIR}/ folder with a checkpoint in it).`);
-    const stored = found.checkpoint.run['flags'];
-    if (typeof stored !== 'object' || stored === null) throw new VaekitError(`${found.path} does not say how its run was started, so it cannot be resumed from the command line.`);
-    flags = resumeFlags(input, command!, dir, stored as Record<string, unknown>);
+    if (found === null) throw new VaekitError(`${dir} has no checkpoint to resume from (it has no ${RUN_FILES.checkpoints}/ folder with a checkpoint in it).`);
+    spec = resumedSpec(dir, found.checkpoint);
+    refuseChanges(spec, specFromFlags(start.flags, { figures: spec.outputs.figures, checkpoints: true }), givenSpecFlags(start.command, ['epochs', 'out']), dir);
+    if (start.epochs !== null) spec = { ...spec, training: { ...spec.training, epochs: start.epochs } };
+    spec = { ...spec, outputs: { ...spec.outputs, dir } };
     resumeFrom = found.checkpoint;
-    target = typeof found.checkpoint.run['target'] === 'string' ? found.checkpoint.run['target'] : dir;
-    if (flags.epochs < resumeFrom.state.epoch) {
+    if (spec.training.epochs < resumeFrom.state.epoch) {
       throw new VaekitError(`The run in ${dir} has already trained ${resumeFrom.state.epoch} epochs: --epochs must be at least that.`);
     }
+  } else {
+    spec = start.spec;
+    RunFolder.check(spec.outputs.dir, { overwrite: start.overwrite });
   }
-  const fitOptions = resolveFitOptions(fitOptionsFrom(flags));
-  const train = await loadDataFrom(flags, 'train');
-  const test: Dataset | undefined = flags.validationData !== undefined ? await loadData(flags.validationData, 'test', dataOptionsFrom(flags)) : undefined;
-  // Replacing a model: train into OUT.new and swap it in when complete, so OUT holds the old model, whole, until then.
-  const replacing = resumeFrom === undefined && overwrite && existsSync(join(target, CONFIG_FILE));
-  const out = replacing ? stagingFolder(target) : resolve(flags.out);
-  const split = { ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) };
-  // Everything the job checks before it writes, checked before the folder is made.
-  trainAndTestSets({ train, ...(test !== undefined ? { test } : {}), ...split }, fitOptions.seed);
-  const backend = getBackend().info();
-  const onStale = (pid: number): void => say(`vaekit: took over ${out} from process ${pid}, which is gone`);
-  // The target's lock first: whoever holds it owns its staging folder too.
-  const releaseTarget = target !== out ? lockRunFolder(target, onStale) : () => undefined;
-  if (replacing) rmSync(out, { recursive: true, force: true });
-  let release: () => void = releaseTarget;
-  try {
-    release = lockRunFolder(out, onStale);
-  } catch (err) {
-    releaseTarget();
-    throw err;
-  }
+  const plan = await planRun(spec);
+  const onStale = (pid: number): void => say(`vaekit: took over a folder from process ${pid}, which is gone`);
+  const folder = start.kind === 'resume' ? RunFolder.resume(spec.outputs.dir, { onStale }) : RunFolder.create(spec.outputs.dir, { overwrite: start.overwrite, onStale });
   const controller = new AbortController();
   const restore = stopOnSignals(controller);
   try {
-    if (resumeFrom === undefined && checkpointFiles(out).length > 0) {
-      if (!overwrite && !existsSync(join(out, CONFIG_FILE))) {
-        throw new VaekitError(`${out} holds the checkpoints of an unfinished run: resume it with --resume ${flags.out}, or pass --overwrite to start over.`);
-      }
-      prepareModelFolder(out, overwrite);
-      rmSync(join(out, CHECKPOINT_DIR), { recursive: true, force: true });
+    if (resumeFrom !== undefined && start.kind === 'resume' && start.epochs !== null) {
+      // The record says how far the run goes now, so that training it again from run.json gives the same model.
+      const record = readRunRecord(folder.dir);
+      if (record !== null) folder.writeRecord({ ...record, spec: { ...record.spec, training: { ...record.spec.training, epochs: start.epochs } } });
     }
-    const result = await trainJob({
-      model: modelChoicesFrom(flags),
-      fit: fitOptions,
-      train,
-      ...(test !== undefined ? { test } : {}),
-      ...split,
-      outDir: out,
+    const backend = getBackend().info();
+    const m = plan.vae.config;
+    const loss = spec.objective.loss;
+    const objective = loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
+      : `${m.likelihood} likelihood, loss ${loss}${loss === 'elbo' ? `, beta ${spec.objective.beta}` : ''}`;
+    say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${spec.noise.input}) on the ${backend.backend} backend (${backend.blas}${spec.training.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
+    say(`data: ${plan.train.count} training and ${plan.test.count} validation examples of ${describeShape(plan.train.shape)} from ${plan.train.source}`);
+    if (resumeFrom === undefined) say(plan.vae.summary({ loss }));
+    const result = await trainRun(plan, {
+      folder,
       callbacks: [new TerminalProgress()],
       signal: controller.signal,
-      checkpoint: checkpoints ? { everyEpochs: flags.checkpointEvery ?? 1, ...(flags.checkpointEverySteps !== undefined ? { everySteps: flags.checkpointEverySteps } : {}) } : null,
-      run: { flags: storedFlags(flags), target },
       ...(resumeFrom !== undefined ? { resumeFrom } : {}),
-      onModel: (vae, data) => {
-        if (resumeFrom === undefined) prepareModelFolder(out, overwrite);
-        const m = vae.config;
-        const objective = flags.loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
-          : `${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}`;
-        say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas}${flags.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
-        say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
-        if (resumeFrom === undefined) say(vae.summary({ loss: flags.loss }));
-      },
+      ...(start.kind === 'new' && start.from !== undefined ? { from: start.from } : {}),
     });
     if (result.test === null) {
-      say(`Stopped after ${result.history.steps} steps; the checkpoint is in ${join(out, CHECKPOINT_DIR)}. Resume with: npx vaekit train --resume ${out === target ? flags.out : out}`);
+      say(`Stopped after ${result.history.steps} steps; the checkpoint is in ${join(folder.dir, RUN_FILES.checkpoints)}. Resume with: npx vaekit train --resume ${folder.dir}`);
       process.exitCode = 130;
       return null;
     }
-    if (out !== target) swapInto(out, target);
+    folder.finish();
     printTestMetrics(result.test);
-    say(`Model: ${target} (${CONFIG_FILE}, weights.safetensors); metrics: ${join(target, METRICS_FILE)}, ${join(target, TEST_METRICS_FILE)}`);
-    return result;
+    say(`Model: ${folder.target} (${RUN_FILES.config}, ${RUN_FILES.weights}); metrics: ${join(folder.target, RUN_FILES.metrics)}, ${join(folder.target, RUN_FILES.testMetrics)}`);
+    if (spec.outputs.figures) await writeFiguresAndReport(folder.target, result.testSet, spec);
+    return { result, spec, dir: folder.target };
   } finally {
     restore();
-    release();
-    releaseTarget();
+    folder.release();
   }
+}
+
+/** The notebook's figures and the HTML report, in the finished run's folder (vaekit demo, or a spec that asks for them). */
+async function writeFiguresAndReport(dir: string, testSet: Dataset, spec: RunSpec): Promise<void> {
+  const noise = parseNoise(spec.noise.input);
+  for (const [name, bytes] of await modelFigures(dir, loadBundle(dir), testSet, noise, spec.seed)) {
+    writeFileAtomic(join(dir, name), bytes);
+    say(`wrote ${join(dir, name)}`);
+  }
+  const report = await writeReport(dir, { noise, seed: spec.seed });
+  say(`wrote ${report} (the model, its curves, metrics and figures on one page: open it in a browser)`);
 }
 
 export function register(program: Command): void {
@@ -202,25 +180,49 @@ export function register(program: Command): void {
     .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
     .option('--early-stopping <patience>', 'stop when the validation loss has not improved for this many epochs, and keep the best epoch\'s weights', positiveInt)
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
-    .action(async (flags: RunFlags, command: Command) => {
-      if (flags.resume === undefined) checkGivenFlags(command, flags);
-      await runTraining(flags, flags.overwrite === true, command, true);
+    .option('--config <file>', 'train the run a run spec describes (a run folder\'s run.json, bit for bit the same); flags given beside it change its fields')
+    .option('--print-config', 'print the run spec these flags (and --config) make, and exit without training')
+    .action(async (flags: RunFlags & { resume?: string; config?: string; printConfig?: boolean }, command: Command) => {
+      if (flags.resume !== undefined) {
+        if (flags.config !== undefined || flags.printConfig === true) throw new VaekitError('--resume goes on with a run as it was started: drop --config and --print-config.');
+        if (command.getOptionValueSource('out') === 'cli' && resolve(flags.out) !== resolve(flags.resume)) {
+          throw new VaekitError(`--resume ${flags.resume} goes on in that folder: drop --out ${flags.out}.`);
+        }
+        await runTraining({ kind: 'resume', dir: flags.resume, epochs: command.getOptionValueSource('epochs') === 'cli' ? flags.epochs : null, command, flags });
+        return;
+      }
+      checkGivenFlags(command, flags);
+      let start: Start;
+      try {
+        const fromFlags = specFromFlags(flags, { figures: false, checkpoints: true });
+        if (flags.config !== undefined) {
+          const config = resolve(flags.config);
+          const { spec, overrides } = overrideSpec(readSpecFile(config), fromFlags, givenSpecFlags(command, ['overwrite']));
+          start = { kind: 'new', spec: validateRunSpec(spec), overwrite: flags.overwrite === true, from: { config, overrides } };
+        } else {
+          start = { kind: 'new', spec: validateRunSpec(fromFlags), overwrite: flags.overwrite === true };
+        }
+      } catch (err) {
+        throw inFlagWords(err);
+      }
+      if (flags.printConfig === true) {
+        process.stdout.write(`${JSON.stringify(start.spec, null, 2)}\n`);
+        return;
+      }
+      await runTraining(start);
     });
 
   addTrainOptions(program.command('demo'), 'runs/demo')
     .description('the notebook in one command: train the seed preset as a denoising VAE, write figures, metrics and the model')
     .action(async (flags: TrainFlags, command: Command) => {
       checkGivenFlags(command, flags);
-      const result = await runTraining({ ...flags, preset: 'seed' }, flags.overwrite === true, null, false);
-      if (result === null) return;
-      const { testSet } = result;
-      const out = resolve(flags.out);
-      for (const [name, bytes] of await modelFigures(out, loadBundle(out), testSet, flags.noise, flags.seed)) {
-        writeFileAtomic(join(out, name), bytes);
-        say(`wrote ${join(out, name)}`);
+      let spec: RunSpec;
+      try {
+        spec = validateRunSpec(specFromFlags({ ...flags, preset: 'seed' }, { figures: true, checkpoints: false }));
+      } catch (err) {
+        throw inFlagWords(err);
       }
-      const report = await writeReport(out, { noise: flags.noise, seed: flags.seed });
-      say(`wrote ${report} (the model, its curves, metrics and figures on one page: open it in a browser)`);
-      say(`Demo finished: everything is in ${out}`);
+      const done = await runTraining({ kind: 'new', spec, overwrite: flags.overwrite === true });
+      if (done !== null) say(`Demo finished: everything is in ${done.dir}`);
     });
 }

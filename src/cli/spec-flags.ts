@@ -1,0 +1,145 @@
+/**
+ * The CLI's words for the run spec's fields: the spec a set of training flags makes, which fields
+ * each flag sets (so that flags given beside --config override just those), and a spec error told
+ * with the flag's name instead of the field's.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { isMnistSpec } from '../data/load.js';
+import { formatNoise } from '../data/transforms/noise.js';
+import { formatKlSchedule } from '../train/kl-schedule.js';
+import { formatPrior } from '../vae/prior.js';
+import { defaultRunSpec, SpecFieldError, specField, withSpecField, type RunSpec } from '../run/spec.js';
+import { VaekitError } from '../errors.js';
+import type { TrainFlags } from './options.js';
+
+export interface RunFlags extends TrainFlags {
+  checkpointEvery?: number;
+  checkpointEverySteps?: number;
+}
+
+/** The spec fields each flag (by commander's attribute name) sets. */
+const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  data: ['data.source'], labels: ['data.labels'], labelColumn: ['data.labelColumn'], channels: ['data.channels'],
+  imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
+  preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
+  encoderHidden: ['model.encoderHidden'], decoderHidden: ['model.decoderHidden'], activation: ['model.activation'],
+  likelihood: ['model.likelihood'], sigma: ['model.sigma'], learnedVariance: ['model.learnedVariance'],
+  convChannels: ['model.convChannels'], conditional: ['model.conditional'], prior: ['model.prior'],
+  loss: ['objective.loss', 'objective.samples'], beta: ['objective.beta'], freeBits: ['objective.freeBits'],
+  samples: ['objective.samples'], klWarmup: ['objective.klWarmup'],
+  epochs: ['training.epochs'], batchSize: ['training.batchSize'], lr: ['training.learningRate'], lrFinal: ['training.learningRateFinal'],
+  earlyStopping: ['training.earlyStopping'], precision: ['training.precision'],
+  checkpointEvery: ['training.checkpoint'], checkpointEverySteps: ['training.checkpoint'],
+  noise: ['noise.input'], noiseRedraw: ['noise.redraw'], binarize: ['noise.binarize'],
+  seed: ['seed'], out: ['outputs.dir'],
+};
+
+function flagName(attribute: string): string {
+  return `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The flag that sets a spec field ("model.latent" -> "--latent"), or null when none does. */
+export function flagOfField(field: string): string | null {
+  for (const [attribute, fields] of Object.entries(FLAG_FIELDS)) {
+    if (fields.length === 1 && fields[0] === field) return flagName(attribute);
+  }
+  return null;
+}
+
+/** A spec error told in the CLI's words: the flag's name where a flag sets the field. */
+export function inFlagWords(err: unknown): unknown {
+  if (!(err instanceof SpecFieldError)) return err;
+  const flag = flagOfField(err.field);
+  return flag === null ? err : new VaekitError(`${flag} ${err.detail}`);
+}
+
+/** A data path as the spec keeps it: absolute when it names a file or folder, so the spec works from any folder. */
+function dataPath(path: string): string {
+  return isMnistSpec(path) || !existsSync(path) ? path : resolve(path);
+}
+
+/** The spec a set of training flags makes (defaults included). */
+export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; checkpoints: boolean }): RunSpec {
+  const d = defaultRunSpec();
+  return {
+    ...d,
+    data: {
+      source: dataPath(flags.data),
+      labels: flags.labels !== undefined ? dataPath(flags.labels) : null,
+      labelColumn: flags.labelColumn ?? null,
+      channels: flags.channels ?? null,
+      imageSize: flags.imageSize ?? null,
+      limit: flags.limit ?? null,
+      validation: flags.validation !== undefined ? { fraction: flags.validation }
+        : flags.validationData !== undefined ? { source: dataPath(flags.validationData) } : null,
+    },
+    model: {
+      preset: flags.preset,
+      latent: flags.latent ?? null,
+      encoderHidden: flags.encoderHidden ?? flags.hidden ?? null,
+      decoderHidden: flags.decoderHidden ?? flags.hidden ?? null,
+      activation: flags.activation ?? null,
+      likelihood: flags.likelihood ?? null,
+      sigma: flags.sigma ?? null,
+      learnedVariance: flags.learnedVariance === true,
+      convChannels: flags.convChannels ?? null,
+      conditional: flags.conditional === true,
+      prior: flags.prior !== undefined ? formatPrior(flags.prior) : null,
+    },
+    objective: {
+      loss: flags.loss,
+      beta: flags.beta,
+      freeBits: flags.freeBits,
+      samples: flags.loss === 'iwae' ? flags.samples : 1,
+      klWarmup: formatKlSchedule(flags.klWarmup),
+    },
+    training: {
+      epochs: flags.epochs,
+      batchSize: flags.batchSize,
+      learningRate: flags.lr,
+      learningRateFinal: flags.lrFinal ?? null,
+      earlyStopping: flags.earlyStopping ?? null,
+      precision: flags.precision,
+      checkpoint: outputs.checkpoints ? { everyEpochs: flags.checkpointEvery ?? 1, everySteps: flags.checkpointEverySteps ?? null } : null,
+    },
+    noise: { input: formatNoise(flags.noise), redraw: flags.noiseRedraw, binarize: flags.binarize === true },
+    seed: flags.seed,
+    outputs: { dir: resolve(flags.out), figures: outputs.figures },
+  };
+}
+
+/** The flags given on the command line (not defaults) among those that set spec fields, but for `except`. */
+export function givenSpecFlags(command: Command, except: readonly string[] = []): string[] {
+  return Object.keys(FLAG_FIELDS).filter((a) => !except.includes(a) && command.getOptionValueSource(a) === 'cli');
+}
+
+/** `base` with the fields of the given flags taken from `fromFlags`; returns the spec and the flags that changed a field. */
+export function overrideSpec(base: RunSpec, fromFlags: RunSpec, attributes: readonly string[]): { spec: RunSpec; overrides: string[] } {
+  let spec = base;
+  const overrides: string[] = [];
+  for (const attribute of attributes) {
+    let changed = false;
+    for (const field of FLAG_FIELDS[attribute] ?? []) {
+      const value = specField(fromFlags, field);
+      if (JSON.stringify(value) !== JSON.stringify(specField(spec, field))) changed = true;
+      spec = withSpecField(spec, field, value);
+    }
+    if (changed) overrides.push(flagName(attribute));
+  }
+  return { spec, overrides };
+}
+
+/** Refuses given flags that would change a field of `spec` (a resumed run keeps its settings), but for `allowed`. */
+export function refuseChanges(spec: RunSpec, fromFlags: RunSpec, attributes: readonly string[], where: string): void {
+  for (const attribute of attributes) {
+    for (const field of FLAG_FIELDS[attribute] ?? []) {
+      const was = specField(spec, field);
+      const now = specField(fromFlags, field);
+      if (JSON.stringify(was) !== JSON.stringify(now)) {
+        throw new VaekitError(`${flagName(attribute)} was ${was === null ? 'not set' : JSON.stringify(was)} in the run in ${where}, not ${JSON.stringify(now)}: a resumed run keeps its settings (only --epochs may change), so drop the flag or start a new run.`);
+      }
+    }
+  }
+}

@@ -1,0 +1,438 @@
+/**
+ * The run spec: one typed, versioned description of a training run (its data and how to read it,
+ * the model, the objective, the schedule, the noise, the seed, the outputs). The CLI makes one from
+ * its flags, the studio from its form, a library user writes one; planRun (plan.ts) takes it, and
+ * every run folder keeps it as run.json. Validation is here, once, and its messages name the
+ * field ("model.latent must be a whole number from 1 to 4096"); callers translate field names to
+ * their own words (flags, form fields) with SpecFieldError.field.
+ *
+ * Values that have a text form users write (noise "gaussian:0.2", prior "mog:50", warm-up
+ * "linear:5") are kept as that text, parsed when the run is planned. Every field is present (null
+ * where the preset or the data decides), so a printed spec shows everything a run depends on.
+ */
+import { ACTIVATIONS, type Activation } from '../engine/backend.js';
+import { PRECISIONS, type Precision } from '../engine/precision.js';
+import { clip, VaekitError } from '../errors.js';
+import { parseNoise } from '../data/transforms/noise.js';
+import { parseImageSize, type DataOptions } from '../data/load.js';
+import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
+import { formatKlSchedule, parseKlSchedule } from '../train/kl-schedule.js';
+import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
+import { LOSSES, type LossName } from '../vae/objective.js';
+import { parsePrior } from '../vae/prior.js';
+import type { ModelChoices } from '../pipelines/data.js';
+
+export const RUN_SPEC_FORMAT = 'vaekit-run';
+export const RUN_SPEC_VERSION = 1;
+
+export interface DataSpec {
+  /** "mnist" (its training split), "mnist:train", "mnist:test", an image folder, a .npy, .csv or IDX file. */
+  source: string;
+  /** Labels for NPY or IDX data (a file of class numbers). */
+  labels: string | null;
+  /** The CSV column that holds the label. */
+  labelColumn: string | null;
+  /** Image folders: 1 (greyscale) or 3 (RGB); null: the reader's default. */
+  channels: 1 | 3 | null;
+  /** Image folders: resize every image to [height, width]. */
+  imageSize: [number, number] | null;
+  /** Use only the first N training examples, in stored order. */
+  limit: number | null;
+  /** Validate on a seeded share of the data, or on other data; null: MNIST's test split for MNIST, else a share of 0.1. */
+  validation: { fraction: number } | { source: string } | null;
+}
+
+export interface ModelSpec {
+  preset: string;
+  latent: number | null;
+  encoderHidden: number[] | null;
+  decoderHidden: number[] | null;
+  activation: Activation | null;
+  /** null: bernoulli for images, gaussian for features. */
+  likelihood: Likelihood | null;
+  /** The gaussian likelihood's standard deviation (the initial one when learned); null: the preset's. */
+  sigma: number | null;
+  learnedVariance: boolean;
+  convChannels: number[] | null;
+  conditional: boolean;
+  /** "standard" or "mog:K"; null: the preset's (standard). */
+  prior: string | null;
+}
+
+export interface ObjectiveSpec {
+  loss: LossName;
+  beta: number;
+  freeBits: number;
+  /** Importance samples per example (iwae; 1 for the others). */
+  samples: number;
+  /** "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]". */
+  klWarmup: string;
+}
+
+export interface TrainingSpec {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Decay the learning rate exponentially to this by the last epoch. */
+  learningRateFinal: number | null;
+  /** Early-stopping patience in epochs. */
+  earlyStopping: number | null;
+  precision: Precision;
+  /** When to write checkpoints into the run folder; null: never. */
+  checkpoint: { everyEpochs: number; everySteps: number | null } | null;
+}
+
+export interface NoiseSpecText {
+  /** "gaussian:S", "salt-and-pepper:P", "masking:P" or "none". */
+  input: string;
+  redraw: NoiseRedraw;
+  /** Dynamic binarization (each epoch, before the noise). */
+  binarize: boolean;
+}
+
+export interface OutputsSpec {
+  /** The run folder. */
+  dir: string;
+  /** Also write the notebook's figures and the HTML report (vaekit demo). */
+  figures: boolean;
+}
+
+export interface RunSpec {
+  format: typeof RUN_SPEC_FORMAT;
+  version: typeof RUN_SPEC_VERSION;
+  data: DataSpec;
+  model: ModelSpec;
+  objective: ObjectiveSpec;
+  training: TrainingSpec;
+  noise: NoiseSpecText;
+  /** Drives every random number: weights, shuffling, noise, samples, the validation split. */
+  seed: number;
+  outputs: OutputsSpec;
+}
+
+/** A spec as a caller writes it: any field may be left out, and takes its default. */
+export type RunSpecInput = {
+  [K in keyof Omit<RunSpec, 'format' | 'version'>]?: RunSpec[K] extends object ? Partial<RunSpec[K]> : RunSpec[K];
+} & { format?: string; version?: number };
+
+/** An invalid field of a run spec: `field` is its dotted path ("model.latent"), `detail` the rest of the sentence. */
+export class SpecFieldError extends VaekitError {
+  constructor(readonly field: string, readonly detail: string) {
+    super(`${field} ${detail}`);
+    this.name = 'SpecFieldError';
+  }
+}
+
+/** The defaults: the notebook's denoising VAE on MNIST (the seed preset, ELBO, Gaussian noise 0.2, 10 epochs). */
+export function defaultRunSpec(): RunSpec {
+  return {
+    format: RUN_SPEC_FORMAT,
+    version: RUN_SPEC_VERSION,
+    data: { source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null },
+    model: {
+      preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
+      sigma: null, learnedVariance: false, convChannels: null, conditional: false, prior: null,
+    },
+    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none' },
+    training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null } },
+    noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
+    seed: 0,
+    outputs: { dir: 'runs/train', figures: false },
+  };
+}
+
+// ---- validation -----------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+function isRecord(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Reads the fields of one section, refusing the ones it does not know (a misspelt field would otherwise do nothing). */
+class Section {
+  constructor(private readonly raw: Json, private readonly path: string) {}
+
+  static of(raw: unknown, path: string): Section {
+    if (!isRecord(raw)) throw new SpecFieldError(path, 'must be an object.');
+    return new Section(raw, path);
+  }
+
+  field(name: string): string {
+    return this.path === '' ? name : `${this.path}.${name}`;
+  }
+
+  value(name: string): unknown {
+    return this.raw[name];
+  }
+
+  onlyKnown(names: readonly string[]): void {
+    for (const key of Object.keys(this.raw)) {
+      if (!names.includes(key)) throw new SpecFieldError(this.field(clip(key, 40)), `is not a field of a vaekit run spec (the fields here are ${names.join(', ')}).`);
+    }
+  }
+
+  int(name: string, min: number, max: number): number {
+    const v = this.raw[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new SpecFieldError(this.field(name), `must be a whole number from ${min} to ${max}, not ${show(v)}.`);
+    }
+    return v;
+  }
+
+  intOrNull(name: string, min: number, max: number): number | null {
+    return this.raw[name] === null ? null : this.int(name, min, max);
+  }
+
+  number(name: string, min: number, max: number, open: 'min-open' | 'closed' = 'closed'): number {
+    const v = this.raw[name];
+    const low = open === 'min-open' ? (x: number): boolean => x > min : (x: number): boolean => x >= min;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !low(v) || v > max) {
+      const range = open === 'min-open' ? `greater than ${min} and at most ${max}` : `from ${min} to ${max}`;
+      throw new SpecFieldError(this.field(name), `must be a number ${range}, not ${show(v)}.`);
+    }
+    return v;
+  }
+
+  bool(name: string): boolean {
+    const v = this.raw[name];
+    if (typeof v !== 'boolean') throw new SpecFieldError(this.field(name), `must be true or false, not ${show(v)}.`);
+    return v;
+  }
+
+  text(name: string): string {
+    const v = this.raw[name];
+    if (typeof v !== 'string' || v.length === 0 || v.length > 4096) throw new SpecFieldError(this.field(name), `must be a non-empty text, not ${show(v)}.`);
+    return v;
+  }
+
+  textOrNull(name: string): string | null {
+    return this.raw[name] === null ? null : this.text(name);
+  }
+
+  choice<T extends string>(name: string, choices: readonly T[]): T {
+    const v = this.raw[name];
+    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+      throw new SpecFieldError(this.field(name), `must be one of ${choices.map((c) => `"${c}"`).join(', ')}, not ${show(v)}.`);
+    }
+    return v as T;
+  }
+
+  sizes(name: string): number[] | null {
+    const v = this.raw[name];
+    if (v === null) return null;
+    if (!Array.isArray(v) || v.length > 64 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 1 << 20)) {
+      throw new SpecFieldError(this.field(name), `must be a list of whole numbers from 1 to ${1 << 20} (or null), not ${show(v)}.`);
+    }
+    return [...v as number[]];
+  }
+
+  /** A text another parser reads (noise, prior, warm-up); its message becomes the field's. */
+  parsed<T>(name: string, parse: (text: string) => T): string {
+    const text = this.text(name);
+    try {
+      parse(text);
+    } catch (err) {
+      throw new SpecFieldError(this.field(name), `is invalid: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return text;
+  }
+}
+
+function show(v: unknown): string {
+  return v === undefined ? 'missing' : clip(JSON.stringify(v) ?? String(v), 40);
+}
+
+const MAX_EPOCHS = 1_000_000;
+
+function validateData(s: Section): DataSpec {
+  s.onlyKnown(['source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation']);
+  const channels = s.value('channels');
+  if (channels !== null && channels !== 1 && channels !== 3) throw new SpecFieldError(s.field('channels'), `must be 1 (greyscale), 3 (RGB) or null, not ${show(channels)}.`);
+  const size = s.value('imageSize');
+  let imageSize: [number, number] | null = null;
+  if (size !== null) {
+    if (!Array.isArray(size) || size.length !== 2) throw new SpecFieldError(s.field('imageSize'), `must be [height, width] or null, not ${show(size)}.`);
+    try {
+      imageSize = parseImageSize(`${String(size[0])}x${String(size[1])}`);
+    } catch (err) {
+      throw new SpecFieldError(s.field('imageSize'), `is invalid: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const v = s.value('validation');
+  let validation: DataSpec['validation'] = null;
+  if (v !== null) {
+    const vs = Section.of(v, s.field('validation'));
+    if ('fraction' in (v as Json)) {
+      vs.onlyKnown(['fraction']);
+      const fraction = vs.number('fraction', 0, 1, 'min-open');
+      if (fraction >= 1) throw new SpecFieldError(vs.field('fraction'), `must be a number between 0 and 1, not ${fraction}.`);
+      validation = { fraction };
+    } else {
+      vs.onlyKnown(['source']);
+      validation = { source: vs.text('source') };
+    }
+  }
+  return {
+    source: s.text('source'), labels: s.textOrNull('labels'), labelColumn: s.textOrNull('labelColumn'),
+    channels: channels as 1 | 3 | null, imageSize, limit: s.intOrNull('limit', 1, Number.MAX_SAFE_INTEGER), validation,
+  };
+}
+
+function validateModel(s: Section): ModelSpec {
+  s.onlyKnown(['preset', 'latent', 'encoderHidden', 'decoderHidden', 'activation', 'likelihood', 'sigma', 'learnedVariance', 'convChannels', 'conditional', 'prior']);
+  const activation = s.value('activation') === null ? null : s.choice('activation', ACTIVATIONS);
+  const likelihood = s.value('likelihood') === null ? null : s.choice('likelihood', LIKELIHOODS);
+  return {
+    preset: s.choice('preset', Object.keys(PRESETS)),
+    latent: s.intOrNull('latent', 1, 4096),
+    encoderHidden: s.sizes('encoderHidden'),
+    decoderHidden: s.sizes('decoderHidden'),
+    activation, likelihood,
+    sigma: s.value('sigma') === null ? null : s.number('sigma', 0, 1e6, 'min-open'),
+    learnedVariance: s.bool('learnedVariance'),
+    convChannels: s.sizes('convChannels'),
+    conditional: s.bool('conditional'),
+    prior: s.value('prior') === null ? null : s.parsed('prior', parsePrior),
+  };
+}
+
+function validateObjective(s: Section): ObjectiveSpec {
+  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup']);
+  const loss = s.choice('loss', LOSSES);
+  const samples = s.int('samples', 1, 10_000);
+  if (loss !== 'iwae' && samples !== 1) throw new SpecFieldError(s.field('samples'), `sets the importance samples of the iwae loss, and this run's loss is ${loss}: it must be 1.`);
+  return {
+    loss, beta: s.number('beta', 0, 1e6), freeBits: s.number('freeBits', 0, 1e6), samples,
+    klWarmup: formatKlSchedule(parseKlSchedule(s.parsed('klWarmup', parseKlSchedule))),
+  };
+}
+
+function validateTraining(s: Section): TrainingSpec {
+  s.onlyKnown(['epochs', 'batchSize', 'learningRate', 'learningRateFinal', 'earlyStopping', 'precision', 'checkpoint']);
+  const c = s.value('checkpoint');
+  let checkpoint: TrainingSpec['checkpoint'] = null;
+  if (c !== null) {
+    const cs = Section.of(c, s.field('checkpoint'));
+    cs.onlyKnown(['everyEpochs', 'everySteps']);
+    checkpoint = { everyEpochs: cs.int('everyEpochs', 1, MAX_EPOCHS), everySteps: cs.intOrNull('everySteps', 1, Number.MAX_SAFE_INTEGER) };
+  }
+  return {
+    epochs: s.int('epochs', 1, MAX_EPOCHS),
+    batchSize: s.int('batchSize', 1, 1 << 24),
+    learningRate: s.number('learningRate', 0, 10, 'min-open'),
+    learningRateFinal: s.value('learningRateFinal') === null ? null : s.number('learningRateFinal', 0, 10, 'min-open'),
+    earlyStopping: s.intOrNull('earlyStopping', 1, MAX_EPOCHS),
+    precision: s.choice('precision', PRECISIONS),
+    checkpoint,
+  };
+}
+
+function validateNoise(s: Section): NoiseSpecText {
+  s.onlyKnown(['input', 'redraw', 'binarize']);
+  return { input: s.parsed('input', parseNoise), redraw: s.choice('redraw', ['epoch', 'once'] as const), binarize: s.bool('binarize') };
+}
+
+/**
+ * A complete, checked run spec from what a caller gives (a parsed run.json, the studio's form, a
+ * library user's object): every missing field takes its default, and every field is checked.
+ */
+export function validateRunSpec(input: unknown): RunSpec {
+  const top = Section.of(input, 'the run spec');
+  const raw = input as Json;
+  top.onlyKnown(['format', 'version', 'data', 'model', 'objective', 'training', 'noise', 'seed', 'outputs']);
+  if (raw['format'] !== undefined && raw['format'] !== RUN_SPEC_FORMAT) throw new SpecFieldError('format', `must be "${RUN_SPEC_FORMAT}", not ${show(raw['format'])}.`);
+  if (raw['version'] !== undefined && raw['version'] !== RUN_SPEC_VERSION) {
+    throw new SpecFieldError('version', `is ${show(raw['version'])}, and this vaekit reads run specs of version ${RUN_SPEC_VERSION}.`);
+  }
+  const d = defaultRunSpec();
+  const section = <K extends 'data' | 'model' | 'objective' | 'training' | 'noise' | 'outputs'>(key: K): Section => {
+    const given = raw[key];
+    if (given !== undefined && !isRecord(given)) throw new SpecFieldError(key, 'must be an object.');
+    return new Section({ ...d[key], ...(given ?? {}) }, key);
+  };
+  const outputs = section('outputs');
+  outputs.onlyKnown(['dir', 'figures']);
+  const spec: RunSpec = {
+    format: RUN_SPEC_FORMAT,
+    version: RUN_SPEC_VERSION,
+    data: validateData(section('data')),
+    model: validateModel(section('model')),
+    objective: validateObjective(section('objective')),
+    training: validateTraining(section('training')),
+    noise: validateNoise(section('noise')),
+    seed: new Section({ seed: raw['seed'] ?? d.seed }, '').int('seed', 0, 0xffffffff),
+    outputs: { dir: outputs.text('dir'), figures: outputs.bool('figures') },
+  };
+  if (spec.objective.loss !== 'elbo' && spec.objective.klWarmup !== 'none') {
+    throw new SpecFieldError('objective.klWarmup', `scales the elbo objective's KL term, and ${spec.objective.loss} has none to warm up.`);
+  }
+  return spec;
+}
+
+// ---- what the spec asks of the stages ---------------------------------------------------------
+
+/** How to read the spec's data (the readers' options). */
+export function dataOptionsOf(data: DataSpec): DataOptions {
+  return {
+    ...(data.labels !== null ? { labels: data.labels } : {}),
+    ...(data.labelColumn !== null ? { labelColumn: data.labelColumn } : {}),
+    ...(data.channels !== null ? { channels: data.channels } : {}),
+    ...(data.imageSize !== null ? { imageSize: data.imageSize } : {}),
+  };
+}
+
+/** The user's model choices (the data fills in its shape and classes). */
+export function modelChoicesOf(m: ModelSpec): ModelChoices {
+  const c: ModelChoices = { preset: m.preset, overrides: {}, conditional: m.conditional };
+  const o = c.overrides;
+  if (m.latent !== null) o.latent = m.latent;
+  if (m.encoderHidden !== null) o.encoderHidden = m.encoderHidden;
+  if (m.decoderHidden !== null) o.decoderHidden = m.decoderHidden;
+  if (m.activation !== null) o.activation = m.activation;
+  if (m.likelihood !== null) o.likelihood = m.likelihood;
+  if (m.sigma !== null) o.gaussianSigma = m.sigma;
+  if (m.learnedVariance) o.gaussianLearnedVariance = true;
+  if (m.convChannels !== null) o.convChannels = m.convChannels;
+  if (m.prior !== null) Object.assign(o, parsePrior(m.prior));
+  return c;
+}
+
+/** The trainer's options (fit's), without the callbacks, signal and checkpoints a run adds. */
+export function fitOptionsOf(spec: RunSpec): FitOptionsInput {
+  const t = spec.training;
+  return {
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    ...(t.learningRateFinal !== null ? { learningRateFinal: t.learningRateFinal } : {}),
+    objective: { loss: spec.objective.loss, beta: spec.objective.beta, freeBits: spec.objective.freeBits, samples: spec.objective.samples },
+    klWarmup: parseKlSchedule(spec.objective.klWarmup),
+    binarize: spec.noise.binarize,
+    noise: parseNoise(spec.noise.input),
+    noiseRedraw: spec.noise.redraw,
+    seed: spec.seed,
+    precision: t.precision,
+    ...(t.earlyStopping !== null ? { earlyStopping: { patience: t.earlyStopping } } : {}),
+  };
+}
+
+/** The value at a dotted path of a spec ("model.latent"). */
+export function specField(spec: RunSpec, path: string): unknown {
+  let at: unknown = spec;
+  for (const key of path.split('.')) at = isRecord(at) ? at[key] : undefined;
+  return at;
+}
+
+/** A copy of `spec` with the value at a dotted path replaced (not validated: validate the result). */
+export function withSpecField(spec: RunSpec, path: string, value: unknown): RunSpec {
+  const copy = JSON.parse(JSON.stringify(spec)) as Json;
+  const keys = path.split('.');
+  let at: Json = copy;
+  for (const key of keys.slice(0, -1)) {
+    if (!isRecord(at[key])) at[key] = {};
+    at = at[key] as Json;
+  }
+  at[keys.at(-1)!] = value;
+  return copy as unknown as RunSpec;
+}

@@ -1,0 +1,86 @@
+/**
+ * trainRun: a planned run (plan.ts) trained into its run folder: run.json first, the metrics log
+ * and the checkpoints while it trains, and, when it completes, the model bundle and the test
+ * metrics; a staging folder then takes its target's place. It joins the stages that do not know
+ * each other: the trainer (train/), validation and test metrics (eval/) and the stores. The CLI's
+ * train and demo, the studio's worker and anomaly's one-class runs all train through it.
+ */
+import { evaluateDenoising, validator, type TestMetrics } from '../eval/evaluate.js';
+import { saveModel } from '../io/bundle.js';
+import { checkpointTo } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { metricsLog } from '../train/callbacks.js';
+import type { Checkpoint } from '../train/checkpoint.js';
+import { describeTraining, fit, type Callback, type History } from '../train/fit.js';
+import type { Dataset } from '../data/dataset.js';
+import type { DataInfo } from '../io/bundle.js';
+import type { Vae } from '../vae/model.js';
+import { VaekitError } from '../errors.js';
+import { vaekitVersion } from '../version.js';
+import { RunFolder } from './folder.js';
+import type { RunPlan } from './plan.js';
+
+export interface TrainRunOptions {
+  /**
+   * Where the run is written: an open RunFolder (the caller finishes it), a folder path (opened
+   * here for a new run, never replacing a model, and finished here), or null: nothing is written.
+   */
+  folder?: RunFolder | string | null;
+  /** Called in order after the run's own (the metrics log); e.g. a progress bar. */
+  callbacks?: Callback[];
+  signal?: AbortSignal;
+  /** Go on from this checkpoint of the same run (the same data, checked by its fingerprint). */
+  resumeFrom?: Checkpoint;
+  /** Recorded in run.json: the spec file the run came from and the flags that changed it. */
+  from?: { config: string; overrides: string[] };
+}
+
+export interface TrainRunResult {
+  vae: Vae;
+  history: History;
+  /** The test metrics, or null when the signal stopped training (nothing but the checkpoint is written then). */
+  test: TestMetrics | null;
+  /** The validation set as the model sees it (standardized features). */
+  testSet: Dataset;
+  data: DataInfo;
+}
+
+export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const { spec, vae, train, test, data, fingerprint } = plan;
+  const resume = options.resumeFrom;
+  if (resume !== undefined && resume.run['dataFingerprint'] !== fingerprint) {
+    throw new VaekitError('The training data is not what this run was trained on (its fingerprint differs): resume with the same data, or start a new run.');
+  }
+  const given = options.folder ?? null;
+  const folder = typeof given === 'string' ? RunFolder.create(given, { overwrite: false }) : given;
+  try {
+    if (folder !== null && resume === undefined) {
+      folder.writeRecord({ spec, vaekit: vaekitVersion(), dataFingerprint: fingerprint, staging: folder.staging, ...(options.from !== undefined ? { from: options.from } : {}) });
+    }
+    const evalOptions = { noise: plan.fit.noise, binarize: plan.fit.binarize, seed: plan.fit.seed };
+    const every = spec.training.checkpoint;
+    const history = await fit(vae, train, {
+      ...plan.fit,
+      validate: validator(test, plan.fit.objective, evalOptions),
+      callbacks: [...(folder !== null ? [metricsLog(folder.path('metrics'), resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(resume !== undefined ? { resumeFrom: resume } : {}),
+      ...(folder !== null && every !== null
+        ? { checkpoint: checkpointTo(folder.dir, { everyEpochs: every.everyEpochs, ...(every.everySteps !== null ? { everySteps: every.everySteps } : {}), run: { dataFingerprint: fingerprint } }) }
+        : {}),
+    });
+    if (history.aborted) return { vae, history, test: null, testSet: test, data };
+    const testMetrics = evaluateDenoising(vae, test, evalOptions);
+    if (folder !== null) {
+      saveModel(vae, folder.dir, {
+        ...describeTraining(plan.fit), trainImages: train.count, testImages: test.count, epochsTrained: history.epochs.length,
+        ...(history.stoppedEarlyAt !== undefined ? { weightsOfEpoch: history.stoppedEarlyAt } : {}),
+      }, data);
+      writeFileAtomic(folder.path('testMetrics'), `${JSON.stringify(testMetrics, null, 2)}\n`);
+      if (typeof given === 'string') folder.finish();
+    }
+    return { vae, history, test: testMetrics, testSet: test, data };
+  } finally {
+    if (typeof given === 'string') folder?.release();
+  }
+}

@@ -22,6 +22,10 @@ import { CollapseWatch } from './collapse.js';
 import { EarlyStopping } from './early-stopping.js';
 import { HealthGuard } from './health.js';
 
+// The guards' limits, where they were before the guards had files of their own.
+export { MAX_REFUSED_STEPS } from './health.js';
+export { COLLAPSE_NATS } from './collapse.js';
+
 export type NoiseRedraw = 'epoch' | 'once';
 
 export interface FitOptions {
@@ -339,9 +343,6 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
 }
-
-export { MAX_REFUSED_STEPS } from './health.js';
-export { COLLAPSE_NATS } from './collapse.js';
 
 /** Throws when a checkpoint does not belong to this model and data (its sizes disagree). */
 function checkResumable(c: Checkpoint, vae: Vae, steps: number): void {

@@ -12,7 +12,7 @@ import { loadMnist } from '../src/data/sources/mnist.js';
 import { Random } from '../src/engine/random.js';
 import { checkpointFiles, latestCheckpoint, readCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
 import { VaekitError } from '../src/errors.js';
-import type { Checkpoint } from '../src/train/checkpoint.js';
+import type { Checkpoint, CheckpointOptions } from '../src/train/checkpoint.js';
 import { fit, type EpochRecord, type FitOptionsInput } from '../src/train/fit.js';
 import { presetConfig, type VaeConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
@@ -149,7 +149,7 @@ test('early stopping keeps the best epoch\'s weights, and resumes exactly from a
   const vae = new Vae(config, { seed: 1 });
   const h = await fit(vae, small, {
     epochs: 6, batchSize: 64, validate, earlyStopping: { patience: 2 },
-    checkpoint: { save: (c) => { saved.push(copy(c)); } },
+    checkpoint: { everySeconds: 0, save: (c) => { saved.push(copy(c)); } },
     callbacks: [{ onEpochEnd: (r) => { weightsAt.set(r.epoch, Buffer.from(vae.params.values.slice().buffer)); } }],
   });
   assert.deepEqual(h.epochs.map((r) => r.epoch), [1, 2, 3, 4]);
@@ -162,4 +162,31 @@ test('early stopping keeps the best epoch\'s weights, and resumes exactly from a
   assert.equal(h2.stoppedEarlyAt, 2);
   assert.deepEqual(Buffer.from(again.params.values.buffer), weightsAt.get(2));
   await assert.rejects(fit(new Vae(config), small, { epochs: 1, earlyStopping: { patience: 1 } }), /watches the validation loss, and this training has no validation/);
+});
+
+test('checkpoints by time: at most one in everySeconds (30 by default), always at the last epoch and when stopped; everySteps as asked', async () => {
+  const { config, options } = CASES[0]!;
+  const small = takeFirst(train, 128); // 2 steps per epoch
+  const positions = async (checkpoint: Partial<CheckpointOptions>, extra: FitOptionsInput = {}): Promise<string[]> => {
+    const saved: string[] = [];
+    await fit(new Vae(config, { seed: 1 }), small, { ...options, ...extra, checkpoint: { ...checkpoint, save: (c) => { saved.push(`${c.state.epoch}:${c.state.stepInEpoch}`); } } });
+    return saved;
+  };
+  // A fast run writes only the last epoch's checkpoint; without the time limit, every epoch's.
+  assert.deepEqual(await positions({}), ['3:0']);
+  assert.deepEqual(await positions({ everySeconds: 0 }), ['1:0', '2:0', '3:0']);
+  assert.deepEqual(await positions({ everyEpochs: 2, everySeconds: 0 }), ['2:0', '3:0']);
+  assert.deepEqual(await positions({ everyEpochs: 0, everySeconds: 0 }), ['3:0']);
+  // Steps asked for are written as asked (no time limit unless one is given).
+  assert.deepEqual(await positions({ everySteps: 1 }), ['0:1', '1:0', '1:1', '2:0', '2:1', '3:0']);
+  assert.deepEqual(await positions({ everySteps: 1, everySeconds: 30 }), ['3:0']);
+  // Epochs 80 ms apart (the first 80 ms after the start) with a limit of 50 ms: every epoch's.
+  const wait = (): Promise<void> => new Promise<void>((r) => setTimeout(r, 80));
+  const slow = { callbacks: [{ onTrainBegin: wait, onEpochEnd: wait }] };
+  assert.deepEqual(await positions({ everySeconds: 0.05 }, slow), ['1:0', '2:0', '3:0']);
+  // Stopped by the signal: a checkpoint where it stopped, whatever the time.
+  const controller = new AbortController();
+  const stopped = await positions({}, { signal: controller.signal, callbacks: [{ onBatchEnd: (step) => { if (step === 1) controller.abort(); } }] });
+  assert.deepEqual(stopped, ['0:1']);
+  await assert.rejects(positions({ everySeconds: -1 }), (e: unknown) => e instanceof VaekitError && /everySeconds must be a number >= 0, not -1/.test(e.message));
 });

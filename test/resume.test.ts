@@ -1,7 +1,8 @@
 // Kill and resume through the real CLI: a run killed with SIGKILL halfway through writing a
 // checkpoint, right after an epoch's checkpoint, and at a moment chosen by a timer, then resumed each
 // time with `vaekit train --resume DIR`, ends with the weights, metrics.jsonl and test metrics of
-// the same run never stopped, byte for byte. Also: a second process is refused while one trains, a
+// the same run never stopped, byte for byte; so does one killed after the only checkpoint the
+// default cadence (at most one in 30 s) writes in a short run, at its end. Also: a second process is refused while one trains, a
 // resume refuses a changed setting by name, and SIGINT stops with a checkpoint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +72,23 @@ test('killed with SIGKILL during a checkpoint write, between epochs and mid-epoc
   assert.equal(last.status, 0, last.stderr);
   for (const f of FILES) assert.deepEqual(readFileSync(join(killed, f)), readFileSync(join(whole, f)), `${f} differs from the uninterrupted run's`);
   assert.ok(checkpointsOf(killed).length <= 2, 'the newest two checkpoints are kept');
+});
+
+test('with the default cadence (at most a checkpoint in 30 s) a fast run checkpoints at its end; killed right after it, resumed: the same bytes', async () => {
+  // No --checkpoint-every-steps: a run of a few seconds writes one checkpoint, at the end of its last epoch.
+  const run = RUN.filter((_, i) => i < RUN.indexOf('--checkpoint-every-steps'));
+  const whole = join(work, 'whole-default');
+  assert.equal(vaekit([...run, '--out', whole]).status, 0);
+  const killed = join(work, 'killed-default');
+  // Killed right after that checkpoint: before the last epoch's metrics line and the model are written.
+  const first = vaekit([...run, '--out', killed], { VAEKIT_TEST_KILL: 'after:1' });
+  assert.equal(first.signal, 'SIGKILL');
+  assert.deepEqual(checkpointsOf(killed), ['checkpoint-000000282.safetensors']);
+  assert.equal(readFileSync(join(killed, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2, 'the last epoch\'s line is not written yet');
+  const resumed = vaekit(['train', '--resume', killed]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming at epoch 4, step 0/);
+  for (const f of FILES) assert.deepEqual(readFileSync(join(killed, f)), readFileSync(join(whole, f)), `${f} differs from the uninterrupted run's`);
 });
 
 test('SIGINT stops after the current step with a checkpoint; --resume with --epochs extends a finished run', async () => {

@@ -203,13 +203,46 @@ test('the health guard skips a step whose loss is not finite, halves the learnin
     (e: unknown) => e instanceof VaekitError && /^Training diverged: 3 steps of epoch 1 had a non-finite loss or gradient/.test(e.message));
 });
 
-test('a collapsed posterior (KL near 0 after the warm-up) is warned about once', async () => {
+test('a collapsed posterior (KL near 0 after the warm-up) gets one note at the end, naming the epochs', async () => {
   const warnings: string[] = [];
   // A huge beta pushes the KL to zero.
   await fit(new Vae(small, { seed: 0 }), takeFirst(train, 2000), {
-    epochs: 3, batchSize: 64, objective: { beta: 200 }, noise: { kind: 'none' },
+    epochs: 4, batchSize: 64, objective: { beta: 200 }, noise: { kind: 'none' },
     callbacks: [{ onWarning: (m) => { warnings.push(m); } }],
   });
+  // Epoch 1's KL is still above 0.1; epochs 2 to 4 are below it.
   assert.equal(warnings.length, 1, warnings.join('\n'));
-  assert.match(warnings[0]!, /^The KL is [\d.e-]+ nats: the posterior has collapsed onto the prior .* try free bits/);
+  assert.match(warnings[0]!, /^The trained model's posterior has collapsed onto the prior: the KL is [\d.e-]+ nats, below 0\.1 for its last epochs 2 to 4, .* try free bits/);
+});
+
+/** The notes of a short run whose validation KL per epoch is `kls` (the validation numbers are made up; the training is real). */
+async function collapseNotes(kls: number[], options: FitOptionsInput = {}): Promise<string[]> {
+  const warnings: string[] = [];
+  let epoch = 0;
+  await fit(new Vae(small, { seed: 0 }), takeFirst(train, 64), {
+    epochs: kls.length, batchSize: 64, noise: { kind: 'none' }, ...options,
+    validate: () => { const kl = kls[epoch++]!; return { loss: 100 + kl, recon: 100, kl }; },
+    callbacks: [{ onWarning: (m) => { warnings.push(m); } }],
+  });
+  return warnings;
+}
+
+test('the collapse note judges the final epochs: a dip that recovers gets none; a collapse names its epochs, and is said again at the end only if it holds', async () => {
+  // The KL dips below 0.1 for two epochs, then recovers to 3.3 nats: no note.
+  assert.deepEqual(await collapseNotes([5, 4, 0.05, 0.04, 2, 3.3]), []);
+  // Collapsed from epoch 3 to the end: a note when three epochs are collapsed, and one at the end.
+  const collapsed = await collapseNotes([5, 4, 0.05, 0.04, 0.03, 0.02]);
+  assert.equal(collapsed.length, 2, collapsed.join('\n'));
+  assert.match(collapsed[0]!, /^The KL has stayed below 0\.1 nats for epochs 3 to 5 \(0\.030 at the last\): the posterior has collapsed/);
+  assert.match(collapsed[1]!, /^The trained model's posterior has collapsed onto the prior: the KL is 0\.020 nats, below 0\.1 for its last epochs 3 to 6,/);
+  // Collapsed for three epochs mid-run, then recovered: the note then, none at the end.
+  const recovered = await collapseNotes([5, 0.05, 0.04, 0.03, 1, 3.3]);
+  assert.equal(recovered.length, 1, recovered.join('\n'));
+  assert.match(recovered[0]!, /for epochs 2 to 4 /);
+  // Epochs under a KL warm-up do not count: with a warm-up of 3 epochs (the factor reaches 1 at epoch 3's end), collapsed epochs 1 to 5 make a collapse of epochs 3 to 5.
+  const warm = await collapseNotes([0.01, 0.01, 0.01, 0.01, 0.01], { klWarmup: { kind: 'linear', epochs: 3 } });
+  assert.equal(warm.length, 1, warm.join('\n'));
+  assert.match(warm[0]!, /below 0\.1 for its last epochs 3 to 5,/);
+  // The notebook's loss trains no KL: never a note.
+  assert.deepEqual(await collapseNotes([0.01, 0.01, 0.01], { objective: { loss: 'notebook-mse' } }), []);
 });

@@ -65,3 +65,30 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     throw new VaekitError(`Cannot write ${path}: ${describeFsError(err)}.`);
   }
 }
+
+/**
+ * Appends text to a file (made with its directories when missing), without flushing it to disk: a
+ * log written line by line, whose owner rewrites it whole (writeFileAtomic) when it must be exact,
+ * as the metrics log does on resume, and flushes it once at the end (syncFile).
+ */
+export function appendText(path: string, text: string): void {
+  try {
+    fs.mkdirSync(dirname(resolve(path)), { recursive: true });
+    fs.appendFileSync(path, text, 'utf8');
+  } catch (err) {
+    throw new VaekitError(`Cannot write ${path}: ${describeFsError(err)}.`);
+  }
+}
+
+/** Flushes a file's content to disk (fsync), e.g. a log appended to with appendText. */
+export function syncFile(path: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(path, 'r+');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    throw new VaekitError(`Cannot write ${path}: ${describeFsError(err)}.`);
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}

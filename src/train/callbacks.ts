@@ -1,27 +1,37 @@
 /**
  * Callbacks that come with the library (fit.ts defines the interface): the metrics log, one JSON
- * line per epoch, rewritten atomically after each epoch so a crash never leaves half a line; and a
- * plain epoch logger for scripts. The CLI's progress bar is a callback too (src/cli/progress.ts).
+ * line per epoch, appended after each epoch; and a plain epoch logger for scripts. The CLI's
+ * progress bar is a callback too (src/cli/progress.ts).
  */
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { appendText, syncFile, writeFileAtomic } from '../io/atomic-write.js';
 import { formatEpoch, type Callback, type EpochRecord } from './fit.js';
 
 /**
- * Writes every epoch's numbers so far to `path` as JSON lines after each epoch, and their
- * wall-clock times to timing.jsonl beside it: the metrics are a function of the seed (a resumed run
- * writes the same bytes as one never stopped), the times are not. `earlier` are the epochs of a
- * resumed run before this call.
+ * Writes each epoch's numbers to `path` as a JSON line, and its wall-clock time to timing.jsonl
+ * beside it: the metrics are a function of the seed (a resumed run writes the same bytes as one
+ * never stopped), the times are not. `earlier` are the epochs of a resumed run before this call
+ * (its checkpoint's history). At the start both files are rewritten once to hold exactly those
+ * (a killed run may have appended epochs after its last checkpoint, or half a line); then each
+ * epoch appends one line, and the end flushes both to disk.
  */
 export function metricsLog(path: string, earlier: readonly EpochRecord[] = []): Callback {
-  const records: EpochRecord[] = [...earlier];
   const timingPath = join(dirname(path), TIMING_FILE);
+  const timing = (r: EpochRecord): string => `${JSON.stringify({ epoch: r.epoch, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond })}\n`;
+  const numbers = ({ seconds: _s, imagesPerSecond: _i, ...rest }: EpochRecord): string => `${JSON.stringify(rest)}\n`;
   return {
+    onTrainBegin() {
+      if (earlier.length === 0 && !existsSync(path) && !existsSync(timingPath)) return;
+      writeFileAtomic(timingPath, earlier.map(timing).join(''));
+      writeFileAtomic(path, earlier.map(numbers).join(''));
+    },
     onEpochEnd(record) {
-      records.push(record);
-      const lines = (f: (r: EpochRecord) => object): string => records.map((r) => JSON.stringify(f(r))).join('\n') + '\n';
-      writeFileAtomic(timingPath, lines((r) => ({ epoch: r.epoch, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond })));
-      writeFileAtomic(path, lines(({ seconds: _s, imagesPerSecond: _i, ...numbers }) => numbers));
+      appendText(timingPath, timing(record));
+      appendText(path, numbers(record));
+    },
+    onTrainEnd() {
+      for (const p of [timingPath, path]) if (existsSync(p)) syncFile(p);
     },
   };
 }

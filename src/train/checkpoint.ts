@@ -4,6 +4,7 @@
  * the history so far. fit makes and takes them (fit.ts); src/io/checkpoint.ts writes and reads them.
  * Resumed on the same backend and thread count, a run ends with the same bits as one never stopped.
  */
+import { VaekitError } from '../errors.js';
 import type { EpochRecord } from './fit.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -26,7 +27,7 @@ export interface TrainState {
   history: EpochRecord[];
   /** The factor on the learning rate from the health guard's halvings (1 when none). */
   lrScale: number;
-  /** Whether the posterior-collapse warning was given. */
+  /** Whether the posterior-collapse note was given for the current run of collapsed epochs (train/collapse.ts). */
   warnedCollapse: boolean;
   /** Early stopping: the best validation loss so far and its epoch (null without early stopping). */
   best: { epoch: number; loss: number } | null;
@@ -44,14 +45,76 @@ export interface Checkpoint {
   run: Record<string, unknown>;
 }
 
-/** When fit saves checkpoints and how. */
+/**
+ * When fit saves checkpoints and how. A checkpoint is due at the end of every `everyEpochs`-th
+ * epoch and after every `everySteps`-th step of an epoch, but at most once in `everySeconds`; the
+ * end of the last epoch and a stop by the signal always save one. Resumed from any of them, a run
+ * ends with the same bits, so the time limit costs a kill at most that much work.
+ */
 export interface CheckpointOptions {
-  /** After every N epochs (default 1; 0: never at an epoch's end). */
+  /** After every N epochs (default 1; 0: at no epoch's end but the last). */
   everyEpochs?: number;
   /** Also every N steps inside an epoch (default: never). */
   everySteps?: number;
+  /**
+   * At most one checkpoint in this many seconds (the last epoch's and the signal's aside); 0: as
+   * often as everyEpochs and everySteps say. Default CHECKPOINT_SECONDS (30), or 0 with everySteps
+   * (steps asked for are written as asked).
+   */
+  everySeconds?: number;
   /** Kept with every checkpoint (see Checkpoint.run). */
   run?: Record<string, unknown>;
   /** Writes it (e.g. io/checkpoint.ts' saveCheckpoint to a folder). */
   save(checkpoint: Checkpoint): void | Promise<void>;
+}
+
+/** The default least time between two checkpoints, in seconds (CheckpointOptions.everySeconds). */
+export const CHECKPOINT_SECONDS = 30;
+
+/** fit's checkpoint guard: when a checkpoint is due, and writing it (with the run's settings). */
+export class Checkpointer {
+  private readonly everyEpochs: number;
+  private readonly everySteps: number;
+  private readonly everySeconds: number;
+  /** When the last checkpoint was written (or training started), from performance.now(). */
+  private lastSave = performance.now();
+
+  constructor(private readonly options: CheckpointOptions | undefined) {
+    this.everyEpochs = options?.everyEpochs ?? 1;
+    this.everySteps = options?.everySteps ?? 0;
+    this.everySeconds = options?.everySeconds ?? (this.everySteps > 0 ? 0 : CHECKPOINT_SECONDS);
+    for (const [name, v] of [['everyEpochs', this.everyEpochs], ['everySteps', this.everySteps], ['everySeconds', this.everySeconds]] as const) {
+      if (!(v >= 0) || !Number.isFinite(v) || (name !== 'everySeconds' && !Number.isInteger(v))) {
+        throw new VaekitError(`The checkpoint option ${name} must be ${name === 'everySeconds' ? 'a number' : 'a whole number'} >= 0, not ${v}.`);
+      }
+    }
+  }
+
+  /** Whether fit saves checkpoints at all. */
+  get enabled(): boolean {
+    return this.options !== undefined;
+  }
+
+  /** After step `step` (1-based) of an epoch of `steps`: whether a checkpoint is due (the epoch's end has its own). */
+  dueAfterStep(step: number, steps: number): boolean {
+    return this.enabled && this.everySteps > 0 && step % this.everySteps === 0 && step < steps && this.waited();
+  }
+
+  /** At the end of epoch `epoch` of `lastEpoch`: whether a checkpoint is due (always at the last). */
+  dueAfterEpoch(epoch: number, lastEpoch: number): boolean {
+    if (!this.enabled) return false;
+    if (epoch === lastEpoch) return true;
+    return this.everyEpochs > 0 && epoch % this.everyEpochs === 0 && this.waited();
+  }
+
+  /** Writes a checkpoint (nothing without the checkpoint option). */
+  async save(checkpoint: Omit<Checkpoint, 'run'>): Promise<void> {
+    if (this.options === undefined) return;
+    await this.options.save({ ...checkpoint, run: this.options.run ?? {} });
+    this.lastSave = performance.now();
+  }
+
+  private waited(): boolean {
+    return performance.now() - this.lastSave >= this.everySeconds * 1000;
+  }
 }

@@ -17,7 +17,14 @@ import { checkBufferSize, type Vae } from '../vae/model.js';
 import { checkObjectiveFits, resolveObjective, type LossName, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
-import type { Checkpoint, CheckpointOptions } from './checkpoint.js';
+import { Checkpointer, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
+import { CollapseWatch } from './collapse.js';
+import { EarlyStopping } from './early-stopping.js';
+import { HealthGuard } from './health.js';
+
+// The guards' limits, where they were before the guards had files of their own.
+export { MAX_REFUSED_STEPS } from './health.js';
+export { COLLAPSE_NATS } from './collapse.js';
 
 export type NoiseRedraw = 'epoch' | 'once';
 
@@ -166,7 +173,14 @@ export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
   checkTransformsFit(train, options);
 }
 
-/** Trains the model in place; resolves to the history of its epochs. */
+/**
+ * Trains the model in place; resolves to the history of its epochs. The loop is here; the guards
+ * around it each keep their own state, which a checkpoint holds and a resume restores: the health
+ * guard (health.ts: skips non-finite steps, halves the learning rate), early stopping
+ * (early-stopping.ts), the posterior-collapse note (collapse.ts) and the checkpointer
+ * (checkpoint.ts: when to save). The loop's own state is the position, the generators, the
+ * epoch's running sums, the history, the weights and Adam's.
+ */
 export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {}): Promise<History> {
   const options = resolveFitOptions(input);
   checkFits(vae, train, options);
@@ -186,20 +200,17 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   vae.reserve(batchSize);
   const context: TrainContext = { vae, options, steps };
   const history: History = { epochs: [], aborted: false, steps: 0 };
+
+  // The guards, each with its part of the training state.
+  const health = new HealthGuard();
+  const collapse = new CollapseWatch(options);
+  const early = options.earlyStopping === undefined ? null : new EarlyStopping(options.earlyStopping.patience, vae, options.validate != null);
+  const checkpointer = new Checkpointer(options.checkpoint);
+
   // Where this call starts: the beginning, or a checkpoint's position (restored below).
   let firstEpoch = 1;
   let firstStep = 0;
   let resumedTotals = { loss: 0, recon: 0, kl: 0, seen: 0 };
-  // The health guard halves the learning rate after each step it refuses; the collapse warning is given once.
-  let lrScale = 1;
-  let warnedCollapse = false;
-  const patience = options.earlyStopping?.patience;
-  if (patience !== undefined) {
-    if (!Number.isInteger(patience) || patience < 1) throw new VaekitError(`The early-stopping patience must be a whole number of epochs >= 1, not ${patience}.`);
-    if (!options.validate) throw new VaekitError('Early stopping watches the validation loss, and this training has no validation.');
-  }
-  let best: { epoch: number; loss: number } | null = null;
-  const bestParams = patience === undefined ? null : vae.params.values.slice();
   if (options.resumeFrom !== undefined) {
     const c = options.resumeFrom;
     checkResumable(c, vae, steps);
@@ -214,44 +225,40 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
     firstEpoch = c.state.epoch + 1;
     firstStep = c.state.stepInEpoch;
     resumedTotals = { ...c.state.totals };
-    lrScale = c.state.lrScale;
-    warnedCollapse = c.state.warnedCollapse;
-    best = c.state.best;
-    if (bestParams !== null && c.bestParams !== null) bestParams.set(c.bestParams);
+    health.restore(c);
+    collapse.restore(c);
+    early?.restore(c);
   }
-  const save = options.checkpoint;
-  const everySteps = save?.everySteps ?? 0;
-  const everyEpochs = save?.everyEpochs ?? 1;
   let shuffleAtEpochStart = shuffleRng.getState();
   const total = { loss: 0, recon: 0, kl: 0 };
   let seen = 0;
-  const checkpoint = async (epoch: number, stepInEpoch: number): Promise<void> => {
-    if (save === undefined) return;
-    await save.save({
+  /** The training state after step `stepInEpoch` of epoch `epoch + 1` (0: at epoch `epoch`'s end): the loop's, then each guard's. */
+  const snapshot = (epoch: number, stepInEpoch: number): Omit<Checkpoint, 'run'> => {
+    const stopping = early?.snapshot() ?? { best: null, bestParams: null };
+    return {
       state: {
         epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, sample: sampleRng.getState(),
         totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
-        lrScale, warnedCollapse, best,
+        ...health.snapshot(), ...collapse.snapshot(), best: stopping.best,
       },
-      params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(),
-      bestParams: bestParams === null ? null : bestParams.slice(), run: save.run ?? {},
-    });
+      params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(), bestParams: stopping.bestParams,
+    };
   };
   let lastYield = performance.now();
-  const warn = async (message: string): Promise<void> => {
+  const warn = async (message: string | null): Promise<void> => {
+    if (message === null) return;
     for (const c of callbacks) await c.onWarning?.(message, context);
   };
 
   for (const c of callbacks) await c.onTrainBegin?.(context);
   const precision = resolvePrecision(vae.backend, options.precision);
-  if (precision.note !== null) await warn(precision.note);
+  await warn(precision.note);
   vae.setPrecision(precision.precision);
   try {
     for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
       for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
       const started = performance.now();
-      optimizer.learningRate = learningRateAt(options, epoch) * lrScale;
-      let refused = 0;
+      optimizer.learningRate = health.epochBegin(learningRateAt(options, epoch));
       shuffleAtEpochStart = shuffleRng.getState();
       const order = shuffledOrder(train.count, shuffleRng);
       const transforms = {
@@ -267,15 +274,9 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
         const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
         step++;
         history.steps++;
-        // The health guard: a step whose loss or gradient is not finite is not applied.
-        if (!Number.isFinite(parts.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) {
-          refused++;
-          lrScale /= 2;
-          optimizer.learningRate /= 2;
-          if (refused >= MAX_REFUSED_STEPS) {
-            throw new VaekitError(`Training diverged: ${refused} steps of epoch ${epoch} had a non-finite loss or gradient, so none was applied and the learning rate was halved each time (now ${optimizer.learningRate.toPrecision(3)}); the last checkpoint holds the last good weights; lower the learning rate or check the data for non-finite values.`);
-          }
-          await warn(`Epoch ${epoch}, step ${step}: the loss or a gradient is not finite; the step was skipped and the learning rate halved to ${optimizer.learningRate.toPrecision(3)}.`);
+        const refused = health.refuse(parts.loss, vae, optimizer, epoch, step);
+        if (refused !== null) {
+          await warn(refused);
           continue;
         }
         optimizer.update(vae.backend);
@@ -291,10 +292,10 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
         }
         if (options.signal?.aborted === true) {
           history.aborted = true;
-          await checkpoint(epoch - 1, step);
+          await checkpointer.save(snapshot(epoch - 1, step));
           break;
         }
-        if (everySteps > 0 && step % everySteps === 0 && step < steps) await checkpoint(epoch - 1, step);
+        if (checkpointer.dueAfterStep(step, steps)) await checkpointer.save(snapshot(epoch - 1, step));
       }
       if (history.aborted) break;
       if (!Number.isFinite(total.loss)) {
@@ -319,44 +320,29 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       }
       history.epochs.push(record);
       shuffleAtEpochStart = shuffleRng.getState();
-      let stop = false;
-      if (patience !== undefined && record.valLoss !== undefined) {
-        if (best === null || record.valLoss < best.loss) {
-          best = { epoch, loss: record.valLoss };
-          bestParams!.set(vae.params.values);
-        } else if (epoch - best.epoch >= patience && epoch < options.epochs) {
-          stop = true;
-        }
-      }
-      if (!warnedCollapse && objective.loss !== 'notebook-mse' && klFactor(options.klWarmup, epoch) === 1 && (record.valKl ?? record.kl) < COLLAPSE_NATS) {
-        warnedCollapse = true;
-        await warn(`The KL is ${(record.valKl ?? record.kl).toPrecision(2)} nats: the posterior has collapsed onto the prior and the latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`);
-      }
-      if (everyEpochs > 0 && (epoch % everyEpochs === 0 || epoch === options.epochs)) await checkpoint(epoch, 0);
+      const stop = early?.epochEnd(epoch, record.valLoss, options.epochs) ?? false;
+      // The last epoch's collapse, if any, is told at the end.
+      if (epoch < options.epochs) await warn(collapse.epochEnd(history.epochs));
+      if (checkpointer.dueAfterEpoch(epoch, options.epochs)) await checkpointer.save(snapshot(epoch, 0));
       for (const c of callbacks) await c.onEpochEnd?.(record, context);
-      if (stop && best !== null) {
-        vae.params.values.set(bestParams!);
-        history.stoppedEarlyAt = best.epoch;
-        await warn(`Early stopping: the validation loss has not improved for ${patience} epochs; the model keeps the weights of epoch ${best.epoch} (validation loss ${best.loss.toFixed(2)}).`);
+      if (stop) {
+        history.stoppedEarlyAt = early!.keepBest(epoch)!;
+        await warn(early!.stoppedMessage());
         break;
       }
     }
   } finally {
     vae.setPrecision('fp32');
   }
-  if (patience !== undefined && best !== null && history.stoppedEarlyAt === undefined && !history.aborted && best.epoch !== options.epochs) {
+  if (early !== null && history.stoppedEarlyAt === undefined && !history.aborted) {
     // Trained to the end: the best epoch's weights all the same.
-    vae.params.values.set(bestParams!);
-    history.stoppedEarlyAt = best.epoch;
+    const kept = early.keepBest(options.epochs);
+    if (kept !== null) history.stoppedEarlyAt = kept;
   }
+  if (!history.aborted) await warn(collapse.trainEnd(history.epochs));
   for (const c of callbacks) await c.onTrainEnd?.(history, context);
   return history;
 }
-
-/** Steps of one epoch the health guard refuses before it stops training. */
-export const MAX_REFUSED_STEPS = 3;
-/** Below this KL (nats per example, after any warm-up) the posterior counts as collapsed. */
-export const COLLAPSE_NATS = 0.1;
 
 /** Throws when a checkpoint does not belong to this model and data (its sizes disagree). */
 function checkResumable(c: Checkpoint, vae: Vae, steps: number): void {

@@ -2,15 +2,18 @@
 // loads model.safetensors (strict), runs the encoder, the decoder and the negative ELBO on inputs
 // made here, trains a few Adam steps and saves both ways; vaekit's own forward passes, per-example
 // negative ELBO and training loss (same eps) are the oracle, and vaekit loads what PyTorch saved.
-// One Python process runs every model.
+// One Python process runs every model. The Python's source, src/export/pytorch/*.py, compiles, and
+// its embedded copy (scripts/embed-python.ts) is up to date.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { EMBEDDED_MODULE, embeddedModule, pythonFiles } from '../scripts/embed-python.js';
 import { Random } from '../src/engine/random.js';
 import { pytorchFiles } from '../src/export/pytorch.js';
+import { MODEL_PY } from '../src/export/pytorch/python.js';
 import { loadBundle, saveModel, type DataInfo } from '../src/io/bundle.js';
 import { encodeNpy, readNpy } from '../src/io/npy.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
@@ -252,6 +255,47 @@ function prepare(c: Case, index: number, root: string): Prepared {
 }
 
 const python = pythonWithTorch();
+
+describe('PyTorch export: the Python source', () => {
+  test('src/export/pytorch/python.ts is the embedding of the .py files as they are now', () => {
+    assert.deepEqual(pythonFiles().map((f) => basename(f)), ['model.py']);
+    assert.equal(MODEL_PY, readFileSync(pythonFiles()[0]!, 'utf8'));
+    assert.ok(
+      readFileSync(EMBEDDED_MODULE, 'utf8') === embeddedModule(),
+      `${EMBEDDED_MODULE} is out of date with the .py files: run npm run embed-python`,
+    );
+  });
+
+  test('each .py file compiles (python3 -m py_compile)', (t) => {
+    const py = requireTool(t, python, 'python3-torch');
+    if (py === null) return;
+    const cache = mkdtempSync(join(tmpdir(), 'vaekit-pycache-'));
+    try {
+      for (const file of pythonFiles()) {
+        const run: SpawnSyncReturns<string> = spawnSync(py, ['-m', 'py_compile', file], { encoding: 'utf8', env: { ...process.env, PYTHONPYCACHEPREFIX: cache } });
+        assert.equal(run.status, 0, `${file} does not compile:\n${run.stderr}`);
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  test('an exported model.py is model.py with only its __VAEKIT_*__ names filled in', () => {
+    const pieces = MODEL_PY.split(/__VAEKIT_[A-Z_]+__/);
+    assert.equal(pieces.length, 9, 'model.py has eight names to fill');
+    for (const c of CASES) {
+      const text = new TextDecoder().decode(pytorchFiles(new Vae(c.config, { seed: 1 }), c.data, c.training)[0]!.bytes);
+      assert.doesNotMatch(text, /__VAEKIT_/, `${c.name}: every name is filled`);
+      let at = 0;
+      pieces.forEach((piece, k) => {
+        const found = text.indexOf(piece, at);
+        assert.ok(k === 0 ? found === 0 : found >= at, `${c.name}: the template's text around the names is there, in order`);
+        at = found + piece.length;
+      });
+      assert.equal(at, text.length, `${c.name}: and ends the file`);
+    }
+  });
+});
 
 describe('PyTorch export', () => {
   let root = '';

@@ -2,7 +2,9 @@
  * The native backend: the Node-API addon built from native/ by scripts/build-native.mjs into
  * build/Release/vaekit.node. Each Backend method passes its arguments straight to the addon's
  * kernel of the same name (activations as ACTIVATION_CODE integers); the addon checks every size
- * against the arrays' lengths and throws a RangeError instead of writing out of bounds.
+ * against the arrays' lengths and throws a RangeError instead of writing out of bounds. A kernel's
+ * signature is written once, in Backend: the addon's types (NativeAddon) and this file's methods
+ * are derived from it.
  */
 import type * as NodeFs from 'node:fs';
 import type * as NodeModule from 'node:module';
@@ -11,23 +13,13 @@ import type * as NodeUrl from 'node:url';
 import { ACTIVATION_CODE } from './backend.js';
 import type { Activation, Backend, BackendInfo, Bf16Support } from './backend.js';
 
-type Gemm = (
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
-) => void;
+/** Backend's kernels: each of its methods but info. */
+type Kernel = Exclude<keyof Backend, 'name' | 'info'>;
 
-type RowLoss = (
-  input: Float32Array, target: Float32Array, rows: number, cols: number,
-  rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
-) => void;
-
-type Elementwise = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => void;
-
-/** im2col and col2im: the source array, the geometry, then the array written. */
-type Patches = (
-  from: Float32Array, rows: number, height: number, width: number, channels: number,
-  kernel: number, stride: number, pad: number, outH: number, outW: number, to: Float32Array,
-) => void;
+/** A kernel as the addon takes it: an Activation argument as its ACTIVATION_CODE integer, the rest as Backend declares it. */
+type WithActivationCodes<F> = F extends (...args: infer A) => infer R
+  ? (...args: { [I in keyof A]: A[I] extends Activation ? number : A[I] }) => R
+  : never;
 
 /** What the addon says about oneDNN (native/addon.cc). */
 export interface NativeDnnlInfo {
@@ -44,69 +36,28 @@ export interface NativeDnnlInfo {
   f32Kernel?: string;
 }
 
-/** The raw addon: the Backend kernels with activations as integer codes, plus the portable gemm. */
-export interface NativeAddon {
+/**
+ * The raw addon: each Backend kernel under its name with Backend's signature (activations as
+ * integer codes), its own info, and the other fp32 matrix products it exports for tests and bench.
+ */
+export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
   info(): { backend: 'native'; blas: 'onednn' | 'openblas' | 'portable'; fallbackBlas: 'openblas' | 'portable'; threads: number; dnnl: NativeDnnlInfo };
-  gemm: Gemm;
   /** The bundled cache-blocked kernel, exported even when gemm uses OpenBLAS. */
-  gemmPortable: Gemm;
+  gemmPortable: Backend['gemm'];
   /** OpenBLAS (or the portable kernel without it), exported even when gemm uses oneDNN. */
-  gemmBlas: Gemm;
+  gemmBlas: Backend['gemm'];
   /** oneDNN's fp32 matmul, for comparison with OpenBLAS (bench); throws where oneDNN is unavailable. */
-  gemmDnnlF32: Gemm;
-  gemmBf16(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
-  ): void;
-  toBf16(x: Float32Array, out: Uint16Array, n: number): void;
-  biasActivation(
-    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number, act: number, slope: number,
-  ): void;
-  activationBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: number, slope: number): void;
-  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
-  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
-  sum(x: Float32Array, n: number): number;
-  countNonFinite(x: Float32Array, n: number): number;
-  add: Elementwise;
-  sub: Elementwise;
-  mul: Elementwise;
-  scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
-  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
-  bceWithLogits: RowLoss;
-  squaredError: RowLoss;
-  gaussianNll(
-    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
-    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
-  ): void;
-  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void;
-  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void;
-  reparameterizeBackward(
-    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
-    rows: number, latent: number, klScale: number,
-  ): void;
-  mixtureLogDensity: Backend['mixtureLogDensity'];
-  mixtureBackward: Backend['mixtureBackward'];
-  adam(
-    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
-  ): void;
-  gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void;
-  binarize: Backend['binarize'];
-  gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void;
-  im2col: Patches;
-  im2colBf16(
-    x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
-  ): void;
-  col2im: Patches;
-}
+  gemmDnnlF32: Backend['gemm'];
+};
 
-const ADDON_FUNCTIONS: readonly (keyof NativeAddon)[] = [
-  'info', 'gemm', 'gemmPortable', 'gemmBlas', 'gemmDnnlF32', 'gemmBf16', 'toBf16', 'biasActivation', 'activationBackward', 'sumRows', 'sumCols', 'sum', 'countNonFinite',
-  'add', 'sub', 'mul', 'scale', 'axpy', 'bceWithLogits', 'squaredError', 'gaussianNll',
-  'reparameterize', 'klDiagonalGaussian', 'reparameterizeBackward', 'mixtureLogDensity', 'mixtureBackward', 'adam',
-  'gaussianNoise', 'binarize', 'gatherBytes', 'im2col', 'im2colBf16', 'col2im',
-];
+/** Every function the addon must export (a record, so that the compiler checks that none is left out). */
+const ADDON_FUNCTIONS = Object.keys({
+  info: true, gemm: true, gemmPortable: true, gemmBlas: true, gemmDnnlF32: true, gemmBf16: true, toBf16: true,
+  biasActivation: true, activationBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
+  add: true, sub: true, mul: true, scale: true, axpy: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
+  reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
+  gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
+} satisfies Record<keyof NativeAddon, true>);
 
 /**
  * Node's built-in modules, fetched when the addon is loaded rather than imported: this file is part
@@ -163,7 +114,14 @@ function hasFunction(value: unknown, name: string): boolean {
   return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[name] === 'function';
 }
 
-/** The Backend over the addon; thin on purpose, since these calls sit on every training step's path. */
+/** A kernel's arguments, as Backend declares them. */
+type Args<K extends Kernel> = Parameters<Backend[K]>;
+
+/**
+ * The Backend over the addon; thin on purpose, since these calls sit on every training step's path.
+ * Each kernel hands its arguments to the addon's as they come, but for an activation (its
+ * ACTIVATION_CODE) and adam's absent bf16 copy (null).
+ */
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   private readonly addon: NativeAddon;
@@ -177,164 +135,46 @@ export class NativeBackend implements Backend {
     return { backend: 'native', blas: raw.blas, threads: raw.threads, bf16: bf16Support(raw.dnnl) };
   }
 
-  toBf16(x: Float32Array, out: Uint16Array, n: number): void {
-    this.addon.toBf16(x, out, n);
-  }
+  toBf16(...args: Args<'toBf16'>): void { this.addon.toBf16(...args); }
+  gemmBf16(...args: Args<'gemmBf16'>): void { this.addon.gemmBf16(...args); }
+  gemm(...args: Args<'gemm'>): void { this.addon.gemm(...args); }
 
-  gemmBf16(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
-  ): void {
-    this.addon.gemmBf16(transA, transB, m, n, k, alpha, a, b, beta, c);
-  }
-
-  gemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array,
-  ): void {
-    this.addon.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
-  }
-
-  biasActivation(
-    x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
-    act: Activation, slope: number,
-  ): void {
+  biasActivation(...[x, bias, y, rows, cols, act, slope]: Args<'biasActivation'>): void {
     this.addon.biasActivation(x, bias, y, rows, cols, ACTIVATION_CODE[act], slope);
   }
 
-  activationBackward(
-    dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: Activation, slope: number,
-  ): void {
+  activationBackward(...[dy, y, dx, n, act, slope]: Args<'activationBackward'>): void {
     this.addon.activationBackward(dy, y, dx, n, ACTIVATION_CODE[act], slope);
   }
 
-  sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
-    this.addon.sumRows(x, rows, cols, out);
-  }
+  sumRows(...args: Args<'sumRows'>): void { this.addon.sumRows(...args); }
+  sumCols(...args: Args<'sumCols'>): void { this.addon.sumCols(...args); }
+  sum(...args: Args<'sum'>): number { return this.addon.sum(...args); }
+  countNonFinite(...args: Args<'countNonFinite'>): number { return this.addon.countNonFinite(...args); }
+  add(...args: Args<'add'>): void { this.addon.add(...args); }
+  sub(...args: Args<'sub'>): void { this.addon.sub(...args); }
+  mul(...args: Args<'mul'>): void { this.addon.mul(...args); }
+  scale(...args: Args<'scale'>): void { this.addon.scale(...args); }
+  axpy(...args: Args<'axpy'>): void { this.addon.axpy(...args); }
+  bceWithLogits(...args: Args<'bceWithLogits'>): void { this.addon.bceWithLogits(...args); }
+  squaredError(...args: Args<'squaredError'>): void { this.addon.squaredError(...args); }
+  gaussianNll(...args: Args<'gaussianNll'>): void { this.addon.gaussianNll(...args); }
+  reparameterize(...args: Args<'reparameterize'>): void { this.addon.reparameterize(...args); }
+  klDiagonalGaussian(...args: Args<'klDiagonalGaussian'>): void { this.addon.klDiagonalGaussian(...args); }
+  reparameterizeBackward(...args: Args<'reparameterizeBackward'>): void { this.addon.reparameterizeBackward(...args); }
+  mixtureLogDensity(...args: Args<'mixtureLogDensity'>): void { this.addon.mixtureLogDensity(...args); }
+  mixtureBackward(...args: Args<'mixtureBackward'>): void { this.addon.mixtureBackward(...args); }
 
-  sumCols(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
-    this.addon.sumCols(x, rows, cols, out);
-  }
-
-  sum(x: Float32Array, n: number): number {
-    return this.addon.sum(x, n);
-  }
-
-  countNonFinite(x: Float32Array, n: number): number {
-    return this.addon.countNonFinite(x, n);
-  }
-
-  add(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
-    this.addon.add(a, b, out, n);
-  }
-
-  sub(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
-    this.addon.sub(a, b, out, n);
-  }
-
-  mul(a: Float32Array, b: Float32Array, out: Float32Array, n: number): void {
-    this.addon.mul(a, b, out, n);
-  }
-
-  scale(a: Float32Array, s: number, out: Float32Array, n: number): void {
-    this.addon.scale(a, s, out, n);
-  }
-
-  axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void {
-    this.addon.axpy(alpha, x, y, n);
-  }
-
-  bceWithLogits(
-    logits: Float32Array, target: Float32Array, rows: number, cols: number,
-    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
-  ): void {
-    this.addon.bceWithLogits(logits, target, rows, cols, rowLoss, grad, gradScale);
-  }
-
-  squaredError(
-    pred: Float32Array, target: Float32Array, rows: number, cols: number,
-    rowLoss: Float32Array, grad: Float32Array | null, gradScale: number,
-  ): void {
-    this.addon.squaredError(pred, target, rows, cols, rowLoss, grad, gradScale);
-  }
-
-  gaussianNll(
-    mean: Float32Array, logvar: Float32Array, target: Float32Array, rows: number, cols: number,
-    rowLoss: Float32Array, gradMean: Float32Array | null, gradLogvar: Float32Array | null, gradScale: number,
-  ): void {
-    this.addon.gaussianNll(mean, logvar, target, rows, cols, rowLoss, gradMean, gradLogvar, gradScale);
-  }
-
-  reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void {
-    this.addon.reparameterize(meanLogvar, eps, z, rows, latent);
-  }
-
-  klDiagonalGaussian(meanLogvar: Float32Array, rows: number, latent: number, klRow: Float32Array): void {
-    this.addon.klDiagonalGaussian(meanLogvar, rows, latent, klRow);
-  }
-
-  reparameterizeBackward(
-    meanLogvar: Float32Array, eps: Float32Array, dz: Float32Array | null, dMeanLogvar: Float32Array,
-    rows: number, latent: number, klScale: number,
-  ): void {
-    this.addon.reparameterizeBackward(meanLogvar, eps, dz, dMeanLogvar, rows, latent, klScale);
-  }
-
-  mixtureLogDensity(
-    z: Float32Array, rows: number, latent: number, components: number,
-    means: Float32Array, logvars: Float32Array, logits: Float32Array, out: Float64Array, gamma: Float64Array,
-  ): void {
-    this.addon.mixtureLogDensity(z, rows, latent, components, means, logvars, logits, out, gamma);
-  }
-
-  mixtureBackward(
-    z: Float32Array, rows: number, latent: number, components: number,
-    means: Float32Array, logvars: Float32Array, logits: Float32Array, gamma: Float64Array,
-    scale: number, rowScale: Float32Array | null,
-    dz: Float32Array, dMeans: Float32Array, dLogvars: Float32Array, dLogits: Float32Array,
-  ): void {
-    this.addon.mixtureBackward(z, rows, latent, components, means, logvars, logits, gamma, scale, rowScale, dz, dMeans, dLogvars, dLogits);
-  }
-
-  adam(
-    params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
-  ): void {
+  adam(...[params, grads, m, v, n, lr, beta1, beta2, eps, step, half]: Args<'adam'>): void {
     this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null);
   }
 
-  gaussianNoise(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array, factor: number): void {
-    this.addon.gaussianNoise(clean, out, rows, cols, rowSeeds, factor);
-  }
-
-  binarize(clean: Float32Array, out: Float32Array, rows: number, cols: number, rowSeeds: Uint32Array): void {
-    this.addon.binarize(clean, out, rows, cols, rowSeeds);
-  }
-
-  gatherBytes(bytes: Uint8Array, rowIndex: Uint32Array | null, start: number, rows: number, cols: number, divisor: number, out: Float32Array): void {
-    this.addon.gatherBytes(bytes, rowIndex, start, rows, cols, divisor, out);
-  }
-
-  im2col(
-    x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
-  ): void {
-    this.addon.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
-  }
-
-  im2colBf16(
-    x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
-  ): void {
-    this.addon.im2colBf16(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
-  }
-
-  col2im(
-    cols: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
-  ): void {
-    this.addon.col2im(cols, rows, height, width, channels, kernel, stride, pad, outH, outW, x);
-  }
+  gaussianNoise(...args: Args<'gaussianNoise'>): void { this.addon.gaussianNoise(...args); }
+  binarize(...args: Args<'binarize'>): void { this.addon.binarize(...args); }
+  gatherBytes(...args: Args<'gatherBytes'>): void { this.addon.gatherBytes(...args); }
+  im2col(...args: Args<'im2col'>): void { this.addon.im2col(...args); }
+  im2colBf16(...args: Args<'im2colBf16'>): void { this.addon.im2colBf16(...args); }
+  col2im(...args: Args<'col2im'>): void { this.addon.col2im(...args); }
 }
 
 /** bf16 support from the addon's oneDNN report: it needs oneDNN and a CPU with AMX or AVX512-BF16. */

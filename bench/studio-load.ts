@@ -381,7 +381,7 @@ async function measure(o: Options, studio: Studio, say: (line: string) => void):
   const info = await api.call<{ backend: { backend: string; blas: string; threads: number } }>('GET', '/api/info');
 
   say(`training the served model (MNIST, seed preset, ${SERVED_LIMIT} examples, 1 epoch)`);
-  const served = await api.call<{ id: string }>('POST', '/api/runs', { name: 'served', data: 'mnist', preset: 'seed', epochs: 1, limit: SERVED_LIMIT, noise: 'gaussian:0.2', seed: 0 });
+  const served = await api.call<{ id: string }>('POST', '/api/runs', { name: 'served', spec: { data: { source: 'mnist', limit: SERVED_LIMIT }, training: { epochs: 1 }, noise: { input: 'gaussian:0.2' }, seed: 0 } });
   const servedEvents = new RunEvents(studio, api, served.id);
   try {
     await servedEvents.until(() => servedEvents.end() !== null, 300_000, 'the served model\'s training to end');
@@ -395,7 +395,7 @@ async function measure(o: Options, studio: Studio, say: (line: string) => void):
   const examples = await api.call<{ images: number[][] }>('GET', `/api/runs/${encodeURIComponent(served.id)}/examples?start=0&count=${DENOISE_IMAGES}`);
 
   say(`starting the timed training (MNIST, seed preset, ${TIMED_LIMIT} examples); waiting for ${o.baselineEpochs} epochs without load after the first`);
-  const timed = await api.call<{ id: string }>('POST', '/api/runs', { name: 'timed', data: 'mnist', preset: 'seed', epochs: TIMED_EPOCHS, limit: TIMED_LIMIT, noise: 'gaussian:0.2', seed: 0 });
+  const timed = await api.call<{ id: string }>('POST', '/api/runs', { name: 'timed', spec: { data: { source: 'mnist', limit: TIMED_LIMIT }, training: { epochs: TIMED_EPOCHS }, noise: { input: 'gaussian:0.2' }, seed: 0 } });
   const events = new RunEvents(studio, api, timed.id);
   try {
     await events.until(() => events.epochs().length >= o.baselineEpochs + 1, 300_000, `${o.baselineEpochs + 1} epochs of the timed training`);

@@ -23,7 +23,7 @@ import { rankLatentDimensions } from '../src/latent/traverse.js';
 import { scoreAnomalies } from '../src/pipelines/anomaly.js';
 import { prepareForModel } from '../src/pipelines/data.js';
 import { denoiseDataset } from '../src/pipelines/denoise.js';
-import { trainAndTestSets } from '../src/pipelines/train.js';
+import { trainAndTestSets } from '../src/run/plan.js';
 import { startStudio, type Studio } from '../src/studio/server.js';
 import type { VaeConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
@@ -249,9 +249,9 @@ describe('vaekit studio server', () => {
     assert.deepEqual({ ...described, source: null }, { source: null, count: N, shape: [8, 8, 1], classNames: ['0', '1'] });
     for (const spec of ['../..', '../outside/x.npy', join(outside, 'x.npy'), '/etc/passwd', 'link.npy', 'images']) {
       await refused(await post('/api/data/describe', { data: spec }), 403, /outside the folders this studio may read/);
-      await refused(await post('/api/runs', { data: spec, preset: 'seed', epochs: 1 }), 403);
+      await refused(await post('/api/runs', { spec: { data: { source: spec }, training: { epochs: 1 } } }), 403);
     }
-    await refused(await post('/api/runs', { data: 'x.npy', labels: join(outside, 'y.npy'), preset: 'seed', epochs: 1 }), 403);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy', labels: join(outside, 'y.npy') }, training: { epochs: 1 } } }), 403);
     await refused(await post('/api/data/describe', { data: 'nothing.npy' }), 404);
     await refused(await post('/api/data/describe', { data: 42 }), 400);
     assert.deepEqual([snapshot(runsDir), snapshot(data)], before);
@@ -261,21 +261,23 @@ describe('vaekit studio server', () => {
     const before = snapshot(runsDir);
     await refused(await api('/api/runs', { method: 'POST', body: '{"data": "x.npy",' }), 400, /not valid JSON/);
     await refused(await api('/api/runs', { method: 'POST', body: '[1, 2]' }), 400);
-    await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed' }), 400, /epochs/);
-    await refused(await post('/api/runs', { data: 'x.npy', preset: 'bogus', epochs: 1 }), 400, /preset/);
-    await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1, noise: 'loud' }), 400);
-    await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1.5 }), 400);
-    await refused(await post('/api/runs', { data: 'x.npy', preset: 'seed', epochs: 1, precision: 'fp16' }), 400, /precision/);
-    for (const name of ['..', 'a/b', '.hidden', '../x', 'a'.repeat(65)]) await refused(await post('/api/runs', { name, data: 'x.npy', preset: 'seed', epochs: 1 }), 400, /run id/);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, training: { epochs: 0 } } }), 400, /^Epochs must be a whole number from 1/);
+    await refused(await post('/api/runs', { data: 'x.npy', epochs: 1 }), 400, /"spec" must be a run spec/);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, model: { latnet: 4 } } }), 400, /model\.latnet is not a field/);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, model: { preset: 'bogus' } } }), 400, /^Preset must be one of/);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, noise: { input: 'loud' } } }), 400);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, training: { epochs: 1.5 } } }), 400);
+    await refused(await post('/api/runs', { spec: { data: { source: 'x.npy' }, training: { precision: 'fp16' } } }), 400, /^Precision must be one of/);
+    for (const name of ['..', 'a/b', '.hidden', '../x', 'a'.repeat(65)]) await refused(await post('/api/runs', { name, spec: { data: { source: 'x.npy' }, training: { epochs: 1 } } }), 400, /run id/);
     // Refused by the worker (no labels for a conditional model) before the run folder exists.
-    await refused(await post('/api/runs', { name: 'cond', data: 'x.npy', preset: 'seed', epochs: 1, conditional: true }), 400, /labels/);
-    await refused(await post('/api/runs', { name: 'big', data: 'x.npy', preset: 'seed', epochs: 1, limit: N + 1 }), 400);
+    await refused(await post('/api/runs', { name: 'cond', spec: { data: { source: 'x.npy' }, model: { conditional: true }, training: { epochs: 1 } } }), 400, /labels/);
+    await refused(await post('/api/runs', { name: 'big', spec: { data: { source: 'x.npy', limit: N + 1 }, training: { epochs: 1 } } }), 400);
     assert.deepEqual(snapshot(runsDir), before);
     assert.deepEqual((await json(await api('/api/runs'), 200))['runs'], []);
   });
 
   it('trains a run in a worker thread and streams its epochs, figures and progress', async () => {
-    const created = await json(await post('/api/runs', { name: 'flow', data: 'x.npy', labels: 'y.npy', preset: 'seed', latent: 4, epochs: 2, batchSize: 16 }), 201);
+    const created = await json(await post('/api/runs', { name: 'flow', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 4 }, training: { epochs: 2, batchSize: 16 } } }), 201);
     assert.deepEqual(created, { id: 'flow' });
     const seen = await (await events('flow')).until((e) => e.event === 'end');
     const epochs = seen.filter((e) => e.event === 'epoch');
@@ -475,7 +477,7 @@ describe('vaekit studio server', () => {
     await refused(await api('/api/runs/flow/samples?label=1'), 400, /not conditional/);
     await refused(await post('/api/runs/flow/stop', {}), 409);
     await refused(await post('/api/runs/flow/resume', {}), 409);
-    await refused(await post('/api/runs', { name: 'flow', data: 'x.npy', preset: 'seed', epochs: 1 }), 409);
+    await refused(await post('/api/runs', { name: 'flow', spec: { data: { source: 'x.npy' }, training: { epochs: 1 } } }), 409);
     const form = new FormData();
     form.append('file', new Blob(['1,2']), 'data.txt');
     await refused(await api('/api/runs/flow/anomaly', { method: 'POST', body: form }), 400, /\.csv or \.npy/);
@@ -491,7 +493,7 @@ describe('vaekit studio server', () => {
 
   it('stays responsive while it trains, stops with a checkpoint and resumes to the end', async () => {
     const epochs = 60;
-    await json(await post('/api/runs', { name: 'long', data: 'x.npy', preset: 'seed', latent: 4, epochs, batchSize: 4 }), 201);
+    await json(await post('/api/runs', { name: 'long', spec: { data: { source: 'x.npy' }, model: { latent: 4 }, training: { epochs, batchSize: 4 } } }), 201);
     const stream = await events('long');
     await stream.until((_, seen) => seen.filter((e) => e.event === 'epoch').length >= 3);
     const started = performance.now();

@@ -234,7 +234,7 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
 
     await t.test('Models: two runs compared on one chart; an export downloads as a zip', async () => {
       // A second, smaller run to compare with, trained through the API.
-      const { id } = await apiCall<{ id: string }>(studio, '/api/runs', { name: 'e2e-small', data: 'x.npy', labels: 'y.npy', preset: 'seed', latent: 2, epochs: 2, limit: 3000 });
+      const { id } = await apiCall<{ id: string }>(studio, '/api/runs', { name: 'e2e-small', spec: { data: { source: 'x.npy', labels: 'y.npy', limit: 3000 }, model: { latent: 2 }, training: { epochs: 2 } } });
       await waitForRun(studio, id);
       await page.click('[data-testid="nav-models"]');
       await page.reload();

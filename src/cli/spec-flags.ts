@@ -17,6 +17,7 @@ import type { TrainFlags } from './options.js';
 export interface RunFlags extends TrainFlags {
   checkpointEvery?: number;
   checkpointEverySteps?: number;
+  checkpointSeconds?: number;
 }
 
 /** The spec fields each flag (by commander's attribute name) sets. */
@@ -31,7 +32,7 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   samples: ['objective.samples'], klWarmup: ['objective.klWarmup'],
   epochs: ['training.epochs'], batchSize: ['training.batchSize'], lr: ['training.learningRate'], lrFinal: ['training.learningRateFinal'],
   earlyStopping: ['training.earlyStopping'], precision: ['training.precision'],
-  checkpointEvery: ['training.checkpoint'], checkpointEverySteps: ['training.checkpoint'],
+  checkpointEvery: ['training.checkpoint'], checkpointEverySteps: ['training.checkpoint'], checkpointSeconds: ['training.checkpoint'],
   noise: ['noise.input'], noiseRedraw: ['noise.redraw'], binarize: ['noise.binarize'],
   seed: ['seed'], out: ['outputs.dir'],
 };
@@ -102,7 +103,9 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       learningRateFinal: flags.lrFinal ?? null,
       earlyStopping: flags.earlyStopping ?? null,
       precision: flags.precision,
-      checkpoint: outputs.checkpoints ? { everyEpochs: flags.checkpointEvery ?? 1, everySteps: flags.checkpointEverySteps ?? null } : null,
+      checkpoint: outputs.checkpoints
+        ? { everyEpochs: flags.checkpointEvery ?? 1, everySteps: flags.checkpointEverySteps ?? null, everySeconds: flags.checkpointSeconds ?? null }
+        : null,
     },
     noise: { input: formatNoise(flags.noise), redraw: flags.noiseRedraw, binarize: flags.binarize === true },
     seed: flags.seed,

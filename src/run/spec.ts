@@ -79,7 +79,8 @@ export interface TrainingSpec {
   earlyStopping: number | null;
   precision: Precision;
   /** When to write checkpoints into the run folder; null: never. */
-  checkpoint: { everyEpochs: number; everySteps: number | null } | null;
+  /** Every N epochs, every N steps, but at most once in `everySeconds` (null: 30 s, or no limit with everySteps) and always at the end and when stopped. */
+  checkpoint: { everyEpochs: number; everySteps: number | null; everySeconds: number | null } | null;
 }
 
 export interface NoiseSpecText {
@@ -134,7 +135,7 @@ export function defaultRunSpec(): RunSpec {
       sigma: null, learnedVariance: false, convChannels: null, conditional: false, prior: null,
     },
     objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none' },
-    training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null } },
+    training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
     noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
     seed: 0,
     outputs: { dir: 'runs/train', figures: false },
@@ -314,8 +315,11 @@ function validateTraining(s: Section): TrainingSpec {
   let checkpoint: TrainingSpec['checkpoint'] = null;
   if (c !== null) {
     const cs = Section.of(c, s.field('checkpoint'));
-    cs.onlyKnown(['everyEpochs', 'everySteps']);
-    checkpoint = { everyEpochs: cs.int('everyEpochs', 1, MAX_EPOCHS), everySteps: cs.intOrNull('everySteps', 1, Number.MAX_SAFE_INTEGER) };
+    cs.onlyKnown(['everyEpochs', 'everySteps', 'everySeconds']);
+    checkpoint = {
+      everyEpochs: cs.int('everyEpochs', 1, MAX_EPOCHS), everySteps: cs.intOrNull('everySteps', 1, Number.MAX_SAFE_INTEGER),
+      everySeconds: cs.value('everySeconds') === null ? null : cs.number('everySeconds', 0, 1e9),
+    };
   }
   return {
     epochs: s.int('epochs', 1, MAX_EPOCHS),

@@ -66,7 +66,7 @@ export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Pr
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(resume !== undefined ? { resumeFrom: resume } : {}),
       ...(folder !== null && every !== null
-        ? { checkpoint: checkpointTo(folder.dir, { everyEpochs: every.everyEpochs, ...(every.everySteps !== null ? { everySteps: every.everySteps } : {}), run: { dataFingerprint: fingerprint } }) }
+        ? { checkpoint: checkpointTo(folder.dir, { everyEpochs: every.everyEpochs, ...(every.everySteps !== null ? { everySteps: every.everySteps } : {}), ...(every.everySeconds !== null ? { everySeconds: every.everySeconds } : {}), run: { dataFingerprint: fingerprint } }) }
         : {}),
     });
     if (history.aborted) return { vae, history, test: null, testSet: test, data };

@@ -26,10 +26,10 @@ import { scoreAnomalies } from '../pipelines/anomaly.js';
 import { classIndex, prepareForModel } from '../pipelines/data.js';
 import { denoiseDataset } from '../pipelines/denoise.js';
 import { writeReport } from '../report/report.js';
-import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
+import { PRESETS } from '../vae/config.js';
+import { SpecFieldError, validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { Vae } from '../vae/model.js';
 import { scoreHistogramChart } from '../viz/charts.js';
-import type { TrainRequest } from './messages.js';
 import { asModelShape, type Models, type RunModel } from './models.js';
 import type { RunEvent, RunStore } from './runs.js';
 import { checkFileName, confineDataPath, HttpError, MAX_ROWS } from './security.js';
@@ -76,24 +76,10 @@ function optInt(b: Body, key: string, min: number, max: number): number | undefi
   return v;
 }
 
-function optNumber(b: Body, key: string, min: number, max: number): number | undefined {
-  const v = b[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new HttpError(400, `"${key}" must be a number from ${min} to ${max}.`);
-  return v;
-}
-
 function optString(b: Body, key: string): string | undefined {
   const v = b[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new HttpError(400, `"${key}" must be a string.`);
-  return v;
-}
-
-function optBool(b: Body, key: string): boolean | undefined {
-  const v = b[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw new HttpError(400, `"${key}" must be true or false.`);
   return v;
 }
 
@@ -152,42 +138,40 @@ function noiseOf(text: unknown): ReturnType<typeof parseNoise> {
   return parseNoise(text);
 }
 
-/** The training request of POST /api/runs, checked (data paths confined). */
-export function trainRequest(b: Body, roots: readonly string[]): { request: TrainRequest; name: string | undefined } {
-  const preset = b['preset'] ?? 'seed';
-  if (typeof preset !== 'string' || !(preset in PRESETS)) throw new HttpError(400, `"preset" must be one of ${Object.keys(PRESETS).join(', ')}.`);
-  const likelihood = optString(b, 'likelihood');
-  if (likelihood !== undefined && !(LIKELIHOODS as readonly string[]).includes(likelihood)) throw new HttpError(400, `"likelihood" must be one of ${LIKELIHOODS.join(', ')}.`);
-  const noise = optString(b, 'noise') ?? 'gaussian:0.2';
-  noiseOf(noise);
-  const epochs = optInt(b, 'epochs', 1, 100_000);
-  if (epochs === undefined) throw new HttpError(400, '"epochs" is required: a whole number from 1 to 100000.');
-  const labels = optString(b, 'labels');
-  const labelColumn = optString(b, 'labelColumn');
-  const latent = optInt(b, 'latent', 1, 4096);
-  const beta = optNumber(b, 'beta', 0, 1e6);
-  const limit = optInt(b, 'limit', 1, 1e9);
-  const batchSize = optInt(b, 'batchSize', 1, 65536);
-  const learningRate = optNumber(b, 'learningRate', 1e-12, 10);
-  const precision = optString(b, 'precision');
-  if (precision !== undefined && precision !== 'fp32' && precision !== 'bf16') throw new HttpError(400, '"precision" must be "fp32" or "bf16".');
-  const request: TrainRequest = {
-    data: confineDataPath(b['data'], roots),
-    ...(labels !== undefined ? { labels: confineDataPath(labels, roots, 'labels') } : {}),
-    ...(labelColumn !== undefined ? { labelColumn } : {}),
-    preset: preset as TrainRequest['preset'],
-    ...(latent !== undefined ? { latent } : {}),
-    ...(beta !== undefined ? { beta } : {}),
-    ...(likelihood !== undefined ? { likelihood: likelihood as Likelihood } : {}),
-    noise, epochs,
-    ...(limit !== undefined ? { limit } : {}),
-    seed: optInt(b, 'seed', 0, 0xffffffff) ?? 0,
-    conditional: optBool(b, 'conditional') ?? false,
-    ...(batchSize !== undefined ? { batchSize } : {}),
-    ...(learningRate !== undefined ? { learningRate } : {}),
-    ...(precision !== undefined ? { precision } : {}),
+/** The form's words for the run spec's fields, for a refused field (the rest are named as they are). */
+const FORM_FIELDS: Readonly<Record<string, string>> = {
+  'data.source': 'Data', 'data.labels': 'Labels file', 'data.labelColumn': 'Label column', 'data.limit': 'Example limit',
+  'model.preset': 'Preset', 'model.latent': 'Latent size', 'model.likelihood': 'Likelihood', 'model.conditional': 'Conditional',
+  'objective.beta': 'Beta', 'noise.input': 'Noise', 'training.epochs': 'Epochs', 'training.batchSize': 'Batch size',
+  'training.learningRate': 'Learning rate', 'training.precision': 'Precision', seed: 'Seed',
+};
+
+/**
+ * The run spec of POST /api/runs ({ name?, spec }), checked by the library's one validation, with
+ * the studio's own: data paths confined to the data folders, the run folder its own, a checkpoint
+ * every epoch. A refused field is named as the form names it.
+ */
+export function trainRequest(b: Body, roots: readonly string[], runDir: string): RunSpec {
+  const given = b['spec'];
+  if (!isObject(given)) throw new HttpError(400, '"spec" must be a run spec (an object with data, model, objective, training, noise and seed).');
+  let spec: RunSpec;
+  try {
+    spec = validateRunSpec({ ...given, outputs: { dir: runDir, figures: false } });
+  } catch (err) {
+    if (err instanceof SpecFieldError) throw new HttpError(400, `${FORM_FIELDS[err.field] ?? err.field} ${err.detail}`);
+    throw err;
+  }
+  const v = spec.data.validation;
+  return {
+    ...spec,
+    data: {
+      ...spec.data,
+      source: confineDataPath(spec.data.source, roots),
+      labels: spec.data.labels !== null ? confineDataPath(spec.data.labels, roots, 'labels') : null,
+      validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, roots, 'validation data') } : v,
+    },
+    training: { ...spec.training, checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
   };
-  return { request, name: optString(b, 'name') };
 }
 
 const FILE_TYPES: Record<string, string> = {
@@ -234,8 +218,9 @@ export function apiRoutes(ctx: ApiContext): Hono {
   api.get('/runs', (c) => c.json({ runs: runs.list() }));
 
   api.post('/runs', async (c) => {
-    const { request, name } = trainRequest(await jsonBody(c), ctx.readRoots);
-    const id = await runs.start(request, name);
+    const body = await jsonBody(c);
+    const id = runs.newId(optString(body, 'name'));
+    await runs.start(trainRequest(body, ctx.readRoots, join(runs.runsDir, id)), id);
     return c.json({ id }, 201);
   });
 

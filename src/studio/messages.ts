@@ -1,37 +1,16 @@
-/**
- * What the studio's server and its training worker say to each other (train-worker.ts), and the
- * training request a run keeps in its studio.json.
- */
+/** What the studio's server and its training worker say to each other (train-worker.ts), and what the page is told of runs. */
 import type { DataInfo } from '../io/bundle-format.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { TestMetrics } from '../eval/evaluate.js';
 import type { LossParts } from '../vae/objective.js';
 import type { VaeConfig } from '../vae/config.js';
-
-/** A training request, checked (paths are the real paths the security check confined). */
-export interface TrainRequest {
-  data: string;
-  labels?: string;
-  labelColumn?: string;
-  preset: 'seed' | 'mlp' | 'conv';
-  latent?: number;
-  beta?: number;
-  likelihood?: 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
-  noise: string;
-  epochs: number;
-  limit?: number;
-  seed: number;
-  conditional: boolean;
-  batchSize?: number;
-  learningRate?: number;
-  /** 'bf16' mixed precision where the server's CPU runs it (engine/precision.ts); fp32 otherwise. */
-  precision?: 'fp32' | 'bf16';
-}
+import type { RunSpec } from '../run/spec.js';
+export type { RunSpec, RunSpecInput } from '../run/spec.js';
 
 /** The worker's input (workerData). */
 export interface WorkerInput {
-  runDir: string;
-  request: TrainRequest;
+  /** The run, checked and confined by the server (its outputs.dir is the run folder). */
+  spec: RunSpec;
   /** Go on from the run folder's newest checkpoint. */
   resume: boolean;
 }

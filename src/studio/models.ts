@@ -7,16 +7,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { arrayDataset, isImageShape, type Dataset } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
-import { parseNoise } from '../data/transforms/noise.js';
 import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from '../io/bundle.js';
 import { checkpointFiles, latestCheckpoint } from '../io/checkpoint.js';
 import { prepareForModel } from '../pipelines/data.js';
-import { trainAndTestSets } from '../pipelines/train.js';
-import { describeTraining, resolveFitOptions, type FitOptionsInput } from '../train/fit.js';
+import { loadRunData } from '../run/plan.js';
+import { fitOptionsOf } from '../run/spec.js';
+import { describeTraining, resolveFitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
-import type { TrainRequest } from './messages.js';
 import type { RunMeta, RunStore } from './runs.js';
 import { confineDataPath, HttpError } from './security.js';
 
@@ -81,14 +79,18 @@ export class Models {
     const meta = this.runs.meta(dir);
     let test: Dataset;
     if (meta !== null) {
-      const r = meta.request;
-      const data = confineDataPath(r.data, this.roots);
-      const labels = r.labels !== undefined ? confineDataPath(r.labels, this.roots, 'labels') : undefined;
-      const train = await loadData(data, 'train', {
-        ...(labels !== undefined ? { labels } : {}),
-        ...(r.labelColumn !== undefined ? { labelColumn: r.labelColumn } : {}),
-      });
-      test = trainAndTestSets({ train, ...(r.limit !== undefined ? { limit: r.limit } : {}) }, r.seed).test;
+      const d = meta.spec.data;
+      const v = d.validation;
+      // The split the run's training made (the library's, from the run's spec), its data confined again.
+      test = (await loadRunData({
+        ...meta.spec,
+        data: {
+          ...d,
+          source: confineDataPath(d.source, this.roots),
+          labels: d.labels !== null ? confineDataPath(d.labels, this.roots, 'labels') : null,
+          validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, this.roots, 'validation data') } : v,
+        },
+      })).test;
     } else if (bundle.data.source === MNIST_TRAIN_SOURCE) {
       test = loadMnist('test');
     } else {
@@ -107,7 +109,7 @@ function checkpointBundle(dir: string, meta: RunMeta): Bundle {
   const c = found.checkpoint;
   if (c.params.length !== vae.params.count) throw new HttpError(409, `The checkpoint holds ${c.params.length} parameters, and the run's model has ${vae.params.count}.`);
   vae.params.values.set(c.params);
-  const fit = resolveFitOptions(fitInputOf(meta.request));
+  const fit = resolveFitOptions(fitOptionsOf(meta.spec));
   return { vae, data: meta.data!, training: { ...describeTraining(fit), epochsTrained: c.state.epoch, checkpoint: basename(found.path) } };
 }
 
@@ -140,15 +142,4 @@ export function asModelShape(set: Dataset, info: DataInfo): Dataset {
     values: bytes && !(v instanceof Uint8Array) ? Uint8Array.from(v) : v,
     shape, labels: set.labels, labelNames: set.labelNames, source: set.source,
   });
-}
-
-/** The training options a studio run asked for (the worker trains with them; the models page shows them). */
-export function fitInputOf(r: TrainRequest): FitOptionsInput {
-  return {
-    epochs: r.epochs, seed: r.seed, noise: parseNoise(r.noise),
-    ...(r.beta !== undefined ? { objective: { beta: r.beta } } : {}),
-    ...(r.batchSize !== undefined ? { batchSize: r.batchSize } : {}),
-    ...(r.learningRate !== undefined ? { learningRate: r.learningRate } : {}),
-    ...(r.precision !== undefined ? { precision: r.precision } : {}),
-  };
 }

@@ -10,24 +10,23 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TestMetrics } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CONFIG_FILE, type DataInfo } from '../io/bundle.js';
+import type { DataInfo } from '../io/bundle.js';
 import { checkpointFiles } from '../io/checkpoint.js';
 import { readJsonLines } from '../pipelines/figures.js';
-import { METRICS_FILE, TEST_METRICS_FILE } from '../pipelines/train.js';
-import { TIMING_FILE } from '../train/callbacks.js';
+import { RUN_FILES } from '../run/names.js';
+import { validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary, ServerMessage, TrainRequest, WorkerInput, WorkerMessage } from './messages.js';
+import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 export type { RunSummary } from './messages.js';
 import { checkRunId, confineDataPath, HttpError, isInside, RUN_ID } from './security.js';
-
-export const META_FILE = 'studio.json';
 
 /** What studio.json keeps. */
 export interface RunMeta {
   id: string;
   createdAt: string;
-  request: TrainRequest;
+  /** The run spec it trains (studio.json from before run specs kept the form's request: read as a spec). */
+  spec: RunSpec;
   status: RunStatus;
   error?: string;
   config?: VaeConfig;
@@ -99,10 +98,10 @@ function isObject(x: unknown): x is Record<string, unknown> {
 
 /** The epoch records of a run folder: metrics.jsonl with each epoch's time from timing.jsonl. */
 export function readRecords(dir: string): EpochRecord[] {
-  const metrics = join(dir, METRICS_FILE);
+  const metrics = join(dir, RUN_FILES.metrics);
   if (!existsSync(metrics)) return [];
   try {
-    const timing = existsSync(join(dir, TIMING_FILE)) ? readJsonLines(join(dir, TIMING_FILE)) : [];
+    const timing = existsSync(join(dir, RUN_FILES.timing)) ? readJsonLines(join(dir, RUN_FILES.timing)) : [];
     const times = new Map(timing.map((t) => [t['epoch'], t]));
     return readJsonLines(metrics).map((r) => {
       const t = times.get(r['epoch']);
@@ -133,15 +132,22 @@ export class RunStore {
     if (this.active?.id === id && this.active.started) return dir;
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new HttpError(404, `There is no run "${id}".`);
     if (!isInside(this.runsDir, realpathSync(dir))) throw new HttpError(403, `The run "${id}" is outside the folders this studio may read.`);
-    if (!existsSync(join(dir, META_FILE)) && !existsSync(join(dir, CONFIG_FILE)) && checkpointFiles(dir).length === 0) {
+    if (!existsSync(join(dir, RUN_FILES.studio)) && !existsSync(join(dir, RUN_FILES.config)) && checkpointFiles(dir).length === 0) {
       throw new HttpError(404, `There is no run "${id}".`);
     }
     return dir;
   }
 
   meta(dir: string): RunMeta | null {
-    const meta = readJson(join(dir, META_FILE));
-    return isObject(meta) && isObject(meta['request']) ? meta as unknown as RunMeta : null;
+    const meta = readJson(join(dir, RUN_FILES.studio));
+    if (!isObject(meta)) return null;
+    try {
+      if (isObject(meta['spec'])) return { ...meta, spec: validateRunSpec(meta['spec']) } as unknown as RunMeta;
+      if (isObject(meta['request'])) return { ...meta, spec: specOfRequest(meta['request'], dir) } as unknown as RunMeta;
+    } catch {
+      // A record this vaekit cannot read: the run is listed from its files.
+    }
+    return null;
   }
 
   list(): RunSummary[] {
@@ -168,12 +174,12 @@ export class RunStore {
     const dir = this.runDir(id);
     const live = this.active !== null && this.active.id === id && this.active.started ? this.active : null;
     const meta = live?.meta ?? this.meta(dir);
-    const bundle = readJson(join(dir, CONFIG_FILE));
+    const bundle = readJson(join(dir, RUN_FILES.config));
     const model = isObject(bundle) && isObject(bundle['model']) ? bundle['model'] as unknown as VaeConfig : null;
     const training = isObject(bundle) && isObject(bundle['training']) ? bundle['training'] : null;
     const dataInfo = isObject(bundle) && isObject(bundle['data']) ? bundle['data'] as unknown as DataInfo : null;
     const hasCheckpoint = checkpointFiles(dir).length > 0;
-    const testMetrics = readJson(join(dir, TEST_METRICS_FILE));
+    const testMetrics = readJson(join(dir, RUN_FILES.testMetrics));
     const records = live !== null ? live.records.map((r) => ({ ...r })) : readRecords(dir);
     let status: RunStatus;
     let error = meta?.error;
@@ -184,8 +190,8 @@ export class RunStore {
       status = hasCheckpoint ? 'stopped' : 'failed';
       if (!hasCheckpoint) error = 'The studio stopped while this run trained, before its first checkpoint.';
     } else status = meta.status;
-    const createdAt = meta?.createdAt ?? statSync(existsSync(join(dir, CONFIG_FILE)) ? join(dir, CONFIG_FILE) : dir).mtime.toISOString();
-    const epochs = meta?.request.epochs ?? (typeof training?.['epochs'] === 'number' ? training['epochs'] : records.length);
+    const createdAt = meta?.createdAt ?? statSync(existsSync(join(dir, RUN_FILES.config)) ? join(dir, RUN_FILES.config) : dir).mtime.toISOString();
+    const epochs = meta?.spec.training.epochs ?? (typeof training?.['epochs'] === 'number' ? training['epochs'] : records.length);
     return {
       id, status, epochsDone: records.length, epochs, lastEpoch: records.at(-1) ?? null,
       testMetrics: status === 'done' && isObject(testMetrics) ? testMetrics as unknown as TestMetrics : null,
@@ -216,11 +222,11 @@ export class RunStore {
   }
 
   /** Starts training a new run; resolves once the worker has loaded the data and made the folder (a refusal before that leaves nothing). */
-  async start(request: TrainRequest, name: string | undefined): Promise<string> {
+  /** Starts training run `id` (a name newId gave) from its spec, whose outputs.dir is the run's folder. */
+  async start(spec: RunSpec, id: string): Promise<string> {
     this.checkIdle();
-    const id = this.newId(name);
-    const meta: RunMeta = { id, createdAt: new Date().toISOString(), request, status: 'running' };
-    return this.launch(id, { runDir: join(this.runsDir, id), request, resume: false }, meta);
+    const meta: RunMeta = { id, createdAt: new Date().toISOString(), spec, status: 'running' };
+    return this.launch(id, { spec, resume: false }, meta);
   }
 
   /** Goes on with a stopped run from its newest checkpoint. */
@@ -233,18 +239,26 @@ export class RunStore {
     if (summary.status === 'done') throw new HttpError(409, `The run "${id}" is done already.`);
     if (!summary.hasCheckpoint) throw new HttpError(409, `The run "${id}" has no checkpoint to resume from.`);
     // The data may have moved since (or been replaced by a link elsewhere): confined again.
-    const request: TrainRequest = {
-      ...meta.request,
-      data: confineDataPath(meta.request.data, this.readRoots),
-      ...(meta.request.labels !== undefined ? { labels: confineDataPath(meta.request.labels, this.readRoots, 'labels') } : {}),
+    const d = meta.spec.data;
+    const v = d.validation;
+    const spec: RunSpec = {
+      ...meta.spec,
+      data: {
+        ...d,
+        source: confineDataPath(d.source, this.readRoots),
+        labels: d.labels !== null ? confineDataPath(d.labels, this.readRoots, 'labels') : null,
+        validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, this.readRoots, 'validation data') } : v,
+      },
+      // The folder as it is now (a runs folder may have moved).
+      outputs: { ...meta.spec.outputs, dir },
     };
     const { error: _error, ...rest } = meta;
-    return this.launch(id, { runDir: dir, request, resume: true }, { ...rest, status: 'running' });
+    return this.launch(id, { spec, resume: true }, { ...rest, spec, status: 'running' });
   }
 
   private launch(id: string, input: WorkerInput, meta: RunMeta): Promise<string> {
     const worker = startWorker(input);
-    const training = new Training(id, input.runDir, worker);
+    const training = new Training(id, input.spec.outputs.dir, worker);
     this.active = training;
     return new Promise<string>((resolve, reject) => {
       worker.on('message', (m: WorkerMessage) => {
@@ -252,7 +266,7 @@ export class RunStore {
           case 'started':
             training.records.push(...m.records);
             training.meta = { ...meta, config: m.config, data: m.data };
-            this.writeMeta(input.runDir, training.meta);
+            this.writeMeta(input.spec.outputs.dir, training.meta);
             training.started = true;
             resolve(id);
             break;
@@ -301,7 +315,7 @@ export class RunStore {
   }
 
   private writeMeta(dir: string, meta: RunMeta): void {
-    writeFileAtomic(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+    writeFileAtomic(join(dir, RUN_FILES.studio), `${JSON.stringify(meta, null, 2)}\n`);
   }
 
   /** Asks the running training `id` to stop after its current step; resolves with its status once it has (or after `waitMs`). */
@@ -353,4 +367,24 @@ export class RunStore {
     clearTimeout(timer);
     if (end === null) await training.worker.terminate();
   }
+}
+
+/** The run spec of a studio.json from before run specs (the form's request it kept). */
+function specOfRequest(r: Record<string, unknown>, dir: string): RunSpec {
+  const opt = <T>(key: string): T | null => (r[key] === undefined ? null : r[key] as T);
+  const d = { source: r['data'], labels: opt('labels'), labelColumn: opt('labelColumn'), limit: opt('limit') };
+  return validateRunSpec({
+    data: d,
+    model: { preset: r['preset'], latent: opt('latent'), likelihood: opt('likelihood'), conditional: r['conditional'] === true },
+    ...(r['beta'] !== undefined ? { objective: { beta: r['beta'] } } : {}),
+    training: {
+      epochs: r['epochs'],
+      ...(r['batchSize'] !== undefined ? { batchSize: r['batchSize'] } : {}),
+      ...(r['learningRate'] !== undefined ? { learningRate: r['learningRate'] } : {}),
+      ...(r['precision'] !== undefined ? { precision: r['precision'] } : {}),
+    },
+    noise: { input: r['noise'] },
+    seed: r['seed'],
+    outputs: { dir, figures: false },
+  });
 }

@@ -1,6 +1,6 @@
 /**
- * The studio's training, in a worker thread so the server keeps serving: the library's trainJob on
- * the run's data, into the run folder, with a checkpoint every epoch. It posts `started` (the
+ * The studio's training, in a worker thread so the server keeps serving: the library's planRun and
+ * trainRun on the run's spec, into the run folder, with a checkpoint every epoch. It posts `started` (the
  * model and data, once the folder exists), `progress` (at most every 250 ms), `epoch`, `figures`
  * (8 validation examples noisy and denoised, 16 prior samples, drawn here and not in the server
  * thread; after the first and the last epoch and at most once a second between) and finally `end`. A `stop` message aborts training after the current step; fit saves a
@@ -8,21 +8,19 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isImageShape, type Dataset } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
 import { parseNoise } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
 import { latestCheckpoint } from '../io/checkpoint.js';
-import { lockRunFolder } from '../io/output.js';
-import { dataInfoFor, standardizationFor } from '../pipelines/data.js';
-import { trainAndTestSets, trainJob } from '../pipelines/train.js';
+import { RunFolder } from '../run/folder.js';
+import { planRun } from '../run/plan.js';
+import type { RunSpec } from '../run/spec.js';
+import { trainRun } from '../run/train-run.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import type { Callback } from '../train/fit.js';
 import type { Vae } from '../vae/model.js';
-import type { VaeOverrides } from '../vae/config.js';
 import { denoisedExamplesFigure, samplesFigure } from '../viz/figures.js';
 import { gridFigurePng } from '../viz/labelled-grid.js';
-import { fitInputOf } from './models.js';
-import type { EndEvent, FiguresEvent, ServerMessage, TrainRequest, WorkerInput, WorkerMessage } from './messages.js';
+import type { EndEvent, FiguresEvent, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 
 /** Progress messages at most this often. */
 const PROGRESS_MS = 250;
@@ -36,56 +34,52 @@ function pngUri(bytes: Uint8Array): string {
 }
 
 /** The figures of one epoch, or null for data that is not greyscale or RGB images. */
-export function epochFigures(vae: Vae, test: Dataset, request: TrainRequest): FiguresEvent | null {
+export function epochFigures(vae: Vae, test: Dataset, spec: Pick<RunSpec, 'noise' | 'seed'>): FiguresEvent | null {
   const shape = vae.config.inputShape;
   if (!isImageShape(shape) || (shape[2] !== 1 && shape[2] !== 3)) return null;
-  const noise = parseNoise(request.noise);
+  const noise = parseNoise(spec.noise.input);
   const options = { classNames: test.labelNames };
-  const reconstructions = gridFigurePng(denoisedExamplesFigure(vae, test, noise, request.seed, FIGURE_EXAMPLES, options));
-  const samples = gridFigurePng(samplesFigure(vae, FIGURE_SAMPLES, request.seed, undefined, options));
+  const reconstructions = gridFigurePng(denoisedExamplesFigure(vae, test, noise, spec.seed, FIGURE_EXAMPLES, options));
+  const samples = gridFigurePng(samplesFigure(vae, FIGURE_SAMPLES, spec.seed, undefined, options));
   return { reconstructions: pngUri(reconstructions), samples: pngUri(samples) };
 }
 
-/** Trains; the run folder is locked meanwhile (the lock vaekit train takes too), and released before the end is told. */
+/** Trains: plans the run (a refusal then leaves nothing), takes its folder (locked, as vaekit train does), trains, and releases it before the end is told. */
 async function run(input: WorkerInput, post: (m: WorkerMessage) => void, signal: AbortSignal): Promise<EndEvent> {
-  let release = (): void => undefined;
+  let folder: RunFolder | null = null;
   try {
-    // A new run's folder is made (and locked) once the model is ready; a resumed one's at once.
-    if (input.resume) release = lockRunFolder(input.runDir);
-    return await train(input, post, signal, (lock) => { release = lock; });
+    const spec = input.spec;
+    let resumeFrom: Checkpoint | undefined;
+    if (input.resume) {
+      const found = latestCheckpoint(spec.outputs.dir);
+      if (found === null) throw new VaekitError('This run has no checkpoint to resume from.');
+      resumeFrom = found.checkpoint;
+      if (resumeFrom.state.epoch > spec.training.epochs) throw new VaekitError(`The run has already trained ${resumeFrom.state.epoch} epochs, more than its ${spec.training.epochs}.`);
+    }
+    const plan = await planRun(spec);
+    folder = input.resume ? RunFolder.resume(spec.outputs.dir) : RunFolder.create(spec.outputs.dir, { overwrite: false });
+    post({
+      type: 'started', config: plan.vae.config, data: plan.data,
+      records: resumeFrom?.state.history.map((rec) => ({ ...rec })) ?? [], trainExamples: plan.train.count, testExamples: plan.test.count,
+    });
+    const result = await trainRun(plan, { folder, signal, callbacks: progressCallbacks(plan.test, spec, post), ...(resumeFrom !== undefined ? { resumeFrom } : {}) });
+    if (result.test === null) return { status: 'stopped' };
+    folder.finish();
+    return { status: 'done', testMetrics: result.test };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { status: 'failed', error: message.split('\n')[0]! };
   } finally {
-    release();
+    folder?.release();
   }
 }
 
-async function train(input: WorkerInput, post: (m: WorkerMessage) => void, signal: AbortSignal, locked: (release: () => void) => void): Promise<EndEvent> {
-  const r = input.request;
-  let resumeFrom: Checkpoint | undefined;
-  if (input.resume) {
-    const found = latestCheckpoint(input.runDir);
-    if (found === null) throw new VaekitError('This run has no checkpoint to resume from.');
-    resumeFrom = found.checkpoint;
-    if (resumeFrom.state.epoch > r.epochs) throw new VaekitError(`The run has already trained ${resumeFrom.state.epoch} epochs, more than its ${r.epochs}.`);
-  }
-  const loaded = await loadData(r.data, 'train', {
-    ...(r.labels !== undefined ? { labels: r.labels } : {}),
-    ...(r.labelColumn !== undefined ? { labelColumn: r.labelColumn } : {}),
-  });
-  // The split trainJob would make (the server makes it again for its inference endpoints).
-  const sets = trainAndTestSets({ train: loaded, ...(r.limit !== undefined ? { limit: r.limit } : {}) }, r.seed);
-  const dataInfo = dataInfoFor(sets.train, standardizationFor(sets.train));
-  const overrides: VaeOverrides = {
-    ...(r.latent !== undefined ? { latent: r.latent } : {}),
-    ...(r.likelihood !== undefined ? { likelihood: r.likelihood } : {}),
-  };
-  let test: Dataset | null = null;
+/** The callbacks that tell the server how training goes: progress, epochs, figures, warnings. */
+function progressCallbacks(test: Dataset, spec: RunSpec, post: (m: WorkerMessage) => void): Callback[] {
   let epoch = 0;
   let lastProgress = 0;
   let lastFigures = -Infinity;
-  const callbacks: Callback[] = [{
+  return [{
     onEpochBegin(e) {
       epoch = e;
     },
@@ -98,10 +92,10 @@ async function train(input: WorkerInput, post: (m: WorkerMessage) => void, signa
     onEpochEnd(record, context) {
       post({ type: 'epoch', record: { ...record } });
       const last = record.epoch === context.options.epochs;
-      if (test === null || (!last && performance.now() - lastFigures < FIGURES_MS)) return;
+      if (!last && performance.now() - lastFigures < FIGURES_MS) return;
       lastFigures = performance.now();
       try {
-        const figures = epochFigures(context.vae, test, r);
+        const figures = epochFigures(context.vae, test, spec);
         if (figures !== null) post({ type: 'figures', event: figures });
       } catch (err) {
         post({ type: 'warning', message: `The figures of epoch ${record.epoch} could not be drawn: ${err instanceof Error ? err.message : String(err)}` });
@@ -111,31 +105,10 @@ async function train(input: WorkerInput, post: (m: WorkerMessage) => void, signa
       post({ type: 'warning', message });
     },
   }];
-  const result = await trainJob({
-    model: { preset: r.preset, overrides, conditional: r.conditional },
-    fit: fitInputOf(r),
-    train: sets.train,
-    test: sets.test,
-    outDir: input.runDir,
-    checkpoint: { everyEpochs: 1 },
-    run: { studio: r },
-    signal,
-    callbacks,
-    ...(resumeFrom !== undefined ? { resumeFrom } : {}),
-    onModel(vae, data) {
-      test = data.test;
-      if (!input.resume) locked(lockRunFolder(input.runDir));
-      post({
-        type: 'started', config: vae.config, data: dataInfo,
-        records: resumeFrom?.state.history.map((rec) => ({ ...rec })) ?? [], trainExamples: data.train.count, testExamples: data.test.count,
-      });
-    },
-  });
-  return result.test === null ? { status: 'stopped' } : { status: 'done', testMetrics: result.test };
 }
 
 function isWorkerInput(x: unknown): x is WorkerInput {
-  return typeof x === 'object' && x !== null && typeof (x as WorkerInput).runDir === 'string' && typeof (x as WorkerInput).request === 'object';
+  return typeof x === 'object' && x !== null && typeof (x as WorkerInput).spec === 'object' && typeof (x as WorkerInput).resume === 'boolean';
 }
 
 // Runs only as the studio's worker (importing this module elsewhere, e.g. for epochFigures, starts nothing).

@@ -5,11 +5,11 @@ import type { TestMetrics } from '../../src/eval/evaluate.js';
 import type { VaeConfig } from '../../src/vae/config.js';
 import type { DataInfo } from '../../src/io/bundle-format.js';
 
-import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary } from '../../src/studio/messages.js';
+import type { EndEvent, FiguresEvent, ProgressEvent, RunSpecInput, RunStatus, RunSummary } from '../../src/studio/messages.js';
 
 export type { EpochRecord, TestMetrics, VaeConfig, DataInfo };
 // The run and event types are the server's own (src/studio/messages.ts: types only, nothing of Node).
-export type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary };
+export type { EndEvent, FiguresEvent, ProgressEvent, RunSpecInput, RunStatus, RunSummary };
 
 export type Preset = 'seed' | 'mlp' | 'conv';
 export type ImageShape = [number, number, number];
@@ -34,21 +34,10 @@ export interface RunDetail extends RunSummary {
   records: EpochRecord[];
 }
 
+/** POST /api/runs: a run spec as the library takes it (src/run/spec.ts; the server fills in the rest), and a name for its folder. */
 export interface NewRun {
   name?: string;
-  data: string;
-  labels?: string;
-  labelColumn?: string;
-  preset: Preset;
-  latent?: number;
-  beta?: number;
-  likelihood?: string;
-  noise?: string;
-  epochs: number;
-  limit?: number;
-  seed?: number;
-  conditional?: boolean;
-  precision?: 'fp32' | 'bf16';
+  spec: RunSpecInput;
 }
 
 export interface Examples {

@@ -18,7 +18,7 @@ import { planRun } from '../../run/plan.js';
 import { validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun, type TrainRunResult } from '../../run/train-run.js';
 import { TerminalProgress } from '../progress.js';
-import { addModelOptions, addTrainOptions, checkGivenFlags, positiveInt, say, type TrainFlags } from '../options.js';
+import { addModelOptions, addTrainOptions, checkGivenFlags, nonNegativeNumber, positiveInt, say, type TrainFlags } from '../options.js';
 import { givenSpecFlags, inFlagWords, overrideSpec, refuseChanges, specFromFlags, type RunFlags } from '../spec-flags.js';
 
 export function printTestMetrics(m: TestMetrics): void {
@@ -178,6 +178,7 @@ export function register(program: Command): void {
     .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV) and save it with its metrics')
     .option('--checkpoint-every <n>', 'save a checkpoint after every N epochs (the newest two are kept in --out/checkpoints)', positiveInt, 1)
     .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
+    .option('--checkpoint-seconds <s>', 'at most one checkpoint in this many seconds (default 30; none with --checkpoint-every-steps); the last epoch and a stop always save one', nonNegativeNumber)
     .option('--early-stopping <patience>', 'stop when the validation loss has not improved for this many epochs, and keep the best epoch\'s weights', positiveInt)
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
     .option('--config <file>', 'train the run a run spec describes (a run folder\'s run.json, bit for bit the same); flags given beside it change its fields')

@@ -3,9 +3,10 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
+import type { Likelihood } from '../../../src/vae/config.js';
 import {
   api, eventsUrl, messageOf,
-  type DataDescription, type EndEvent, type EpochRecord, type FiguresEvent, type NewRun, type Preset, type ProgressEvent, type RunSummary, type TestMetrics,
+  type DataDescription, type EndEvent, type EpochRecord, type FiguresEvent, type NewRun, type Preset, type RunSpecInput, type ProgressEvent, type RunSummary, type TestMetrics,
 } from '../api.js';
 import { Chart } from '../chart.js';
 import { pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
@@ -20,7 +21,7 @@ interface Form {
   preset: Preset;
   latent: string;
   beta: string;
-  likelihood: string;
+  likelihood: '' | Likelihood;
   noiseKind: NoiseKind;
   noiseAmount: number;
   epochs: string;
@@ -41,7 +42,6 @@ function requestOf(form: Form): NewRun | string {
   if (data === '') return 'Type the path of the data (a file or folder inside the studio\'s data folders).';
   const epochs = Number(form.epochs);
   if (!Number.isInteger(epochs) || epochs < 1) return 'Epochs must be a whole number of at least 1.';
-  const request: NewRun = { data, preset: form.preset, epochs, noise: noiseText(form.noiseKind, form.noiseAmount) };
   const optionalNumber = (text: string, what: string, integer: boolean, min: number): number | undefined | string => {
     if (text.trim() === '') return undefined;
     const v = Number(text);
@@ -53,17 +53,26 @@ function requestOf(form: Form): NewRun | string {
   const limit = optionalNumber(form.limit, 'The example limit', true, 1);
   const seed = optionalNumber(form.seed, 'The seed', true, 0);
   for (const v of [latent, beta, limit, seed]) if (typeof v === 'string') return v;
-  if (typeof latent === 'number') request.latent = latent;
-  if (typeof beta === 'number') request.beta = beta;
-  if (typeof limit === 'number') request.limit = limit;
-  if (typeof seed === 'number') request.seed = seed;
-  if (form.likelihood !== '') request.likelihood = form.likelihood;
-  if (form.name.trim() !== '') request.name = form.name.trim();
-  if (form.source === 'path' && form.labels.trim() !== '') request.labels = form.labels.trim();
-  if (form.source === 'path' && form.labelColumn.trim() !== '') request.labelColumn = form.labelColumn.trim();
-  if (form.conditional) request.conditional = true;
-  if (form.bf16) request.precision = 'bf16';
-  return request;
+  const path = form.source === 'path';
+  const spec: RunSpecInput = {
+    data: {
+      source: data,
+      labels: path && form.labels.trim() !== '' ? form.labels.trim() : null,
+      labelColumn: path && form.labelColumn.trim() !== '' ? form.labelColumn.trim() : null,
+      limit: typeof limit === 'number' ? limit : null,
+    },
+    model: {
+      preset: form.preset,
+      latent: typeof latent === 'number' ? latent : null,
+      likelihood: form.likelihood !== '' ? form.likelihood : null,
+      conditional: form.conditional,
+    },
+    ...(typeof beta === 'number' ? { objective: { beta } } : {}),
+    training: { epochs, precision: form.bf16 ? 'bf16' : 'fp32' },
+    noise: { input: noiseText(form.noiseKind, form.noiseAmount) },
+    seed: typeof seed === 'number' ? seed : 0,
+  };
+  return { spec, ...(form.name.trim() !== '' ? { name: form.name.trim() } : {}) };
 }
 
 interface Watch {
@@ -213,7 +222,7 @@ function TrainForm({ running, onStarted }: { running: string | null; onStarted: 
         </Field>
       </div>
       <Field label="Likelihood">
-        <select value={form.likelihood} data-testid="likelihood" onChange={(e) => set('likelihood', value(e))}>
+        <select value={form.likelihood} data-testid="likelihood" onChange={(e) => set('likelihood', value(e) as Form['likelihood'])}>
           <option value="">the preset's (Bernoulli for images)</option>
           <option value="bernoulli">Bernoulli</option>
           <option value="continuous-bernoulli">continuous Bernoulli</option>

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeIdx } from '../src/io/idx.js';
@@ -110,8 +110,21 @@ function cases(): Array<[string, Case]> {
     // Model files that are not what they seem (not regular files, endless, huge), and errors that used to end in a stack trace.
 
     // Commands that would write over their own inputs or over files they were not told to replace.
+    ['report --out the model\'s weights', { args: ['report', '--model', model, '--out', join(model, 'weights.safetensors')], error: /Cannot write .*weights\.safetensors: it is one of this command's inputs; choose another output file/ }],
+    ['report --out the model\'s config', { args: ['report', '--model', model, '--out', join(model, 'config.json')], error: /Cannot write .*config\.json: it is one of this command's inputs/ }],
+    ['report --out the model\'s metrics', { args: ['report', '--model', model, '--out', join(model, 'metrics.jsonl')], error: /Cannot write .*metrics\.jsonl: it is one of this command's inputs/ }],
+    ['denoise --out its own --data', { args: ['denoise', '--model', model, '--data', at('digits.idx'), '--noise', 'none', '--out', at('digits.idx')], error: /Cannot write .*digits\.idx: it is one of this command's inputs/ }],
+    ['denoise --input X --out X', { args: ['denoise', '--model', model, '--input', at('digits.idx'), '--noise', 'none', '--out', at('digits.idx')], error: /Cannot write .*digits\.idx: it is one of this command's inputs/ }],
+    ['denoise --out a link to its --data', { args: ['denoise', '--model', model, '--data', at('digits.idx'), '--noise', 'none', '--out', at('digits-link.idx')], error: /Cannot write .*digits-link\.idx: it is an input of this command \(.*digits\.idx\)/ }],
+    ['denoise over an existing default --grid', { args: ['denoise', '--model', model, '--data', at('digits.idx'), '--noise', 'none', '--out', at('kept', 'denoised.idx')], error: /denoised\.png already exists .*pass --overwrite to replace it/ }],
+    ['encode --out beside an existing NAME.labels.npy', { args: ['encode', '--model', model, '--data', at('digits.idx'), '--labels', at('digit-labels.idx'), '--out', at('kept', 'codes.npy')], error: /codes\.labels\.npy already exists .*pass --overwrite to replace it/ }],
+    ['encode --out its own --labels', { args: ['encode', '--model', model, '--data', at('digits.idx'), '--labels', at('kept', 'codes.labels.npy'), '--out', at('kept', 'codes.labels.npy')], error: /Cannot write .*codes\.labels\.npy: it is one of this command's inputs/ }],
+    ['map beside an existing manifold.png', { args: ['map', '--model', model, '--data', at('digits.idx'), '--out', at('kept', 'latent-map.png')], error: /manifold\.png already exists .*pass --overwrite to replace it/ }],
 
     // Anomaly runs: one-class scoring of held-out data, locks, refusals before anything is written.
+    ['anomaly into a folder another run holds', { args: ['anomaly', '--model', model, '--data', at('digits.idx'), '--score-samples', '1', '--out', at('busy')], error: /busy is in use by another vaekit process \(PID \d+\)/ }],
+    ['anomaly one-class on a one-class label column', { args: ['anomaly', '--data', at('one-class.csv'), '--label-column', 'kind', '--normal-class', 'a', '--epochs', '1', '--hidden', '8', '--latent', '2', '--noise', 'none', '--out', at('an')], error: /Every example of .*one-class\.csv \(held-out part\) is of the class a: the AUROC needs anomalies/ }],
+    ['anomaly on a one-class label column', { args: ['anomaly', '--data', at('all-normal.csv'), '--label-column', 'kind', '--epochs', '1', '--hidden', '8', '--latent', '2', '--noise', 'none', '--out', at('an')], error: /Every example of .*all-normal\.csv is of the class 0: the AUROC needs anomalies/ }],
 
     // Run specs (--config, --print-config) and run folders (overwrite, copies, resume).
 
@@ -162,8 +175,18 @@ test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, n
   // Files for the model-file cases.
 
   // Files for the output cases.
+  writeFileSync(at('digits.idx'), encodeIdx({ dtype: 'uint8', shape: [4, 28, 28], data: new Uint8Array(4 * 784).fill(30) }));
+  writeFileSync(at('digit-labels.idx'), encodeIdx({ dtype: 'uint8', shape: [4], data: Uint8Array.from([0, 1, 0, 1]) }));
+  symlinkSync(at('digits.idx'), at('digits-link.idx'));
+  mkdirSync(at('kept'));
+  for (const name of ['denoised.png', 'codes.labels.npy', 'manifold.png']) writeFileSync(at('kept', name), `not vaekit's ${name}`);
 
   // Files for the anomaly cases.
+  mkdirSync(at('busy'));
+  writeFileSync(at('busy', '.vaekit.lock'), String(process.pid));
+  const rows = (kind: (i: number) => string): string => `f0,f1,kind\n${Array.from({ length: 30 }, (_, i) => `${i % 7},${i % 3},${kind(i)}`).join('\n')}\n`;
+  writeFileSync(at('one-class.csv'), rows(() => 'a'));
+  writeFileSync(at('all-normal.csv'), rows(() => '0'));
 
   // Files for the run-spec cases.
 

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pngjs from 'pngjs';
 import { chartFromSpec, latentMapChart, scoreHistogramChart, trainingCurvesChart, type Chart } from '../src/viz/charts.js';
+import { scoreHistogramRange, scoreHistogramSpec } from '../src/viz/chart-specs.js';
 import { VaekitError } from '../src/errors.js';
 
 const { PNG } = pngjs;
@@ -147,6 +148,29 @@ test('a score histogram: normal and anomalous overlaid, the threshold as a rule;
   assert.ok(!one.svg.includes('rule mark'), 'no threshold, no rule');
   await assert.rejects(scoreHistogramChart({ scores, isAnomaly: [true], title: 't', xTitle: 'x' }), /one anomaly flag per score/);
   await assert.rejects(scoreHistogramChart({ scores: [Number.NaN], isAnomaly: null, title: 't', xTitle: 'x' }), /at least one finite score/);
+});
+
+test('a score histogram with outliers clips them into the last bar and says so; without outliers, nothing is clipped', async () => {
+  const scores: number[] = [];
+  const isAnomaly: boolean[] = [];
+  for (let i = 0; i < 400; i++) {
+    scores.push(100 + (i % 23) + (i % 4 === 0 ? 40 : 0));
+    isAnomaly.push(i % 4 === 0);
+  }
+  const outliers = [...scores, 1300, 1280];
+  const flags = [...isAnomaly, true, true];
+  const spec = scoreHistogramSpec({ scores: outliers, isAnomaly: flags, title: 'Scores', subtitle: 'one model', xTitle: 'x' }) as { title: { subtitle: string[] }; layer: Array<{ data: { values: Array<{ score?: number }> } }> };
+  const range = scoreHistogramRange(outliers)!;
+  assert.ok(range.high < 300, `the range ends at ${range.high}, far below the outliers`);
+  const shown = spec.layer[0]!.data.values.map((r) => r.score!);
+  assert.equal(shown.length, 402, 'every score is counted');
+  assert.equal(Math.max(...shown), Number(range.high.toPrecision(6)), 'the outliers sit at the edge');
+  assert.match(spec.title.subtitle[1]!, /^2 scores above [\d.]+ \(up to 1,300\) counted in the last bar$/);
+  const chart = await scoreHistogramChart({ scores: outliers, isAnomaly: flags, title: 'Scores', xTitle: 'x' });
+  assert.ok(texts(chart.svg).includes('2 higher \u2192'), 'the clipped bar is marked on the chart');
+  assert.deepEqual(chart.warnings, []);
+  assert.equal(scoreHistogramRange(scores), null, 'no outliers, no clipping');
+  assert.equal(scoreHistogramRange(outliers, 2000), null, 'a threshold beyond the outliers keeps them in view: nothing clipped');
 });
 
 test('chartFromSpec draws any Vega-Lite spec in DejaVu Sans at a chosen scale, and refuses a broken one', async () => {

@@ -181,7 +181,8 @@ test('a CSV of correlated Gaussian clusters with 1% planted outliers: anomaly AU
   assert.ok(auroc >= 95, `AUROC ${auroc}%\n${said}`);
   const scores = readFileSync(join(out, 'scores.csv'), 'utf8').trim().split('\n');
   assert.equal(scores.length, n + 1);
-  assert.equal(scores[0], 'score,label');
+  assert.equal(scores[0], 'id,score,label');
+  assert.match(scores[38]!, /^38,[^,]+,yes$/, 'the id is the data row: row 38 is the first planted outlier');
 
   // The saved model scores the table again: the same scores, from the bundle alone.
   const again = join(work, 'rescored');
@@ -192,8 +193,8 @@ test('a CSV of correlated Gaussian clusters with 1% planted outliers: anomaly AU
   ok(['encode', '--model', out, '--data', csv, '--label-column', 'outlier', '--with-logvar', '--out', codes]);
   const rows = readFileSync(codes, 'utf8').trim().split('\n');
   assert.equal(rows.length, n + 1, 'a header and one row per input row');
-  assert.equal(rows[0], 'z0,z1,z2,z3,logvar0,logvar1,logvar2,logvar3,label');
-  assert.match(rows[38]!, /^(-?\d[^,]*,){8}yes$/);
+  assert.equal(rows[0], 'id,z0,z1,z2,z3,logvar0,logvar1,logvar2,logvar3,label');
+  assert.match(rows[38]!, /^38,(-?\d[^,]*,){8}yes$/);
   // Reconstructed rows (denoise --noise none) and samples come back in the table's own units, under its column names.
   const denoised = join(work, 'denoised.csv');
   ok(['denoise', '--model', out, '--data', csv, '--label-column', 'outlier', '--limit', '100', '--noise', 'none', '--out', denoised]);

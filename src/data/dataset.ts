@@ -31,10 +31,24 @@ export interface Dataset {
   /** Where the data came from, for messages ("MNIST train", "photos/"). */
   readonly source: string;
   /**
+   * Which example each one is, for per-example output files: an image's path in its folder, a CSV
+   * table's data row (1-based); absent, the example's index in its source (NPY, IDX, MNIST: 0-based).
+   * Read it with exampleId.
+   */
+  readonly ids?: ExampleIds | undefined;
+  /**
    * out[r * size + j] = value j of example order[start + r] for r < rows, as floats (bytes / 255);
    * order null means the identity.
    */
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend?: Backend): void;
+}
+
+/** The id of the example at an index (see Dataset.ids). */
+export type ExampleIds = (index: number) => string;
+
+/** The id of example `i` of a set: its source's id (a file path, a CSV row number), else its index. */
+export function exampleId(set: Dataset, i: number): string {
+  return set.ids === undefined ? String(i) : set.ids(i);
 }
 
 export interface DatasetParts {
@@ -44,6 +58,7 @@ export interface DatasetParts {
   labelNames?: readonly string[] | null;
   featureNames?: readonly string[] | null;
   source: string;
+  ids?: ExampleIds | undefined;
 }
 
 /** Whether a shape is an image's ([height, width, channels]) rather than a feature vector's ([features]). */
@@ -65,6 +80,7 @@ class ArrayDataset implements Dataset {
   readonly labelNames: readonly string[] | null;
   readonly featureNames: readonly string[] | null;
   readonly source: string;
+  readonly ids: ExampleIds | undefined;
 
   constructor(p: DatasetParts) {
     if (p.shape.length !== 1 && p.shape.length !== 3) {
@@ -83,6 +99,7 @@ class ArrayDataset implements Dataset {
     this.labels = p.labels ?? null;
     this.labelNames = p.labelNames === undefined || p.labelNames === null ? null : Object.freeze([...p.labelNames]);
     this.source = p.source;
+    this.ids = p.ids;
     this.featureNames = p.featureNames === undefined || p.featureNames === null ? null : Object.freeze([...p.featureNames]);
     if (this.featureNames !== null && (p.shape.length !== 1 || this.featureNames.length !== this.size)) {
       throw new VaekitError(`${p.source}: ${this.featureNames.length} feature names for examples of shape [${p.shape.join(', ')}].`);
@@ -122,7 +139,7 @@ class ArrayDataset implements Dataset {
   }
 }
 
-/** The examples at `indices`, copied, with their labels; `source` names the result. */
+/** The examples at `indices`, copied, with their labels and ids; `source` names the result. */
 export function subset(set: Dataset, indices: ArrayLike<number>, source = set.source): Dataset {
   const size = set.size;
   const values = set.values instanceof Uint8Array ? new Uint8Array(indices.length * size) : new Float32Array(indices.length * size);
@@ -133,10 +150,14 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
     values.set(set.values.subarray(i * size, (i + 1) * size), r * size);
     if (labels !== null) labels[r] = set.labels![i]!;
   }
-  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source });
+  // Only the parent's ids are kept (not the parent itself, whose values the subset copied).
+  const picked = Uint32Array.from(indices);
+  const parentIds = set.ids;
+  const ids: ExampleIds = (r) => (parentIds === undefined ? String(picked[r]) : parentIds(picked[r]!));
+  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids });
 }
 
-/** The first n examples (n is clamped to the set's size), sharing the set's memory. */
+/** The first n examples (n is clamped to the set's size), sharing the set's memory, with their ids. */
 export function takeFirst(set: Dataset, n: number): Dataset {
   if (!Number.isInteger(n) || n < 0) {
     throw new VaekitError(`Cannot take the first ${n} examples: the number must be a whole number >= 0.`);
@@ -149,6 +170,7 @@ export function takeFirst(set: Dataset, n: number): Dataset {
     labelNames: set.labelNames,
     featureNames: set.featureNames,
     source: set.source,
+    ids: set.ids,
   });
 }
 

@@ -1,6 +1,6 @@
 /** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';
 import { describeFsError } from './fs-errors.js';
@@ -14,13 +14,45 @@ export function prepareModelFolder(dir: string, overwrite: boolean): void {
   mkdirSync(dir, { recursive: true });
 }
 
+/** What an output file must not be written over. */
+export interface OutputRules {
+  /** The files the command reads: the output is none of them (compared by real path, so links and other spellings count). */
+  inputs?: ReadonlyArray<string | undefined>;
+  /**
+   * The flag to pass to replace this file when it exists, for a file the user did not name (written
+   * beside the one they named, e.g. NAME.labels.npy); a file they named is theirs to replace.
+   */
+  unnamed?: string;
+  /** Whether that flag was given. */
+  overwrite?: boolean;
+}
+
+/** A path with its links resolved, as far as it exists (the rest as written). */
+function realPath(path: string): string {
+  const target = resolve(path);
+  let dir = target;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(realpathSync(dir), target.slice(dir.length));
+}
+
 /**
  * Checks, before any work, that a file can be written at `path`: it is not a folder, and its
- * nearest existing folder is a folder this process may write in (the writer makes the rest).
+ * nearest existing folder is a folder this process may write in (the writer makes the rest); with
+ * `rules`, it is not one of the command's inputs, and an unnamed file that exists is replaced only
+ * when the user said so.
  */
-export function prepareOutputFile(path: string): void {
+export function prepareOutputFile(path: string, rules: OutputRules = {}): void {
   const target = resolve(path);
+  const real = realPath(path);
+  for (const input of rules.inputs ?? []) {
+    if (input !== undefined && existsSync(input) && realPath(input) === real) {
+      throw new VaekitError(`Cannot write ${path}: it is ${resolve(input) === target ? 'one of this command\'s inputs' : `an input of this command (${input})`}; choose another output file.`);
+    }
+  }
   if (existsSync(target) && statSync(target).isDirectory()) throw new VaekitError(`The output path ${path} is a folder, not a file.`);
+  if (rules.unnamed !== undefined && rules.overwrite !== true && existsSync(target)) {
+    throw new VaekitError(`${path} already exists and this command would write ${basename(path)} there: pass ${rules.unnamed} to replace it, or move it away first.`);
+  }
   let dir = dirname(target);
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   if (!statSync(dir).isDirectory()) throw new VaekitError(`Cannot write ${path}: ${dir} is a file, not a folder.`);

@@ -1,7 +1,8 @@
 /**
  * Writing per-example results (denoised examples, latent codes) in the format the file name asks for:
  *   .npy   float32 [count, ...shape]; labels, when given, beside it as NAME.labels.npy (int32)
- *   .csv   a header of column names, one row per example, a "label" column with class names when given
+ *   .csv   a header of column names, one row per example, an "id" column first (which example the row
+ *          is) and a "label" column with class names when given
  *   .idx   uint8 images [count, height, width(, channels)] (values in [0, 1]; images only)
  * Every file is written atomically; the labels file first, so a failure leaves no lone result.
  */
@@ -22,6 +23,8 @@ export interface Rows {
   columns?: readonly string[];
   labels?: Int32Array | null;
   labelNames?: readonly string[] | null;
+  /** Which example each row is (CSV: the first column, "id"; NPY and IDX keep the rows' order only). */
+  ids?: ((row: number) => string) | null;
 }
 
 export type RowsFormat = 'npy' | 'csv' | 'idx';
@@ -33,6 +36,11 @@ export function rowsFormat(path: string, allowed: readonly RowsFormat[]): RowsFo
   throw new VaekitError(`Cannot write ${path}: its name must end in ${allowed.map((f) => `.${f}`).join(' or ')}.`);
 }
 
+/** Where the labels of rows written as NAME.npy go: NAME.labels.npy. */
+export function labelsFileOf(path: string): string {
+  return `${path.slice(0, -'.npy'.length)}.labels.npy`;
+}
+
 /** The files written (the main file last). */
 export function writeRows(path: string, rows: Rows, allowed: readonly RowsFormat[] = ['npy', 'csv', 'idx']): string[] {
   const format = rowsFormat(path, allowed);
@@ -42,7 +50,7 @@ export function writeRows(path: string, rows: Rows, allowed: readonly RowsFormat
   if (format === 'npy') {
     const written: string[] = [];
     if (labels !== null) {
-      const labelsPath = `${path.slice(0, -'.npy'.length)}.labels.npy`;
+      const labelsPath = labelsFileOf(path);
       writeFileAtomic(labelsPath, encodeNpy({ dtype: 'int32', shape: [rows.count], data: labels }));
       written.push(labelsPath);
     }
@@ -57,9 +65,10 @@ export function writeRows(path: string, rows: Rows, allowed: readonly RowsFormat
   }
   const columns = rows.columns ?? Array.from({ length: size }, (_, j) => `x${j}`);
   if (columns.length !== size) throw new RangeError(`writeRows: ${columns.length} column names for ${size} values.`);
-  const lines = [[...columns, ...(labels !== null ? ['label'] : [])].map(csvCell).join(',')];
+  const ids = rows.ids ?? null;
+  const lines = [[...(ids !== null ? ['id'] : []), ...columns, ...(labels !== null ? ['label'] : [])].map(csvCell).join(',')];
   for (let r = 0; r < rows.count; r++) {
-    const cells: string[] = [];
+    const cells: string[] = ids !== null ? [csvCell(ids(r))] : [];
     for (let j = 0; j < size; j++) cells.push(shortestFloat32(rows.values[r * size + j]!));
     if (labels !== null) cells.push(csvCell(rows.labelNames?.[labels[r]!] ?? String(labels[r])));
     lines.push(cells.join(','));

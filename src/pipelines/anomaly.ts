@@ -37,10 +37,25 @@ export function normalClassOf(set: Dataset, name?: string): number {
   return i;
 }
 
+/**
+ * The normal class of a labelled set that is to be scored (see normalClassOf), checked to have
+ * examples of it and of other classes: the AUROC needs normal examples and anomalies.
+ */
+export function scoredNormalClass(set: Dataset, name?: string): number {
+  const normal = normalClassOf(set, name);
+  let count = 0;
+  for (let i = 0; i < set.count; i++) if (set.labels![i] === normal) count++;
+  const className = classNames(set)[normal];
+  if (count === 0) throw new VaekitError(`${set.source} has no examples of the normal class ${className} to score: the AUROC needs normal examples and anomalies.`);
+  if (count === set.count) throw new VaekitError(`Every example of ${set.source} is of the class ${className}: the AUROC needs anomalies (examples of other classes) to score as well.`);
+  return normal;
+}
+
 export function scoreAnomalies(vae: Vae, set: Dataset, options: { samples: number; seed: number; normalClass?: string }): AnomalyScores {
+  // Checked before the scoring pass: a set without anomalies to find is refused at once.
+  const normalClass = set.labels === null ? null : scoredNormalClass(set, options.normalClass);
   const scores = anomalyScores(vae, set, options.samples, options.seed);
-  if (set.labels === null) return { scores, normalClass: null, auroc: null };
-  const normalClass = normalClassOf(set, options.normalClass);
+  if (set.labels === null || normalClass === null) return { scores, normalClass: null, auroc: null };
   return { scores, normalClass, auroc: oneClassAuroc(scores, set.labels, normalClass) };
 }
 
@@ -66,20 +81,28 @@ export interface OneClassOptions {
   onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores) => void | Promise<void>;
 }
 
-export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[]> {
-  if (o.test.labels === null) throw new VaekitError(`One-class detection scores labelled data, and ${o.test.source} has no labels.`);
-  const names = classNames(o.train);
-  const results: OneClassResult[] = [];
-  for (const c of o.classes) {
+/**
+ * Each task's class name, training examples and normal class in the test set, every one checked (a
+ * class to train on, normal examples and anomalies to score): call it before anything is written.
+ */
+export function oneClassPlan(train: Dataset, test: Dataset, classes: readonly number[]): Array<{ name: string; subset: Dataset; normal: number }> {
+  if (test.labels === null) throw new VaekitError(`One-class detection scores labelled data, and ${test.source} has no labels.`);
+  const names = classNames(train);
+  return classes.map((c) => {
     const name = names[c] ?? String(c);
-    const subset = classSubset(o.train, c);
+    return { name, subset: classSubset(train, c), normal: scoredNormalClass(test, name) };
+  });
+}
+
+export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[]> {
+  const results: OneClassResult[] = [];
+  for (const { name, subset, normal } of oneClassPlan(o.train, o.test, o.classes)) {
     o.onTask?.(name, subset.count);
     const info = dataInfoFor(subset, standardizationFor(subset));
     const vae = new Vae(modelConfigForData({ ...o.choices, conditional: false }, subset), { seed: o.fit.seed ?? 0 });
     await fit(vae, prepareForModel(info, subset, false), { ...o.fit, ...(o.callbacks !== undefined ? { callbacks: o.callbacks } : {}) });
     if (o.outDir !== undefined) saveModel(vae, o.outDir(name), { normalClass: name, trainExamples: subset.count }, info);
     const test = prepareForModel(info, o.test, false);
-    const normal = normalClassOf(o.test, name);
     const scores = anomalyScores(vae, test, o.samples, o.fit.seed ?? 0);
     const auroc = oneClassAuroc(scores, test.labels!, normal);
     await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc });

@@ -82,7 +82,7 @@ export function prepareForModel(info: DataInfo, set: Dataset, conditional: boole
         if (index[y]! < 0) throw new VaekitError(`${set.source} has the class "${names[y]}", which the model was not trained on.`);
         return index[y]!;
       });
-      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, featureNames: out.featureNames, source: out.source });
+      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, featureNames: out.featureNames, source: out.source, ids: out.ids });
     }
   }
   return out;

@@ -517,6 +517,15 @@ export async function gatherReport(modelDir: string, options: Omit<ReportOptions
 }
 
 /**
+ * Checks that the report can be written at `out` and that it writes over none of the files it is
+ * made from: every file of the model folder but an earlier report.html, and `otherInputs` (its data).
+ */
+export function prepareReportFile(modelDir: string, out: string, otherInputs: ReadonlyArray<string | undefined> = []): void {
+  const files = existsSync(modelDir) ? readdirSync(modelDir).filter((name) => name !== REPORT_FILE).map((name) => join(modelDir, name)) : [];
+  prepareOutputFile(out, { inputs: [...files, ...otherInputs] });
+}
+
+/**
  * Writes the report of the model in `modelDir` (atomically) and returns its path: the model
  * summary, its configuration, the training curves, the test metrics, vaekit eval's results when
  * present, the folder's figures and prior samples, all in one HTML file.
@@ -524,7 +533,7 @@ export async function gatherReport(modelDir: string, options: Omit<ReportOptions
 export async function writeReport(modelDir: string, options: ReportOptions = {}): Promise<string> {
   const bundle = options.bundle ?? loadBundle(modelDir);
   const out = resolve(options.out ?? join(modelDir, REPORT_FILE));
-  prepareOutputFile(out);
+  prepareReportFile(modelDir, out);
   const { out: _out, ...rest } = options;
   const parts = await gatherReport(modelDir, { ...rest, bundle });
   writeFileAtomic(out, renderReport(parts));

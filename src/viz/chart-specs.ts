@@ -206,9 +206,32 @@ export interface ScoreHistogramInput {
 }
 
 /**
+ * The range a score histogram shows: Tukey's far-out fences, the quartiles 3 interquartile ranges
+ * out, widened to the threshold; null when no score lies beyond them (or the scores do not spread).
+ * A few extreme scores (a 1,300-nat example among 100-nat ones) would otherwise squash every other
+ * score into a bar or two.
+ */
+export function scoreHistogramRange(scores: readonly number[], threshold?: number): { low: number; high: number } | null {
+  const sorted = scores.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length < 4) return null;
+  const quantile = (q: number): number => {
+    const at = q * (sorted.length - 1);
+    const i = Math.floor(at);
+    return sorted[i]! + (sorted[Math.min(i + 1, sorted.length - 1)]! - sorted[i]!) * (at - i);
+  };
+  const q1 = quantile(0.25);
+  const q3 = quantile(0.75);
+  if (!(q3 > q1)) return null;
+  const low = Math.min(q1 - 3 * (q3 - q1), threshold ?? Infinity);
+  const high = Math.max(q3 + 3 * (q3 - q1), threshold ?? -Infinity);
+  return sorted[0]! < low || sorted[sorted.length - 1]! > high ? { low, high } : null;
+}
+
+/**
  * The distribution of anomaly scores: the normal and the anomalous examples' as two overlaid
  * histograms on the same bins (each as shares of its own group, so a small group shows as well as a
- * large one), or one histogram of counts without labels; a dashed rule at the threshold.
+ * large one), or one histogram of counts without labels; a dashed rule at the threshold. Scores
+ * beyond scoreHistogramRange are counted in the first or last bar, and the figure says so.
  */
 export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOptions = {}): object {
   const n = input.scores.length;
@@ -218,14 +241,27 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
   if (input.threshold !== undefined && !Number.isFinite(input.threshold)) throw new VaekitError(`The threshold must be a finite number, not ${input.threshold}.`);
   const groups = [0, 0];
   const rows: Json[] = [];
+  const range = scoreHistogramRange(Array.from(input.scores), input.threshold);
+  const clipped: Array<{ count: number; extreme: number }> = [{ count: 0, extreme: Infinity }, { count: 0, extreme: -Infinity }];
   for (let i = 0; i < n; i++) {
-    const s = input.scores[i]!;
+    let s = input.scores[i]!;
     if (!Number.isFinite(s)) continue;
+    if (range !== null && (s < range.low || s > range.high)) {
+      const side = s < range.low ? 0 : 1;
+      clipped[side]!.count++;
+      clipped[side]!.extreme = side === 0 ? Math.min(clipped[side]!.extreme, s) : Math.max(clipped[side]!.extreme, s);
+      s = side === 0 ? range.low : range.high;
+    }
     const anomaly = input.isAnomaly !== null && input.isAnomaly[i] === true;
     groups[anomaly ? 1 : 0]! += 1;
     rows.push(input.isAnomaly === null ? { score: short(s) } : { score: short(s), anomaly });
   }
   if (rows.length === 0) throw new VaekitError('A score histogram needs at least one finite score.');
+  const bound = (v: number): string => short(v).toLocaleString('en-US');
+  const clipNotes = [
+    ...(clipped[0]!.count > 0 ? [`${clipped[0]!.count} score${clipped[0]!.count === 1 ? '' : 's'} below ${bound(range!.low)} (down to ${bound(clipped[0]!.extreme)}) counted in the first bar`] : []),
+    ...(clipped[1]!.count > 0 ? [`${clipped[1]!.count} score${clipped[1]!.count === 1 ? '' : 's'} above ${bound(range!.high)} (up to ${bound(clipped[1]!.extreme)}) counted in the last bar`] : []),
+  ];
   const names = [`normal (${groups[0]})`, `anomalous (${groups[1]})`];
   for (const r of rows) if (r['anomaly'] !== undefined) r['group'] = names[r['anomaly'] === true ? 1 : 0];
   const bin = { bin: { maxbins: 50 }, field: 'score', as: ['bin_start', 'bin_end'] };
@@ -272,8 +308,18 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
       encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
     });
   }
+  // The clipped side's bar is marked on the chart, and the subtitle says what it holds.
+  clipped.forEach((c, side) => {
+    if (c.count === 0) return;
+    layers.push({
+      data: { values: [{ at: short(side === 0 ? range!.low : range!.high), label: side === 0 ? `\u2190 ${c.count} lower` : `${c.count} higher \u2192` }] },
+      mark: { type: 'text', align: side === 0 ? 'left' : 'right', baseline: 'bottom', dy: -2, fontSize: 11, color: '#555555' },
+      encoding: { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+    });
+  });
+  const subtitle = [...(input.subtitle === undefined ? [] : [input.subtitle]), ...clipNotes];
   return withConfig(options.config, {
-    title: input.subtitle === undefined ? input.title : { text: input.title, subtitle: input.subtitle },
+    title: subtitle.length === 0 ? input.title : { text: input.title, subtitle: subtitle.length === 1 ? subtitle[0] : subtitle },
     width: 520,
     height: 260,
     layer: layers,

@@ -1,13 +1,14 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { classCount, classNames, type Dataset } from '../../data/dataset.js';
+import { classCount, classNames, exampleId, type Dataset } from '../../data/dataset.js';
 import { isMnistSpec, loadData } from '../../data/load.js';
+import { holdOut } from '../../data/split.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../io/bundle.js';
-import { prepareModelFolder, prepareOutputFile } from '../../io/output.js';
+import { lockRunFolder, prepareModelFolder, prepareOutputFile } from '../../io/output.js';
 import { writeRows } from '../../io/rows.js';
-import { normalClassOf, oneClassTasks, scoreAnomalies } from '../../pipelines/anomaly.js';
+import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../pipelines/data.js';
 import { trainJob } from '../../pipelines/train.js';
 import type { Vae } from '../../vae/model.js';
@@ -30,9 +31,12 @@ interface AnomalyFlags extends TrainFlags {
 
 const HISTOGRAM_FILE = 'score-histogram.png';
 
-function percent(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
+function percent(x: number, digits = 2): string {
+  return `${(100 * x).toFixed(digits)}%`;
 }
+
+/** The share of --data held out to score in a one-class run without --test-data. */
+const HELD_OUT = 0.2;
 
 /** The histogram of the scores: normal and anomalous examples overlaid when labels tell them apart, with the threshold when there is one. */
 async function scoreHistogram(set: Dataset, result: ReturnType<typeof scoreAnomalies>, vae: Vae, loss: LossName | undefined, normalName: string | null): Promise<Uint8Array> {
@@ -60,7 +64,7 @@ async function writeScores(out: string, set: Dataset, result: ReturnType<typeof 
   const summary = { examples: set.count, source: set.source, normalClass: result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass), auroc: result.auroc };
   // Drawn first: nothing is written when the chart cannot be.
   const png = await scoreHistogram(set, result, vae, loss, summary.normalClass);
-  writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames }, ['csv']);
+  writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames, ids: (r) => exampleId(set, r) }, ['csv']);
   writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const histogram = join(out, HISTOGRAM_FILE);
   writeFileAtomic(histogram, png);
@@ -87,55 +91,86 @@ export function register(program: Command): void {
       const testSpec = flags.testData ?? (isMnistSpec(flags.data) ? 'mnist:test' : flags.data);
       const loadTest = (): Promise<Dataset> => loadData(testSpec, 'test', dataOptionsFrom(flags));
       const scoring = { samples: flags.scoreSamples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) };
+      const inputs = [flags.data, flags.labels, flags.testData];
+      // One run at a time in a folder: a second is refused, not mixed with the first.
+      const locked = async (work: () => Promise<void>): Promise<void> => {
+        const release = lockRunFolder(out, (pid) => say(`vaekit: took over ${out} from process ${pid}, which is gone`));
+        try {
+          await work();
+        } finally {
+          release();
+        }
+      };
 
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
-        for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name));
+        for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name), { inputs });
         const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
-        const result = scoreAnomalies(bundle.vae, test, scoring);
-        await writeScores(out, test, result, bundle.vae, lossOf(bundle.training));
+        await locked(async () => {
+          const result = scoreAnomalies(bundle.vae, test, scoring);
+          await writeScores(out, test, result, bundle.vae, lossOf(bundle.training));
+        });
         return;
       }
-      const train = await loadDataFrom(flags, 'train');
+      let train = await loadDataFrom(flags, 'train');
       if (normalClass === undefined && flags.all !== true) {
         // One model on all of --data (unsupervised), scoring --test-data.
         const test = await loadTest();
-        if (test.labels !== null) normalClassOf(test, normalClass);
-        prepareModelFolder(out, flags.overwrite === true);
-        const { vae, data } = await trainJob({
-          model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()], checkpoint: null,
-          ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
-          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        if (test.labels !== null) scoredNormalClass(test, normalClass);
+        await locked(async () => {
+          prepareModelFolder(out, flags.overwrite === true);
+          const { vae, data } = await trainJob({
+            model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()], checkpoint: null,
+            ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
+            ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+          });
+          await writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring), vae, flags.loss);
         });
-        await writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring), vae, flags.loss);
         return;
       }
-      const test = await loadTest();
+      // One-class: the models never score what they trained on. Without --test-data (other than
+      // MNIST's test split), a seeded share of --data is held out to score.
+      let test: Dataset;
+      if (flags.testData !== undefined || testSpec !== flags.data) {
+        test = await loadTest();
+      } else {
+        ({ train, heldOut: test } = holdOut(train, HELD_OUT, flags.seed));
+        say(`Scoring a held-out ${percent(HELD_OUT, 0)} of ${flags.data} (${test.count} examples, drawn with seed ${flags.seed}) that no model trains on; give --test-data to score other data.`);
+      }
       const classes = flags.all === true
         ? Array.from({ length: classCount(train) }, (_, i) => i)
         : [normalClassOf(train, normalClass)];
+      // Every task checked (a class to train on, normal examples and anomalies to score) before anything is written.
+      oneClassPlan(train, test, classes);
       const names = classNames(train);
-      // Every model folder checked before the first is trained: none is replaced without --overwrite.
-      for (const c of classes) prepareModelFolder(join(out, `class-${names[c] ?? c}`), flags.overwrite === true);
-      prepareOutputFile(join(out, 'anomaly.json'));
-      const results = await oneClassTasks({
-        choices: modelChoicesFrom(flags),
-        fit: fitOptionsFrom(flags),
-        train,
-        test,
-        classes,
-        samples: flags.scoreSamples,
-        outDir: (name) => join(out, `class-${name}`),
-        callbacks: [new TerminalProgress()],
-        onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
-        onScored: (name, vae, scored, result) => writeScores(join(out, `class-${name}`), scored, result, vae, flags.loss),
+      await locked(async () => {
+        // Every model folder checked before the first is trained: none is replaced without --overwrite.
+        for (const c of classes) prepareModelFolder(join(out, `class-${names[c] ?? c}`), flags.overwrite === true);
+        prepareOutputFile(join(out, 'anomaly.json'));
+        await oneClassRuns(out, flags, train, test, classes);
       });
-      for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
-      const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;
-      const markdown = ['| normal class | AUROC |', '| --- | --- |', ...results.map((r) => `| ${r.normalClass} | ${percent(r.auroc)} |`), `| mean | ${percent(mean)} |`].join('\n');
-      writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
-      writeFileAtomic(join(out, 'anomaly.md'), `${markdown}\n`);
-      say(markdown);
-      say(`wrote ${join(out, 'anomaly.json')} and ${join(out, 'anomaly.md')}`);
     });
+}
+
+/** The one-class tasks of `classes`, each model in out/class-NAME with its scores; the AUROCs in anomaly.json and anomaly.md. */
+async function oneClassRuns(out: string, flags: AnomalyFlags, train: Dataset, test: Dataset, classes: number[]): Promise<void> {
+  const results = await oneClassTasks({
+    choices: modelChoicesFrom(flags),
+    fit: fitOptionsFrom(flags),
+    train,
+    test,
+    classes,
+    samples: flags.scoreSamples,
+    outDir: (name) => join(out, `class-${name}`),
+    callbacks: [new TerminalProgress()],
+    onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
+    onScored: (name, vae, scored, result) => writeScores(join(out, `class-${name}`), scored, result, vae, flags.loss),
+  });
+  for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
+  const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;
+  const markdown = ['| normal class | AUROC |', '| --- | --- |', ...results.map((r) => `| ${r.normalClass} | ${percent(r.auroc)} |`), `| mean | ${percent(mean)} |`].join('\n');
+  writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
+  writeFileAtomic(join(out, 'anomaly.md'), `${markdown}\n`);
+  say(markdown);
+  say(`wrote ${join(out, 'anomaly.json')} and ${join(out, 'anomaly.md')}`);
 }

@@ -22,6 +22,7 @@ interface DenoiseFlags extends DataFlags {
   seed: number;
   out: string;
   grid?: string;
+  overwrite?: boolean;
 }
 
 export function register(program: Command): void {
@@ -34,6 +35,7 @@ export function register(program: Command): void {
   cmd
     .requiredOption('--out <file>', 'output file: .idx (uint8 images), .npy (float32) or .csv')
     .option('--grid <file>', 'PNG grid of the first 16 inputs above their outputs, labelled, for images (default: --out with .png)')
+    .option('--overwrite', 'replace an existing file at the default --grid')
     .action(async (flags: DenoiseFlags) => {
       const bundle = loadBundle(flags.model);
       const format = rowsFormat(flags.out, ['idx', 'npy', 'csv']);
@@ -41,8 +43,9 @@ export function register(program: Command): void {
       if (format === 'idx' && !images) throw new VaekitError(`Cannot write ${flags.out}: IDX holds images, and this model's examples are features; use .npy or .csv.`);
       const grid = images ? flags.grid ?? `${extname(flags.out) === '' ? flags.out : flags.out.slice(0, -extname(flags.out).length)}.png` : null;
       if (grid !== null && resolve(grid) === resolve(flags.out)) throw new VaekitError(`--grid and --out are both ${flags.out}: the grid would replace the denoised examples; give the grid another name.`);
-      prepareOutputFile(flags.out);
-      if (grid !== null) prepareOutputFile(grid);
+      const inputs = [flags.data, flags.labels];
+      prepareOutputFile(flags.out, { inputs });
+      if (grid !== null) prepareOutputFile(grid, { inputs, ...(flags.grid === undefined ? { unnamed: '--overwrite', overwrite: flags.overwrite === true } : {}) });
       let set = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
       const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise: flags.noise, seed: flags.seed });

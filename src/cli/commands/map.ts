@@ -30,6 +30,7 @@ interface MapFlags extends DataFlags {
   label?: string;
   coords?: string;
   out: string;
+  overwrite?: boolean;
 }
 
 /** "-1.64", "0.00", "1.64". */
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--label <class>', 'conditional models: the class the manifold is decoded as (default: the first class)')
     .option('--coords <file>', 'also write each point\'s example index and coordinates (.csv with the class names, or .npy)')
     .option('--out <file>', 'the map (PNG; an SVG of it is written beside it)', 'latent-map.png')
+    .option('--overwrite', 'replace an existing manifold.png beside --out')
     .action(async (flags: MapFlags) => {
       const bundle = loadBundle(flags.model);
       const { vae } = bundle;
@@ -61,7 +63,10 @@ export function register(program: Command): void {
         throw new VaekitError(`--out ${flags.out} is where the decoded manifold of this 2-D latent space goes: name the map otherwise, e.g. latent-map.png.`);
       }
       if (flags.coords !== undefined) rowsFormat(flags.coords, ['csv', 'npy']);
-      for (const path of [flags.out, svgPath, ...(drawsManifold ? [manifoldPath] : []), ...(flags.coords !== undefined ? [flags.coords] : [])]) prepareOutputFile(path);
+      // The map in both formats and the coordinates are what the user named; the manifold is not, so an existing one stays without --overwrite.
+      const inputs = [flags.data, flags.labels];
+      for (const path of [flags.out, svgPath, ...(flags.coords !== undefined ? [flags.coords] : [])]) prepareOutputFile(path, { inputs });
+      if (drawsManifold) prepareOutputFile(manifoldPath, { inputs, unnamed: '--overwrite', overwrite: flags.overwrite === true });
 
       const loaded = await lazyData(flags, bundle)();
       if (flags.limit !== undefined && flags.limit > loaded.count) {

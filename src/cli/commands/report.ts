@@ -3,8 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DATA_HELP } from '../../data/load.js';
 import { NOISE_HELP, parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
 import { loadBundle } from '../../io/bundle.js';
-import { prepareOutputFile } from '../../io/output.js';
-import { REPORT_FILE, writeReport } from '../../report/report.js';
+import { prepareReportFile, REPORT_FILE, writeReport } from '../../report/report.js';
 import { addDataOptions, addModelDirOption, loadDataForModel, say, seedValue, type DataFlags } from '../options.js';
 
 interface ReportFlags extends Omit<DataFlags, 'data'> {
@@ -35,7 +34,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the prior samples and of the figures\' noise (default: the seed the model was trained with)', seedValue)
     .action(async (flags: ReportFlags) => {
       const bundle = loadBundle(flags.model);
-      prepareOutputFile(flags.out ?? join(flags.model, REPORT_FILE));
+      prepareReportFile(flags.model, flags.out ?? join(flags.model, REPORT_FILE), [flags.data, flags.labels]);
       // No data is read unless the user names it: the page shows what the folder has, and draws only the curves and prior samples.
       const data = flags.data !== undefined ? await loadDataForModel({ ...flags, data: flags.data }, bundle, 'test') : undefined;
       const path = await writeReport(flags.model, {

@@ -130,8 +130,10 @@ class TableBuilder {
     const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
     const values = this.values.slice(0, this.filled);
     const featureNames = this.names.filter((_, j) => j !== this.labelIndex);
-    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], featureNames, source: path });
-    return arrayDataset({ values, shape: [features], featureNames, ...classesOf(this.labelCells), source: path });
+    // An example's id is its data row, 1-based, as in the messages above (the header and blank lines not counted).
+    const ids = (i: number): string => String(i + 1);
+    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], featureNames, source: path, ids });
+    return arrayDataset({ values, shape: [features], featureNames, ...classesOf(this.labelCells), source: path, ids });
   }
 }
 

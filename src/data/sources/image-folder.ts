@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, relative, sep } from 'node:path';
 import pngjs from 'pngjs';
 import sharp, { type ResizeOptions } from 'sharp';
 import { VaekitError } from '../../errors.js';
@@ -308,12 +308,15 @@ async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: r
     }
   };
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
+  // An example's id is its file's path in the folder ("cat/a.png"), with forward slashes.
+  const names = files.map((f) => relative(dir, f).split(sep).join('/'));
   return arrayDataset({
     values,
     shape: [height, width, channels],
     labels: listing.classes,
     labelNames: listing.classNames,
     source: dir,
+    ids: (i) => names[i]!,
   });
 }
 

@@ -43,7 +43,7 @@ export function standardize(set: Dataset, stats: Standardization): Dataset {
   for (let r = 0; r < set.count; r++) {
     for (let j = 0; j < D; j++) out[r * D + j] = (set.values[r * D + j]! * scale - stats.mean[j]!) / stats.std[j]!;
   }
-  return arrayDataset({ values: out, shape: set.shape, labels: set.labels, labelNames: set.labelNames, featureNames: set.featureNames, source: set.source });
+  return arrayDataset({ values: out, shape: set.shape, labels: set.labels, labelNames: set.labelNames, featureNames: set.featureNames, source: set.source, ids: set.ids });
 }
 
 /** Standardized values back in the data's own units: x = x' * std + mean (in place). */

@@ -1,5 +1,5 @@
 /** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';
@@ -63,16 +63,16 @@ export function prepareOutputFile(path: string, rules: OutputRules = {}): void {
   }
 }
 
-/** Where a run that replaces the model in `target` trains until it is complete: OUT.new beside it. */
+/** Where a folder that replaces `target` is made until it is complete: OUT.new beside it. */
 export function stagingFolder(target: string): string {
   return `${resolve(target)}.new`;
 }
 
 /**
- * Puts a complete run folder in the place of `target`: target -> target.old, staged -> target (two
- * renames), then target.old is removed. At every moment a whole model is in target, or (between
- * the renames) the old one in target.old and the new one in staged. The staged run's lock is
- * released in its new place.
+ * Puts a complete folder in the place of `target`: target -> target.old, staged -> target (two
+ * renames), then target.old is removed. At every moment a whole folder is in target, or (between
+ * the renames) the old one in target.old and the new one in staged. The caller has checked that
+ * target.old is its own to remove.
  */
 export function swapInto(staged: string, target: string): void {
   const old = `${resolve(target)}.old`;
@@ -81,60 +81,7 @@ export function swapInto(staged: string, target: string): void {
     renameSync(target, old);
     renameSync(staged, target);
   } catch (err) {
-    throw new VaekitError(`Cannot put the new model in ${target} (${describeFsError(err)}): it is complete in ${existsSync(staged) ? staged : target}, and the old one in ${existsSync(old) ? old : target}.`);
+    throw new VaekitError(`Cannot put the new folder in ${target} (${describeFsError(err)}): it is complete in ${existsSync(staged) ? staged : target}, and the old one in ${existsSync(old) ? old : target}.`);
   }
   rmSync(old, { recursive: true, force: true });
-  const lock = join(target, LOCK_FILE);
-  if (existsSync(lock) && readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
-}
-
-export const LOCK_FILE = '.vaekit.lock';
-
-/**
- * Takes the run folder for this process: a lock file holding its PID, created exclusively. A second
- * process refuses at once; a lock left by a process that is gone is taken over (`onStale` is told).
- * Returns the release, which removes the lock if it is still ours.
- */
-export function lockRunFolder(dir: string, onStale: (pid: number) => void = () => undefined): () => void {
-  // A folder made only for the lock is removed with it when nothing else was written (a refused run leaves nothing).
-  const made = mkdirSync(dir, { recursive: true });
-  const path = join(dir, LOCK_FILE);
-  const mine = String(process.pid);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, mine, { flag: 'wx' });
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
-          if (made !== undefined && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new VaekitError(`Cannot lock ${dir}: ${describeFsError(err)}.`);
-    }
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path, 'utf8').trim());
-    } catch {
-      continue; // Released meanwhile: try again.
-    }
-    if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
-      throw new VaekitError(`${dir} is in use by another vaekit process (PID ${owner}); wait for it to finish or choose another folder.`);
-    }
-    onStale(owner);
-    rmSync(path, { force: true });
-  }
-  throw new VaekitError(`Cannot lock ${dir}: another process keeps taking it.`);
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

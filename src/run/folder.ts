@@ -7,11 +7,12 @@
  * vaekit writes: a folder holding other files is refused, and no sibling vaekit did not make is
  * removed.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { TEMPORARY_PREFIX, writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
+import { swapInto } from '../io/output.js';
 import { CLASS_FOLDER_PREFIX, REPLACED_SUFFIX, RUN_FILES, STAGING_SUFFIX, type RunFileKey } from './names.js';
 import type { RunSpec } from './spec.js';
 
@@ -240,15 +241,8 @@ export class RunFolder {
       const old = `${this.target}${REPLACED_SUFFIX}`;
       checkOnlyVaekit(this.target, `the new model stays in ${this.dir}`);
       if (existsSync(old)) checkOnlyVaekit(old, `the new model stays in ${this.dir}`);
-      rmSync(old, { recursive: true, force: true });
       // The target's lock goes with the old model; the staging folder's becomes the target's.
-      try {
-        renameSync(this.target, old);
-        renameSync(this.dir, this.target);
-      } catch (err) {
-        throw new VaekitError(`Cannot put the new model in ${this.target} (${describeFsError(err)}): it is complete in ${existsSync(this.dir) ? this.dir : this.target}, and the old one in ${existsSync(old) ? old : this.target}.`);
-      }
-      rmSync(old, { recursive: true, force: true });
+      swapInto(this.dir, this.target);
       const record = readRunRecord(this.target);
       if (record !== null) writeFileAtomic(join(this.target, RUN_FILES.spec), `${JSON.stringify({ ...record, staging: false }, null, 2)}\n`);
       const lock = join(this.target, RUN_FILES.lock);

@@ -108,6 +108,15 @@ function cases(): Array<[string, Case]> {
     ['--label on an unconditional model', { args: ['sample', '--model', model, '--label', '3', '--out', at('s.png')], error: /is not a conditional model/ }],
     ['an unknown command', { args: ['frobnicate'], error: /unknown command 'frobnicate'/ }],
     // Model files that are not what they seem (not regular files, endless, huge), and errors that used to end in a stack trace.
+    ['config.json a link to /dev/zero', { args: ['sample', '--model', `${work}-special/zero-config`, '--out', at('s.png')], error: /Cannot read the model config .*config\.json: it is a device, not a regular file\.$/ }],
+    ['weights a link to /dev/urandom', { args: ['sample', '--model', `${work}-special/random-weights`, '--out', at('s.png')], error: /Cannot read the model weights file .*weights\.safetensors: it is a device, not a regular file\.$/ }],
+    ['config.json a FIFO', { args: ['sample', '--model', `${work}-special/fifo-config`, '--out', at('s.png')], error: /config\.json: it is a FIFO \(named pipe\), not a regular file\.$/ }],
+    ['config.json a folder', { args: ['sample', '--model', at('folder-config'), '--out', at('s.png')], error: /Cannot read the model config .*config\.json: it is a folder, not a regular file\.$/ }],
+    ['weights a folder', { args: ['sample', '--model', at('folder-weights'), '--out', at('s.png')], error: /weights\.safetensors: it is a folder, not a regular file\.$/ }],
+    ['config.json of 100 MB', { args: ['sample', '--model', `${work}-special/huge-config-file`, '--out', at('s.png')], error: /config\.json: it holds 100,000,000 bytes, more than vaekit's limit of [\d,]+ for a model config\.$/ }],
+    ['map on weights of 3 GB', { args: ['map', '--model', `${work}-special/huge-weights`, '--out', at('s.png')], error: /weights\.safetensors: it holds 3,000,000,000 bytes, more than vaekit's limit of [\d,]+ for a model weights file\.$/ }],
+    ['map on weights with bytes appended', { args: ['map', '--model', at('appended-weights'), '--out', at('s.png')], error: /weights\.safetensors has 1000 unexpected bytes after the data of its last tensor\.$/ }],
+    ['train --loss iwae --samples 1e5', { args: train('--loss', 'iwae', '--samples', '100000'), error: /^error: 100000 importance samples of each of 128 examples of 784 values would need 37\.4 GiB in one buffer, more than vaekit's limit of 1 GiB: lower --samples or --batch-size\.$/ }],
 
     // Commands that would write over their own inputs or over files they were not told to replace.
     ['report --out the model\'s weights', { args: ['report', '--model', model, '--out', join(model, 'weights.safetensors')], error: /Cannot write .*weights\.safetensors: it is one of this command's inputs; choose another output file/ }],
@@ -173,6 +182,28 @@ test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, n
   lyingWeights.write(header, 8);
   modelLike('lying-weights', null, lyingWeights);
   // Files for the model-file cases.
+  // Special files live beside the work folder, not in it: the snapshot of every case reads the work folder's files.
+  const { symlinkSync, truncateSync } = await import('node:fs');
+  const special = `${work}-special`;
+  mkdirSync(special);
+  process.on('exit', () => rmSync(special, { recursive: true, force: true }));
+  const specialModel = (name: string, file: 'config.json' | 'weights.safetensors', make: (path: string) => void): void => {
+    mkdirSync(join(special, name));
+    for (const f of ['config.json', 'weights.safetensors']) if (f !== file) copyFileSync(join(model, f), join(special, name, f));
+    make(join(special, name, file));
+  };
+  specialModel('zero-config', 'config.json', (p) => symlinkSync('/dev/zero', p));
+  specialModel('random-weights', 'weights.safetensors', (p) => symlinkSync('/dev/urandom', p));
+  specialModel('fifo-config', 'config.json', (p) => assert.equal(spawnSync('mkfifo', [p]).status, 0));
+  specialModel('huge-config-file', 'config.json', (p) => { writeFileSync(p, ''); truncateSync(p, 100_000_000); });
+  specialModel('huge-weights', 'weights.safetensors', (p) => { writeFileSync(p, weights); truncateSync(p, 3_000_000_000); });
+  modelLike('folder-config', null, null);
+  rmSync(at('folder-config', 'config.json'));
+  mkdirSync(at('folder-config', 'config.json'));
+  modelLike('folder-weights', null, null);
+  rmSync(at('folder-weights', 'weights.safetensors'));
+  mkdirSync(at('folder-weights', 'weights.safetensors'));
+  modelLike('appended-weights', null, Buffer.concat([weights, Buffer.alloc(1000)]));
 
   // Files for the output cases.
   writeFileSync(at('digits.idx'), encodeIdx({ dtype: 'uint8', shape: [4, 28, 28], data: new Uint8Array(4 * 784).fill(30) }));

@@ -2,15 +2,23 @@
  * The model bundle as a folder: config.json and weights.safetensors (bundle-format.ts), written
  * atomically, read with every name and shape checked.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
-import type { Vae } from '../vae/model.js';
+import { MAX_VALUES, type Vae } from '../vae/model.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { CONFIG_FILE, decodeBundle, encodeBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from './bundle-format.js';
+import { readFileOrExplain } from './fs-errors.js';
+import { maxSafetensorsBytes } from './safetensors.js';
 
 export { BUNDLE_FORMAT, BUNDLE_VERSION, CONFIG_FILE, WEIGHTS_FILE, type Bundle, type BundleConfig, type DataInfo } from './bundle-format.js';
+
+/**
+ * The largest config.json read: room for a model of a million features' standardization and names
+ * (about 65 bytes each as saveModel writes them), far below what would exhaust memory.
+ */
+const MAX_CONFIG_BYTES = 64 * 2 ** 20;
 
 export function saveModel(vae: Vae, dir: string, training?: Record<string, unknown>, data?: DataInfo): void {
   const files = encodeBundle(vae, training, data);
@@ -32,5 +40,8 @@ export function loadBundle(dir: string, options: { backend?: Backend } = {}): Bu
   for (const p of [configPath, weightsPath]) {
     if (!existsSync(p)) throw new VaekitError(`The model folder ${dir} has no ${p.slice(dir.length + 1)}.`);
   }
-  return decodeBundle(readFileSync(configPath, 'utf8'), new Uint8Array(readFileSync(weightsPath)), { config: configPath, weights: weightsPath }, options);
+  // Only regular files of bounded size are read: a config or weights that is a link to /dev/zero, a FIFO or a folder is refused unread.
+  const configText = readFileOrExplain(configPath, 'model config', MAX_CONFIG_BYTES).toString('utf8');
+  const weights = new Uint8Array(readFileOrExplain(weightsPath, 'model weights file', maxSafetensorsBytes(MAX_VALUES)));
+  return decodeBundle(configText, weights, { config: configPath, weights: weightsPath }, options);
 }

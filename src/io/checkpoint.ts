@@ -9,9 +9,10 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clip, VaekitError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint, type CheckpointOptions, type TrainState } from '../train/checkpoint.js';
+import { MAX_VALUES } from '../vae/model.js';
 import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from './atomic-write.js';
 import { readFileOrExplain } from './fs-errors.js';
-import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, maxSafetensorsBytes } from './safetensors.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 'vaekit-checkpoint';
@@ -69,7 +70,8 @@ export function checkpointTo(runDir: string, every: Omit<CheckpointOptions, 'sav
 
 /** Reads one checkpoint file, checking everything in it. */
 export function readCheckpoint(path: string): Checkpoint {
-  const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileOrExplain(path, 'checkpoint')), path);
+  // Four tensors (parameters, Adam's two moments, the best parameters) of at most MAX_VALUES values each.
+  const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileOrExplain(path, 'checkpoint', maxSafetensorsBytes(4 * MAX_VALUES))), path);
   const bad = (what: string): never => {
     throw new VaekitError(`${path} is not a usable vaekit checkpoint: ${what}.`);
   };

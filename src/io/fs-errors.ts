@@ -1,13 +1,45 @@
-import { readFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { VaekitError } from '../errors.js';
 
-/** A file's bytes, or one sentence: "Cannot read the <what> <path>: no such file." */
-export function readFileOrExplain(path: string, what: string): Buffer {
+/** The most bytes readFileOrExplain reads unless told otherwise: what Node's readFileSync reads at most (2 GiB - 1). */
+export const MAX_READ_BYTES = 2 ** 31 - 1;
+
+/**
+ * A regular file's bytes, or one sentence: "Cannot read the <what> <path>: no such file." Links are
+ * followed; a folder, FIFO, device or socket is refused unread (opened without blocking, so a FIFO
+ * with no writer does not hang), and so is a file of more than `maxBytes` bytes, before anything is
+ * allocated for it (and above the largest buffer Node makes, whatever `maxBytes` says).
+ */
+export function readFileOrExplain(path: string, what: string, maxBytes = MAX_READ_BYTES): Buffer {
+  const limit = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
+  let fd: number | undefined;
   try {
-    return readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new VaekitError(`Cannot read the ${what} ${path}: it is ${kindOf(stats)}, not a regular file.`);
+    if (stats.size > limit) {
+      throw new VaekitError(`Cannot read the ${what} ${path}: it holds ${stats.size.toLocaleString('en-US')} bytes, more than vaekit's limit of ${limit.toLocaleString('en-US')} for a ${what}.`);
+    }
+    const bytes = Buffer.allocUnsafeSlow(stats.size);
+    let filled = 0;
+    for (let n = -1; n !== 0 && filled < bytes.length; filled += n) n = readSync(fd, bytes, filled, bytes.length - filled, null);
+    return bytes.subarray(0, filled);
   } catch (err) {
+    if (err instanceof VaekitError) throw err;
     throw new VaekitError(`Cannot read the ${what} ${path}: ${describeFsError(err)}.`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** What a file that is not a regular one is, for a message ("a folder"). */
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a folder';
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSocket()) return 'a socket';
+  return 'something other than a file';
 }
 
 /** Why a file could not be read or written, in a few words for a one-sentence message ("no such file"). */
@@ -29,6 +61,8 @@ export function describeFsError(err: unknown): string {
       return 'the file system is read-only';
     case 'ENAMETOOLONG':
       return 'the file name is too long';
+    case 'ENXIO':
+      return 'it is a socket or a device with nothing behind it, not a regular file';
     default:
       return err instanceof Error ? err.message : String(err);
   }

@@ -16,6 +16,10 @@ const METADATA_KEY = '__metadata__';
 const HEADER_ALIGNMENT = 8;
 /** The reference implementation refuses headers above 100 MB; so does this one. */
 const MAX_HEADER_BYTES = 100_000_000;
+/** The most bytes a safetensors file of at most `values` float32 values can have (its size field, the largest header read, the data). */
+export function maxSafetensorsBytes(values: number): number {
+  return 8 + MAX_HEADER_BYTES + 4 * values;
+}
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Byte order of the names' UTF-8 encodings (no Buffer: this file runs in browsers too). */

@@ -13,6 +13,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { clip, VaekitError } from '../errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 import { apiRoutes } from './api.js';
 import { Models } from './models.js';
 import { RunStore } from './runs.js';
@@ -127,13 +128,19 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   if (!Number.isInteger(uploadLimit) || uploadLimit < 1) throw new VaekitError(`The upload limit must be a positive whole number of bytes, not ${uploadLimit}.`);
   const log = options.quiet === true ? (): void => undefined : (line: string): void => { process.stderr.write(`${line}\n`); };
   const dataRoots = (options.dataRoots ?? [process.cwd()]).map((dir) => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VaekitError(`The data folder ${dir} does not exist.`);
+    if (!existsSync(dir)) throw new VaekitError(`The data folder ${dir} does not exist.`);
+    if (!statSync(dir).isDirectory()) throw new VaekitError(`The data folder ${dir} is a file, not a folder.`);
     return realpathSync(dir);
   });
   if (dataRoots.length === 0) throw new VaekitError('Give at least one folder the studio may read data from.');
   if (existsSync(options.runsDir) && !statSync(options.runsDir).isDirectory()) throw new VaekitError(`The runs folder ${options.runsDir} is a file, not a folder.`);
   // Made now, and removed again when the server cannot listen.
-  const madeRunsDir = mkdirSync(options.runsDir, { recursive: true });
+  let madeRunsDir: string | undefined;
+  try {
+    madeRunsDir = mkdirSync(options.runsDir, { recursive: true });
+  } catch (err) {
+    throw new VaekitError(`Cannot make the runs folder ${options.runsDir}: ${describeFsError(err)}.`);
+  }
   const runsDir = realpathSync(options.runsDir);
   const webDir = realFolder(options.webDir ?? defaultWebDir());
   const readRoots = [...dataRoots, runsDir];
@@ -223,7 +230,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       if (madeRunsDir !== undefined) rmSync(madeRunsDir, { recursive: true, force: true });
       reject(err.code === 'EADDRINUSE'
         ? new VaekitError(`Port ${requestedPort} on 127.0.0.1 is in use: pass --port with another port (0 for any free one).`)
-        : err);
+        : new VaekitError(`Cannot listen on port ${requestedPort} of 127.0.0.1: ${describeFsError(err)}.`));
     });
     server = s;
   });

@@ -12,7 +12,8 @@
  *   the decoder's sigmoid output and the clean image, with no KL term (the sample is still drawn).
  */
 import { VaekitError } from '../errors.js';
-import type { VaeConfig } from './config.js';
+import { inputSize, type VaeConfig } from './config.js';
+import { checkSamplesFit } from './objectives/iwae.js';
 
 export type LossName = 'elbo' | 'iwae' | 'notebook-mse';
 export const LOSSES: readonly LossName[] = ['elbo', 'iwae', 'notebook-mse'];
@@ -54,8 +55,9 @@ export function resolveObjective(input: Partial<Objective> = {}): Objective {
   return o;
 }
 
-/** Throws when the objective needs something the model's config lacks. */
-export function checkObjectiveFits(objective: Objective, config: Pick<VaeConfig, 'prior'>): void {
+/** Throws when the objective needs something the model's config lacks, or (given a batch size) more memory than one buffer holds. */
+export function checkObjectiveFits(objective: Objective, config: Pick<VaeConfig, 'prior' | 'inputShape'>, batchSize = 1): void {
+  if (objective.loss === 'iwae') checkSamplesFit(batchSize, objective.samples, inputSize(config));
   if (objective.loss === 'elbo' && objective.freeBits > 0 && config.prior !== 'standard') {
     throw new VaekitError('Free bits need the standard normal prior: the KL to a mixture prior does not split into one term per latent dimension.');
   }

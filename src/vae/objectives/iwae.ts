@@ -9,7 +9,13 @@ import { VaekitError } from '../../errors.js';
 import { repeatLabels, type Labels } from '../conditioning.js';
 import type { LossParts } from '../objective.js';
 import { klToStandardNormal, logDensity, negativeEntropy, reparameterize, reparameterizeBackward } from '../posterior.js';
+import { checkBufferSize } from '../model.js';
 import type { ObjectiveContext } from './index.js';
+
+/** Throws, before anything is allocated, when k samples of each of `rows` examples of `values` values would not fit in one buffer. */
+export function checkSamplesFit(rows: number, k: number, values: number): void {
+  checkBufferSize(rows * k, values, `${k} importance samples of each of ${rows} examples of ${values} values`, 'lower --samples or --batch-size');
+}
 
 /** log sum_i exp(x[start + i]) for i < n, stable. */
 export function logSumExp(x: Float64Array, start: number, n: number): number {
@@ -120,6 +126,7 @@ export function iwae(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Fl
   if (rng === null) throw new VaekitError('The importance-weighted objective needs random samples (a generator).');
   const seed = rng.nextUint32();
   const twoPasses = train && ctx.likelihood.learnedVariance;
+  checkSamplesFit(rows, k, ctx.pixels);
   ctx.buffers.reserveSamples(rows * k); // before reading buffers.dLogits: growing replaces it
   const parts = iwaeForward(ctx, meanLogvar, target, rows, k, new Random(seed), labels, train && !twoPasses ? ctx.buffers.dLogits : null);
   if (train) iwaeBackward(ctx, meanLogvar, target, rows, k, twoPasses ? new Random(seed) : null, labels);

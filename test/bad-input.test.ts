@@ -183,7 +183,7 @@ test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, n
   modelLike('lying-weights', null, lyingWeights);
   // Files for the model-file cases.
   // Special files live beside the work folder, not in it: the snapshot of every case reads the work folder's files.
-  const { symlinkSync, truncateSync } = await import('node:fs');
+  const { truncateSync } = await import('node:fs');
   const special = `${work}-special`;
   mkdirSync(special);
   process.on('exit', () => rmSync(special, { recursive: true, force: true }));

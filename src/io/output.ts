@@ -1,5 +1,5 @@
 /** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { CONFIG_FILE } from './bundle.js';

@@ -8,7 +8,7 @@
  *   const denoised = vae.denoise(noisyImages);
  *
  * Your own data: loadData('photos/', 'train'), loadImageFolder, loadNpy, loadCsv or arrayDataset,
- * and trainJob to do what `vaekit train` does.
+ * and planRun + trainRun to do what `vaekit train` does, from a RunSpec.
  */
 export { getBackend, selectBackend, setBackend, JsBackend, Random, Tensor } from './engine/index.js';
 export type { Activation, Backend, BackendInfo } from './engine/index.js';
@@ -50,7 +50,11 @@ export { fit, resolveFitOptions, formatEpoch, type FitOptions, type FitOptionsIn
 export { metricsLog, epochLogger } from './train/callbacks.js';
 export type { Checkpoint, CheckpointOptions, TrainState } from './train/checkpoint.js';
 export { saveCheckpoint, readCheckpoint, latestCheckpoint, checkpointTo, checkpointFiles } from './io/checkpoint.js';
-export { trainJob, type TrainJobOptions, type TrainJobResult } from './pipelines/train.js';
+export { defaultRunSpec, validateRunSpec, SpecFieldError, type RunSpec, type RunSpecInput } from './run/spec.js';
+export { planRun, loadRunData, trainAndTestSets, dataFingerprint, type RunPlan } from './run/plan.js';
+export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.js';
+export { RunFolder, readRunRecord, type RunRecord } from './run/folder.js';
+export { RUN_FILES } from './run/names.js';
 export { modelConfigForData, prepareForModel, dataInfoFor, type ModelChoices } from './pipelines/data.js';
 export { denoiseDataset, type Denoised } from './pipelines/denoise.js';
 export { scoreAnomalies, oneClassTasks, type AnomalyScores, type OneClassResult } from './pipelines/anomaly.js';

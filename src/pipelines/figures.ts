@@ -10,7 +10,7 @@ import { VaekitError } from '../errors.js';
 import type { Bundle } from '../io/bundle.js';
 import { trainingCurvesChart, type Chart } from '../viz/charts.js';
 import { describeModel, lossOf, notebookFigures } from '../viz/figures.js';
-import { METRICS_FILE } from './train.js';
+import { RUN_FILES } from '../run/names.js';
 
 /** The JSON objects of a JSON-lines file (blank lines skipped); a line that is not one is a VaekitError. */
 export function readJsonLines(path: string): Array<Record<string, unknown>> {
@@ -31,7 +31,7 @@ export function readJsonLines(path: string): Array<Record<string, unknown>> {
 
 /** The training curves of a model folder from its metrics.jsonl, or null when it has none (or no epochs yet). */
 export async function trainingCurves(dir: string, bundle: Pick<Bundle, 'vae' | 'training'>): Promise<Chart | null> {
-  const path = join(dir, METRICS_FILE);
+  const path = join(dir, RUN_FILES.metrics);
   if (!existsSync(path)) return null;
   const records = readJsonLines(path);
   if (records.length === 0) return null;

@@ -16,7 +16,7 @@ import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle } from '../io/bundle
 import { CHECKPOINT_DIR } from '../io/checkpoint.js';
 import { prepareOutputFile } from '../io/output.js';
 import { readJsonLines, trainingCurves } from '../pipelines/figures.js';
-import { METRICS_FILE, TEST_METRICS_FILE } from '../pipelines/train.js';
+import { RUN_FILES } from '../run/names.js';
 import type { Chart } from '../viz/charts.js';
 import { TIMING_FILE } from '../train/callbacks.js';
 import type { Vae } from '../vae/model.js';
@@ -139,9 +139,9 @@ const FIGURE_CAPTIONS: Readonly<Record<string, string>> = {
 const FILE_WORDS: Readonly<Record<string, string>> = {
   [CONFIG_FILE]: 'the model\'s architecture, its data\'s description and how it was trained',
   [WEIGHTS_FILE]: 'every parameter, float32, by name',
-  [METRICS_FILE]: 'one JSON line per epoch: training and validation loss, reconstruction, KL, KL weight',
+  [RUN_FILES.metrics]: 'one JSON line per epoch: training and validation loss, reconstruction, KL, KL weight',
   [TIMING_FILE]: 'each epoch\'s seconds and examples per second',
-  [TEST_METRICS_FILE]: 'the test metrics written after training',
+  [RUN_FILES.testMetrics]: 'the test metrics written after training',
   [EVAL_JSON_FILE]: 'vaekit eval\'s full results',
   [EVAL_MARKDOWN_FILE]: 'vaekit eval\'s results as a table',
   [`${CHECKPOINT_DIR}/`]: 'training checkpoints (vaekit train --resume goes on from them)',
@@ -281,17 +281,17 @@ function timingText(dir: string): string | null {
 }
 
 async function curvesPart(dir: string, bundle: Bundle): Promise<ReportParts['curves']> {
-  if (!existsSync(join(dir, METRICS_FILE))) return { missing: `The folder has no ${METRICS_FILE} (vaekit train and vaekit demo write it, one line per epoch).` };
+  if (!existsSync(join(dir, RUN_FILES.metrics))) return { missing: `The folder has no ${RUN_FILES.metrics} (vaekit train and vaekit demo write it, one line per epoch).` };
   let chart: Chart | null;
   let records: Array<Record<string, unknown>>;
   try {
-    records = readJsonLines(join(dir, METRICS_FILE));
+    records = readJsonLines(join(dir, RUN_FILES.metrics));
     chart = await trainingCurves(dir, bundle);
   } catch (err) {
     if (err instanceof VaekitError) return { missing: `The training curves are left out: ${err.message}` };
     throw err;
   }
-  if (chart === null) return { missing: `${METRICS_FILE} holds no epochs yet.` };
+  if (chart === null) return { missing: `${RUN_FILES.metrics} holds no epochs yet.` };
   return {
     chart: {
       name: 'training-curves.png',
@@ -299,7 +299,7 @@ async function curvesPart(dir: string, bundle: Bundle): Promise<ReportParts['cur
       bytes: chart.png,
       alt: 'Training curves: loss per epoch',
       density: 2,
-      caption: `The loss per epoch, with its reconstruction and KL parts where the objective has them, on the training set (solid) and the validation set (dashed), from ${METRICS_FILE}.`,
+      caption: `The loss per epoch, with its reconstruction and KL parts where the objective has them, on the training set (solid) and the validation set (dashed), from ${RUN_FILES.metrics}.`,
     },
     epochs: records,
     timing: timingText(dir),
@@ -307,11 +307,11 @@ async function curvesPart(dir: string, bundle: Bundle): Promise<ReportParts['cur
 }
 
 function testMetricsPart(dir: string): ReportParts['testMetrics'] {
-  const path = join(dir, TEST_METRICS_FILE);
-  if (!existsSync(path)) return { missing: `The folder has no ${TEST_METRICS_FILE} (vaekit train writes it after the last epoch).` };
+  const path = join(dir, RUN_FILES.testMetrics);
+  if (!existsSync(path)) return { missing: `The folder has no ${RUN_FILES.testMetrics} (vaekit train writes it after the last epoch).` };
   const read = readJson(path);
   if ('error' in read) return { missing: `The test metrics are left out: ${read.error}.` };
-  if (!isRecord(read.value)) return { missing: `The test metrics are left out: ${TEST_METRICS_FILE} is not a JSON object.` };
+  if (!isRecord(read.value)) return { missing: `The test metrics are left out: ${RUN_FILES.testMetrics} is not a JSON object.` };
   return testMetricEntries(read.value);
 }
 

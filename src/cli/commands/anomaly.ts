@@ -7,11 +7,14 @@ import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../io/bundle.js';
 import { prepareModelFolder, prepareOutputFile } from '../../io/output.js';
-import { lockRunFolder } from '../../run/folder.js';
+import { lockRunFolder, RunFolder } from '../../run/folder.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../pipelines/data.js';
-import { trainJob } from '../../pipelines/train.js';
+import { planRun } from '../../run/plan.js';
+import { validateRunSpec } from '../../run/spec.js';
+import { trainRun } from '../../run/train-run.js';
+import { inFlagWords, specFromFlags } from '../spec-flags.js';
 import type { Vae } from '../../vae/model.js';
 import type { LossName } from '../../vae/objective.js';
 import { scoreHistogramChart } from '../../viz/charts.js';
@@ -118,15 +121,21 @@ export function register(program: Command): void {
         // One model on all of --data (unsupervised), scoring --test-data.
         const test = await loadTest();
         if (test.labels !== null) scoredNormalClass(test, normalClass);
-        await locked(async () => {
-          prepareModelFolder(out, flags.overwrite === true);
-          const { vae, data } = await trainJob({
-            model: modelChoicesFrom(flags), fit: fitOptionsFrom(flags), train, outDir: out, callbacks: [new TerminalProgress()], checkpoint: null,
-            ...(flags.validation !== undefined ? { validationFraction: flags.validation } : {}),
-            ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-          });
-          await writeScores(out, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring), vae, flags.loss);
-        });
+        let spec;
+        try {
+          spec = validateRunSpec(specFromFlags(flags, { figures: false, checkpoints: false }));
+        } catch (err) {
+          throw inFlagWords(err);
+        }
+        const plan = await planRun(spec, { train });
+        const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });
+        try {
+          const { vae, data } = await trainRun(plan, { folder, callbacks: [new TerminalProgress()] });
+          await writeScores(folder.dir, test, scoreAnomalies(vae, prepareForModel(data, test, vae.classes > 0), scoring), vae, flags.loss);
+          folder.finish();
+        } finally {
+          folder.release();
+        }
         return;
       }
       // One-class: the models never score what they trained on. Without --test-data (other than

@@ -19,7 +19,7 @@ export { parseNoise, formatNoise, applyNoise, type NoiseSpec } from './data/tran
 export { standardize, unstandardize, type Standardization } from './data/transforms/standardize.js';
 export { fit, type FitOptionsInput, type Callback, type History, type EpochRecord } from './train/fit.js';
 export { evaluateDenoising, evaluateObjective, validator } from './eval/evaluate.js';
-export { encodeBundle, decodeBundle, type Bundle, type DataInfo } from './io/bundle-format.js';
+export { encodeBundle, decodeBundle, type Bundle, type DataInfo } from './run/bundle-format.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { interpolate, interpolationPath, lerp, slerp, type Interpolation, type InterpolationMethod } from './latent/interpolate.js';
 export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, averageKlPerDimension, priorMarginals, INACTIVE_KL_NATS, type Traversal, type KlRanking, type RankedDimension } from './latent/traverse.js';

@@ -49,7 +49,7 @@ export { Batcher, shuffledOrder, toBytes, type Batch, type BatchTransforms } fro
 export { fit, resolveFitOptions, formatEpoch, type FitOptions, type FitOptionsInput, type EpochRecord, type History, type Callback, type TrainContext } from './train/fit.js';
 export { metricsLog, epochLogger } from './train/callbacks.js';
 export type { Checkpoint, CheckpointOptions, TrainState } from './train/checkpoint.js';
-export { saveCheckpoint, readCheckpoint, latestCheckpoint, checkpointTo, checkpointFiles } from './io/checkpoint.js';
+export { saveCheckpoint, readCheckpoint, latestCheckpoint, checkpointTo, checkpointFiles } from './run/checkpoints.js';
 export { defaultRunSpec, validateRunSpec, SpecFieldError, type RunSpec, type RunSpecInput } from './run/spec.js';
 export { planRun, loadRunData, trainAndTestSets, dataFingerprint, type RunPlan } from './run/plan.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.js';
@@ -62,7 +62,7 @@ export { encodeDataset, type Codes, type EncodeOptions } from './latent/encode.j
 export { SILENT_TASK, type TaskProgress } from './progress.js';
 export { evaluateDenoising, evaluateObjective, validator, type TestMetrics } from './eval/evaluate.js';
 export { imagePsnr } from './eval/psnr.js';
-export { saveModel, loadModel, loadBundle, type Bundle, type DataInfo } from './io/bundle.js';
+export { saveModel, loadModel, loadBundle, type Bundle, type DataInfo } from './run/bundle.js';
 export { writeRows, type Rows } from './io/rows.js';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic-write.js';

@@ -72,7 +72,7 @@ function cases(): Array<[string, Case]> {
     ['--samples without iwae', { args: train('--samples', '3'), error: /--samples sets the importance samples of --loss iwae/ }],
     ['--free-bits with notebook-mse', { args: train('--loss', 'notebook-mse', '--free-bits', '1'), error: /Free bits apply to the elbo objective, not to notebook-mse/ }],
     ['--beta with iwae', { args: train('--loss', 'iwae', '--beta', '0.5'), error: /Beta weighs the elbo objective's KL term; iwae has no beta/ }],
-    ['--kl-warmup with iwae', { args: train('--loss', 'iwae', '--kl-warmup', 'linear:2'), error: /A KL warm-up scales the elbo objective's KL term; iwae has none/ }],
+    ['--kl-warmup with iwae', { args: train('--loss', 'iwae', '--kl-warmup', 'linear:2'), error: /--kl-warmup scales the elbo objective's KL term, and iwae has none to warm up/ }],
     ['--binarize on features', { args: ['train', '--data', at('table.csv'), '--binarize', '--out', OUT], error: /Binarization needs values in \[0, 1\]/ }],
     ['VAEKIT_THREADS=abc', { args: ['info'], env: { VAEKIT_THREADS: 'abc' }, error: /VAEKIT_THREADS must be a whole number from 1 to 256, not "abc"/ }],
     ['VAEKIT_BACKEND=gpu', { args: ['info'], env: { VAEKIT_BACKEND: 'gpu' }, error: /VAEKIT_BACKEND must be "js", "native" or "auto"/ }],
@@ -136,6 +136,15 @@ function cases(): Array<[string, Case]> {
     ['anomaly on a one-class label column', { args: ['anomaly', '--data', at('all-normal.csv'), '--label-column', 'kind', '--epochs', '1', '--hidden', '8', '--latent', '2', '--noise', 'none', '--out', at('an')], error: /Every example of .*all-normal\.csv is of the class 0: the AUROC needs anomalies/ }],
 
     // Run specs (--config, --print-config) and run folders (overwrite, copies, resume).
+    ['--config a missing file', { args: ['train', '--config', at('nope.json'), '--out', OUT], error: /Cannot read the run spec .*nope\.json: no such file/ }],
+    ['--config not JSON', { args: ['train', '--config', at('spec-broken.json'), '--out', OUT], error: /The run spec .*spec-broken\.json is not valid JSON/ }],
+    ['--config with a misspelt field', { args: ['train', '--config', at('spec-typo.json'), '--out', OUT], error: /spec-typo\.json is not usable: model\.latnet is not a field of a vaekit run spec/ }],
+    ['--config with latent 0', { args: ['train', '--config', at('spec-latent.json'), '--out', OUT], error: /spec-latent\.json is not usable: model\.latent must be a whole number from 1 to 4096, not 0/ }],
+    ['--config of a newer version', { args: ['train', '--config', at('spec-v9.json'), '--out', OUT], error: /version is 9, and this vaekit reads run specs of version 1/ }],
+    ['--config a folder', { args: ['train', '--config', at('images'), '--out', OUT], error: /Cannot read the run spec .*images: it is a folder/ }],
+    ['--resume with --config', { args: ['train', '--resume', model, '--config', at('spec-latent.json')], error: /--resume goes on with a run as it was started: drop --config/ }],
+    ['--overwrite a folder holding the user\'s files', { args: ['train', '--limit', '200', '--epochs', '1', '--hidden', '8', '--latent', '2', '--out', at('mixed'), '--overwrite'], error: /mixed holds files vaekit did not write \(notes\.txt\), so replacing its model would lose them/ }],
+    ['--overwrite with the user\'s OUT.new beside it', { args: ['train', '--limit', '200', '--epochs', '1', '--hidden', '8', '--latent', '2', '--out', at('beside'), '--overwrite'], error: /beside\.new holds files vaekit did not write \(mine\.txt\)/ }],
 
   ];
 }
@@ -220,6 +229,17 @@ test('the bad-input corpus: one line, exit 1, no stack trace, nothing written, n
   writeFileSync(at('all-normal.csv'), rows(() => '0'));
 
   // Files for the run-spec cases.
+  writeFileSync(at('spec-broken.json'), '{"model": {');
+  writeFileSync(at('spec-typo.json'), JSON.stringify({ model: { latnet: 4 } }));
+  writeFileSync(at('spec-latent.json'), JSON.stringify({ model: { latent: 0 } }));
+  writeFileSync(at('spec-v9.json'), JSON.stringify({ format: 'vaekit-run', version: 9 }));
+  for (const name of ['mixed', 'beside']) {
+    mkdirSync(at(name));
+    for (const file of ['config.json', 'weights.safetensors']) copyFileSync(join(model, file), at(name, file));
+  }
+  writeFileSync(at('mixed', 'notes.txt'), 'my notes');
+  mkdirSync(at('beside.new'));
+  writeFileSync(at('beside.new', 'mine.txt'), 'mine');
 
 
   const list = cases();

@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import { build } from 'esbuild';
 import { JsBackend } from '../src/engine/js-backend.js';
 import { Tensor } from '../src/engine/tensor.js';
-import { encodeBundle } from '../src/io/bundle-format.js';
+import { encodeBundle } from '../src/run/bundle-format.js';
 import { presetConfig } from '../src/vae/config.js';
 import { exportFiles, EXPORT_FORMATS } from '../src/export/index.js';
 import { Vae } from '../src/vae/model.js';

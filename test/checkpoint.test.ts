@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { Random } from '../src/engine/random.js';
-import { checkpointFiles, latestCheckpoint, readCheckpoint, saveCheckpoint } from '../src/io/checkpoint.js';
+import { checkpointFiles, latestCheckpoint, readCheckpoint, saveCheckpoint } from '../src/run/checkpoints.js';
 import { VaekitError } from '../src/errors.js';
 import type { Checkpoint, CheckpointOptions } from '../src/train/checkpoint.js';
 import { fit, type EpochRecord, type FitOptionsInput } from '../src/train/fit.js';

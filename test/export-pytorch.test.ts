@@ -14,7 +14,7 @@ import { EMBEDDED_MODULE, embeddedModule, pythonFiles } from '../scripts/embed-p
 import { Random } from '../src/engine/random.js';
 import { pytorchFiles } from '../src/export/pytorch.js';
 import { MODEL_PY } from '../src/export/pytorch/python.js';
-import { loadBundle, saveModel, type DataInfo } from '../src/io/bundle.js';
+import { loadBundle, saveModel, type DataInfo } from '../src/run/bundle.js';
 import { encodeNpy, readNpy } from '../src/io/npy.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { inputSize, presetConfig, type VaeConfig } from '../src/vae/config.js';

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Random } from '../src/engine/random.js';
 import type { ExportFile } from '../src/export/index.js';
 import { tfjsFiles } from '../src/export/tfjs.js';
-import type { DataInfo } from '../src/io/bundle-format.js';
+import type { DataInfo } from '../src/run/bundle-format.js';
 import { imageSides, inputSize, type VaeOverrides } from '../src/vae/config.js';
 import { maxAbsDiff, randomModel } from './helpers/export.js';
 

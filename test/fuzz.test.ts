@@ -14,7 +14,7 @@ import { crc32, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { loadImageFolder } from '../src/data/sources/image-folder.js';
 import { VaekitError } from '../src/errors.js';
-import { decodeBundle } from '../src/io/bundle-format.js';
+import { decodeBundle } from '../src/run/bundle-format.js';
 import { parseIdx } from '../src/io/idx.js';
 import { parseNpy } from '../src/io/npy.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';

@@ -16,7 +16,7 @@ import { parseNoise } from '../src/data/transforms/noise.js';
 import { Random } from '../src/engine/random.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { VaekitError } from '../src/errors.js';
-import { loadBundle, saveModel } from '../src/io/bundle.js';
+import { loadBundle, saveModel } from '../src/run/bundle.js';
 import { cliChecks, twoClassNpy, vaekitFromSources, type CliResult } from './helpers/cli.js';
 import { encodeDataset } from '../src/latent/encode.js';
 import { angleBetween, interpolate, interpolationPath, lerp, slerp } from '../src/latent/interpolate.js';

@@ -9,7 +9,7 @@ import { JsBackend } from '../src/engine/js-backend.js';
 import { Random } from '../src/engine/random.js';
 import { Tensor } from '../src/engine/tensor.js';
 import { VaekitError } from '../src/errors.js';
-import { loadModel, saveModel } from '../src/io/bundle.js';
+import { loadModel, saveModel } from '../src/run/bundle.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 

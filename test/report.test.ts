@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { loadBundle, saveModel } from '../src/io/bundle.js';
+import { loadBundle, saveModel } from '../src/run/bundle.js';
 import { loadNpy } from '../src/data/sources/npy.js';
 import { prepareForModel } from '../src/pipelines/data.js';
 import { gatherReport, markdownTableRows, renderReport, writeReport } from '../src/report/report.js';

@@ -15,7 +15,7 @@ import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
 import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
 import { parsePrior, type PriorKind } from '../vae/prior.js';
 import { VaekitError } from '../errors.js';
-import type { Bundle } from '../io/bundle.js';
+import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../pipelines/data.js';
 
 // ---- value parsers ------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * as downloads. Every export also gets a README.md that says, for this model, what goes in and
  * comes out, how to prepare the data and how to load the files.
  */
-import type { DataInfo } from '../io/bundle-format.js';
+import type { DataInfo } from '../run/bundle-format.js';
 import { imageSides, inputSize, type VaeConfig } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
 import { onnxFiles } from './onnx.js';

@@ -15,7 +15,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import type { Activation } from '../engine/backend.js';
-import type { DataInfo } from '../io/bundle-format.js';
+import type { DataInfo } from '../run/bundle-format.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';
 import { Dense, LEAKY_SLOPE } from '../nn/dense.js';

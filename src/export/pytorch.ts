@@ -22,7 +22,7 @@
  * training records, the objective's settings, VAEKIT_NAMES, the docstring's input and output
  * shapes) is filled in for its __VAEKIT_*__ names, so that the exported model.py stands alone.
  */
-import type { DataInfo } from '../io/bundle-format.js';
+import type { DataInfo } from '../run/bundle-format.js';
 import { encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 import { Conv2d } from '../nn/conv2d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';

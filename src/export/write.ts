@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import type { DataInfo } from '../io/bundle-format.js';
+import type { DataInfo } from '../run/bundle-format.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { stagingFolder, swapInto } from '../io/output.js';
 import type { Vae } from '../vae/model.js';

@@ -1,18 +1,8 @@
-/** Output folders: a model folder is not replaced unless the user asked, and one process trains into it at a time. */
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, realpathSync, statSync } from 'node:fs';
+/** Output files and folders: a command writes only what it was told to (never its inputs), and a folder is replaced whole or not at all. */
+import { accessSync, constants, existsSync, renameSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
-import { CONFIG_FILE } from './bundle.js';
 import { describeFsError } from './fs-errors.js';
-
-/** Makes `dir` (and its parents) unless it is a file or, without `overwrite`, already holds a model. */
-export function prepareModelFolder(dir: string, overwrite: boolean): void {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new VaekitError(`The output path ${dir} exists and is not a folder.`);
-  if (!overwrite && existsSync(join(dir, CONFIG_FILE))) {
-    throw new VaekitError(`${dir} already holds a model; pass --overwrite to replace it or choose another --out.`);
-  }
-  mkdirSync(dir, { recursive: true });
-}
 
 /** What an output file must not be written over. */
 export interface OutputRules {

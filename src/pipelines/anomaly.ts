@@ -11,7 +11,7 @@ import { VaekitError } from '../errors.js';
 import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import { fit, type Callback, type FitOptionsInput } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
-import { saveModel } from '../io/bundle.js';
+import { saveModel } from '../run/bundle.js';
 import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from './data.js';
 
 export interface AnomalyScores {

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
-import type { Bundle } from '../io/bundle.js';
+import type { Bundle } from '../run/bundle.js';
 import { trainingCurvesChart, type Chart } from '../viz/charts.js';
 import { describeModel, lossOf, notebookFigures } from '../viz/figures.js';
 import { RUN_FILES } from '../run/names.js';

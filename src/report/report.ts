@@ -12,8 +12,8 @@ import { DEFAULT_NOISE, formatNoise, parseNoise, type NoiseSpec } from '../data/
 import { unstandardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle } from '../io/bundle.js';
-import { CHECKPOINT_DIR } from '../io/checkpoint.js';
+import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle } from '../run/bundle.js';
+import { CHECKPOINT_DIR } from '../run/checkpoints.js';
 import { prepareOutputFile } from '../io/output.js';
 import { readJsonLines, trainingCurves } from '../pipelines/figures.js';
 import { RUN_FILES } from '../run/names.js';

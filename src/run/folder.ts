@@ -120,6 +120,7 @@ function removeVaekitFiles(dir: string): void {
 
 /** Refuses a folder in the way that holds files vaekit did not write. */
 function checkOnlyVaekit(dir: string, why: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new VaekitError(`${dir} is a file vaekit did not write, so ${why}: move it or choose another output folder.`);
   const foreign = foreignFiles(dir);
   if (foreign.length > 0) {
     throw new VaekitError(`${dir} holds files vaekit did not write (${listNames(foreign)}), so ${why}: move them or choose another output folder.`);

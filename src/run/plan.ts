@@ -10,7 +10,7 @@ import { loadData } from '../data/load.js';
 import { splitValidation } from '../data/split.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { VaekitError } from '../errors.js';
-import type { DataInfo } from '../io/bundle.js';
+import type { DataInfo } from './bundle.js';
 import { checkFits, resolveFitOptions, type FitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
 import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor } from '../pipelines/data.js';

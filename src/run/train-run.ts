@@ -6,14 +6,14 @@
  * train and demo, the studio's worker and anomaly's one-class runs all train through it.
  */
 import { evaluateDenoising, validator, type TestMetrics } from '../eval/evaluate.js';
-import { saveModel } from '../io/bundle.js';
-import { checkpointTo } from '../io/checkpoint.js';
+import { saveModel } from './bundle.js';
+import { checkpointTo } from './checkpoints.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { metricsLog } from '../train/callbacks.js';
 import type { Checkpoint } from '../train/checkpoint.js';
 import { describeTraining, fit, type Callback, type History } from '../train/fit.js';
 import type { Dataset } from '../data/dataset.js';
-import type { DataInfo } from '../io/bundle.js';
+import type { DataInfo } from './bundle.js';
 import type { Vae } from '../vae/model.js';
 import { VaekitError } from '../errors.js';
 import { vaekitVersion } from '../version.js';

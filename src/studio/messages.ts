@@ -1,5 +1,5 @@
 /** What the studio's server and its training worker say to each other (train-worker.ts), and what the page is told of runs. */
-import type { DataInfo } from '../io/bundle-format.js';
+import type { DataInfo } from '../run/bundle-format.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { TestMetrics } from '../eval/evaluate.js';
 import type { LossParts } from '../vae/objective.js';

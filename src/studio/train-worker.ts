@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isImageShape, type Dataset } from '../data/dataset.js';
 import { parseNoise } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
-import { latestCheckpoint } from '../io/checkpoint.js';
+import { latestCheckpoint } from '../run/checkpoints.js';
 import { RunFolder } from '../run/folder.js';
 import { planRun } from '../run/plan.js';
 import type { RunSpec } from '../run/spec.js';

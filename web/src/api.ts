@@ -3,7 +3,7 @@
 import type { EpochRecord } from '../../src/train/fit.js';
 import type { TestMetrics } from '../../src/eval/evaluate.js';
 import type { VaeConfig } from '../../src/vae/config.js';
-import type { DataInfo } from '../../src/io/bundle-format.js';
+import type { DataInfo } from '../../src/run/bundle-format.js';
 
 import type { EndEvent, FiguresEvent, ProgressEvent, RunSpecInput, RunStatus, RunSummary } from '../../src/studio/messages.js';
 

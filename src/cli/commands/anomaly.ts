@@ -5,9 +5,10 @@ import { isMnistSpec, loadData } from '../../data/load.js';
 import { holdOut } from '../../data/split.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
-import { prepareModelFolder, prepareOutputFile } from '../../io/output.js';
+import { loadBundle } from '../../run/bundle.js';
+import { prepareOutputFile } from '../../io/output.js';
 import { lockRunFolder, RunFolder } from '../../run/folder.js';
+import { CLASS_FOLDER_PREFIX } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../pipelines/data.js';
@@ -155,7 +156,7 @@ export function register(program: Command): void {
       const names = classNames(train);
       await locked(async () => {
         // Every model folder checked before the first is trained: none is replaced without --overwrite.
-        for (const c of classes) prepareModelFolder(join(out, `class-${names[c] ?? c}`), flags.overwrite === true);
+        for (const c of classes) RunFolder.check(join(out, `${CLASS_FOLDER_PREFIX}${names[c] ?? c}`), { overwrite: flags.overwrite === true });
         prepareOutputFile(join(out, 'anomaly.json'));
         await oneClassRuns(out, flags, train, test, classes);
       });
@@ -171,10 +172,10 @@ async function oneClassRuns(out: string, flags: AnomalyFlags, train: Dataset, te
     test,
     classes,
     samples: flags.scoreSamples,
-    outDir: (name) => join(out, `class-${name}`),
+    outDir: (name) => join(out, `${CLASS_FOLDER_PREFIX}${name}`),
     callbacks: [new TerminalProgress()],
     onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
-    onScored: (name, vae, scored, result) => writeScores(join(out, `class-${name}`), scored, result, vae, flags.loss),
+    onScored: (name, vae, scored, result) => writeScores(join(out, `${CLASS_FOLDER_PREFIX}${name}`), scored, result, vae, flags.loss),
   });
   for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
   const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;

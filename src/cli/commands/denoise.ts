@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { takeFirst } from '../../data/dataset.js';
 import { unstandardize } from '../../data/transforms/standardize.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { denoiseDataset } from '../../pipelines/denoise.js';

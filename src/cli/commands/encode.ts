@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { exampleId } from '../../data/dataset.js';
 import { VaekitError } from '../../errors.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { labelsFileOf, rowsFormat, writeRows } from '../../io/rows.js';
 import { encodeDataset } from '../../latent/encode.js';

@@ -5,7 +5,7 @@ import { isMnistSpec, loadData } from '../../data/load.js';
 import type { NoiseSpec } from '../../data/transforms/noise.js';
 import { evaluateSuite, reportMarkdown } from '../../eval/suite.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { prepareForModel } from '../../pipelines/data.js';
 import { TerminalTaskProgress } from '../progress.js';

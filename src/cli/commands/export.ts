@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS, type ExportFormat } from '../../export/index.js';
 import { writeExport } from '../../export/write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { addModelDirOption, say } from '../options.js';
 
 export function register(program: Command): void {

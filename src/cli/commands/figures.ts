@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { NoiseSpec } from '../../data/transforms/noise.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { modelFigures } from '../../pipelines/figures.js';
 import { addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, loadDataForModel, say, type DataFlags } from '../options.js';

@@ -10,7 +10,7 @@ import { isImageShape, takeFirst } from '../../data/dataset.js';
 import { Tensor } from '../../engine/tensor.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { encodeDataset } from '../../latent/encode.js';

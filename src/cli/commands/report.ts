@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DATA_HELP } from '../../data/load.js';
 import { NOISE_HELP, parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareReportFile, REPORT_FILE, writeReport } from '../../report/report.js';
 import { addDataOptions, addModelDirOption, loadDataForModel, say, seedValue, type DataFlags } from '../options.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { unstandardize } from '../../data/transforms/standardize.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { classIndex } from '../../pipelines/data.js';

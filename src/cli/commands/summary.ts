@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { parseLoss } from '../../vae/objective.js';
 import { modelConfigForData } from '../../pipelines/data.js';
 import { Vae } from '../../vae/model.js';

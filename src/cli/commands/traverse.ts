@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadBundle } from '../../io/bundle.js';
+import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { INACTIVE_KL_NATS, KL_EXAMPLES, priorMarginals, rankLatentDimensions, traversalOffsets, traverse } from '../../latent/traverse.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { clip, VaekitError } from '../errors.js';
 import { CHECKPOINT_VERSION, type Checkpoint, type CheckpointOptions, type TrainState } from '../train/checkpoint.js';
 import { MAX_VALUES } from '../vae/model.js';
-import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from './atomic-write.js';
-import { readFileOrExplain } from './fs-errors.js';
-import { decodeSafetensors, encodeSafetensors, maxSafetensorsBytes } from './safetensors.js';
+import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from '../io/atomic-write.js';
+import { readFileOrExplain } from '../io/fs-errors.js';
+import { decodeSafetensors, encodeSafetensors, maxSafetensorsBytes } from '../io/safetensors.js';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 'vaekit-checkpoint';

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { Backend } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
 import { MAX_VALUES, type Vae } from '../vae/model.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { CONFIG_FILE, decodeBundle, encodeBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from './bundle-format.js';
-import { readFileOrExplain } from './fs-errors.js';
-import { maxSafetensorsBytes } from './safetensors.js';
+import { readFileOrExplain } from '../io/fs-errors.js';
+import { maxSafetensorsBytes } from '../io/safetensors.js';
 
 export { BUNDLE_FORMAT, BUNDLE_VERSION, CONFIG_FILE, WEIGHTS_FILE, type Bundle, type BundleConfig, type DataInfo } from './bundle-format.js';
 

@@ -9,7 +9,7 @@ import type { Standardization } from '../data/transforms/standardize.js';
 import { clip, VaekitError } from '../errors.js';
 import { configFromBundle, inputSize, type VaeConfig } from '../vae/config.js';
 import { checkModelSize, Vae } from '../vae/model.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 
 export const BUNDLE_FORMAT = 'vaekit-model';
 export const BUNDLE_VERSION = 1;

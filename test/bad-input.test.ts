@@ -58,7 +58,7 @@ function cases(): Array<[string, Case]> {
     ['--limit 0', { args: train('--limit', '0'), error: /--limit.*is invalid/ }],
     ['--limit beyond the data', { args: train('--limit', '70000'), error: /--limit 70000 is more than the 60000 examples of MNIST train/ }],
     ['--validation 1', { args: train('--validation', '1'), error: /--validation.*is invalid. It must be a number between 0 and 1/ }],
-    ['--latent 1e9', { args: train('--latent', '1000000000'), error: /parameters .*more than vaekit's limit/ }],
+    ['--latent 1e9', { args: train('--latent', '1000000000'), error: /--latent must be a whole number from 1 to 4096, not 1000000000\./ }],
     ['--hidden in the millions', { args: train('--hidden', '5000000'), error: /parameters .*more than vaekit's limit/ }],
     ['--prior mog:1e9', { args: train('--prior', 'mog:1000000000'), error: /parameters .*more than vaekit's limit/ }],
     ['--batch-size huge', { args: train('--batch-size', '1000000'), error: /A batch of 1000000 examples of 784 values would need .* GiB/ }],

@@ -130,8 +130,8 @@ function checkOnlyVaekit(dir: string, why: string): void {
 export interface OpenOptions {
   /** Replace a model (and an unfinished run's checkpoints) already in the folder. */
   overwrite: boolean;
-  /** Told when a lock left by a process that is gone is taken over. */
-  onStale?: (pid: number) => void;
+  /** Told when a lock left by a process that is gone is taken over (its PID, the folder). */
+  onStale?: (pid: number, dir: string) => void;
 }
 
 export class RunFolder {
@@ -184,16 +184,16 @@ export class RunFolder {
     const releases: Array<() => void> = [];
     const folder = (at: string): RunFolder => new RunFolder(at, dir, releases);
     try {
-      releases.push(lockRunFolder(dir, options.onStale));
+      releases.push(lockRunFolder(dir, (pid) => options.onStale?.(pid, dir)));
       if (options.overwrite && holdsModel(dir)) {
         const staging = `${dir}${STAGING_SUFFIX}`;
         // A staging folder left by an earlier, interrupted replacement (vaekit's files only: checked above).
         if (existsSync(staging)) {
-          const releaseOld = lockRunFolder(staging, options.onStale);
+          const releaseOld = lockRunFolder(staging, (pid) => options.onStale?.(pid, staging));
           rmSync(staging, { recursive: true, force: true });
           releaseOld();
         }
-        releases.push(lockRunFolder(staging, options.onStale));
+        releases.push(lockRunFolder(staging, (pid) => options.onStale?.(pid, staging)));
         return folder(staging);
       }
       if (options.overwrite) removeVaekitFiles(dir);
@@ -217,8 +217,8 @@ export class RunFolder {
     const releases: Array<() => void> = [];
     try {
       // The target's lock first: whoever holds it owns its staging folder too.
-      if (staging) releases.push(lockRunFolder(target, options.onStale));
-      releases.push(lockRunFolder(at, options.onStale));
+      if (staging) releases.push(lockRunFolder(target, (pid) => options.onStale?.(pid, target)));
+      releases.push(lockRunFolder(at, (pid) => options.onStale?.(pid, at)));
     } catch (err) {
       for (const release of releases.reverse()) release();
       throw err;

@@ -222,8 +222,9 @@ class Section {
   sizes(name: string): number[] | null {
     const v = this.raw[name];
     if (v === null) return null;
-    if (!Array.isArray(v) || v.length > 64 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > 1 << 20)) {
-      throw new SpecFieldError(this.field(name), `must be a list of whole numbers from 1 to ${1 << 20} (or null), not ${show(v)}.`);
+    // Sizes too large for memory are refused with the model's parameter count (vae/config.ts), not here.
+    if (!Array.isArray(v) || v.length > 64 || v.some((x) => typeof x !== 'number' || !Number.isSafeInteger(x) || x < 1)) {
+      throw new SpecFieldError(this.field(name), `must be a list of at most 64 whole numbers of at least 1 (or null), not ${show(v)}.`);
     }
     return [...v as number[]];
   }
@@ -301,7 +302,8 @@ function validateModel(s: Section): ModelSpec {
 function validateObjective(s: Section): ObjectiveSpec {
   s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup']);
   const loss = s.choice('loss', LOSSES);
-  const samples = s.int('samples', 1, 10_000);
+  // Too many for memory is refused with the buffer they would need (vae/objectives/iwae.ts).
+  const samples = s.int('samples', 1, Number.MAX_SAFE_INTEGER);
   if (loss !== 'iwae' && samples !== 1) throw new SpecFieldError(s.field('samples'), `sets the importance samples of the iwae loss, and this run's loss is ${loss}: it must be 1.`);
   return {
     loss, beta: s.number('beta', 0, 1e6), freeBits: s.number('freeBits', 0, 1e6), samples,

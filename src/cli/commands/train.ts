@@ -121,7 +121,7 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
     RunFolder.check(spec.outputs.dir, { overwrite: start.overwrite });
   }
   const plan = await planRun(spec);
-  const onStale = (pid: number): void => say(`vaekit: took over a folder from process ${pid}, which is gone`);
+  const onStale = (pid: number, dir: string): void => say(`vaekit: took over ${dir} from process ${pid}, which is gone`);
   const folder = start.kind === 'resume' ? RunFolder.resume(spec.outputs.dir, { onStale }) : RunFolder.create(spec.outputs.dir, { overwrite: start.overwrite, onStale });
   const controller = new AbortController();
   const restore = stopOnSignals(controller);

@@ -503,7 +503,7 @@ describe('vaekit studio server', () => {
     assert.equal(info['training'], 'long');
     assert.equal(((await json(await api('/api/runs'), 200))['runs'] as Json[]).find((r) => r['id'] === 'long')!['status'], 'running');
     const runsBefore = readdirSync(runsDir).sort();
-    await refused(await post('/api/runs', { name: 'other', data: 'x.npy', preset: 'seed', epochs: 1 }), 409, /Another training/);
+    await refused(await post('/api/runs', { name: 'other', spec: { data: { source: 'x.npy' }, model: { preset: 'seed' }, training: { epochs: 1 } } }), 409, /Another training/);
     await refused(await post('/api/runs/long/resume', {}), 409);
     assert.deepEqual(readdirSync(runsDir).sort(), runsBefore);
 
@@ -547,7 +547,7 @@ describe('vaekit studio server', () => {
     assert.deepEqual(listed.map((r) => r['id']), ['long', 'flow']);
   });
   it('serves a conditional model: samples of a class, decodes with labels', async () => {
-    await json(await post('/api/runs', { name: 'cvae', data: 'x.npy', labels: 'y.npy', preset: 'mlp', latent: 3, epochs: 1, conditional: true }), 201);
+    await json(await post('/api/runs', { name: 'cvae', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { preset: 'mlp', latent: 3, conditional: true }, training: { epochs: 1 } } }), 201);
     assert.equal((await (await events('cvae')).until((e) => e.event === 'end')).at(-1)!.data['status'], 'done');
     const vae = loadBundle(join(runsDir, 'cvae')).vae;
     assert.equal(vae.classes, 2);
@@ -564,18 +564,20 @@ describe('vaekit studio server', () => {
 describe('vaekit studio (the command)', () => {
   it('prints one line with its address, and on SIGINT stops the training with a checkpoint and exits 0', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vaekit-studio-cli-'));
+    let child: ReturnType<typeof spawn> | null = null;
     try {
       twoClassNpy(root, 64);
       const runs = join(root, 'runs');
       const cli = pathToFileURL(join(import.meta.dirname, '..', 'src', 'cli', 'main.ts')).href;
       const code = `const { main } = await import(${JSON.stringify(cli)}); await main(['node', 'vaekit', ...process.argv.slice(1)]);`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, 'studio', '--port', '0', '--runs', runs, '--data-root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, 'studio', '--port', '0', '--runs', runs, '--data-root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = proc;
       let stdout = '';
       let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
+      proc.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const exited = new Promise<number | null>((resolve) => proc.on('exit', (status) => resolve(status)));
       const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
+        proc.stdout.on('data', (chunk: Buffer) => {
           stdout += chunk.toString();
           const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})/.exec(stdout);
           if (m !== null && stdout.includes('\n')) resolve(m[1]!);
@@ -586,11 +588,11 @@ describe('vaekit studio (the command)', () => {
       const headers = { authorization: `Bearer ${searchParams.get('token')}`, 'content-type': 'application/json' };
       const info = await fetch(`${origin}/api/info`, { headers });
       assert.equal(info.status, 200);
-      const created = await fetch(`${origin}/api/runs`, { method: 'POST', headers, body: JSON.stringify({ name: 'cli', data: 'x.npy', preset: 'seed', latent: 2, epochs: 5000, batchSize: 4 }) });
+      const created = await fetch(`${origin}/api/runs`, { method: 'POST', headers, body: JSON.stringify({ name: 'cli', spec: { data: { source: 'x.npy' }, model: { preset: 'seed', latent: 2 }, training: { epochs: 5000, batchSize: 4 } } }) });
       assert.equal(created.status, 201, await created.clone().text());
       const stream = new SseReader(await fetch(`${origin}/api/runs/cli/events`, { headers }));
       await stream.until((e) => e.event === 'epoch');
-      child.kill('SIGINT');
+      proc.kill('SIGINT');
       const end = await stream.until((e) => e.event === 'end').catch(() => null);
       assert.equal(await exited, 0, stderr);
       if (end !== null) assert.equal(end.at(-1)!.data['status'], 'stopped');
@@ -601,6 +603,8 @@ describe('vaekit studio (the command)', () => {
       assert.equal(meta['status'], 'stopped');
       assert.ok(checkpointFiles(join(runs, 'cli')).length > 0);
     } finally {
+      // A failed assertion must not leave the studio running: it would keep the test process (and CI) alive.
+      if (child !== null && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       rmSync(root, { recursive: true, force: true });
     }
   });

@@ -29,8 +29,9 @@ export function printTestMetrics(m: TestMetrics): void {
 export function testMetricsLine(m: TestMetrics): string {
   const noisy = m.noise !== 'none';
   let quality: string;
-  if (m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null) {
-    quality = noisy
+  if (m.psnrDenoisedDb !== null) {
+    // Without noise there is no noisy-input PSNR (test-metrics.json has null; older files, 100 dB, the input against itself).
+    quality = noisy && m.psnrNoisyDb !== null
       ? `denoising PSNR ${m.psnrNoisyDb.toFixed(2)} dB (noisy input) -> ${m.psnrDenoisedDb.toFixed(2)} dB (denoised)`
       : `reconstruction PSNR ${m.psnrDenoisedDb.toFixed(2)} dB`;
   } else {
@@ -40,7 +41,7 @@ export function testMetricsLine(m: TestMetrics): string {
   }
   const given = noisy ? 'clean examples given noisy ones' : 'examples given themselves';
   return `Test (${m.images} examples${noisy ? `, noise ${m.noise}` : ''}): ${quality} | negative ELBO of ${given} ${m.negElboNats.toFixed(2)} nats per example `
-    + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; mean of ${m.elboSamples} posterior samples each)`;
+    + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; ${m.elboSamples === 1 ? 'one posterior sample' : `mean of ${m.elboSamples} posterior samples`} each)`;
 }
 
 interface RunFlags extends TrainFlags {
@@ -175,6 +176,7 @@ async function runTraining(input: RunFlags, overwrite: boolean, command: Command
         const objective = flags.loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
           : `${m.likelihood} likelihood, loss ${flags.loss}${flags.loss === 'elbo' ? `, beta ${flags.beta}` : ''}`;
         say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${formatNoise(flags.noise)}) on the ${backend.backend} backend (${backend.blas}${flags.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
+        if (backend.note !== undefined) say(`note: ${backend.note}`);
         say(`data: ${data.train.count} training and ${data.test.count} validation examples of ${describeShape(data.train.shape)} from ${train.source}`);
         if (resumeFrom === undefined) say(vae.summary({ loss: flags.loss }));
       },

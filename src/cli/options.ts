@@ -152,7 +152,7 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
 }
 
 export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
-  const o: DataOptions = {};
+  const o: DataOptions = { report: say };
   if (flags.labels !== undefined) o.labels = flags.labels;
   if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
   if (flags.channels !== undefined) o.channels = flags.channels;
@@ -257,5 +257,11 @@ export function loadDataFrom(flags: DataFlags, role: DataRole): Promise<Dataset>
 
 /** The data flags' dataset in the saved model's units (shape checked, features standardized, classes matched). */
 export async function loadDataForModel(flags: DataFlags, bundle: Bundle, role: DataRole): Promise<Dataset> {
-  return prepareForModel(bundle.data, await loadDataFrom(flags, role), bundle.vae.classes > 0);
+  return prepareForModel(bundle.data, await loadData(flags.data, role, { ...dataOptionsFrom(flags), ...modelChannels(bundle) }), bundle.vae.classes > 0);
+}
+
+/** An image model's channels, for an image folder loaded for it without --channels (its images would otherwise decide). */
+export function modelChannels(bundle: Bundle): { defaultChannels?: 1 | 3 } {
+  const c = bundle.data.shape.length === 3 ? bundle.data.shape[2] : undefined;
+  return c === 1 || c === 3 ? { defaultChannels: c } : {};
 }

@@ -16,7 +16,7 @@ import { scoreHistogramChart } from '../../viz/charts.js';
 import { describeModel, lossOf } from '../../viz/figures.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataForModel, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 interface AnomalyFlags extends TrainFlags {
@@ -91,7 +91,7 @@ export function register(program: Command): void {
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
         for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name));
-        const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
+        const test = await loadDataForModel({ ...flags, data: flags.testData ?? flags.data }, bundle, 'test');
         const result = scoreAnomalies(bundle.vae, test, scoring);
         await writeScores(out, test, result, bundle.vae, lossOf(bundle.training));
         return;

@@ -11,7 +11,7 @@ import { prepareOutputFile } from '../../io/output.js';
 import { prepareForModel } from '../../pipelines/data.js';
 import { TerminalTaskProgress } from '../progress.js';
 import {
-  addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
+  addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, modelChannels, nonNegativeInt, positiveInt, say, type DataFlags,
 } from '../options.js';
 
 interface EvalFlags extends DataFlags {
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       let test = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
       const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
-      const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', dataOptionsFrom(flags)), bundle.vae.classes > 0);
+      const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', { ...dataOptionsFrom(flags), ...modelChannels(bundle) }), bundle.vae.classes > 0);
       say(`vaekit eval: ${words}`);
       const report = evaluateSuite(bundle.vae, test, {
         noise,

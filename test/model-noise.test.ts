@@ -75,7 +75,7 @@ test('the test line without noise is a reconstruction PSNR, whether the file has
 test('the js backend says what it is for and scores training\'s test ELBO with one posterior sample; native keeps ten', () => {
   const info = selectBackend('js').info();
   assert.equal(info.note, JS_BACKEND_NOTE);
-  assert.match(JS_BACKEND_NOTE, /reference implementation and the browser's path.*slower than the native addon/);
+  assert.match(JS_BACKEND_NOTE, /reference implementation and the browser's path.*many times slower than the native addon/);
   const set = squares(20);
   const js = evaluateDenoising(smallVae(new JsBackend()), set, { noise: { kind: 'gaussian', factor: 0.2 }, seed: 0 });
   assert.equal(js.elboSamples, 1);

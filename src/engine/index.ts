@@ -14,7 +14,7 @@ let current: Backend | undefined;
  * are tested against and the path the studio's browser code takes, not a fast path.
  */
 export const JS_BACKEND_NOTE = 'the js backend is the reference implementation and the browser\'s path: plain TypeScript on one thread, '
-  + 'tens of times slower than the native addon (unset VAEKIT_BACKEND to use it); training\'s test evaluation scores one posterior sample per example on it, not ten';
+  + 'many times slower than the native addon (unset VAEKIT_BACKEND to use it); training\'s test evaluation scores one posterior sample per example on it, not ten';
 
 export function getBackend(): Backend {
   if (current === undefined) current = selectBackend((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['VAEKIT_BACKEND']);

@@ -74,8 +74,9 @@ export const ELBO_SAMPLES = 10;
 
 /**
  * Posterior samples per example in training's test ELBO on a backend: ELBO_SAMPLES, but one on the
- * js backend, where ten made the test evaluation most of a short run (10,000 MNIST test images took
- * about 100 s of a 124 s `--limit 2000 --epochs 1` run on 2 cores; the training itself about 10 s).
+ * js backend, where ten made the test evaluation most of a short run: `VAEKIT_BACKEND=js vaekit train
+ * --limit 2000 --epochs 1` took 124 s, of which the epoch was under 3 s and the ten-sample ELBO of the
+ * 10,000 test images about 64 s (bench/js-eval.ts); with one sample the run takes about 24 s.
  */
 export function testElboSamples(backend: Vae['backend']): number {
   return backend.name === 'js' ? 1 : ELBO_SAMPLES;

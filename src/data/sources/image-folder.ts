@@ -349,7 +349,7 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   }
   const n = files.length;
   const note = wanted !== null ? null
-    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so they load as 1 channel (--channels 3 loads them as RGB)`
+    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (--channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
       : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (--channels 1 loads them as greyscale)`;
   const set = arrayDataset({
     values: kept,

@@ -147,7 +147,7 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .addOption(new Option('--data <spec>', `${what}: ${DATA_HELP}`).default('mnist', `mnist (${mnistMeans})`))
     .option('--labels <file>', 'labels for NPY or IDX data (an array of class numbers, one per example)')
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
-    .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB, the default, as in Keras)', channelsValue)
+    .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
     .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue);
 }
 

@@ -3,6 +3,7 @@
 // tables. The data is not in this repository and nothing is downloaded: give the file's path.
 //
 //   node --import tsx bench/tables.ts FILE [--seeds 5] [--epochs 10] [--only NAME,NAME]
+//   node --import tsx bench/tables.ts clusters [--seeds 5] [--only NAME,NAME]
 //
 // FILE is either copy of the data:
 //   - scikit-learn's sklearn/datasets/data/breast_cancer.csv (first line "569,30,malignant,benign",
@@ -14,11 +15,16 @@
 // malignant rows, which are the anomalies; the AUROC is read from its anomaly.json. Every setting
 // runs with --seed s too, so a seed changes both the split and the training. Each setting is the
 // CLI's defaults plus its flags; the table goes to stdout as Markdown, with the CPU.
+//
+// `clusters` runs the same settings on test/own-data.test.ts's planted-outlier table instead (3,000
+// rows, 20 correlated features, 30 outliers; test/helpers/clusters.ts), as that test does: one
+// `vaekit anomaly --latent 4 --hidden 64 --epochs 20 --noise none` on the whole table, with --seed s.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../src/engine/random.js';
 import { vaekitFromSources } from '../test/helpers/cli.js';
+import { clustersTable } from '../test/helpers/clusters.js';
 
 const BASE = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity', 'concave_points', 'symmetry', 'fractal_dimension'];
 /** The 30 columns in the data's order: the mean of each of the 10 measures, their standard errors, their worst values. */
@@ -71,29 +77,37 @@ function option(args: string[], name: string, fallback: string): string {
 const args = process.argv.slice(2);
 const file = args[0];
 if (file === undefined || file.startsWith('--')) {
-  console.error('usage: node --import tsx bench/tables.ts FILE [--seeds N] [--epochs N] [--only NAME,NAME]   (FILE: breast_cancer.csv from scikit-learn, or UCI wdbc.data)');
+  console.error('usage: node --import tsx bench/tables.ts FILE|clusters [--seeds N] [--epochs N] [--only NAME,NAME]   (FILE: breast_cancer.csv from scikit-learn, or UCI wdbc.data)');
   process.exit(1);
 }
 const seeds = Number(option(args, '--seeds', '5'));
-const epochs = option(args, '--epochs', '10');
+const clusters = file === 'clusters';
+const epochs = option(args, '--epochs', clusters ? '20' : '10');
 const only = option(args, '--only', '').split(',').filter((x) => x !== '');
-const rows = readBreastCancer(file);
+const rows = clusters ? [] : readBreastCancer(file);
 const dir = mkdtempSync(join(tmpdir(), 'vaekit-bench-tables-'));
 const results: Array<{ name: string; aurocs: number[] }> = [];
 try {
+  if (clusters) writeFileSync(join(dir, 'clusters.csv'), `${clustersTable().lines.join('\n')}\n`);
   for (const s of SETTINGS.filter((x) => only.length === 0 || only.includes(x.name))) {
     const aurocs: number[] = [];
     for (let seed = 0; seed < seeds; seed++) {
-      const { train, test } = splitBySeed(rows, seed);
-      writeFileSync(join(dir, 'train.csv'), csv(train));
-      writeFileSync(join(dir, 'test.csv'), csv(test));
       const out = join(dir, `run-${seed}`);
-      const cmd = ['anomaly', '--data', join(dir, 'train.csv'), '--test-data', join(dir, 'test.csv'), '--label-column', 'diagnosis',
-        '--normal-class', 'benign', '--epochs', epochs, '--seed', String(seed), '--out', out, '--overwrite', ...s.flags];
+      let cmd: string[];
+      if (clusters) {
+        cmd = ['anomaly', '--data', join(dir, 'clusters.csv'), '--label-column', 'outlier', '--latent', '4', '--hidden', '64', '--noise', 'none'];
+      } else {
+        const { train, test } = splitBySeed(rows, seed);
+        writeFileSync(join(dir, 'train.csv'), csv(train));
+        writeFileSync(join(dir, 'test.csv'), csv(test));
+        cmd = ['anomaly', '--data', join(dir, 'train.csv'), '--test-data', join(dir, 'test.csv'), '--label-column', 'diagnosis', '--normal-class', 'benign'];
+      }
+      cmd.push('--epochs', epochs, '--seed', String(seed), '--out', out, '--overwrite', ...s.flags);
       const r = vaekitFromSources(cmd);
       if (r.status !== 0) throw new Error(`vaekit ${cmd.join(' ')} failed:\n${r.stderr}`);
-      const summary = JSON.parse(readFileSync(join(out, 'anomaly.json'), 'utf8')) as { results: Array<{ auroc: number }> };
-      aurocs.push(summary.results[0]!.auroc);
+      // One-class runs write their results list; a run on the whole table, its AUROC.
+      const summary = JSON.parse(readFileSync(join(out, 'anomaly.json'), 'utf8')) as { results?: Array<{ auroc: number }>; auroc?: number };
+      aurocs.push(summary.results?.[0]?.auroc ?? summary.auroc!);
       rmSync(out, { recursive: true, force: true });
     }
     results.push({ name: s.name, aurocs });

@@ -109,7 +109,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--decoder-hidden <sizes>', 'decoder hidden sizes, comma-separated', intList)
     .addOption(new Option('--activation <name>', 'hidden activation').choices([...ACTIVATIONS]))
     .addOption(new Option('--likelihood <name>', 'likelihood p(x|z) (default: bernoulli for images, gaussian for features)').choices([...LIKELIHOODS]))
-    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance; default 0.1 for images, 2 for tables)', positiveNumber)
+    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance; default: a fixed 0.1 for images, learned from 1 for tables)', positiveNumber)
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
     .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')

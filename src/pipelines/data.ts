@@ -31,6 +31,8 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
       throw new VaekitError(`The ${likelihood} likelihood needs values in [0, 1] (images), but ${train.source} holds features: use --likelihood gaussian.`);
     }
     overrides.likelihood = likelihood;
+    // Learned standard deviations from FEATURE_GAUSSIAN_SIGMA, unless --sigma fixes one.
+    if (overrides.gaussianSigma === undefined && overrides.gaussianLearnedVariance === undefined) overrides.gaussianLearnedVariance = true;
     overrides.gaussianSigma ??= FEATURE_GAUSSIAN_SIGMA;
     const preset = presetConfig(choices.preset);
     if (preset.architecture === 'conv') {

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCsv } from '../src/data/sources/csv.js';
 import { VaekitError } from '../src/errors.js';
+import { arrayDataset } from '../src/data/dataset.js';
+import { modelConfigForData } from '../src/pipelines/data.js';
+import { FEATURE_GAUSSIAN_SIGMA } from '../src/vae/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-csv-test-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -122,4 +125,19 @@ test('100,000 rows of 20 columns load into the right values', () => {
   assert.equal(set.count, rows);
   assert.equal(set.values[0], -60);
   assert.equal(set.values[rows * 20 - 1], ((rows * 20 - 1) % 1000) / 8 - 60);
+});
+
+test('a table\'s Gaussian likelihood learns its standard deviations from 1 by default; --sigma fixes one; images keep a fixed 0.1', () => {
+  const table = loadCsv(csvFile('a,b,c\n1,2,3\n4,5,6\n7,8,10\n'));
+  const choices = { preset: 'seed', overrides: {}, conditional: false };
+  const config = modelConfigForData(choices, table);
+  assert.deepEqual([config.likelihood, config.gaussianSigma, config.gaussianLearnedVariance], ['gaussian', 1, true]);
+  assert.equal(FEATURE_GAUSSIAN_SIGMA, 1);
+  const fixed = modelConfigForData({ ...choices, overrides: { gaussianSigma: 0.5 } }, table);
+  assert.deepEqual([fixed.gaussianSigma, fixed.gaussianLearnedVariance], [0.5, false], '--sigma alone fixes it');
+  const learned = modelConfigForData({ ...choices, overrides: { gaussianSigma: 0.5, gaussianLearnedVariance: true } }, table);
+  assert.deepEqual([learned.gaussianSigma, learned.gaussianLearnedVariance], [0.5, true], 'learned, starting from --sigma');
+  const images = arrayDataset({ values: new Uint8Array(2 * 16), shape: [4, 4, 1], source: 'images' });
+  const image = modelConfigForData({ ...choices, overrides: { likelihood: 'gaussian' } }, images);
+  assert.deepEqual([image.gaussianSigma, image.gaussianLearnedVariance], [0.1, false]);
 });

@@ -126,8 +126,8 @@ test('channels 1 converts RGB by PIL luma; greyscale images read exactly and rep
   assert.deepEqual(one.shape, [6, 5, 1]);
   assert.deepEqual(one.values, pixels);
   assert.equal(one.labels, null);
-  const three = await loadImageFolder(greyDir);
-  assert.deepEqual(three.shape, [6, 5, 3], 'RGB by default, as Keras color_mode="rgb"');
+  const three = await loadImageFolder(greyDir, { channels: 3 });
+  assert.deepEqual(three.shape, [6, 5, 3], 'RGB, as Keras color_mode="rgb"');
   assert.deepEqual(Array.from(three.values.subarray(0, 6)), [pixels[0], pixels[0], pixels[0], pixels[1], pixels[1], pixels[1]]);
 });
 
@@ -276,5 +276,6 @@ test('a second load of an unchanged folder is the same Dataset; a changed folder
   const changed = await loadImageFolder(dir);
   assert.notEqual(changed, first);
   assert.equal(changed.count, 3);
-  assert.deepEqual(Array.from(changed.values.subarray(24, 36)), new Array(12).fill(9));
+  assert.deepEqual(changed.shape, [2, 2, 1], 'grey images load as one channel');
+  assert.deepEqual(Array.from(changed.values.subarray(8, 12)), new Array(4).fill(9));
 });

@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { PRECISIONS, type Precision } from '../engine/precision.js';
 import type { Dataset } from '../data/dataset.js';
-import { DATA_HELP, loadData, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
+import { channelsLike, DATA_HELP, loadData, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
 import { DEFAULT_NOISE, formatNoise, NOISE_HELP, parseNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { formatKlSchedule, NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
@@ -109,7 +109,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--decoder-hidden <sizes>', 'decoder hidden sizes, comma-separated', intList)
     .addOption(new Option('--activation <name>', 'hidden activation').choices([...ACTIVATIONS]))
     .addOption(new Option('--likelihood <name>', 'likelihood p(x|z) (default: bernoulli for images, gaussian for features)').choices([...LIKELIHOODS]))
-    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance)', positiveNumber)
+    .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance; default: a fixed 0.1 for images, learned from 1 for tables)', positiveNumber)
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
     .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
@@ -147,12 +147,12 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .addOption(new Option('--data <spec>', `${what}: ${DATA_HELP}`).default('mnist', `mnist (${mnistMeans})`))
     .option('--labels <file>', 'labels for NPY or IDX data (an array of class numbers, one per example)')
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
-    .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB, the default, as in Keras)', channelsValue)
+    .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
     .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue);
 }
 
 export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
-  const o: DataOptions = {};
+  const o: DataOptions = { report: say };
   if (flags.labels !== undefined) o.labels = flags.labels;
   if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
   if (flags.channels !== undefined) o.channels = flags.channels;
@@ -257,5 +257,5 @@ export function loadDataFrom(flags: DataFlags, role: DataRole): Promise<Dataset>
 
 /** The data flags' dataset in the saved model's units (shape checked, features standardized, classes matched). */
 export async function loadDataForModel(flags: DataFlags, bundle: Bundle, role: DataRole): Promise<Dataset> {
-  return prepareForModel(bundle.data, await loadDataFrom(flags, role), bundle.vae.classes > 0);
+  return prepareForModel(bundle.data, await loadData(flags.data, role, { ...dataOptionsFrom(flags), ...channelsLike(bundle.data) }), bundle.vae.classes > 0);
 }

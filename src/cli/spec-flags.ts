@@ -84,7 +84,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       activation: flags.activation ?? null,
       likelihood: flags.likelihood ?? null,
       sigma: flags.sigma ?? null,
-      learnedVariance: flags.learnedVariance === true,
+      learnedVariance: flags.learnedVariance === true ? true : null,
       convChannels: flags.convChannels ?? null,
       conditional: flags.conditional === true,
       prior: flags.prior !== undefined ? formatPrior(flags.prior) : null,

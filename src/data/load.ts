@@ -25,8 +25,15 @@ export interface DataOptions {
   labels?: string;
   /** The CSV column that holds the label. */
   labelColumn?: string;
-  /** Image folders: 1 (greyscale) or 3 (RGB) channels. */
+  /** Image folders: 1 (greyscale) or 3 (RGB) channels; by default 1 when every image is greyscale, else 3. */
   channels?: 1 | 3;
+  /**
+   * Image folders: the channels to load when `channels` is not given, instead of letting the images
+   * decide (a saved model's, so its data loads as it takes it); other sources ignore it.
+   */
+  defaultChannels?: 1 | 3;
+  /** Receives a line about how the data was read: which channels an image folder's images decided on. */
+  report?: (line: string) => void;
   /** Image folders: resize every image to [height, width]. */
   imageSize?: [number, number];
 }
@@ -46,6 +53,15 @@ function sourceKind(spec: string): SourceKind {
   throw new VaekitError(`${spec} is not a data file vaekit reads: give ${DATA_HELP}.`);
 }
 
+/**
+ * Loading options that make an image folder load with the channels of `like` (a training set, or a
+ * saved model's data) instead of letting its own images decide; empty for data that are not images.
+ */
+export function channelsLike(like: { shape: readonly number[] }): Pick<DataOptions, 'defaultChannels'> {
+  const c = like.shape.length === 3 ? like.shape[2] : undefined;
+  return c === 1 ? { defaultChannels: 1 } : c === 3 ? { defaultChannels: 3 } : {};
+}
+
 /** The dataset a spec names (see the top of this file). */
 export async function loadData(spec: string, role: DataRole, options: DataOptions = {}): Promise<Dataset> {
   const kind = sourceKind(spec);
@@ -59,7 +75,8 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
   switch (kind) {
     case 'mnist': return loadMnist(spec === 'mnist' ? role : spec === 'mnist:train' ? 'train' : 'test');
     case 'folder': return loadImageFolder(spec, {
-      ...(options.channels !== undefined ? { channels: options.channels } : {}),
+      ...(options.channels !== undefined || options.defaultChannels !== undefined ? { channels: options.channels ?? options.defaultChannels! } : {}),
+      ...(options.report !== undefined ? { report: options.report } : {}),
       ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
     });
     case 'npy': return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});

@@ -9,6 +9,13 @@ import { VaekitError } from '../errors.js';
 
 let current: Backend | undefined;
 
+/**
+ * What the js backend is for, said when a command runs on it: it is the reference the native kernels
+ * are tested against and the path the studio's browser code takes, not a fast path.
+ */
+export const JS_BACKEND_NOTE = 'the js backend is the reference implementation and the browser\'s path: plain TypeScript on one thread, '
+  + 'many times slower than the native addon (unset VAEKIT_BACKEND to use it); training\'s test evaluation scores one posterior sample per example on it, not ten';
+
 export function getBackend(): Backend {
   if (current === undefined) current = selectBackend((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['VAEKIT_BACKEND']);
   return current;
@@ -25,7 +32,7 @@ export function selectBackend(requested: string | undefined): Backend {
   if (threads !== undefined && threads !== '' && !(/^\d+$/.test(threads) && Number(threads) >= 1 && Number(threads) <= 256)) {
     throw new VaekitError(`VAEKIT_THREADS must be a whole number from 1 to 256, not "${threads}".`);
   }
-  if (choice === 'js') return new JsBackend();
+  if (choice === 'js') return new JsBackend(JS_BACKEND_NOTE);
   if (choice !== 'native' && choice !== 'auto') {
     throw new VaekitError(`VAEKIT_BACKEND must be "js", "native" or "auto", not "${choice}".`);
   }
@@ -36,7 +43,7 @@ export function selectBackend(requested: string | undefined): Backend {
     if (choice === 'native') {
       throw new VaekitError(`The native backend was requested but could not be loaded (${reason}); run "npm run build" to build it.`);
     }
-    return new JsBackend(`native addon not loaded: ${reason}`);
+    return new JsBackend(`native addon not loaded (${reason}); ${JS_BACKEND_NOTE}`);
   }
 }
 

@@ -24,16 +24,16 @@ export interface TestMetrics {
   /** Examples evaluated (images or table rows). */
   images: number;
   noise: string;
-  /** Mean per-image PSNR (peak 1.0) of the noisy inputs against the clean images; null for features. */
+  /** Mean per-image PSNR (peak 1.0) of the noisy inputs against the clean images; null for features and without noise (an input against itself). */
   psnrNoisyDb: number | null;
   /** Mean per-image PSNR of the denoised outputs (decoded posterior means) against the clean images; null for features. */
   psnrDenoisedDb: number | null;
-  /** Mean squared error per value of the noisy inputs and of the denoised outputs against the clean examples. */
+  /** Mean squared error per value of the noisy inputs (0 without noise) and of the denoised outputs against the clean examples. */
   mseNoisy: number;
   mseDenoised: number;
   /** Mean negative ELBO in nats per example (beta 1, averaged over `elboSamples` posterior samples each): clean examples scored given their noisy versions. */
   negElboNats: number;
-  /** Posterior samples averaged per example in negElboNats (ELBO_SAMPLES). */
+  /** Posterior samples averaged per example in negElboNats (testElboSamples: ELBO_SAMPLES, or 1 on the js backend). */
   elboSamples: number;
   /** Its reconstruction part: -log p(clean | z) in nats. */
   reconNats: number;
@@ -72,6 +72,16 @@ export function evalSampleRng(seed: number): Random {
  */
 export const ELBO_SAMPLES = 10;
 
+/**
+ * Posterior samples per example in training's test ELBO on a backend: ELBO_SAMPLES, but one on the
+ * js backend, where ten made the test evaluation most of a short run: `VAEKIT_BACKEND=js vaekit train
+ * --limit 2000 --epochs 1` took 124 s, of which the epoch was under 3 s and the ten-sample ELBO of the
+ * 10,000 test images about 64 s (bench/js-eval.ts); with one sample the run takes about 24 s.
+ */
+export function testElboSamples(backend: Vae['backend']): number {
+  return backend.name === 'js' ? 1 : ELBO_SAMPLES;
+}
+
 /** The negative ELBO's parts (beta 1) on a batch, each the mean over rows of `samples` posterior draws per row. */
 export function elboParts(vae: Vae, input: Float32Array, target: Float32Array, rows: number, rng: Random, labels: Labels,
   samples = ELBO_SAMPLES): LossParts {
@@ -109,19 +119,21 @@ export function evaluateDenoising(vae: Vae, set: Dataset, options: EvalOptions):
   const size = set.size;
   const batchSize = options.batchSize ?? EVAL_BATCH;
   const images = valueRange(set) === 'unit';
+  const noised = options.noise.kind !== 'none';
   const denoised = new Float32Array(batchSize * size);
   const rng = evalSampleRng(options.seed);
+  const samples = testElboSamples(vae.backend);
   const sums = { psnrNoisy: 0, psnrDenoised: 0, seNoisy: 0, seDenoised: 0, negElbo: 0, recon: 0, kl: 0 };
   for (const b of evalBatches(set, options, batchSize, vae.backend)) {
     const labels = labelsFor(vae, b.labels);
     vae.reconstructBatch(b.input, b.rows, null, denoised, labels);
     if (images) {
-      sums.psnrNoisy += sumPsnr(b.input, b.target, b.rows, size);
+      if (noised) sums.psnrNoisy += sumPsnr(b.input, b.target, b.rows, size);
       sums.psnrDenoised += sumPsnr(denoised, b.target, b.rows, size);
     }
     sums.seNoisy += squaredError(b.input, b.target, b.rows * size);
     sums.seDenoised += squaredError(denoised, b.target, b.rows * size);
-    const parts = elboParts(vae, b.input, b.target, b.rows, rng, labels);
+    const parts = elboParts(vae, b.input, b.target, b.rows, rng, labels, samples);
     sums.negElbo += parts.loss * b.rows;
     sums.recon += parts.recon * b.rows;
     sums.kl += parts.kl * b.rows;
@@ -130,12 +142,12 @@ export function evaluateDenoising(vae: Vae, set: Dataset, options: EvalOptions):
   return {
     images: n,
     noise: formatNoise(options.noise),
-    psnrNoisyDb: images ? sums.psnrNoisy / n : null,
+    psnrNoisyDb: images && noised ? sums.psnrNoisy / n : null,
     psnrDenoisedDb: images ? sums.psnrDenoised / n : null,
     mseNoisy: sums.seNoisy / (n * size),
     mseDenoised: sums.seDenoised / (n * size),
     negElboNats: sums.negElbo / n,
-    elboSamples: ELBO_SAMPLES,
+    elboSamples: samples,
     reconNats: sums.recon / n,
     klNats: sums.kl / n,
   };

@@ -5,7 +5,8 @@
  *   -log (1/k) sum_i p(x, z_i) / q(z_i | x) with k samples per image (5000 by default), computed
  *   in chunks so memory stays bounded;
  * - reconstruction error of clean inputs (mean squared error per pixel, decoded posterior mean);
- * - denoising at a given noise: PSNR and SSIM of the noisy input and of the denoised output;
+ * - denoising at a given noise: PSNR and SSIM of the noisy input and of the denoised output; with
+ *   no noise, the PSNR and SSIM of the reconstructions of clean inputs, and no "noisy input" numbers;
  * - active units (dimensions whose posterior mean varies over the test set by more than 0.01) and
  *   the average KL of each latent dimension;
  * - k-nearest-neighbour accuracy of test images from their latent means, with the training
@@ -27,7 +28,7 @@ import { sumPsnr } from './psnr.js';
 import { sumSsim } from './ssim.js';
 
 export interface EvalSuiteOptions {
-  /** Noise of the denoising metrics. */
+  /** Noise of the denoising metrics ('none': reconstruction metrics of clean inputs, without noisy-input numbers). */
   noise: NoiseSpec;
   /** Binarize the test (and kNN training) images, one fixed draw per image: the dynamically binarized MNIST protocol. */
   binarize: boolean;
@@ -56,10 +57,14 @@ export interface EvalReport {
   nllSamples: number;
   /** Mean squared error per pixel of the decoded posterior mean of clean inputs. */
   reconstructionMse: number;
-  /** Denoising at the given noise: PSNR (images) and SSIM (greyscale images), null where they do not apply; MSE per value always. */
+  /**
+   * Denoising at the given noise: PSNR (images) and SSIM (greyscale images), null where they do not
+   * apply; MSE per value always. With noise 'none' the outputs are reconstructions of clean inputs,
+   * and the noisy-input numbers (an input against itself: 100 dB, SSIM 1, MSE 0) are null.
+   */
   denoising: {
     noise: string; psnrNoisyDb: number | null; psnrDenoisedDb: number | null; ssimNoisy: number | null; ssimDenoised: number | null;
-    mseNoisy: number; mseDenoised: number;
+    mseNoisy: number | null; mseDenoised: number;
   };
   activeUnits: number;
   latent: number;
@@ -117,8 +122,9 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
   progress.stop();
   const variance = columnVariance(means, n, L);
 
-  // Pass 2: denoising.
-  progress.start(`denoising at ${formatNoise(options.noise)}`, n);
+  // Pass 2: denoising (with no noise: the reconstructions of clean inputs, pass 1's outputs again).
+  const noised = options.noise.kind !== 'none';
+  progress.start(noised ? `denoising at ${formatNoise(options.noise)}` : 'reconstruction PSNR and SSIM', n);
   const denoised = new Float32Array(EVAL_BATCH * pixels);
   const sums = { psnrNoisy: 0, psnrDenoised: 0, ssimNoisy: 0, ssimDenoised: 0, seNoisy: 0, seDenoised: 0 };
   // SSIM (an 11x11 window) is defined for greyscale images of at least that size.
@@ -174,11 +180,11 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
     reconstructionMse: squaredErrorSum / (n * pixels),
     denoising: {
       noise: formatNoise(options.noise),
-      psnrNoisyDb: images ? sums.psnrNoisy / n : null,
+      psnrNoisyDb: images && noised ? sums.psnrNoisy / n : null,
       psnrDenoisedDb: images ? sums.psnrDenoised / n : null,
-      ssimNoisy: greyscale ? sums.ssimNoisy / n : null,
+      ssimNoisy: greyscale && noised ? sums.ssimNoisy / n : null,
       ssimDenoised: greyscale ? sums.ssimDenoised / n : null,
-      mseNoisy: sums.seNoisy / (n * pixels),
+      mseNoisy: noised ? sums.seNoisy / (n * pixels) : null,
       mseDenoised: sums.seDenoised / (n * pixels),
     },
     activeUnits: variance.filter((v) => v > ACTIVE_UNIT_THRESHOLD).length,
@@ -252,24 +258,35 @@ function columnVariance(x: Float32Array, rows: number, cols: number): Float64Arr
   return out;
 }
 
-/** "a noisy -> b denoised" ("not defined" for nulls: the PSNR of features, the SSIM of colour images). */
-function fromTo(noisy: number | null, denoised: number | null, format: (x: number) => string): string {
-  if (noisy === null || denoised === null) return 'not defined for this data';
-  return `${format(noisy)} noisy -> ${format(denoised)} denoised`;
+/** "a noisy -> b denoised", or b alone without noise ("not defined" for nulls: the PSNR of features, the SSIM of colour images). */
+function fromTo(noised: boolean, noisy: number | null, denoised: number | null, format: (x: number) => string): string {
+  if (denoised === null || (noised && noisy === null)) return 'not defined for this data';
+  return noised && noisy !== null ? `${format(noisy)} noisy -> ${format(denoised)} denoised` : format(denoised);
 }
 
 /** The report as a Markdown table. */
 export function reportMarkdown(r: EvalReport): string {
   const f = (x: number, d = 2): string => x.toFixed(d);
+  const d = r.denoising;
+  const noised = d.noise !== 'none';
+  // Without noise the outputs are reconstructions of clean inputs: named so, their MSE is the reconstruction error above.
+  const quality: Array<[string, string]> = noised
+    ? [
+      [`denoising PSNR at ${d.noise} (dB)`, fromTo(true, d.psnrNoisyDb, d.psnrDenoisedDb, (x) => f(x))],
+      [`denoising SSIM at ${d.noise}`, fromTo(true, d.ssimNoisy, d.ssimDenoised, (x) => f(x, 4))],
+      [`denoising MSE per value at ${d.noise}`, fromTo(true, d.mseNoisy, d.mseDenoised, (x) => x.toPrecision(4))],
+    ]
+    : [
+      ['reconstruction PSNR of clean inputs, no noise (dB)', fromTo(false, null, d.psnrDenoisedDb, (x) => f(x))],
+      ['reconstruction SSIM of clean inputs, no noise', fromTo(false, null, d.ssimDenoised, (x) => f(x, 4))],
+    ];
   const rows: Array<[string, string]> = [
     ['test images', `${r.images}${r.binarized ? ' (binarized)' : ''}`],
     [`negative ELBO of clean test examples given themselves (nats per example, mean of ${r.elboSamples} posterior samples each; training's test line scores clean examples given noisy ones)`,
       `${f(r.negElboNats)} (reconstruction ${f(r.reconNats)} + KL ${f(r.klNats)})`],
     [`negative log-likelihood, importance-sampled, k = ${r.nllSamples} (nats)`, r.nllNats === null ? 'skipped' : f(r.nllNats)],
     ['reconstruction error (MSE per value)', r.reconstructionMse.toPrecision(4)],
-    [`denoising PSNR at ${r.denoising.noise} (dB)`, fromTo(r.denoising.psnrNoisyDb, r.denoising.psnrDenoisedDb, (x) => f(x))],
-    [`denoising SSIM at ${r.denoising.noise}`, fromTo(r.denoising.ssimNoisy, r.denoising.ssimDenoised, (x) => f(x, 4))],
-    [`denoising MSE per value at ${r.denoising.noise}`, fromTo(r.denoising.mseNoisy, r.denoising.mseDenoised, (x) => x.toPrecision(4))],
+    ...quality,
     ['active units (variance of posterior mean > 0.01)', `${r.activeUnits} of ${r.latent}`],
     ['KL per latent dimension (nats)', r.klPerDimension === null ? 'not defined for a mixture prior (its KL does not split by dimension)' : r.klPerDimension.map((k) => f(k)).join(' ')],
     ['kNN accuracy from latent means', r.knn === null ? 'skipped' : `${f(100 * r.knn.accuracy)}% (k = ${r.knn.k})`],

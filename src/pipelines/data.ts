@@ -8,7 +8,7 @@ import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import type { DataInfo } from '../run/bundle.js';
-import { presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
+import { FEATURE_GAUSSIAN_SIGMA, presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
 
 /** What the user chose about the model; the data fills in the rest. */
 export interface ModelChoices {
@@ -31,6 +31,9 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
       throw new VaekitError(`The ${likelihood} likelihood needs values in [0, 1] (images), but ${train.source} holds features: use --likelihood gaussian.`);
     }
     overrides.likelihood = likelihood;
+    // Learned standard deviations from FEATURE_GAUSSIAN_SIGMA, unless --sigma fixes one.
+    if (overrides.gaussianSigma === undefined && overrides.gaussianLearnedVariance === undefined) overrides.gaussianLearnedVariance = true;
+    overrides.gaussianSigma ??= FEATURE_GAUSSIAN_SIGMA;
     const preset = presetConfig(choices.preset);
     if (preset.architecture === 'conv') {
       throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use --preset seed or mlp.`);

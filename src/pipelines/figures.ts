@@ -9,7 +9,8 @@ import type { NoiseSpec } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
 import type { Bundle } from '../run/bundle.js';
 import { trainingCurvesChart, type Chart } from '../viz/charts.js';
-import { describeModel, lossOf, notebookFigures } from '../viz/figures.js';
+import { describeModel, notebookFigures } from '../viz/figures.js';
+import { lossOf } from '../run/training-record.js';
 import { RUN_FILES } from '../run/names.js';
 
 /** The JSON objects of a JSON-lines file (blank lines skipped); a line that is not one is a VaekitError. */

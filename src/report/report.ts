@@ -8,7 +8,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { describeShape, isImageShape, type Dataset } from '../data/dataset.js';
-import { DEFAULT_NOISE, formatNoise, parseNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import { trainedNoise } from '../run/training-record.js';
 import { unstandardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -476,17 +477,6 @@ export interface ReportOptions {
   now?: Date;
 }
 
-/** The noise the model was trained with, from its training record, or the default. */
-function trainingNoise(training: Record<string, unknown>): NoiseSpec {
-  const text = training['noise'];
-  if (typeof text !== 'string') return DEFAULT_NOISE;
-  try {
-    return parseNoise(text);
-  } catch {
-    return DEFAULT_NOISE;
-  }
-}
-
 /** Everything the page shows about the model in `modelDir`, read from the folder and drawn from the model. */
 export async function gatherReport(modelDir: string, options: Omit<ReportOptions, 'out'> = {}): Promise<ReportParts> {
   const bundle = options.bundle ?? loadBundle(modelDir);
@@ -494,7 +484,7 @@ export async function gatherReport(modelDir: string, options: Omit<ReportOptions
   const vae = bundle.vae;
   const trainedSeed = bundle.training['seed'];
   const seed = options.seed ?? (typeof trainedSeed === 'number' && Number.isInteger(trainedSeed) && trainedSeed >= 0 ? trainedSeed : 0);
-  const noise = options.noise ?? trainingNoise(bundle.training);
+  const noise = options.noise ?? trainedNoise(bundle.training) ?? DEFAULT_NOISE;
   const loss = isLoss(bundle.training['loss']) ? bundle.training['loss'] : undefined;
   const summaryOptions = loss !== undefined ? { loss } : {};
   const text = formatSummary(vae, summaryOptions);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { takeFirst, type Dataset } from '../data/dataset.js';
-import { loadData } from '../data/load.js';
+import { channelsLike, loadData } from '../data/load.js';
 import { splitValidation } from '../data/split.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { VaekitError } from '../errors.js';
@@ -35,6 +35,8 @@ export interface RunPlan {
 export interface GivenData {
   train?: Dataset;
   validation?: Dataset;
+  /** Receives a line about how the data was read (which channels an image folder's images decided on). */
+  report?: (line: string) => void;
 }
 
 /** The training and validation sets of a run: MNIST's test split for MNIST, a seeded share of the data for other data without a validation set. */
@@ -67,10 +69,11 @@ export function dataFingerprint(set: Dataset): string {
 
 /** The spec's training and validation sets, loaded and split (not yet in the model's units). */
 export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise<{ train: Dataset; test: Dataset }> {
-  const options = dataOptionsOf(spec.data);
+  const options = { ...dataOptionsOf(spec.data), ...(given.report !== undefined ? { report: given.report } : {}) };
   const train = given.train ?? await loadData(spec.data.source, 'train', options);
   const v = spec.data.validation;
-  const test = given.validation ?? (v !== null && 'source' in v ? await loadData(v.source, 'test', options) : undefined);
+  // A validation folder loads with the training images' channels, whatever its own images are.
+  const test = given.validation ?? (v !== null && 'source' in v ? await loadData(v.source, 'test', { ...options, ...channelsLike(train) }) : undefined);
   return trainAndTestSets({
     train,
     ...(test !== undefined ? { test } : {}),

@@ -52,7 +52,8 @@ export interface ModelSpec {
   likelihood: Likelihood | null;
   /** The gaussian likelihood's standard deviation (the initial one when learned); null: the preset's. */
   sigma: number | null;
-  learnedVariance: boolean;
+  /** Learn the gaussian likelihood's standard deviations; null: learned for features unless sigma is given, fixed for images. */
+  learnedVariance: boolean | null;
   convChannels: number[] | null;
   conditional: boolean;
   /** "standard" or "mog:K"; null: the preset's (standard). */
@@ -132,7 +133,7 @@ export function defaultRunSpec(): RunSpec {
     data: { source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null },
     model: {
       preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
-      sigma: null, learnedVariance: false, convChannels: null, conditional: false, prior: null,
+      sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null,
     },
     objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none' },
     training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
@@ -292,7 +293,7 @@ function validateModel(s: Section): ModelSpec {
     decoderHidden: s.sizes('decoderHidden'),
     activation, likelihood,
     sigma: s.value('sigma') === null ? null : s.number('sigma', 0, 1e6, 'min-open'),
-    learnedVariance: s.bool('learnedVariance'),
+    learnedVariance: s.value('learnedVariance') === null ? null : s.bool('learnedVariance'),
     convChannels: s.sizes('convChannels'),
     conditional: s.bool('conditional'),
     prior: s.value('prior') === null ? null : s.parsed('prior', parsePrior),
@@ -398,7 +399,7 @@ export function modelChoicesOf(m: ModelSpec): ModelChoices {
   if (m.activation !== null) o.activation = m.activation;
   if (m.likelihood !== null) o.likelihood = m.likelihood;
   if (m.sigma !== null) o.gaussianSigma = m.sigma;
-  if (m.learnedVariance) o.gaussianLearnedVariance = true;
+  if (m.learnedVariance !== null) o.gaussianLearnedVariance = m.learnedVariance;
   if (m.convChannels !== null) o.convChannels = m.convChannels;
   if (m.prior !== null) Object.assign(o, parsePrior(m.prior));
   return c;

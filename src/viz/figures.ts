@@ -10,7 +10,7 @@ import { VaekitError } from '../errors.js';
 import { evalBatches, labelsFor } from '../eval/evaluate.js';
 import type { VaeConfig } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
-import { LOSSES, type LossName } from '../vae/objective.js';
+import type { LossName } from '../vae/objective.js';
 import { gridFigurePng, type GridFigure } from './labelled-grid.js';
 
 interface Examples {
@@ -51,12 +51,6 @@ export function describePrior(config: Pick<VaeConfig, 'prior' | 'priorComponents
   return config.prior === 'mog'
     ? `the learned mixture prior (${config.priorComponents} Gaussian${config.priorComponents === 1 ? '' : 's'})`
     : 'the prior N(0, I)';
-}
-
-/** The objective a bundle's training settings name (its `loss`), if they name a known one. */
-export function lossOf(training: Record<string, unknown>): LossName | undefined {
-  const loss = training['loss'];
-  return typeof loss === 'string' && (LOSSES as readonly string[]).includes(loss) ? loss as LossName : undefined;
 }
 
 /**

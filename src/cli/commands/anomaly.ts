@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { classCount, classNames, exampleId, type Dataset } from '../../data/dataset.js';
-import { isMnistSpec, loadData } from '../../data/load.js';
+import { channelsLike, isMnistSpec, loadData } from '../../data/load.js';
 import { holdOut } from '../../data/split.js';
 import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
@@ -19,10 +19,11 @@ import { inFlagWords, specFromFlags } from '../spec-flags.js';
 import type { Vae } from '../../vae/model.js';
 import type { LossName } from '../../vae/objective.js';
 import { scoreHistogramChart } from '../../viz/charts.js';
-import { describeModel, lossOf } from '../../viz/figures.js';
+import { describeModel } from '../../viz/figures.js';
+import { lossOf } from '../../run/training-record.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataForModel, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 interface AnomalyFlags extends TrainFlags {
@@ -94,7 +95,8 @@ export function register(program: Command): void {
       if (flags.model !== undefined && flags.all === true) throw new VaekitError('--model scores with one model: --all trains one per class.');
       const out = resolve(flags.out);
       const testSpec = flags.testData ?? (isMnistSpec(flags.data) ? 'mnist:test' : flags.data);
-      const loadTest = (): Promise<Dataset> => loadData(testSpec, 'test', dataOptionsFrom(flags));
+      // Scored data load as the training images do (an image folder's channels follow --data's).
+      const loadTest = (train: Dataset): Promise<Dataset> => loadData(testSpec, 'test', { ...dataOptionsFrom(flags), ...channelsLike(train) });
       const scoring = { samples: flags.scoreSamples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) };
       const inputs = [flags.data, flags.labels, flags.testData];
       // One run at a time in a folder: a second is refused, not mixed with the first.
@@ -110,7 +112,7 @@ export function register(program: Command): void {
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
         for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name), { inputs });
-        const test = prepareForModel(bundle.data, await loadDataFrom({ ...flags, data: flags.testData ?? flags.data }, 'test'), bundle.vae.classes > 0);
+        const test = await loadDataForModel({ ...flags, data: flags.testData ?? flags.data }, bundle, 'test');
         await locked(async () => {
           const result = scoreAnomalies(bundle.vae, test, scoring);
           await writeScores(out, test, result, bundle.vae, lossOf(bundle.training));
@@ -120,7 +122,7 @@ export function register(program: Command): void {
       let train = await loadDataFrom(flags, 'train');
       if (normalClass === undefined && flags.all !== true) {
         // One model on all of --data (unsupervised), scoring --test-data.
-        const test = await loadTest();
+        const test = await loadTest(train);
         if (test.labels !== null) scoredNormalClass(test, normalClass);
         let spec;
         try {
@@ -143,7 +145,7 @@ export function register(program: Command): void {
       // MNIST's test split), a seeded share of --data is held out to score.
       let test: Dataset;
       if (flags.testData !== undefined || testSpec !== flags.data) {
-        test = await loadTest();
+        test = await loadTest(train);
       } else {
         ({ train, heldOut: test } = holdOut(train, HELD_OUT, flags.seed));
         say(`Scoring a held-out ${percent(HELD_OUT, 0)} of ${flags.data} (${test.count} examples, drawn with seed ${flags.seed}) that no model trains on; give --test-data to score other data.`);

@@ -1,6 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { VaekitError } from '../../errors.js';
 import type { Command } from 'commander';
+import { addModelNoiseOption, noiseForModel } from '../model-noise.js';
 import { takeFirst } from '../../data/dataset.js';
 import { unstandardize } from '../../data/transforms/standardize.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
@@ -8,10 +9,11 @@ import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { denoiseDataset } from '../../pipelines/denoise.js';
-import { describeModel, describeNoise, imageDims, lossOf } from '../../viz/figures.js';
+import { describeModel, describeNoise, imageDims } from '../../viz/figures.js';
+import { lossOf } from '../../run/training-record.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';
 import {
-  addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, loadDataForModel, positiveInt, say, type DataFlags,
+  addDataOptions, addModelDirOption, addSeedOption, loadDataForModel, positiveInt, say, type DataFlags,
 } from '../options.js';
 import type { NoiseSpec } from '../../data/transforms/noise.js';
 
@@ -30,14 +32,15 @@ export function register(program: Command): void {
     .description('denoise examples with a saved model; writes them as IDX, NPY or CSV (and a PNG grid of images)');
   addDataOptions(cmd, 'the examples to denoise', 'its test split');
   cmd.option('--limit <n>', 'denoise only the first N examples', positiveInt);
-  addNoiseOption(cmd, 'noise to add first ("none" for inputs that are already noisy)');
+  addModelNoiseOption(cmd, 'noise to add first ("none" for inputs that are already noisy)');
   addSeedOption(cmd, 'seed of the added noise');
   cmd
     .requiredOption('--out <file>', 'output file: .idx (uint8 images), .npy (float32) or .csv')
     .option('--grid <file>', 'PNG grid of the first 16 inputs above their outputs, labelled, for images (default: --out with .png)')
     .option('--overwrite', 'replace an existing file at the default --grid')
-    .action(async (flags: DenoiseFlags) => {
+    .action(async (flags: DenoiseFlags, command: Command) => {
       const bundle = loadBundle(flags.model);
+      const { noise, words } = noiseForModel(command, flags, bundle);
       const format = rowsFormat(flags.out, ['idx', 'npy', 'csv']);
       const images = bundle.data.shape.length === 3;
       if (format === 'idx' && !images) throw new VaekitError(`Cannot write ${flags.out}: IDX holds images, and this model's examples are features; use .npy or .csv.`);
@@ -46,18 +49,19 @@ export function register(program: Command): void {
       const inputs = [flags.data, flags.labels];
       prepareOutputFile(flags.out, { inputs });
       if (grid !== null) prepareOutputFile(grid, { inputs, ...(flags.grid === undefined ? { unnamed: '--overwrite', overwrite: flags.overwrite === true } : {}) });
+      say(`vaekit denoise: ${words}`);
       let set = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
-      const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise: flags.noise, seed: flags.seed });
+      const { noisy, denoised, count } = denoiseDataset(bundle.vae, set, { noise, seed: flags.seed });
       let png: Uint8Array | null = null;
       if (grid !== null) {
         const dims = imageDims(set.shape, set.source);
         const shown = Math.min(count, 16);
         const cells = [noisy, denoised].map((values) => Array.from({ length: shown }, (_, i) => values.subarray(i * set.size, (i + 1) * set.size)));
-        const added = flags.noise.kind !== 'none';
+        const added = noise.kind !== 'none';
         png = gridFigurePng({
           ...dims,
-          title: added ? `Denoising ${set.source} with ${describeNoise(flags.noise)}` : `Denoising ${set.source}`,
+          title: added ? `Denoising ${set.source} with ${describeNoise(noise)}` : `Denoising ${set.source}`,
           subtitle: `${describeModel(bundle.vae.config, lossOf(bundle.training))} · ${flags.model}`,
           cells,
           rowLabels: [added ? 'Noisy input' : 'Input', 'Denoised'],

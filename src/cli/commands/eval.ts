@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { addModelNoiseOption, noiseForModel } from '../model-noise.js';
 import { takeFirst } from '../../data/dataset.js';
-import { isMnistSpec, loadData } from '../../data/load.js';
+import { channelsLike, isMnistSpec, loadData } from '../../data/load.js';
 import type { NoiseSpec } from '../../data/transforms/noise.js';
 import { evaluateSuite, reportMarkdown } from '../../eval/suite.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
@@ -10,7 +11,7 @@ import { prepareOutputFile } from '../../io/output.js';
 import { prepareForModel } from '../../pipelines/data.js';
 import { TerminalTaskProgress } from '../progress.js';
 import {
-  addDataOptions, addModelDirOption, addNoiseOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
+  addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
 } from '../options.js';
 
 interface EvalFlags extends DataFlags {
@@ -35,22 +36,24 @@ export function register(program: Command): void {
     .option('--samples <k>', 'importance samples per example for the log-likelihood (0 skips it)', nonNegativeInt, 5000)
     .option('--knn-k <k>', 'neighbours of the kNN probe', positiveInt, 5)
     .option('--prior-samples <n>', 'prior samples judged against their nearest training images (0 skips)', nonNegativeInt, 1000);
-  addNoiseOption(cmd, 'noise of the denoising metrics');
+  addModelNoiseOption(cmd, 'noise of the denoising metrics ("none": reconstruction metrics of clean inputs)');
   cmd
     .option('--binarize', 'binarize the test images (one fixed draw each): the dynamically binarized MNIST protocol')
     .option('--limit <n>', 'evaluate only the first N test examples', positiveInt);
   addSeedOption(cmd, 'seed of the test noise, binarization and posterior samples')
     .option('--out <dir>', 'where to write eval.json and eval.md (default: the model folder)')
-    .action(async (flags: EvalFlags) => {
+    .action(async (flags: EvalFlags, command: Command) => {
       const bundle = loadBundle(flags.model);
+      const { noise, words } = noiseForModel(command, flags, bundle);
       const out = flags.out ?? flags.model;
       for (const name of ['eval.json', 'eval.md']) prepareOutputFile(join(out, name));
       let test = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
       const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
-      const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', dataOptionsFrom(flags)), bundle.vae.classes > 0);
+      const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', { ...dataOptionsFrom(flags), ...channelsLike(bundle.data) }), bundle.vae.classes > 0);
+      say(`vaekit eval: ${words}`);
       const report = evaluateSuite(bundle.vae, test, {
-        noise: flags.noise,
+        noise,
         binarize: flags.binarize === true,
         seed: flags.seed,
         samples: flags.samples,

@@ -24,7 +24,8 @@ import { interpolate, INTERPOLATION_METHODS, type InterpolationMethod } from '..
 import { classIndex } from '../../pipelines/data.js';
 import type { Vae } from '../../vae/model.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';
-import { describeModel, imageDims, lossOf } from '../../viz/figures.js';
+import { describeModel, imageDims } from '../../viz/figures.js';
+import { lossOf } from '../../run/training-record.js';
 import { addDataOptions, addModelDirOption, loadDataForModel, say, type DataFlags } from '../options.js';
 
 // ---- shared by interpolate, traverse and map ---------------------------------------------------

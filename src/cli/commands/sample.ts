@@ -7,7 +7,8 @@ import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
 import { classIndex } from '../../pipelines/data.js';
-import { lossOf, samplesPng } from '../../viz/figures.js';
+import { samplesPng } from '../../viz/figures.js';
+import { lossOf } from '../../run/training-record.js';
 import { addModelDirOption, addSeedOption, positiveInt, say } from '../options.js';
 
 export function register(program: Command): void {

@@ -29,8 +29,9 @@ export function printTestMetrics(m: TestMetrics): void {
 export function testMetricsLine(m: TestMetrics): string {
   const noisy = m.noise !== 'none';
   let quality: string;
-  if (m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null) {
-    quality = noisy
+  if (m.psnrDenoisedDb !== null) {
+    // Without noise there is no noisy-input PSNR (test-metrics.json has null; older files, 100 dB, the input against itself).
+    quality = noisy && m.psnrNoisyDb !== null
       ? `denoising PSNR ${m.psnrNoisyDb.toFixed(2)} dB (noisy input) -> ${m.psnrDenoisedDb.toFixed(2)} dB (denoised)`
       : `reconstruction PSNR ${m.psnrDenoisedDb.toFixed(2)} dB`;
   } else {
@@ -40,7 +41,7 @@ export function testMetricsLine(m: TestMetrics): string {
   }
   const given = noisy ? 'clean examples given noisy ones' : 'examples given themselves';
   return `Test (${m.images} examples${noisy ? `, noise ${m.noise}` : ''}): ${quality} | negative ELBO of ${given} ${m.negElboNats.toFixed(2)} nats per example `
-    + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; mean of ${m.elboSamples} posterior samples each)`;
+    + `(reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}; ${m.elboSamples === 1 ? 'one posterior sample' : `mean of ${m.elboSamples} posterior samples`} each)`;
 }
 
 /** Aborts on SIGINT, SIGTERM or when the parent process is gone (a killed npx); returns the undo. */
@@ -120,7 +121,7 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
     spec = start.spec;
     RunFolder.check(spec.outputs.dir, { overwrite: start.overwrite });
   }
-  const plan = await planRun(spec);
+  const plan = await planRun(spec, { report: say });
   const onStale = (pid: number, dir: string): void => say(`vaekit: took over ${dir} from process ${pid}, which is gone`);
   const folder = start.kind === 'resume' ? RunFolder.resume(spec.outputs.dir, { onStale }) : RunFolder.create(spec.outputs.dir, { overwrite: start.overwrite, onStale });
   const controller = new AbortController();
@@ -137,6 +138,7 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
     const objective = loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
       : `${m.likelihood} likelihood, loss ${loss}${loss === 'elbo' ? `, beta ${spec.objective.beta}` : ''}`;
     say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${spec.noise.input}) on the ${backend.backend} backend (${backend.blas}${spec.training.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
+    if (backend.note !== undefined) say(`note: ${backend.note}`);
     say(`data: ${plan.train.count} training and ${plan.test.count} validation examples of ${describeShape(plan.train.shape)} from ${plan.train.source}`);
     if (resumeFrom === undefined) say(plan.vae.summary({ loss }));
     const result = await trainRun(plan, {

@@ -12,7 +12,8 @@ import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { INACTIVE_KL_NATS, KL_EXAMPLES, priorMarginals, rankLatentDimensions, traversalOffsets, traverse } from '../../latent/traverse.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';
-import { describeModel, imageDims, lossOf } from '../../viz/figures.js';
+import { describeModel, imageDims } from '../../viz/figures.js';
+import { lossOf } from '../../run/training-record.js';
 import { addDataOptions, addModelDirOption, positiveInt, say, type DataFlags } from '../options.js';
 import {
   checkPngName, className, classWord, labelFlag, lazyData, parseExampleRef, posteriorMean, resolveExample, shortNumber, stepsValue, type Example,

@@ -9,10 +9,14 @@
  * images are every image below its folder, sorted by path; examples go class by class. Hidden files
  * and folders (".DS_Store") are skipped; any other file that is not an image is an error.
  *
- * Colour, as Keras' color_mode: `channels` 3 (the default, Keras' 'rgb') gives RGB, a greyscale
- * image repeated in each channel; 1 gives greyscale, an RGB image converted by the ITU-R 601-2 luma
+ * Colour, as Keras' color_mode: `channels` 3 (Keras' 'rgb') gives RGB, a greyscale image repeated in
+ * each channel; 1 gives greyscale, an RGB image converted by the ITU-R 601-2 luma
  * L = (299 R + 587 G + 114 B) / 1000 as PIL's convert('L') does it. An alpha channel is dropped, not
- * composited, as PIL's convert('RGB') drops it.
+ * composited, as PIL's convert('RGB') drops it. Without `channels` the folder's images decide: when
+ * every image is greyscale (a greyscale file, or RGB with R = G = B in every pixel as decoded) it
+ * loads as 1 channel, the same bytes as `channels` 1, else as RGB; `report` gets a line saying which.
+ * The test is on the decoded pixels themselves, not on the file's colour type (an RGB PNG of a grey
+ * scan is greyscale; a palette PNG may be either), so it is exact.
  *
  * Size: with `imageSize` [height, width] every image is resized to it, stretched without keeping its
  * aspect ratio (fit 'fill') with a bilinear kernel, as Keras' image_size does; without it every image
@@ -38,8 +42,10 @@ import { describeFsError } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
 
 export interface ImageFolderOptions {
-  /** 3 for RGB (the default, as Keras' color_mode 'rgb'), 1 for greyscale. */
+  /** 3 for RGB (as Keras' color_mode 'rgb'), 1 for greyscale; by default 1 when every image is greyscale, else 3. */
   channels?: 1 | 3;
+  /** Receives one line saying which channels the images decided on, when `channels` is not given (also for a cached load). */
+  report?: (line: string) => void;
   /** [height, width] to resize every image to; without it all images must share one size. */
   imageSize?: readonly [number, number];
 }
@@ -50,7 +56,12 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 const IN_FLIGHT = 32;
 /** Loaded folders kept for a second load in this process. */
 const CACHE_ENTRIES = 2;
-const cache = new Map<string, Promise<Dataset>>();
+/** A loaded folder and, when its images chose the channels, the line that says so. */
+interface Loaded {
+  set: Dataset;
+  note: string | null;
+}
+const cache = new Map<string, Promise<Loaded>>();
 
 /** The images of a folder, in example order, with their classes (or null for a flat folder). */
 interface Listing {
@@ -63,8 +74,8 @@ interface Listing {
 
 /** Loads a folder of images (flat, or one subfolder per class) as one byte Dataset of [height, width, channels]. */
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
-  const channels = options.channels ?? 3;
-  if (channels !== 1 && channels !== 3) {
+  const channels = options.channels ?? null;
+  if (channels !== null && channels !== 1 && channels !== 3) {
     throw new VaekitError(`Cannot load ${dir} with ${String(channels)} channels: choose 1 (greyscale) or 3 (RGB).`);
   }
   const size = options.imageSize;
@@ -73,15 +84,19 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   }
   const listing = listImageFolder(dir);
   const key = createHash('sha256')
-    .update(`${realpathSync(dir)}\0${channels}\0${size?.join('x') ?? ''}\0${listing.signature}`)
+    .update(`${realpathSync(dir)}\0${channels ?? 'detect'}\0${size?.join('x') ?? ''}\0${listing.signature}`)
     .digest('hex');
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached;
-  const loading = decodeAll(dir, listing, channels, size);
-  cache.set(key, loading);
-  loading.catch(() => cache.delete(key));
-  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-  return loading;
+  let loading = cache.get(key);
+  if (loading === undefined) {
+    const started = decodeAll(dir, listing, channels, size);
+    loading = started;
+    cache.set(key, started);
+    started.catch(() => cache.delete(key));
+    if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  }
+  const { set, note } = await loading;
+  if (note !== null) options.report?.(note);
+  return set;
 }
 
 function byName(a: string, b: string): number {
@@ -277,8 +292,19 @@ export async function loadImageFile(file: string, channels: 1 | 3, height: numbe
   return out;
 }
 
-async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: readonly [number, number] | undefined): Promise<Dataset> {
+/** Whether an RGB image's every pixel has R = G = B. */
+function isGrey(rgb: Uint8Array): boolean {
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i] !== rgb[i + 2]) return false;
+  return true;
+}
+
+/**
+ * Decodes every image into one array of `channels`; with `channels` null, as RGB, noting which images
+ * are in colour, and kept as 1 channel (the red one, equal to the luma of a grey pixel) when none is.
+ */
+async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, size: readonly [number, number] | undefined): Promise<Loaded> {
   const { files } = listing;
+  const channels = wanted ?? 3;
   const first = await decode(files[0]!, size);
   const [height, width] = size ?? [first.height, first.width];
   const bytes = height * width * channels;
@@ -286,13 +312,20 @@ async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: r
     throw new VaekitError(`${dir} holds ${files.length} images of ${height}x${width}, too many bytes for one array; pass a smaller --image-size.`);
   }
   const values = new Uint8Array(files.length * bytes);
+  let colour = 0;
+  let firstColour = files.length;
   const store = async (i: number, image: Decoded): Promise<void> => {
     if (size === undefined && (image.height !== height || image.width !== width)) {
       throw new VaekitError(
         `${files[i]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width}; pass --image-size HxW to resize every image to one size.`,
       );
     }
-    await fitInto(image, channels, height, width, values.subarray(i * bytes, (i + 1) * bytes));
+    const out = values.subarray(i * bytes, (i + 1) * bytes);
+    await fitInto(image, channels, height, width, out);
+    if (wanted === null && !isGrey(out)) {
+      colour++;
+      firstColour = Math.min(firstColour, i);
+    }
   };
   await store(0, first);
   let next = 1;
@@ -310,14 +343,25 @@ async function decodeAll(dir: string, listing: Listing, channels: 1 | 3, size: r
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
   // An example's id is its file's path in the folder ("cat/a.png"), with forward slashes.
   const names = files.map((f) => relative(dir, f).split(sep).join('/'));
-  return arrayDataset({
-    values,
-    shape: [height, width, channels],
+  const grey = wanted === null && colour === 0;
+  let kept = values;
+  if (grey) {
+    kept = new Uint8Array(values.length / 3);
+    for (let p = 0; p < kept.length; p++) kept[p] = values[3 * p]!;
+  }
+  const n = files.length;
+  const note = wanted !== null ? null
+    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (--channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
+      : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (--channels 1 loads them as greyscale)`;
+  const set = arrayDataset({
+    values: kept,
+    shape: [height, width, grey ? 1 : channels],
     labels: listing.classes,
     labelNames: listing.classNames,
     source: dir,
     ids: (i) => names[i]!,
   });
+  return { set, note };
 }
 
 /**

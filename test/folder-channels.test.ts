@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { loadData } from '../src/data/load.js';
+import { loadRunData } from '../src/run/plan.js';
+import { validateRunSpec } from '../src/run/spec.js';
 import { loadImageFolder } from '../src/data/sources/image-folder.js';
 import { Random } from '../src/engine/random.js';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
@@ -110,4 +112,20 @@ test('vaekit train on a greyscale folder says it loads 1 channel; a model traine
   // The model's channels, not the images', decide for its commands: no detection line, no shape error.
   const encoded = ok(['encode', '--model', rgb, '--data', dir, '--out', join(tmp, 'codes.csv')]);
   assert.doesNotMatch(encoded, /greyscale, so they load/);
+});
+
+test('a validation folder loads with the training folder\'s channels, whatever its own images are', async () => {
+  const { dir } = await greyFolder(3);
+  const validation = fresh();
+  const rng = new Random(5);
+  mkdirSync(join(validation, 'a'));
+  const tinted = asRgb(greyPixels(rng, 8));
+  tinted[0] = (tinted[0]! + 1) % 256;
+  await png(join(validation, 'a', 'colour.png'), tinted, 8, 3);
+  await png(join(validation, 'a', 'grey.png'), greyPixels(rng, 8), 8, 1);
+  assert.deepEqual((await loadData(validation, 'test')).shape, [8, 8, 3], 'alone, the colour image makes the folder RGB');
+  const sets = await loadRunData(validateRunSpec({ data: { source: dir, validation: { source: validation } } }));
+  assert.deepEqual(sets.train.shape, [8, 8, 1]);
+  assert.deepEqual(sets.test.shape, [8, 8, 1]);
+  assert.deepEqual(sets.test.values, (await loadData(validation, 'test', { channels: 1 })).values);
 });

@@ -5,7 +5,8 @@
 import { cpus } from 'node:os';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { JsBackend, setBackend } from '../src/engine/index.js';
-import { ELBO_SAMPLES, elboParts, evalBatches, evalSampleRng, evaluateDenoising } from '../src/eval/evaluate.js';
+import { evalBatches } from '../src/data/inference.js';
+import { ELBO_SAMPLES, elboParts, evalSampleRng, evaluateDenoising } from '../src/eval/evaluate.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 

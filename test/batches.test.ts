@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Batcher, shuffledOrder, toBytes } from '../src/data/batches.js';
+import { Batcher, shuffledOrder } from '../src/data/batches.js';
+import { toBytes } from '../src/io/rows.js';
 import { arrayDataset } from '../src/data/dataset.js';
 import { applyNoise } from '../src/data/transforms/noise.js';
 import { binarize } from '../src/data/transforms/binarize.js';

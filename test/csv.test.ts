@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadCsv } from '../src/data/sources/csv.js';
 import { VaekitError } from '../src/errors.js';
 import { arrayDataset } from '../src/data/dataset.js';
-import { modelConfigForData } from '../src/pipelines/data.js';
+import { modelConfigForData } from '../src/run/data.js';
 import { FEATURE_GAUSSIAN_SIGMA } from '../src/vae/config.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-csv-test-'));

@@ -24,7 +24,7 @@ import { manifoldGrid, mixtureQuantile, normalCdf, normalQuantile, projectLatent
 import {
   averageKlPerDimension, INACTIVE_KL_NATS, priorComponents, priorMarginals, rankDimensions, rankLatentDimensions, spreadIndices, traversalOffsets, traverse,
 } from '../src/latent/traverse.js';
-import { dataInfoFor, prepareForModel } from '../src/pipelines/data.js';
+import { dataInfoFor, prepareForModel } from '../src/run/data.js';
 import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';

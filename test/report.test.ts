@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { loadBundle, saveModel } from '../src/run/bundle.js';
 import { loadNpy } from '../src/data/sources/npy.js';
-import { prepareForModel } from '../src/pipelines/data.js';
+import { prepareForModel } from '../src/run/data.js';
 import { gatherReport, markdownTableRows, renderReport, writeReport } from '../src/report/report.js';
 import { escapeHtml } from '../src/report/html.js';
 import { presetConfig } from '../src/vae/config.js';

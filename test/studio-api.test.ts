@@ -21,7 +21,7 @@ import { decodeBundle } from '../src/run/bundle-format.js';
 import { checkpointFiles, latestCheckpoint } from '../src/run/checkpoints.js';
 import { rankLatentDimensions } from '../src/latent/traverse.js';
 import { scoreAnomalies } from '../src/pipelines/anomaly.js';
-import { prepareForModel } from '../src/pipelines/data.js';
+import { prepareForModel } from '../src/run/data.js';
 import { denoiseDataset } from '../src/pipelines/denoise.js';
 import { trainAndTestSets } from '../src/run/plan.js';
 import { startStudio, type Studio } from '../src/studio/server.js';

@@ -16,7 +16,7 @@ import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js
 import { parsePrior, type PriorKind } from '../vae/prior.js';
 import { VaekitError } from '../errors.js';
 import type { Bundle } from '../run/bundle.js';
-import { prepareForModel, type ModelChoices } from '../pipelines/data.js';
+import { prepareForModel, type ModelChoices } from '../run/data.js';
 
 // ---- value parsers ------------------------------------------------------------------------
 

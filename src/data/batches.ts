@@ -102,13 +102,3 @@ export function shuffledOrder(count: number, rng: Random): Uint32Array {
   rng.shuffle(order);
   return order;
 }
-
-/** Bytes from floats in [0,1] (rounded, clipped; NaN becomes 0). */
-export function toBytes(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
-  }
-  return out;
-}

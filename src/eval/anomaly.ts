@@ -6,9 +6,9 @@
 import { Random } from '../engine/random.js';
 import { subset, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
-import type { Vae } from '../vae/model.js';
+import { labelsFor, type Vae } from '../vae/model.js';
 import { auroc } from './auroc.js';
-import { EVAL_BATCH, evalBatches, labelsFor } from './evaluate.js';
+import { EVAL_BATCH, evalBatches } from '../data/inference.js';
 
 /** The examples of one class (copied out of the set). */
 export function classSubset(set: Dataset, label: number): Dataset {

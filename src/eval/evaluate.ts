@@ -4,19 +4,16 @@
  * model with the same seed sees the same noisy examples.
  */
 import { Random } from '../engine/random.js';
-import { Batcher, valueRange, type Batch, type BatchTransforms } from '../data/batches.js';
+import { valueRange } from '../data/batches.js';
+import { EVAL_BATCH, evalBatches, type PassOptions } from '../data/inference.js';
 import type { Dataset } from '../data/dataset.js';
-import { formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
-import type { Vae, Labels } from '../vae/model.js';
+import { formatNoise } from '../data/transforms/noise.js';
+import { labelsFor, type Vae, type Labels } from '../vae/model.js';
 import { resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { sumPsnr } from './psnr.js';
 
-export interface EvalOptions {
-  noise: NoiseSpec;
-  /** Binarize the test examples (one fixed draw per example, from the seed) before the noise. */
-  binarize?: boolean;
-  /** Seed of the test noise and of the posterior samples. */
-  seed: number;
+/** An evaluation pass (noise, binarization, seed of the noise and of the posterior samples) and its batch size. */
+export interface EvalOptions extends PassOptions {
   batchSize?: number;
 }
 
@@ -41,26 +38,8 @@ export interface TestMetrics {
   klNats: number;
 }
 
-/** Stream offsets so test noise and posterior samples never share numbers with training. */
-const TEST_NOISE_STREAM = 0x7e57;
+/** Stream offset so posterior samples never share numbers with training (the noise's is data/inference.ts'). */
 const TEST_SAMPLE_STREAM = 0x5a3;
-export const EVAL_BATCH = 500;
-
-/** The transforms of an evaluation pass: fixed draws (key 0) from the test noise stream. */
-export function evalTransforms(options: Pick<EvalOptions, 'noise' | 'binarize' | 'seed'>): BatchTransforms {
-  return { binarize: options.binarize === true, noise: options.noise, seed: (options.seed ^ TEST_NOISE_STREAM) >>> 0, binarizeKey: 0, noiseKey: 0 };
-}
-
-/** The batches of one evaluation pass over a set, in order (see evalTransforms). */
-export function evalBatches(set: Dataset, options: Pick<EvalOptions, 'noise' | 'binarize' | 'seed'>, batchSize = EVAL_BATCH, backend?: Vae['backend']): Generator<Batch> {
-  return new Batcher(set, batchSize, backend).pass(null, evalTransforms(options));
-}
-
-/** The labels a model needs: the batch's for a conditional model, none otherwise. */
-export function labelsFor(vae: Vae, labels: Labels): Labels {
-  return vae.classes > 0 ? labels : null;
-}
-
 /** The generator of an evaluation's posterior samples. */
 export function evalSampleRng(seed: number): Random {
   return new Random((seed ^ TEST_SAMPLE_STREAM) >>> 0);

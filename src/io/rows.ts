@@ -7,7 +7,6 @@
  * Every file is written atomically; the labels file first, so a failure leaves no lone result.
  */
 import { extname } from 'node:path';
-import { toBytes } from '../data/batches.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { encodeIdx } from './idx.js';
@@ -90,4 +89,14 @@ export function shortestFloat32(v: number): string {
 /** A CSV cell: quoted when it holds a comma, a quote or a line break. */
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Bytes from floats in [0,1] (rounded, clipped; NaN becomes 0): the inverse of a batch's byte-to-float scaling. */
+export function toBytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+  }
+  return out;
 }

@@ -3,9 +3,9 @@
  * dimensionality reduction. Inputs are clean (no noise); binarized with one fixed draw when asked.
  */
 import type { Dataset } from '../data/dataset.js';
-import { EVAL_BATCH, evalBatches, labelsFor } from '../eval/evaluate.js';
+import { EVAL_BATCH, evalBatches } from '../data/inference.js';
 import { SILENT_TASK, type TaskProgress } from '../progress.js';
-import type { Vae } from '../vae/model.js';
+import { labelsFor, type Vae } from '../vae/model.js';
 
 export interface EncodeOptions {
   /** Binarize the inputs (one fixed draw per example from the seed), as the model was trained. */

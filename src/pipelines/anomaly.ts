@@ -12,7 +12,7 @@ import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import { fit, type Callback, type FitOptionsInput } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
 import { saveModel } from '../run/bundle.js';
-import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from './data.js';
+import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from '../run/data.js';
 
 export interface AnomalyScores {
   scores: Float64Array;

@@ -5,8 +5,8 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
-import { evalBatches, labelsFor } from '../eval/evaluate.js';
-import type { Vae } from '../vae/model.js';
+import { evalBatches } from '../data/inference.js';
+import { labelsFor, type Vae } from '../vae/model.js';
 
 export interface Denoised {
   /** [count, size] what the model saw. */

@@ -13,7 +13,7 @@ import { VaekitError } from '../errors.js';
 import type { DataInfo } from './bundle.js';
 import { checkFits, resolveFitOptions, type FitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
-import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor } from '../pipelines/data.js';
+import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor } from './data.js';
 import { dataOptionsOf, fitOptionsOf, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
 
 export interface RunPlan {

@@ -20,7 +20,7 @@ import { formatKlSchedule, parseKlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
 import { LOSSES, type LossName } from '../vae/objective.js';
 import { parsePrior } from '../vae/prior.js';
-import type { ModelChoices } from '../pipelines/data.js';
+import type { ModelChoices } from './data.js';
 
 export const RUN_SPEC_FORMAT = 'vaekit-run';
 export const RUN_SPEC_VERSION = 1;

@@ -23,7 +23,7 @@ import { encodeDataset } from '../latent/encode.js';
 import { projectLatents, PROJECTION_METHODS, UMAP_MAX_POINTS, type ProjectionMethod } from '../latent/map.js';
 import { rankLatentDimensions } from '../latent/traverse.js';
 import { scoreAnomalies } from '../pipelines/anomaly.js';
-import { classIndex, prepareForModel } from '../pipelines/data.js';
+import { classIndex, prepareForModel } from '../run/data.js';
 import { denoiseDataset } from '../pipelines/denoise.js';
 import { writeReport } from '../report/report.js';
 import { PRESETS } from '../vae/config.js';

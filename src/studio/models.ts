@@ -10,7 +10,7 @@ import { arrayDataset, isImageShape, type Dataset } from '../data/dataset.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from '../run/bundle.js';
 import { checkpointFiles, latestCheckpoint } from '../run/checkpoints.js';
-import { prepareForModel } from '../pipelines/data.js';
+import { prepareForModel } from '../run/data.js';
 import { loadRunData } from '../run/plan.js';
 import { fitOptionsOf } from '../run/spec.js';
 import { describeTraining, resolveFitOptions } from '../train/fit.js';

@@ -32,6 +32,11 @@ import { formatSummary, type SummaryOptions } from './summary.js';
 export type { Labels } from './conditioning.js';
 export { logSumExp } from './objectives/iwae.js';
 
+/** The labels a model needs: the batch's for a conditional model, none otherwise. */
+export function labelsFor(vae: Vae, labels: Labels): Labels {
+  return vae.classes > 0 ? labels : null;
+}
+
 /**
  * The most values vaekit puts in one buffer: 2^28 float32s (1 GiB). A model's parameters, their
  * gradients and Adam's two moments are four such buffers; so are a batch's largest activations.

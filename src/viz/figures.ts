@@ -7,9 +7,9 @@
 import { isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
-import { evalBatches, labelsFor } from '../eval/evaluate.js';
+import { evalBatches } from '../data/inference.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { Vae } from '../vae/model.js';
+import { labelsFor, type Vae } from '../vae/model.js';
 import type { LossName } from '../vae/objective.js';
 import { gridFigurePng, type GridFigure } from './labelled-grid.js';
 

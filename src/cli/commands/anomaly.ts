@@ -11,7 +11,7 @@ import { lockRunFolder, RunFolder } from '../../run/folder.js';
 import { CLASS_FOLDER_PREFIX } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
-import { prepareForModel } from '../../pipelines/data.js';
+import { prepareForModel } from '../../run/data.js';
 import { planRun } from '../../run/plan.js';
 import { validateRunSpec } from '../../run/spec.js';
 import { trainRun } from '../../run/train-run.js';

@@ -8,7 +8,7 @@ import { evaluateSuite, reportMarkdown } from '../../eval/suite.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
-import { prepareForModel } from '../../pipelines/data.js';
+import { prepareForModel } from '../../run/data.js';
 import { TerminalTaskProgress } from '../progress.js';
 import {
   addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,

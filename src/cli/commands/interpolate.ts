@@ -21,7 +21,7 @@ import { describeFsError } from '../../io/fs-errors.js';
 import { loadImageFile } from '../../data/sources/image-folder.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { interpolate, INTERPOLATION_METHODS, type InterpolationMethod } from '../../latent/interpolate.js';
-import { classIndex } from '../../pipelines/data.js';
+import { classIndex } from '../../run/data.js';
 import type { Vae } from '../../vae/model.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';
 import { describeModel, imageDims } from '../../viz/figures.js';

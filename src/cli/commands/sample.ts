@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { rowsFormat, writeRows } from '../../io/rows.js';
-import { classIndex } from '../../pipelines/data.js';
+import { classIndex } from '../../run/data.js';
 import { samplesPng } from '../../viz/figures.js';
 import { lossOf } from '../../run/training-record.js';
 import { addModelDirOption, addSeedOption, positiveInt, say } from '../options.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadBundle } from '../../run/bundle.js';
 import { parseLoss } from '../../vae/objective.js';
-import { modelConfigForData } from '../../pipelines/data.js';
+import { modelConfigForData } from '../../run/data.js';
 import { Vae } from '../../vae/model.js';
 import { addDataOptions, addModelOptions, loadDataFrom, modelChoicesFrom, say, type DataFlags, type ModelFlags } from '../options.js';
 

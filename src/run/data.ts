@@ -7,7 +7,7 @@
 import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from '../data/dataset.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
-import type { DataInfo } from '../run/bundle.js';
+import type { DataInfo } from './bundle.js';
 import { FEATURE_GAUSSIAN_SIGMA, presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
 
 /** What the user chose about the model; the data fills in the rest. */

@@ -4,12 +4,13 @@
  * Nothing here imports Node's modules or the native addon; src/index.ts is the Node entry, which
  * adds files, the native backend, data sources and figures.
  *
- *   const { vae } = decodeBundle(configText, weightsBytes, { config: 'config.json', weights: 'weights.safetensors' });
+ *   const { vae } = decodeBundle(configText, weightsBytes, { config: RUN_FILES.config, weights: RUN_FILES.weights });
  *   const images = vae.decode(new Tensor(z, [1, vae.latent]));
  */
 export { getBackend, selectBackend, setBackend, JsBackend, Random, Tensor } from './engine/index.js';
 export type { Activation, Backend, BackendInfo } from './engine/index.js';
 export { VaekitError } from './errors.js';
+export { RUN_FILES } from './run/names.js';
 export { Vae, type VaeOptions } from './vae/model.js';
 export { presetConfig, validateConfig, PRESETS, type VaeConfig, type VaeOverrides, type Likelihood } from './vae/config.js';
 export { resolveObjective, type Objective, type LossParts } from './vae/objective.js';

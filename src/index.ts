@@ -71,7 +71,7 @@ export { noisyExamplesPng, denoisedExamplesPng, samplesPng, notebookFigures } fr
 export { gridFigureSvg, gridFigurePng, gridFigureLayout, type GridFigure, type GridLayout } from './viz/labelled-grid.js';
 export { chartFromSpec, latentMapChart, trainingCurvesChart, scoreHistogramChart, type Chart, type LatentMapInput, type ScoreHistogramInput } from './viz/charts.js';
 export { svgToPng } from './viz/render.js';
-export { writeReport, gatherReport, renderReport, REPORT_FILE, type ReportOptions, type ReportParts } from './report/report.js';
+export { writeReport, gatherReport, renderReport, type ReportOptions, type ReportParts } from './report/report.js';
 export { interpolate, interpolationPath, interpolationTimes, lerp, slerp, angleBetween, INTERPOLATION_METHODS, type Interpolation, type InterpolationMethod } from './latent/interpolate.js';
 export { traverse, traversalOffsets, rankLatentDimensions, rankDimensions, averageKlPerDimension, priorMarginals, priorComponents, INACTIVE_KL_NATS, type Traversal, type KlRanking, type RankedDimension } from './latent/traverse.js';
 export { projectLatents, manifoldGrid, normalQuantile, normalCdf, mixtureQuantile, PROJECTION_METHODS, type Projection, type ProjectionMethod, type Manifold } from './latent/map.js';

@@ -1,11 +1,14 @@
 // The stack of docs/architecture.md, checked on the source: every import in src/ goes to its own
 // folder or to a folder below it, never up and never sideways between two folders on one floor.
+// And a run folder's file names are spelled once, in src/run/names.ts.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import { test } from 'node:test';
+import { RUN_FILES } from '../src/run/names.js';
 
 const SRC = join(import.meta.dirname, '..', 'src');
+const WEB = join(import.meta.dirname, '..', 'web', 'src');
 
 /** The floors, lowest first (docs/architecture.md, "The stack"). */
 const FLOORS: readonly (readonly string[])[] = [
@@ -43,7 +46,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
     if (e.isDirectory()) return sources(path);
-    return e.name.endsWith('.ts') ? [path] : [];
+    return e.name.endsWith('.ts') || e.name.endsWith('.tsx') ? [path] : [];
   });
 }
 
@@ -75,4 +78,28 @@ test('no import in src/ runs up the stack or sideways across a floor', () => {
     }
   }
   assert.deepEqual(wrong, []);
+});
+
+/** A file's code without its comments (line comments that start a line, and block comments). */
+function code(file: string): string {
+  return readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+/** Where a run folder's file names are spelled as strings: 'metrics.jsonl', `${dir}/metrics.jsonl`. */
+function spelledNames(text: string): string[] {
+  return Object.values(RUN_FILES).filter((name) => new RegExp(`(['"\`]|\\}/)${name.replace(/[.]/g, '\\.')}['"\`]`).test(text));
+}
+
+test('the name finder sees a quoted name and a path built in a template', () => {
+  assert.deepEqual(spelledNames("join(dir, 'metrics.jsonl')"), ['metrics.jsonl']);
+  assert.deepEqual(spelledNames('`${dir}/weights.safetensors`'), ['weights.safetensors']);
+  assert.deepEqual(spelledNames("'/runs/:id/anomaly/scores.csv' // metrics.jsonl"), []);
+});
+
+test('a run folder\'s file names are spelled only in src/run/names.ts', () => {
+  // export/pytorch/python.ts is model.py, embedded: Python's own program, which writes a bundle vaekit loads.
+  const exempt = new Set([join(SRC, 'run', 'names.ts'), join(SRC, 'export', 'pytorch', 'python.ts')]);
+  const found = [...sources(SRC), ...sources(WEB)].filter((f) => !exempt.has(f))
+    .flatMap((file) => spelledNames(code(file)).map((name) => `${relative(join(SRC, '..'), file)} spells ${name}`));
+  assert.deepEqual(found, []);
 });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
-import { metricsLog, TIMING_FILE } from '../src/train/callbacks.js';
+import { RUN_FILES } from '../src/run/names.js';
+import { metricsLog } from '../src/train/callbacks.js';
 import type { Checkpoint } from '../src/train/checkpoint.js';
 import { fit, type FitOptionsInput } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
@@ -21,26 +22,27 @@ const options: FitOptionsInput = { epochs: 4, batchSize: 64, seed: 3, validate: 
 test('the metrics log appends one line per epoch, and a resumed run ends with the bytes of one never stopped', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vaekit-metrics-'));
   try {
-    const whole = join(dir, 'whole', 'metrics.jsonl');
+    const files = (sub: string) => ({ metrics: join(dir, sub, RUN_FILES.metrics), timing: join(dir, sub, RUN_FILES.timing) });
+    const whole = files('whole').metrics;
     const saved: Checkpoint[] = [];
     await fit(new Vae(config, { seed: 1 }), train, {
-      ...options, callbacks: [metricsLog(whole)], checkpoint: { everySeconds: 0, save: (c) => { saved.push(structuredClone(c)); } },
+      ...options, callbacks: [metricsLog(files('whole'))], checkpoint: { everySeconds: 0, save: (c) => { saved.push(structuredClone(c)); } },
     });
     const lines = readFileSync(whole, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; seconds?: number });
     assert.deepEqual(lines.map((l) => l.epoch), [1, 2, 3, 4]);
     assert.ok(lines.every((l) => l.seconds === undefined), 'the wall-clock times go to timing.jsonl');
-    assert.equal(readFileSync(join(dir, 'whole', TIMING_FILE), 'utf8').trim().split('\n').length, 4);
+    assert.equal(readFileSync(files('whole').timing, 'utf8').trim().split('\n').length, 4);
 
     // Killed after epoch 3's line was appended and half of epoch 4's, with the newest checkpoint at epoch 2's end.
-    const path = join(dir, 'killed', 'metrics.jsonl');
-    await fit(new Vae(config, { seed: 1 }), train, { ...options, epochs: 3, callbacks: [metricsLog(path)] });
+    const path = files('killed').metrics;
+    await fit(new Vae(config, { seed: 1 }), train, { ...options, epochs: 3, callbacks: [metricsLog(files('killed'))] });
     appendFileSync(path, '{"epoch":4,"loss":');
-    appendFileSync(join(dir, 'killed', TIMING_FILE), '{"epoch":4,');
+    appendFileSync(files('killed').timing, '{"epoch":4,');
     const at2 = saved[1]!;
     assert.equal(at2.state.epoch, 2);
-    await fit(new Vae(config, { seed: 2 }), train, { ...options, resumeFrom: at2, callbacks: [metricsLog(path, at2.state.history)] });
+    await fit(new Vae(config, { seed: 2 }), train, { ...options, resumeFrom: at2, callbacks: [metricsLog(files('killed'), at2.state.history)] });
     assert.deepEqual(readFileSync(path), readFileSync(whole));
-    assert.deepEqual(readFileSync(join(dir, 'killed', TIMING_FILE), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch), [1, 2, 3, 4]);
+    assert.deepEqual(readFileSync(files('killed').timing, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch), [1, 2, 3, 4]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -50,8 +50,8 @@ export async function trainingCurves(dir: string, bundle: Pick<Bundle, 'vae' | '
 export async function modelFigures(dir: string, bundle: Bundle, set: Dataset, noise: NoiseSpec, seed: number): Promise<Array<[string, Uint8Array | string]>> {
   const figures: Array<[string, Uint8Array | string]> = notebookFigures(bundle.vae, set, noise, seed, {
     classNames: bundle.data.classNames ?? set.labelNames, model: dir, loss: lossOf(bundle.training),
-  });
+  }).map(([name, png]) => [RUN_FILES[name], png]);
   const curves = await trainingCurves(dir, bundle);
-  if (curves !== null) figures.push(['training-curves.png', curves.png], ['training-curves.svg', curves.svg]);
+  if (curves !== null) figures.push([RUN_FILES.curvesPng, curves.png], [RUN_FILES.curvesSvg, curves.svg]);
   return figures;
 }

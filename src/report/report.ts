@@ -13,13 +13,11 @@ import { trainedNoise } from '../run/training-record.js';
 import { unstandardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle } from '../run/bundle.js';
-import { CHECKPOINT_DIR } from '../run/checkpoints.js';
+import { loadBundle, type Bundle } from '../run/bundle.js';
 import { prepareOutputFile } from '../io/output.js';
 import { readJsonLines, trainingCurves } from '../pipelines/figures.js';
 import { RUN_FILES } from '../run/names.js';
 import type { Chart } from '../viz/charts.js';
-import { TIMING_FILE } from '../train/callbacks.js';
 import type { Vae } from '../vae/model.js';
 import { LOSS_DESCRIPTIONS, type LossName } from '../vae/objective.js';
 import { formatSummary, summaryRows } from '../vae/summary.js';
@@ -27,13 +25,10 @@ import { notebookFigures, samplesPng } from '../viz/figures.js';
 import { dataUri, escapeHtml, figure, IMAGE_TYPES, missing, page, pngSize, section, table, type Cell } from './html.js';
 
 /** The report's default file name, in the model folder. */
-export const REPORT_FILE = 'report.html';
 /** Prior samples drawn for the page. */
 export const REPORT_SAMPLES = 64;
 /** Images larger than this are listed but not inlined (the page would grow past what a browser opens comfortably). */
 const MAX_INLINE_IMAGE_BYTES = 16 * 1024 * 1024;
-export const EVAL_MARKDOWN_FILE = 'eval.md';
-export const EVAL_JSON_FILE = 'eval.json';
 
 // ---- the parts of a report --------------------------------------------------------------
 
@@ -133,24 +128,31 @@ const TRAINING_WORDS: Readonly<Record<string, string>> = {
 };
 
 const FIGURE_CAPTIONS: Readonly<Record<string, string>> = {
-  'noisy-examples.png': 'The notebook\'s first figure: test images (top row) above their noisy versions (bottom row), the same noise as the test metrics.',
-  'denoised-examples.png': 'The notebook\'s second figure: one test image a row: the original, its noisy version, and the model\'s denoised output.',
+  [RUN_FILES.noisyExamples]: 'The notebook\'s first figure: test images (top row) above their noisy versions (bottom row), the same noise as the test metrics.',
+  [RUN_FILES.denoisedExamples]: 'The notebook\'s second figure: one test image a row: the original, its noisy version, and the model\'s denoised output.',
 };
 
 const FILE_WORDS: Readonly<Record<string, string>> = {
-  [CONFIG_FILE]: 'the model\'s architecture, its data\'s description and how it was trained',
-  [WEIGHTS_FILE]: 'every parameter, float32, by name',
+  [RUN_FILES.config]: 'the model\'s architecture, its data\'s description and how it was trained',
+  [RUN_FILES.weights]: 'every parameter, float32, by name',
+  [RUN_FILES.spec]: 'the run spec it was trained from, with the vaekit version and the data\'s fingerprint (vaekit train --config trains it again)',
+  [RUN_FILES.studio]: 'the studio\'s record of the run it started',
   [RUN_FILES.metrics]: 'one JSON line per epoch: training and validation loss, reconstruction, KL, KL weight',
-  [TIMING_FILE]: 'each epoch\'s seconds and examples per second',
+  [RUN_FILES.timing]: 'each epoch\'s seconds and examples per second',
   [RUN_FILES.testMetrics]: 'the test metrics written after training',
-  [EVAL_JSON_FILE]: 'vaekit eval\'s full results',
-  [EVAL_MARKDOWN_FILE]: 'vaekit eval\'s results as a table',
-  [`${CHECKPOINT_DIR}/`]: 'training checkpoints (vaekit train --resume goes on from them)',
-  'noisy-examples.png': 'the notebook\'s first figure (under Figures)',
-  'denoised-examples.png': 'the notebook\'s second figure (under Figures)',
-  'samples.png': 'prior samples written by vaekit demo or vaekit figures (the same draw as under Prior samples, with the same seed)',
-  'training-curves.png': 'the training curves written by vaekit figures (drawn afresh under Training curves)',
-  'training-curves.svg': 'the same training curves as SVG',
+  [RUN_FILES.evalJson]: 'vaekit eval\'s full results',
+  [RUN_FILES.evalMarkdown]: 'vaekit eval\'s results as a table',
+  [`${RUN_FILES.checkpoints}/`]: 'training checkpoints (vaekit train --resume goes on from them)',
+  [RUN_FILES.noisyExamples]: 'the notebook\'s first figure (under Figures)',
+  [RUN_FILES.denoisedExamples]: 'the notebook\'s second figure (under Figures)',
+  [RUN_FILES.samples]: 'prior samples written by vaekit demo or vaekit figures (the same draw as under Prior samples, with the same seed)',
+  [RUN_FILES.curvesPng]: 'the training curves written by vaekit figures (drawn afresh under Training curves)',
+  [RUN_FILES.curvesSvg]: 'the same training curves as SVG',
+  [RUN_FILES.scores]: 'vaekit anomaly\'s score of each example, with its id',
+  [RUN_FILES.anomaly]: 'vaekit anomaly\'s summary (the examples scored, the normal class, the AUROC)',
+  [RUN_FILES.anomalyMarkdown]: 'vaekit anomaly\'s one-class results (AUROC per class) as a table',
+  [RUN_FILES.scoreHistogram]: 'vaekit anomaly\'s histogram of scores',
+  [RUN_FILES.studioScores]: 'the studio\'s anomaly scores of the validation set',
 };
 
 function formatValue(value: unknown): string {
@@ -197,7 +199,7 @@ function dataEntries(bundle: Bundle): Entry[] {
 }
 
 function trainingEntries(training: Record<string, unknown>): Part<Entry[]> {
-  if (Object.keys(training).length === 0) return { missing: `${CONFIG_FILE} does not say how this model was trained (a model saved by the library without a training record).` };
+  if (Object.keys(training).length === 0) return { missing: `${RUN_FILES.config} does not say how this model was trained (a model saved by the library without a training record).` };
   return entries(training, TRAINING_WORDS, (key, value) => key === 'loss' && isLoss(value) ? `: ${LOSS_DESCRIPTIONS[value]}` : '');
 }
 
@@ -263,7 +265,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function timingText(dir: string): string | null {
-  const path = join(dir, TIMING_FILE);
+  const path = join(dir, RUN_FILES.timing);
   if (!existsSync(path)) return null;
   let rows: Array<Record<string, unknown>>;
   try {
@@ -278,7 +280,7 @@ function timingText(dir: string): string | null {
   if (seconds.length === 0) return null;
   const total = seconds.reduce((a, b) => a + b, 0);
   const rate = rates.length > 0 ? `, ${Math.round(rates.reduce((a, b) => a + b, 0) / rates.length).toLocaleString('en-US')} training examples per second on average` : '';
-  return `${seconds.length} epoch${seconds.length === 1 ? '' : 's'} in ${total < 10 ? total.toFixed(2) : total.toFixed(1)} s of training (validation included)${rate}, from ${TIMING_FILE}.`;
+  return `${seconds.length} epoch${seconds.length === 1 ? '' : 's'} in ${total < 10 ? total.toFixed(2) : total.toFixed(1)} s of training (validation included)${rate}, from ${RUN_FILES.timing}.`;
 }
 
 async function curvesPart(dir: string, bundle: Bundle): Promise<ReportParts['curves']> {
@@ -295,7 +297,7 @@ async function curvesPart(dir: string, bundle: Bundle): Promise<ReportParts['cur
   if (chart === null) return { missing: `${RUN_FILES.metrics} holds no epochs yet.` };
   return {
     chart: {
-      name: 'training-curves.png',
+      name: RUN_FILES.curvesPng,
       mime: 'image/png',
       bytes: chart.png,
       alt: 'Training curves: loss per epoch',
@@ -331,10 +333,10 @@ export function markdownTableRows(markdown: string): Array<[string, string]> {
 }
 
 function evaluationPart(dir: string, modelDir: string): ReportParts['evaluation'] {
-  const md = join(dir, EVAL_MARKDOWN_FILE);
+  const md = join(dir, RUN_FILES.evalMarkdown);
   if (!existsSync(md)) {
-    if (existsSync(join(dir, EVAL_JSON_FILE))) return { missing: `The folder has ${EVAL_JSON_FILE} but not ${EVAL_MARKDOWN_FILE}, the table this page shows: run vaekit eval --model ${modelDir} again to write both.` };
-    return { missing: `No evaluation in the folder: run vaekit eval --model ${modelDir} to measure the importance-sampled log-likelihood, SSIM, active units and kNN accuracy (it writes ${EVAL_JSON_FILE} and ${EVAL_MARKDOWN_FILE} here).` };
+    if (existsSync(join(dir, RUN_FILES.evalJson))) return { missing: `The folder has ${RUN_FILES.evalJson} but not ${RUN_FILES.evalMarkdown}, the table this page shows: run vaekit eval --model ${modelDir} again to write both.` };
+    return { missing: `No evaluation in the folder: run vaekit eval --model ${modelDir} to measure the importance-sampled log-likelihood, SSIM, active units and kNN accuracy (it writes ${RUN_FILES.evalJson} and ${RUN_FILES.evalMarkdown} here).` };
   }
   const text = readFileSync(md, 'utf8');
   const rows = markdownTableRows(text);
@@ -342,7 +344,7 @@ function evaluationPart(dir: string, modelDir: string): ReportParts['evaluation'
 }
 
 /** Pictures the report draws afresh in their own sections (from the model and metrics.jsonl), so not repeated under Figures. */
-const DRAWN_BY_REPORT = new Set(['samples.png', 'training-curves.png', 'training-curves.svg']);
+const DRAWN_BY_REPORT = new Set<string>([RUN_FILES.samples, RUN_FILES.curvesPng, RUN_FILES.curvesSvg]);
 
 /** The folder's pictures, the notebook's first; of a PNG and an SVG of one name, the PNG only. */
 function imageFiles(dir: string): string[] {
@@ -384,8 +386,9 @@ function figuresPart(dir: string, bundle: Bundle, options: { data?: Dataset; noi
   const hasNotebookFigures = Object.keys(FIGURE_CAPTIONS).some((n) => names.includes(n));
   if (!hasNotebookFigures && options.data !== undefined) {
     const set = options.data;
-    for (const [name, png] of notebookFigures(vae, set, options.noise, options.seed, { classNames: bundle.data.classNames ?? set.labelNames, model: dir })) {
-      if (name === 'samples.png') continue;
+    for (const [figure, png] of notebookFigures(vae, set, options.noise, options.seed, { classNames: bundle.data.classNames ?? set.labelNames, model: dir })) {
+      if (figure === 'samples') continue;
+      const name = RUN_FILES[figure];
       images.push({
         name,
         mime: 'image/png',
@@ -444,7 +447,7 @@ function samplesPart(dir: string, bundle: Bundle, seed: number): ReportParts['sa
 function filesPart(dir: string): ReportParts['files'] {
   const out: ReportParts['files'] = [];
   // Not the page itself (an earlier one is about to be replaced), nor temporary and lock files.
-  const entriesInDir = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.') && e.name !== REPORT_FILE).sort((a, b) => a.name.localeCompare(b.name));
+  const entriesInDir = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.') && e.name !== RUN_FILES.report).sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entriesInDir) {
     const name = e.isDirectory() ? `${e.name}/` : e.name;
     const size = e.isDirectory() ? '' : formatBytes(statSync(join(dir, e.name)).size);
@@ -491,7 +494,7 @@ export async function gatherReport(modelDir: string, options: Omit<ReportOptions
   const parts: ReportParts = {
     modelDir: dir,
     generated: (options.now ?? new Date()).toISOString(),
-    trainedAt: existsSync(join(dir, CONFIG_FILE)) ? statSync(join(dir, CONFIG_FILE)).mtime.toISOString() : null,
+    trainedAt: existsSync(join(dir, RUN_FILES.config)) ? statSync(join(dir, RUN_FILES.config)).mtime.toISOString() : null,
     summary: { heading: text.split('\n')[0]!, rows: summaryRows(vae, summaryOptions), totalParams: vae.params.count, text },
     model: modelEntries(vae),
     data: dataEntries(bundle),
@@ -511,7 +514,7 @@ export async function gatherReport(modelDir: string, options: Omit<ReportOptions
  * made from: every file of the model folder but an earlier report.html, and `otherInputs` (its data).
  */
 export function prepareReportFile(modelDir: string, out: string, otherInputs: ReadonlyArray<string | undefined> = []): void {
-  const files = existsSync(modelDir) ? readdirSync(modelDir).filter((name) => name !== REPORT_FILE).map((name) => join(modelDir, name)) : [];
+  const files = existsSync(modelDir) ? readdirSync(modelDir).filter((name) => name !== RUN_FILES.report).map((name) => join(modelDir, name)) : [];
   prepareOutputFile(out, { inputs: [...files, ...otherInputs] });
 }
 
@@ -522,7 +525,7 @@ export function prepareReportFile(modelDir: string, out: string, otherInputs: Re
  */
 export async function writeReport(modelDir: string, options: ReportOptions = {}): Promise<string> {
   const bundle = options.bundle ?? loadBundle(modelDir);
-  const out = resolve(options.out ?? join(modelDir, REPORT_FILE));
+  const out = resolve(options.out ?? join(modelDir, RUN_FILES.report));
   prepareReportFile(modelDir, out);
   const { out: _out, ...rest } = options;
   const parts = await gatherReport(modelDir, { ...rest, bundle });
@@ -593,7 +596,7 @@ export function renderReport(parts: ReportParts): string {
   ].join('\n')));
 
   html.push(section('config', 'Configuration', [
-    `<h3>Model</h3>\n<p>From the model section of <code>${CONFIG_FILE}</code>.</p>`,
+    `<h3>Model</h3>\n<p>From the model section of <code>${RUN_FILES.config}</code>.</p>`,
     entryTable(parts.model),
     `<h3>Data</h3>\n<p>What the model knows about the data it was trained on.</p>`,
     entryTable(parts.data),
@@ -613,7 +616,7 @@ export function renderReport(parts: ReportParts): string {
   ].join('\n'))));
 
   html.push(section('evaluation', 'Evaluation', orMissing(parts.evaluation, (e) => [
-    `<p>From <code>${EVAL_MARKDOWN_FILE}</code>, written by <code>vaekit eval</code>: its negative ELBO scores clean examples given themselves, unlike the test metrics above (clean given noisy). The full numbers are in <code>${EVAL_JSON_FILE}</code>.</p>`,
+    `<p>From <code>${RUN_FILES.evalMarkdown}</code>, written by <code>vaekit eval</code>: its negative ELBO scores clean examples given themselves, unlike the test metrics above (clean given noisy). The full numbers are in <code>${RUN_FILES.evalJson}</code>.</p>`,
     e.text !== null ? `<pre>${escapeHtml(e.text)}</pre>` : table(['metric', 'value'], e.rows.map(([a, b]) => [a, b])),
   ].join('\n'))));
 

@@ -13,8 +13,6 @@ import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/sa
 
 export const BUNDLE_FORMAT = 'vaekit-model';
 export const BUNDLE_VERSION = 1;
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'weights.safetensors';
 
 export interface BundleConfig {
   format: typeof BUNDLE_FORMAT;

@@ -8,11 +8,12 @@ import type { Backend } from '../engine/backend.js';
 import { VaekitError } from '../errors.js';
 import { MAX_VALUES, type Vae } from '../vae/model.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CONFIG_FILE, decodeBundle, encodeBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from './bundle-format.js';
+import { decodeBundle, encodeBundle, type Bundle, type DataInfo } from './bundle-format.js';
 import { readFileOrExplain } from '../io/fs-errors.js';
 import { maxSafetensorsBytes } from '../io/safetensors.js';
+import { RUN_FILES } from './names.js';
 
-export { BUNDLE_FORMAT, BUNDLE_VERSION, CONFIG_FILE, WEIGHTS_FILE, type Bundle, type BundleConfig, type DataInfo } from './bundle-format.js';
+export { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, type BundleConfig, type DataInfo } from './bundle-format.js';
 
 /**
  * The largest config.json read: room for a model of a million features' standardization and names
@@ -22,8 +23,8 @@ const MAX_CONFIG_BYTES = 64 * 2 ** 20;
 
 export function saveModel(vae: Vae, dir: string, training?: Record<string, unknown>, data?: DataInfo): void {
   const files = encodeBundle(vae, training, data);
-  writeFileAtomic(join(dir, WEIGHTS_FILE), files.weights);
-  writeFileAtomic(join(dir, CONFIG_FILE), files.config);
+  writeFileAtomic(join(dir, RUN_FILES.weights), files.weights);
+  writeFileAtomic(join(dir, RUN_FILES.config), files.config);
 }
 
 export function loadModel(dir: string, options: { backend?: Backend } = {}): Vae {
@@ -33,10 +34,10 @@ export function loadModel(dir: string, options: { backend?: Backend } = {}): Vae
 /** A saved model with what it knows about its data (MNIST's for bundles that predate it) and its training settings. */
 export function loadBundle(dir: string, options: { backend?: Backend } = {}): Bundle {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new VaekitError(`No model folder at ${dir}: pass the folder that holds ${CONFIG_FILE} and ${WEIGHTS_FILE}.`);
+    throw new VaekitError(`No model folder at ${dir}: pass the folder that holds ${RUN_FILES.config} and ${RUN_FILES.weights}.`);
   }
-  const configPath = join(dir, CONFIG_FILE);
-  const weightsPath = join(dir, WEIGHTS_FILE);
+  const configPath = join(dir, RUN_FILES.config);
+  const weightsPath = join(dir, RUN_FILES.weights);
   for (const p of [configPath, weightsPath]) {
     if (!existsSync(p)) throw new VaekitError(`The model folder ${dir} has no ${p.slice(dir.length + 1)}.`);
   }

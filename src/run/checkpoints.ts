@@ -13,15 +13,15 @@ import { MAX_VALUES } from '../vae/model.js';
 import { TEMPORARY_PREFIX, temporaryPathFor, writeFileAtomic } from '../io/atomic-write.js';
 import { readFileOrExplain } from '../io/fs-errors.js';
 import { decodeSafetensors, encodeSafetensors, maxSafetensorsBytes } from '../io/safetensors.js';
+import { RUN_FILES } from './names.js';
 
-export const CHECKPOINT_DIR = 'checkpoints';
 const FORMAT = 'vaekit-checkpoint';
 const KEEP = 2;
 const NAME = /^checkpoint-(\d+)\.safetensors$/;
 
 /** The checkpoint files of a run folder, newest (most steps) first. */
 export function checkpointFiles(runDir: string): string[] {
-  const dir = join(runDir, CHECKPOINT_DIR);
+  const dir = join(runDir, RUN_FILES.checkpoints);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .map((name) => ({ name, steps: NAME.exec(name)?.[1] }))
@@ -42,7 +42,7 @@ let checkpointsWritten = 0;
 export function saveCheckpoint(runDir: string, c: Checkpoint): string {
   checkpointsWritten++;
   const killHere = testKill !== null && Number(testKill[2]) === checkpointsWritten ? testKill[1] : null;
-  const path = join(runDir, CHECKPOINT_DIR, `checkpoint-${String(c.state.steps).padStart(9, '0')}.safetensors`);
+  const path = join(runDir, RUN_FILES.checkpoints, `checkpoint-${String(c.state.steps).padStart(9, '0')}.safetensors`);
   const n = c.params.length;
   const bytes = encodeSafetensors(
     {
@@ -57,7 +57,7 @@ export function saveCheckpoint(runDir: string, c: Checkpoint): string {
   }
   writeFileAtomic(path, bytes);
   if (killHere === 'after') process.kill(process.pid, 'SIGKILL');
-  const dir = join(runDir, CHECKPOINT_DIR);
+  const dir = join(runDir, RUN_FILES.checkpoints);
   for (const name of readdirSync(dir)) if (name.startsWith(TEMPORARY_PREFIX)) rmSync(join(dir, name), { force: true });
   for (const old of checkpointFiles(runDir).slice(KEEP)) rmSync(old, { force: true });
   return path;

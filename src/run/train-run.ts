@@ -62,7 +62,7 @@ export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Pr
     const history = await fit(vae, train, {
       ...plan.fit,
       validate: validator(test, plan.fit.objective, evalOptions),
-      callbacks: [...(folder !== null ? [metricsLog(folder.path('metrics'), resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
+      callbacks: [...(folder !== null ? [metricsLog({ metrics: folder.path('metrics'), timing: folder.path('timing') }, resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(resume !== undefined ? { resumeFrom: resume } : {}),
       ...(folder !== null && every !== null

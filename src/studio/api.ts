@@ -16,7 +16,6 @@ import { getBackend } from '../engine/index.js';
 import { VaekitError } from '../errors.js';
 import { Tensor } from '../engine/tensor.js';
 import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../export/index.js';
-import { CONFIG_FILE, WEIGHTS_FILE } from '../run/bundle.js';
 import { encodeBundle } from '../run/bundle-format.js';
 import { writeRows } from '../io/rows.js';
 import { encodeDataset } from '../latent/encode.js';
@@ -33,6 +32,7 @@ import { scoreHistogramChart } from '../viz/charts.js';
 import { asModelShape, type Models, type RunModel } from './models.js';
 import type { RunEvent, RunStore } from './runs.js';
 import { checkFileName, confineDataPath, HttpError, MAX_ROWS } from './security.js';
+import { RUN_FILES } from '../run/names.js';
 
 export interface ApiContext {
   runs: RunStore;
@@ -45,7 +45,6 @@ export interface ApiContext {
   track(close: () => void): () => void;
 }
 
-export const ANOMALY_SCORES_FILE = 'anomaly-scores.csv';
 const ANOMALY_SAMPLES = 10;
 const TOP_ANOMALIES = 8;
 
@@ -274,7 +273,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
   /** A stopped run's bundle files, made from its newest checkpoint (the folder gets a bundle only when training completes). */
   const checkpointFile = (id: string, name: string): Uint8Array<ArrayBuffer> => {
     const missing = new HttpError(404, `The run has no file "${name}".`);
-    if (name !== CONFIG_FILE && name !== WEIGHTS_FILE) throw missing;
+    if (name !== RUN_FILES.config && name !== RUN_FILES.weights) throw missing;
     let model: RunModel;
     try {
       model = models.bundle(id);
@@ -283,7 +282,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
     }
     if (model.checkpoint === null) throw missing;
     const files = encodeBundle(model.bundle.vae, model.bundle.training, model.bundle.data);
-    return new Uint8Array(name === CONFIG_FILE ? new TextEncoder().encode(files.config) : files.weights);
+    return new Uint8Array(name === RUN_FILES.config ? new TextEncoder().encode(files.config) : files.weights);
   };
 
   api.get('/runs/:id/files/:name', (c) => {
@@ -477,7 +476,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
       xTitle: 'anomaly score: negative ELBO (nats per example)',
       ...(normalName !== null ? { subtitle: `class ${normalName} normal, the rest anomalous${result.auroc !== null ? ` · AUROC ${(100 * result.auroc).toFixed(2)}%` : ''}` } : {}),
     });
-    writeRows(join(dir, ANOMALY_SCORES_FILE), {
+    writeRows(join(dir, RUN_FILES.studioScores), {
       values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames,
     }, ['csv']);
     return c.json({
@@ -492,7 +491,7 @@ export function apiRoutes(ctx: ApiContext): Hono {
     const dir = runs.runDir(c.req.param('id'));
     let text: string;
     try {
-      text = readFileSync(join(dir, ANOMALY_SCORES_FILE), 'utf8');
+      text = readFileSync(join(dir, RUN_FILES.studioScores), 'utf8');
     } catch {
       throw new HttpError(404, 'This run has scored no data yet: POST a file to its anomaly endpoint first.');
     }

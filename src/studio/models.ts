@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { arrayDataset, isImageShape, type Dataset } from '../data/dataset.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
-import { CONFIG_FILE, loadBundle, WEIGHTS_FILE, type Bundle, type DataInfo } from '../run/bundle.js';
+import { loadBundle, type Bundle, type DataInfo } from '../run/bundle.js';
 import { checkpointFiles, latestCheckpoint } from '../run/checkpoints.js';
 import { prepareForModel } from '../run/data.js';
 import { loadRunData } from '../run/plan.js';
@@ -17,6 +17,7 @@ import { describeTraining, resolveFitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
 import type { RunMeta, RunStore } from './runs.js';
 import { confineDataPath, HttpError } from './security.js';
+import { RUN_FILES } from '../run/names.js';
 
 /** Runs whose bundles (and test splits) stay loaded. */
 const KEEP = 4;
@@ -56,7 +57,7 @@ export class Models {
   bundle(id: string): RunModel {
     const dir = this.runs.runDir(id);
     if (this.runs.training === id) throw new HttpError(409, `The run "${id}" is training: its model is ready when it ends or is stopped.`);
-    const files = [join(dir, CONFIG_FILE), join(dir, WEIGHTS_FILE)];
+    const files = [join(dir, RUN_FILES.config), join(dir, RUN_FILES.weights)];
     const meta = this.runs.meta(dir);
     const checkpoint = files.every((f) => existsSync(f)) ? null : checkpointFiles(dir)[0] ?? null;
     if (checkpoint === null && !files.every((f) => existsSync(f))) throw new HttpError(409, `The run "${id}" has no trained model yet.`);

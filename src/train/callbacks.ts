@@ -4,20 +4,19 @@
  * progress bar is a callback too (src/cli/progress.ts).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { appendText, syncFile, writeFileAtomic } from '../io/atomic-write.js';
 import { formatEpoch, type Callback, type EpochRecord } from './fit.js';
 
 /**
- * Writes each epoch's numbers to `path` as a JSON line, and its wall-clock time to timing.jsonl
- * beside it: the metrics are a function of the seed (a resumed run writes the same bytes as one
+ * Writes each epoch's numbers to `paths.metrics` as a JSON line, and its wall-clock time to
+ * `paths.timing`: the metrics are a function of the seed (a resumed run writes the same bytes as one
  * never stopped), the times are not. `earlier` are the epochs of a resumed run before this call
  * (its checkpoint's history). At the start both files are rewritten once to hold exactly those
  * (a killed run may have appended epochs after its last checkpoint, or half a line); then each
  * epoch appends one line, and the end flushes both to disk.
  */
-export function metricsLog(path: string, earlier: readonly EpochRecord[] = []): Callback {
-  const timingPath = join(dirname(path), TIMING_FILE);
+export function metricsLog(paths: { metrics: string; timing: string }, earlier: readonly EpochRecord[] = []): Callback {
+  const { metrics: path, timing: timingPath } = paths;
   const timing = (r: EpochRecord): string => `${JSON.stringify({ epoch: r.epoch, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond })}\n`;
   const numbers = ({ seconds: _s, imagesPerSecond: _i, ...rest }: EpochRecord): string => `${JSON.stringify(rest)}\n`;
   return {
@@ -35,8 +34,6 @@ export function metricsLog(path: string, earlier: readonly EpochRecord[] = []): 
     },
   };
 }
-
-export const TIMING_FILE = 'timing.jsonl';
 
 /** Calls `write` with each epoch's summary line ("Epoch 3/10 | 2.1s | loss ..."). */
 export function epochLogger(write: (line: string) => void): Callback {

@@ -174,12 +174,15 @@ export function classSamplesPng(vae: Vae, perClass: number, seed: number, option
   return gridFigurePng(classSamplesFigure(vae, perClass, seed, options));
 }
 
-/** The notebook's two figures and 64 prior samples, by file name; class names default to the set's label names. */
-export function notebookFigures(vae: Vae, set: Dataset, noise: NoiseSpec, seed: number, options: FigureOptions = {}): Array<[string, Uint8Array]> {
+/** The notebook's figures, named as a run folder's files are (run/names.ts: RUN_FILES[name]). */
+export type NotebookFigure = 'noisyExamples' | 'denoisedExamples' | 'samples';
+
+/** The notebook's two figures and 64 prior samples; class names default to the set's label names. */
+export function notebookFigures(vae: Vae, set: Dataset, noise: NoiseSpec, seed: number, options: FigureOptions = {}): Array<[NotebookFigure, Uint8Array]> {
   const o: FigureOptions = { ...options, classNames: options.classNames ?? set.labelNames };
   return [
-    ['noisy-examples.png', noisyExamplesPng(set, noise, seed)],
-    ['denoised-examples.png', denoisedExamplesPng(vae, set, noise, seed, 10, o)],
-    ['samples.png', samplesPng(vae, 64, seed, undefined, o)],
+    ['noisyExamples', noisyExamplesPng(set, noise, seed)],
+    ['denoisedExamples', denoisedExamplesPng(vae, set, noise, seed, 10, o)],
+    ['samples', samplesPng(vae, 64, seed, undefined, o)],
   ];
 }

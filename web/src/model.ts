@@ -1,6 +1,6 @@
 // A run's model in the page: its two bundle files fetched once and decoded on the js backend, so
 // denoising, decoding, interpolating and sampling run in the browser without a server round trip.
-import { decodeBundle, JsBackend, Tensor, type Bundle } from '../../src/browser.js';
+import { decodeBundle, JsBackend, RUN_FILES, Tensor, type Bundle } from '../../src/browser.js';
 import { useEffect, useState } from 'preact/hooks';
 import { api, messageOf, type ImageShape, type RunSummary } from './api.js';
 
@@ -24,9 +24,9 @@ function cacheKey(run: Pick<RunSummary, 'id' | 'epochsDone' | 'status'>): string
 }
 
 async function fetchModel(id: string): Promise<BrowserModel> {
-  const [configBytes, weights] = await Promise.all([api.fileBytes(id, 'config.json'), api.fileBytes(id, 'weights.safetensors')]);
+  const [configBytes, weights] = await Promise.all([api.fileBytes(id, RUN_FILES.config), api.fileBytes(id, RUN_FILES.weights)]);
   const configText = new TextDecoder().decode(configBytes);
-  const bundle = decodeBundle(configText, weights, { config: `${id}/config.json`, weights: `${id}/weights.safetensors` }, { backend: new JsBackend() });
+  const bundle = decodeBundle(configText, weights, { config: `${id}/${RUN_FILES.config}`, weights: `${id}/${RUN_FILES.weights}` }, { backend: new JsBackend() });
   const shape = bundle.data.shape;
   const image: ImageShape | null = shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : shape.length === 2 ? [shape[0]!, shape[1]!, 1] : null;
   return {

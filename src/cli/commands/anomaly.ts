@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { lockRunFolder, RunFolder } from '../../run/folder.js';
-import { CLASS_FOLDER_PREFIX } from '../../run/names.js';
+import { CLASS_FOLDER_PREFIX, RUN_FILES } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../run/data.js';
@@ -35,7 +35,6 @@ interface AnomalyFlags extends TrainFlags {
   scoreSamples: number;
 }
 
-const HISTOGRAM_FILE = 'score-histogram.png';
 
 function percent(x: number, digits = 2): string {
   return `${(100 * x).toFixed(digits)}%`;
@@ -66,13 +65,13 @@ async function scoreHistogram(set: Dataset, result: ReturnType<typeof scoreAnoma
 
 /** Scores with one model; writes scores.csv, its histogram and the AUROC when labels say which examples are anomalies. */
 async function writeScores(out: string, set: Dataset, result: ReturnType<typeof scoreAnomalies>, vae: Vae, loss: LossName | undefined): Promise<void> {
-  const path = join(out, 'scores.csv');
+  const path = join(out, RUN_FILES.scores);
   const summary = { examples: set.count, source: set.source, normalClass: result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass), auroc: result.auroc };
   // Drawn first: nothing is written when the chart cannot be.
   const png = await scoreHistogram(set, result, vae, loss, summary.normalClass);
   writeRows(path, { values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames, ids: (r) => exampleId(set, r) }, ['csv']);
-  writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const histogram = join(out, HISTOGRAM_FILE);
+  writeFileAtomic(join(out, RUN_FILES.anomaly), `${JSON.stringify(summary, null, 2)}\n`);
+  const histogram = join(out, RUN_FILES.scoreHistogram);
   writeFileAtomic(histogram, png);
   say(`Scored ${set.count} examples of ${set.source} (negative ELBO, nats): ${path}; their histogram: ${histogram}`);
   if (result.auroc !== null) say(`AUROC (class ${summary.normalClass} normal, the rest anomalies): ${percent(result.auroc)}`);
@@ -111,7 +110,7 @@ export function register(program: Command): void {
 
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);
-        for (const name of ['scores.csv', 'anomaly.json', HISTOGRAM_FILE]) prepareOutputFile(join(out, name), { inputs });
+        for (const name of [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.scoreHistogram]) prepareOutputFile(join(out, name), { inputs });
         const test = await loadDataForModel({ ...flags, data: flags.testData ?? flags.data }, bundle, 'test');
         await locked(async () => {
           const result = scoreAnomalies(bundle.vae, test, scoring);
@@ -159,13 +158,13 @@ export function register(program: Command): void {
       await locked(async () => {
         // Every model folder checked before the first is trained: none is replaced without --overwrite.
         for (const c of classes) RunFolder.check(join(out, `${CLASS_FOLDER_PREFIX}${names[c] ?? c}`), { overwrite: flags.overwrite === true });
-        prepareOutputFile(join(out, 'anomaly.json'));
+        prepareOutputFile(join(out, RUN_FILES.anomaly));
         await oneClassRuns(out, flags, train, test, classes);
       });
     });
 }
 
-/** The one-class tasks of `classes`, each model in out/class-NAME with its scores; the AUROCs in anomaly.json and anomaly.md. */
+/** The one-class tasks of `classes`, each model in out/class-NAME with its scores; the AUROCs in RUN_FILES.anomaly and RUN_FILES.anomalyMarkdown. */
 async function oneClassRuns(out: string, flags: AnomalyFlags, train: Dataset, test: Dataset, classes: number[]): Promise<void> {
   const results = await oneClassTasks({
     choices: modelChoicesFrom(flags),
@@ -182,8 +181,8 @@ async function oneClassRuns(out: string, flags: AnomalyFlags, train: Dataset, te
   for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
   const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;
   const markdown = ['| normal class | AUROC |', '| --- | --- |', ...results.map((r) => `| ${r.normalClass} | ${percent(r.auroc)} |`), `| mean | ${percent(mean)} |`].join('\n');
-  writeFileAtomic(join(out, 'anomaly.json'), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
-  writeFileAtomic(join(out, 'anomaly.md'), `${markdown}\n`);
+  writeFileAtomic(join(out, RUN_FILES.anomaly), `${JSON.stringify({ results, meanAuroc: mean }, null, 2)}\n`);
+  writeFileAtomic(join(out, RUN_FILES.anomalyMarkdown), `${markdown}\n`);
   say(markdown);
-  say(`wrote ${join(out, 'anomaly.json')} and ${join(out, 'anomaly.md')}`);
+  say(`wrote ${join(out, RUN_FILES.anomaly)} and ${join(out, RUN_FILES.anomalyMarkdown)}`);
 }

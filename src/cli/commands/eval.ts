@@ -10,6 +10,7 @@ import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { prepareForModel } from '../../run/data.js';
 import { TerminalTaskProgress } from '../progress.js';
+import { RUN_FILES } from '../../run/names.js';
 import {
   addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
 } from '../options.js';
@@ -41,12 +42,12 @@ export function register(program: Command): void {
     .option('--binarize', 'binarize the test images (one fixed draw each): the dynamically binarized MNIST protocol')
     .option('--limit <n>', 'evaluate only the first N test examples', positiveInt);
   addSeedOption(cmd, 'seed of the test noise, binarization and posterior samples')
-    .option('--out <dir>', 'where to write eval.json and eval.md (default: the model folder)')
+    .option('--out <dir>', `where to write ${RUN_FILES.evalJson} and ${RUN_FILES.evalMarkdown} (default: the model folder)`)
     .action(async (flags: EvalFlags, command: Command) => {
       const bundle = loadBundle(flags.model);
       const { noise, words } = noiseForModel(command, flags, bundle);
       const out = flags.out ?? flags.model;
-      for (const name of ['eval.json', 'eval.md']) prepareOutputFile(join(out, name));
+      for (const name of [RUN_FILES.evalJson, RUN_FILES.evalMarkdown]) prepareOutputFile(join(out, name));
       let test = await loadDataForModel(flags, bundle, 'test');
       if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
       const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
@@ -63,9 +64,9 @@ export function register(program: Command): void {
         progress: new TerminalTaskProgress(),
       });
       const markdown = reportMarkdown(report);
-      writeFileAtomic(join(out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
-      writeFileAtomic(join(out, 'eval.md'), `${markdown}\n`);
+      writeFileAtomic(join(out, RUN_FILES.evalJson), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileAtomic(join(out, RUN_FILES.evalMarkdown), `${markdown}\n`);
       say(markdown);
-      say(`wrote ${join(out, 'eval.json')} and ${join(out, 'eval.md')}`);
+      say(`wrote ${join(out, RUN_FILES.evalJson)} and ${join(out, RUN_FILES.evalMarkdown)}`);
     });
 }

@@ -7,10 +7,11 @@ import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { modelFigures } from '../../pipelines/figures.js';
 import { addDataOptions, addModelDirOption, addSeedOption, loadDataForModel, say, type DataFlags } from '../options.js';
+import { RUN_FILES } from '../../run/names.js';
 
 export function register(program: Command): void {
   const cmd = addModelDirOption(program.command('figures'))
-    .description("write the notebook's figures (and 64 prior samples) for a saved model, and its training curves from metrics.jsonl")
+    .description(`write the notebook's figures (and 64 prior samples) for a saved model, and its training curves from ${RUN_FILES.metrics}`)
     .option('--out <dir>', 'output folder (default: the model folder)');
   addDataOptions(cmd, 'the examples shown', 'its test split');
   addModelNoiseOption(cmd, 'noise of the examples');

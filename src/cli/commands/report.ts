@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DATA_HELP } from '../../data/load.js';
 import { NOISE_HELP, parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
 import { loadBundle } from '../../run/bundle.js';
-import { prepareReportFile, REPORT_FILE, writeReport } from '../../report/report.js';
+import { RUN_FILES } from '../../run/names.js';
+import { prepareReportFile, writeReport } from '../../report/report.js';
 import { addDataOptions, addModelDirOption, loadDataForModel, say, seedValue, type DataFlags } from '../options.js';
 
 interface ReportFlags extends Omit<DataFlags, 'data'> {
@@ -25,7 +26,7 @@ function noiseValue(text: string): NoiseSpec {
 export function register(program: Command): void {
   const cmd = addModelDirOption(program.command('report'))
     .description('write one self-contained HTML page about a saved model: summary, configuration, training curves, test metrics, evaluation, figures and prior samples')
-    .option('--out <file>', `the HTML file (default: ${REPORT_FILE} in the model folder)`);
+    .option('--out <file>', `the HTML file (default: ${RUN_FILES.report} in the model folder)`);
   // --data has no default here (no data is read unless asked for); the options that say how to read it are the other commands'.
   cmd.option('--data <spec>', `examples to draw the notebook's figures from when the folder has none: ${DATA_HELP} (default: none, no data is read)`);
   for (const option of addDataOptions(new Command(), '', '').options) if (option.long !== '--data') cmd.addOption(option);
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the prior samples and of the figures\' noise (default: the seed the model was trained with)', seedValue)
     .action(async (flags: ReportFlags) => {
       const bundle = loadBundle(flags.model);
-      prepareReportFile(flags.model, flags.out ?? join(flags.model, REPORT_FILE), [flags.data, flags.labels]);
+      prepareReportFile(flags.model, flags.out ?? join(flags.model, RUN_FILES.report), [flags.data, flags.labels]);
       // No data is read unless the user names it: the page shows what the folder has, and draws only the curves and prior samples.
       const data = flags.data !== undefined ? await loadDataForModel({ ...flags, data: flags.data }, bundle, 'test') : undefined;
       const path = await writeReport(flags.model, {

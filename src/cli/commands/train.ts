@@ -183,7 +183,7 @@ export function register(program: Command): void {
     .option('--checkpoint-seconds <s>', 'at most one checkpoint in this many seconds (default 30; none with --checkpoint-every-steps); the last epoch and a stop always save one', nonNegativeNumber)
     .option('--early-stopping <patience>', 'stop when the validation loss has not improved for this many epochs, and keep the best epoch\'s weights', positiveInt)
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
-    .option('--config <file>', 'train the run a run spec describes (a run folder\'s run.json, bit for bit the same); flags given beside it change its fields')
+    .option('--config <file>', `train the run a run spec describes (a run folder's ${RUN_FILES.spec}, bit for bit the same); flags given beside it change its fields`)
     .option('--print-config', 'print the run spec these flags (and --config) make, and exit without training')
     .action(async (flags: RunFlags & { resume?: string; config?: string; printConfig?: boolean }, command: Command) => {
       if (flags.resume !== undefined) {

@@ -18,3 +18,15 @@ export function clip(text: string, max = 60): string {
   const escaped = JSON.stringify(text.slice(0, max)).slice(1, -1);
   return text.length > max ? `${escaped}...` : escaped;
 }
+
+/**
+ * The library names a setting in its messages and notes by its dotted name: a run spec's field
+ * ("model.latent", "data.imageSize", src/run/spec.ts) or another call's option ("eval.samples",
+ * "anomaly.normalClass"). Each shell says them in its own words with this: the CLI as flags
+ * (src/cli/spec-flags.ts), the studio as its form's fields. A dotted name `words` does not know
+ * (a file name, model.safetensors) stays as it is; one inside a path (runs/model.latent) or after a
+ * double quote (a field of a spec file the user wrote, "model.latent") is left alone.
+ */
+export function inOwnWords(text: string, words: (setting: string) => string | null): string {
+  return text.replace(/(?<![\w./\\"-])[a-z]+(?:\.[a-zA-Z]\w*)+/g, (name) => words(name) ?? name);
+}

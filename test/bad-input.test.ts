@@ -138,9 +138,9 @@ function cases(): Array<[string, Case]> {
     // Run specs (--config, --print-config) and run folders (overwrite, copies, resume).
     ['--config a missing file', { args: ['train', '--config', at('nope.json'), '--out', OUT], error: /Cannot read the run spec .*nope\.json: no such file/ }],
     ['--config not JSON', { args: ['train', '--config', at('spec-broken.json'), '--out', OUT], error: /The run spec .*spec-broken\.json is not valid JSON/ }],
-    ['--config with a misspelt field', { args: ['train', '--config', at('spec-typo.json'), '--out', OUT], error: /spec-typo\.json is not usable: model\.latnet is not a field of a vaekit run spec/ }],
-    ['--config with latent 0', { args: ['train', '--config', at('spec-latent.json'), '--out', OUT], error: /spec-latent\.json is not usable: model\.latent must be a whole number from 1 to 4096, not 0/ }],
-    ['--config of a newer version', { args: ['train', '--config', at('spec-v9.json'), '--out', OUT], error: /version is 9, and this vaekit reads run specs of version 1/ }],
+    ['--config with a misspelt field', { args: ['train', '--config', at('spec-typo.json'), '--out', OUT], error: /spec-typo\.json is not usable: "model\.latnet" is not a field of a vaekit run spec/ }],
+    ['--config with latent 0', { args: ['train', '--config', at('spec-latent.json'), '--out', OUT], error: /spec-latent\.json is not usable: "model\.latent" must be a whole number from 1 to 4096, not 0/ }],
+    ['--config of a newer version', { args: ['train', '--config', at('spec-v9.json'), '--out', OUT], error: /"version" is 9, and this vaekit reads run specs of version 1/ }],
     ['--config a folder', { args: ['train', '--config', at('images'), '--out', OUT], error: /Cannot read the run spec .*images: it is a folder/ }],
     ['--resume with --config', { args: ['train', '--resume', model, '--config', at('spec-latent.json')], error: /--resume goes on with a run as it was started: drop --config/ }],
     ['--overwrite a folder holding the user\'s files', { args: ['train', '--limit', '200', '--epochs', '1', '--hidden', '8', '--latent', '2', '--out', at('mixed'), '--overwrite'], error: /mixed holds files vaekit did not write \(notes\.txt\), so replacing its model would lose them/ }],

@@ -229,7 +229,7 @@ test('where bf16 is unavailable, fit says so in one line and trains in fp32, bit
   const bf16 = await run('bf16');
   assert.deepEqual(bf16.weights, fp32.weights);
   assert.equal(bf16.warnings.length, 1);
-  assert.match(bf16.warnings[0]!, /^--precision bf16 is not available here \(the js backend has no bf16 kernels.*\); training in fp32\.$/);
+  assert.match(bf16.warnings[0]!, /^training\.precision bf16 is not available here \(the js backend has no bf16 kernels.*\); training in fp32\.$/);
 });
 
 test('vaekit train --precision bf16 with VAEKIT_DNNL=off trains in fp32 and says why', { skip: native === null ? 'the native addon is not built' : false }, () => {

@@ -78,14 +78,14 @@ test('quoted fields (commas, quotes and newlines inside) read the same as plain 
 
 test('a cell that is not a number is named by its row, line and column', () => {
   const rows = Array.from({ length: 11 }, (_, i) => `${i},${i + 1},${i + 2}`);
-  assertFails(`x1,x2,x3\n${rows.join('\n')}\n1,2,abc\n`, 'FILE: row 12 (line 13), column "x3": "abc" is not a number (if the column holds the labels, pass --label-column x3).');
-  assertFails('a,b\n1,0x1F\n', 'FILE: row 1 (line 2), column "b": "0x1F" is not a number (if the column holds the labels, pass --label-column b).');
-  assertFails('a,b\n1,2\n3,Infinity\n', 'FILE: row 2 (line 3), column "b": "Infinity" is not a number (if the column holds the labels, pass --label-column b).');
+  assertFails(`x1,x2,x3\n${rows.join('\n')}\n1,2,abc\n`, 'FILE: row 12 (line 13), column "x3": "abc" is not a number (if the column holds the labels, give data.labelColumn x3).');
+  assertFails('a,b\n1,0x1F\n', 'FILE: row 1 (line 2), column "b": "0x1F" is not a number (if the column holds the labels, give data.labelColumn b).');
+  assertFails('a,b\n1,2\n3,Infinity\n', 'FILE: row 2 (line 3), column "b": "Infinity" is not a number (if the column holds the labels, give data.labelColumn b).');
   assertFails('a,b\n1,1e39\n', 'FILE: row 1 (line 2), column "b": 1e39 is too large for a float32 number.');
   assertFails('a,b\n1,NaN\n', 'FILE: row 1 (line 2), column "b" holds "NaN", a missing value; fill or drop missing values first.');
   assertFails('a,b\n1, NA\n', 'FILE: row 1 (line 2), column "b" holds "NA", a missing value; fill or drop missing values first.');
   assertFails('a,b\n\n1,2\n3,\n', 'FILE: row 2 (line 4), column "b" is empty; every cell must hold a value, so fill or drop missing values.');
-  assertFails('a,"b"\n1,2\n"3","x\ny"\n', 'FILE: row 2 (line 4), column "b": "x\\ny" is not a number (if the column holds the labels, pass --label-column b).');
+  assertFails('a,"b"\n1,2\n"3","x\ny"\n', 'FILE: row 2 (line 4), column "b": "x\\ny" is not a number (if the column holds the labels, give data.labelColumn b).');
 });
 
 test('ragged rows, bad headers and empty files are each one sentence', () => {

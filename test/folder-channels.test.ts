@@ -64,7 +64,7 @@ test('a folder of greyscale PNGs (greyscale files and grey RGB ones) loads as 1 
   assert.deepEqual(set.shape, [8, 8, 1]);
   assert.deepEqual(set.values, Uint8Array.from(pixels.flatMap((p) => [...p])), 'every pixel as written');
   assert.deepEqual(set.values, (await loadImageFolder(dir, { channels: 1 })).values);
-  assert.deepEqual(lines, [`${dir}: all 6 images are greyscale, so they load as 1 channel (--channels 3 loads them as RGB)`]);
+  assert.deepEqual(lines, [`${dir}: all 6 images are greyscale, so they load as 1 channel (data.channels 3 loads them as RGB)`]);
   // A cached load says it again; --channels overrides and says nothing.
   await loadImageFolder(dir, { report: (l) => lines.push(l) });
   assert.equal(lines.length, 2);
@@ -84,7 +84,7 @@ test('a folder of colour PNGs, and a grey folder with one colour image, load as 
   const lines: string[] = [];
   const set = await loadData(colour, 'train', { report: (l) => lines.push(l) });
   assert.deepEqual(set.shape, [8, 8, 3]);
-  assert.deepEqual(lines, [`${colour}: 4 of 4 images are in colour (0.png and more), so the images load as RGB, 3 channels (--channels 1 loads them as greyscale)`]);
+  assert.deepEqual(lines, [`${colour}: 4 of 4 images are in colour (0.png and more), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`]);
 
   const mixed = fresh();
   const grey = greyPixels(rng, 8);
@@ -96,7 +96,7 @@ test('a folder of colour PNGs, and a grey folder with one colour image, load as 
   const m = await loadData(mixed, 'train', { report: (l) => mixedLines.push(l) });
   assert.deepEqual(m.shape, [8, 8, 3]);
   assert.deepEqual(Array.from(m.values.subarray(0, 6)), [grey[0], grey[0], grey[0], grey[1], grey[1], grey[1]], 'grey images repeat into RGB');
-  assert.deepEqual(mixedLines, [`${mixed}: 1 of 4 images is in colour (tinted.png), so the images load as RGB, 3 channels (--channels 1 loads them as greyscale)`]);
+  assert.deepEqual(mixedLines, [`${mixed}: 1 of 4 images is in colour (tinted.png), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`]);
   assert.deepEqual((await loadData(mixed, 'train', { channels: 1 })).shape, [8, 8, 1], '--channels 1 overrides');
   assert.deepEqual((await loadData(mixed, 'train', { defaultChannels: 1 })).shape, [8, 8, 1], 'a model\'s channels override the detection');
 });

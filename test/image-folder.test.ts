@@ -163,7 +163,7 @@ test('imageSize stretches every image to [height, width] without keeping the asp
 
   await assert.rejects(
     loadImageFolder(dir),
-    vaekitError(`${join(dir, 'wide', 'halves.png')} is 10x20 but ${join(dir, 'solid', 'teal.png')} is 16x16; pass --image-size HxW to resize every image to one size.`),
+    vaekitError(`${join(dir, 'wide', 'halves.png')} is 10x20 but ${join(dir, 'solid', 'teal.png')} is 16x16; give data.imageSize HxW to resize every image to one size.`),
   );
   const set = await loadImageFolder(dir, { imageSize: [8, 6] });
   assert.deepEqual(set.shape, [8, 6, 3]);

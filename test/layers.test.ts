@@ -1,6 +1,8 @@
 // The stack of docs/architecture.md, checked on the source: every import in src/ goes to its own
 // folder or to a folder below it, never up and never sideways between two folders on one floor.
-// And a run folder's file names are spelled once, in src/run/names.ts.
+// A run folder's file names are spelled once, in src/run/names.ts. And the library speaks its own
+// words: no CLI flag outside src/cli/ (a setting is named by its dotted name, model.latent, and the
+// CLI says --latent).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
@@ -101,5 +103,21 @@ test('a run folder\'s file names are spelled only in src/run/names.ts', () => {
   const exempt = new Set([join(SRC, 'run', 'names.ts'), join(SRC, 'export', 'pytorch', 'python.ts')]);
   const found = [...sources(SRC), ...sources(WEB)].filter((f) => !exempt.has(f))
     .flatMap((file) => spelledNames(code(file)).map((name) => `${relative(join(SRC, '..'), file)} spells ${name}`));
+  assert.deepEqual(found, []);
+});
+
+/** The CLI flags a file's code (its comments left out) spells: --latent, --image-size (not a CSS variable, var(--ink)). */
+function flagsIn(text: string): string[] {
+  return [...text.matchAll(/(?<![\w-]|var\()--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
+}
+
+test('the flag finder sees a flag in a message and not a decrement or a CSS variable', () => {
+  assert.deepEqual(flagsIn("throw new VaekitError(`pass --image-size HxW (--channels 3)`); i--; x = 'var(--accent)'"), ['--image-size', '--channels']);
+});
+
+test('no CLI flag is spelled in src/ outside src/cli/', () => {
+  const exempt = new Set([join(SRC, 'export', 'pytorch', 'python.ts')]);
+  const found = sources(SRC).filter((f) => !exempt.has(f) && placeOf(f) !== 'cli')
+    .flatMap((file) => flagsIn(code(file)).map((flag) => `${relative(join(SRC, '..'), file)} spells ${flag}`));
   assert.deepEqual(found, []);
 });

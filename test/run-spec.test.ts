@@ -8,7 +8,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRunSpec, SpecFieldError, validateRunSpec } from '../src/run/spec.js';
-import { inFlagWords } from '../src/cli/spec-flags.js';
+import { inFlagText, inFlagWords } from '../src/cli/spec-flags.js';
+import { planRun } from '../src/run/plan.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'vaekit.js');
 const work = mkdtempSync(join(tmpdir(), 'vaekit-spec-'));
@@ -51,6 +52,19 @@ describe('validateRunSpec', () => {
     refused({ seed: -1 }, 'seed', /seed must be a whole number from 0 to 4294967295/);
     const err = inFlagWords(new SpecFieldError('model.latent', 'must be a whole number from 1 to 4096, not 0.'));
     assert.equal((err as Error).message, '--latent must be a whole number from 1 to 4096, not 0.');
+  });
+
+  it('the library names settings by their spec fields, and the CLI says the same sentence with flags', async () => {
+    const table = at('table.csv');
+    writeFileSync(table, `a,b\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 7}`).join('\n')}\n`);
+    await assert.rejects(planRun({ data: { source: table }, model: { preset: 'conv' } }), /holds features: use model\.preset seed or mlp\.$/);
+    const cli = vaekit(['train', '--data', table, '--preset', 'conv', '--out', at('refused')]);
+    assert.equal(cli.status, 1);
+    assert.match(cli.stderr, /holds features: use --preset seed or mlp\.\n$/);
+    assert.ok(!existsSync(at('refused')), 'nothing is written');
+    // Nested fields, other calls' options, and dotted names that are not settings (file names, paths).
+    assert.equal(inFlagText('data.validation.fraction must be between 0 and 1; give eval.knnK or data.imageSize.'), '--validation must be between 0 and 1; give --knn-k or --image-size.');
+    assert.equal(inFlagText('/tmp/data.labels.npy and model.safetensors keep their names'), '/tmp/data.labels.npy and model.safetensors keep their names');
   });
 });
 

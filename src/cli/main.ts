@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { VaekitError } from '../errors.js';
+import { inFlagText } from './spec-flags.js';
 import * as anomaly from './commands/anomaly.js';
 import * as denoise from './commands/denoise.js';
 import * as encode from './commands/encode.js';
@@ -42,7 +43,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof VaekitError) return err.message;
+  if (err instanceof VaekitError) return inFlagText(err.message);
   const e = err as NodeJS.ErrnoException;
   if (e !== null && typeof e === 'object' && typeof e.code === 'string' && typeof e.path === 'string') {
     return `cannot access ${e.path} (${e.code}).`;

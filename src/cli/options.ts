@@ -17,6 +17,7 @@ import { parsePrior, type PriorKind } from '../vae/prior.js';
 import { VaekitError } from '../errors.js';
 import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../run/data.js';
+import { inFlagText } from './spec-flags.js';
 
 // ---- value parsers ------------------------------------------------------------------------
 
@@ -245,9 +246,9 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
   };
 }
 
-/** One line to stdout. */
+/** One line to stdout, in the CLI's words (the settings the library names, as flags). */
 export function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${inFlagText(line)}\n`);
 }
 
 /** The dataset the data flags name ("mnist" meaning the split of `role`). */

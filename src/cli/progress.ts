@@ -9,6 +9,7 @@ import { SingleBar } from 'cli-progress';
 import { fmt, type TaskProgress } from '../progress.js';
 import { formatEpoch, lossColumns, type Callback, type EpochRecord, type TrainContext } from '../train/fit.js';
 import type { LossParts } from '../vae/objective.js';
+import { inFlagText } from './spec-flags.js';
 
 /** Seconds between plain progress lines when the output is not a terminal. */
 export const PLAIN_LINE_EVERY_MS = 10_000;
@@ -58,7 +59,7 @@ export class TerminalProgress implements Callback {
 
   onWarning(message: string): void {
     this.stopBar();
-    process.stderr.write(`note: ${message}\n`);
+    process.stderr.write(`note: ${inFlagText(message)}\n`);
   }
 
   private stopBar(): void {

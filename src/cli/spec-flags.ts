@@ -10,8 +10,8 @@ import { isMnistSpec } from '../data/load.js';
 import { formatNoise } from '../data/transforms/noise.js';
 import { formatKlSchedule } from '../train/kl-schedule.js';
 import { formatPrior } from '../vae/prior.js';
-import { defaultRunSpec, SpecFieldError, specField, withSpecField, type RunSpec } from '../run/spec.js';
-import { VaekitError } from '../errors.js';
+import { defaultRunSpec, specField, withSpecField, type RunSpec } from '../run/spec.js';
+import { inOwnWords, VaekitError } from '../errors.js';
 import type { TrainFlags } from './options.js';
 
 export interface RunFlags extends TrainFlags {
@@ -49,11 +49,31 @@ export function flagOfField(field: string): string | null {
   return null;
 }
 
-/** A spec error told in the CLI's words: the flag's name where a flag sets the field. */
+/** Settings the library names that no one flag sets alone (nested spec fields, other calls' options), and their flags. */
+const OTHER_FLAGS: Readonly<Record<string, string>> = {
+  'data.validation.fraction': '--validation', 'data.validation.source': '--validation-data',
+  'training.checkpoint.everyEpochs': '--checkpoint-every', 'training.checkpoint.everySteps': '--checkpoint-every-steps',
+  'training.checkpoint.everySeconds': '--checkpoint-seconds',
+  'outputs.overwrite': '--overwrite', 'training.resume': '--resume',
+  'eval.samples': '--samples', 'eval.priorSamples': '--prior-samples', 'eval.knnK': '--knn-k',
+  'anomaly.normalClass': '--normal-class', 'export.overwrite': '--overwrite', 'export.dir': '--out', 'studio.port': '--port',
+};
+
+/** The flag of a setting the library names (a spec field or another call's option), or null. */
+export function flagOfSetting(setting: string): string | null {
+  return Object.hasOwn(OTHER_FLAGS, setting) ? OTHER_FLAGS[setting]! : flagOfField(setting);
+}
+
+/** A library message or note in the CLI's words: each setting it names (model.latent) as its flag (--latent). */
+export function inFlagText(text: string): string {
+  return inOwnWords(text, flagOfSetting);
+}
+
+/** A library error told in the CLI's words (see inFlagText); any other error as it is. */
 export function inFlagWords(err: unknown): unknown {
-  if (!(err instanceof SpecFieldError)) return err;
-  const flag = flagOfField(err.field);
-  return flag === null ? err : new VaekitError(`${flag} ${err.detail}`);
+  if (!(err instanceof VaekitError)) return err;
+  const text = inFlagText(err.message);
+  return text === err.message ? err : new VaekitError(text);
 }
 
 /** A data path as the spec keeps it: absolute when it names a file or folder, so the spec works from any folder. */

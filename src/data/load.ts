@@ -65,13 +65,13 @@ export function channelsLike(like: { shape: readonly number[] }): Pick<DataOptio
 /** The dataset a spec names (see the top of this file). */
 export async function loadData(spec: string, role: DataRole, options: DataOptions = {}): Promise<Dataset> {
   const kind = sourceKind(spec);
-  const refuse = (flag: string, applies: string): never => {
-    throw new VaekitError(`${flag} applies to ${applies}, not to ${spec}.`);
+  const refuse = (setting: string, applies: string): never => {
+    throw new VaekitError(`${setting} applies to ${applies}, not to ${spec}.`);
   };
-  if (options.labels !== undefined && kind !== 'npy' && kind !== 'idx') refuse('--labels', 'NPY and IDX data');
-  if (options.labelColumn !== undefined && kind !== 'csv') refuse('--label-column', 'CSV data');
-  if (options.channels !== undefined && kind !== 'folder') refuse('--channels', 'image folders');
-  if (options.imageSize !== undefined && kind !== 'folder') refuse('--image-size', 'image folders');
+  if (options.labels !== undefined && kind !== 'npy' && kind !== 'idx') refuse('data.labels', 'NPY and IDX data');
+  if (options.labelColumn !== undefined && kind !== 'csv') refuse('data.labelColumn', 'CSV data');
+  if (options.channels !== undefined && kind !== 'folder') refuse('data.channels', 'image folders');
+  if (options.imageSize !== undefined && kind !== 'folder') refuse('data.imageSize', 'image folders');
   switch (kind) {
     case 'mnist': return loadMnist(spec === 'mnist' ? role : spec === 'mnist:train' ? 'train' : 'test');
     case 'folder': return loadImageFolder(spec, {

@@ -23,7 +23,7 @@ export function resolvePrecision(backend: Backend, requested: Precision): { prec
   if (requested === 'fp32') return { precision: 'fp32', note: null };
   const bf16 = backend.info().bf16;
   if (bf16.available) return { precision: 'bf16', note: null };
-  return { precision: 'fp32', note: `--precision bf16 is not available here (${bf16.reason ?? 'no bf16 kernels'}); training in fp32.` };
+  return { precision: 'fp32', note: `training.precision bf16 is not available here (${bf16.reason ?? 'no bf16 kernels'}); training in fp32.` };
 }
 
 /**

@@ -202,12 +202,12 @@ export const SUITE_LIMITS = { samples: 1_000_000, priorSamples: 100_000, knnK: 1
 
 /** Throws, before any work, when a count of the options is beyond what the suite can do. */
 function checkSuiteSizes(vae: Vae, o: EvalSuiteOptions): void {
-  if (o.samples > SUITE_LIMITS.samples) throw new VaekitError(`--samples ${o.samples} is more than the ${SUITE_LIMITS.samples.toLocaleString('en-US')} importance samples per example vaekit takes.`);
+  if (o.samples > SUITE_LIMITS.samples) throw new VaekitError(`eval.samples ${o.samples} is more than the ${SUITE_LIMITS.samples.toLocaleString('en-US')} importance samples per example vaekit takes.`);
   const prior = o.priorSamples ?? 1000;
-  if (prior > SUITE_LIMITS.priorSamples) throw new VaekitError(`--prior-samples ${prior} is more than the ${SUITE_LIMITS.priorSamples.toLocaleString('en-US')} prior samples vaekit judges.`);
-  checkBufferSize(prior, vae.pixels, `${prior} prior samples`, 'lower --prior-samples');
+  if (prior > SUITE_LIMITS.priorSamples) throw new VaekitError(`eval.priorSamples ${prior} is more than the ${SUITE_LIMITS.priorSamples.toLocaleString('en-US')} prior samples vaekit judges.`);
+  checkBufferSize(prior, vae.pixels, `${prior} prior samples`, 'lower eval.priorSamples');
   if (o.train && o.knnK > Math.min(SUITE_LIMITS.knnK, o.train.count)) {
-    throw new VaekitError(`--knn-k ${o.knnK} is more than ${o.train.count < SUITE_LIMITS.knnK ? `the ${o.train.count} reference examples` : `${SUITE_LIMITS.knnK}, the most neighbours vaekit counts`}.`);
+    throw new VaekitError(`eval.knnK ${o.knnK} is more than ${o.train.count < SUITE_LIMITS.knnK ? `the ${o.train.count} reference examples` : `${SUITE_LIMITS.knnK}, the most neighbours vaekit counts`}.`);
   }
 }
 

@@ -41,11 +41,11 @@ export function writeExport(vae: Vae, format: ExportFormat, outDir: string, data
     if (!statSync(target).isDirectory()) throw new VaekitError(`The output path ${outDir} exists and is not a folder.`);
     const entries = readdirSync(target);
     if (!options.overwrite && entries.length > 0) {
-      throw new VaekitError(`${outDir} is not empty; pass --overwrite to replace the export it holds or choose another --out.`);
+      throw new VaekitError(`${outDir} is not empty; pass export.overwrite to replace the export it holds or choose another export.dir.`);
     }
     const foreign = entries.find((name) => !EXPORT_ENTRIES.has(name));
     if (foreign !== undefined) {
-      throw new VaekitError(`${outDir} holds ${foreign}, which is not part of an export, so it is not replaced: choose another --out.`);
+      throw new VaekitError(`${outDir} holds ${foreign}, which is not part of an export, so it is not replaced: choose another export.dir.`);
     }
   }
   // Everything is made before anything is written: a model the format cannot take writes nothing.

@@ -9,10 +9,13 @@
 import { classNames, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
 import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
-import { fit, type Callback, type FitOptionsInput } from '../train/fit.js';
-import { Vae } from '../vae/model.js';
-import { saveModel } from '../run/bundle.js';
-import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, type ModelChoices } from '../run/data.js';
+import type { Callback } from '../train/fit.js';
+import type { Vae } from '../vae/model.js';
+import { RunFolder } from '../run/folder.js';
+import { planRun } from '../run/plan.js';
+import type { RunSpec } from '../run/spec.js';
+import { trainRun } from '../run/train-run.js';
+import { prepareForModel } from '../run/data.js';
 
 export interface AnomalyScores {
   scores: Float64Array;
@@ -33,7 +36,7 @@ export function normalClassOf(set: Dataset, name?: string): number {
     return i;
   }
   const i = names.findIndex((n) => NORMAL_NAMES.includes(n.toLowerCase()));
-  if (i < 0) throw new VaekitError(`Which class of ${set.source} is normal? Give --normal-class (its classes are ${names.slice(0, 20).join(', ')}).`);
+  if (i < 0) throw new VaekitError(`Which class of ${set.source} is normal? Give anomaly.normalClass (its classes are ${names.slice(0, 20).join(', ')}).`);
   return i;
 }
 
@@ -66,19 +69,29 @@ export interface OneClassResult {
 }
 
 export interface OneClassOptions {
-  choices: ModelChoices;
-  fit: FitOptionsInput;
+  /**
+   * The run each class's model trains (model, objective, schedule, noise, seed); its data section
+   * names where `train` came from. Each task trains on one class of `train` and validates on that
+   * class's examples in `test` (unseen normal examples), as a plain model, with no limit applied.
+   */
+  spec: RunSpec;
   train: Dataset;
   test: Dataset;
   /** Class indices of `train` to run, one task each. */
   classes: number[];
   samples: number;
-  /** A folder per task's model (class-NAME), or none. */
+  /** A run folder per task's model (class-NAME), or none. */
   outDir?: (className: string) => string;
+  /** Replace a model already in a task's folder. */
+  overwrite?: boolean;
   callbacks?: Callback[];
   onTask?: (className: string, trainExamples: number) => void;
-  /** After each task: its model, the test set as the model takes it, and the scores (the CLI writes them and their histogram). */
-  onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores) => void | Promise<void>;
+  /**
+   * After each task: its model, the test set as the model takes it, the scores, and the folder its
+   * files go in now (the staging folder while a model is replaced; null without outDir). The CLI
+   * writes the scores and their histogram there.
+   */
+  onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores, dir: string | null) => void | Promise<void>;
 }
 
 /**
@@ -98,15 +111,30 @@ export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[
   const results: OneClassResult[] = [];
   for (const { name, subset, normal } of oneClassPlan(o.train, o.test, o.classes)) {
     o.onTask?.(name, subset.count);
-    const info = dataInfoFor(subset, standardizationFor(subset));
-    const vae = new Vae(modelConfigForData({ ...o.choices, conditional: false }, subset), { seed: o.fit.seed ?? 0 });
-    await fit(vae, prepareForModel(info, subset, false), { ...o.fit, ...(o.callbacks !== undefined ? { callbacks: o.callbacks } : {}) });
-    if (o.outDir !== undefined) saveModel(vae, o.outDir(name), { normalClass: name, trainExamples: subset.count }, info);
-    const test = prepareForModel(info, o.test, false);
-    const scores = anomalyScores(vae, test, o.samples, o.fit.seed ?? 0);
-    const auroc = oneClassAuroc(scores, test.labels!, normal);
-    await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc });
-    results.push({ normalClass: name, auroc, trainExamples: subset.count });
+    const dir = o.outDir?.(name);
+    const spec: RunSpec = {
+      ...o.spec,
+      data: { ...o.spec.data, limit: null, validation: null },
+      model: { ...o.spec.model, conditional: false },
+      outputs: { ...o.spec.outputs, dir: dir ?? o.spec.outputs.dir },
+    };
+    const plan = await planRun(spec, {
+      train: subset,
+      validation: classSubset(o.test, normal),
+      describe: `class ${name} of ${o.train.source} (${subset.count} examples), validated on class ${name} of ${o.test.source}`,
+    });
+    const folder = dir !== undefined ? RunFolder.create(dir, { overwrite: o.overwrite === true }) : null;
+    try {
+      const { vae, data } = await trainRun(plan, { folder, record: { normalClass: name, trainExamples: subset.count }, ...(o.callbacks !== undefined ? { callbacks: o.callbacks } : {}) });
+      const test = prepareForModel(data, o.test, false);
+      const scores = anomalyScores(vae, test, o.samples, plan.fit.seed);
+      const auroc = oneClassAuroc(scores, test.labels!, normal);
+      await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc }, folder?.dir ?? null);
+      folder?.finish();
+      results.push({ normalClass: name, auroc, trainExamples: subset.count });
+    } finally {
+      folder?.release();
+    }
   }
   return results;
 }

@@ -135,14 +135,14 @@ const FIGURE_CAPTIONS: Readonly<Record<string, string>> = {
 const FILE_WORDS: Readonly<Record<string, string>> = {
   [RUN_FILES.config]: 'the model\'s architecture, its data\'s description and how it was trained',
   [RUN_FILES.weights]: 'every parameter, float32, by name',
-  [RUN_FILES.spec]: 'the run spec it was trained from, with the vaekit version and the data\'s fingerprint (vaekit train --config trains it again)',
+  [RUN_FILES.spec]: 'the run spec it was trained from, with the vaekit version and the data\'s fingerprint (training from it again gives the same model, bit for bit)',
   [RUN_FILES.studio]: 'the studio\'s record of the run it started',
   [RUN_FILES.metrics]: 'one JSON line per epoch: training and validation loss, reconstruction, KL, KL weight',
   [RUN_FILES.timing]: 'each epoch\'s seconds and examples per second',
   [RUN_FILES.testMetrics]: 'the test metrics written after training',
   [RUN_FILES.evalJson]: 'vaekit eval\'s full results',
   [RUN_FILES.evalMarkdown]: 'vaekit eval\'s results as a table',
-  [`${RUN_FILES.checkpoints}/`]: 'training checkpoints (vaekit train --resume goes on from them)',
+  [`${RUN_FILES.checkpoints}/`]: 'training checkpoints (a stopped run resumes from the newest)',
   [RUN_FILES.noisyExamples]: 'the notebook\'s first figure (under Figures)',
   [RUN_FILES.denoisedExamples]: 'the notebook\'s second figure (under Figures)',
   [RUN_FILES.samples]: 'prior samples written by vaekit demo or vaekit figures (the same draw as under Prior samples, with the same seed)',
@@ -335,8 +335,8 @@ export function markdownTableRows(markdown: string): Array<[string, string]> {
 function evaluationPart(dir: string, modelDir: string): ReportParts['evaluation'] {
   const md = join(dir, RUN_FILES.evalMarkdown);
   if (!existsSync(md)) {
-    if (existsSync(join(dir, RUN_FILES.evalJson))) return { missing: `The folder has ${RUN_FILES.evalJson} but not ${RUN_FILES.evalMarkdown}, the table this page shows: run vaekit eval --model ${modelDir} again to write both.` };
-    return { missing: `No evaluation in the folder: run vaekit eval --model ${modelDir} to measure the importance-sampled log-likelihood, SSIM, active units and kNN accuracy (it writes ${RUN_FILES.evalJson} and ${RUN_FILES.evalMarkdown} here).` };
+    if (existsSync(join(dir, RUN_FILES.evalJson))) return { missing: `The folder has ${RUN_FILES.evalJson} but not ${RUN_FILES.evalMarkdown}, the table this page shows: vaekit eval on this model (${modelDir}) writes both again.` };
+    return { missing: `No evaluation in the folder: vaekit eval on this model (${modelDir}) measures the importance-sampled log-likelihood, SSIM, active units and kNN accuracy (and writes ${RUN_FILES.evalJson} and ${RUN_FILES.evalMarkdown} here).` };
   }
   const text = readFileSync(md, 'utf8');
   const rows = markdownTableRows(text);
@@ -400,7 +400,7 @@ function figuresPart(dir: string, bundle: Bundle, options: { data?: Dataset; noi
   }
   if (images.length > 0) return { images, notes };
   const why = isImageShape(vae.config.inputShape)
-    ? 'The folder has no figures: vaekit figures --model DIR writes the notebook\'s figures into it (or give vaekit report --data to draw them for this page alone).'
+    ? 'The folder has no figures: vaekit figures writes the notebook\'s figures into it (or give the report data to draw them for this page alone).'
     : 'The folder has no figures (this model\'s examples are table rows, not images).';
   return { missing: [why, ...notes].join(' ') };
 }
@@ -419,7 +419,7 @@ function samplesPart(dir: string, bundle: Bundle, seed: number): ReportParts['sa
       alt: `Images decoded from samples of ${priorWords}`,
       caption: conditional
         ? `${perClass} images per class decoded from z drawn from ${priorWords}, one row per class (${classNames.join(', ')}), seed ${seed}: the decoder's mean output.`
-        : `${REPORT_SAMPLES} images decoded from z drawn from ${priorWords}, seed ${seed}: the decoder's mean output for each (the same draw as vaekit sample --count ${REPORT_SAMPLES} --seed ${seed}).`,
+        : `${REPORT_SAMPLES} images decoded from z drawn from ${priorWords}, seed ${seed}: the decoder's mean output for each (the same draw as vaekit sample's ${REPORT_SAMPLES} samples with seed ${seed}).`,
     };
   }
   // Table rows: a few samples in the data's own units.

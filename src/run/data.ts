@@ -22,13 +22,13 @@ export interface ModelChoices {
 export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeConfig {
   const overrides: VaeOverrides = { ...choices.overrides, inputShape: [...train.shape] };
   if (choices.conditional) {
-    if (train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none (give --labels or --label-column, or class subfolders).`);
+    if (train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none (give data.labels or data.labelColumn, or class subfolders).`);
     overrides.classes = classCount(train);
   }
   if (!isImageShape(train.shape)) {
     const likelihood = overrides.likelihood ?? 'gaussian';
     if (likelihood !== 'gaussian') {
-      throw new VaekitError(`The ${likelihood} likelihood needs values in [0, 1] (images), but ${train.source} holds features: use --likelihood gaussian.`);
+      throw new VaekitError(`The ${likelihood} likelihood needs values in [0, 1] (images), but ${train.source} holds features: use model.likelihood gaussian.`);
     }
     overrides.likelihood = likelihood;
     // Learned standard deviations from FEATURE_GAUSSIAN_SIGMA, unless --sigma fixes one.
@@ -36,16 +36,16 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
     overrides.gaussianSigma ??= FEATURE_GAUSSIAN_SIGMA;
     const preset = presetConfig(choices.preset);
     if (preset.architecture === 'conv') {
-      throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use --preset seed or mlp.`);
+      throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use model.preset seed or mlp.`);
     }
   }
   const config = presetConfig(choices.preset, overrides);
   // Settings that this model would silently ignore are refused.
   if (config.likelihood !== 'gaussian' && (choices.overrides.gaussianSigma !== undefined || choices.overrides.gaussianLearnedVariance === true)) {
-    throw new VaekitError(`A standard deviation (--sigma, --learned-variance) belongs to the gaussian likelihood, and this model's is ${config.likelihood}: add --likelihood gaussian or drop it.`);
+    throw new VaekitError(`A standard deviation (model.sigma, model.learnedVariance) belongs to the gaussian likelihood, and this model's is ${config.likelihood}: add model.likelihood gaussian or drop it.`);
   }
   if (config.architecture !== 'conv' && choices.overrides.convChannels !== undefined) {
-    throw new VaekitError(`Conv channels (--conv-channels) belong to a convolutional model, and the ${choices.preset} preset is dense: use --preset conv or drop them.`);
+    throw new VaekitError(`Conv channels (model.convChannels) belong to a convolutional model, and the ${choices.preset} preset is dense: use model.preset conv or drop them.`);
   }
   return config;
 }

@@ -27,6 +27,8 @@ export interface RunRecord {
   staging: boolean;
   /** The run spec file this run was started from, and the flags given beside it that changed its fields. */
   from?: { config: string; overrides: string[] };
+  /** The data the run's caller gave, when it is not what spec.data names (a one-class run: one class of it). */
+  givenData?: string;
 }
 
 /** Whether `name`, at the top of a run folder, is a file vaekit writes there. */
@@ -165,8 +167,8 @@ export class RunFolder {
     const model = holdsModel(dir);
     const checkpoints = existsSync(join(dir, RUN_FILES.checkpoints));
     if (!options.overwrite) {
-      if (model) throw new VaekitError(`${dir} already holds a model; pass --overwrite to replace it or choose another --out.`);
-      if (checkpoints) throw new VaekitError(`${dir} holds the checkpoints of an unfinished run: resume it with --resume ${target}, or pass --overwrite to start over.`);
+      if (model) throw new VaekitError(`${dir} already holds a model; pass outputs.overwrite to replace it or choose another outputs.dir.`);
+      if (checkpoints) throw new VaekitError(`${dir} holds the checkpoints of an unfinished run: resume it (training.resume ${target}), or pass outputs.overwrite to start over.`);
       return;
     }
     if (model) {

@@ -29,6 +29,8 @@ export interface RunPlan {
   data: DataInfo;
   /** sha256 of the training examples as the model sees them: a resumed run must see the same. */
   fingerprint: string;
+  /** What the caller's data was, when it is not what spec.data names (GivenData.describe), else null. */
+  given: string | null;
 }
 
 /** Data a caller already holds, in place of the spec's sources (the library's in-memory datasets). */
@@ -37,18 +39,24 @@ export interface GivenData {
   validation?: Dataset;
   /** Receives a line about how the data was read (which channels an image folder's images decided on). */
   report?: (line: string) => void;
+  /**
+   * What the given data is, when it is not what the spec's data names (a one-class run: one class
+   * of it): run.json keeps the words, and the spec alone does not train such a run again.
+   */
+  describe?: string;
+}
+
+/** The first `limit` examples of a run's training data (data.limit), in stored order. */
+export function firstExamples(train: Dataset, limit: number): Dataset {
+  if (!Number.isInteger(limit) || limit < 1) throw new VaekitError(`data.limit must be a positive integer, not ${limit}.`);
+  if (limit > train.count) throw new VaekitError(`data.limit ${limit} is more than the ${train.count} examples of ${train.source}.`);
+  return takeFirst(train, limit);
 }
 
 /** The training and validation sets of a run: MNIST's test split for MNIST, a seeded share of the data for other data without a validation set. */
 export function trainAndTestSets(options: { train?: Dataset; test?: Dataset; validationFraction?: number; limit?: number }, seed: number): { train: Dataset; test: Dataset } {
   let train = options.train ?? loadMnist('train');
-  if (options.limit !== undefined) {
-    if (!Number.isInteger(options.limit) || options.limit < 1) {
-      throw new VaekitError(`The limit must be a positive integer, not ${options.limit}.`);
-    }
-    if (options.limit > train.count) throw new VaekitError(`--limit ${options.limit} is more than the ${train.count} examples of ${train.source}.`);
-    train = takeFirst(train, options.limit);
-  }
+  if (options.limit !== undefined) train = firstExamples(train, options.limit);
   if (options.test !== undefined) {
     if (options.validationFraction !== undefined) throw new VaekitError('Give a validation fraction or a validation set, not both.');
     return { train, test: options.test };
@@ -94,5 +102,5 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
   const test = prepareForModel(data, sets.test, conditional);
   const vae = new Vae(config, { seed: fit.seed });
   checkFits(vae, train, fit);
-  return { spec, fit, vae, train, test, data, fingerprint: dataFingerprint(train) };
+  return { spec, fit, vae, train, test, data, fingerprint: dataFingerprint(train), given: given.describe ?? null };
 }

@@ -33,6 +33,8 @@ export interface TrainRunOptions {
   resumeFrom?: Checkpoint;
   /** Recorded in run.json: the spec file the run came from and the flags that changed it. */
   from?: { config: string; overrides: string[] };
+  /** More of how the model was trained, for the bundle's training record (a one-class run's normal class). */
+  record?: Record<string, unknown>;
 }
 
 export interface TrainRunResult {
@@ -55,7 +57,7 @@ export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Pr
   const folder = typeof given === 'string' ? RunFolder.create(given, { overwrite: false }) : given;
   try {
     if (folder !== null && resume === undefined) {
-      folder.writeRecord({ spec, vaekit: vaekitVersion(), dataFingerprint: fingerprint, staging: folder.staging, ...(options.from !== undefined ? { from: options.from } : {}) });
+      folder.writeRecord({ spec, vaekit: vaekitVersion(), dataFingerprint: fingerprint, staging: folder.staging, ...(options.from !== undefined ? { from: options.from } : {}), ...(plan.given !== null ? { givenData: plan.given } : {}) });
     }
     const evalOptions = { noise: plan.fit.noise, binarize: plan.fit.binarize, seed: plan.fit.seed };
     const every = spec.training.checkpoint;
@@ -74,7 +76,7 @@ export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Pr
     if (folder !== null) {
       saveModel(vae, folder.dir, {
         ...describeTraining(plan.fit), trainImages: train.count, testImages: test.count, epochsTrained: history.epochs.length,
-        ...(history.stoppedEarlyAt !== undefined ? { weightsOfEpoch: history.stoppedEarlyAt } : {}),
+        ...(history.stoppedEarlyAt !== undefined ? { weightsOfEpoch: history.stoppedEarlyAt } : {}), ...options.record,
       }, data);
       writeFileAtomic(folder.path('testMetrics'), `${JSON.stringify(testMetrics, null, 2)}\n`);
       if (typeof given === 'string') folder.finish();

@@ -234,7 +234,7 @@ export class RunStore {
     this.checkIdle();
     const dir = this.runDir(id);
     const meta = this.meta(dir);
-    if (meta === null) throw new HttpError(409, `The run "${id}" was not started by the studio, so it does not say how to go on: resume it with vaekit train --resume.`);
+    if (meta === null) throw new HttpError(409, `The run "${id}" was not started by the studio, so it does not say how to go on: vaekit train resumes it.`);
     const summary = this.summary(id);
     if (summary.status === 'done') throw new HttpError(409, `The run "${id}" is done already.`);
     if (!summary.hasCheckpoint) throw new HttpError(409, `The run "${id}" has no checkpoint to resume from.`);

@@ -229,7 +229,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     s.once('error', (err: NodeJS.ErrnoException) => {
       if (madeRunsDir !== undefined) rmSync(madeRunsDir, { recursive: true, force: true });
       reject(err.code === 'EADDRINUSE'
-        ? new VaekitError(`Port ${requestedPort} on 127.0.0.1 is in use: pass --port with another port (0 for any free one).`)
+        ? new VaekitError(`Port ${requestedPort} on 127.0.0.1 is in use: give studio.port another port (0 for any free one).`)
         : new VaekitError(`Cannot listen on port ${requestedPort} of 127.0.0.1: ${describeFsError(err)}.`));
     });
     server = s;

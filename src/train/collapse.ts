@@ -27,7 +27,7 @@ export class CollapseWatch {
     if (streak.length === 0) this.warned = false;
     if (this.warned || streak.length < COLLAPSE_EPOCHS) return null;
     this.warned = true;
-    return `The KL has stayed below ${COLLAPSE_NATS} nats for ${epochsText(streak)} (${kl(streak.at(-1)!).toPrecision(2)} at the last): the posterior has collapsed onto the prior and the latent code carries almost nothing; if it does not recover, try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`;
+    return `The KL has stayed below ${COLLAPSE_NATS} nats for ${epochsText(streak)} (${kl(streak.at(-1)!).toPrecision(2)} at the last): the posterior has collapsed onto the prior and the latent code carries almost nothing; if it does not recover, try free bits (objective.freeBits 0.5), a KL warm-up (objective.klWarmup linear:5) or a smaller decoder.`;
   }
 
   /** At the end of a finished run: the note when its final epochs are collapsed, or null. */
@@ -35,7 +35,7 @@ export class CollapseWatch {
     const streak = this.streak(history);
     const afterWarmup = history.filter((r) => this.afterWarmup(r)).length;
     if (streak.length === 0 || streak.length < Math.min(COLLAPSE_EPOCHS, afterWarmup)) return null;
-    return `The trained model's posterior has collapsed onto the prior: the KL is ${kl(streak.at(-1)!).toPrecision(2)} nats, below ${COLLAPSE_NATS} for its last ${epochsText(streak)}, so its latent code carries almost nothing; try free bits (--free-bits 0.5), a KL warm-up (--kl-warmup linear:5) or a smaller decoder.`;
+    return `The trained model's posterior has collapsed onto the prior: the KL is ${kl(streak.at(-1)!).toPrecision(2)} nats, below ${COLLAPSE_NATS} for its last ${epochsText(streak)}, so its latent code carries almost nothing; try free bits (objective.freeBits 0.5), a KL warm-up (objective.klWarmup linear:5) or a smaller decoder.`;
   }
 
   snapshot(): Pick<TrainState, 'warnedCollapse'> {

@@ -167,7 +167,7 @@ export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
     throw new VaekitError(`The model takes examples of shape [${modelShape.join(', ')}] but ${train.source} has [${shape.join(', ')}].`);
   }
   if (train.count === 0) throw new VaekitError(`${train.source} has no training examples.`);
-  checkBufferSize(options.batchSize, vae.pixels, `A batch of ${options.batchSize} examples of ${vae.pixels} values`, 'lower --batch-size or use smaller examples');
+  checkBufferSize(options.batchSize, vae.pixels, `A batch of ${options.batchSize} examples of ${vae.pixels} values`, 'lower training.batchSize or use smaller examples');
   if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
   checkObjectiveFits(options.objective, vae.config, options.batchSize);
   checkTransformsFit(train, options);

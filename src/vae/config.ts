@@ -189,7 +189,7 @@ export function validateConfig(config: VaeConfig): VaeConfig {
     if (shape.length !== 3) throw new VaekitError('A conv architecture needs images ([height, width, channels]); a table of features needs the dense one.');
     const factor = 2 ** config.convChannels.length;
     if (shape[0]! % factor !== 0 || shape[1]! % factor !== 0) {
-      throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${shape[0]}x${shape[1]}: resize the images (--image-size) or use fewer convs.`);
+      throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${shape[0]}x${shape[1]}: resize the images (data.imageSize) or use fewer convs.`);
     }
   }
   if (!Number.isSafeInteger(config.classes) || config.classes < 0) {

@@ -32,7 +32,7 @@ export const DEFAULT_OBJECTIVE: Readonly<Objective> = { loss: 'elbo', beta: 1, f
 
 export const LOSS_DESCRIPTIONS: Readonly<Record<LossName, string>> = {
   elbo: 'negative ELBO: reconstruction negative log-likelihood + beta * KL, nats per image',
-  iwae: 'negative importance-weighted bound with --samples k, nats per image',
+  iwae: 'negative importance-weighted bound with k = objective.samples, nats per image',
   'notebook-mse': 'reproduces the notebook; not a VAE objective (mean squared error per pixel, no KL)',
 };
 

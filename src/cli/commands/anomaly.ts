@@ -12,8 +12,8 @@ import { CLASS_FOLDER_PREFIX, RUN_FILES } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../run/data.js';
-import { planRun } from '../../run/plan.js';
-import { validateRunSpec } from '../../run/spec.js';
+import { firstExamples, planRun } from '../../run/plan.js';
+import { validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun } from '../../run/train-run.js';
 import { inFlagWords, specFromFlags } from '../spec-flags.js';
 import type { Vae } from '../../vae/model.js';
@@ -23,7 +23,7 @@ import { describeModel } from '../../viz/figures.js';
 import { lossOf } from '../../run/training-record.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, fitOptionsFrom, loadDataForModel, loadDataFrom, modelChoicesFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, loadDataForModel, loadDataFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 interface AnomalyFlags extends TrainFlags {
@@ -118,17 +118,18 @@ export function register(program: Command): void {
         });
         return;
       }
+      // The run (or each one-class run) a model trains: checked before any data is read.
+      let spec: RunSpec;
+      try {
+        spec = validateRunSpec(specFromFlags(flags, { figures: false, checkpoints: false }));
+      } catch (err) {
+        throw inFlagWords(err);
+      }
       let train = await loadDataFrom(flags, 'train');
       if (normalClass === undefined && flags.all !== true) {
         // One model on all of --data (unsupervised), scoring --test-data.
         const test = await loadTest(train);
         if (test.labels !== null) scoredNormalClass(test, normalClass);
-        let spec;
-        try {
-          spec = validateRunSpec(specFromFlags(flags, { figures: false, checkpoints: false }));
-        } catch (err) {
-          throw inFlagWords(err);
-        }
         const plan = await planRun(spec, { train });
         const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });
         try {
@@ -141,7 +142,9 @@ export function register(program: Command): void {
         return;
       }
       // One-class: the models never score what they trained on. Without --test-data (other than
-      // MNIST's test split), a seeded share of --data is held out to score.
+      // MNIST's test split), a seeded share of --data is held out to score. --limit takes the first
+      // examples of --data before that, as for any run.
+      if (spec.data.limit !== null) train = firstExamples(train, spec.data.limit);
       let test: Dataset;
       if (flags.testData !== undefined || testSpec !== flags.data) {
         test = await loadTest(train);
@@ -159,24 +162,24 @@ export function register(program: Command): void {
         // Every model folder checked before the first is trained: none is replaced without --overwrite.
         for (const c of classes) RunFolder.check(join(out, `${CLASS_FOLDER_PREFIX}${names[c] ?? c}`), { overwrite: flags.overwrite === true });
         prepareOutputFile(join(out, RUN_FILES.anomaly));
-        await oneClassRuns(out, flags, train, test, classes);
+        await oneClassRuns(out, flags, spec, train, test, classes);
       });
     });
 }
 
 /** The one-class tasks of `classes`, each model in out/class-NAME with its scores; the AUROCs in RUN_FILES.anomaly and RUN_FILES.anomalyMarkdown. */
-async function oneClassRuns(out: string, flags: AnomalyFlags, train: Dataset, test: Dataset, classes: number[]): Promise<void> {
+async function oneClassRuns(out: string, flags: AnomalyFlags, spec: RunSpec, train: Dataset, test: Dataset, classes: number[]): Promise<void> {
   const results = await oneClassTasks({
-    choices: modelChoicesFrom(flags),
-    fit: fitOptionsFrom(flags),
+    spec,
     train,
     test,
     classes,
     samples: flags.scoreSamples,
     outDir: (name) => join(out, `${CLASS_FOLDER_PREFIX}${name}`),
+    overwrite: flags.overwrite === true,
     callbacks: [new TerminalProgress()],
     onTask: (name, n) => say(`class ${name}: training on ${n} examples`),
-    onScored: (name, vae, scored, result) => writeScores(join(out, `${CLASS_FOLDER_PREFIX}${name}`), scored, result, vae, flags.loss),
+    onScored: (_name, vae, scored, result, dir) => writeScores(dir!, scored, result, vae, flags.loss),
   });
   for (const r of results) say(`class ${r.normalClass}: AUROC ${percent(r.auroc)}`);
   const mean = results.reduce((a, r) => a + r.auroc, 0) / results.length;

@@ -15,7 +15,7 @@ import { writeReport } from '../../report/report.js';
 import { readRunRecord, RunFolder } from '../../run/folder.js';
 import { RUN_FILES } from '../../run/names.js';
 import { planRun } from '../../run/plan.js';
-import { validateRunSpec, type RunSpec } from '../../run/spec.js';
+import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun, type TrainRunResult } from '../../run/train-run.js';
 import { TerminalProgress } from '../progress.js';
 import { addModelOptions, addTrainOptions, checkGivenFlags, nonNegativeNumber, positiveInt, say, type TrainFlags } from '../options.js';
@@ -75,10 +75,16 @@ function readSpecFile(path: string): RunSpec {
     throw new VaekitError(`The run spec ${path} is not valid JSON.`);
   }
   // A run folder's run.json holds the spec with what the run recorded beside it.
-  const spec = typeof raw === 'object' && raw !== null && 'spec' in raw ? (raw as { spec: unknown }).spec : raw;
+  const record = typeof raw === 'object' && raw !== null && 'spec' in raw ? raw as { spec: unknown; givenData?: unknown } : null;
+  if (typeof record?.givenData === 'string') {
+    throw new VaekitError(`The run in ${path} trained on data its command chose (${record.givenData}), which its spec does not name, so --config cannot train it again: run that command again.`);
+  }
+  const spec = record !== null ? record.spec : raw;
   try {
     return validateRunSpec(spec);
   } catch (err) {
+    // The file's own field names (quoted, so the CLI does not say them as flags).
+    if (err instanceof SpecFieldError) throw new VaekitError(`The run spec ${path} is not usable: "${err.field}" ${err.detail}`);
     throw new VaekitError(`The run spec ${path} is not usable: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

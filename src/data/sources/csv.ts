@@ -108,7 +108,7 @@ class TableBuilder {
         throw new VaekitError(
           MISSING.test(cell)
             ? `${this.place(row, line, j)} holds "${clip(cell.trim())}", a missing value; fill or drop missing values first.`
-            : `${this.place(row, line, j)}: "${clip(cell.trim())}" is not a number${this.labelColumn === undefined ? ` (if the column holds the labels, pass --label-column ${clip(this.names![j]!)})` : ''}.`,
+            : `${this.place(row, line, j)}: "${clip(cell.trim())}" is not a number${this.labelColumn === undefined ? ` (if the column holds the labels, give data.labelColumn ${clip(this.names![j]!)})` : ''}.`,
         );
       }
       this.values[this.filled] = Number(cell);

@@ -309,7 +309,7 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   const [height, width] = size ?? [first.height, first.width];
   const bytes = height * width * channels;
   if (files.length * bytes > 2 ** 32 - 1) {
-    throw new VaekitError(`${dir} holds ${files.length} images of ${height}x${width}, too many bytes for one array; pass a smaller --image-size.`);
+    throw new VaekitError(`${dir} holds ${files.length} images of ${height}x${width}, too many bytes for one array; give a smaller data.imageSize.`);
   }
   const values = new Uint8Array(files.length * bytes);
   let colour = 0;
@@ -317,7 +317,7 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   const store = async (i: number, image: Decoded): Promise<void> => {
     if (size === undefined && (image.height !== height || image.width !== width)) {
       throw new VaekitError(
-        `${files[i]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width}; pass --image-size HxW to resize every image to one size.`,
+        `${files[i]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width}; give data.imageSize HxW to resize every image to one size.`,
       );
     }
     const out = values.subarray(i * bytes, (i + 1) * bytes);
@@ -351,8 +351,8 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   }
   const n = files.length;
   const note = wanted !== null ? null
-    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (--channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
-      : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (--channels 1 loads them as greyscale)`;
+    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (data.channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
+      : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`;
   const set = arrayDataset({
     values: kept,
     shape: [height, width, grey ? 1 : channels],

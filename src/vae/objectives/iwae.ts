@@ -14,7 +14,7 @@ import type { ObjectiveContext } from './index.js';
 
 /** Throws, before anything is allocated, when k samples of each of `rows` examples of `values` values would not fit in one buffer. */
 export function checkSamplesFit(rows: number, k: number, values: number): void {
-  checkBufferSize(rows * k, values, `${k} importance samples of each of ${rows} examples of ${values} values`, 'lower --samples or --batch-size');
+  checkBufferSize(rows * k, values, `${k} importance samples of each of ${rows} examples of ${values} values`, 'lower objective.samples or training.batchSize');
 }
 
 /** log sum_i exp(x[start + i]) for i < n, stable. */

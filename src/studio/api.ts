@@ -31,7 +31,7 @@ import type { Vae } from '../vae/model.js';
 import { scoreHistogramChart } from '../viz/charts.js';
 import { asModelShape, type Models, type RunModel } from './models.js';
 import type { RunEvent, RunStore } from './runs.js';
-import { checkFileName, confineDataPath, HttpError, MAX_ROWS } from './security.js';
+import { checkFileName, confineDataPath, confineRunData, HttpError, MAX_ROWS } from './security.js';
 import { RUN_FILES } from '../run/names.js';
 
 export interface ApiContext {
@@ -160,15 +160,9 @@ export function trainRequest(b: Body, roots: readonly string[], runDir: string):
     if (err instanceof SpecFieldError) throw new HttpError(400, `${FORM_FIELDS[err.field] ?? err.field} ${err.detail}`);
     throw err;
   }
-  const v = spec.data.validation;
   return {
     ...spec,
-    data: {
-      ...spec.data,
-      source: confineDataPath(spec.data.source, roots),
-      labels: spec.data.labels !== null ? confineDataPath(spec.data.labels, roots, 'labels') : null,
-      validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, roots, 'validation data') } : v,
-    },
+    data: confineRunData(spec.data, roots),
     training: { ...spec.training, checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
   };
 }

@@ -19,7 +19,7 @@ import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
 import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 export type { RunSummary } from './messages.js';
-import { checkRunId, confineDataPath, HttpError, isInside, RUN_ID } from './security.js';
+import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 
 /** What studio.json keeps. */
 export interface RunMeta {
@@ -238,17 +238,10 @@ export class RunStore {
     const summary = this.summary(id);
     if (summary.status === 'done') throw new HttpError(409, `The run "${id}" is done already.`);
     if (!summary.hasCheckpoint) throw new HttpError(409, `The run "${id}" has no checkpoint to resume from.`);
-    // The data may have moved since (or been replaced by a link elsewhere): confined again.
-    const d = meta.spec.data;
-    const v = d.validation;
     const spec: RunSpec = {
       ...meta.spec,
-      data: {
-        ...d,
-        source: confineDataPath(d.source, this.readRoots),
-        labels: d.labels !== null ? confineDataPath(d.labels, this.readRoots, 'labels') : null,
-        validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, this.readRoots, 'validation data') } : v,
-      },
+      // The data may have moved since (or been replaced by a link elsewhere): confined again.
+      data: confineRunData(meta.spec.data, this.readRoots),
       // The folder as it is now (a runs folder may have moved).
       outputs: { ...meta.spec.outputs, dir },
     };

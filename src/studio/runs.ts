@@ -17,8 +17,7 @@ import { RUN_FILES } from '../run/names.js';
 import { validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
-export type { RunSummary } from './messages.js';
+import type { EndEvent, FiguresEvent, ProgressEvent, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 
 /** What studio.json keeps. */
@@ -32,19 +31,6 @@ export interface RunMeta {
   config?: VaeConfig;
   data?: DataInfo;
 }
-
-
-export interface RunDetails extends RunSummary {
-  records: EpochRecord[];
-}
-
-/** An event of a run's stream (the SSE event name and its JSON data). */
-export type RunEvent =
-  | { event: 'progress'; data: ProgressEvent }
-  | { event: 'epoch'; data: EpochRecord }
-  | { event: 'figures'; data: FiguresEvent }
-  | { event: 'warning'; data: { message: string } }
-  | { event: 'end'; data: EndEvent };
 
 /** The training that runs now. */
 class Training {
@@ -170,7 +156,7 @@ export class RunStore {
     return summary;
   }
 
-  details(id: string): RunDetails {
+  details(id: string): RunDetail {
     const dir = this.runDir(id);
     const live = this.active !== null && this.active.id === id && this.active.started ? this.active : null;
     const meta = live?.meta ?? this.meta(dir);

@@ -1,7 +1,8 @@
 /**
- * Reading what a request sends: its JSON body, one parser per body shape of messages.ts (each
- * refusal a 400 that names the field), and its query parameters. The run spec of POST /api/runs
- * is not read here: the library's validateRunSpec checks it (routes/runs.ts).
+ * Reading what a request sends: its JSON body, one parser per body shape of messages.ts (a
+ * refusal is a 400 that names the field; 415 for an upload that is not multipart), and its query
+ * parameters. The run spec of POST /api/runs is not read here: the library's validateRunSpec
+ * checks it (routes/runs.ts).
  */
 import { extname } from 'node:path';
 import type { Context } from 'hono';

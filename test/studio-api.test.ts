@@ -276,6 +276,19 @@ describe('vaekit studio server', () => {
     assert.deepEqual((await json(await api('/api/runs'), 200))['runs'], []);
   });
 
+  it('names the train form\'s fields when it refuses what the form sends (the page checks none of them)', async () => {
+    const before = snapshot(runsDir);
+    // What the page's form sends for a blank path, a blank epochs field, and numbers out of range.
+    const form = (spec: Json): Promise<Response> => post('/api/runs', { spec: { data: { source: 'x.npy' }, training: { epochs: 1 }, ...spec } });
+    await refused(await form({ data: { source: '' } }), 400, /^Data must be a non-empty text/);
+    await refused(await form({ training: { epochs: 0 } }), 400, /^Epochs must be a whole number from 1/);
+    await refused(await form({ model: { latent: 0 } }), 400, /^Latent size must be a whole number from 1/);
+    await refused(await form({ objective: { beta: -1 } }), 400, /^Beta must be a number from 0/);
+    await refused(await form({ data: { source: 'x.npy', limit: 0 } }), 400, /^Example limit must be a whole number from 1/);
+    await refused(await form({ seed: 1.5 }), 400, /^Seed must be a whole number from 0/);
+    assert.deepEqual(snapshot(runsDir), before);
+  });
+
   it('trains a run in a worker thread and streams its epochs, figures and progress', async () => {
     const created = await json(await post('/api/runs', { name: 'flow', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 4 }, training: { epochs: 2, batchSize: 16 } } }), 201);
     assert.deepEqual(created, { id: 'flow' });

@@ -1,11 +1,21 @@
-/** What the studio's server and its training worker say to each other (train-worker.ts), and what the page is told of runs. */
-import type { DataInfo } from '../run/bundle-format.js';
-import type { EpochRecord } from '../train/fit.js';
+/**
+ * Everything the studio says, as types: what its server and its training worker say to each other
+ * (train-worker.ts), and every request and response body of its HTTP API (docs/studio.md), which
+ * the server's routes (routes/) and the page (web/src/api.ts) both use. Types only, nothing of
+ * Node: the page bundles this file.
+ */
 import type { TestMetrics } from '../eval/evaluate.js';
-import type { LossParts } from '../vae/objective.js';
+import type { BackendInfo } from '../engine/backend.js';
+import type { Projection, ProjectionMethod } from '../latent/map.js';
+import type { KlRanking as LibraryKlRanking } from '../latent/traverse.js';
+import type { DataInfo } from '../run/bundle-format.js';
+import type { RunSpec, RunSpecInput } from '../run/spec.js';
+import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { RunSpec } from '../run/spec.js';
-export type { RunSpec, RunSpecInput } from '../run/spec.js';
+import type { LossParts } from '../vae/objective.js';
+export type { DataInfo, EpochRecord, RunSpec, RunSpecInput, TestMetrics, VaeConfig };
+
+// ---- the server and its training worker ------------------------------------------------------
 
 /** The worker's input (workerData). */
 export interface WorkerInput {
@@ -37,6 +47,10 @@ export interface EndEvent {
   error?: string;
 }
 
+export interface WarningEvent {
+  message: string;
+}
+
 /** Worker -> server. `started` comes once the data is loaded and the model built (the run folder exists from then on). */
 export type WorkerMessage =
   | { type: 'started'; config: VaeConfig; data: DataInfo; records: EpochRecord[]; trainExamples: number; testExamples: number }
@@ -49,7 +63,39 @@ export type WorkerMessage =
 /** Server -> worker. */
 export type ServerMessage = { type: 'stop' };
 
-/** A run as GET /api/runs lists it (the web UI imports this type too). */
+// ---- the HTTP API: runs ------------------------------------------------------------------------
+
+/** A refusal: status 4xx (or 500) with one sentence. */
+export interface Refusal {
+  error: string;
+}
+
+/** GET /api/info. */
+export interface Info {
+  version: string;
+  backend: Pick<BackendInfo, 'backend' | 'blas' | 'threads'> & { bf16: boolean; bf16Reason: string | null };
+  runsDir: string;
+  dataRoots: string[];
+  presets: string[];
+  /** The id of the running training, or null. */
+  training: string | null;
+}
+
+/** POST /api/data/describe: a data spec (and its labels) as the training form names them. */
+export interface DescribeRequest {
+  data: string;
+  labels?: string;
+  labelColumn?: string;
+}
+
+export interface DataDescription {
+  source: string;
+  count: number;
+  shape: number[];
+  classNames: string[] | null;
+}
+
+/** A run as GET /api/runs lists it. */
 export interface RunSummary {
   id: string;
   status: RunStatus;
@@ -62,4 +108,143 @@ export interface RunSummary {
   data: DataInfo | null;
   createdAt: string;
   error?: string;
+}
+
+/** GET /api/runs, newest first. */
+export interface RunList {
+  runs: RunSummary[];
+}
+
+/** GET /api/runs/:id. */
+export interface RunDetail extends RunSummary {
+  records: EpochRecord[];
+}
+
+/** POST /api/runs: a run spec as the library takes it (src/run/spec.ts; the server fills in the rest), and a name for its folder. */
+export interface NewRun {
+  name?: string;
+  spec: RunSpecInput;
+}
+
+/** POST /api/runs (201) and POST /api/runs/:id/resume (202). */
+export interface RunStarted {
+  id: string;
+}
+
+/** POST /api/runs/:id/stop (202). */
+export interface RunStopped {
+  status: RunStatus;
+}
+
+/** An event of GET /api/runs/:id/events (the SSE event name and its JSON data). */
+export type RunEvent =
+  | { event: 'progress'; data: ProgressEvent }
+  | { event: 'epoch'; data: EpochRecord }
+  | { event: 'figures'; data: FiguresEvent }
+  | { event: 'warning'; data: WarningEvent }
+  | { event: 'end'; data: EndEvent };
+
+export type RunEventName = RunEvent['event'];
+export type RunEventData<E extends RunEventName> = Extract<RunEvent, { event: E }>['data'];
+
+// ---- the HTTP API: a run's model ----------------------------------------------------------------
+
+/** GET /api/runs/:id/examples. */
+export interface ExamplesQuery {
+  start?: number;
+  count?: number;
+}
+
+/** Images as arrays of numbers, channels-last [H, W, C] flattened (or a table's features), with their shape. */
+export interface Images {
+  images: number[][];
+  shape: number[];
+}
+
+export interface Examples extends Images {
+  labels: number[] | null;
+  labelNames: string[] | null;
+}
+
+/** GET /api/runs/:id/samples -> Images. `label`: a class name (or index) of a conditional model. */
+export interface SamplesQuery {
+  count?: number;
+  seed?: number;
+  label?: string;
+}
+
+/** One class index per row, for a conditional model only. */
+export interface RowLabels {
+  labels?: number[];
+}
+
+/** POST /api/runs/:id/encode. */
+export interface EncodeRequest extends RowLabels {
+  images: number[][];
+}
+
+export interface Encoded {
+  mean: number[][];
+  logvar: number[][];
+}
+
+/** POST /api/runs/:id/decode -> Images. */
+export interface DecodeRequest extends RowLabels {
+  z: number[][];
+}
+
+/** POST /api/runs/:id/denoise. `noise`: e.g. "gaussian:0.2" (default "none"); `seed` default 0. */
+export interface DenoiseRequest extends RowLabels {
+  images: number[][];
+  noise?: string;
+  seed?: number;
+}
+
+export interface Denoised {
+  noisy: number[][];
+  denoised: number[][];
+  shape: number[];
+}
+
+/** GET /api/runs/:id/kl-ranking: the library's KlRanking, its dimensions most KL first. */
+export interface KlRanking extends Pick<LibraryKlRanking, 'examples' | 'klToPrior'> {
+  dims: { dim: number; kl: number; inactive: boolean }[];
+}
+
+/** GET /api/runs/:id/latent-map. */
+export interface LatentMapQuery {
+  method?: ProjectionMethod;
+  limit?: number;
+}
+
+/** The library's Projection of the latent means, with the means themselves (z) and their labels. */
+export interface LatentMap extends Pick<Projection, 'method' | 'xTitle' | 'yTitle'> {
+  x: number[];
+  y: number[];
+  z: number[][];
+  labels: number[] | null;
+  labelNames: string[];
+  pca?: NonNullable<Projection['pca']>;
+}
+
+/** POST /api/runs/:id/anomaly: the fields of its multipart form. */
+export interface AnomalyUpload {
+  /** A .csv or .npy file. */
+  file: File;
+  /** An NPY labels file beside an NPY `file`. */
+  labels?: File;
+  labelColumn?: string;
+  normalClass?: string;
+}
+
+export interface AnomalyResult {
+  count: number;
+  scores: number[];
+  labels: number[] | null;
+  labelNames: string[] | null;
+  normalClass: string | null;
+  auroc: number | null;
+  top: { index: number; score: number; image: number[] | null }[];
+  /** The Vega-Lite spec of the library's score histogram. */
+  histogram: object;
 }

@@ -16,7 +16,7 @@ import { fitOptionsOf } from '../run/spec.js';
 import { describeTraining, resolveFitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
 import type { RunMeta, RunStore } from './runs.js';
-import { confineDataPath, HttpError } from './security.js';
+import { confineRunData, HttpError } from './security.js';
 import { RUN_FILES } from '../run/names.js';
 
 /** Runs whose bundles (and test splits) stay loaded. */
@@ -80,18 +80,8 @@ export class Models {
     const meta = this.runs.meta(dir);
     let test: Dataset;
     if (meta !== null) {
-      const d = meta.spec.data;
-      const v = d.validation;
       // The split the run's training made (the library's, from the run's spec), its data confined again.
-      test = (await loadRunData({
-        ...meta.spec,
-        data: {
-          ...d,
-          source: confineDataPath(d.source, this.roots),
-          labels: d.labels !== null ? confineDataPath(d.labels, this.roots, 'labels') : null,
-          validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, this.roots, 'validation data') } : v,
-        },
-      })).test;
+      test = (await loadRunData({ ...meta.spec, data: confineRunData(meta.spec.data, this.roots) })).test;
     } else if (bundle.data.source === MNIST_TRAIN_SOURCE) {
       test = loadMnist('test');
     } else {

@@ -17,9 +17,8 @@ import { RUN_FILES } from '../run/names.js';
 import { validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { EndEvent, FiguresEvent, ProgressEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
-export type { RunSummary } from './messages.js';
-import { checkRunId, confineDataPath, HttpError, isInside, RUN_ID } from './security.js';
+import type { EndEvent, FiguresEvent, ProgressEvent, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
+import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 
 /** What studio.json keeps. */
 export interface RunMeta {
@@ -32,19 +31,6 @@ export interface RunMeta {
   config?: VaeConfig;
   data?: DataInfo;
 }
-
-
-export interface RunDetails extends RunSummary {
-  records: EpochRecord[];
-}
-
-/** An event of a run's stream (the SSE event name and its JSON data). */
-export type RunEvent =
-  | { event: 'progress'; data: ProgressEvent }
-  | { event: 'epoch'; data: EpochRecord }
-  | { event: 'figures'; data: FiguresEvent }
-  | { event: 'warning'; data: { message: string } }
-  | { event: 'end'; data: EndEvent };
 
 /** The training that runs now. */
 class Training {
@@ -170,7 +156,7 @@ export class RunStore {
     return summary;
   }
 
-  details(id: string): RunDetails {
+  details(id: string): RunDetail {
     const dir = this.runDir(id);
     const live = this.active !== null && this.active.id === id && this.active.started ? this.active : null;
     const meta = live?.meta ?? this.meta(dir);
@@ -238,17 +224,10 @@ export class RunStore {
     const summary = this.summary(id);
     if (summary.status === 'done') throw new HttpError(409, `The run "${id}" is done already.`);
     if (!summary.hasCheckpoint) throw new HttpError(409, `The run "${id}" has no checkpoint to resume from.`);
-    // The data may have moved since (or been replaced by a link elsewhere): confined again.
-    const d = meta.spec.data;
-    const v = d.validation;
     const spec: RunSpec = {
       ...meta.spec,
-      data: {
-        ...d,
-        source: confineDataPath(d.source, this.readRoots),
-        labels: d.labels !== null ? confineDataPath(d.labels, this.readRoots, 'labels') : null,
-        validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, this.readRoots, 'validation data') } : v,
-      },
+      // The data may have moved since (or been replaced by a link elsewhere): confined again.
+      data: confineRunData(meta.spec.data, this.readRoots),
       // The folder as it is now (a runs folder may have moved).
       outputs: { ...meta.spec.outputs, dir },
     };

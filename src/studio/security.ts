@@ -9,6 +9,7 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { clip, VaekitError } from '../errors.js';
 import { isMnistSpec } from '../data/load.js';
+import type { DataSpec } from '../run/spec.js';
 
 /** A refusal with its HTTP status (4xx) and a one-sentence message. */
 export class HttpError extends VaekitError {
@@ -103,6 +104,17 @@ export function confineDataPath(spec: unknown, roots: readonly string[], what = 
     throw new HttpError(403, `The folder ${clip(spec)} links to files ${OUTSIDE}.`);
   }
   return real;
+}
+
+/** A run spec's data with each path it names (the data, its labels, a validation set) confined by confineDataPath. */
+export function confineRunData(data: DataSpec, roots: readonly string[]): DataSpec {
+  const v = data.validation;
+  return {
+    ...data,
+    source: confineDataPath(data.source, roots),
+    labels: data.labels !== null ? confineDataPath(data.labels, roots, 'labels') : null,
+    validation: v !== null && 'source' in v ? { source: confineDataPath(v.source, roots, 'validation data') } : v,
+  };
 }
 
 /** Whether a folder (an image folder: flat or one subfolder per class, so `depth` 2) holds a symlink that resolves outside `roots`. */

@@ -1,8 +1,8 @@
 /**
  * vaekit studio: a local web app over the library. startStudio serves the web UI (dist/web, built
- * by vite from web/) and the JSON API (api.ts) on 127.0.0.1, behind a session token and a Host
- * check (security.ts); training runs in a worker thread, one at a time (runs.ts). The API is
- * described in docs/studio.md.
+ * by vite from web/) and the JSON API (api.ts, its routers in routes/) on 127.0.0.1, behind a
+ * session token and a Host check (security.ts); training runs in a worker thread, one at a time
+ * (runs.ts). The API is described in docs/studio.md.
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -15,6 +15,7 @@ import { HTTPException } from 'hono/http-exception';
 import { clip, VaekitError } from '../errors.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { apiRoutes } from './api.js';
+import type { Refusal } from './messages.js';
 import { Models } from './models.js';
 import { RunStore } from './runs.js';
 import {
@@ -77,7 +78,7 @@ function isApi(c: Context): boolean {
 /** A refusal as the client reads it: JSON { error } under /api, plain text elsewhere. */
 function refuse(c: Context, status: number, message: string): Response {
   const code = status as 400;
-  return isApi(c) ? c.json({ error: message }, code) : c.text(message, code);
+  return isApi(c) ? c.json<Refusal>({ error: message }, code) : c.text(message, code);
 }
 
 /** The status and one sentence of an error a request caused; null for a bug. */

@@ -1,77 +1,19 @@
-// The studio's HTTP API (src/studio/CONTRACT.md) as typed functions. The session token travels in
-// the cookie the first page load set, so every request here is a plain same-origin fetch.
-import type { EpochRecord } from '../../src/train/fit.js';
-import type { TestMetrics } from '../../src/eval/evaluate.js';
-import type { VaeConfig } from '../../src/vae/config.js';
-import type { DataInfo } from '../../src/run/bundle-format.js';
+// The studio's HTTP API (docs/studio.md) as typed functions. Every request and response body is a
+// type of the server's own (src/studio/messages.ts: types only, nothing of Node), so a change on
+// either side breaks the other's type check. The session token travels in the cookie the first
+// page load set, so every request here is a plain same-origin fetch.
+import type {
+  AnomalyResult, AnomalyUpload, DataDescription, DescribeRequest, EndEvent, EpochRecord, Examples, ExamplesQuery, FiguresEvent, Info, KlRanking, LatentMap,
+  LatentMapQuery, NewRun, ProgressEvent, Refusal, RunDetail, RunEventData, RunEventName, RunList, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
+  TestMetrics,
+} from '../../src/studio/messages.js';
 
-import type { EndEvent, FiguresEvent, ProgressEvent, RunSpecInput, RunStatus, RunSummary } from '../../src/studio/messages.js';
+export type {
+  AnomalyResult, AnomalyUpload, DataDescription, EndEvent, EpochRecord, Examples, FiguresEvent, Info, KlRanking, LatentMap, LatentMapQuery, NewRun, ProgressEvent,
+  RunSpecInput, RunStatus, RunSummary, TestMetrics,
+};
 
-export type { EpochRecord, TestMetrics, VaeConfig, DataInfo };
-// The run and event types are the server's own (src/studio/messages.ts: types only, nothing of Node).
-export type { EndEvent, FiguresEvent, ProgressEvent, RunSpecInput, RunStatus, RunSummary };
-
-export type Preset = 'seed' | 'mlp' | 'conv';
 export type ImageShape = [number, number, number];
-
-export interface Info {
-  version: string;
-  backend: { backend: string; blas: string | boolean | null; threads: number; bf16: boolean; bf16Reason: string | null };
-  runsDir: string;
-  dataRoots: string[];
-  presets: string[];
-  training: string | null;
-}
-
-export interface DataDescription {
-  source: string;
-  count: number;
-  shape: number[];
-  classNames: string[] | null;
-}
-
-export interface RunDetail extends RunSummary {
-  records: EpochRecord[];
-}
-
-/** POST /api/runs: a run spec as the library takes it (src/run/spec.ts; the server fills in the rest), and a name for its folder. */
-export interface NewRun {
-  name?: string;
-  spec: RunSpecInput;
-}
-
-export interface Examples {
-  images: number[][];
-  labels: number[] | null;
-  labelNames: string[] | null;
-  shape: number[];
-}
-
-export interface KlRanking {
-  dims: { dim: number; kl: number; inactive: boolean }[];
-}
-
-export interface LatentMap {
-  x: number[];
-  y: number[];
-  z: number[][];
-  labels: number[] | null;
-  labelNames: string[];
-  xTitle: string;
-  yTitle: string;
-  pca?: { center: number[]; axes: [number[], number[]] };
-}
-
-export interface AnomalyResult {
-  count: number;
-  scores: number[];
-  labels: number[] | null;
-  labelNames: string[] | null;
-  normalClass: string | null;
-  auroc: number | null;
-  top: { index: number; score: number; image: number[] | null }[];
-  histogram: object;
-}
 
 /** A refusal from the server: its status and its one-sentence message. */
 export class ApiError extends Error {
@@ -84,7 +26,7 @@ export class ApiError extends Error {
 async function failure(response: Response): Promise<ApiError> {
   let message = `${response.status} ${response.statusText}`.trim();
   try {
-    const body = (await response.json()) as { error?: unknown };
+    const body = (await response.json()) as Partial<Refusal>;
     if (typeof body.error === 'string') message = body.error;
   } catch {
     // Not JSON: keep the status line.
@@ -99,8 +41,24 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (await response.json()) as T;
 }
 
-function post<T>(path: string, body: unknown): Promise<T> {
+function post<T, B extends object = Record<string, never>>(path: string, body: B): Promise<T> {
   return call<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** A query string of the parameters given. */
+function query<Q extends object>(parameters: Q): string {
+  const given = Object.entries(parameters).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
+  return given.length === 0 ? '' : `?${new URLSearchParams(given).toString()}`;
+}
+
+/** An AnomalyUpload as the multipart form the server reads. */
+function formOf(upload: AnomalyUpload): FormData {
+  const form = new FormData();
+  form.append('file', upload.file, upload.file.name);
+  if (upload.labels !== undefined) form.append('labels', upload.labels, upload.labels.name);
+  if (upload.labelColumn !== undefined) form.append('labelColumn', upload.labelColumn);
+  if (upload.normalClass !== undefined) form.append('normalClass', upload.normalClass);
+  return form;
 }
 
 const run = (id: string): string => `/api/runs/${encodeURIComponent(id)}`;
@@ -112,18 +70,23 @@ export const exportUrl = (id: string, format: 'onnx' | 'tfjs' | 'pytorch'): stri
 export const eventsUrl = (id: string): string => `${run(id)}/events`;
 export const scoresCsvUrl = (id: string): string => `${run(id)}/anomaly/scores.csv`;
 
+/** Listens to one kind of a run's events, its data parsed as the server sends it. */
+export function onRunEvent<E extends RunEventName>(source: EventSource, event: E, listener: (data: RunEventData<E>) => void): void {
+  source.addEventListener(event, (e) => listener(JSON.parse((e as MessageEvent<string>).data) as RunEventData<E>));
+}
+
 export const api = {
   info: () => call<Info>('/api/info'),
-  describe: (request: { data: string; labels?: string; labelColumn?: string }) => post<DataDescription>('/api/data/describe', request),
-  runs: async () => (await call<{ runs: RunSummary[] }>('/api/runs')).runs,
+  describe: (request: DescribeRequest) => post<DataDescription, DescribeRequest>('/api/data/describe', request),
+  runs: async () => (await call<RunList>('/api/runs')).runs,
   run: (id: string) => call<RunDetail>(run(id)),
-  start: (request: NewRun) => post<{ id: string }>('/api/runs', request),
-  stop: (id: string) => post<{ status: RunStatus }>(`${run(id)}/stop`, {}),
-  resume: (id: string) => post<{ id: string }>(`${run(id)}/resume`, {}),
-  examples: (id: string, start: number, count: number) => call<Examples>(`${run(id)}/examples?start=${start}&count=${count}`),
+  start: (request: NewRun) => post<RunStarted, NewRun>('/api/runs', request),
+  stop: (id: string) => post<RunStopped>(`${run(id)}/stop`, {}),
+  resume: (id: string) => post<RunStarted>(`${run(id)}/resume`, {}),
+  examples: (id: string, q: ExamplesQuery) => call<Examples>(`${run(id)}/examples${query(q)}`),
   klRanking: (id: string) => call<KlRanking>(`${run(id)}/kl-ranking`),
-  latentMap: (id: string, method: 'pca' | 'umap', limit: number) => call<LatentMap>(`${run(id)}/latent-map?method=${method}&limit=${limit}`),
-  anomaly: (id: string, form: FormData) => call<AnomalyResult>(`${run(id)}/anomaly`, { method: 'POST', body: form }),
+  latentMap: (id: string, q: LatentMapQuery) => call<LatentMap>(`${run(id)}/latent-map${query(q)}`),
+  anomaly: (id: string, upload: AnomalyUpload) => call<AnomalyResult>(`${run(id)}/anomaly`, { method: 'POST', body: formOf(upload) }),
   /** The bytes of a file of the run folder. */
   fileBytes: async (id: string, name: string): Promise<Uint8Array> => {
     const response = await fetch(runFileUrl(id, name), { credentials: 'same-origin' });

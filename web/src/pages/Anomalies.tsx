@@ -2,7 +2,7 @@
 // ELBO), and see the scores' histogram, the AUROC when the file says which examples are normal,
 // the most anomalous examples, and a link to the scores as CSV.
 import { useMemo, useState } from 'preact/hooks';
-import { api, messageOf, scoresCsvUrl, type AnomalyResult } from '../api.js';
+import { api, messageOf, scoresCsvUrl, type AnomalyResult, type AnomalyUpload } from '../api.js';
 import { Chart } from '../chart.js';
 import { imageShapeOf, ImageView } from '../images.js';
 import { usePickedRun } from '../store.js';
@@ -23,14 +23,15 @@ export function AnomaliesPage() {
     e.preventDefault();
     if (run === null) return;
     if (file === null) { setError('Choose a .csv or .npy file to score.'); return; }
-    const form = new FormData();
-    form.append('file', file, file.name);
-    if (isNpy && labels !== null) form.append('labels', labels, labels.name);
-    if (!isNpy && labelColumn.trim() !== '') form.append('labelColumn', labelColumn.trim());
-    if (normalClass.trim() !== '') form.append('normalClass', normalClass.trim());
+    const upload: AnomalyUpload = {
+      file,
+      ...(isNpy && labels !== null ? { labels } : {}),
+      ...(!isNpy && labelColumn.trim() !== '' ? { labelColumn: labelColumn.trim() } : {}),
+      ...(normalClass.trim() !== '' ? { normalClass: normalClass.trim() } : {}),
+    };
     setBusy(true);
     try {
-      const value = await api.anomaly(run.id, form);
+      const value = await api.anomaly(run.id, upload);
       setResult({ runId: run.id, fileName: file.name, value });
       setError(null);
     } catch (err) {

@@ -154,7 +154,7 @@ export function DenoisePage() {
   const loadExample = async (): Promise<void> => {
     if (run === null || pad.current === null) return;
     try {
-      const set = examples ?? await api.examples(run.id, 0, 16);
+      const set = examples ?? await api.examples(run.id, { start: 0, count: 16 });
       setExamples(set);
       if (set.images.length === 0) { setError('The run\'s test split has no examples.'); return; }
       const i = exampleIndex % set.images.length;

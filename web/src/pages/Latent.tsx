@@ -3,14 +3,15 @@
 // move an encoded example along the dimensions that carry the most KL; prior samples.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { interpolate, Tensor, type InterpolationMethod } from '../../../src/browser.js';
-import { api, messageOf, type Examples, type ImageShape, type KlRanking, type LatentMap } from '../api.js';
+import { api, messageOf, type Examples, type ImageShape, type KlRanking, type LatentMap, type LatentMapQuery } from '../api.js';
 import { ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
 import { classColour, nearestPoint, Scatter, type Point2 } from '../scatter.js';
 import { usePickedRun } from '../store.js';
 import { Card, ErrorLine, RunPicker } from '../widgets.js';
 
-type Method = 'pca' | 'umap';
+/** How the map projects the latent means: the server's choices (LatentMapQuery). */
+type Method = NonNullable<LatentMapQuery['method']>;
 const STEPS = 10;
 
 /** The latent vector a point of the map stands for: PCA's inverse, z itself for a 2-D latent space, else the nearest code. */
@@ -72,7 +73,7 @@ function LatentMapCard({ model, runId, method, setMethod }: { model: BrowserMode
     setHovered(null);
     setEnds([]);
     let cancelled = false;
-    api.latentMap(runId, method, 2000)
+    api.latentMap(runId, { method, limit: 2000 })
       .then((m) => { if (!cancelled) { setMap(m); setError(null); } })
       .catch((err: unknown) => { if (!cancelled) setError(messageOf(err)); });
     return () => { cancelled = true; };
@@ -175,7 +176,7 @@ function DimensionsCard({ model, runId }: { model: BrowserModel; runId: string }
     setExamples(null);
     setZ(null);
     let cancelled = false;
-    Promise.all([api.klRanking(runId), api.examples(runId, 0, 10)])
+    Promise.all([api.klRanking(runId), api.examples(runId, { start: 0, count: 10 })])
       .then(([r, e]) => {
         if (cancelled) return;
         setRanking(r);

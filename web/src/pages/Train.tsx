@@ -5,8 +5,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
 import type { Likelihood } from '../../../src/vae/config.js';
 import {
-  api, eventsUrl, messageOf,
-  type DataDescription, type EndEvent, type EpochRecord, type FiguresEvent, type NewRun, type Preset, type RunSpecInput, type ProgressEvent, type RunSummary, type TestMetrics,
+  api, eventsUrl, messageOf, onRunEvent,
+  type DataDescription, type EndEvent, type EpochRecord, type FiguresEvent, type NewRun, type RunSpecInput, type ProgressEvent, type RunSummary, type TestMetrics,
 } from '../api.js';
 import { Chart } from '../chart.js';
 import { pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
@@ -18,7 +18,7 @@ interface Form {
   path: string;
   labels: string;
   labelColumn: string;
-  preset: Preset;
+  preset: string;
   latent: string;
   beta: string;
   likelihood: '' | Likelihood;
@@ -36,41 +36,37 @@ const INITIAL: Form = {
   noiseKind: 'gaussian', noiseAmount: 0.2, epochs: '5', limit: '', seed: '0', conditional: false, bf16: false,
 };
 
-/** The request of a form, or a sentence saying what to fix. */
-function requestOf(form: Form): NewRun | string {
-  const data = form.source === 'mnist' ? 'mnist' : form.path.trim();
-  if (data === '') return 'Type the path of the data (a file or folder inside the studio\'s data folders).';
-  const epochs = Number(form.epochs);
-  if (!Number.isInteger(epochs) || epochs < 1) return 'Epochs must be a whole number of at least 1.';
-  const optionalNumber = (text: string, what: string, integer: boolean, min: number): number | undefined | string => {
-    if (text.trim() === '') return undefined;
-    const v = Number(text);
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) return `${what} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}.`;
-    return v;
-  };
-  const latent = optionalNumber(form.latent, 'The latent size', true, 1);
-  const beta = optionalNumber(form.beta, 'Beta', false, 0);
-  const limit = optionalNumber(form.limit, 'The example limit', true, 1);
-  const seed = optionalNumber(form.seed, 'The seed', true, 0);
-  for (const v of [latent, beta, limit, seed]) if (typeof v === 'string') return v;
+/** A number field's value: null when blank (the spec's default), else the number typed. */
+function numberOf(text: string): number | null {
+  return text.trim() === '' ? null : Number(text);
+}
+
+/**
+ * The request of a form. Its fields are checked by the server alone, with the library's
+ * validateRunSpec, whose refusals name the form's fields (Epochs, Latent size, ...).
+ */
+function requestOf(form: Form): NewRun {
   const path = form.source === 'path';
+  const beta = numberOf(form.beta);
+  const seed = numberOf(form.seed);
   const spec: RunSpecInput = {
     data: {
-      source: data,
+      source: path ? form.path.trim() : 'mnist',
       labels: path && form.labels.trim() !== '' ? form.labels.trim() : null,
       labelColumn: path && form.labelColumn.trim() !== '' ? form.labelColumn.trim() : null,
-      limit: typeof limit === 'number' ? limit : null,
+      limit: numberOf(form.limit),
     },
     model: {
       preset: form.preset,
-      latent: typeof latent === 'number' ? latent : null,
+      latent: numberOf(form.latent),
       likelihood: form.likelihood !== '' ? form.likelihood : null,
       conditional: form.conditional,
     },
-    ...(typeof beta === 'number' ? { objective: { beta } } : {}),
-    training: { epochs, precision: form.bf16 ? 'bf16' : 'fp32' },
+    ...(beta !== null ? { objective: { beta } } : {}),
+    // Required: a blank field is 0, which the server refuses.
+    training: { epochs: Number(form.epochs), precision: form.bf16 ? 'bf16' : 'fp32' },
     noise: { input: noiseText(form.noiseKind, form.noiseAmount) },
-    seed: typeof seed === 'number' ? seed : 0,
+    ...(seed !== null ? { seed } : {}),
   };
   return { spec, ...(form.name.trim() !== '' ? { name: form.name.trim() } : {}) };
 }
@@ -95,25 +91,14 @@ function useRunEvents(id: string | null, generation: number): Watch | null {
     setWatch(watching(id));
     const source = new EventSource(eventsUrl(id));
     const update = (change: (w: Watch) => Watch): void => setWatch((w) => (w === null || w.id !== id ? w : change(w)));
-    source.addEventListener('epoch', (e) => {
-      const record = JSON.parse((e as MessageEvent<string>).data) as EpochRecord;
+    onRunEvent(source, 'epoch', (record) => {
       update((w) => ({ ...w, records: [...w.records.filter((r) => r.epoch !== record.epoch), record].sort((a, b) => a.epoch - b.epoch) }));
       void refreshRuns();
     });
-    source.addEventListener('progress', (e) => {
-      const progress = JSON.parse((e as MessageEvent<string>).data) as ProgressEvent;
-      update((w) => ({ ...w, progress }));
-    });
-    source.addEventListener('figures', (e) => {
-      const figures = JSON.parse((e as MessageEvent<string>).data) as FiguresEvent;
-      update((w) => ({ ...w, figures }));
-    });
-    source.addEventListener('warning', (e) => {
-      const { message } = JSON.parse((e as MessageEvent<string>).data) as { message: string };
-      update((w) => ({ ...w, warnings: [...w.warnings, message].slice(-5) }));
-    });
-    source.addEventListener('end', (e) => {
-      const end = JSON.parse((e as MessageEvent<string>).data) as EndEvent;
+    onRunEvent(source, 'progress', (progress) => update((w) => ({ ...w, progress })));
+    onRunEvent(source, 'figures', (figures) => update((w) => ({ ...w, figures })));
+    onRunEvent(source, 'warning', ({ message }) => update((w) => ({ ...w, warnings: [...w.warnings, message].slice(-5) })));
+    onRunEvent(source, 'end', (end) => {
       source.close();
       update((w) => ({ ...w, end, progress: null }));
       void refreshRuns();
@@ -162,11 +147,9 @@ function TrainForm({ running, onStarted }: { running: string | null; onStarted: 
 
   const start = async (e: Event): Promise<void> => {
     e.preventDefault();
-    const request = requestOf(form);
-    if (typeof request === 'string') { setError(request); return; }
     setBusy(true);
     try {
-      const { id } = await api.start(request);
+      const { id } = await api.start(requestOf(form));
       setError(null);
       onStarted(id);
     } catch (err) {
@@ -210,7 +193,7 @@ function TrainForm({ running, onStarted }: { running: string | null; onStarted: 
       ) : null}
       <div class="row3">
         <Field label="Preset">
-          <select value={form.preset} data-testid="preset" onChange={(e) => set('preset', value(e) as Preset)}>
+          <select value={form.preset} data-testid="preset" onChange={(e) => set('preset', value(e))}>
             {presets.map((p) => <option key={p} value={p}>{p}</option>)}
           </select>
         </Field>

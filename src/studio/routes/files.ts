@@ -1,0 +1,81 @@
+/** A run's files (a stopped run's model files made from its newest checkpoint), its HTML report and its exports as zips. */
+import { readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { zipSync } from 'fflate';
+import { Hono } from 'hono';
+import type { Dataset } from '../../data/dataset.js';
+import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../export/index.js';
+import { writeReport } from '../../report/report.js';
+import { encodeBundle } from '../../run/bundle-format.js';
+import { RUN_FILES } from '../../run/names.js';
+import type { ApiContext } from '../api.js';
+import type { Models, RunModel } from '../models.js';
+import { checkFileName, HttpError } from '../security.js';
+
+const FILE_TYPES: Record<string, string> = {
+  '.json': 'application/json', '.jsonl': 'application/x-ndjson', '.png': 'image/png', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8', '.md': 'text/markdown; charset=utf-8', '.csv': 'text/csv; charset=utf-8',
+  '.safetensors': 'application/octet-stream', '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Pages and files of a run are shown as they are, never run: no scripts, no requests elsewhere. */
+const SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+
+/** A stopped run's bundle files, made from its newest checkpoint (the folder gets a bundle only when training completes). */
+function checkpointFile(models: Models, id: string, name: string): Uint8Array<ArrayBuffer> {
+  const missing = new HttpError(404, `The run has no file "${name}".`);
+  if (name !== RUN_FILES.config && name !== RUN_FILES.weights) throw missing;
+  let model: RunModel;
+  try {
+    model = models.bundle(id);
+  } catch {
+    throw missing;
+  }
+  if (model.checkpoint === null) throw missing;
+  const files = encodeBundle(model.bundle.vae, model.bundle.training, model.bundle.data);
+  return new Uint8Array(name === RUN_FILES.config ? new TextEncoder().encode(files.config) : files.weights);
+}
+
+export function fileRoutes(ctx: ApiContext): Hono {
+  const { runs, models } = ctx;
+  return new Hono()
+    .get('/:id/files/:name', (c) => {
+      const dir = runs.runDir(c.req.param('id'));
+      const name = checkFileName(c.req.param('name'));
+      const path = join(dir, name);
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = new Uint8Array(readFileSync(path));
+      } catch {
+        bytes = checkpointFile(models, c.req.param('id'), name);
+      }
+      c.header('Content-Type', FILE_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream');
+      c.header('Content-Security-Policy', SANDBOX);
+      if (!(extname(name).toLowerCase() in FILE_TYPES)) c.header('Content-Disposition', `attachment; filename="${name}"`);
+      return c.body(bytes);
+    })
+    .get('/:id/report', async (c) => {
+      const id = c.req.param('id');
+      const { bundle, dir } = models.bundle(id);
+      let data: Dataset | undefined;
+      try {
+        data = (await models.testSet(id)).set;
+      } catch {
+        data = undefined; // The page is drawn without the figures that need data.
+      }
+      const path = await writeReport(dir, { bundle, ...(data !== undefined ? { data } : {}) });
+      c.header('Content-Security-Policy', SANDBOX);
+      return c.html(readFileSync(path, 'utf8'));
+    })
+    .get('/:id/export/:format', (c) => {
+      const id = c.req.param('id');
+      const format = c.req.param('format');
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new HttpError(404, `There is no export format "${format}": use ${EXPORT_FORMATS.join(', ')}.`);
+      const { bundle } = models.bundle(id);
+      const files = exportFiles(bundle.vae, format as ExportFormat, bundle.data, bundle.training);
+      const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])));
+      c.header('Content-Type', 'application/zip');
+      c.header('Content-Disposition', `attachment; filename="${id}-${format}.zip"`);
+      return c.body(zip);
+    });
+}

@@ -1,0 +1,25 @@
+/** GET /api/info (the studio, its backend, the running training) and POST /api/data/describe (what a data spec holds). */
+import { Hono } from 'hono';
+import { loadData } from '../../data/load.js';
+import { getBackend } from '../../engine/index.js';
+import { PRESETS } from '../../vae/config.js';
+import type { ApiContext } from '../api.js';
+import type { DataDescription, DescribeRequest, Info } from '../messages.js';
+import { describeRequest, jsonBody } from './requests.js';
+
+export function infoRoutes(ctx: ApiContext): Hono {
+  const { runs } = ctx;
+  return new Hono()
+    .get('/info', (c) => {
+      const b = getBackend().info();
+      return c.json<Info>({
+        version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads, bf16: b.bf16.available, bf16Reason: b.bf16.reason ?? null },
+        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training,
+      });
+    })
+    .post('/data/describe', async (c) => {
+      const { data, ...options } = describeRequest(await jsonBody<DescribeRequest>(c), ctx.readRoots);
+      const set = await loadData(data, 'train', options);
+      return c.json<DataDescription>({ source: set.source, count: set.count, shape: [...set.shape], classNames: set.labelNames === null ? null : [...set.labelNames] });
+    });
+}

@@ -1,0 +1,168 @@
+/**
+ * Reading what a request sends: its JSON body, one parser per body shape of messages.ts (a
+ * refusal is a 400 that names the field; 415 for an upload that is not multipart), and its query
+ * parameters. The run spec of POST /api/runs is not read here: the library's validateRunSpec
+ * checks it (routes/runs.ts).
+ */
+import { extname } from 'node:path';
+import type { Context } from 'hono';
+import { isImageShape } from '../../data/dataset.js';
+import { parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
+import type { Vae } from '../../vae/model.js';
+import type { AnomalyUpload, DecodeRequest, DenoiseRequest, DescribeRequest, EncodeRequest } from '../messages.js';
+import { confineDataPath, HttpError, MAX_ROWS } from '../security.js';
+
+/** A body as it arrives: the fields of shape T, each of them unchecked. */
+export type Unchecked<T> = { [K in keyof T]?: unknown };
+
+type Json = Record<string, unknown>;
+
+export function isObject(x: unknown): x is Json {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** The request's body: a JSON object, its fields still to be checked. */
+export async function jsonBody<T>(c: Context): Promise<Unchecked<T>> {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'The request body is not valid JSON.');
+  }
+  if (!isObject(body)) throw new HttpError(400, 'The request body must be a JSON object.');
+  return body as Unchecked<T>;
+}
+
+// ---- fields -----------------------------------------------------------------------------------
+
+export function optString<T>(b: Unchecked<T>, key: keyof T & string): string | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new HttpError(400, `"${key}" must be a string.`);
+  return v;
+}
+
+function optInt<T>(b: Unchecked<T>, key: keyof T & string, min: number, max: number): number | undefined {
+  const v = b[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new HttpError(400, `"${key}" must be a whole number from ${min} to ${max}.`);
+  return v;
+}
+
+/** A query parameter of shape T, as sent. */
+export function queryText<T>(c: Context, key: keyof T & string): string | undefined {
+  return c.req.query(key);
+}
+
+/** A query parameter of shape T as a whole number in [min, max], or the default. */
+export function queryInt<T>(c: Context, key: keyof T & string, min: number, max: number, fallback: number): number {
+  const text = queryText<T>(c, key);
+  if (text === undefined || text === '') return fallback;
+  const v = Number(text);
+  if (!/^\d+$/.test(text) || v < min || v > max) throw new HttpError(400, `The query parameter "${key}" must be a whole number from ${min} to ${max}.`);
+  return v;
+}
+
+/** Rows of numbers, each `width` long (at most MAX_ROWS rows): images in [0, 1] when `unit`. */
+function matrix(v: unknown, key: string, width: number, unit: boolean): { values: Float32Array; rows: number } {
+  if (!Array.isArray(v) || v.length === 0) throw new HttpError(400, `"${key}" must be a non-empty array of rows.`);
+  if (v.length > MAX_ROWS) throw new HttpError(400, `At most ${MAX_ROWS} rows per request, not ${v.length}.`);
+  const values = new Float32Array(v.length * width);
+  v.forEach((row: unknown, r) => {
+    if (!Array.isArray(row) || row.length !== width) throw new HttpError(400, `Row ${r} of "${key}" must be an array of ${width} numbers.`);
+    row.forEach((x: unknown, j) => {
+      if (typeof x !== 'number' || !Number.isFinite(x) || (unit && (x < 0 || x > 1))) {
+        throw new HttpError(400, `Value ${j} of row ${r} of "${key}" must be a ${unit ? 'number in [0, 1]' : 'finite number'}.`);
+      }
+      values[r * width + j] = x;
+    });
+  });
+  return { values, rows: v.length };
+}
+
+/** The labels a conditional model needs (one class index per row), or null for an unconditional one. */
+function labelsOf(v: unknown, vae: Vae, rows: number): Int32Array | null {
+  if (vae.classes === 0) {
+    if (v !== undefined && v !== null) throw new HttpError(400, 'This model is not conditional: send no labels.');
+    return null;
+  }
+  if (!Array.isArray(v) || v.length !== rows) throw new HttpError(400, `This is a conditional model: send "labels", one class index (0 to ${vae.classes - 1}) per row.`);
+  return Int32Array.from(v, (y: unknown, r) => {
+    if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= vae.classes) throw new HttpError(400, `Label ${r} must be a class index from 0 to ${vae.classes - 1}.`);
+    return y;
+  });
+}
+
+// ---- one parser per body shape ----------------------------------------------------------------
+
+/** DescribeRequest, its paths confined to `roots`. */
+export function describeRequest(b: Unchecked<DescribeRequest>, roots: readonly string[]): DescribeRequest {
+  const data = confineDataPath(b.data, roots);
+  const labels = optString(b, 'labels');
+  const labelColumn = optString(b, 'labelColumn');
+  return {
+    data,
+    ...(labels !== undefined ? { labels: confineDataPath(labels, roots, 'labels') } : {}),
+    ...(labelColumn !== undefined ? { labelColumn } : {}),
+  };
+}
+
+/** Rows for the model, as it takes them, and their labels. */
+export interface ModelRows {
+  values: Float32Array;
+  rows: number;
+  labels: Int32Array | null;
+}
+
+/** Images for `vae`: rows of its input's size, values in [0, 1] for an image model. */
+function imagesFor(v: unknown, vae: Vae): { values: Float32Array; rows: number } {
+  return matrix(v, 'images', vae.pixels, isImageShape(vae.config.inputShape));
+}
+
+export function encodeRequest(b: Unchecked<EncodeRequest>, vae: Vae): ModelRows {
+  const { values, rows } = imagesFor(b.images, vae);
+  return { values, rows, labels: labelsOf(b.labels, vae, rows) };
+}
+
+export function decodeRequest(b: Unchecked<DecodeRequest>, vae: Vae): ModelRows {
+  const { values, rows } = matrix(b.z, 'z', vae.latent, false);
+  return { values, rows, labels: labelsOf(b.labels, vae, rows) };
+}
+
+/** A DenoiseRequest: its images, noise (default "none"), seed (default 0) and labels. */
+export function denoiseRequest(b: Unchecked<DenoiseRequest>, vae: Vae): ModelRows & { noise: NoiseSpec; seed: number } {
+  const { values, rows } = imagesFor(b.images, vae);
+  const noise = b.noise ?? 'none';
+  if (typeof noise !== 'string') throw new HttpError(400, '"noise" must be a string such as "gaussian:0.2" or "none".');
+  const parsed = parseNoise(noise);
+  const seed = optInt(b, 'seed', 0, 0xffffffff) ?? 0;
+  return { values, rows, noise: parsed, seed, labels: labelsOf(b.labels, vae, rows) };
+}
+
+/** The multipart form of an AnomalyUpload (415 when the body is not one). */
+export async function anomalyUpload(c: Context): Promise<AnomalyUpload> {
+  if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
+    throw new HttpError(415, 'Send the data to score as multipart/form-data, its file in the field "file".');
+  }
+  let form: Unchecked<AnomalyUpload>;
+  try {
+    form = await c.req.parseBody();
+  } catch {
+    throw new HttpError(400, 'The upload is not a readable multipart form.');
+  }
+  const { file, labels } = form;
+  if (!(file instanceof File)) throw new HttpError(400, 'Send the data to score in the form field "file" (a .csv or .npy file).');
+  const ext = extname(file.name).toLowerCase();
+  if (ext !== '.csv' && ext !== '.npy') throw new HttpError(400, `"file" must be a .csv or .npy file, not "${file.name}".`);
+  if (labels !== undefined && !(labels instanceof File)) throw new HttpError(400, 'The form field "labels" must be an .npy file.');
+  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const labelColumn = text(form.labelColumn);
+  const normalClass = text(form.normalClass);
+  return {
+    file,
+    ...(labels !== undefined ? { labels } : {}),
+    ...(labelColumn !== undefined ? { labelColumn } : {}),
+    ...(normalClass !== undefined ? { normalClass } : {}),
+  };
+}

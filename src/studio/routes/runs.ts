@@ -1,0 +1,97 @@
+/**
+ * The runs: list, start (a run spec, checked by the library's validateRunSpec alone), details,
+ * the event stream, stop and resume.
+ */
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
+import type { ApiContext } from '../api.js';
+import type { NewRun, RunDetail, RunEvent, RunList, RunStarted, RunStopped } from '../messages.js';
+import { confineRunData, HttpError } from '../security.js';
+import { isObject, jsonBody, optString, type Unchecked } from './requests.js';
+
+/** The form's words for the run spec's fields, for a refused field (the rest are named as they are). */
+const FORM_FIELDS: Readonly<Record<string, string>> = {
+  'data.source': 'Data', 'data.labels': 'Labels file', 'data.labelColumn': 'Label column', 'data.limit': 'Example limit',
+  'model.preset': 'Preset', 'model.latent': 'Latent size', 'model.likelihood': 'Likelihood', 'model.conditional': 'Conditional',
+  'objective.beta': 'Beta', 'noise.input': 'Noise', 'training.epochs': 'Epochs', 'training.batchSize': 'Batch size',
+  'training.learningRate': 'Learning rate', 'training.precision': 'Precision', seed: 'Seed',
+};
+
+/**
+ * The run spec of a NewRun, checked by the library's one validation, with the studio's own
+ * settings: data paths confined to the data folders, the run folder its own, a checkpoint every
+ * epoch. A refused field is named as the form names it.
+ */
+export function runSpecOf(b: Unchecked<NewRun>, roots: readonly string[], runDir: string): RunSpec {
+  const given = b.spec;
+  if (!isObject(given)) throw new HttpError(400, '"spec" must be a run spec (an object with data, model, objective, training, noise and seed).');
+  let spec: RunSpec;
+  try {
+    spec = validateRunSpec({ ...given, outputs: { dir: runDir, figures: false } });
+  } catch (err) {
+    if (err instanceof SpecFieldError) throw new HttpError(400, `${FORM_FIELDS[err.field] ?? err.field} ${err.detail}`);
+    throw err;
+  }
+  return {
+    ...spec,
+    data: confineRunData(spec.data, roots),
+    training: { ...spec.training, checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
+  };
+}
+
+export function runRoutes(ctx: ApiContext): Hono {
+  const { runs } = ctx;
+  return new Hono()
+    .get('/', (c) => c.json<RunList>({ runs: runs.list() }))
+    .post('/', async (c) => {
+      const body = await jsonBody<NewRun>(c);
+      const id = runs.newId(optString(body, 'name'));
+      await runs.start(runSpecOf(body, ctx.readRoots, join(runs.runsDir, id)), id);
+      return c.json<RunStarted>({ id }, 201);
+    })
+    .get('/:id', (c) => c.json<RunDetail>(runs.details(c.req.param('id'))))
+    .get('/:id/events', (c) => {
+      const id = c.req.param('id');
+      runs.runDir(id);
+      return streamSSE(c, async (stream) => {
+        const queue: RunEvent[] = [];
+        let wake: (() => void) | null = null;
+        let closed = false;
+        const close = (): void => {
+          closed = true;
+          wake?.();
+        };
+        const untrack = ctx.track(close);
+        stream.onAbort(close);
+        const unsubscribe = runs.subscribe(id, (e) => {
+          queue.push(e);
+          wake?.();
+        });
+        try {
+          for (;;) {
+            while (queue.length > 0 && !closed) {
+              const e = queue.shift()!;
+              await stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
+              if (e.event === 'end') return;
+            }
+            if (closed) return;
+            await new Promise<void>((resolve) => { wake = resolve; });
+            wake = null;
+          }
+        } finally {
+          unsubscribe();
+          untrack();
+        }
+      });
+    })
+    .post('/:id/stop', async (c) => {
+      const status = await runs.stop(c.req.param('id'));
+      return c.json<RunStopped>({ status }, 202);
+    })
+    .post('/:id/resume', async (c) => {
+      const id = await runs.resume(c.req.param('id'));
+      return c.json<RunStarted>({ id }, 202);
+    });
+}

@@ -134,8 +134,8 @@ test('a folder with only the bundle: the page says what is missing and how to ge
   assert.match(html, /config\.json does not say how this model was trained/);
   assert.match(html, /The folder has no metrics\.jsonl/);
   assert.match(html, /The folder has no test-metrics\.json/);
-  assert.match(html, /run vaekit eval --model .* to measure/);
-  assert.match(html, /The folder has no figures: vaekit figures --model DIR/);
+  assert.match(html, /No evaluation in the folder: vaekit eval on this model \(.*\) measures/);
+  assert.match(html, /The folder has no figures: vaekit figures writes the notebook&#39;s figures into it/);
   assert.equal([...html.matchAll(/<img /g)].length, 1, 'only the prior samples');
   assert.doesNotMatch(html, /https?:\/\//);
 

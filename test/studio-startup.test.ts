@@ -35,7 +35,7 @@ test('a port in use: one sentence, and the runs folder it would have made is not
   const port = (holder.address() as AddressInfo).port;
   try {
     refused(['--port', String(port), '--runs', at('runs', 'studio'), '--data-root', at('data')],
-      new RegExp(`^error: Port ${port} on 127\\.0\\.0\\.1 is in use: pass --port with another port`));
+      new RegExp(`^error: Port ${port} on 127\\.0\\.0\\.1 is in use: give --port another port`));
   } finally {
     holder.close();
   }

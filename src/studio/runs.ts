@@ -19,6 +19,7 @@ import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
 import type { EndEvent, FiguresEvent, ProgressEvent, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
+import { inFormWords } from './words.js';
 
 /** What studio.json keeps. */
 export interface RunMeta {
@@ -262,7 +263,7 @@ export class RunStore {
             training.emit({ event: 'figures', data: m.event });
             break;
           case 'warning':
-            training.emit({ event: 'warning', data: { message: m.message } });
+            training.emit({ event: 'warning', data: { message: inFormWords(m.message) } });
             break;
           case 'end':
             this.ended(training, m.event, reject);
@@ -274,8 +275,9 @@ export class RunStore {
     });
   }
 
-  private ended(training: Training, event: EndEvent, reject: (err: Error) => void): void {
+  private ended(training: Training, given: EndEvent, reject: (err: Error) => void): void {
     if (this.active !== training) return;
+    const event: EndEvent = given.error !== undefined ? { ...given, error: inFormWords(given.error) } : given;
     this.active = null;
     if (training.figures !== null) {
       this.lastFigures.delete(training.id);

@@ -18,6 +18,7 @@ import { apiRoutes } from './api.js';
 import type { Refusal } from './messages.js';
 import { Models } from './models.js';
 import { RunStore } from './runs.js';
+import { inFormWords } from './words.js';
 import {
   bearerToken, cookieValue, COOKIE_NAME, HttpError, hostAllowed, isInside, JSON_LIMIT, newToken, realFolder, sessionCookie, tokenMatches, UPLOAD_LIMIT,
 } from './security.js';
@@ -83,8 +84,8 @@ function refuse(c: Context, status: number, message: string): Response {
 
 /** The status and one sentence of an error a request caused; null for a bug. */
 function describe(err: unknown): { status: number; message: string } | null {
-  if (err instanceof HttpError) return { status: err.status, message: err.message };
-  if (err instanceof VaekitError) return { status: 400, message: err.message };
+  if (err instanceof HttpError) return { status: err.status, message: inFormWords(err.message) };
+  if (err instanceof VaekitError) return { status: 400, message: inFormWords(err.message) };
   if (err instanceof HTTPException) return { status: err.status, message: err.message || 'The request was refused.' };
   const e = err as NodeJS.ErrnoException;
   if (e !== null && typeof e === 'object' && typeof e.code === 'string' && typeof e.path === 'string') {

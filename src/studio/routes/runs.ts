@@ -9,15 +9,8 @@ import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js
 import type { ApiContext } from '../api.js';
 import type { NewRun, RunDetail, RunEvent, RunList, RunStarted, RunStopped } from '../messages.js';
 import { confineRunData, HttpError } from '../security.js';
+import { formFieldOf } from '../words.js';
 import { isObject, jsonBody, optString, type Unchecked } from './requests.js';
-
-/** The form's words for the run spec's fields, for a refused field (the rest are named as they are). */
-const FORM_FIELDS: Readonly<Record<string, string>> = {
-  'data.source': 'Data', 'data.labels': 'Labels file', 'data.labelColumn': 'Label column', 'data.limit': 'Example limit',
-  'model.preset': 'Preset', 'model.latent': 'Latent size', 'model.likelihood': 'Likelihood', 'model.conditional': 'Conditional',
-  'objective.beta': 'Beta', 'noise.input': 'Noise', 'training.epochs': 'Epochs', 'training.batchSize': 'Batch size',
-  'training.learningRate': 'Learning rate', 'training.precision': 'Precision', seed: 'Seed',
-};
 
 /**
  * The run spec of a NewRun, checked by the library's one validation, with the studio's own
@@ -31,7 +24,7 @@ export function runSpecOf(b: Unchecked<NewRun>, roots: readonly string[], runDir
   try {
     spec = validateRunSpec({ ...given, outputs: { dir: runDir, figures: false } });
   } catch (err) {
-    if (err instanceof SpecFieldError) throw new HttpError(400, `${FORM_FIELDS[err.field] ?? err.field} ${err.detail}`);
+    if (err instanceof SpecFieldError) throw new HttpError(400, `${formFieldOf(err.field) ?? err.field} ${err.detail}`);
     throw err;
   }
   return {

@@ -32,14 +32,25 @@ export interface Loaded<T> {
 const runs = new Shared<Loaded<RunSummary[]>>({ value: null, error: null });
 const info = new Shared<Loaded<Info>>({ value: null, error: null });
 let runsRequest: Promise<void> | null = null;
+let runsAgain: Promise<void> | null = null;
 
-/** Fetches the runs again (at most one request at a time). */
+/**
+ * Fetches the runs again: at most one request at a time, and one more after it when asked while
+ * it is on its way (it may have been answered before what the caller wants seen, a run's end).
+ */
 export function refreshRuns(): Promise<void> {
-  runsRequest ??= api.runs()
-    .then((value) => runs.set({ value, error: null }))
-    .catch((err: unknown) => runs.set({ value: runs.value.value, error: messageOf(err) }))
-    .finally(() => { runsRequest = null; });
-  return runsRequest;
+  if (runsRequest === null) {
+    runsRequest = api.runs()
+      .then((value) => runs.set({ value, error: null }))
+      .catch((err: unknown) => runs.set({ value: runs.value.value, error: messageOf(err) }))
+      .finally(() => { runsRequest = null; });
+    return runsRequest;
+  }
+  runsAgain ??= runsRequest.then(() => {
+    runsAgain = null;
+    return refreshRuns();
+  });
+  return runsAgain;
 }
 
 export function refreshInfo(): Promise<void> {

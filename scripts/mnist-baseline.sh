@@ -9,8 +9,8 @@
 #   diff /tmp/before/hashes.txt /tmp/after/hashes.txt
 #
 # Wall-clock files (timing.jsonl) and the run spec (run.json, which names the vaekit version and
-# the folder) are left out of the hashes; everything else a command writes is in them. About 4
-# minutes on 2 cores.
+# the folder) are left out of the hashes; everything else a command writes is in them. About 90 s
+# on 2 cores (AMD EPYC, 2026-12-05).
 set -euo pipefail
 OUT=${1:?usage: scripts/mnist-baseline.sh OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

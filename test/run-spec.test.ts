@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRunSpec, SpecFieldError, validateRunSpec } from '../src/run/spec.js';
@@ -122,5 +122,21 @@ describe('run folders and run.json through the CLI', () => {
     assert.equal(vaekit(['train', ...SMALL, '--seed', '1', '--out', dir, '--overwrite']).status, 0);
     assert.notDeepEqual(readFileSync(join(dir, 'weights.safetensors')), before);
     assert.ok(!existsSync(`${dir}.new`) && !existsSync(`${dir}.old`));
+  });
+
+  it('every command that writes into a run folder takes its lock: a second writer is refused and writes nothing', () => {
+    const dir = at('locked');
+    assert.equal(vaekit(['train', ...SMALL, '--out', dir]).status, 0);
+    const files = readdirSync(dir).sort();
+    // A live process (this test) holds the folder, as a training or another command would.
+    writeFileSync(join(dir, '.vaekit.lock'), String(process.pid));
+    for (const args of [['eval', '--model', dir, '--limit', '50', '--samples', '2'], ['figures', '--model', dir], ['report', '--model', dir],
+      ['anomaly', '--model', dir, '--out', dir], ['train', ...SMALL, '--out', dir, '--overwrite']]) {
+      const r = vaekit(args);
+      assert.equal(r.status, 1, `${args[0]}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`error: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another vaekit process \\(PID ${process.pid}\\)`), args[0]);
+    }
+    rmSync(join(dir, '.vaekit.lock'));
+    assert.deepEqual(readdirSync(dir).sort(), files, 'nothing was written');
   });
 });

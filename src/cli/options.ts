@@ -18,6 +18,7 @@ import { VaekitError } from '../errors.js';
 import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../run/data.js';
 import { inFlagText } from './spec-flags.js';
+import { lockRunFolder } from '../run/folder.js';
 
 // ---- value parsers ------------------------------------------------------------------------
 
@@ -244,6 +245,20 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
     precision: flags.precision,
     ...(flags.earlyStopping !== undefined ? { earlyStopping: { patience: flags.earlyStopping } } : {}),
   };
+}
+
+/**
+ * Runs `work` holding the lock of the folder it writes (a model's run folder, or --out): one vaekit
+ * process writes a folder at a time, so a second is refused in one sentence instead of mixing its
+ * files with the first's (or losing them in a model folder being replaced).
+ */
+export async function inLockedFolder<T>(dir: string, work: () => Promise<T> | T): Promise<T> {
+  const release = lockRunFolder(dir, (pid) => say(`vaekit: took over ${dir} from process ${pid}, which is gone`));
+  try {
+    return await work();
+  } finally {
+    release();
+  }
 }
 
 /** One line to stdout, in the CLI's words (the settings the library names, as flags). */

@@ -7,7 +7,7 @@ import { VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
-import { lockRunFolder, RunFolder } from '../../run/folder.js';
+import { RunFolder } from '../../run/folder.js';
 import { CLASS_FOLDER_PREFIX, RUN_FILES } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
@@ -23,7 +23,7 @@ import { describeModel } from '../../viz/figures.js';
 import { lossOf } from '../../run/training-record.js';
 import { TerminalProgress } from '../progress.js';
 import {
-  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, loadDataForModel, loadDataFrom, positiveInt, say, type TrainFlags,
+  addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, inLockedFolder, loadDataForModel, loadDataFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
 interface AnomalyFlags extends TrainFlags {
@@ -99,14 +99,7 @@ export function register(program: Command): void {
       const scoring = { samples: flags.scoreSamples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) };
       const inputs = [flags.data, flags.labels, flags.testData];
       // One run at a time in a folder: a second is refused, not mixed with the first.
-      const locked = async (work: () => Promise<void>): Promise<void> => {
-        const release = lockRunFolder(out, (pid) => say(`vaekit: took over ${out} from process ${pid}, which is gone`));
-        try {
-          await work();
-        } finally {
-          release();
-        }
-      };
+      const locked = (work: () => Promise<void>): Promise<void> => inLockedFolder(out, work);
 
       if (flags.model !== undefined) {
         const bundle = loadBundle(flags.model);

@@ -12,7 +12,7 @@ import { prepareForModel } from '../../run/data.js';
 import { TerminalTaskProgress } from '../progress.js';
 import { RUN_FILES } from '../../run/names.js';
 import {
-  addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
+  addDataOptions, addModelDirOption, addSeedOption, dataOptionsFrom, inLockedFolder, loadDataForModel, nonNegativeInt, positiveInt, say, type DataFlags,
 } from '../options.js';
 
 interface EvalFlags extends DataFlags {
@@ -48,25 +48,27 @@ export function register(program: Command): void {
       const { noise, words } = noiseForModel(command, flags, bundle);
       const out = flags.out ?? flags.model;
       for (const name of [RUN_FILES.evalJson, RUN_FILES.evalMarkdown]) prepareOutputFile(join(out, name));
-      let test = await loadDataForModel(flags, bundle, 'test');
-      if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
-      const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
-      const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', { ...dataOptionsFrom(flags), ...channelsLike(bundle.data) }), bundle.vae.classes > 0);
-      say(`vaekit eval: ${words}`);
-      const report = evaluateSuite(bundle.vae, test, {
-        noise,
-        binarize: flags.binarize === true,
-        seed: flags.seed,
-        samples: flags.samples,
-        knnK: flags.knnK,
-        priorSamples: flags.priorSamples,
-        train,
-        progress: new TerminalTaskProgress(),
+      await inLockedFolder(out, async () => {
+        let test = await loadDataForModel(flags, bundle, 'test');
+        if (flags.limit !== undefined) test = takeFirst(test, flags.limit);
+        const trainSpec = flags.trainData ?? (isMnistSpec(flags.data) ? 'mnist:train' : undefined);
+        const train = trainSpec === undefined ? null : prepareForModel(bundle.data, await loadData(trainSpec, 'train', { ...dataOptionsFrom(flags), ...channelsLike(bundle.data) }), bundle.vae.classes > 0);
+        say(`vaekit eval: ${words}`);
+        const report = evaluateSuite(bundle.vae, test, {
+          noise,
+          binarize: flags.binarize === true,
+          seed: flags.seed,
+          samples: flags.samples,
+          knnK: flags.knnK,
+          priorSamples: flags.priorSamples,
+          train,
+          progress: new TerminalTaskProgress(),
+        });
+        const markdown = reportMarkdown(report);
+        writeFileAtomic(join(out, RUN_FILES.evalJson), `${JSON.stringify(report, null, 2)}\n`);
+        writeFileAtomic(join(out, RUN_FILES.evalMarkdown), `${markdown}\n`);
+        say(markdown);
+        say(`wrote ${join(out, RUN_FILES.evalJson)} and ${join(out, RUN_FILES.evalMarkdown)}`);
       });
-      const markdown = reportMarkdown(report);
-      writeFileAtomic(join(out, RUN_FILES.evalJson), `${JSON.stringify(report, null, 2)}\n`);
-      writeFileAtomic(join(out, RUN_FILES.evalMarkdown), `${markdown}\n`);
-      say(markdown);
-      say(`wrote ${join(out, RUN_FILES.evalJson)} and ${join(out, RUN_FILES.evalMarkdown)}`);
     });
 }

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadBundle } from '../../run/bundle.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { modelFigures } from '../../pipelines/figures.js';
-import { addDataOptions, addModelDirOption, addSeedOption, loadDataForModel, say, type DataFlags } from '../options.js';
+import { addDataOptions, addModelDirOption, addSeedOption, inLockedFolder, loadDataForModel, say, type DataFlags } from '../options.js';
 import { RUN_FILES } from '../../run/names.js';
 
 export function register(program: Command): void {
@@ -24,10 +24,12 @@ export function register(program: Command): void {
       const figures = await modelFigures(flags.model, bundle, set, noise, flags.seed);
       const out = flags.out ?? flags.model;
       for (const [name] of figures) prepareOutputFile(join(out, name));
-      for (const [name, bytes] of figures) {
-        const path = join(out, name);
-        writeFileAtomic(path, bytes);
-        say(`wrote ${path}`);
-      }
+      await inLockedFolder(out, () => {
+        for (const [name, bytes] of figures) {
+          const path = join(out, name);
+          writeFileAtomic(path, bytes);
+          say(`wrote ${path}`);
+        }
+      });
     });
 }

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { DATA_HELP } from '../../data/load.js';
 import { NOISE_HELP, parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
 import { loadBundle } from '../../run/bundle.js';
 import { RUN_FILES } from '../../run/names.js';
 import { prepareReportFile, writeReport } from '../../report/report.js';
-import { addDataOptions, addModelDirOption, loadDataForModel, say, seedValue, type DataFlags } from '../options.js';
+import { addDataOptions, addModelDirOption, inLockedFolder, loadDataForModel, say, seedValue, type DataFlags } from '../options.js';
 
 interface ReportFlags extends Omit<DataFlags, 'data'> {
   model: string;
@@ -38,13 +38,15 @@ export function register(program: Command): void {
       prepareReportFile(flags.model, flags.out ?? join(flags.model, RUN_FILES.report), [flags.data, flags.labels]);
       // No data is read unless the user names it: the page shows what the folder has, and draws only the curves and prior samples.
       const data = flags.data !== undefined ? await loadDataForModel({ ...flags, data: flags.data }, bundle, 'test') : undefined;
-      const path = await writeReport(flags.model, {
+      const write = (): Promise<string> => writeReport(flags.model, {
         bundle,
         ...(flags.out !== undefined ? { out: flags.out } : {}),
         ...(data !== undefined ? { data } : {}),
         ...(flags.noise !== undefined ? { noise: flags.noise } : {}),
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       });
-      say(path);
+      // A page written into the model folder takes the folder's lock, as every writer of a run folder does.
+      const intoModel = flags.out === undefined || resolve(dirname(flags.out)) === resolve(flags.model);
+      say(intoModel ? await inLockedFolder(flags.model, write) : await write());
     });
 }

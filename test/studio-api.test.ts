@@ -184,7 +184,9 @@ describe('vaekit studio server', () => {
     assert.match(studio.token, /^[0-9a-f]{64}$/);
     await refused(await fetch(`${base}/api/info`), 401);
     await refused(await fetch(`${base}/api/info`, { headers: { authorization: 'Bearer wrong' } }), 401);
-    await refused(await fetch(`${base}/api/info`, { headers: { cookie: 'vaekit_studio=wrong' } }), 401);
+    await refused(await fetch(`${base}/api/info`, { headers: { cookie: `vaekit_studio_${studio.port}=wrong` } }), 401);
+    // Another studio's cookie (another port) does not sign in here.
+    await refused(await fetch(`${base}/api/info`, { headers: { cookie: `vaekit_studio=${studio.token}; vaekit_studio_1=${studio.token}` } }), 401);
     await refused(await fetch(`${base}/api/info?token=wrong`), 401);
     await refused(await fetch(`${base}/api/runs/x/events`), 401);
     const page = await fetch(`${base}/`);
@@ -204,18 +206,18 @@ describe('vaekit studio server', () => {
     assert.equal(res.status, 302);
     assert.equal(res.headers.get('location'), '/?x=1');
     const cookie = res.headers.get('set-cookie') ?? '';
-    assert.match(cookie, new RegExp(`^vaekit_studio=${studio.token};`));
+    assert.match(cookie, new RegExp(`^vaekit_studio_${studio.port}=${studio.token};`));
     for (const part of ['HttpOnly', 'SameSite=Strict', 'Path=/']) assert.ok(cookie.includes(part), cookie);
-    const page = await fetch(`${base}/`, { headers: { cookie: `vaekit_studio=${studio.token}` } });
+    const page = await fetch(`${base}/`, { headers: { cookie: `vaekit_studio_${studio.port}=${studio.token}` } });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /vaekit studio/);
-    const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: `vaekit_studio=${studio.token}` } });
+    const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: `vaekit_studio_${studio.port}=${studio.token}` } });
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type') ?? '', /javascript/);
     // The API takes the query token as it is (an EventSource cannot send headers), without a redirect.
     assert.equal((await fetch(`${base}/api/info?token=${studio.token}`, { redirect: 'manual' })).status, 200);
     // No way out of the UI folder.
-    const escape = await raw(studio.port, '/assets/..%2F..%2Fsecret.txt', { cookie: `vaekit_studio=${studio.token}` });
+    const escape = await raw(studio.port, '/assets/..%2F..%2Fsecret.txt', { cookie: `vaekit_studio_${studio.port}=${studio.token}` });
     assert.equal(escape.status, 404);
     assert.ok(!escape.body.includes('TOP-SECRET-CONTENT'));
   });
@@ -502,6 +504,75 @@ describe('vaekit studio server', () => {
     assert.ok(!(body['error'] as string).includes('vaekit-studio-'), body['error'] as string);
     await refused(await api('/api/runs/flow/anomaly', { method: 'POST', body: JSON.stringify({}) }), 415);
     assert.deepEqual([snapshot(runsDir), snapshot(data)], before);
+  });
+
+  it('refuses what another origin sends, with the cookie or not, and changes nothing', async () => {
+    const before = [snapshot(runsDir), snapshot(data)];
+    const cookie = { cookie: `vaekit_studio_${studio.port}=${studio.token}` };
+    const spec = JSON.stringify({ name: 'forged', spec: { data: { source: 'x.npy', labels: 'y.npy' }, training: { epochs: 1 } } });
+    // A page of another local server (another port) or of any site, with the studio's cookie: 403.
+    for (const origin of [`http://127.0.0.1:${studio.port + 1}`, 'http://evil.example', 'null', `http://localhost:${studio.port}.evil.example`]) {
+      await refused(await api('/api/runs', { method: 'POST', body: spec, headers: { ...cookie, origin } }), 403, /only this studio's own pages/);
+      await refused(await api('/api/runs/flow/stop', { method: 'POST', body: '{}', headers: { ...cookie, origin } }), 403);
+      await refused(await api('/api/info', { headers: { ...cookie, origin } }), 403);
+    }
+    for (const site of ['cross-site', 'same-site']) {
+      await refused(await api('/api/runs', { method: 'POST', body: spec, headers: { ...cookie, 'sec-fetch-site': site } }), 403, /another site/);
+      await refused(await api('/api/runs/flow/files/config.json', { headers: { ...cookie, 'sec-fetch-site': site } }), 403);
+    }
+    // A form post or a no-cors fetch can send text/plain (or a urlencoded form) without asking first: refused.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await raw(studio.port, '/api/runs', { ...cookie, 'content-type': type }, 'POST', spec);
+      assert.equal(res.status, 403, type);
+      assert.match(JSON.parse(res.body).error as string, /must send JSON/);
+    }
+    assert.equal((await raw(studio.port, '/api/runs', cookie, 'POST', spec)).status, 403, 'no body type');
+    // The studio's own page (its origin, same-origin fetches) is served.
+    for (const origin of [`http://127.0.0.1:${studio.port}`, `http://localhost:${studio.port}`]) {
+      assert.equal((await api('/api/info', { headers: { ...cookie, origin, 'sec-fetch-site': 'same-origin' } })).status, 200);
+    }
+    assert.deepEqual([snapshot(runsDir), snapshot(data)], before);
+  });
+
+  it('serves no file a link in a run folder points at outside it', async () => {
+    const dir = join(runsDir, 'flow');
+    symlinkSync(join(root, 'secret.txt'), join(dir, 'notes.txt'));
+    symlinkSync('/etc/passwd', join(dir, 'passwd.txt'));
+    try {
+      for (const name of ['notes.txt', 'passwd.txt']) {
+        const res = await api(`/api/runs/flow/files/${name}`);
+        const body = await res.text();
+        assert.equal(res.status, 403, body);
+        assert.ok(!body.includes('TOP-SECRET') && !body.includes('root:'), body);
+      }
+      // A link inside the folder is served as the file it names.
+      symlinkSync(join(dir, 'config.json'), join(dir, 'same.json'));
+      assert.equal((await api('/api/runs/flow/files/same.json')).status, 200);
+    } finally {
+      for (const name of ['notes.txt', 'passwd.txt', 'same.json']) rmSync(join(dir, name), { force: true });
+    }
+  });
+
+  it('keeps its token in the runs folder, so a restart keeps tabs signed in; --token gives one', async () => {
+    const kept = join(realpathSync(runsDir), '.studio-token');
+    assert.equal(studio.tokenFile, kept);
+    assert.equal(readFileSync(kept, 'utf8').trim(), studio.token);
+    assert.equal(statSync(kept).mode & 0o777, 0o600);
+    const again = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true });
+    try {
+      assert.equal(again.token, studio.token);
+      assert.equal((await fetch(`http://127.0.0.1:${again.port}/api/info`, { headers: { cookie: `vaekit_studio_${again.port}=${studio.token}` } })).status, 200);
+    } finally {
+      await again.close();
+    }
+    const given = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true, token: 'a-token-of-my-own-1234' });
+    try {
+      assert.equal(given.token, 'a-token-of-my-own-1234');
+      assert.equal(given.tokenFile, null);
+      assert.equal(readFileSync(kept, 'utf8').trim(), studio.token, 'the kept token is left as it was');
+    } finally {
+      await given.close();
+    }
   });
 
   it('stays responsive while it trains, stops with a checkpoint and resumes to the end', async () => {

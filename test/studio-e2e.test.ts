@@ -10,6 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -257,6 +259,53 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
       assert.equal(zip.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004', 'a zip file');
       assert.ok(zip.includes(Buffer.from('.onnx')), 'with the ONNX model in it');
       await shoot('models');
+    });
+
+    await t.test('Another origin: a page of another local server, in the signed-in browser, changes nothing', async () => {
+      const before = await apiCall<{ runs: Array<{ id: string }> }>(studio, '/api/runs');
+      // The attacks of a page on another port of 127.0.0.1: the browser sends the studio's cookie with each.
+      const evil = createServer((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><title>elsewhere</title>
+<form id="f" method="POST" action="http://127.0.0.1:${studio.port}/api/runs" enctype="text/plain" target="sink">
+<input name='{"name":"forged-form","spec":{"training":{"epochs":1}},"x":"' value='"}'></form><iframe name="sink"></iframe>
+<script>
+const studio = 'http://127.0.0.1:${studio.port}';
+const spec = JSON.stringify({ name: 'forged', spec: { data: { source: 'x.npy', labels: 'y.npy' }, training: { epochs: 1 } } });
+window.results = [];
+(async () => {
+  for (const init of [
+    { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: spec },
+    { method: 'POST', mode: 'cors', credentials: 'include', headers: { 'Content-Type': 'application/json' }, body: spec },
+    { method: 'POST', mode: 'no-cors', credentials: 'include', body: '{}', path: '/api/runs/e2e/stop' },
+  ]) {
+    try { const r = await fetch(studio + (init.path ?? '/api/runs'), init); window.results.push(r.type + ' ' + r.status); }
+    catch (e) { window.results.push('refused: ' + e.message); }
+  }
+  document.getElementById('f').submit();
+  window.done = true;
+})();
+</script>`);
+      });
+      await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+      const evilPort = (evil.address() as AddressInfo).port;
+      const other = await page.context().newPage();
+      try {
+        const seen: Array<{ url: string; status: number }> = [];
+        other.on('response', (r) => { if (r.url().includes(`:${studio.port}/`)) seen.push({ url: r.url(), status: r.status() }); });
+        await other.goto(`http://127.0.0.1:${evilPort}/`);
+        await other.waitForFunction('window.done === true');
+        await until(() => Promise.resolve(seen.length), (n) => n >= 2, 'the studio\'s answers to the forged requests');
+        await other.waitForTimeout(500);
+        t.diagnostic(`forged requests: ${JSON.stringify(await other.evaluate('window.results'))}; studio answered ${JSON.stringify(seen)}`);
+        for (const r of seen) assert.equal(r.status, 403, `${r.url} was answered ${r.status}`);
+      } finally {
+        await other.close();
+        await new Promise<void>((resolve) => evil.close(() => resolve()));
+      }
+      const after = await apiCall<{ runs: Array<{ id: string }> }>(studio, '/api/runs');
+      assert.deepEqual(after.runs.map((r) => r.id), before.runs.map((r) => r.id), 'no run was started');
+      assert.ok(!existsSync(join(runsDir, 'forged')) && !existsSync(join(runsDir, 'forged-form')));
     });
 
     const port = `http://127.0.0.1:${studio.port}/`;

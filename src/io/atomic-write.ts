@@ -24,9 +24,10 @@ export function temporaryPathFor(path: string): string {
 
 /**
  * Writes to a temporary file in the same directory then renames it over path; on any failure the
- * temporary file is removed and nothing at path changes. Creates parent directories.
+ * temporary file is removed and nothing at path changes. Creates parent directories. `mode`: the
+ * file's permissions (0o644 unless given; 0o600 for a secret).
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string, options: { mode?: number } = {}): void {
   const target = resolve(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   try {
@@ -40,7 +41,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const temporary = temporaryPathFor(target);
   let fd: number | null = null;
   try {
-    fd = fs.openSync(temporary, 'wx', 0o644);
+    fd = fs.openSync(temporary, 'wx', options.mode ?? 0o644);
     let written = 0;
     while (written < bytes.length) {
       written += fs.writeSync(fd, bytes, written, bytes.length - written);

@@ -26,7 +26,14 @@ export const UPLOAD_LIMIT = 50 * 1024 * 1024;
 /** Rows (images, latent vectors) of one inference request. */
 export const MAX_ROWS = 256;
 
-export const COOKIE_NAME = 'vaekit_studio';
+/**
+ * The session cookie's name, one per port: cookies are not port-scoped, so a browser sends every
+ * 127.0.0.1 cookie to every local server; a name per studio keeps two studios (on two ports)
+ * from signing each other out, and the name alone tells no other server the token.
+ */
+export function cookieName(port: number): string {
+  return `vaekit_studio_${port}`;
+}
 
 /** A new session token: 32 random bytes as hex. */
 export function newToken(): string {
@@ -59,8 +66,31 @@ export function bearerToken(header: string | null | undefined): string | null {
 }
 
 /** The Set-Cookie value that keeps the token for this session. */
-export function sessionCookie(token: string): string {
-  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+export function sessionCookie(token: string, port: number): string {
+  return `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** The origins of this studio's own pages. */
+function ownOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+}
+
+/**
+ * Why a request to the API did not come from the studio's own page, or null when it may be served
+ * (a cross-site request forgery defence: another local site, another port of 127.0.0.1, carries the
+ * cookie too). A browser names a request's origin (Origin, and Sec-Fetch-Site where it sends it):
+ * any but this studio's is refused. A request that changes something (anything but GET and HEAD)
+ * must send JSON, or a multipart form where `multipart` allows it: a form or a no-cors fetch
+ * of another page can send neither without the browser asking the studio first (a preflight this
+ * studio never allows).
+ */
+export function foreignRequest(method: string, headers: { origin?: string | undefined; fetchSite?: string | undefined; contentType?: string | undefined }, port: number, multipart: boolean): string | null {
+  if (headers.origin !== undefined && !ownOrigins(port).includes(headers.origin)) return `A request from ${clip(headers.origin)} is refused: only this studio's own pages may use its API.`;
+  if (headers.fetchSite !== undefined && headers.fetchSite !== 'same-origin' && headers.fetchSite !== 'none') return 'A request from another site is refused: only this studio\'s own pages may use its API.';
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return null;
+  const type = (headers.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || (multipart && type === 'multipart/form-data')) return null;
+  return `A ${method} to the studio's API must send ${multipart ? 'a multipart form (the upload)' : 'JSON (Content-Type: application/json)'}, not ${type === '' ? 'no body type' : clip(type)}.`;
 }
 
 /** Whether a Host header names this studio: 127.0.0.1:PORT or localhost:PORT (DNS-rebinding defence). */
@@ -80,6 +110,23 @@ export function isInside(root: string, path: string): boolean {
 export function realFolder(dir: string): string {
   const abs = resolve(dir);
   return existsSync(abs) ? realpathSync(abs) : abs;
+}
+
+/**
+ * The file `name` of the folder `dir`, to serve: its real path when it is a regular file that,
+ * with every symlink resolved, lies inside the folder (a link out of a run folder, to /etc/passwd,
+ * is refused with 403); null when there is no such file.
+ */
+export function fileInFolder(dir: string, name: string): string | null {
+  const path = join(dir, name);
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return null;
+  }
+  if (!isInside(realpathSync(dir), real)) throw new HttpError(403, `"${clip(name)}" links outside its run folder, so the studio does not serve it.`);
+  return statSync(real).isFile() ? real : null;
 }
 
 const OUTSIDE = 'outside the folders this studio may read';

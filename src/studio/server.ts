@@ -13,6 +13,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { clip, VaekitError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { apiRoutes } from './api.js';
 import type { Refusal } from './messages.js';
@@ -20,7 +21,7 @@ import { Models } from './models.js';
 import { RunStore } from './runs.js';
 import { inFormWords } from './words.js';
 import {
-  bearerToken, cookieValue, COOKIE_NAME, HttpError, hostAllowed, isInside, JSON_LIMIT, newToken, realFolder, sessionCookie, tokenMatches, UPLOAD_LIMIT,
+  bearerToken, cookieName, cookieValue, foreignRequest, HttpError, hostAllowed, isInside, JSON_LIMIT, newToken, realFolder, sessionCookie, tokenMatches, UPLOAD_LIMIT,
 } from './security.js';
 
 export interface StudioOptions {
@@ -30,7 +31,11 @@ export interface StudioOptions {
   runsDir: string;
   /** Folders data may be read from (default: the current folder); the runs folder may always be read. */
   dataRoots?: string[];
-  /** The session token (default: 32 random bytes as hex). */
+  /**
+   * The session token. Default: the one kept in the runs folder's TOKEN_FILE (made, readable by
+   * this user alone, with 32 random bytes as hex when missing), so a restarted studio keeps its
+   * open tabs signed in.
+   */
   token?: string;
   /** Print nothing (failed runs, internal errors). */
   quiet?: boolean;
@@ -45,12 +50,34 @@ export interface Studio {
   url: string;
   port: number;
   token: string;
+  /** The file the token is kept in, or null when it was given. */
+  tokenFile: string | null;
   /** Stops a running training (its checkpoint kept), ends the event streams and closes the server. */
   close(): Promise<void>;
 }
 
 export const DEFAULT_PORT = 7860;
 const TOKEN = /^[A-Za-z0-9._~-]{16,256}$/;
+/** The runs folder's file that keeps the session token between starts. */
+export const TOKEN_FILE = '.studio-token';
+
+/** The token kept in the runs folder: read when it holds a valid one, else made and written (mode 0600). */
+function keptToken(runsDir: string): { token: string; file: string } {
+  const file = join(runsDir, TOKEN_FILE);
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (TOKEN.test(kept)) return { token: kept, file };
+  } catch {
+    // None yet (or unreadable): a new one replaces it.
+  }
+  const token = newToken();
+  try {
+    writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
+  } catch (err) {
+    throw new VaekitError(`Cannot keep the session token in ${file}: ${describeFsError(err)}.`);
+  }
+  return { token, file };
+}
 
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -124,8 +151,7 @@ async function drain(body: ReadableStream<Uint8Array> | null, cap: number): Prom
 export async function startStudio(options: StudioOptions): Promise<Studio> {
   const requestedPort = options.port ?? DEFAULT_PORT;
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) throw new VaekitError(`The port must be a whole number from 0 to 65535, not ${requestedPort}.`);
-  const token = options.token ?? newToken();
-  if (!TOKEN.test(token)) throw new VaekitError('The session token must be 16 to 256 letters, digits, ".", "_", "~" or "-".');
+  if (options.token !== undefined && !TOKEN.test(options.token)) throw new VaekitError('The session token must be 16 to 256 letters, digits, ".", "_", "~" or "-".');
   const uploadLimit = options.uploadLimit ?? UPLOAD_LIMIT;
   if (!Number.isInteger(uploadLimit) || uploadLimit < 1) throw new VaekitError(`The upload limit must be a positive whole number of bytes, not ${uploadLimit}.`);
   const log = options.quiet === true ? (): void => undefined : (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -144,6 +170,8 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     throw new VaekitError(`Cannot make the runs folder ${options.runsDir}: ${describeFsError(err)}.`);
   }
   const runsDir = realpathSync(options.runsDir);
+  const kept = options.token === undefined ? keptToken(runsDir) : null;
+  const token = options.token ?? kept!.token;
   const webDir = realFolder(options.webDir ?? defaultWebDir());
   const readRoots = [...dataRoots, runsDir];
   const runs = new RunStore(runsDir, readRoots, log);
@@ -159,6 +187,13 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     c.header('X-Frame-Options', 'DENY');
     if (isApi(c)) c.header('Cache-Control', 'no-store');
   });
+  // Only the studio's own pages use the API: checked before the token, so a forged request is refused whatever it carries.
+  app.use('/api/*', (c, next) => {
+    const why = foreignRequest(c.req.method, {
+      origin: c.req.header('origin'), fetchSite: c.req.header('sec-fetch-site'), contentType: c.req.header('content-type'),
+    }, port, /\/anomaly$/.test(c.req.path));
+    return why === null ? next() : Promise.resolve(refuse(c, 403, why));
+  });
   app.use('*', async (c, next) => {
     if (!hostAllowed(c.req.header('host'), port)) return refuse(c, 403, `This studio answers only to the hosts 127.0.0.1:${port} and localhost:${port}.`);
     const query = c.req.query('token');
@@ -167,12 +202,12 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
         // A page opened with the token: keep it in the cookie and take it out of the address bar.
         const url = new URL(c.req.url);
         url.searchParams.delete('token');
-        c.header('Set-Cookie', sessionCookie(token));
+        c.header('Set-Cookie', sessionCookie(token, port));
         return c.redirect(`${url.pathname}${url.search}`, 302);
       }
       return next();
     }
-    if (tokenMatches(cookieValue(c.req.header('cookie'), COOKIE_NAME), token) || tokenMatches(bearerToken(c.req.header('authorization')), token)) return next();
+    if (tokenMatches(cookieValue(c.req.header('cookie'), cookieName(port)), token) || tokenMatches(bearerToken(c.req.header('authorization')), token)) return next();
     return refuse(c, 401, 'This studio needs its session token: open the address vaekit studio printed.');
   });
   const tooLarge = (limit: number, message: string) => bodyLimit({
@@ -242,6 +277,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
     token,
+    tokenFile: kept?.file ?? null,
     close() {
       closing ??= (async () => {
         await runs.close();

@@ -10,6 +10,7 @@ interface StudioFlags {
   port: number;
   runs: string;
   dataRoot?: string[];
+  token?: string;
 }
 
 function portValue(value: string): number {
@@ -43,10 +44,17 @@ export function register(program: Command): void {
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', portValue, DEFAULT_PORT)
     .option('--runs <dir>', 'the folder of the studio\'s runs', 'runs/studio')
     .option('--data-root <dir>', 'a folder the studio may read data from (repeat for more; default: the current folder)', collect)
+    .option('--token <token>', 'the session token, 16 to 256 letters, digits, ".", "_", "~" or "-" (default: the one kept in the runs folder, made on the first start)')
     .action(async (flags: StudioFlags) => {
       const { defaultWebDir, startStudio } = await import('../../studio/server.js');
-      const studio = await startStudio({ port: flags.port, runsDir: flags.runs, ...(flags.dataRoot !== undefined ? { dataRoots: flags.dataRoot } : {}) });
+      const studio = await startStudio({
+        port: flags.port, runsDir: flags.runs, ...(flags.dataRoot !== undefined ? { dataRoots: flags.dataRoot } : {}), ...(flags.token !== undefined ? { token: flags.token } : {}),
+      });
       say(`vaekit studio: open ${studio.url} in a browser (Ctrl-C stops it)`);
+      // The address is the one line on stdout (scripts read it); where the token is goes to stderr.
+      process.stderr.write(studio.tokenFile !== null
+        ? `vaekit studio: the session token is kept in ${studio.tokenFile}, so open tabs stay signed in across restarts (delete the file for a new one)\n`
+        : 'vaekit studio: the session token is the one given with --token\n');
       if (!existsSync(join(defaultWebDir(), 'index.html'))) {
         process.stderr.write('note: the web UI is not built, so only the API answers: run npm run build\n');
       }

@@ -14,7 +14,7 @@ import { scoreHistogramChart } from '../../viz/charts.js';
 import type { ApiContext } from '../api.js';
 import type { AnomalyResult, AnomalyUpload } from '../messages.js';
 import { asModelShape } from '../models.js';
-import { HttpError } from '../security.js';
+import { fileInFolder, HttpError } from '../security.js';
 import { anomalyUpload } from './requests.js';
 
 const ANOMALY_SAMPLES = 10;
@@ -89,12 +89,9 @@ export function anomalyRoutes(ctx: ApiContext): Hono {
     })
     .get('/:id/anomaly/scores.csv', (c) => {
       const dir = runs.runDir(c.req.param('id'));
-      let text: string;
-      try {
-        text = readFileSync(join(dir, RUN_FILES.studioScores), 'utf8');
-      } catch {
-        throw new HttpError(404, 'This run has scored no data yet: POST a file to its anomaly endpoint first.');
-      }
+      const path = fileInFolder(dir, RUN_FILES.studioScores);
+      if (path === null) throw new HttpError(404, 'This run has scored no data yet: POST a file to its anomaly endpoint first.');
+      const text = readFileSync(path, 'utf8');
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('Content-Disposition', `attachment; filename="${c.req.param('id')}-scores.csv"`);
       return c.body(text);

@@ -1,6 +1,6 @@
 /** A run's files (a stopped run's model files made from its newest checkpoint), its HTML report and its exports as zips. */
 import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { zipSync } from 'fflate';
 import { Hono } from 'hono';
 import type { Dataset } from '../../data/dataset.js';
@@ -10,7 +10,7 @@ import { encodeBundle } from '../../run/bundle-format.js';
 import { RUN_FILES } from '../../run/names.js';
 import type { ApiContext } from '../api.js';
 import type { Models, RunModel } from '../models.js';
-import { checkFileName, HttpError } from '../security.js';
+import { checkFileName, fileInFolder, HttpError } from '../security.js';
 
 const FILE_TYPES: Record<string, string> = {
   '.json': 'application/json', '.jsonl': 'application/x-ndjson', '.png': 'image/png', '.svg': 'image/svg+xml',
@@ -42,13 +42,8 @@ export function fileRoutes(ctx: ApiContext): Hono {
     .get('/:id/files/:name', (c) => {
       const dir = runs.runDir(c.req.param('id'));
       const name = checkFileName(c.req.param('name'));
-      const path = join(dir, name);
-      let bytes: Uint8Array<ArrayBuffer>;
-      try {
-        bytes = new Uint8Array(readFileSync(path));
-      } catch {
-        bytes = checkpointFile(models, c.req.param('id'), name);
-      }
+      const path = fileInFolder(dir, name);
+      const bytes = path !== null ? new Uint8Array(readFileSync(path)) : checkpointFile(models, c.req.param('id'), name);
       c.header('Content-Type', FILE_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream');
       c.header('Content-Security-Policy', SANDBOX);
       if (!(extname(name).toLowerCase() in FILE_TYPES)) c.header('Content-Disposition', `attachment; filename="${name}"`);

@@ -198,6 +198,7 @@ describe('vaekit studio server', () => {
     assert.equal(info['version'], JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version);
     assert.deepEqual(info['presets'], ['seed', 'mlp', 'conv']);
     assert.equal(info['training'], null);
+    assert.equal(info['jobs'], 0);
     assert.ok(['native', 'js'].includes((info['backend'] as Json)['backend'] as string));
   });
 
@@ -573,6 +574,47 @@ describe('vaekit studio server', () => {
     } finally {
       await given.close();
     }
+  });
+
+  it('works on a slow request off its request thread: other requests answer at once, a cancelled one stops, close stops it', async (t) => {
+    // The issue's attack: the PCA map of a model with 4096 latent dimensions (minutes of eigen-decomposition).
+    await json(await post('/api/runs', { name: 'wide', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 4096, encoderHidden: [16], decoderHidden: [16] }, training: { epochs: 1, batchSize: 64 } } }), 201);
+    await (await events('wide')).until((e) => e.event === 'end');
+    const jobs = async (): Promise<number> => (await json(await api('/api/info'), 200))['jobs'] as number;
+    const slow = new AbortController();
+    const inFlight = api('/api/runs/wide/latent-map?method=pca', { signal: slow.signal }).catch((err: unknown) => err);
+    const deadline = Date.now() + 30_000;
+    while (await jobs() === 0) {
+      assert.ok(Date.now() < deadline, 'the map started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      await json(await api('/api/info'), 200);
+      times.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    t.diagnostic(`GET /api/info with the map in flight: ${times.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    assert.ok(Math.max(...times) < 200, `every answer under 200 ms: ${times.join(', ')}`);
+    assert.equal(await jobs(), 1, 'the map is still being worked on');
+    // The client goes away: its work stops.
+    slow.abort();
+    await inFlight;
+    while (await jobs() !== 0) {
+      assert.ok(Date.now() < deadline, 'the cancelled map stopped');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // A studio stopping with such a request in flight is gone within a second.
+    const second = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true });
+    const pending = fetch(`http://127.0.0.1:${second.port}/api/runs/wide/latent-map?method=pca`, { headers: auth }).catch((err: unknown) => err);
+    await new Promise((r) => setTimeout(r, 1000));
+    const closing = performance.now();
+    await second.close();
+    const took = performance.now() - closing;
+    t.diagnostic(`close with the map in flight: ${took.toFixed(0)} ms`);
+    assert.ok(took < 1000, `closed in ${took.toFixed(0)} ms`);
+    await pending;
   });
 
   it('stays responsive while it trains, stops with a checkpoint and resumes to the end', async () => {

@@ -5,6 +5,7 @@
  * handler answers with its status and { error } (server.ts).
  */
 import { Hono } from 'hono';
+import type { Jobs } from './jobs.js';
 import type { Models } from './models.js';
 import { anomalyRoutes } from './routes/anomaly.js';
 import { fileRoutes } from './routes/files.js';
@@ -17,6 +18,8 @@ import type { RunStore } from './runs.js';
 export interface ApiContext {
   runs: RunStore;
   models: Models;
+  /** Heavy work (maps, reports), each in a worker of its own. */
+  jobs: Jobs;
   /** Real paths of the folders data may come from (the data roots and the runs folder). */
   readRoots: string[];
   dataRoots: string[];

@@ -79,6 +79,8 @@ export interface Info {
   presets: string[];
   /** The id of the running training, or null. */
   training: string | null;
+  /** Heavy requests (maps, reports) being worked on now, each in a worker of its own. */
+  jobs: number;
 }
 
 /** POST /api/data/describe: a data spec (and its labels) as the training form names them. */

@@ -6,7 +6,6 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { TestMetrics } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -20,6 +19,7 @@ import type { VaeConfig } from '../vae/config.js';
 import type { EndEvent, FiguresEvent, ProgressEvent, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 import { inFormWords } from './words.js';
+import { startWorker } from './worker-start.js';
 
 /** What studio.json keeps. */
 export interface RunMeta {
@@ -59,16 +59,6 @@ class Training {
     this.emit({ event: 'end', data: e });
     this.finish(e);
   }
-}
-
-/** The worker thread: dist/studio/train-worker.js when built, else (tsx: tests, development) the .ts file with tsx registered in the worker. */
-function startWorker(input: WorkerInput): Worker {
-  const js = new URL('./train-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: input });
-  const ts = new URL('./train-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(ts)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: input });
 }
 
 function readJson(path: string): unknown {
@@ -237,7 +227,7 @@ export class RunStore {
   }
 
   private launch(id: string, input: WorkerInput, meta: RunMeta): Promise<string> {
-    const worker = startWorker(input);
+    const worker = startWorker('train-worker', input);
     const training = new Training(id, input.spec.outputs.dir, worker);
     this.active = training;
     return new Promise<string>((resolve, reject) => {

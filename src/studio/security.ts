@@ -11,9 +11,11 @@ import { clip, VaekitError } from '../errors.js';
 import { isMnistSpec } from '../data/load.js';
 import type { DataSpec } from '../run/spec.js';
 
-/** A refusal with its HTTP status (4xx) and a one-sentence message. */
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503;
+
+/** A refusal with its HTTP status and a one-sentence message. */
 export class HttpError extends VaekitError {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 503, message: string) {
+  constructor(readonly status: HttpStatus, message: string) {
     super(message);
     this.name = 'HttpError';
   }

@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { apiRoutes } from './api.js';
 import type { Refusal } from './messages.js';
+import { Jobs } from './jobs.js';
 import { Models } from './models.js';
 import { RunStore } from './runs.js';
 import { inFormWords } from './words.js';
@@ -176,6 +177,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const readRoots = [...dataRoots, runsDir];
   const runs = new RunStore(runsDir, readRoots, log);
   const models = new Models(runs, readRoots);
+  const jobs = new Jobs(runsDir, readRoots);
   const streams = new Set<() => void>();
   let port = requestedPort;
 
@@ -225,7 +227,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   });
 
   app.route('/api', apiRoutes({
-    runs, models, readRoots, dataRoots, version: packageVersion(),
+    runs, models, jobs, readRoots, dataRoots, version: packageVersion(),
     track(close) {
       streams.add(close);
       return () => { streams.delete(close); };
@@ -280,12 +282,18 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     tokenFile: kept?.file ?? null,
     close() {
       closing ??= (async () => {
-        await runs.close();
+        await Promise.all([runs.close(), jobs.close()]);
         for (const close of [...streams]) close();
+        // Connections close as their last answers go out (a job's refusal is still on its way);
+        // any still open after half a second are cut.
         await new Promise<void>((done) => {
-          server.close(() => done());
+          const idle = setInterval(() => server.closeIdleConnections(), 20);
+          server.close(() => {
+            clearInterval(idle);
+            done();
+          });
           server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 1000).unref();
+          setTimeout(() => server.closeAllConnections(), 500).unref();
         });
       })();
       return closing;

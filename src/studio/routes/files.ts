@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { zipSync } from 'fflate';
 import { Hono } from 'hono';
-import type { Dataset } from '../../data/dataset.js';
 import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../export/index.js';
-import { writeReport } from '../../report/report.js';
 import { encodeBundle } from '../../run/bundle-format.js';
 import { RUN_FILES } from '../../run/names.js';
 import type { ApiContext } from '../api.js';
@@ -37,7 +35,7 @@ function checkpointFile(models: Models, id: string, name: string): Uint8Array<Ar
 }
 
 export function fileRoutes(ctx: ApiContext): Hono {
-  const { runs, models } = ctx;
+  const { runs, models, jobs } = ctx;
   return new Hono()
     .get('/:id/files/:name', (c) => {
       const dir = runs.runDir(c.req.param('id'));
@@ -51,16 +49,10 @@ export function fileRoutes(ctx: ApiContext): Hono {
     })
     .get('/:id/report', async (c) => {
       const id = c.req.param('id');
-      const { bundle, dir } = models.bundle(id);
-      let data: Dataset | undefined;
-      try {
-        data = (await models.testSet(id)).set;
-      } catch {
-        data = undefined; // The page is drawn without the figures that need data.
-      }
-      const path = await writeReport(dir, { bundle, ...(data !== undefined ? { data } : {}) });
+      runs.runDir(id);
+      const html = await jobs.run({ kind: 'report', id }, c.req.raw.signal);
       c.header('Content-Security-Policy', SANDBOX);
-      return c.html(readFileSync(path, 'utf8'));
+      return c.html(html);
     })
     .get('/:id/export/:format', (c) => {
       const id = c.req.param('id');

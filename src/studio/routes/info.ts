@@ -14,7 +14,7 @@ export function infoRoutes(ctx: ApiContext): Hono {
       const b = getBackend().info();
       return c.json<Info>({
         version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads, bf16: b.bf16.available, bf16Reason: b.bf16.reason ?? null },
-        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training,
+        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training, jobs: ctx.jobs.count,
       });
     })
     .post('/data/describe', async (c) => {

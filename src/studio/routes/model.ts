@@ -3,10 +3,9 @@
  * the KL ranking of its latent dimensions and the 2-D map of its latent space.
  */
 import { Hono } from 'hono';
-import { arrayDataset, takeFirst } from '../../data/dataset.js';
+import { arrayDataset } from '../../data/dataset.js';
 import { Tensor } from '../../engine/tensor.js';
-import { encodeDataset } from '../../latent/encode.js';
-import { projectLatents, PROJECTION_METHODS, UMAP_MAX_POINTS, type ProjectionMethod } from '../../latent/map.js';
+import { PROJECTION_METHODS, UMAP_MAX_POINTS, type ProjectionMethod } from '../../latent/map.js';
 import { rankLatentDimensions } from '../../latent/traverse.js';
 import { denoiseDataset } from '../../pipelines/denoise.js';
 import { classIndex } from '../../run/data.js';
@@ -28,7 +27,7 @@ function shapeOf(vae: Vae): number[] {
 }
 
 export function modelRoutes(ctx: ApiContext): Hono {
-  const { models } = ctx;
+  const { models, runs, jobs } = ctx;
   return new Hono()
     .get('/:id/examples', async (c) => {
       const { set, bundle } = await models.testSet(c.req.param('id'));
@@ -89,22 +88,11 @@ export function modelRoutes(ctx: ApiContext): Hono {
       });
     })
     .get('/:id/latent-map', async (c) => {
-      const { set, bundle } = await models.testSet(c.req.param('id'));
+      const id = c.req.param('id');
+      runs.runDir(id);
       const method = queryText<LatentMapQuery>(c, 'method') ?? 'pca';
       if (!(PROJECTION_METHODS as readonly string[]).includes(method)) throw new HttpError(400, `"method" must be ${PROJECTION_METHODS.join(' or ')}.`);
       const limit = queryInt<LatentMapQuery>(c, 'limit', 2, UMAP_MAX_POINTS, 2000);
-      const vae = bundle.vae;
-      const first = takeFirst(set, limit);
-      const codes = encodeDataset(vae, first, { binarize: bundle.training['binarize'] === true });
-      const L = vae.latent;
-      const p = projectLatents(new Tensor(codes.mean, [codes.count, L]), method as ProjectionMethod, 0);
-      const z = Array.from(p.indices, (i) => Array.from(codes.mean.subarray(i * L, (i + 1) * L)));
-      return c.json<LatentMap>({
-        method: p.method, x: Array.from(p.x), y: Array.from(p.y), z,
-        labels: first.labels === null ? null : Array.from(p.indices, (i) => first.labels![i]!),
-        labelNames: first.labelNames === null ? [] : [...first.labelNames],
-        xTitle: p.xTitle, yTitle: p.yTitle,
-        ...(p.pca !== null ? { pca: p.pca } : {}),
-      });
+      return c.json<LatentMap>(await jobs.run({ kind: 'latent-map', id, method: method as ProjectionMethod, limit }, c.req.raw.signal));
     });
 }

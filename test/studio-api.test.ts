@@ -670,7 +670,7 @@ describe('vaekit studio server', () => {
     assert.deepEqual((finished['records'] as Json[]).map((r) => r['epoch']), Array.from({ length: epochs }, (_, i) => i + 1));
     assert.equal(typeof (finished['testMetrics'] as Json)['negElboNats'], 'number');
     const listed = (await json(await api('/api/runs'), 200))['runs'] as Json[];
-    assert.deepEqual(listed.map((r) => r['id']), ['long', 'flow']);
+    assert.deepEqual(listed.map((r) => r['id']), ['long', 'wide', 'flow']);
   });
   it('serves a conditional model: samples of a class, decodes with labels', async () => {
     await json(await post('/api/runs', { name: 'cvae', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { preset: 'mlp', latent: 3, conditional: true }, training: { epochs: 1 } } }), 201);

@@ -1,22 +1,38 @@
 /**
  * The studio's heavy work, each a function of the run folder's files alone, so that it runs in a
  * job worker (jobs.ts) and never on the thread that answers requests: the latent map (PCA or UMAP
- * of a run's test codes) and a run's HTML report. The routes check the request; these compute.
+ * of a run's test codes), a run's HTML report, and the anomaly scores of an uploaded file. The
+ * routes check the request; these compute.
  */
-import { readFileSync } from 'node:fs';
-import type { Dataset } from '../data/dataset.js';
-import { takeFirst } from '../data/dataset.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, sep } from 'node:path';
+import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
+import { loadData } from '../data/load.js';
 import { Tensor } from '../engine/tensor.js';
+import { VaekitError } from '../errors.js';
+import { writeRows } from '../io/rows.js';
 import { encodeDataset } from '../latent/encode.js';
 import { projectLatents, type ProjectionMethod } from '../latent/map.js';
+import { scoreAnomalies } from '../pipelines/anomaly.js';
 import { writeReport } from '../report/report.js';
-import type { LatentMap } from './messages.js';
-import type { Models } from './models.js';
+import { prepareForModel } from '../run/data.js';
+import { RUN_FILES } from '../run/names.js';
+import { scoreHistogramChart } from '../viz/charts.js';
+import type { AnomalyResult, LatentMap } from './messages.js';
+import { asModelShape, type Models } from './models.js';
+import { HttpError } from './security.js';
 
 export interface LatentMapJob { kind: 'latent-map'; id: string; method: ProjectionMethod; limit: number }
 export interface ReportJob { kind: 'report'; id: string }
-export type Job = LatentMapJob | ReportJob;
-export type JobResult<J extends Job> = J extends LatentMapJob ? LatentMap : string;
+/** An uploaded file as the worker gets it: its name and bytes. */
+export interface UploadedFile { name: string; bytes: Uint8Array }
+export interface AnomalyJob { kind: 'anomaly'; id: string; file: UploadedFile; labels?: UploadedFile; labelColumn?: string; normalClass?: string }
+export type Job = LatentMapJob | ReportJob | AnomalyJob;
+export type JobResult<J extends Job> = J extends LatentMapJob ? LatentMap : J extends AnomalyJob ? AnomalyResult : string;
+
+const ANOMALY_SAMPLES = 10;
+const TOP_ANOMALIES = 8;
 
 /** The test set's posterior means in two dimensions, with the codes of the points shown. */
 export async function latentMapOf(models: Models, job: LatentMapJob): Promise<LatentMap> {
@@ -49,9 +65,75 @@ export async function reportOf(models: Models, job: ReportJob): Promise<string> 
   return readFileSync(path, 'utf8');
 }
 
+/** A file name for an upload: its own name's safe characters, ending in `ext`. */
+function uploadName(name: string, ext: string): string {
+  const base = basename(name).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100);
+  return base.toLowerCase().endsWith(ext) ? base : `${base || 'upload'}${ext}`;
+}
+
+/** The uploaded data, read by the library's loadData from a temporary folder that is removed at once; its messages name the user's files. */
+async function loadUpload({ file, labels, labelColumn }: AnomalyJob): Promise<Dataset> {
+  const tmp = mkdtempSync(join(tmpdir(), 'vaekit-studio-'));
+  try {
+    // Named as uploaded (letters, digits, ".", "_" and "-" kept), so the library's messages name the user's files.
+    const path = join(tmp, uploadName(file.name, extname(file.name).toLowerCase()));
+    writeFileSync(path, file.bytes);
+    let labelsPath: string | undefined;
+    if (labels !== undefined) {
+      labelsPath = join(tmp, `labels-${uploadName(labels.name, '.npy')}`);
+      writeFileSync(labelsPath, labels.bytes);
+    }
+    return await loadData(path, 'test', {
+      ...(labelsPath !== undefined ? { labels: labelsPath } : {}),
+      ...(labelColumn !== undefined ? { labelColumn } : {}),
+    });
+  } catch (err) {
+    if (err instanceof VaekitError) throw new HttpError(400, err.message.split(`${tmp}${sep}`).join(''));
+    throw err;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The anomaly scores of an uploaded file under a run's model, its histogram and its top anomalies; the scores kept in the run folder. */
+export async function anomalyOf(models: Models, job: AnomalyJob): Promise<AnomalyResult> {
+  const { bundle, dir } = models.bundle(job.id);
+  const { file, normalClass } = job;
+  const loaded = await loadUpload(job);
+  const named = arrayDataset({ values: loaded.values, shape: loaded.shape, labels: loaded.labels, labelNames: loaded.labelNames, featureNames: loaded.featureNames, source: file.name });
+  const vae = bundle.vae;
+  const set = prepareForModel(bundle.data, asModelShape(named, bundle.data), vae.classes > 0);
+  const result = scoreAnomalies(vae, set, { samples: ANOMALY_SAMPLES, seed: 0, ...(normalClass !== undefined ? { normalClass } : {}) });
+  const normalName = result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass);
+  const order = Array.from({ length: set.count }, (_, i) => i).sort((a, b) => result.scores[b]! - result.scores[a]! || a - b);
+  const image = isImageShape(vae.config.inputShape);
+  const one = new Float32Array(set.size);
+  const top = order.slice(0, TOP_ANOMALIES).map((index) => {
+    if (image) set.gather(Uint32Array.of(index), 0, 1, one);
+    return { index, score: result.scores[index]!, image: image ? Array.from(one) : null };
+  });
+  const chart = await scoreHistogramChart({
+    scores: result.scores,
+    isAnomaly: set.labels === null || result.normalClass === null ? null : Array.from(set.labels, (y) => y !== result.normalClass),
+    title: `Anomaly scores of ${set.count} examples of ${file.name}`,
+    xTitle: 'anomaly score: negative ELBO (nats per example)',
+    ...(normalName !== null ? { subtitle: `class ${normalName} normal, the rest anomalous${result.auroc !== null ? ` · AUROC ${(100 * result.auroc).toFixed(2)}%` : ''}` } : {}),
+  });
+  writeRows(join(dir, RUN_FILES.studioScores), {
+    values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames,
+  }, ['csv']);
+  return {
+    count: set.count, scores: Array.from(result.scores),
+    labels: set.labels === null ? null : Array.from(set.labels),
+    labelNames: set.labelNames === null ? null : [...set.labelNames],
+    normalClass: normalName, auroc: result.auroc, top, histogram: chart.spec,
+  };
+}
+
 export function runJob<J extends Job>(models: Models, job: J): Promise<JobResult<J>> {
   switch (job.kind) {
     case 'latent-map': return latentMapOf(models, job) as Promise<JobResult<J>>;
     case 'report': return reportOf(models, job) as Promise<JobResult<J>>;
+    case 'anomaly': return anomalyOf(models, job) as Promise<JobResult<J>>;
   }
 }

@@ -3,7 +3,7 @@
 // the library's own calls on the same model. Each test makes its own data: tiny 8x8 NPY images.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -505,6 +505,26 @@ describe('vaekit studio server', () => {
     assert.ok(!(body['error'] as string).includes('vaekit-studio-'), body['error'] as string);
     await refused(await api('/api/runs/flow/anomaly', { method: 'POST', body: JSON.stringify({}) }), 415);
     assert.deepEqual([snapshot(runsDir), snapshot(data)], before);
+  });
+
+  it('shows a run whose end was not recorded (its studio was killed) for what its folder holds', async () => {
+    const asKilled = (id: string, drop: string[]): void => {
+      const dir = join(runsDir, id);
+      cpSync(join(runsDir, 'flow'), dir, { recursive: true });
+      for (const name of drop) rmSync(join(dir, name), { force: true });
+      const meta = JSON.parse(readFileSync(join(dir, 'studio.json'), 'utf8')) as Json;
+      writeFileSync(join(dir, 'studio.json'), JSON.stringify({ ...meta, status: 'running' }));
+    };
+    asKilled('killed-whole', []);
+    asKilled('killed-midway', ['weights.safetensors', 'config.json', 'test-metrics.json']);
+    try {
+      assert.equal((await json(await api('/api/runs/killed-whole'), 200))['status'], 'done', 'a whole model: finished');
+      const midway = await json(await api('/api/runs/killed-midway'), 200);
+      assert.equal(midway['status'], 'stopped', 'a checkpoint and no model: resumable');
+      assert.equal(midway['hasCheckpoint'], true);
+    } finally {
+      for (const id of ['killed-whole', 'killed-midway']) rmSync(join(runsDir, id), { recursive: true, force: true });
+    }
   });
 
   it('refuses what another origin sends, with the cookie or not, and changes nothing', async () => {

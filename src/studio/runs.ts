@@ -163,9 +163,12 @@ export class RunStore {
     if (live !== null) status = 'running';
     else if (meta === null) status = model !== null ? 'done' : 'stopped';
     else if (meta.status === 'running') {
-      // Its studio stopped while it trained.
-      status = hasCheckpoint ? 'stopped' : 'failed';
-      if (!hasCheckpoint) error = 'The studio stopped while this run trained, before its first checkpoint.';
+      // Its studio stopped (or was killed) before it recorded the end: the folder says what it is. A
+      // whole model (written last, when training completes) is a finished run; else a checkpoint
+      // makes it resumable.
+      const whole = model !== null && existsSync(join(dir, RUN_FILES.weights));
+      status = whole ? 'done' : hasCheckpoint ? 'stopped' : 'failed';
+      if (!whole && !hasCheckpoint) error = 'The studio stopped while this run trained, before its first checkpoint.';
     } else status = meta.status;
     const createdAt = meta?.createdAt ?? statSync(existsSync(join(dir, RUN_FILES.config)) ? join(dir, RUN_FILES.config) : dir).mtime.toISOString();
     const epochs = meta?.spec.training.epochs ?? (typeof training?.['epochs'] === 'number' ? training['epochs'] : records.length);

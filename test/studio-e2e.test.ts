@@ -261,6 +261,23 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
       await shoot('models');
     });
 
+    await t.test('Two tabs: a training started elsewhere appears in both, and ends in both, without a click', async () => {
+      const second = await page.context().newPage();
+      try {
+        for (const tab of [page, second]) {
+          await tab.goto(`http://127.0.0.1:${studio.port}/#/train`);
+          await tab.waitForSelector('[data-testid="runs"] tr[data-run="e2e"]');
+        }
+        // Started by another client (the API, as another tab's form does): neither tab is touched.
+        await apiCall(studio, '/api/runs', { name: 'pushed', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 2 }, training: { epochs: 3 } } });
+        for (const tab of [page, second]) await tab.waitForSelector('[data-testid="runs"] tr[data-run="pushed"]', { timeout: 30_000 });
+        await waitForRun(studio, 'pushed');
+        for (const tab of [page, second]) await tab.waitForSelector('[data-testid="runs"] tr[data-run="pushed"] .badge.done', { timeout: 30_000 });
+      } finally {
+        await second.close();
+      }
+    });
+
     await t.test('Another origin: a page of another local server, in the signed-in browser, changes nothing', async () => {
       const before = await apiCall<{ runs: Array<{ id: string }> }>(studio, '/api/runs');
       // The attacks of a page on another port of 127.0.0.1: the browser sends the studio's cookie with each.

@@ -149,6 +149,16 @@ export type RunEvent =
 export type RunEventName = RunEvent['event'];
 export type RunEventData<E extends RunEventName> = Extract<RunEvent, { event: E }>['data'];
 
+/**
+ * GET /api/events: every change of any run's state, pushed to every open tab (the event `run`), so
+ * a tab sees a training another tab started, its epochs and its end without a click.
+ */
+export interface RunChange {
+  id: string;
+  status: RunStatus;
+  epochsDone: number;
+}
+
 // ---- the HTTP API: a run's model ----------------------------------------------------------------
 
 /** GET /api/runs/:id/examples. */

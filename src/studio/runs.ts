@@ -16,7 +16,7 @@ import { RUN_FILES } from '../run/names.js';
 import { validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { EndEvent, FiguresEvent, ProgressEvent, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
+import type { EndEvent, FiguresEvent, ProgressEvent, RunChange, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 import { inFormWords } from './words.js';
 import { startWorker } from './worker-start.js';
@@ -93,6 +93,9 @@ export class RunStore {
   private active: Training | null = null;
   /** The last figures of runs that trained since the studio started (a stream of a finished run shows them). */
   private readonly lastFigures = new Map<string, FiguresEvent>();
+
+  /** Every open GET /api/events: told of each run's start, epochs and end. */
+  private readonly watchers = new Set<(change: RunChange) => void>();
 
   /** `readRoots`: the real paths data may come from (a resumed run's data is confined again). */
   constructor(readonly runsDir: string, private readonly readRoots: readonly string[], private readonly log: (line: string) => void) {}
@@ -242,6 +245,7 @@ export class RunStore {
             this.writeMeta(input.spec.outputs.dir, training.meta);
             training.started = true;
             resolve(id);
+            this.changed({ id, status: 'running', epochsDone: training.records.length });
             break;
           case 'progress':
             training.progress = m.event;
@@ -250,6 +254,7 @@ export class RunStore {
           case 'epoch':
             training.records.push(m.record);
             training.emit({ event: 'epoch', data: m.record });
+            this.changed({ id, status: 'running', epochsDone: training.records.length });
             break;
           case 'figures':
             training.figures = m.event;
@@ -286,6 +291,7 @@ export class RunStore {
       if (event.status === 'failed') this.log(`vaekit studio: run ${training.id} failed: ${event.error ?? 'unknown error'}`);
     }
     training.end(event);
+    if (training.started) this.changed({ id: training.id, status: event.status, epochsDone: training.records.length });
   }
 
   private writeMeta(dir: string, meta: RunMeta): void {
@@ -308,6 +314,16 @@ export class RunStore {
    * Subscribes to run `id`'s events: the epochs so far, the latest figures and progress at once,
    * then the live ones, `end` last (at once when the run is not training). Returns the unsubscribe.
    */
+  /** Calls `listener` with every change of a run's state (started, an epoch, ended) until the returned function is called. */
+  watch(listener: (change: RunChange) => void): () => void {
+    this.watchers.add(listener);
+    return () => { this.watchers.delete(listener); };
+  }
+
+  private changed(change: RunChange): void {
+    for (const watcher of this.watchers) watcher(change);
+  }
+
   subscribe(id: string, listener: (e: RunEvent) => void): () => void {
     const training = this.active;
     if (training !== null && training.id === id && training.started) {

@@ -4,7 +4,7 @@
 // page load set, so every request here is a plain same-origin fetch.
 import type {
   AnomalyResult, AnomalyUpload, DataDescription, DescribeRequest, EndEvent, EpochRecord, Examples, ExamplesQuery, FiguresEvent, Info, KlRanking, LatentMap,
-  LatentMapQuery, NewRun, ProgressEvent, Refusal, RunDetail, RunEventData, RunEventName, RunList, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
+  LatentMapQuery, NewRun, ProgressEvent, Refusal, RunChange, RunDetail, RunEventData, RunEventName, RunList, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
   TestMetrics,
 } from '../../src/studio/messages.js';
 
@@ -69,6 +69,13 @@ export const reportUrl = (id: string): string => `${run(id)}/report`;
 export const exportUrl = (id: string, format: 'onnx' | 'tfjs' | 'pytorch'): string => `${run(id)}/export/${format}`;
 export const eventsUrl = (id: string): string => `${run(id)}/events`;
 export const scoresCsvUrl = (id: string): string => `${run(id)}/anomaly/scores.csv`;
+/** GET /api/events: every run's changes, pushed to every tab. */
+export const changesUrl = '/api/events';
+
+/** Listens to the studio's `run` changes (GET /api/events), each parsed as the server sends it. */
+export function onRunChange(source: EventSource, listener: (change: RunChange) => void): void {
+  source.addEventListener('run', (e) => listener(JSON.parse((e as MessageEvent<string>).data) as RunChange));
+}
 
 /** Listens to one kind of a run's events, its data parsed as the server sends it. */
 export function onRunEvent<E extends RunEventName>(source: EventSource, event: E, listener: (data: RunEventData<E>) => void): void {

@@ -1,7 +1,7 @@
 // What several pages share: the studio's info, the list of runs, the run picked (kept in the hash
 // route as ?run=ID so a page can be linked to), and the current route.
 import { useEffect, useState } from 'preact/hooks';
-import { api, messageOf, type Info, type RunSummary } from './api.js';
+import { api, changesUrl, messageOf, onRunChange, type Info, type RunSummary } from './api.js';
 
 type Listener = () => void;
 
@@ -59,10 +59,27 @@ export function refreshInfo(): Promise<void> {
     .catch((err: unknown) => info.set({ value: info.value.value, error: messageOf(err) }));
 }
 
-/** The runs, newest first (fetched on first use). */
+let changes: EventSource | null = null;
+
+/**
+ * One stream per tab of every run's changes (GET /api/events): a training started, an epoch, an
+ * end, in this tab or any other, refreshes the runs. After a restart of the studio the browser
+ * reconnects, and the runs are fetched again then too.
+ */
+function watchRuns(): void {
+  if (changes !== null) return;
+  changes = new EventSource(changesUrl);
+  onRunChange(changes, () => { void refreshRuns(); });
+  changes.addEventListener('open', () => { void refreshRuns(); });
+}
+
+/** The runs, newest first (fetched on first use, and again whenever a run changes). */
 export function useRuns(): Loaded<RunSummary[]> {
   const value = runs.use();
-  useEffect(() => { if (runs.value.value === null) void refreshRuns(); }, []);
+  useEffect(() => {
+    watchRuns();
+    if (runs.value.value === null) void refreshRuns();
+  }, []);
   return value;
 }
 

@@ -1,11 +1,12 @@
-/** GET /api/info (the studio, its backend, the running training) and POST /api/data/describe (what a data spec holds). */
+/** GET /api/info (the studio, its backend, the running training), GET /api/events (every run's changes, pushed) and POST /api/data/describe (what a data spec holds). */
 import { Hono } from 'hono';
 import { loadData } from '../../data/load.js';
 import { getBackend } from '../../engine/index.js';
 import { PRESETS } from '../../vae/config.js';
 import type { ApiContext } from '../api.js';
-import type { DataDescription, DescribeRequest, Info } from '../messages.js';
+import type { DataDescription, DescribeRequest, Info, RunChange } from '../messages.js';
 import { describeRequest, jsonBody } from './requests.js';
+import { eventStream } from './stream.js';
 
 export function infoRoutes(ctx: ApiContext): Hono {
   const { runs } = ctx;
@@ -17,6 +18,7 @@ export function infoRoutes(ctx: ApiContext): Hono {
         runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training, jobs: ctx.jobs.count,
       });
     })
+    .get('/events', (c) => eventStream<{ event: 'run'; data: RunChange }>(c, ctx, (push) => runs.watch((change) => push({ event: 'run', data: change }))))
     .post('/data/describe', async (c) => {
       const { data, ...options } = describeRequest(await jsonBody<DescribeRequest>(c), ctx.readRoots);
       const set = await loadData(data, 'train', options);

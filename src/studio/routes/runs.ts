@@ -4,13 +4,13 @@
  */
 import { join } from 'node:path';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
 import type { ApiContext } from '../api.js';
 import type { NewRun, RunDetail, RunEvent, RunList, RunStarted, RunStopped } from '../messages.js';
 import { confineRunData, HttpError } from '../security.js';
 import { formFieldOf } from '../words.js';
 import { isObject, jsonBody, optString, type Unchecked } from './requests.js';
+import { eventStream } from './stream.js';
 
 /**
  * The run spec of a NewRun, checked by the library's one validation, with the studio's own
@@ -48,36 +48,7 @@ export function runRoutes(ctx: ApiContext): Hono {
     .get('/:id/events', (c) => {
       const id = c.req.param('id');
       runs.runDir(id);
-      return streamSSE(c, async (stream) => {
-        const queue: RunEvent[] = [];
-        let wake: (() => void) | null = null;
-        let closed = false;
-        const close = (): void => {
-          closed = true;
-          wake?.();
-        };
-        const untrack = ctx.track(close);
-        stream.onAbort(close);
-        const unsubscribe = runs.subscribe(id, (e) => {
-          queue.push(e);
-          wake?.();
-        });
-        try {
-          for (;;) {
-            while (queue.length > 0 && !closed) {
-              const e = queue.shift()!;
-              await stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
-              if (e.event === 'end') return;
-            }
-            if (closed) return;
-            await new Promise<void>((resolve) => { wake = resolve; });
-            wake = null;
-          }
-        } finally {
-          unsubscribe();
-          untrack();
-        }
-      });
+      return eventStream<RunEvent>(c, ctx, (push) => runs.subscribe(id, push), (e) => e.event === 'end');
     })
     .post('/:id/stop', async (c) => {
       const status = await runs.stop(c.req.param('id'));

@@ -269,10 +269,17 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
           await tab.waitForSelector('[data-testid="runs"] tr[data-run="e2e"]');
         }
         // Started by another client (the API, as another tab's form does): neither tab is touched.
-        await apiCall(studio, '/api/runs', { name: 'pushed', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 2 }, training: { epochs: 3 } } });
+        // Noise so faint that a tiny model's reconstructions are further from the clean images than the noisy input.
+        await apiCall(studio, '/api/runs', { name: 'pushed', spec: { data: { source: 'x.npy', labels: 'y.npy' }, model: { latent: 2 }, training: { epochs: 3 }, noise: { input: 'gaussian:0.01' } } });
         for (const tab of [page, second]) await tab.waitForSelector('[data-testid="runs"] tr[data-run="pushed"]', { timeout: 30_000 });
         await waitForRun(studio, 'pushed');
         for (const tab of [page, second]) await tab.waitForSelector('[data-testid="runs"] tr[data-run="pushed"] .badge.done', { timeout: 30_000 });
+        // A result worse than doing nothing is flagged, with what to try.
+        await second.click('[data-testid="runs"] tr[data-run="pushed"] a');
+        await second.waitForSelector('[data-testid="live"][data-status="done"] [data-testid="worse-than-nothing"]');
+        assert.match(await second.textContent('[data-testid="worse-than-nothing"]') ?? '', /further from the clean ones than the noisy input was .*: train for more epochs/);
+        assert.match(await second.textContent('[data-testid="live"] .metrics') ?? '', /nats per example .* dB \(noisy input\) → .* dB \(denoised\)/);
+        await second.screenshot({ path: join(shots, 'studio-worse-than-nothing.png'), fullPage: true });
       } finally {
         await second.close();
       }

@@ -94,6 +94,11 @@ export function AnomaliesPage() {
                 {shown.value.auroc !== null
                   ? <><span class="big">{(100 * shown.value.auroc).toFixed(2)}%</span> AUROC (normal class: {shown.value.normalClass})</>
                   : <><span class="big">–</span> AUROC (needs labels and a normal class)</>}
+                {shown.value.auroc !== null && shown.value.auroc < 0.5 ? (
+                  <p class="warning small" data-testid="worse-than-chance">
+                    Below 50%, worse than a coin: this model scores the normal class as more unusual than the rest. Check that the normal class is the one the model was trained on, or train on normal examples only.
+                  </p>
+                ) : null}
               </div>
             </div>
             <Chart spec={shown.value.histogram} testid="histogram" />

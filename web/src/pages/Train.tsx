@@ -265,12 +265,18 @@ function StopButton({ id }: { id: string | null }) {
 
 function progressWords(p: ProgressEvent, epochs: number | null): string {
   const of = epochs !== null ? ` of ${epochs}` : '';
-  return `Epoch ${p.epoch}${of} · step ${p.step} of ${p.steps} · loss ${fixed(p.running.loss)} · reconstruction ${fixed(p.running.recon)} · KL ${fixed(p.running.kl)}`;
+  return `Epoch ${p.epoch}${of} · step ${p.step} of ${p.steps} · loss ${fixed(p.running.loss)} · reconstruction ${fixed(p.running.recon)} · KL ${fixed(p.running.kl)} (nats per example)`;
 }
 
 function metricsWords(m: TestMetrics): string {
-  const psnr = m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null ? ` · PSNR ${fixed(m.psnrNoisyDb)} → ${fixed(m.psnrDenoisedDb)} dB` : '';
-  return `Test: negative ELBO ${fixed(m.negElboNats)} nats (reconstruction ${fixed(m.reconNats)}, KL ${fixed(m.klNats)})${psnr} on ${m.images.toLocaleString('en-US')} examples`;
+  const psnr = m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null ? ` · PSNR ${fixed(m.psnrNoisyDb)} dB (noisy input) → ${fixed(m.psnrDenoisedDb)} dB (denoised)` : '';
+  return `Test: negative ELBO ${fixed(m.negElboNats)} nats per example (reconstruction ${fixed(m.reconNats)}, KL ${fixed(m.klNats)})${psnr} on ${m.images.toLocaleString('en-US')} examples`;
+}
+
+/** A result worse than doing nothing, said with what to try; null when there is none. */
+function worseThanNothing(m: TestMetrics): string | null {
+  if (m.psnrNoisyDb === null || m.psnrDenoisedDb === null || m.psnrDenoisedDb >= m.psnrNoisyDb) return null;
+  return `The denoised images are further from the clean ones than the noisy input was (${fixed(m.psnrDenoisedDb)} dB against ${fixed(m.psnrNoisyDb)} dB): train for more epochs, or try a larger latent size or the Gaussian likelihood (with faint noise the noisy input is already close to clean, so the model must reconstruct very well to beat it).`;
 }
 
 function LivePanel({ watch, run }: { watch: Watch | null; run: RunSummary | null }) {
@@ -299,8 +305,17 @@ function LivePanel({ watch, run }: { watch: Watch | null; run: RunSummary | null
       {watch.end === null && run?.error !== undefined ? <p class="error">{run.error}</p> : null}
       <ErrorLine error={watch.error} />
       {watch.warnings.map((w, i) => <p key={i} class="warning small">{w}</p>)}
-      {watch.end?.testMetrics !== undefined ? <p class="metrics">{metricsWords(watch.end.testMetrics)}</p>
-        : run?.testMetrics != null && watch.end !== null ? <p class="metrics">{metricsWords(run.testMetrics)}</p> : null}
+      {(() => {
+        const m = watch.end?.testMetrics ?? (run?.testMetrics != null && watch.end !== null ? run.testMetrics : null);
+        if (m === null) return null;
+        const worse = worseThanNothing(m);
+        return (
+          <>
+            <p class="metrics">{metricsWords(m)}</p>
+            {worse !== null ? <p class="warning small" data-testid="worse-than-nothing">{worse}</p> : null}
+          </>
+        );
+      })()}
       <Chart spec={spec} testid="curves" placeholder={status === 'running' ? 'The curves appear after the first epoch.' : 'This run has no finished epoch.'} />
       {watch.figures !== null ? (
         <div class="figures" data-testid="figures">

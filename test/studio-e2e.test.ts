@@ -231,7 +231,14 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
       await download.saveAs(csvPath);
       const lines = readFileSync(csvPath, 'utf8').trim().split('\n');
       assert.equal(lines.length, 81, 'a header and one row per example');
+      assert.equal(await page.locator('[data-testid="worse-than-chance"]').count(), 0, 'a good AUROC is not flagged');
       await shoot('anomalies');
+      // The wrong class called normal: an AUROC under 50% is flagged, with what to check.
+      await page.fill('[data-testid="normal-class"]', 'odd');
+      await page.click('[data-testid="score"]');
+      await page.waitForSelector('[data-testid="worse-than-chance"]', { timeout: 60_000 });
+      assert.match(await page.textContent('[data-testid="anomaly-summary"]') ?? '', /\d+\.\d\d% AUROC \(normal class: odd\)/);
+      assert.match(await page.textContent('[data-testid="worse-than-chance"]') ?? '', /worse than a coin.*Check that the normal class is the one the model was trained on/);
     });
 
     await t.test('Models: two runs compared on one chart; an export downloads as a zip', async () => {

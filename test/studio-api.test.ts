@@ -24,6 +24,7 @@ import { scoreAnomalies } from '../src/pipelines/anomaly.js';
 import { prepareForModel } from '../src/run/data.js';
 import { denoiseDataset } from '../src/pipelines/denoise.js';
 import { trainAndTestSets } from '../src/run/plan.js';
+import { Inference } from '../src/studio/jobs.js';
 import { startStudio, type Studio } from '../src/studio/server.js';
 import type { VaeConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
@@ -625,6 +626,54 @@ describe('vaekit studio server', () => {
       assert.ok(Date.now() < deadline, 'the cancelled map stopped');
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Inference (decode, denoise, ...) is answered by one inference worker, in order, while the map
+    // would still be worked on: requests queue there, not on the request thread.
+    const again = new AbortController();
+    const mapAgain = api('/api/runs/wide/latent-map?method=pca', { signal: again.signal }).catch((err: unknown) => err);
+    const z = Array.from({ length: 24 }, (_, r) => Array.from({ length: 4096 }, (_, d) => Math.round(100 * Math.sin(r + d)) / 100));
+    const decodeBody = JSON.stringify({ z }); // Made once: the test's client shares the server's thread.
+    const decodes = Array.from({ length: 12 }, () => api('/api/runs/wide/decode', { method: 'POST', body: decodeBody }));
+    const during: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await json(await api('/api/info'), 200);
+      during.push(performance.now() - started);
+    }
+    const decoded = await Promise.all(decodes.map(async (r) => (await json(await r, 200))['images'] as number[][]));
+    t.diagnostic(`GET /api/info with 12 decodes of 24 rows sent (from this thread) and a map in flight: ${during.map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    // Not asserted: this test's client sends the 8 MB of bodies from the server's own thread (the
+    // load bench, npm run bench:studio, measures the latencies from another process).
+    assert.ok(decoded.every((images) => images.length === 24 && images[0]!.every((v, i) => v === decoded[0]![0]![i])), 'every decode answered, the same images for the same codes');
+    const roots = [realpathSync(data), realpathSync(runsDir)];
+    const queue = new Inference(realpathSync(runsDir), roots, () => null);
+    try {
+      const gone = new AbortController();
+      const first = queue.run({ kind: 'decode', id: 'wide', body: JSON.stringify({ z: z.slice(0, 2) }) });
+      const dropped = queue.run({ kind: 'decode', id: 'wide', body: JSON.stringify({ z: z.slice(0, 2) }) }, gone.signal).catch((err: unknown) => err);
+      const third = queue.run({ kind: 'samples', id: 'wide', query: { count: '3' } });
+      assert.equal(queue.count, 3);
+      gone.abort();
+      assert.deepEqual((JSON.parse(await first) as { images: number[][] }).images, decoded[0]!.slice(0, 2), 'the same images as through the server');
+      assert.match(String(await dropped), /cancelled/, 'a request whose client went away before its turn is dropped');
+      assert.equal((JSON.parse(await third) as { images: number[][] }).images.length, 3);
+      await assert.rejects(queue.run({ kind: 'decode', id: 'nowhere', body: JSON.stringify({ z: z.slice(0, 1) }) }), /There is no run "nowhere"/);
+      await assert.rejects(queue.run({ kind: 'decode', id: 'wide', body: JSON.stringify({ z: [[1, 2]] }) }), /must be an array of 4096 numbers/);
+      const waiting = queue.run({ kind: 'decode', id: 'wide', body: decodeBody }).catch((err: unknown) => err);
+      await queue.close();
+      assert.match(String(await waiting), /stopped this request/, 'closing ends what waits');
+      await assert.rejects(queue.run({ kind: 'samples', id: 'wide', query: {} }), /stopping/);
+    } finally {
+      await queue.close();
+    }
+    const training = new Inference(realpathSync(runsDir), roots, () => 'wide');
+    try {
+      await assert.rejects(training.run({ kind: 'samples', id: 'wide', query: {} }), /is training/, 'a training run\'s model is not served');
+    } finally {
+      await training.close();
+    }
+    again.abort();
+    await mapAgain;
+
     // A studio stopping with such a request in flight is gone within a second.
     const second = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true });
     const pending = fetch(`http://127.0.0.1:${second.port}/api/runs/wide/latent-map?method=pca`, { headers: auth }).catch((err: unknown) => err);

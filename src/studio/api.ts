@@ -5,7 +5,7 @@
  * handler answers with its status and { error } (server.ts).
  */
 import { Hono } from 'hono';
-import type { Jobs } from './jobs.js';
+import type { Inference, Jobs } from './jobs.js';
 import type { Models } from './models.js';
 import { anomalyRoutes } from './routes/anomaly.js';
 import { fileRoutes } from './routes/files.js';
@@ -20,6 +20,8 @@ export interface ApiContext {
   models: Models;
   /** Heavy work (maps, reports), each in a worker of its own. */
   jobs: Jobs;
+  /** Inference with a run's model, in the inference worker, one request at a time. */
+  inference: Inference;
   /** Real paths of the folders data may come from (the data roots and the runs folder). */
   readRoots: string[];
   dataRoots: string[];

@@ -1,15 +1,17 @@
 /**
  * The studio's heavy work, each a function of the run folder's files alone, so that it runs in a
  * job worker (jobs.ts) and never on the thread that answers requests: the latent map (PCA or UMAP
- * of a run's test codes), a run's HTML report, and the anomaly scores of an uploaded file. The
- * routes check the request; these compute.
+ * of a run's test codes), a run's HTML report, the anomaly scores of an uploaded file, a run's
+ * export, and what a data spec holds. The routes check the request; these compute.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, sep } from 'node:path';
+import { zipSync } from 'fflate';
 import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { Tensor } from '../engine/tensor.js';
+import { exportFiles, type ExportFormat } from '../export/index.js';
 import { VaekitError } from '../errors.js';
 import { writeRows } from '../io/rows.js';
 import { encodeDataset } from '../latent/encode.js';
@@ -19,7 +21,7 @@ import { writeReport } from '../report/report.js';
 import { prepareForModel } from '../run/data.js';
 import { RUN_FILES } from '../run/names.js';
 import { scoreHistogramChart } from '../viz/charts.js';
-import type { AnomalyResult, LatentMap } from './messages.js';
+import type { AnomalyResult, DataDescription, DescribeRequest, LatentMap } from './messages.js';
 import { asModelShape, type Models } from './models.js';
 import { HttpError } from './security.js';
 
@@ -28,8 +30,12 @@ export interface ReportJob { kind: 'report'; id: string }
 /** An uploaded file as the worker gets it: its name and bytes. */
 export interface UploadedFile { name: string; bytes: Uint8Array }
 export interface AnomalyJob { kind: 'anomaly'; id: string; file: UploadedFile; labels?: UploadedFile; labelColumn?: string; normalClass?: string }
-export type Job = LatentMapJob | ReportJob | AnomalyJob;
-export type JobResult<J extends Job> = J extends LatentMapJob ? LatentMap : J extends AnomalyJob ? AnomalyResult : string;
+export interface ExportJob { kind: 'export'; id: string; format: ExportFormat }
+/** What a data spec holds, its paths already confined by the route. */
+export interface DescribeJob { kind: 'describe'; request: DescribeRequest }
+export type Job = LatentMapJob | ReportJob | AnomalyJob | ExportJob | DescribeJob;
+export type JobResult<J extends Job> =
+  J extends LatentMapJob ? LatentMap : J extends AnomalyJob ? AnomalyResult : J extends ExportJob ? Uint8Array : J extends DescribeJob ? DataDescription : string;
 
 const ANOMALY_SAMPLES = 10;
 const TOP_ANOMALIES = 8;
@@ -130,8 +136,24 @@ export async function anomalyOf(models: Models, job: AnomalyJob): Promise<Anomal
   };
 }
 
-export function runJob<J extends Job>(models: Models, job: J): Promise<JobResult<J>> {
+/** A run's model in an export format, its files in one zip. */
+export function exportOf(models: Models, job: ExportJob): Uint8Array {
+  const { bundle } = models.bundle(job.id);
+  const files = exportFiles(bundle.vae, job.format, bundle.data, bundle.training);
+  return zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])));
+}
+
+/** What a data spec holds: its source, size, shape and class names (the data is read whole). */
+export async function describeOf(job: DescribeJob): Promise<DataDescription> {
+  const { data, ...options } = job.request;
+  const set = await loadData(data, 'train', options);
+  return { source: set.source, count: set.count, shape: [...set.shape], classNames: set.labelNames === null ? null : [...set.labelNames] };
+}
+
+export async function runJob<J extends Job>(models: Models, job: J): Promise<JobResult<J>> {
   switch (job.kind) {
+    case 'export': return exportOf(models, job) as JobResult<J>;
+    case 'describe': return await describeOf(job) as JobResult<J>;
     case 'latent-map': return latentMapOf(models, job) as Promise<JobResult<J>>;
     case 'report': return reportOf(models, job) as Promise<JobResult<J>>;
     case 'anomaly': return anomalyOf(models, job) as Promise<JobResult<J>>;

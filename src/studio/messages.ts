@@ -81,6 +81,8 @@ export interface Info {
   training: string | null;
   /** Heavy requests (maps, reports) being worked on now, each in a worker of its own. */
   jobs: number;
+  /** Inference requests (decode, denoise, ...) waiting or being answered, one at a time, in the inference worker. */
+  inference: number;
 }
 
 /** POST /api/data/describe: a data spec (and its labels) as the training form names them. */

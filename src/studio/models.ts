@@ -47,7 +47,8 @@ export class Models {
   private readonly bundles = new Map<string, Cached<RunModel>>();
   private readonly testSets = new Map<string, Cached<Dataset>>();
 
-  constructor(private readonly runs: RunStore, private readonly roots: readonly string[]) {}
+  /** `training`: the run that trains now (a worker's Models is told by the server, whose RunStore knows). */
+  constructor(private readonly runs: RunStore, private readonly roots: readonly string[], private readonly training: () => string | null = () => runs.training) {}
 
   /**
    * Run `id`'s model: its bundle when training completed; for a stopped (or failed) studio run, the
@@ -56,7 +57,7 @@ export class Models {
    */
   bundle(id: string): RunModel {
     const dir = this.runs.runDir(id);
-    if (this.runs.training === id) throw new HttpError(409, `The run "${id}" is training: its model is ready when it ends or is stopped.`);
+    if (this.training() === id) throw new HttpError(409, `The run "${id}" is training: its model is ready when it ends or is stopped.`);
     const files = [join(dir, RUN_FILES.config), join(dir, RUN_FILES.weights)];
     const meta = this.runs.meta(dir);
     const checkpoint = files.every((f) => existsSync(f)) ? null : checkpointFiles(dir)[0] ?? null;

@@ -21,6 +21,15 @@ export class HttpError extends VaekitError {
   }
 }
 
+/** What a worker (job-worker.ts, inference-worker.ts) sends back for an error: a refusal keeps its status, the library's one sentence and a file that cannot be read are a 400, anything else a 500. */
+export function workerError(err: unknown): { status: HttpStatus; message: string } {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  if (err instanceof VaekitError) return { status: 400, message: err.message };
+  const e = err as NodeJS.ErrnoException;
+  if (e !== null && typeof e === 'object' && typeof e.code === 'string' && typeof e.path === 'string') return { status: 400, message: `Cannot read ${clip(e.path)} (${e.code}).` };
+  return { status: 500, message: `The studio failed on this request: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}` };
+}
+
 /** JSON request bodies: at most 1 MiB. */
 export const JSON_LIMIT = 1024 * 1024;
 /** Uploads (multipart): at most 50 MiB by default. */

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { apiRoutes } from './api.js';
 import type { Refusal } from './messages.js';
-import { Jobs } from './jobs.js';
+import { Inference, Jobs } from './jobs.js';
 import { Models } from './models.js';
 import { RunStore } from './runs.js';
 import { inFormWords } from './words.js';
@@ -177,7 +177,8 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const readRoots = [...dataRoots, runsDir];
   const runs = new RunStore(runsDir, readRoots, log);
   const models = new Models(runs, readRoots);
-  const jobs = new Jobs(runsDir, readRoots);
+  const jobs = new Jobs(runsDir, readRoots, () => runs.training);
+  const inference = new Inference(runsDir, readRoots, () => runs.training);
   const streams = new Set<() => void>();
   let port = requestedPort;
 
@@ -227,7 +228,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   });
 
   app.route('/api', apiRoutes({
-    runs, models, jobs, readRoots, dataRoots, version: packageVersion(),
+    runs, models, jobs, inference, readRoots, dataRoots, version: packageVersion(),
     track(close) {
       streams.add(close);
       return () => { streams.delete(close); };
@@ -282,7 +283,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     tokenFile: kept?.file ?? null,
     close() {
       closing ??= (async () => {
-        await Promise.all([runs.close(), jobs.close()]);
+        await Promise.all([runs.close(), jobs.close(), inference.close()]);
         for (const close of [...streams]) close();
         // Connections close as their last answers go out (a job's refusal is still on its way);
         // any still open after half a second are cut.

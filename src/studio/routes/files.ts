@@ -1,9 +1,8 @@
 /** A run's files (a stopped run's model files made from its newest checkpoint), its HTML report and its exports as zips. */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { zipSync } from 'fflate';
 import { Hono } from 'hono';
-import { EXPORT_FORMATS, exportFiles, type ExportFormat } from '../../export/index.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../../export/index.js';
 import { encodeBundle } from '../../run/bundle-format.js';
 import { RUN_FILES } from '../../run/names.js';
 import type { ApiContext } from '../api.js';
@@ -54,15 +53,15 @@ export function fileRoutes(ctx: ApiContext): Hono {
       c.header('Content-Security-Policy', SANDBOX);
       return c.html(html);
     })
-    .get('/:id/export/:format', (c) => {
+    .get('/:id/export/:format', async (c) => {
       const id = c.req.param('id');
       const format = c.req.param('format');
       if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new HttpError(404, `There is no export format "${format}": use ${EXPORT_FORMATS.join(', ')}.`);
-      const { bundle } = models.bundle(id);
-      const files = exportFiles(bundle.vae, format as ExportFormat, bundle.data, bundle.training);
-      const zip = zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])));
+      // Checked here (a training run's model is not served: 409), made in a job worker.
+      models.bundle(id);
+      const zip = await jobs.run({ kind: 'export', id, format: format as ExportFormat }, c.req.raw.signal);
       c.header('Content-Type', 'application/zip');
       c.header('Content-Disposition', `attachment; filename="${id}-${format}.zip"`);
-      return c.body(zip);
+      return c.body(new Uint8Array(zip));
     });
 }

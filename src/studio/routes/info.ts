@@ -1,6 +1,5 @@
 /** GET /api/info (the studio, its backend, the running training), GET /api/events (every run's changes, pushed) and POST /api/data/describe (what a data spec holds). */
 import { Hono } from 'hono';
-import { loadData } from '../../data/load.js';
 import { getBackend } from '../../engine/index.js';
 import { PRESETS } from '../../vae/config.js';
 import type { ApiContext } from '../api.js';
@@ -15,13 +14,12 @@ export function infoRoutes(ctx: ApiContext): Hono {
       const b = getBackend().info();
       return c.json<Info>({
         version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads, bf16: b.bf16.available, bf16Reason: b.bf16.reason ?? null },
-        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training, jobs: ctx.jobs.count,
+        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training, jobs: ctx.jobs.count, inference: ctx.inference.count,
       });
     })
     .get('/events', (c) => eventStream<{ event: 'run'; data: RunChange }>(c, ctx, (push) => runs.watch((change) => push({ event: 'run', data: change }))))
     .post('/data/describe', async (c) => {
-      const { data, ...options } = describeRequest(await jsonBody<DescribeRequest>(c), ctx.readRoots);
-      const set = await loadData(data, 'train', options);
-      return c.json<DataDescription>({ source: set.source, count: set.count, shape: [...set.shape], classNames: set.labelNames === null ? null : [...set.labelNames] });
+      const request = describeRequest(await jsonBody<DescribeRequest>(c), ctx.readRoots);
+      return c.json<DataDescription>(await ctx.jobs.run({ kind: 'describe', request }, c.req.raw.signal));
     });
 }

@@ -23,7 +23,11 @@ export function isObject(x: unknown): x is Json {
 
 /** The request's body: a JSON object, its fields still to be checked. */
 export async function jsonBody<T>(c: Context): Promise<Unchecked<T>> {
-  const text = await c.req.text();
+  return parseBody<T>(await c.req.text());
+}
+
+/** A body's text as a JSON object, its fields still to be checked (the inference worker parses the text it is passed). */
+export function parseBody<T>(text: string): Unchecked<T> {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -55,9 +59,17 @@ export function queryText<T>(c: Context, key: keyof T & string): string | undefi
   return c.req.query(key);
 }
 
+/** A query's parameters as sent (the text after `=`), or absent. */
+export type Query<T> = { [K in keyof T]?: string };
+
 /** A query parameter of shape T as a whole number in [min, max], or the default. */
 export function queryInt<T>(c: Context, key: keyof T & string, min: number, max: number, fallback: number): number {
-  const text = queryText<T>(c, key);
+  return queryNumber<T>(c.req.query() as Query<T>, key, min, max, fallback);
+}
+
+/** queryInt of a query already read (the inference worker gets the query, not the request). */
+export function queryNumber<T>(query: Query<T>, key: keyof T & string, min: number, max: number, fallback: number): number {
+  const text = query[key];
   if (text === undefined || text === '') return fallback;
   const v = Number(text);
   if (!/^\d+$/.test(text) || v < min || v > max) throw new HttpError(400, `The query parameter "${key}" must be a whole number from ${min} to ${max}.`);

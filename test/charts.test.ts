@@ -211,6 +211,11 @@ test('a score histogram with outliers: many bins over the normal scores, the out
   // Without outliers, no end bar; a threshold near the scores widens the bins to it, one far beyond stays off the axis and says so.
   const normal = scores.slice(0, 200);
   assert.ok(bars(scoreHistogramSpec({ scores: normal, isAnomaly: null, title: 't', xTitle: 'x' })).every((b) => b.bin_start < Math.max(...normal)));
+  // A score just past the fences would not stretch the axis much: alone it gets a bin like the rest; beside the 10 at 10,000 it is in the end bar.
+  const end = (b: { start: number; step: number; count: number }): number => b.start + b.count * b.step;
+  const near = 127;
+  assert.ok(end(scoreHistogramBins([...normal, near, ...scores.slice(200)])) <= near, 'past the fences');
+  assert.ok(end(scoreHistogramBins([...normal, near])) > near, 'in a bin of its own when it is the only one past them');
   const bins = scoreHistogramBins(normal, 130);
   assert.ok(bins.start + bins.count * bins.step > 130, 'the bins reach the threshold');
   const far = await scoreHistogramChart({ scores, isAnomaly, threshold: 5000, title: 't', xTitle: 'x' });

@@ -250,10 +250,11 @@ function quantileOf(sorted: readonly number[], q: number): number {
 
 /**
  * The bins of a score histogram. The bulk of the scores, those within Tukey's far-out fences (the
- * quartiles 3 interquartile ranges out), gets up to 40 round bins; scores beyond the fences fall in
- * a bar of their own at either end, so a few extreme scores (10,000 nats among 100-nat ones) do not
- * squash every other score into a bar or two. A threshold beyond the bulk widens the bins to it
- * when that at most doubles their span; else it stays off the axis.
+ * quartiles 3 interquartile ranges out), gets up to 40 round bins; where the scores beyond the
+ * fences would stretch the axis by half or more, they fall in a bar of their own at either end, so a
+ * few extreme scores (10,000 nats among 100-nat ones) do not squash every other score into a bar or
+ * two. A threshold beyond the bulk widens the bins to it when that at most doubles their span; else
+ * it stays off the axis.
  */
 export function scoreHistogramBins(scores: readonly number[], threshold?: number): ScoreBins {
   const sorted = scores.filter(Number.isFinite).sort((a, b) => a - b);
@@ -264,8 +265,13 @@ export function scoreHistogramBins(scores: readonly number[], threshold?: number
     const q1 = quantileOf(sorted, 0.25);
     const q3 = quantileOf(sorted, 0.75);
     if (q3 > q1) {
-      low = sorted.find((s) => s >= q1 - 3 * (q3 - q1))!;
-      high = [...sorted].reverse().find((s) => s <= q3 + 3 * (q3 - q1))!;
+      const bulkLow = sorted.find((s) => s >= q1 - 3 * (q3 - q1))!;
+      const bulkHigh = [...sorted].reverse().find((s) => s <= q3 + 3 * (q3 - q1))!;
+      // Scores beyond the fences get an end bar only where they would stretch the axis by half or more.
+      if (high - low >= 1.5 * (bulkHigh - bulkLow)) {
+        low = bulkLow;
+        high = bulkHigh;
+      }
     }
   }
   if (threshold !== undefined && Number.isFinite(threshold)) {

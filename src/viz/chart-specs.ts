@@ -351,7 +351,7 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
     }
   }
   if (groups[0]! + groups[1]! === 0) throw new VaekitError('A score histogram needs at least one finite score.');
-  const names = [`normal (${groups[0]})`, `anomalous (${groups[1]})`];
+  const names = [`normal (${groups[0]!.toLocaleString('en-US')})`, `anomalous (${groups[1]!.toLocaleString('en-US')})`];
   const rows: Json[] = [...counts.values()].sort((a, b) => a.bar - b.bar || a.group - b.group).map((c) => ({
     bin_start: edges[c.bar + 1], bin_end: edges[c.bar + 2], examples: c.examples,
     ...(input.isAnomaly === null ? {} : { group: names[c.group], share: c.examples / groups[c.group]! }),
@@ -405,8 +405,8 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
     });
   }
   const notes = [
-    ...(beyond[0]!.count > 0 ? [`${beyond[0]!.count} score${beyond[0]!.count === 1 ? '' : 's'} below ${edge(start)} (down to ${bound(beyond[0]!.extreme)}) counted in the first bar, marked < ${edge(start)}`] : []),
-    ...(beyond[1]!.count > 0 ? [`${beyond[1]!.count} score${beyond[1]!.count === 1 ? '' : 's'} of ${edge(end)} or more (up to ${bound(beyond[1]!.extreme)}) counted in the last bar, marked \u2265 ${edge(end)}`] : []),
+    ...(beyond[0]!.count > 0 ? [`${beyond[0]!.count.toLocaleString('en-US')} score${beyond[0]!.count === 1 ? '' : 's'} below ${edge(start)} (down to ${bound(beyond[0]!.extreme)}) counted in the first bar, marked < ${edge(start)}`] : []),
+    ...(beyond[1]!.count > 0 ? [`${beyond[1]!.count.toLocaleString('en-US')} score${beyond[1]!.count === 1 ? '' : 's'} of ${edge(end)} or more (up to ${bound(beyond[1]!.extreme)}) counted in the last bar, marked \u2265 ${edge(end)}`] : []),
   ];
   const t = input.threshold;
   if (t !== undefined) {

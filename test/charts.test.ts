@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pngjs from 'pngjs';
 import { chartFromSpec, latentMapChart, scoreHistogramChart, trainingCurvesChart, type Chart } from '../src/viz/charts.js';
-import { scoreHistogramRange, scoreHistogramSpec } from '../src/viz/chart-specs.js';
+import { scoreHistogramBins, scoreHistogramSpec } from '../src/viz/chart-specs.js';
+import { textWidth } from '../src/viz/render.js';
+import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
 
 const { PNG } = pngjs;
@@ -150,27 +152,91 @@ test('a score histogram: normal and anomalous overlaid, the threshold as a rule;
   await assert.rejects(scoreHistogramChart({ scores: [Number.NaN], isAnomaly: null, title: 't', xTitle: 'x' }), /at least one finite score/);
 });
 
-test('a score histogram with outliers clips them into the last bar and says so; without outliers, nothing is clipped', async () => {
-  const scores: number[] = [];
-  const isAnomaly: boolean[] = [];
-  for (let i = 0; i < 400; i++) {
-    scores.push(100 + (i % 23) + (i % 4 === 0 ? 40 : 0));
-    isAnomaly.push(i % 4 === 0);
+interface HistogramSpec {
+  title: { subtitle: string | string[] };
+  layer: Array<{ data: { values: Array<Record<string, unknown>> }; mark: { type: string } }>;
+}
+
+/** The bars of a score histogram's spec: each bar's edges, count and group. */
+function bars(spec: object): Array<{ bin_start: number; bin_end: number; examples: number; group?: string }> {
+  const layer = (spec as HistogramSpec).layer.find((l) => l.mark.type === 'bar')!;
+  return layer.data.values as Array<{ bin_start: number; bin_end: number; examples: number; group?: string }>;
+}
+
+/** The x axis's labels in the SVG, each as the span of pixels it covers (from its anchor and its DejaVu width). */
+function xAxisLabels(svg: string): Array<{ text: string; from: number; to: number }> {
+  for (const group of svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>(.*?)<\/g>/g)) {
+    const labels = [...group[1]!.matchAll(/<text text-anchor="(\w+)" transform="translate\(([-\d.e]+),([-\d.e]+)\)"[^>]*>([^<]*)<\/text>/g)]
+      .map((m) => ({ anchor: m[1]!, x: Number(m[2]), y: Number(m[3]), text: m[4]! }));
+    if (labels.length < 2 || labels.some((l) => l.y !== labels[0]!.y)) continue;
+    return labels.map((l) => {
+      const w = textWidth(l.text, 11);
+      const from = l.anchor === 'start' ? l.x : l.anchor === 'end' ? l.x - w : l.x - w / 2;
+      return { text: l.text, from, to: from + w };
+    });
   }
-  const outliers = [...scores, 1300, 1280];
-  const flags = [...isAnomaly, true, true];
-  const spec = scoreHistogramSpec({ scores: outliers, isAnomaly: flags, title: 'Scores', subtitle: 'one model', xTitle: 'x' }) as { title: { subtitle: string[] }; layer: Array<{ data: { values: Array<{ score?: number }> } }> };
-  const range = scoreHistogramRange(outliers)!;
-  assert.ok(range.high < 300, `the range ends at ${range.high}, far below the outliers`);
-  const shown = spec.layer[0]!.data.values.map((r) => r.score!);
-  assert.equal(shown.length, 402, 'every score is counted');
-  assert.equal(Math.max(...shown), Number(range.high.toPrecision(6)), 'the outliers sit at the edge');
-  assert.match(spec.title.subtitle[1]!, /^2 scores above [\d.]+ \(up to 1,300\) counted in the last bar$/);
-  const chart = await scoreHistogramChart({ scores: outliers, isAnomaly: flags, title: 'Scores', xTitle: 'x' });
-  assert.ok(texts(chart.svg).includes('2 higher \u2192'), 'the clipped bar is marked on the chart');
-  assert.deepEqual(chart.warnings, []);
-  assert.equal(scoreHistogramRange(scores), null, 'no outliers, no clipping');
-  assert.equal(scoreHistogramRange(outliers, 2000), null, 'a threshold beyond the outliers keeps them in view: nothing clipped');
+  assert.fail('an x axis with labels');
+}
+
+/** 200 normal scores around 100 (standard deviation 5) and 10 outliers at 10,000. */
+function normalAndOutliers(): { scores: number[]; isAnomaly: boolean[] } {
+  const rng = new Random(3);
+  const scores = [...Array.from({ length: 200 }, () => 100 + 5 * rng.normal()), ...Array.from({ length: 10 }, () => 10_000)];
+  return { scores, isAnomaly: scores.map((_, i) => i >= 200) };
+}
+
+test('a score histogram with outliers: many bins over the normal scores, the outliers in a last bar marked \u2265 its edge; every score counted in its bin', async () => {
+  const { scores, isAnomaly } = normalAndOutliers();
+  for (const flags of [isAnomaly, null]) {
+    const spec = scoreHistogramSpec({ scores, isAnomaly: flags, title: 'Scores', subtitle: 'one model', xTitle: 'x' });
+    const drawn = bars(spec);
+    assert.equal(drawn.reduce((sum, b) => sum + b.examples, 0), 210, 'every score is counted');
+    const last = drawn.reduce((a, b) => (b.bin_start > a.bin_start ? b : a));
+    assert.equal(last.examples, 10, 'the 10 outliers share the last bar');
+    const normalBins = new Set(drawn.filter((b) => b.bin_start < last.bin_start && (flags === null || b.group === 'normal (200)')).map((b) => b.bin_start));
+    assert.ok(normalBins.size >= 10, `${normalBins.size} bins hold the normal scores`);
+    // Each bar's count, counted again from the scores: a bin holds the scores in [start, end); the last bar every score from its start up.
+    for (const b of drawn.filter((x) => x !== last)) {
+      const inside = scores.filter((s, i) => s >= b.bin_start && s < b.bin_end && (flags === null || (b.group === 'normal (200)') === !flags[i]));
+      assert.equal(b.examples, inside.length, `the bin [${b.bin_start}, ${b.bin_end})`);
+    }
+    assert.equal(scores.filter((s) => s >= last.bin_start).length, 10, 'no normal score is in the last bar');
+    assert.ok(Math.max(...scores.slice(0, 200)) < last.bin_start);
+    const subtitle = (spec as HistogramSpec).title.subtitle;
+    assert.deepEqual(subtitle, ['one model', `10 scores of ${last.bin_start} or more (up to 10,000) counted in the last bar, marked \u2265 ${last.bin_start}`]);
+    const chart = await scoreHistogramChart({ scores, isAnomaly: flags, title: 'Scores', xTitle: 'x' });
+    assert.ok(texts(chart.svg).includes(`\u2265 ${last.bin_start}`), 'the last bar is marked on the chart');
+    assert.deepEqual(chart.warnings, []);
+  }
+  // Without outliers, no end bar; a threshold near the scores widens the bins to it, one far beyond stays off the axis and says so.
+  const normal = scores.slice(0, 200);
+  assert.ok(bars(scoreHistogramSpec({ scores: normal, isAnomaly: null, title: 't', xTitle: 'x' })).every((b) => b.bin_start < Math.max(...normal)));
+  // A score just past the fences would not stretch the axis much: alone it gets a bin like the rest; beside the 10 at 10,000 it is in the end bar.
+  const end = (b: { start: number; step: number; count: number }): number => b.start + b.count * b.step;
+  const near = 127;
+  assert.ok(end(scoreHistogramBins([...normal, near, ...scores.slice(200)])) <= near, 'past the fences');
+  assert.ok(end(scoreHistogramBins([...normal, near])) > near, 'in a bin of its own when it is the only one past them');
+  const bins = scoreHistogramBins(normal, 130);
+  assert.ok(bins.start + bins.count * bins.step > 130, 'the bins reach the threshold');
+  const far = await scoreHistogramChart({ scores, isAnomaly, threshold: 5000, title: 't', xTitle: 'x' });
+  assert.ok(!far.svg.includes('rule mark'), 'no rule off the axis');
+  assert.ok(texts(far.svg).includes('threshold 5,000 \u2192'));
+  assert.match(String((far.spec as HistogramSpec).title.subtitle), /the threshold 5,000 lies off the axis, above the bins/);
+});
+
+test('a score histogram\'s axis labels never overlap, at any scale of scores', async () => {
+  const rng = new Random(5);
+  for (const [centre, spread] of [[100, 5], [12_345_678, 50_000], [0.0012, 0.0002], [-3, 1000], [7, 0], [1e9, 3e8]] as const) {
+    const scores = Array.from({ length: 300 }, () => centre + spread * rng.normal());
+    const chart = await scoreHistogramChart({ scores, isAnomaly: null, title: 'Scores', xTitle: 'x' });
+    const labels = xAxisLabels(chart.svg);
+    assert.ok(labels.length >= (spread === 0 ? 1 : 3), `${labels.length} labels at ${centre} \u00b1 ${spread}`);
+    for (let i = 1; i < labels.length; i++) {
+      assert.ok(labels[i]!.from >= labels[i - 1]!.to + 4, `"${labels[i - 1]!.text}" and "${labels[i]!.text}" at ${centre} \u00b1 ${spread} overlap`);
+    }
+    assert.equal(new Set(labels.map((l) => l.text)).size, labels.length, `distinct labels at ${centre} \u00b1 ${spread}: ${labels.map((l) => l.text).join(' ')}`);
+    assert.equal(bars(chart.spec).reduce((sum, b) => sum + b.examples, 0), 300);
+  }
 });
 
 test('chartFromSpec draws any Vega-Lite spec in DejaVu Sans at a chosen scale, and refuses a broken one', async () => {

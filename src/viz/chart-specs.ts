@@ -206,32 +206,110 @@ export interface ScoreHistogramInput {
 }
 
 /**
- * The range a score histogram shows: Tukey's far-out fences, the quartiles 3 interquartile ranges
- * out, widened to the threshold; null when no score lies beyond them (or the scores do not spread).
- * A few extreme scores (a 1,300-nat example among 100-nat ones) would otherwise squash every other
- * score into a bar or two.
+ * The bars of a score histogram: `count` bins of width `step` from `start` (a multiple of `step`).
+ * A score below `start`, or at `start + count * step` or above, is counted in a bar of its own at
+ * that end, which the chart marks "< start" or "≥ end".
  */
-export function scoreHistogramRange(scores: readonly number[], threshold?: number): { low: number; high: number } | null {
+export interface ScoreBins {
+  start: number;
+  step: number;
+  count: number;
+}
+
+/** At most this many bins span the bulk of the scores. */
+const MAX_BINS = 40;
+
+/** A round width (1, 2, 2.5 or 5 times a power of ten) of at least span / most. */
+function roundStep(span: number, most: number): number {
+  const least = span / most;
+  const power = 10 ** Math.floor(Math.log10(least));
+  const m = [1, 2, 2.5, 5, 10].find((k) => k * power >= least * (1 - 1e-9)) ?? 10;
+  return short(m * power);
+}
+
+/** The decimals a multiple of a round step needs (0 for 5, 1 for 2.5, 2 for 0.25). */
+function decimalsOf(step: number): number {
+  for (let d = 0; d < 12; d++) {
+    const v = step * 10 ** d;
+    if (Math.abs(v - Math.round(v)) < 1e-6 * v) return d;
+  }
+  return 12;
+}
+
+/** A number as the axis writes it: thousands separated, `decimals` after the point. */
+function withDecimals(v: number, decimals: number): string {
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+/** The q-quantile of sorted values, interpolated. */
+function quantileOf(sorted: readonly number[], q: number): number {
+  const at = q * (sorted.length - 1);
+  const i = Math.floor(at);
+  return sorted[i]! + (sorted[Math.min(i + 1, sorted.length - 1)]! - sorted[i]!) * (at - i);
+}
+
+/**
+ * The bins of a score histogram. The bulk of the scores, those within Tukey's far-out fences (the
+ * quartiles 3 interquartile ranges out), gets up to 40 round bins; where the scores beyond the
+ * fences would stretch the axis by half or more, they fall in a bar of their own at either end, so a
+ * few extreme scores (10,000 nats among 100-nat ones) do not squash every other score into a bar or
+ * two. A threshold beyond the bulk widens the bins to it when that at most doubles their span; else
+ * it stays off the axis.
+ */
+export function scoreHistogramBins(scores: readonly number[], threshold?: number): ScoreBins {
   const sorted = scores.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length < 4) return null;
-  const quantile = (q: number): number => {
-    const at = q * (sorted.length - 1);
-    const i = Math.floor(at);
-    return sorted[i]! + (sorted[Math.min(i + 1, sorted.length - 1)]! - sorted[i]!) * (at - i);
-  };
-  const q1 = quantile(0.25);
-  const q3 = quantile(0.75);
-  if (!(q3 > q1)) return null;
-  const low = Math.min(q1 - 3 * (q3 - q1), threshold ?? Infinity);
-  const high = Math.max(q3 + 3 * (q3 - q1), threshold ?? -Infinity);
-  return sorted[0]! < low || sorted[sorted.length - 1]! > high ? { low, high } : null;
+  if (sorted.length === 0) throw new VaekitError('A score histogram needs at least one finite score.');
+  let low = sorted[0]!;
+  let high = sorted[sorted.length - 1]!;
+  if (sorted.length >= 4) {
+    const q1 = quantileOf(sorted, 0.25);
+    const q3 = quantileOf(sorted, 0.75);
+    if (q3 > q1) {
+      const bulkLow = sorted.find((s) => s >= q1 - 3 * (q3 - q1))!;
+      const bulkHigh = [...sorted].reverse().find((s) => s <= q3 + 3 * (q3 - q1))!;
+      // Scores beyond the fences get an end bar only where they would stretch the axis by half or more.
+      if (high - low >= 1.5 * (bulkHigh - bulkLow)) {
+        low = bulkLow;
+        high = bulkHigh;
+      }
+    }
+  }
+  if (threshold !== undefined && Number.isFinite(threshold)) {
+    const wideLow = Math.min(low, threshold);
+    const wideHigh = Math.max(high, threshold);
+    if (wideHigh - wideLow <= 2 * (high - low)) {
+      low = wideLow;
+      high = wideHigh;
+    }
+  }
+  const step = roundStep(high > low ? high - low : Math.abs(low) * 0.1 || 1, high > low ? MAX_BINS : 1);
+  const first = Math.floor(low / step);
+  return { start: short(first * step), step, count: Math.floor(high / step) - first + 1 };
+}
+
+/** Tick values for an axis over [start, end] and their decimals: as many round ticks as fit `width` pixels with their labels apart. */
+function axisTicks(start: number, end: number, width: number): { values: number[]; decimals: number } {
+  let fit = { values: [start, end], decimals: decimalsOf(end - start) };
+  for (let most = 10; most >= 2; most--) {
+    const step = roundStep(end - start, most);
+    const decimals = decimalsOf(step);
+    const values: number[] = [];
+    for (let k = Math.ceil(start / step - 1e-9); k * step <= end + 1e-9 * step; k++) values.push(short(k * step));
+    // 11 px digits are about 7 px wide: a label's width plus 12 px between labels.
+    const widest = Math.max(...values.map((v) => withDecimals(v, decimals).length)) * 7 + 12;
+    fit = { values, decimals };
+    if ((step / (end - start)) * width >= widest) return fit;
+  }
+  return fit;
 }
 
 /**
  * The distribution of anomaly scores: the normal and the anomalous examples' as two overlaid
  * histograms on the same bins (each as shares of its own group, so a small group shows as well as a
- * large one), or one histogram of counts without labels; a dashed rule at the threshold. Scores
- * beyond scoreHistogramRange are counted in the first or last bar, and the figure says so.
+ * large one), or one histogram of counts without labels; a dashed rule at the threshold. The bins
+ * are scoreHistogramBins' and counted here: each bar's row holds its bin's edges and count, and the
+ * scores beyond the bins are counted in an end bar on a grey band, marked "≥" or "<" its edge and
+ * told in the subtitle.
  */
 export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOptions = {}): object {
   const n = input.scores.length;
@@ -239,48 +317,77 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
     throw new VaekitError(`A score histogram needs one anomaly flag per score: ${input.isAnomaly.length} flags for ${n} scores.`);
   }
   if (input.threshold !== undefined && !Number.isFinite(input.threshold)) throw new VaekitError(`The threshold must be a finite number, not ${input.threshold}.`);
+  const all = Array.from(input.scores);
+  const { start, step, count } = scoreHistogramBins(all, input.threshold);
+  const first = Math.round(start / step);
+  // Bar b spans [edges[b + 1], edges[b + 2]): bar -1 is the lower end bar, bar `count` the upper one.
+  const edges = Array.from({ length: count + 3 }, (_, i) => short((first + i - 1) * step));
+  const end = edges[count + 1]!;
+  const barOf = (s: number): number => {
+    if (s < start) return -1;
+    if (s >= end) return count;
+    let b = Math.min(count - 1, Math.max(0, Math.floor((s - start) / step)));
+    while (s < edges[b + 1]!) b--;
+    while (s >= edges[b + 2]!) b++;
+    return b;
+  };
   const groups = [0, 0];
-  const rows: Json[] = [];
-  const range = scoreHistogramRange(Array.from(input.scores), input.threshold);
-  const clipped: Array<{ count: number; extreme: number }> = [{ count: 0, extreme: Infinity }, { count: 0, extreme: -Infinity }];
+  const counts = new Map<string, { bar: number; group: number; examples: number }>();
+  const beyond = [{ count: 0, extreme: Infinity }, { count: 0, extreme: -Infinity }];
   for (let i = 0; i < n; i++) {
-    let s = input.scores[i]!;
+    const s = all[i]!;
     if (!Number.isFinite(s)) continue;
-    if (range !== null && (s < range.low || s > range.high)) {
-      const side = s < range.low ? 0 : 1;
-      clipped[side]!.count++;
-      clipped[side]!.extreme = side === 0 ? Math.min(clipped[side]!.extreme, s) : Math.max(clipped[side]!.extreme, s);
-      s = side === 0 ? range.low : range.high;
+    const bar = barOf(s);
+    const group = input.isAnomaly !== null && input.isAnomaly[i] === true ? 1 : 0;
+    groups[group]! += 1;
+    const key = `${bar} ${group}`;
+    const cell = counts.get(key) ?? { bar, group, examples: 0 };
+    cell.examples++;
+    counts.set(key, cell);
+    if (bar === -1 || bar === count) {
+      const side = beyond[bar === -1 ? 0 : 1]!;
+      side.count++;
+      side.extreme = bar === -1 ? Math.min(side.extreme, s) : Math.max(side.extreme, s);
     }
-    const anomaly = input.isAnomaly !== null && input.isAnomaly[i] === true;
-    groups[anomaly ? 1 : 0]! += 1;
-    rows.push(input.isAnomaly === null ? { score: short(s) } : { score: short(s), anomaly });
   }
-  if (rows.length === 0) throw new VaekitError('A score histogram needs at least one finite score.');
+  if (groups[0]! + groups[1]! === 0) throw new VaekitError('A score histogram needs at least one finite score.');
+  const names = [`normal (${groups[0]!.toLocaleString('en-US')})`, `anomalous (${groups[1]!.toLocaleString('en-US')})`];
+  const rows: Json[] = [...counts.values()].sort((a, b) => a.bar - b.bar || a.group - b.group).map((c) => ({
+    bin_start: edges[c.bar + 1], bin_end: edges[c.bar + 2], examples: c.examples,
+    ...(input.isAnomaly === null ? {} : { group: names[c.group], share: c.examples / groups[c.group]! }),
+  }));
+
+  const low = beyond[0]!.count > 0 ? edges[0]! : start;
+  const high = beyond[1]!.count > 0 ? edges[count + 2]! : end;
+  const decimals = decimalsOf(step);
+  const edge = (v: number): string => withDecimals(v, decimals);
   const bound = (v: number): string => short(v).toLocaleString('en-US');
-  const clipNotes = [
-    ...(clipped[0]!.count > 0 ? [`${clipped[0]!.count} score${clipped[0]!.count === 1 ? '' : 's'} below ${bound(range!.low)} (down to ${bound(clipped[0]!.extreme)}) counted in the first bar`] : []),
-    ...(clipped[1]!.count > 0 ? [`${clipped[1]!.count} score${clipped[1]!.count === 1 ? '' : 's'} above ${bound(range!.high)} (up to ${bound(clipped[1]!.extreme)}) counted in the last bar`] : []),
-  ];
-  const names = [`normal (${groups[0]})`, `anomalous (${groups[1]})`];
-  for (const r of rows) if (r['anomaly'] !== undefined) r['group'] = names[r['anomaly'] === true ? 1 : 0];
-  const bin = { bin: { maxbins: 50 }, field: 'score', as: ['bin_start', 'bin_end'] };
-  const x = { field: 'bin_start', type: 'quantitative', bin: { binned: true }, title: input.xTitle };
-  const histogram: Json = input.isAnomaly === null
+  const ticks = axisTicks(start, end, 520 * (end - start) / (high - low));
+  const x = {
+    field: 'bin_start', type: 'quantitative', bin: { binned: true }, title: input.xTitle,
+    scale: { domain: [low, high], nice: false, zero: false },
+    axis: { values: ticks.values, format: `,.${ticks.decimals}f`, labelOverlap: true },
+  };
+  const layers: Json[] = [];
+  const ends = [
+    { side: 0, from: low, to: start, mark: `< ${edge(start)}`, align: 'left' },
+    { side: 1, from: end, to: high, mark: `\u2265 ${edge(end)}`, align: 'right' },
+  ].filter((e) => beyond[e.side]!.count > 0);
+  if (ends.length > 0) {
+    layers.push({
+      data: { values: ends.map((e) => ({ from: e.from, to: e.to })) },
+      mark: { type: 'rect', color: '#eeeeee' },
+      encoding: { x: { field: 'from', type: 'quantitative' }, x2: { field: 'to' } },
+    });
+  }
+  layers.push(input.isAnomaly === null
     ? {
         data: { values: rows },
-        transform: [bin, { aggregate: [{ op: 'count', as: 'examples' }], groupby: ['bin_start', 'bin_end'] }],
         mark: { type: 'bar', color: '#1f77b4', opacity: 0.85 },
         encoding: { x, x2: { field: 'bin_end' }, y: { field: 'examples', type: 'quantitative', title: 'examples' } },
       }
     : {
         data: { values: rows },
-        transform: [
-          bin,
-          { aggregate: [{ op: 'count', as: 'examples' }], groupby: ['bin_start', 'bin_end', 'group'] },
-          { joinaggregate: [{ op: 'sum', field: 'examples', as: 'total' }], groupby: ['group'] },
-          { calculate: 'datum.examples / datum.total', as: 'share' },
-        ],
         mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
         encoding: {
           x,
@@ -288,36 +395,44 @@ export function scoreHistogramSpec(input: ScoreHistogramInput, options: SpecOpti
           y: { field: 'share', type: 'quantitative', title: 'share of the group\'s examples', axis: { format: '.0%' }, stack: null },
           color: { field: 'group', type: 'nominal', title: null, scale: { domain: names, range: ['#1f77b4', '#d62728'] }, legend: { orient: 'top', direction: 'horizontal', symbolOpacity: 0.7 } },
         },
-      };
-  const layers: Json[] = [histogram];
-  if (input.threshold !== undefined) {
-    const at = { data: { values: [{ threshold: input.threshold, label: `threshold ${short(input.threshold)}` }] } };
-    // The label goes on the side of the rule with more room.
-    let low = Infinity;
-    let high = -Infinity;
-    for (const r of rows) {
-      const v = r['score'] as number;
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
-    const right = input.threshold > low + 0.7 * (high - low);
-    layers.push({ ...at, mark: { type: 'rule', color: '#111111', strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: 'threshold', type: 'quantitative' } } });
+      });
+  // Each end bar is marked above the chart with what it holds.
+  for (const e of ends) {
     layers.push({
-      ...at,
-      mark: { type: 'text', align: right ? 'right' : 'left', baseline: 'top', dx: right ? -4 : 4, dy: 2, fontSize: 11, color: '#111111' },
-      encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
-    });
-  }
-  // The clipped side's bar is marked on the chart, and the subtitle says what it holds.
-  clipped.forEach((c, side) => {
-    if (c.count === 0) return;
-    layers.push({
-      data: { values: [{ at: short(side === 0 ? range!.low : range!.high), label: side === 0 ? `\u2190 ${c.count} lower` : `${c.count} higher \u2192` }] },
-      mark: { type: 'text', align: side === 0 ? 'left' : 'right', baseline: 'bottom', dy: -2, fontSize: 11, color: '#555555' },
+      data: { values: [{ at: e.side === 0 ? low : high, label: e.mark }] },
+      mark: { type: 'text', align: e.align, baseline: 'bottom', dy: -2, fontSize: 11, color: '#555555' },
       encoding: { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
     });
-  });
-  const subtitle = [...(input.subtitle === undefined ? [] : [input.subtitle]), ...clipNotes];
+  }
+  const notes = [
+    ...(beyond[0]!.count > 0 ? [`${beyond[0]!.count.toLocaleString('en-US')} score${beyond[0]!.count === 1 ? '' : 's'} below ${edge(start)} (down to ${bound(beyond[0]!.extreme)}) counted in the first bar, marked < ${edge(start)}`] : []),
+    ...(beyond[1]!.count > 0 ? [`${beyond[1]!.count.toLocaleString('en-US')} score${beyond[1]!.count === 1 ? '' : 's'} of ${edge(end)} or more (up to ${bound(beyond[1]!.extreme)}) counted in the last bar, marked \u2265 ${edge(end)}`] : []),
+  ];
+  const t = input.threshold;
+  if (t !== undefined) {
+    const label = `threshold ${bound(t)}`;
+    if (t >= start && t <= end) {
+      // The label goes on the side of the rule with more room.
+      const right = t > low + 0.7 * (high - low);
+      const at = { data: { values: [{ threshold: t, label }] } };
+      layers.push({ ...at, mark: { type: 'rule', color: '#111111', strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: 'threshold', type: 'quantitative' } } });
+      layers.push({
+        ...at,
+        mark: { type: 'text', align: right ? 'right' : 'left', baseline: 'top', dx: right ? -4 : 4, dy: 2, fontSize: 11, color: '#111111' },
+        encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+      });
+    } else {
+      // Off the axis: said at the side it lies on, inside the chart.
+      const above = t > end;
+      notes.push(`the ${label} lies off the axis, ${above ? 'above' : 'below'} the bins`);
+      layers.push({
+        data: { values: [{ at: above ? high : low, label: above ? `${label} \u2192` : `\u2190 ${label}` }] },
+        mark: { type: 'text', align: above ? 'right' : 'left', baseline: 'top', dx: above ? -4 : 4, dy: 2, fontSize: 11, color: '#111111' },
+        encoding: { x: { field: 'at', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+      });
+    }
+  }
+  const subtitle = [...(input.subtitle === undefined ? [] : [input.subtitle]), ...notes];
   return withConfig(options.config, {
     title: subtitle.length === 0 ? input.title : { text: input.title, subtitle: subtitle.length === 1 ? subtitle[0] : subtitle },
     width: 520,

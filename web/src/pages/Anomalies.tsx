@@ -79,7 +79,7 @@ export function AnomaliesPage() {
           </div>
         </form>
         <ErrorLine error={error} />
-        <p class="muted small">Each example's score is its negative ELBO under the model (nats; the mean of 10 posterior samples): examples unlike the training data score high.</p>
+        <p class="muted small">Each example's score is its negative ELBO under the model (nats per example; the mean of 10 posterior samples): examples unlike the training data score high.</p>
       </Card>
       {shown !== null && stats !== null ? (
         <>
@@ -88,8 +88,9 @@ export function AnomaliesPage() {
           }>
             <div class="summary" data-testid="anomaly-summary">
               <div><span class="big">{shown.value.count.toLocaleString('en-US')}</span> examples scored</div>
-              <div><span class="big">{stats.median.toFixed(1)}</span> median score</div>
-              <div><span class="big">{stats.p95.toFixed(1)}</span> 95th percentile</div>
+              <div><span class="big">{stats.median.toFixed(1)}</span> median score (nats per example)</div>
+              <div><span class="big">{stats.p95.toFixed(1)}</span> 95th percentile (nats per example)</div>
+              <div><span class="big">{stats.max.toFixed(1)}</span> highest score (nats per example)</div>
               <div data-testid="auroc">
                 {shown.value.auroc !== null
                   ? <><span class="big">{(100 * shown.value.auroc).toFixed(2)}%</span> AUROC (normal class: {shown.value.normalClass})</>
@@ -108,7 +109,7 @@ export function AnomaliesPage() {
               {shown.value.top.map((t) => (
                 <figure key={t.index} class="image">
                   {t.image !== null && shape !== null ? <ImageView values={t.image} shape={shape} size={96} /> : <div class="no-image">row {t.index}</div>}
-                  <figcaption>#{t.index}{shown.value.labels !== null ? ` · ${shown.value.labelNames?.[shown.value.labels[t.index]!] ?? shown.value.labels[t.index]}` : ''}<br />{t.score.toFixed(1)} nats</figcaption>
+                  <figcaption>#{t.index}{shown.value.labels !== null ? ` · ${shown.value.labelNames?.[shown.value.labels[t.index]!] ?? shown.value.labels[t.index]}` : ''}<br />{t.score.toFixed(1)} nats per example</figcaption>
                 </figure>
               ))}
             </div>

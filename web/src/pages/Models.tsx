@@ -1,11 +1,15 @@
-// Models: every run with its metrics and a sparkline of its loss; one run's curves, report and
-// exports; two runs' curves on one chart.
+// Models: every run with its metrics (each with its unit), the settings the runs differ in and a
+// sparkline of its loss; one run's curves, report and exports; two runs compared: the settings
+// they differ in first, their metrics side by side and their curves on one chart.
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { RUN_FILES } from '../../../src/run/names.js';
+import type { RunSpec } from '../../../src/studio/messages.js';
+import { formFieldOf } from '../../../src/studio/words.js';
 import { BROWSER_CHART_FONT, chartConfig, trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
 import { api, exportUrl, reportUrl, type EpochRecord, type RunSummary } from '../api.js';
 import { Chart } from '../chart.js';
 import { hasModel, pickRun, useRoute, useRuns } from '../store.js';
-import { Card, dataWords, ErrorLine, fixed, modelWords, StatusBadge } from '../widgets.js';
+import { Card, dataWords, ErrorLine, fixed, modelWords, NOISE_KINDS, StatusBadge } from '../widgets.js';
 
 const EXPORTS = [
   { format: 'onnx', label: 'ONNX' },
@@ -28,6 +32,89 @@ function useRecords(runs: RunSummary[] | null): Map<string, EpochRecord[]> {
   return records;
 }
 
+/** The run specs of the runs shown (each run folder's run.json), fetched once per run; null where a run has none. */
+function useSpecs(runs: RunSummary[] | null): Map<string, RunSpec | null> {
+  const [specs, setSpecs] = useState(new Map<string, RunSpec | null>());
+  const key = (runs ?? []).slice(0, 40).map((r) => r.id).join(',');
+  useEffect(() => {
+    if (runs === null) return undefined;
+    let cancelled = false;
+    const specOf = async (id: string): Promise<RunSpec | null> => {
+      const record = JSON.parse(new TextDecoder().decode(await api.fileBytes(id, RUN_FILES.spec))) as { spec?: RunSpec };
+      return record.spec ?? null;
+    };
+    void Promise.all(runs.slice(0, 40).map((r) => specOf(r.id).catch(() => null).then((spec) => [r.id, spec] as const)))
+      .then((pairs) => { if (!cancelled) setSpecs(new Map(pairs)); });
+    return () => { cancelled = true; };
+  }, [key]);
+  return specs;
+}
+
+/** A noise spec ("gaussian:0.2") as the Noise control names it: "Gaussian σ 0.2". */
+function noiseWords(text: string): string {
+  const [kind, amount] = text.split(':');
+  const known = NOISE_KINDS.find((k) => k.kind === kind);
+  return known === undefined ? text : known.kind === 'none' ? known.label : `${known.label} ${known.what} ${amount ?? ''}`.trim();
+}
+
+/**
+ * The settings runs are told apart by: a run spec's field (its label is the Train form's, from the
+ * studio's words; `label` names those the form does not show) and the run's value in the page's
+ * words, null where the run does not say. The model's own config wins over the spec, whose nulls
+ * leave the choice to the preset.
+ */
+const SETTINGS: { field: string; label?: string; of: (run: RunSummary, spec: RunSpec | null) => string | null }[] = [
+  { field: 'data.source', of: (r, s) => (r.data !== null ? dataWords(r) : s?.data.source ?? null) },
+  { field: 'data.limit', of: (_, s) => (s === null ? null : s.data.limit === null ? 'all' : s.data.limit.toLocaleString('en-US')) },
+  { field: 'model.preset', of: (r, s) => r.config?.preset ?? s?.model.preset ?? null },
+  { field: 'model.latent', of: (r, s) => (r.config !== null ? String(r.config.latent) : s?.model.latent != null ? String(s.model.latent) : null) },
+  { field: 'model.likelihood', of: (r, s) => r.config?.likelihood ?? s?.model.likelihood ?? null },
+  { field: 'model.conditional', of: (r, s) => (r.config !== null ? (r.config.classes > 0 ? `yes (${r.config.classes} classes)` : 'no') : s === null ? null : s.model.conditional ? 'yes' : 'no') },
+  { field: 'model.prior', label: 'Prior', of: (_, s) => (s === null ? null : s.model.prior ?? 'standard') },
+  { field: 'objective.loss', label: 'Loss', of: (_, s) => s?.objective.loss ?? null },
+  { field: 'objective.beta', of: (_, s) => (s === null ? null : String(s.objective.beta)) },
+  { field: 'objective.freeBits', label: 'Free bits', of: (_, s) => (s === null ? null : s.objective.freeBits === 0 ? 'none' : `${s.objective.freeBits} nats`) },
+  { field: 'objective.klWarmup', label: 'KL warm-up', of: (_, s) => s?.objective.klWarmup ?? null },
+  { field: 'noise.input', of: (_, s) => (s === null ? null : noiseWords(s.noise.input)) },
+  { field: 'training.epochs', of: (r) => String(r.epochs) },
+  { field: 'training.batchSize', of: (_, s) => (s === null ? null : String(s.training.batchSize)) },
+  { field: 'training.learningRate', of: (_, s) => (s === null ? null : String(s.training.learningRate)) },
+  { field: 'training.precision', of: (_, s) => s?.training.precision ?? null },
+  { field: 'seed', of: (_, s) => (s === null ? null : String(s.seed)) },
+];
+
+interface Setting {
+  field: string;
+  label: string;
+  /** '–' where the run does not say. */
+  value: string;
+}
+
+function settingsOf(run: RunSummary, spec: RunSpec | null): Setting[] {
+  return SETTINGS.map((s) => ({ field: s.field, label: formFieldOf(s.field) ?? s.label ?? s.field, value: s.of(run, spec) ?? '–' }));
+}
+
+/** The fields whose values are not the same in every one of the runs' settings. */
+function differingFields(settings: Setting[][]): Set<string> {
+  const fields = new Set<string>();
+  for (const [i, s] of (settings[0] ?? []).entries()) if (settings.some((other) => other[i]!.value !== s.value)) fields.add(s.field);
+  return fields;
+}
+
+function SettingWords({ setting }: { setting: Setting }) {
+  return <span class="setting" data-setting={setting.field}><span class="setting-label">{setting.label}</span> {setting.value}</span>;
+}
+
+/** The unit of a run's loss: the notebook's squared error, else nats. */
+function lossUnit(spec: RunSpec | null | undefined): string {
+  return spec?.objective.loss === 'notebook-mse' ? 'mean squared error per value' : 'nats per example';
+}
+
+/** A run's training time: its epochs' seconds. */
+function trainingSeconds(records: EpochRecord[] | undefined): number | null {
+  return records === undefined || records.length === 0 ? null : records.reduce((sum, r) => sum + r.seconds, 0);
+}
+
 function Sparkline({ records }: { records: EpochRecord[] | undefined }) {
   const w = 90;
   const h = 26;
@@ -47,7 +134,7 @@ function Sparkline({ records }: { records: EpochRecord[] | undefined }) {
 }
 
 /** Two runs' loss curves on one chart: colour by run, training solid and validation dashed. */
-function comparisonSpec(a: string, b: string, records: Map<string, EpochRecord[]>): object | null {
+function comparisonSpec(a: string, b: string, records: Map<string, EpochRecord[]>, unit: string): object | null {
   const rows: Record<string, unknown>[] = [];
   for (const id of [a, b]) {
     for (const r of records.get(id) ?? []) {
@@ -66,7 +153,7 @@ function comparisonSpec(a: string, b: string, records: Map<string, EpochRecord[]
     mark: { type: 'line', strokeWidth: 2, point: { size: 22, filled: true } },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false, nice: false } },
-      y: { field: 'value', type: 'quantitative', title: 'loss (nats per example)', scale: { zero: false } },
+      y: { field: 'value', type: 'quantitative', title: `loss (${unit})`, scale: { zero: false } },
       color: { field: 'run', type: 'nominal', scale: { domain: [a, b], range: ['#1f77b4', '#d62728'] }, legend },
       strokeDash: { field: 'split', type: 'nominal', scale: { domain: ['training', 'validation'], range: [[1, 0], [6, 4]] }, legend: null },
     },
@@ -85,13 +172,13 @@ function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] |
         <dl class="facts">
           <dt>model</dt><dd>{modelWords(run)}</dd>
           <dt>data</dt><dd>{run.data?.source ?? '–'}{run.data !== null ? ` [${run.data.shape.join('×')}]` : ''}</dd>
-          <dt>epochs</dt><dd>{run.epochsDone} of {run.epochs}</dd>
+          <dt>epochs</dt><dd>{run.epochsDone} of {run.epochs}{trainingSeconds(records) !== null ? ` in ${fixed(trainingSeconds(records), 1)} s` : ''}</dd>
           <dt>started</dt><dd>{new Date(run.createdAt).toLocaleString()}</dd>
           {m !== null ? (
             <>
-              <dt>test −ELBO</dt><dd>{fixed(m.negElboNats)} nats (reconstruction {fixed(m.reconNats)}, KL {fixed(m.klNats)})</dd>
+              <dt>test −ELBO</dt><dd>{fixed(m.negElboNats)} nats per example (reconstruction {fixed(m.reconNats)}, KL {fixed(m.klNats)})</dd>
               {m.psnrNoisyDb !== null && m.psnrDenoisedDb !== null ? <><dt>PSNR</dt><dd>{fixed(m.psnrNoisyDb)} dB noisy → {fixed(m.psnrDenoisedDb)} dB denoised ({m.noise})</dd></> : null}
-              <dt>MSE</dt><dd>{m.mseNoisy.toFixed(4)} noisy → {m.mseDenoised.toFixed(4)} denoised</dd>
+              <dt>MSE</dt><dd>{m.mseNoisy.toFixed(4)} noisy → {m.mseDenoised.toFixed(4)} denoised (per value)</dd>
             </>
           ) : null}
           {run.error !== undefined ? <><dt>error</dt><dd class="error">{run.error}</dd></> : null}
@@ -110,53 +197,144 @@ function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] |
   );
 }
 
+/** A metric of a run, with its unit, for the comparison. */
+const METRICS: { label: string; unit: (spec: RunSpec | null) => string; digits: number; of: (run: RunSummary, records: EpochRecord[] | undefined) => number | null | undefined }[] = [
+  { label: 'Epochs trained', unit: () => '', digits: 0, of: (r) => r.epochsDone },
+  { label: 'Training loss, last epoch', unit: lossUnit, digits: 2, of: (r) => r.lastEpoch?.loss },
+  { label: 'Validation loss, last epoch', unit: lossUnit, digits: 2, of: (r) => r.lastEpoch?.valLoss },
+  { label: 'Test −ELBO', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.negElboNats },
+  { label: 'its reconstruction', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.reconNats },
+  { label: 'its KL', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.klNats },
+  { label: 'PSNR of the noisy input', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrNoisyDb },
+  { label: 'PSNR denoised', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrDenoisedDb },
+  { label: 'MSE denoised', unit: () => 'per value', digits: 4, of: (r) => r.testMetrics?.mseDenoised },
+  { label: 'Training time', unit: () => 's', digits: 1, of: (_, records) => trainingSeconds(records) },
+];
+
+/** A number with its unit ("112.34 nats per example"), or – when there is none. */
+function withUnit(v: number | null | undefined, digits: number, unit: string): string {
+  const text = fixed(v, digits);
+  return text === '–' || unit === '' ? text : `${text} ${unit}`;
+}
+
+/** "Latent size (3 vs 2) and β (KL weight) (1 vs 0.5)". */
+function differWords(rows: { label: string; a: string; b: string }[]): string {
+  const parts = rows.map((r) => `${r.label} (${r.a} vs ${r.b})`);
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}`;
+}
+
+interface ComparedRun {
+  run: RunSummary;
+  spec: RunSpec | null;
+  records: EpochRecord[] | undefined;
+}
+
+/** Two runs side by side: the settings they differ in (first, marked), the rest, their metrics with units, their curves on one chart. */
+function Comparison({ a, b, records, onClear }: { a: ComparedRun; b: ComparedRun; records: Map<string, EpochRecord[]>; onClear: () => void }) {
+  const left = settingsOf(a.run, a.spec);
+  const right = settingsOf(b.run, b.spec);
+  const differing = differingFields([left, right]);
+  const rows = left.map((s, i) => ({ field: s.field, label: s.label, a: s.value, b: right[i]!.value, differs: differing.has(s.field) }))
+    .sort((x, y) => Number(y.differs) - Number(x.differs));
+  const differ = rows.some((r) => r.differs) ? `They differ in ${differWords(rows.filter((r) => r.differs))}.` : 'They were trained with the same settings.';
+  const unit = lossUnit(a.spec) === lossUnit(b.spec) ? lossUnit(a.spec) : 'each run\'s own unit';
+  const spec = useMemo(() => comparisonSpec(a.run.id, b.run.id, records, unit), [a.run.id, b.run.id, records, unit]);
+  return (
+    <Card title={`Comparison of ${a.run.id} and ${b.run.id}`} wide actions={<button type="button" onClick={onClear}>Clear</button>}>
+      <p class="compare-differ" data-testid="comparison-differs">{differ}</p>
+      <div class="compare-tables">
+        <table class="runs compare" data-testid="comparison-settings">
+          <thead><tr><th>Setting</th><th>{a.run.id}</th><th>{b.run.id}</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.field} data-setting={r.field} data-differs={String(r.differs)} class={r.differs ? 'differs' : 'same'}>
+                <td>{r.differs ? <span class="differs-mark" title="differs">≠</span> : null}{r.label}</td><td>{r.a}</td><td>{r.b}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <table class="runs compare" data-testid="comparison-metrics">
+          <thead><tr><th>Metric</th><th class="num">{a.run.id}</th><th class="num">{b.run.id}</th></tr></thead>
+          <tbody>
+            {METRICS.map((m) => (
+              <tr key={m.label}>
+                <td>{m.label}</td>
+                {[a, b].map((c) => <td key={c.run.id} class="num">{withUnit(m.of(c.run, c.records), m.digits, m.unit(c.spec))}</td>)}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Chart spec={spec} testid="comparison" placeholder="Neither run has a finished epoch." />
+    </Card>
+  );
+}
+
 export function ModelsPage() {
   const route = useRoute();
   const { value: runs, error } = useRuns();
   const records = useRecords(runs);
+  const specs = useSpecs(runs);
   const [compare, setCompare] = useState<string[]>([]);
   const selected = runs?.find((r) => r.id === route.run) ?? runs?.[0] ?? null;
   const toggle = (id: string): void => setCompare((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
-  const comparison = useMemo(() => (compare.length === 2 ? comparisonSpec(compare[0]!, compare[1]!, records) : null), [compare, records]);
+  const settings = useMemo(() => new Map((runs ?? []).map((r) => [r.id, settingsOf(r, specs.get(r.id) ?? null)])), [runs, specs]);
+  const differing = useMemo(() => differingFields([...settings.values()]), [settings]);
   if (runs === null) return <div class="page"><ErrorLine error={error} />{error === null ? <p class="muted">Loading the runs…</p> : null}</div>;
+  const common = (settings.get(runs[0]?.id ?? '') ?? []).filter((s) => !differing.has(s.field));
+  const compared = compare.map((id) => runs.find((r) => r.id === id)).filter((r): r is RunSummary => r !== undefined)
+    .map((run) => ({ run, spec: specs.get(run.id) ?? null, records: records.get(run.id) }));
   return (
     <div class="page models">
       <Card title="Runs" wide>
         <ErrorLine error={error} />
         {runs.length === 0 ? <p class="muted">No runs yet: train one on the <a href="#/train">Train</a> page.</p> : (
-          <table class="runs" data-testid="models-table">
-            <thead>
-              <tr>
-                <th title="Pick two to compare">compare</th><th>run</th><th>status</th><th>model</th><th>data</th><th class="num">epochs</th>
-                <th class="num">val. loss</th><th class="num">test −ELBO</th><th class="num">PSNR (dB)</th><th>loss by epoch</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map((r) => (
-                <tr key={r.id} class={r.id === selected?.id ? 'current' : ''} data-run={r.id}>
-                  <td><input type="checkbox" checked={compare.includes(r.id)} onChange={() => toggle(r.id)} data-testid={`compare-${r.id}`} aria-label={`compare ${r.id}`} /></td>
-                  <td><a href="#/models" onClick={(e) => { e.preventDefault(); pickRun(r.id); }}>{r.id}</a></td>
-                  <td><StatusBadge status={r.status} /></td>
-                  <td>{modelWords(r)}</td>
-                  <td>{dataWords(r)}</td>
-                  <td class="num">{r.epochsDone}/{r.epochs}</td>
-                  <td class="num">{fixed(r.lastEpoch?.valLoss ?? r.lastEpoch?.loss)}</td>
-                  <td class="num">{fixed(r.testMetrics?.negElboNats)}</td>
-                  <td class="num">{r.testMetrics?.psnrDenoisedDb != null ? `${fixed(r.testMetrics.psnrNoisyDb, 1)} → ${fixed(r.testMetrics.psnrDenoisedDb, 1)}` : '–'}</td>
-                  <td><Sparkline records={records.get(r.id)} /></td>
+          <>
+            <p class="common-settings" data-testid="common-settings">
+              <span class="muted">{runs.length === 1 ? 'Settings:' : 'All runs:'}</span>{' '}
+              {common.map((s) => <SettingWords key={s.field} setting={s} />)}
+            </p>
+            <table class="runs" data-testid="models-table">
+              <thead>
+                <tr>
+                  <th title="Pick two to compare">compare</th><th>run</th><th>status</th>
+                  {differing.size > 0 ? <th data-testid="differs-head">differs in</th> : null}
+                  <th class="num">epochs</th>
+                  <th class="num">val. loss<br /><small>nats per example</small></th>
+                  <th class="num">test −ELBO<br /><small>nats per example</small></th>
+                  <th class="num">PSNR<br /><small>dB, noisy → denoised</small></th>
+                  <th class="num">time<br /><small>s</small></th>
+                  <th>loss by epoch</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {runs.map((r) => (
+                  <tr key={r.id} class={r.id === selected?.id ? 'current' : ''} data-run={r.id}>
+                    <td><input type="checkbox" checked={compare.includes(r.id)} onChange={() => toggle(r.id)} data-testid={`compare-${r.id}`} aria-label={`compare ${r.id}`} /></td>
+                    <td><a href="#/models" onClick={(e) => { e.preventDefault(); pickRun(r.id); }}>{r.id}</a></td>
+                    <td><StatusBadge status={r.status} /></td>
+                    {differing.size > 0 ? (
+                      <td class="differs" data-testid="differs">
+                        {(settings.get(r.id) ?? []).filter((s) => differing.has(s.field)).map((s) => <SettingWords key={s.field} setting={s} />)}
+                      </td>
+                    ) : null}
+                    <td class="num">{r.epochsDone} of {r.epochs}</td>
+                    <td class="num">{fixed(r.lastEpoch?.valLoss ?? r.lastEpoch?.loss)}{lossUnit(specs.get(r.id)) !== 'nats per example' ? <small> (MSE)</small> : null}</td>
+                    <td class="num">{fixed(r.testMetrics?.negElboNats)}</td>
+                    <td class="num">{r.testMetrics?.psnrDenoisedDb != null ? `${fixed(r.testMetrics.psnrNoisyDb, 1)} → ${fixed(r.testMetrics.psnrDenoisedDb, 1)}` : '–'}</td>
+                    <td class="num">{fixed(trainingSeconds(records.get(r.id)), 1)}</td>
+                    <td><Sparkline records={records.get(r.id)} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
         )}
       </Card>
-      {compare.length === 2 ? (
-        <Card title="Comparison" wide actions={<button type="button" onClick={() => setCompare([])}>Clear</button>}>
-          <Chart spec={comparison} testid="comparison" placeholder="Neither run has a finished epoch." />
-        </Card>
-      ) : runs.length > 1 ? <p class="muted hint">Tick two runs to compare their curves on one chart.</p> : null}
+      {compared.length === 2 ? (
+        <Comparison a={compared[0]!} b={compared[1]!} records={records} onClear={() => setCompare([])} />
+      ) : runs.length > 1 ? <p class="muted hint">Tick two runs to compare their settings, metrics and curves.</p> : null}
       {selected !== null ? <RunDetail run={selected} records={records.get(selected.id)} /> : null}
     </div>
   );
 }
-

@@ -208,7 +208,7 @@ const METRICS: { label: string; unit: (spec: RunSpec | null) => string; digits: 
   { label: 'PSNR of the noisy input', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrNoisyDb },
   { label: 'PSNR denoised', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrDenoisedDb },
   { label: 'MSE denoised', unit: () => 'per value', digits: 4, of: (r) => r.testMetrics?.mseDenoised },
-  { label: 'Training time', unit: () => 's', digits: 1, of: (_, records) => trainingSeconds(records) },
+  { label: 'Training time', unit: () => 's', digits: 2, of: (_, records) => trainingSeconds(records) },
 ];
 
 /** A number with its unit ("112.34 nats per example"), or – when there is none. */

@@ -16,23 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { Random } from '../src/engine/random.js';
-import { startStudio, type Studio } from '../src/studio/server.js';
+import { startStudio } from '../src/studio/server.js';
 import { twoClassNpy } from './helpers/cli.js';
 import { CHROMIUM_ARGS, chromiumPath, requireTool } from './helpers/outside-tools.js';
-
-const ROOT = join(import.meta.dirname, '..');
-const WEB_INDEX = join(ROOT, 'dist', 'web', 'index.html');
+import { apiCall, ensureWebBuilt, until, waitForRun } from './helpers/studio.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vaekit-studio-e2e-'));
 process.on('exit', () => { if (process.env['VAEKIT_TEST_KEEP'] === undefined) rmSync(work, { recursive: true, force: true }); else console.log(`kept ${work}`); });
-
-/** The UI as `npm test` builds it before the tests; built here with vite's API when the test runs alone on a fresh checkout. */
-async function ensureWebBuilt(): Promise<void> {
-  if (existsSync(WEB_INDEX)) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
-  assert.ok(existsSync(WEB_INDEX), 'vite built dist/web/index.html');
-}
 
 /**
  * A CSV of 8x8 images as 64 byte columns and a "kind" column: `normal` rows drawn like the
@@ -67,35 +57,6 @@ function canvasPixels(page: Page, testid: string): Promise<number[]> {
 function differences(a: number[], b: number[]): number {
   assert.equal(a.length, b.length);
   return a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
-}
-
-/** Polls `read` until `done` holds for its value (or fails after `ms`). */
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > end) assert.fail(`${what}: still ${JSON.stringify(value)?.slice(0, 300)} after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
-
-/** The studio's API from this process (Bearer token), for the second run the Models page compares. */
-async function apiCall<T>(studio: Studio, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${studio.port}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${studio.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as T & { error?: string };
-  assert.ok(response.ok, `${path}: ${response.status} ${json.error ?? ''}`);
-  return json;
-}
-
-async function waitForRun(studio: Studio, id: string): Promise<void> {
-  const run = await until(() => apiCall<{ status: string; error?: string }>(studio, `/api/runs/${id}`), (r) => r.status !== 'running', `run ${id} finishing`, 120_000);
-  assert.equal(run.status, 'done', `run ${id}: ${run.error ?? ''}`);
 }
 
 test('vaekit studio in Chromium: train, denoise, latent map, anomalies and models', async (t) => {

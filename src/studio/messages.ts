@@ -110,6 +110,8 @@ export interface RunSummary {
   hasCheckpoint: boolean;
   config: VaeConfig | null;
   data: DataInfo | null;
+  /** The run spec it was trained from (its studio record's, else its folder's run.json), or null for a folder from before run specs. */
+  spec: RunSpec | null;
   createdAt: string;
   error?: string;
 }

@@ -11,6 +11,7 @@ import type { TestMetrics } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { DataInfo } from '../run/bundle.js';
 import { checkpointFiles } from '../run/checkpoints.js';
+import { readRunRecord } from '../run/folder.js';
 import { readJsonLines } from '../pipelines/figures.js';
 import { RUN_FILES } from '../run/names.js';
 import { validateRunSpec, type RunSpec } from '../run/spec.js';
@@ -178,7 +179,7 @@ export class RunStore {
     return {
       id, status, epochsDone: records.length, epochs, lastEpoch: records.at(-1) ?? null,
       testMetrics: status === 'done' && isObject(testMetrics) ? testMetrics as unknown as TestMetrics : null,
-      hasCheckpoint, config: model ?? meta?.config ?? null, data: dataInfo ?? meta?.data ?? null, createdAt,
+      hasCheckpoint, config: model ?? meta?.config ?? null, data: dataInfo ?? meta?.data ?? null, spec: meta?.spec ?? folderSpec(dir), createdAt,
       ...(error !== undefined && status === 'failed' ? { error } : {}),
       records,
     };
@@ -377,4 +378,15 @@ function specOfRequest(r: Record<string, unknown>, dir: string): RunSpec {
     seed: r['seed'],
     outputs: { dir, figures: false },
   });
+}
+
+/** The run spec in a folder's run.json (a run the CLI made), or null when it has none or it is not valid. */
+function folderSpec(dir: string): RunSpec | null {
+  const record = readRunRecord(dir);
+  if (record === null) return null;
+  try {
+    return validateRunSpec(record.spec);
+  } catch {
+    return null;
+  }
 }

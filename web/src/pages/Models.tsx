@@ -2,7 +2,6 @@
 // sparkline of its loss; one run's curves, report and exports; two runs compared: the settings
 // they differ in first, their metrics side by side and their curves on one chart.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { RUN_FILES } from '../../../src/run/names.js';
 import type { RunSpec } from '../../../src/studio/messages.js';
 import { formFieldOf } from '../../../src/studio/words.js';
 import { BROWSER_CHART_FONT, chartConfig, trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
@@ -30,24 +29,6 @@ function useRecords(runs: RunSummary[] | null): Map<string, EpochRecord[]> {
     return () => { cancelled = true; };
   }, [key]);
   return records;
-}
-
-/** The run specs of the runs shown (each run folder's run.json), fetched once per run; null where a run has none. */
-function useSpecs(runs: RunSummary[] | null): Map<string, RunSpec | null> {
-  const [specs, setSpecs] = useState(new Map<string, RunSpec | null>());
-  const key = (runs ?? []).slice(0, 40).map((r) => r.id).join(',');
-  useEffect(() => {
-    if (runs === null) return undefined;
-    let cancelled = false;
-    const specOf = async (id: string): Promise<RunSpec | null> => {
-      const record = JSON.parse(new TextDecoder().decode(await api.fileBytes(id, RUN_FILES.spec))) as { spec?: RunSpec };
-      return record.spec ?? null;
-    };
-    void Promise.all(runs.slice(0, 40).map((r) => specOf(r.id).catch(() => null).then((spec) => [r.id, spec] as const)))
-      .then((pairs) => { if (!cancelled) setSpecs(new Map(pairs)); });
-    return () => { cancelled = true; };
-  }, [key]);
-  return specs;
 }
 
 /** A noise spec ("gaussian:0.2") as the Noise control names it: "Gaussian σ 0.2". */
@@ -274,16 +255,15 @@ export function ModelsPage() {
   const route = useRoute();
   const { value: runs, error } = useRuns();
   const records = useRecords(runs);
-  const specs = useSpecs(runs);
   const [compare, setCompare] = useState<string[]>([]);
   const selected = runs?.find((r) => r.id === route.run) ?? runs?.[0] ?? null;
   const toggle = (id: string): void => setCompare((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
-  const settings = useMemo(() => new Map((runs ?? []).map((r) => [r.id, settingsOf(r, specs.get(r.id) ?? null)])), [runs, specs]);
+  const settings = useMemo(() => new Map((runs ?? []).map((r) => [r.id, settingsOf(r, r.spec)])), [runs]);
   const differing = useMemo(() => differingFields([...settings.values()]), [settings]);
   if (runs === null) return <div class="page"><ErrorLine error={error} />{error === null ? <p class="muted">Loading the runs…</p> : null}</div>;
   const common = (settings.get(runs[0]?.id ?? '') ?? []).filter((s) => !differing.has(s.field));
   const compared = compare.map((id) => runs.find((r) => r.id === id)).filter((r): r is RunSummary => r !== undefined)
-    .map((run) => ({ run, spec: specs.get(run.id) ?? null, records: records.get(run.id) }));
+    .map((run) => ({ run, spec: run.spec, records: records.get(run.id) }));
   return (
     <div class="page models">
       <Card title="Runs" wide>
@@ -319,7 +299,7 @@ export function ModelsPage() {
                       </td>
                     ) : null}
                     <td class="num">{r.epochsDone} of {r.epochs}</td>
-                    <td class="num">{fixed(r.lastEpoch?.valLoss ?? r.lastEpoch?.loss)}{lossUnit(specs.get(r.id)) !== 'nats per example' ? <small> (MSE)</small> : null}</td>
+                    <td class="num">{fixed(r.lastEpoch?.valLoss ?? r.lastEpoch?.loss)}{lossUnit(r.spec) !== 'nats per example' ? <small> (MSE)</small> : null}</td>
                     <td class="num">{fixed(r.testMetrics?.negElboNats)}</td>
                     <td class="num">{r.testMetrics?.psnrDenoisedDb != null ? `${fixed(r.testMetrics.psnrNoisyDb, 1)} → ${fixed(r.testMetrics.psnrDenoisedDb, 1)}` : '–'}</td>
                     <td class="num">{fixed(trainingSeconds(records.get(r.id)), 1)}</td>

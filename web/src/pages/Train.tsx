@@ -3,7 +3,7 @@
 // `progress` event, so they move within an epoch), its progress line with the epoch time and the
 // time left, its figures, and the list of runs.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { trainingCurvesSpec, type RunningLoss } from '../../../src/viz/chart-specs.js';
 import type { Likelihood } from '../../../src/vae/config.js';
 import {
@@ -278,10 +278,10 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
       </CheckSetting>
       <h3 class="form-group">Objective</h3>
       <Setting help="train-beta" label="β (KL weight)">
-        <input type="number" min="0" step="0.1" value={form.beta} data-testid="beta" onInput={(e) => set('beta', value(e))} />
+        <input type="number" min="0" step="any" value={form.beta} data-testid="beta" onInput={(e) => set('beta', value(e))} />
       </Setting>
       <Setting help="train-free-bits" label="Free bits" unit="nats per dimension">
-        <input type="number" min="0" step="0.1" value={form.freeBits} data-testid="free-bits" onInput={(e) => set('freeBits', value(e))} />
+        <input type="number" min="0" step="any" value={form.freeBits} data-testid="free-bits" onInput={(e) => set('freeBits', value(e))} />
       </Setting>
       <Setting help="train-kl-warmup" label="KL warm-up">
         <span class="inline-controls">
@@ -292,7 +292,7 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
           </select>
           {form.warmup !== 'none' ? (
             <>
-              <input type="number" min="0" step="1" value={form.warmupEpochs} data-testid="kl-warmup-epochs" aria-label="KL warm-up epochs" onInput={(e) => set('warmupEpochs', value(e))} />
+              <input type="number" min="0" step="any" value={form.warmupEpochs} data-testid="kl-warmup-epochs" aria-label="KL warm-up epochs" onInput={(e) => set('warmupEpochs', value(e))} />
               <span>epochs</span>
             </>
           ) : null}
@@ -418,12 +418,29 @@ function runningShown(watch: Watch): RunningLoss[] {
   return watch.records.length === 0 ? watch.running : watch.running.filter((r) => r.epochs > 1);
 }
 
+/** Curves are redrawn at most this often (a small data set's epochs can come faster than a chart draws). */
+const REDRAW_MS = 400;
+
+/** `value`, changed at most once every `ms`; the latest value shows within `ms`. */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const show = (): void => { last.current = performance.now(); setShown(value); };
+    const wait = last.current + ms - performance.now();
+    if (wait <= 0) { show(); return undefined; }
+    const timer = setTimeout(show, wait);
+    return () => clearTimeout(timer);
+  }, [value]);
+  return shown;
+}
+
 function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
-  const records = watch.records;
   const subtitle = run !== null ? modelWords(run) : undefined;
-  const running = useMemo(() => runningShown(watch), [watch.running, records]);
-  const spec = useMemo(() => (records.length === 0 && running.length === 0 ? null
-    : trainingCurvesSpec(records, `Training curves of ${watch.id}`, { subtitle, panelWidth: 168, panelHeight: 160, running })), [records, running, watch.id, subtitle]);
+  const drawn = useThrottled(useMemo(() => ({ records: watch.records, running: runningShown(watch) }), [watch.records, watch.running]), REDRAW_MS);
+  const spec = useMemo(() => (drawn.records.length === 0 && drawn.running.length === 0 ? null
+    : trainingCurvesSpec(drawn.records, `Training curves of ${watch.id}`, { subtitle, panelWidth: 168, panelHeight: 160, running: drawn.running })), [drawn, watch.id, subtitle]);
+  const records = watch.records;
   const phase = phaseOf(watch, run);
   const p = phase === 'training' ? watch.progress : null;
   const epochs = run?.epochs ?? null;
@@ -431,7 +448,7 @@ function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
   const status = watch.end?.status ?? run?.status ?? 'running';
   const pace = phase === 'training' ? paceWords(watch, epochs) : null;
   return (
-    <div class="live" data-testid="live" data-run={watch.id} data-epochs={records.length} data-status={phase === 'unknown' || phase === 'reconnecting' ? phase : status} data-phase={phase}>
+    <div class="live" data-testid="live" data-run={watch.id} data-epochs={drawn.records.length} data-status={phase === 'unknown' || phase === 'reconnecting' ? phase : status} data-phase={phase}>
       <div class="live-head">
         <strong>{watch.id}</strong> {phase === 'unknown' || phase === 'reconnecting' ? null : <StatusBadge status={status} />}
         <span class="muted"> {records.length} epoch{records.length === 1 ? '' : 's'}{epochs !== null ? ` of ${epochs}` : ''}</span>

@@ -111,12 +111,12 @@ test('vaekit studio\'s Train page in Chromium: explained settings, live pace and
         if (id !== 'train-beta' && id !== 'train-kl-warmup') await page.click(`[data-testid="more-${id}"]`);
       }
       await shoot('explained');
-      for (const id of ['train-beta', 'train-kl-warmup']) await page.click(`[data-testid="more-${id}"]`);
+      await page.click('[data-testid="more-train-kl-warmup"]');
     });
 
     await t.test('free bits and a KL warm-up reach the run spec; epoch time, time left and curves within epochs while it trains; the end frees Start', async () => {
-      // MNIST's first 12,000 images: epochs long enough (about a second here) for several progress events each.
-      await page.fill('[data-testid="limit"]', '12000');
+      // MNIST's first 24,000 images: epochs long enough (one to two seconds here) for several progress events (every 250 ms) each.
+      await page.fill('[data-testid="limit"]', '24000');
       await page.fill('[data-testid="latent"]', '3');
       await page.fill('[data-testid="epochs"]', '3');
       await page.fill('[data-testid="free-bits"]', '0.25');
@@ -131,6 +131,7 @@ test('vaekit studio\'s Train page in Chromium: explained settings, live pace and
       assert.match(paceText, /^Epoch time (about )?\d+(\.\d)? s( \(epoch \d\))? · about (\d+(\.\d)? s|\d+ min \d\d s) left$/);
       assert.match(squeeze(await page.textContent('[data-testid="progress"]')), /^\d+% · Epoch \d of 3 · step \d+ of \d+ · loss \d+\.\d\d .* \(nats per example, running mean of the epoch\)$/);
       await page.waitForSelector('[data-testid="live"][data-run="first"][data-epochs="1"][data-phase="training"] [data-testid="pace"]', { timeout: 30_000 });
+      for (let i = 0; i < 40 && await runningPoints(page) < 3; i++) await page.waitForTimeout(50);
       await shoot('running');
       await page.waitForSelector('[data-testid="live"][data-run="first"][data-status="done"]', { timeout: 60_000 });
 

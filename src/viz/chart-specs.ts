@@ -200,10 +200,14 @@ export function trainingCurvesSpec(records: readonly object[], title: string, op
     color: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].color) }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
     strokeDash: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].dash) } },
   };
-  // The running means as a thin line under the epochs' lines and points.
+  // The running means as a thin line under the epochs' lines and points, on an x axis from a whole
+  // epoch to the end of the epoch in progress (so its ticks are whole epochs).
   const isRunning = `datum.split === ${JSON.stringify(RUNNING_SPLIT)}`;
+  const xs = rows.map((r) => r['epoch'] as number);
+  const [low, high] = xs.reduce(([lo, hi], x) => [Math.min(lo, x), Math.max(hi, x)], [Infinity, -Infinity]);
+  const runningX = { ...encoding.x, scale: { ...encoding.x.scale, domain: [Math.floor(low), Math.max(1, Math.ceil(high))] } };
   const spec = running.length === 0 ? { ...size, mark: epochLine, encoding } : {
-    ...size, encoding,
+    ...size, encoding: { ...encoding, x: runningX },
     layer: [
       { transform: [{ filter: isRunning }], mark: { type: 'line', strokeWidth: 1.5 } },
       { transform: [{ filter: `!(${isRunning})` }], mark: epochLine },

@@ -126,7 +126,24 @@ export interface TrainingCurvesSpecOptions extends SpecOptions {
   /** The size of each panel (default 250 x 190). */
   panelWidth?: number;
   panelHeight?: number;
+  /**
+   * The training loss while epochs run (the studio's progress events): each point's running mean
+   * of the epoch so far, at x = epochs done (fractional), drawn as a thin line beside the epochs'
+   * points. With these, the records may be empty (the first epoch has not ended yet).
+   */
+  running?: readonly RunningLoss[];
 }
+
+/** The running means of an epoch so far, after `epochs` epochs (epoch e, step s of S: e - 1 + s / S). */
+export interface RunningLoss {
+  epochs: number;
+  loss: number;
+  recon: number;
+  kl: number;
+}
+
+/** The legend's name of the running means. */
+export const RUNNING_SPLIT = 'training, within the epoch';
 
 /**
  * One panel per quantity of metrics.jsonl rows ({epoch, loss, recon, kl, beta, valLoss, valRecon,
@@ -138,11 +155,12 @@ export interface TrainingCurvesSpecOptions extends SpecOptions {
 export function trainingCurvesSpec(records: readonly object[], title: string, options: TrainingCurvesSpecOptions = {}): object {
   const epochs = records.map((r) => numberField(r, 'epoch'));
   const usable = records.filter((_, i) => epochs[i] !== null);
-  if (usable.length === 0) throw new VaekitError('No training curves to draw: the metrics have no epochs.');
+  const running = options.running ?? [];
+  if (usable.length === 0 && running.length === 0) throw new VaekitError('No training curves to draw: the metrics have no epochs.');
   const same = (a: string, b: string): boolean => usable.every((r) => numberField(r, a) === numberField(r, b));
   const lossIsRecon = same('loss', 'recon') && same('valLoss', 'valRecon') && usable.some((r) => numberField(r, 'loss') !== null);
   const betas = usable.map((r) => numberField(r, 'beta'));
-  const noKlWeight = betas.every((b) => b === 0);
+  const noKlWeight = usable.length > 0 && betas.every((b) => b === 0);
   const loss: LossName | null = options.loss ?? (lossIsRecon && betas.every((b) => b !== null && b > 0) ? 'notebook-mse' : null);
   const mse = loss === 'notebook-mse';
   const unit = mse ? 'mean squared error per value' : 'nats per example';
@@ -163,29 +181,44 @@ export function trainingCurvesSpec(records: readonly object[], title: string, op
       if (train !== null) rows.push({ quantity: s.title, epoch, split: 'training', value: short(train) });
       if (val !== null) rows.push({ quantity: s.title, epoch, split: 'validation', value: short(val) });
     }
+    for (const p of running) {
+      const value = numberField(p, s.key);
+      if (value !== null) rows.push({ quantity: s.title, epoch: short(p.epochs), split: RUNNING_SPLIT, value: short(value) });
+    }
     if (rows.length > before) panels.push(s.title);
   }
   if (panels.length === 0) throw new VaekitError('No training curves to draw: the metrics have no loss values.');
   const split = { field: 'split', type: 'nominal', title: null };
   // The legend names only the series drawn: training solid and blue, validation dashed and orange.
-  const shown = (['training', 'validation'] as const).filter((name) => rows.some((r) => r['split'] === name));
-  const style = { training: { color: '#1f77b4', dash: [1, 0] }, validation: { color: '#ff7f0e', dash: [6, 4] } };
+  const shown = (['training', 'validation', RUNNING_SPLIT] as const).filter((name) => rows.some((r) => r['split'] === name));
+  const style = { training: { color: '#1f77b4', dash: [1, 0] }, validation: { color: '#ff7f0e', dash: [6, 4] }, [RUNNING_SPLIT]: { color: '#8fbbe0', dash: [1, 0] } };
+  const epochLine = { type: 'line', strokeWidth: 2, ...(usable.length <= 30 ? { point: { size: 24, filled: true } } : {}) };
+  const size = { width: options.panelWidth ?? 250, height: options.panelHeight ?? 190 };
+  const encoding = {
+    x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false, zero: false } },
+    y: { field: 'value', type: 'quantitative', title: unit, scale: { zero: false } },
+    color: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].color) }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
+    strokeDash: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].dash) } },
+  };
+  // The running means as a thin line under the epochs' lines and points, on an x axis from a whole
+  // epoch to the end of the epoch in progress (so its ticks are whole epochs).
+  const isRunning = `datum.split === ${JSON.stringify(RUNNING_SPLIT)}`;
+  const xs = rows.map((r) => r['epoch'] as number);
+  const [low, high] = xs.reduce(([lo, hi], x) => [Math.min(lo, x), Math.max(hi, x)], [Infinity, -Infinity]);
+  const runningX = { ...encoding.x, scale: { ...encoding.x.scale, domain: [Math.floor(low), Math.max(1, Math.ceil(high))] } };
+  const spec = running.length === 0 ? { ...size, mark: epochLine, encoding } : {
+    ...size, encoding: { ...encoding, x: runningX },
+    layer: [
+      { transform: [{ filter: isRunning }], mark: { type: 'line', strokeWidth: 1.5 } },
+      { transform: [{ filter: `!(${isRunning})` }], mark: epochLine },
+    ],
+  };
   return withConfig(options.config, {
     title: options.subtitle === undefined ? title : { text: title, subtitle: options.subtitle },
     data: { values: rows },
     // One panel per quantity, side by side, each with its own y scale; the headers share one row.
     facet: { column: { field: 'quantity', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelPadding: 6 } } },
-    spec: {
-      width: options.panelWidth ?? 250,
-      height: options.panelHeight ?? 190,
-      mark: { type: 'line', strokeWidth: 2, ...(usable.length <= 30 ? { point: { size: 24, filled: true } } : {}) },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false, zero: false } },
-        y: { field: 'value', type: 'quantitative', title: unit, scale: { zero: false } },
-        color: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].color) }, legend: { orient: 'right', symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
-        strokeDash: { ...split, scale: { domain: shown, range: shown.map((k) => style[k].dash) } },
-      },
-    },
+    spec,
     resolve: { scale: { y: 'independent' } },
     spacing: 28,
   });

@@ -21,7 +21,9 @@ export function Chart({ spec, testid, placeholder }: ChartProps) {
   useEffect(() => { void loadVega().catch(() => { vega = null; }); }, []);
   useEffect(() => {
     const container = ref.current;
-    if (container === null || spec === null) return undefined;
+    if (container === null) return undefined;
+    // No spec (a new run before its first data): nothing of an earlier drawing stays.
+    if (spec === null) { container.replaceChildren(); return undefined; }
     let view: Drawn | null = null;
     let cancelled = false;
     loadVega()

@@ -31,46 +31,66 @@ export interface Loaded<T> {
 
 const runs = new Shared<Loaded<RunSummary[]>>({ value: null, error: null });
 const info = new Shared<Loaded<Info>>({ value: null, error: null });
-let runsRequest: Promise<void> | null = null;
-let runsAgain: Promise<void> | null = null;
 
 /**
- * Fetches the runs again: at most one request at a time, and one more after it when asked while
- * it is on its way (it may have been answered before what the caller wants seen, a run's end).
+ * A function that fetches a shared value again: at most one request at a time, and one more after
+ * it when asked while it is on its way (it may have been answered before what the caller wants
+ * seen, a run's end), so the last answer shown is never older than the last ask.
  */
-export function refreshRuns(): Promise<void> {
-  if (runsRequest === null) {
-    runsRequest = api.runs()
-      .then((value) => runs.set({ value, error: null }))
-      .catch((err: unknown) => runs.set({ value: runs.value.value, error: messageOf(err) }))
-      .finally(() => { runsRequest = null; });
-    return runsRequest;
-  }
-  runsAgain ??= runsRequest.then(() => {
-    runsAgain = null;
-    return refreshRuns();
-  });
-  return runsAgain;
+function refresher<T>(shared: Shared<Loaded<T>>, fetch: () => Promise<T>): () => Promise<void> {
+  let request: Promise<void> | null = null;
+  let again: Promise<void> | null = null;
+  const refresh = (): Promise<void> => {
+    if (request === null) {
+      request = fetch()
+        .then((value) => shared.set({ value, error: null }))
+        .catch((err: unknown) => shared.set({ value: shared.value.value, error: messageOf(err) }))
+        .finally(() => { request = null; });
+      return request;
+    }
+    again ??= request.then(() => {
+      again = null;
+      return refresh();
+    });
+    return again;
+  };
+  return refresh;
 }
 
-export function refreshInfo(): Promise<void> {
-  return api.info()
-    .then((value) => info.set({ value, error: null }))
-    .catch((err: unknown) => info.set({ value: info.value.value, error: messageOf(err) }));
-}
+export const refreshRuns = refresher(runs, () => api.runs());
+export const refreshInfo = refresher(info, () => api.info());
+
+/**
+ * The tab's link to the studio, as its stream of changes tells it: `open`; `reconnecting` while
+ * the studio does not answer (stopped, or restarting); `refused` when it answers but refuses this
+ * tab (a restart with another token): the page must be loaded again from the address it printed.
+ */
+export type Connection = 'open' | 'reconnecting' | 'refused';
+const connection = new Shared<Connection>('open');
+export const useConnection = (): Connection => connection.use();
 
 let changes: EventSource | null = null;
 
 /**
  * One stream per tab of every run's changes (GET /api/events): a training started, an epoch, an
- * end, in this tab or any other, refreshes the runs. After a restart of the studio the browser
- * reconnects, and the runs are fetched again then too.
+ * end, in this tab or any other, refreshes the runs and the studio's info. After a restart of the
+ * studio the browser reconnects (the token kept in the runs folder still signs this tab in), and
+ * both are fetched again then, so the page shows the runs as the restarted studio has them.
  */
 function watchRuns(): void {
   if (changes !== null) return;
-  changes = new EventSource(changesUrl);
-  onRunChange(changes, () => { void refreshRuns(); });
-  changes.addEventListener('open', () => { void refreshRuns(); });
+  const source = new EventSource(changesUrl);
+  changes = source;
+  const refresh = (): void => {
+    void refreshRuns();
+    void refreshInfo();
+  };
+  onRunChange(source, refresh);
+  source.addEventListener('open', () => {
+    connection.set('open');
+    refresh();
+  });
+  source.addEventListener('error', () => connection.set(source.readyState === EventSource.CLOSED ? 'refused' : 'reconnecting'));
 }
 
 /** The runs, newest first (fetched on first use, and again whenever a run changes). */

@@ -2,7 +2,7 @@
 import { useEffect } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { RunStatus, RunSummary } from './api.js';
-import { hasModel, pickRun, useRuns } from './store.js';
+import { hasModel, pickRun, useConnection, useRuns } from './store.js';
 
 export function fixed(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
@@ -117,4 +117,16 @@ export function Card({ title, children, wide, actions }: { title?: string; child
 
 export function ErrorLine({ error }: { error: string | null }) {
   return error === null ? null : <p class="error" role="alert">{error}</p>;
+}
+
+/** A line while the studio does not answer or refuses this tab (see store.ts Connection); nothing while all is well. */
+export function ConnectionBanner() {
+  const connection = useConnection();
+  if (connection === 'open') return null;
+  const refused = connection === 'refused';
+  return (
+    <p class={`banner ${refused ? 'error' : 'warning'}`} role="alert" data-testid="connection" data-connection={connection}>
+      {refused ? 'The studio restarted: reload the page (open the address it printed).' : 'The studio is not answering (stopped or restarting): reconnecting…'}
+    </p>
+  );
 }

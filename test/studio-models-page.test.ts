@@ -88,7 +88,7 @@ test('Models page in Chromium: the runs table names the settings runs differ in,
     const metrics = await page.locator('[data-testid="comparison-metrics"] tbody tr').allTextContents();
     assert.ok(metrics.some((m) => /^Test −ELBO\d+\.\d\d nats per example\d+\.\d\d nats per example$/.test(m)), JSON.stringify(metrics));
     assert.ok(metrics.some((m) => /^PSNR denoised\d+\.\d\d dB\d+\.\d\d dB$/.test(m)));
-    assert.ok(metrics.some((m) => /^Training time\d+\.\d s\d+\.\d s$/.test(m)));
+    assert.ok(metrics.some((m) => /^Training time\d+\.\d\d s\d+\.\d\d s$/.test(m)));
     // One point per run and split: training and validation of each of the two runs.
     assert.equal(await page.locator('[data-testid="comparison"] svg g.mark-symbol.role-mark path').count(), 4);
     const comparison = join(work, 'studio-comparison.png');

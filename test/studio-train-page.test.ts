@@ -10,16 +10,16 @@
 // Screenshots are saved in the test's folder (VAEKIT_TEST_KEEP=1 keeps them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { startStudio, type Studio } from '../src/studio/server.js';
+import { startStudio } from '../src/studio/server.js';
 import { twoClassNpy } from './helpers/cli.js';
 import { CHROMIUM_ARGS, chromiumPath, requireTool } from './helpers/outside-tools.js';
+import { apiCall, ensureWebBuilt } from './helpers/studio.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const WEB_INDEX = join(ROOT, 'dist', 'web', 'index.html');
 
 const work = mkdtempSync(join(tmpdir(), 'vaekit-studio-train-'));
 process.on('exit', () => { if (process.env['VAEKIT_TEST_KEEP'] === undefined) rmSync(work, { recursive: true, force: true }); else console.log(`kept ${work}`); });
@@ -41,25 +41,6 @@ function docsOf(markdown: string, id: string): { line: string; more: string[] } 
 }
 
 const squeeze = (text: string | null): string => (text ?? '').replace(/\s+/g, ' ').trim();
-
-/** The UI as `npm test` builds it before the tests; built here with vite's API when the test runs alone on a fresh checkout. */
-async function ensureWebBuilt(): Promise<void> {
-  if (existsSync(WEB_INDEX)) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
-  assert.ok(existsSync(WEB_INDEX), 'vite built dist/web/index.html');
-}
-
-async function apiCall<T>(studio: Studio, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${studio.port}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { Authorization: `Bearer ${studio.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as T & { error?: string };
-  assert.ok(response.ok, `${path}: ${response.status} ${json.error ?? ''}`);
-  return json;
-}
 
 /** The number of points of the within-epoch line of the curves' loss panel (vega draws a line as "M x,y L x,y ..."). */
 function runningPoints(page: Page): Promise<number> {

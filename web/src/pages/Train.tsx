@@ -11,6 +11,7 @@ import {
   type DataDescription, type EndEvent, type EpochRecord, type FiguresEvent, type NewRun, type RunSpecInput, type ProgressEvent, type RunSummary, type TestMetrics,
 } from '../api.js';
 import { Chart } from '../chart.js';
+import { FORM_LABELS } from '../../../src/studio/words.js';
 import { Help } from '../settings-help.js';
 import { pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
 import { Card, ConnectionBanner, dataWords, ErrorLine, fixed, modelWords, NoiseControl, noiseText, StatusBadge, type NoiseKind } from '../widgets.js';
@@ -241,10 +242,10 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
               onInput={(e) => set('path', value(e))} onChange={() => void describe()} />
           </Field>
           <div class="row2">
-            <Field label="Labels" hint="(NPY, optional)">
+            <Field label={FORM_LABELS['data.labels']} hint="(NPY, optional)">
               <input type="text" value={form.labels} placeholder="data/labels.npy" data-testid="labels-path" spellcheck={false} onInput={(e) => set('labels', value(e))} onChange={() => void describe()} />
             </Field>
-            <Field label="Label column" hint="(CSV)">
+            <Field label={FORM_LABELS['data.labelColumn']} hint="(CSV)">
               <input type="text" value={form.labelColumn} placeholder="label" spellcheck={false} onInput={(e) => set('labelColumn', value(e))} onChange={() => void describe()} />
             </Field>
           </div>
@@ -257,15 +258,15 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
         </p>
       ) : null}
       <h3 class="form-group">Model</h3>
-      <Setting help="train-preset" label="Preset">
+      <Setting help="train-preset" label={FORM_LABELS['model.preset']}>
         <select value={form.preset} data-testid="preset" onChange={(e) => set('preset', value(e))}>
           {presets.map((p) => <option key={p} value={p}>{p}</option>)}
         </select>
       </Setting>
-      <Setting help="train-latent" label="Latent size" unit="dimensions">
+      <Setting help="train-latent" label={FORM_LABELS['model.latent']} unit="dimensions">
         <input type="number" min="1" step="1" value={form.latent} placeholder="preset's" data-testid="latent" onInput={(e) => set('latent', value(e))} />
       </Setting>
-      <Setting help="train-likelihood" label="Likelihood">
+      <Setting help="train-likelihood" label={FORM_LABELS['model.likelihood']}>
         <select value={form.likelihood} data-testid="likelihood" onChange={(e) => set('likelihood', value(e) as Form['likelihood'])}>
           <option value="">the preset's (Bernoulli for images)</option>
           <option value="bernoulli">Bernoulli</option>
@@ -274,16 +275,16 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
         </select>
       </Setting>
       <CheckSetting help="train-conditional">
-        <input type="checkbox" checked={form.conditional} data-testid="conditional" onChange={(e) => set('conditional', (e.currentTarget as HTMLInputElement).checked)} /> Conditional on the label
+        <input type="checkbox" checked={form.conditional} data-testid="conditional" onChange={(e) => set('conditional', (e.currentTarget as HTMLInputElement).checked)} /> {FORM_LABELS['model.conditional']}
       </CheckSetting>
       <h3 class="form-group">Objective</h3>
-      <Setting help="train-beta" label="β (KL weight)">
+      <Setting help="train-beta" label={FORM_LABELS['objective.beta']}>
         <input type="number" min="0" step="any" value={form.beta} data-testid="beta" onInput={(e) => set('beta', value(e))} />
       </Setting>
-      <Setting help="train-free-bits" label="Free bits" unit="nats per dimension">
+      <Setting help="train-free-bits" label={FORM_LABELS['objective.freeBits']} unit="nats per dimension">
         <input type="number" min="0" step="any" value={form.freeBits} data-testid="free-bits" onInput={(e) => set('freeBits', value(e))} />
       </Setting>
-      <Setting help="train-kl-warmup" label="KL warm-up">
+      <Setting help="train-kl-warmup" label={FORM_LABELS['objective.klWarmup']}>
         <span class="inline-controls">
           <select value={form.warmup} data-testid="kl-warmup" onChange={(e) => set('warmup', value(e) as Warmup)}>
             <option value="none">none</option>
@@ -303,13 +304,13 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
         <NoiseControl kind={form.noiseKind} amount={form.noiseAmount} onChange={(kind, amount) => setForm((f) => ({ ...f, noiseKind: kind, noiseAmount: amount }))} />
         <Help id="train-noise" />
       </div>
-      <Setting help="train-epochs" label="Epochs">
+      <Setting help="train-epochs" label={FORM_LABELS['training.epochs']}>
         <input type="number" min="1" step="1" value={form.epochs} data-testid="epochs" onInput={(e) => set('epochs', value(e))} />
       </Setting>
-      <Setting help="train-limit" label="First N examples">
+      <Setting help="train-limit" label={FORM_LABELS['data.limit']}>
         <input type="number" min="1" step="1" value={form.limit} placeholder="all" data-testid="limit" onInput={(e) => set('limit', value(e))} />
       </Setting>
-      <Setting help="train-seed" label="Seed">
+      <Setting help="train-seed" label={FORM_LABELS.seed}>
         <input type="number" min="0" step="1" value={form.seed} data-testid="seed" onInput={(e) => set('seed', value(e))} />
       </Setting>
       <CheckSetting help="train-bf16" title={info?.backend.bf16 === false ? `Not on this machine: ${info.backend.bf16Reason ?? 'no bf16 kernels'}` : 'bf16 matrix products with fp32 accumulation; fp32 weights and Adam'}>

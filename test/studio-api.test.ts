@@ -287,8 +287,8 @@ describe('vaekit studio server', () => {
     await refused(await form({ data: { source: '' } }), 400, /^Data must be a non-empty text/);
     await refused(await form({ training: { epochs: 0 } }), 400, /^Epochs must be a whole number from 1/);
     await refused(await form({ model: { latent: 0 } }), 400, /^Latent size must be a whole number from 1/);
-    await refused(await form({ objective: { beta: -1 } }), 400, /^Beta must be a number from 0/);
-    await refused(await form({ data: { source: 'x.npy', limit: 0 } }), 400, /^Example limit must be a whole number from 1/);
+    await refused(await form({ objective: { beta: -1 } }), 400, /^β \(KL weight\) must be a number from 0/);
+    await refused(await form({ data: { source: 'x.npy', limit: 0 } }), 400, /^First N examples must be a whole number from 1/);
     await refused(await form({ seed: 1.5 }), 400, /^Seed must be a whole number from 0/);
     assert.deepEqual(snapshot(runsDir), before);
   });

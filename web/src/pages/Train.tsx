@@ -196,15 +196,22 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
   const set = <K extends keyof Form>(key: K, value: Form[K]): void => setForm((f) => ({ ...f, [key]: value }));
   const value = (e: Event): string => (e.currentTarget as HTMLInputElement).value;
 
+  // The server reads each data spec in a worker of its own, so answers can come out of order: only
+  // the answer to the newest question is shown.
+  const asked = useRef(0);
   const describe = async (): Promise<void> => {
     const data = form.source === 'mnist' ? 'mnist' : form.path.trim();
     if (data === '') return;
     const labels = form.source === 'path' ? form.labels.trim() : '';
     const labelColumn = form.source === 'path' ? form.labelColumn.trim() : '';
+    const question = ++asked.current;
     try {
-      setDescribed(await api.describe({ data, ...(labels !== '' ? { labels } : {}), ...(labelColumn !== '' ? { labelColumn } : {}) }));
+      const answer = await api.describe({ data, ...(labels !== '' ? { labels } : {}), ...(labelColumn !== '' ? { labelColumn } : {}) });
+      if (question !== asked.current) return;
+      setDescribed(answer);
       setError(null);
     } catch (err) {
+      if (question !== asked.current) return;
       setDescribed(null);
       setError(messageOf(err));
     }

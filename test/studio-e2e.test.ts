@@ -6,7 +6,7 @@
 // model runs in the page); hovering two places of the latent map decodes two different images;
 // a CSV uploaded on Anomalies is scored (histogram, AUROC, a scores CSV); on Models two runs are
 // compared and an export downloads as a zip. No request leaves 127.0.0.1. Each page's screenshot
-// is saved in the test's folder (VAEKIT_TEST_KEEP=1 keeps it; docs/images/studio-anomalies.png and studio-models.png are two of them).
+// is saved in the test's folder (VAEKIT_TEST_KEEP=1 keeps it; docs/images/studio-anomalies.png is one of them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -91,6 +91,9 @@ test('vaekit studio\'s Train page in Chromium: explained settings, live pace and
         assert.match(shown, /docs\/studio\.md, “The Train form's settings”/);
         if (id !== 'train-beta' && id !== 'train-kl-warmup') await page.click(`[data-testid="more-${id}"]`);
       }
+      // The texts wrap inside the form's column: nothing runs past the window (a page-wide rule once made them one line each).
+      const widths = await page.evaluate<{ page: number; window: number }>('({ page: document.documentElement.scrollWidth, window: window.innerWidth })');
+      assert.ok(widths.page <= widths.window, `the page fits the window: ${JSON.stringify(widths)}`);
       await shoot('explained');
       await page.click('[data-testid="more-train-kl-warmup"]');
     });

@@ -187,9 +187,14 @@ function CheckSetting({ help, children, title }: { help: string; children: Compo
   );
 }
 
+/** The form as last left (the Train page is unmounted when another page is shown). */
+let keptForm: Form = INITIAL;
+
 function TrainForm({ running, finalEvaluation, onStarted }: { running: string | null; finalEvaluation: boolean; onStarted: (id: string) => void }) {
   const { value: info } = useInfo();
-  const [form, setForm] = useState<Form>(INITIAL);
+  const [form, setForm] = useState<Form>(keptForm);
+  // Kept while the page is open, so coming back from another page finds the form as it was left.
+  useEffect(() => { keptForm = form; }, [form]);
   const [described, setDescribed] = useState<DataDescription | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);

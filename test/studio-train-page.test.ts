@@ -197,6 +197,9 @@ test('vaekit studio\'s Train page in Chromium: explained settings, live pace and
       assert.equal(squeeze(await banner.textContent()), 'The studio restarted: reload the page (open the address it printed).');
       assert.equal(await page.locator('[data-testid="live"] .badge.running').count(), 0);
       await shoot('restarted');
+      // Every page says so, not only Train.
+      await page.click('[data-testid="nav-models"]');
+      await page.waitForSelector('main[data-page="models"] [data-testid="connection"][data-connection="refused"]');
     });
 
     const own = `http://127.0.0.1:${port}/`;

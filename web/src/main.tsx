@@ -1,4 +1,5 @@
-// vaekit studio in the browser: a top bar with the five pages (hash routes) and the page shown.
+// vaekit studio in the browser: a top bar with the five pages (hash routes), a banner on every page
+// when the studio stops answering or restarted with another token, and the page shown.
 import { render } from 'preact';
 import { TrainPage } from './pages/Train.js';
 import { DenoisePage } from './pages/Denoise.js';
@@ -6,6 +7,7 @@ import { LatentPage } from './pages/Latent.js';
 import { AnomaliesPage } from './pages/Anomalies.js';
 import { ModelsPage } from './pages/Models.js';
 import { pageHref, PAGES, useInfo, useRoute, type Page } from './store.js';
+import { ConnectionBanner } from './widgets.js';
 import './styles.css';
 
 const TITLES: Record<Page, string> = { train: 'Train', denoise: 'Denoise', latent: 'Latent space', anomalies: 'Anomalies', models: 'Models' };
@@ -34,6 +36,7 @@ function App() {
     <>
       <TopBar page={page} />
       <main data-page={page}>
+        <ConnectionBanner />
         {page === 'train' ? <TrainPage /> : null}
         {page === 'denoise' ? <DenoisePage /> : null}
         {page === 'latent' ? <LatentPage /> : null}

@@ -67,7 +67,12 @@ export const refreshInfo = refresher(info, () => api.info());
  */
 export type Connection = 'open' | 'reconnecting' | 'refused';
 const connection = new Shared<Connection>('open');
-export const useConnection = (): Connection => connection.use();
+/** Whether this tab hears the studio (watching every run's changes starts with it, on every page). */
+export function useConnection(): Connection {
+  const value = connection.use();
+  useEffect(() => { watchRuns(); }, []);
+  return value;
+}
 
 let changes: EventSource | null = null;
 

@@ -14,7 +14,7 @@ import { Chart } from '../chart.js';
 import { FORM_LABELS } from '../../../src/studio/words.js';
 import { Help } from '../settings-help.js';
 import { pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
-import { Card, ConnectionBanner, dataWords, ErrorLine, fixed, modelWords, NoiseControl, noiseText, StatusBadge, type NoiseKind } from '../widgets.js';
+import { Card, dataWords, ErrorLine, fixed, modelWords, NoiseControl, noiseText, StatusBadge, type NoiseKind } from '../widgets.js';
 
 type Warmup = 'none' | 'linear' | 'cyclical';
 
@@ -579,7 +579,6 @@ export function TrainPage() {
 
   return (
     <div class="page train">
-      <ConnectionBanner />
       <div class="columns">
         <Card title="New training run">
           <TrainForm running={running} finalEvaluation={finalEvaluation} onStarted={follow} />

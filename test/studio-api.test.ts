@@ -19,6 +19,7 @@ import { exportFiles } from '../src/export/index.js';
 import { loadBundle } from '../src/run/bundle.js';
 import { decodeBundle } from '../src/run/bundle-format.js';
 import { checkpointFiles, latestCheckpoint } from '../src/run/checkpoints.js';
+import { RUN_FILES } from '../src/run/names.js';
 import { rankLatentDimensions } from '../src/latent/traverse.js';
 import { scoreAnomalies } from '../src/pipelines/anomaly.js';
 import { prepareForModel } from '../src/run/data.js';
@@ -462,6 +463,15 @@ describe('vaekit studio server', () => {
     const scored = await json(await api('/api/runs/flow/anomaly', { method: 'POST', body: npy }), 200);
     assert.equal(scored['count'], N);
     assert.equal(typeof scored['auroc'], 'number');
+    // A vaekit command at work in the run folder (its lock, held by a live process) keeps the scores as they were.
+    const kept = readFileSync(join(runsDir, 'flow', RUN_FILES.studioScores));
+    writeFileSync(join(runsDir, 'flow', RUN_FILES.lock), String(process.ppid));
+    try {
+      await refused(await api('/api/runs/flow/anomaly', { method: 'POST', body: form }), 400, /in use by another vaekit process/);
+    } finally {
+      rmSync(join(runsDir, 'flow', RUN_FILES.lock));
+    }
+    assert.deepEqual(readFileSync(join(runsDir, 'flow', RUN_FILES.studioScores)), kept, 'the scores are as they were');
   });
 
   it('refuses bad ids, file names, oversized bodies and too many rows, changing nothing', async () => {

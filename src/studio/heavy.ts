@@ -19,6 +19,7 @@ import { projectLatents, type ProjectionMethod } from '../latent/map.js';
 import { scoreAnomalies } from '../pipelines/anomaly.js';
 import { writeReport } from '../report/report.js';
 import { prepareForModel } from '../run/data.js';
+import { lockRunFolder } from '../run/folder.js';
 import { RUN_FILES } from '../run/names.js';
 import { scoreHistogramChart } from '../viz/charts.js';
 import type { AnomalyResult, DataDescription, DescribeRequest, LatentMap } from './messages.js';
@@ -125,9 +126,15 @@ export async function anomalyOf(models: Models, job: AnomalyJob): Promise<Anomal
     xTitle: 'anomaly score: negative ELBO (nats per example)',
     ...(normalName !== null ? { subtitle: `class ${normalName} normal, the rest anomalous${result.auroc !== null ? ` · AUROC ${(100 * result.auroc).toFixed(2)}%` : ''}` } : {}),
   });
-  writeRows(join(dir, RUN_FILES.studioScores), {
-    values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames,
-  }, ['csv']);
+  // Written under the run folder's lock, as every writer of a run folder does (a vaekit command at work there refuses it).
+  const release = lockRunFolder(dir);
+  try {
+    writeRows(join(dir, RUN_FILES.studioScores), {
+      values: Float32Array.from(result.scores), count: set.count, shape: [1], columns: ['score'], labels: set.labels, labelNames: set.labelNames,
+    }, ['csv']);
+  } finally {
+    release();
+  }
   return {
     count: set.count, scores: Array.from(result.scores),
     labels: set.labels === null ? null : Array.from(set.labels),

@@ -1,0 +1,38 @@
+/**
+ * Examples as rows of token ids: one row of `maxLength` ids per example, padded with <pad> (0).
+ * An example with more tokens than `maxLength` keeps its first `maxLength`; how many were cut is
+ * counted, for the report. No <bos> or <eos> is added: a model adds its own.
+ */
+import { VaekitError } from '../../errors.js';
+import { PAD, type Vocabulary } from './vocab.js';
+
+export interface EncodedTexts {
+  count: number;
+  /** Ids per row: the maxLength asked for, else the longest example's token count. */
+  maxLength: number;
+  /** count * maxLength ids, row after row, each row padded with <pad> (0) after its tokens. */
+  ids: Int32Array;
+  /** Tokens kept of each example (<= maxLength). */
+  lengths: Int32Array;
+  /** Examples longer than maxLength, cut to it. */
+  cut: number;
+}
+
+/** The ids of every text, cut to `maxLength` tokens when given (a whole number >= 1). */
+export function encodeTexts(texts: readonly string[], vocabulary: Vocabulary, maxLength?: number): EncodedTexts {
+  if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength < 1)) {
+    throw new VaekitError(`The maximum length must be a whole number of tokens >= 1, not ${maxLength}.`);
+  }
+  const encoded = texts.map((text) => vocabulary.encode(text));
+  const width = maxLength ?? encoded.reduce((longest, row) => Math.max(longest, row.length), 0);
+  const ids = new Int32Array(texts.length * width).fill(PAD);
+  const lengths = new Int32Array(texts.length);
+  let cut = 0;
+  encoded.forEach((row, i) => {
+    if (row.length > width) cut++;
+    const kept = row.subarray(0, width);
+    ids.set(kept, i * width);
+    lengths[i] = kept.length;
+  });
+  return { count: texts.length, maxLength: width, ids, lengths, cut };
+}

@@ -1,0 +1,268 @@
+/**
+ * Text examples from files, each with an id and, where the data give one, a class label:
+ *
+ *   FILE.txt          one example per line; id: the line number (1-based, blank lines counted)
+ *   FILE.csv / .tsv   one example per row, its text in the column `textColumn`, its class in
+ *                     `labelColumn` when given; id: the data row (1-based, the header not counted)
+ *   DIR               one example per .txt file, flat (unlabelled) or one subfolder per class, as an
+ *                     image folder (src/data/sources/image-folder.ts); id: the file's path in DIR
+ *
+ * Every file must be UTF-8 (a byte-order mark is dropped); CRLF line ends read as LF. An example's
+ * text is trimmed of white space at both ends; a blank example (a blank line, text cell or file) is
+ * skipped and counted. An example of more than MAX_EXAMPLE_BYTES is refused, as is a corpus with
+ * no text at all. Classes are named by their folder or label text, sorted as an image folder's and a
+ * CSV table's are (numerically when every label is a number, else by code point).
+ */
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { clip, VaekitError } from '../../errors.js';
+import { describeFsError, readFileOrExplain } from '../../io/fs-errors.js';
+import { decodeUtf8Text } from './utf8.js';
+
+/** The most UTF-8 bytes one example may hold: 1 MiB. */
+export const MAX_EXAMPLE_BYTES = 1 << 20;
+
+export interface TextCorpus {
+  /** Each example's text, trimmed. */
+  texts: string[];
+  /** Which example each one is: its line, data row or file path (see the top of this file). */
+  ids: string[];
+  /** Each example's class index, or null when unlabelled. */
+  labels: Int32Array | null;
+  /** The name of each class index, or null. */
+  labelNames: string[] | null;
+  /** Where the examples came from, for messages. */
+  source: string;
+  /** Blank examples skipped (blank lines, text cells or files). */
+  blank: number;
+}
+
+export interface TextDataOptions {
+  /** CSV data: the column that holds each example's text. */
+  textColumn?: string;
+  /** CSV data: the column that holds each example's class. */
+  labelColumn?: string;
+}
+
+/** The examples at `path`: a folder of .txt files, a .csv or .tsv table, or a .txt file (see the top of this file). */
+export function readTextData(path: string, options: TextDataOptions = {}): TextCorpus {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (err) {
+    throw new VaekitError(`Cannot read the text data ${path}: ${describeFsError(err)}.`);
+  }
+  const ext = extname(path).toLowerCase();
+  const table = !stats.isDirectory() && (ext === '.csv' || ext === '.tsv');
+  if (!table && options.textColumn !== undefined) throw new VaekitError(`data.textColumn applies to CSV data, not to ${path}.`);
+  if (!table && options.labelColumn !== undefined) throw new VaekitError(`data.labelColumn applies to CSV data, not to ${path}.`);
+  if (stats.isDirectory()) return readTextFolder(path);
+  if (table) {
+    if (options.textColumn === undefined) throw new VaekitError(`Give data.textColumn, the column of ${path} that holds the text.`);
+    return readTextCsv(path, options.textColumn, options.labelColumn);
+  }
+  if (ext === '.txt') return readTextLines(path);
+  throw new VaekitError(`${path} is not text data vaekit reads: give a .txt file (one example per line), a .csv file with data.textColumn, or a folder of .txt files.`);
+}
+
+/** Examples of a .txt file, one per line. */
+export function readTextLines(path: string): TextCorpus {
+  const lines = decodeUtf8Text(readFileOrExplain(path, 'text file'), path).split('\n');
+  if (lines[lines.length - 1] === '') lines.pop(); // the last line's newline
+  const texts: string[] = [];
+  const ids: string[] = [];
+  let blank = 0;
+  lines.forEach((line, i) => {
+    checkLength(line, () => `Line ${i + 1} of ${path}`);
+    const text = line.trim(); // also drops a CRLF's CR
+    if (text === '') blank++;
+    else {
+      texts.push(text);
+      ids.push(String(i + 1));
+    }
+  });
+  if (texts.length === 0) throw new VaekitError(`${path} holds no text (${lines.length === 0 ? 'it is empty' : 'every line is blank'}); give one example per line.`);
+  return { texts, ids, labels: null, labelNames: null, source: path, blank };
+}
+
+/** Examples of a CSV table: the text in `textColumn`, the class in `labelColumn` when given. */
+export function readTextCsv(path: string, textColumn: string, labelColumn?: string): TextCorpus {
+  const content = decodeUtf8Text(readFileOrExplain(path, 'CSV file'), path);
+  const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
+  let names: string[] | null = null;
+  let textIndex = -1;
+  let labelIndex = -1;
+  let row = 0;
+  let blank = 0;
+  const texts: string[] = [];
+  const ids: string[] = [];
+  const labelCells: string[] = [];
+  const visit = (cells: string[], line: number): void => {
+    if (names === null) {
+      names = cells.map((name) => name.trim());
+      textIndex = columnIndex(names, textColumn, 'text', path);
+      if (labelColumn !== undefined) labelIndex = columnIndex(names, labelColumn, 'labels', path);
+      if (labelIndex === textIndex) throw new VaekitError(`${path}: the text and the labels cannot both be the column "${clip(textColumn)}".`);
+      return;
+    }
+    row++;
+    if (cells.length !== names.length) {
+      throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
+    }
+    const text = cells[textIndex]!;
+    checkLength(text, () => `The text of row ${row} (line ${line}) of ${path}`);
+    if (text.trim() === '') {
+      blank++;
+      return;
+    }
+    if (labelIndex >= 0) {
+      const label = cells[labelIndex]!.trim();
+      if (label === '') throw new VaekitError(`${path}: row ${row} (line ${line}) has text but no label in the column "${clip(labelColumn!)}"; give every example a label, or drop the row.`);
+      labelCells.push(label);
+    }
+    texts.push(text.trim());
+    ids.push(String(row));
+  };
+  try {
+    parse(content, {
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      on_record: (record: string[], context) => {
+        visit(record, context.lines);
+        return null;
+      },
+    });
+  } catch (err) {
+    if (err instanceof VaekitError) throw err;
+    throw new VaekitError(`${path} is not valid CSV (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  if (names === null) throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of text.`);
+  if (row === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
+  if (texts.length === 0) throw new VaekitError(`${path} holds no text: the column "${clip(textColumn)}" is blank in every row.`);
+  const classes = labelIndex >= 0 ? classesOf(labelCells) : { labels: null, labelNames: null };
+  return { texts, ids, ...classes, source: path, blank };
+}
+
+/** Examples of a folder of .txt files: flat (unlabelled), or one subfolder per class. */
+export function readTextFolder(dir: string): TextCorpus {
+  const top = entries(dir);
+  const folders = top.filter((e) => e.stats.isDirectory());
+  const files = textFilesOf(top.filter((e) => !e.stats.isDirectory()));
+  if (folders.length > 0 && files.length > 0) {
+    throw new VaekitError(
+      `${dir} holds both .txt files (${relative(dir, files[0]!)}) and subfolders (${folders[0]!.name}); put every file in a class subfolder, or remove the subfolders for an unlabelled folder.`,
+    );
+  }
+  const corpus: TextCorpus = { texts: [], ids: [], labels: null, labelNames: null, source: dir, blank: 0 };
+  /** Adds the examples of `paths`; returns how many were not blank. */
+  const add = (paths: string[]): number => {
+    let added = 0;
+    for (const path of paths) {
+      const text = decodeUtf8Text(readFileOrExplain(path, 'text example', MAX_EXAMPLE_BYTES), path).trim();
+      if (text === '') {
+        corpus.blank++;
+        continue;
+      }
+      corpus.texts.push(text);
+      corpus.ids.push(relative(dir, path).split(sep).join('/'));
+      added++;
+    }
+    return added;
+  };
+  if (folders.length === 0) {
+    if (files.length === 0) throw new VaekitError(`${dir} holds no .txt files and no class subfolders of .txt files.`);
+    if (add(files) === 0) throw new VaekitError(`${dir} holds no text: every .txt file in it is blank.`);
+    return corpus;
+  }
+  const labels: number[] = [];
+  folders.forEach((folder, k) => {
+    const found = textFilesBelow(folder.path);
+    if (found.length === 0) throw new VaekitError(`The class folder ${folder.path} holds no .txt files; add some or remove the folder.`);
+    const added = add(found);
+    if (added === 0) throw new VaekitError(`The class folder ${folder.path} holds no text: every .txt file in it is blank.`);
+    for (let i = 0; i < added; i++) labels.push(k);
+  });
+  return { ...corpus, labels: Int32Array.from(labels), labelNames: folders.map((f) => f.name) };
+}
+
+/** Refuses an example of more than MAX_EXAMPLE_BYTES; `place` names it ("Line 3 of data.txt"). */
+function checkLength(text: string, place: () => string): void {
+  if (text.length * 3 <= MAX_EXAMPLE_BYTES) return; // a UTF-16 unit is at most 3 UTF-8 bytes
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_EXAMPLE_BYTES) {
+    throw new VaekitError(`${place()} holds ${bytes.toLocaleString('en-US')} bytes, more than the ${MAX_EXAMPLE_BYTES.toLocaleString('en-US')} (1 MiB) vaekit takes for one example; split it into shorter examples.`);
+  }
+}
+
+function columnIndex(names: string[], column: string, holds: string, path: string): number {
+  const index = names.indexOf(column.trim());
+  if (index < 0) {
+    const shown = names.length > 20 ? `${clip(names.slice(0, 20).join(', '), 200)} and ${names.length - 20} more` : clip(names.join(', '), 200);
+    throw new VaekitError(`${path} has no column "${clip(column)}" for the ${holds} (its columns: ${shown}).`);
+  }
+  if (names.lastIndexOf(column.trim()) !== index) {
+    throw new VaekitError(`${path}: the header names the column "${clip(column)}" twice (columns ${index + 1} and ${names.lastIndexOf(column.trim()) + 1}); give every column its own name.`);
+  }
+  return index;
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Class indices of the label cells; classes are the distinct values, sorted numerically when all are numbers (as src/data/sources/csv.ts). */
+function classesOf(cells: string[]): { labels: Int32Array; labelNames: string[] } {
+  const numeric = cells.every((cell) => NUMBER.test(cell));
+  const keys = numeric ? cells.map((cell) => String(Number(cell))) : cells;
+  const labelNames = [...new Set(keys)];
+  if (numeric) labelNames.sort((a, b) => Number(a) - Number(b));
+  else labelNames.sort(byName);
+  const index = new Map(labelNames.map((name, k) => [name, k]));
+  return { labels: Int32Array.from(keys, (key) => index.get(key)!), labelNames };
+}
+
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface Entry {
+  name: string;
+  path: string;
+  stats: Stats;
+}
+
+/** The entries of a folder that are not hidden, sorted by name, each with its stats (links followed). */
+function entries(dir: string): Entry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new VaekitError(`Cannot read the text folder ${dir}: ${describeFsError(err).replace('file', 'folder')}.`);
+  }
+  return names
+    .filter((name) => !name.startsWith('.'))
+    .sort(byName)
+    .map((name) => {
+      const path = join(dir, name);
+      try {
+        return { name, path, stats: statSync(path) };
+      } catch (err) {
+        throw new VaekitError(`Cannot read ${path}: ${describeFsError(err)}.`);
+      }
+    });
+}
+
+/** The paths of `files`, each of which must be a .txt file. */
+function textFilesOf(files: Entry[]): string[] {
+  return files.map((e) => {
+    if (extname(e.name).toLowerCase() !== '.txt') throw new VaekitError(`${e.path} is not a .txt file; remove it or move it out of the text folder.`);
+    return e.path;
+  });
+}
+
+/** Every .txt file below a class folder, sorted by path. */
+function textFilesBelow(folder: string): string[] {
+  const found = entries(folder);
+  const below = found.filter((e) => e.stats.isDirectory()).flatMap((e) => textFilesBelow(e.path));
+  return [...textFilesOf(found.filter((e) => !e.stats.isDirectory())), ...below].sort(byName);
+}

@@ -147,6 +147,13 @@ export function readTextCsv(path: string, textColumn: string, labelColumn?: stri
 
 /** Examples of a folder of .txt files: flat (unlabelled), or one subfolder per class. */
 export function readTextFolder(dir: string): TextCorpus {
+  let stats: Stats;
+  try {
+    stats = statSync(dir);
+  } catch (err) {
+    throw new VaekitError(`Cannot read the text folder ${dir}: ${describeFsError(err).replace('file', 'folder')}.`);
+  }
+  if (!stats.isDirectory()) throw new VaekitError(`${dir} is not a folder; pass a folder of .txt files, or of one subfolder of .txt files per class.`);
   const top = entries(dir);
   const folders = top.filter((e) => e.stats.isDirectory());
   const files = textFilesOf(top.filter((e) => !e.stats.isDirectory()));

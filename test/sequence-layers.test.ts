@@ -10,6 +10,8 @@
  *   in float32 through a handful of steps of sums of ~10 terms of size ~1, each step off by a few
  *   float32 ulps (~1e-7), so 1e-6 absolute + 1e-5 relative: the worst seen is under a tenth of
  *   that (the test prints it).
+ * - the bidirectional wrapper against the two directions' references (the second reading each row
+ *   backwards from its own last step), gradients likewise.
  * - masking: inputs at padded steps change nothing (bit for bit), outputs and dL/dx there are 0.
  * - js backend vs native backend (the products through OpenBLAS): forward and backward within 1e-5.
  * - softmax cross-entropy against the closed form -log(exp(l_y) / sum exp(l)) in float64, its
@@ -25,6 +27,7 @@ import { loadNativeBackend } from '../src/engine/native-backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Random } from '../src/engine/random.js';
 import { Adam } from '../src/nn/adam.js';
+import { Bidirectional } from '../src/nn/bidirectional.js';
 import { Dense } from '../src/nn/dense.js';
 import { Embedding } from '../src/nn/embedding.js';
 import { Gru } from '../src/nn/gru.js';
@@ -185,18 +188,15 @@ function problemOf(s: Setup): Problem {
 }
 
 /** Asserts |analytic - numeric| <= 1e-6 + 1e-5 |numeric| for every element of `values`; returns the largest ratio. */
-function checkGradient(
-  label: string, p: Problem, values: Float64Array, analytic: Float32Array,
-  a: Float32Array, u: Float32Array, v: Float32Array,
-): number {
+function checkGradient(label: string, values: Float64Array, analytic: Float32Array, lossOf: () => number): number {
   const eps = 1e-5;
   let worst = 0;
   for (let i = 0; i < values.length; i++) {
     const keep = values[i]!;
     values[i] = keep + eps;
-    const up = loss(p, a, u, v);
+    const up = lossOf();
     values[i] = keep - eps;
-    const down = loss(p, a, u, v);
+    const down = lossOf();
     values[i] = keep;
     const numeric = (up - down) / (2 * eps);
     const err = Math.abs(analytic[i]! - numeric);
@@ -224,14 +224,15 @@ for (const kind of ['LSTM', 'GRU'] as const) {
     const u = normals(rng, B * H);
     const v = normals(rng, B * H);
     const g = s.layer.backward(js, a, u, kind === 'LSTM' ? v : null, true);
+    const lossOf = (): number => loss(p, a, u, v);
     let worst = 0;
     for (const name of ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const) {
       const key = ({ weight_ih: 'wih', weight_hh: 'whh', bias_ih: 'bih', bias_hh: 'bhh' } as const)[name];
-      worst = Math.max(worst, checkGradient(`${kind} ${name}`, p, p.w[key], s.params.get(`rnn.${name}`).grad, a, u, v));
+      worst = Math.max(worst, checkGradient(`${kind} ${name}`, p.w[key], s.params.get(`rnn.${name}`).grad, lossOf));
     }
-    worst = Math.max(worst, checkGradient(`${kind} x`, p, p.x, g.dx!, a, u, v));
-    worst = Math.max(worst, checkGradient(`${kind} h0`, p, p.h0, g.dh0!, a, u, v));
-    if (kind === 'LSTM') worst = Math.max(worst, checkGradient('LSTM c0', p, p.c0, g.dc0!, a, u, v));
+    worst = Math.max(worst, checkGradient(`${kind} x`, p.x, g.dx!, lossOf));
+    worst = Math.max(worst, checkGradient(`${kind} h0`, p.h0, g.dh0!, lossOf));
+    if (kind === 'LSTM') worst = Math.max(worst, checkGradient('LSTM c0', p.c0, g.dc0!, lossOf));
     else assert.equal(g.dc0, null);
     console.log(`${kind}: worst gradient error ${worst.toFixed(3)} of the allowed 1e-6 + 1e-5 |numeric|`);
   });
@@ -301,6 +302,97 @@ for (const kind of ['LSTM', 'GRU'] as const) {
     assertClose(gn.dh0!, gj.dh0!, 1e-5, 1e-5, `${kind} dh0`);
     if (kind === 'LSTM') assertClose(gn.dc0!, gj.dc0!, 1e-5, 1e-5, 'LSTM dc0');
     assertClose(sn.params.grads, sj.params.grads, 1e-5, 1e-5, `${kind} parameter gradients`);
+  });
+}
+
+/** The bidirectional layer's reference: the forward direction on x, the reverse one on each row read backwards. */
+function biReference(
+  kind: 'LSTM' | 'GRU', B: number, T: number, I: number, H: number, lengths: Int32Array,
+  wF: Weights, wR: Weights, x: Float64Array, h0: Float64Array, c0: Float64Array,
+): RefOut {
+  const half = (v: Float64Array, k: number): Float64Array => {
+    const out = new Float64Array(B * H);
+    for (let b = 0; b < B; b++) out.set(v.subarray(b * 2 * H + k * H, b * 2 * H + (k + 1) * H), b * H);
+    return out;
+  };
+  const xr = new Float64Array(B * T * I);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b]!;
+    for (let t = 0; t < n; t++) xr.set(x.subarray((b * T + n - 1 - t) * I, (b * T + n - t) * I), (b * T + t) * I);
+  }
+  const f = reference({ kind, B, T, I, H, lengths, w: wF, x, h0: half(h0, 0), c0: half(c0, 0) });
+  const r = reference({ kind, B, T, I, H, lengths, w: wR, x: xr, h0: half(h0, 1), c0: half(c0, 1) });
+  const outputs = new Float64Array(B * T * 2 * H);
+  const hFinal = new Float64Array(B * 2 * H);
+  const cFinal = new Float64Array(B * 2 * H);
+  for (let b = 0; b < B; b++) {
+    const n = lengths[b]!;
+    for (let t = 0; t < n; t++) {
+      outputs.set(f.outputs.subarray((b * T + t) * H, (b * T + t + 1) * H), (b * T + t) * 2 * H);
+      outputs.set(r.outputs.subarray((b * T + n - 1 - t) * H, (b * T + n - t) * H), (b * T + t) * 2 * H + H);
+    }
+    hFinal.set(f.hFinal.subarray(b * H, (b + 1) * H), b * 2 * H);
+    hFinal.set(r.hFinal.subarray(b * H, (b + 1) * H), b * 2 * H + H);
+    cFinal.set(f.cFinal.subarray(b * H, (b + 1) * H), b * 2 * H);
+    cFinal.set(r.cFinal.subarray(b * H, (b + 1) * H), b * 2 * H + H);
+  }
+  return { outputs, hFinal, cFinal };
+}
+
+for (const cell of ['lstm', 'gru'] as const) {
+  test(`Bidirectional ${cell}: forward and every gradient against the two-direction float64 reference`, () => {
+    const kind = cell === 'lstm' ? 'LSTM' : 'GRU';
+    const B = 3, T = 4, I = 3, H = 3;
+    const lengths = Int32Array.from([4, 2, 0]);
+    const layer = new Bidirectional({ name: 'rnn', cell, inputs: I, hidden: H });
+    assert.equal(layer.hiddenSize, 2 * H);
+    const params = new ParameterSet(layer.parameterSpecs());
+    assert.deepEqual(params.list.map((p) => p.name), [
+      'rnn.weight_ih', 'rnn.weight_hh', 'rnn.bias_ih', 'rnn.bias_hh',
+      'rnn_reverse.weight_ih', 'rnn_reverse.weight_hh', 'rnn_reverse.bias_ih', 'rnn_reverse.bias_hh',
+    ]);
+    layer.bind(params);
+    const rng = new Random(cell === 'lstm' ? 51 : 52);
+    for (const p of params.list) p.value.set(normals(rng, p.size, 0.6));
+    const x = normals(rng, B * T * I);
+    const h0 = normals(rng, B * 2 * H, 0.5);
+    const c0 = normals(rng, B * 2 * H, 0.5);
+    const out = layer.forward(js, x, lengths, B, T, h0, cell === 'lstm' ? c0 : null);
+    const weights = (prefix: string): Weights => ({
+      wih: Float64Array.from(params.get(`${prefix}.weight_ih`).value), whh: Float64Array.from(params.get(`${prefix}.weight_hh`).value),
+      bih: Float64Array.from(params.get(`${prefix}.bias_ih`).value), bhh: Float64Array.from(params.get(`${prefix}.bias_hh`).value),
+    });
+    const wF = weights('rnn');
+    const wR = weights('rnn_reverse');
+    const x64 = Float64Array.from(x);
+    const h064 = Float64Array.from(h0);
+    const c064 = cell === 'lstm' ? Float64Array.from(c0) : new Float64Array(B * 2 * H);
+    const ref = biReference(kind, B, T, I, H, lengths, wF, wR, x64, h064, c064);
+    assertClose(out.outputs, ref.outputs, 0, 1e-5, `${kind} bidirectional outputs`);
+    assertClose(out.hFinal, ref.hFinal, 0, 1e-5, `${kind} bidirectional hFinal`);
+    if (cell === 'lstm') assertClose(out.cFinal!, ref.cFinal, 0, 1e-5, 'bidirectional cFinal');
+
+    const a = normals(rng, B * T * 2 * H);
+    const u = normals(rng, B * 2 * H);
+    const v = normals(rng, B * 2 * H);
+    const g = layer.backward(js, a, u, cell === 'lstm' ? v : null, true);
+    const lossOf = (): number => {
+      const r = biReference(kind, B, T, I, H, lengths, wF, wR, x64, h064, c064);
+      let s = 0;
+      for (let i = 0; i < r.outputs.length; i++) s += r.outputs[i]! * a[i]!;
+      for (let i = 0; i < r.hFinal.length; i++) s += r.hFinal[i]! * u[i]! + (cell === 'lstm' ? r.cFinal[i]! * v[i]! : 0);
+      return s;
+    };
+    for (const [prefix, w] of [['rnn', wF], ['rnn_reverse', wR]] as const) {
+      checkGradient(`${prefix}.weight_ih`, w.wih, params.get(`${prefix}.weight_ih`).grad, lossOf);
+      checkGradient(`${prefix}.weight_hh`, w.whh, params.get(`${prefix}.weight_hh`).grad, lossOf);
+      checkGradient(`${prefix}.bias_ih`, w.bih, params.get(`${prefix}.bias_ih`).grad, lossOf);
+      checkGradient(`${prefix}.bias_hh`, w.bhh, params.get(`${prefix}.bias_hh`).grad, lossOf);
+    }
+    checkGradient('x', x64, g.dx!, lossOf);
+    checkGradient('h0', h064, g.dh0!, lossOf);
+    if (cell === 'lstm') checkGradient('c0', c064, g.dc0!, lossOf);
+    else assert.equal(g.dc0, null);
   });
 }
 

@@ -38,9 +38,10 @@ export interface RecurrentGradients {
 
 export interface RecurrentLayer {
   readonly name: string;
-  /** 'LSTM' or 'GRU'. */
+  /** 'LSTM', 'GRU', 'BiLSTM' or 'BiGRU'. */
   readonly kind: string;
   readonly inputSize: number;
+  /** The width of each output and state vector (both directions' for a bidirectional layer). */
   readonly hiddenSize: number;
   readonly parameterCount: number;
   parameterSpecs(): ParameterSpec[];

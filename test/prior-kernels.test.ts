@@ -27,19 +27,12 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/engine/backend.js';
 import { JsBackend } from '../src/engine/js-backend.js';
-import { loadNativeBackend } from '../src/engine/native-backend.js';
 import { Random } from '../src/engine/random.js';
 import { assertClose } from './helpers/assert-close.js';
+import { nativeOrReason } from './helpers/native.js';
 
 const js = new JsBackend();
 
-function nativeOrReason(): Backend | string {
-  try {
-    return loadNativeBackend();
-  } catch (err) {
-    return `the native addon is not available (${err instanceof Error ? err.message : String(err)}); build it with "node scripts/build-native.mjs"`;
-  }
-}
 const native = nativeOrReason();
 const skip = typeof native === 'string' ? native : false;
 

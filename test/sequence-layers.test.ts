@@ -23,7 +23,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../src/engine/backend.js';
 import { JsBackend } from '../src/engine/js-backend.js';
-import { loadNativeBackend } from '../src/engine/native-backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Random } from '../src/engine/random.js';
 import { Adam } from '../src/nn/adam.js';
@@ -36,16 +35,10 @@ import { ParameterSet } from '../src/nn/parameters.js';
 import type { RecurrentLayer } from '../src/nn/recurrent.js';
 import { softmaxCrossEntropy, sumPerExample } from '../src/vae/softmax-cross-entropy.js';
 import { assertClose } from './helpers/assert-close.js';
+import { nativeOrReason } from './helpers/native.js';
 
 const js = new JsBackend();
 
-function nativeOrReason(): Backend | string {
-  try {
-    return loadNativeBackend();
-  } catch (err) {
-    return `the native addon is not available (${err instanceof Error ? err.message : String(err)}); build it with "node scripts/build-native.mjs"`;
-  }
-}
 const native = nativeOrReason();
 
 function normals(rng: Random, n: number, scale = 1): Float32Array {

@@ -22,7 +22,7 @@ export interface CsvOptions {
 }
 
 /** Receives each record's cells and the line of the file it ends on, the header first. */
-type RecordVisitor = (cells: string[], line: number) => void;
+export type RecordVisitor = (cells: string[], line: number) => void;
 
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
@@ -50,7 +50,7 @@ function splitPlain(text: string, delimiter: string, visit: RecordVisitor): void
 }
 
 /** Visits the records of a file with quoted fields, read by csv-parse. */
-function parseQuoted(text: string, path: string, delimiter: string, visit: RecordVisitor): void {
+export function parseQuoted(text: string, path: string, delimiter: string, visit: RecordVisitor): void {
   try {
     parse(text, {
       delimiter,
@@ -175,7 +175,7 @@ function labelColumnIndex(names: string[], labelColumn: string, path: string): n
 }
 
 /** Class indices of the label cells; classes are the distinct values, sorted numerically when all are numbers. */
-function classesOf(cells: string[]): { labels: Int32Array; labelNames: string[] } {
+export function classesOf(cells: string[]): { labels: Int32Array; labelNames: string[] } {
   const numeric = cells.every((cell) => NUMBER.test(cell));
   const keys = numeric ? cells.map((cell) => String(Number(cell))) : cells;
   const labelNames = [...new Set(keys)];

@@ -32,14 +32,15 @@
  * the same process returns the same Dataset: it is shared, so do not write into its values.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, extname, join, relative, sep } from 'node:path';
+import { basename, extname, relative, sep } from 'node:path';
 import pngjs from 'pngjs';
 import sharp, { type ResizeOptions } from 'sharp';
 import { VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
+import { byName, entries, type Entry } from './folder-entries.js';
 
 export interface ImageFolderOptions {
   /** 3 for RGB (as Keras' color_mode 'rgb'), 1 for greyscale; by default 1 when every image is greyscale, else 3. */
@@ -99,37 +100,6 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   return set;
 }
 
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-interface Entry {
-  name: string;
-  path: string;
-  stats: Stats;
-}
-
-/** The entries of a folder that are not hidden, sorted by name, each with its stats (links followed). */
-function entries(dir: string): Entry[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    throw new VaekitError(`Cannot read the image folder ${dir}: ${describeFsError(err)}.`);
-  }
-  return names
-    .filter((name) => !name.startsWith('.'))
-    .sort(byName)
-    .map((name) => {
-      const path = join(dir, name);
-      try {
-        return { name, path, stats: statSync(path) };
-      } catch (err) {
-        throw new VaekitError(`Cannot read ${path}: ${describeFsError(err)}.`);
-      }
-    });
-}
-
 function notAnImage(path: string): VaekitError {
   return new VaekitError(`${path} is not a PNG, JPEG or WebP image; remove it or move it out of the image folder.`);
 }
@@ -150,7 +120,7 @@ function listImageFolder(dir: string): Listing {
       signature.push(`${e.path}\0${e.stats.size}\0${e.stats.mtimeMs}`);
       return e.path;
     });
-  const top = entries(dir);
+  const top = entries(dir, 'image');
   const folders = top.filter((e) => e.stats.isDirectory());
   const images = imagesOf(top.filter((e) => !e.stats.isDirectory()));
   if (folders.length > 0 && images.length > 0) {
@@ -164,7 +134,7 @@ function listImageFolder(dir: string): Listing {
   const files: string[] = [];
   const classes: number[] = [];
   const imagesBelow = (folder: string): string[] => {
-    const found = entries(folder);
+    const found = entries(folder, 'image');
     const below = found.filter((e) => e.stats.isDirectory()).flatMap((e) => imagesBelow(e.path));
     return [...imagesOf(found.filter((e) => !e.stats.isDirectory())), ...below].sort(byName);
   };

@@ -13,11 +13,12 @@
  * no text at all. Classes are named by their folder or label text, sorted as an image folder's and a
  * CSV table's are (numerically when every label is a number, else by code point).
  */
-import { readdirSync, statSync, type Stats } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { statSync, type Stats } from 'node:fs';
+import { extname, relative, sep } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
 import { describeFsError, readFileOrExplain } from '../../io/fs-errors.js';
+import { classesOf, parseQuoted } from '../sources/csv.js';
+import { byName, entries, type Entry } from '../sources/folder-entries.js';
 import { decodeUtf8Text } from './utf8.js';
 
 /** The most UTF-8 bytes one example may hold: 1 MiB. */
@@ -124,20 +125,7 @@ export function readTextCsv(path: string, textColumn: string, labelColumn?: stri
     texts.push(text.trim());
     ids.push(String(row));
   };
-  try {
-    parse(content, {
-      delimiter,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      on_record: (record: string[], context) => {
-        visit(record, context.lines);
-        return null;
-      },
-    });
-  } catch (err) {
-    if (err instanceof VaekitError) throw err;
-    throw new VaekitError(`${path} is not valid CSV (${err instanceof Error ? err.message : String(err)}).`);
-  }
+  parseQuoted(content, path, delimiter, visit);
   if (names === null) throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of text.`);
   if (row === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
   if (texts.length === 0) throw new VaekitError(`${path} holds no text: the column "${clip(textColumn)}" is blank in every row.`);
@@ -154,7 +142,7 @@ export function readTextFolder(dir: string): TextCorpus {
     throw new VaekitError(`Cannot read the text folder ${dir}: ${describeFsError(err).replace('file', 'folder')}.`);
   }
   if (!stats.isDirectory()) throw new VaekitError(`${dir} is not a folder; pass a folder of .txt files, or of one subfolder of .txt files per class.`);
-  const top = entries(dir);
+  const top = entries(dir, 'text');
   const folders = top.filter((e) => e.stats.isDirectory());
   const files = textFilesOf(top.filter((e) => !e.stats.isDirectory()));
   if (folders.length > 0 && files.length > 0) {
@@ -215,50 +203,6 @@ function columnIndex(names: string[], column: string, holds: string, path: strin
   return index;
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Class indices of the label cells; classes are the distinct values, sorted numerically when all are numbers (as src/data/sources/csv.ts). */
-function classesOf(cells: string[]): { labels: Int32Array; labelNames: string[] } {
-  const numeric = cells.every((cell) => NUMBER.test(cell));
-  const keys = numeric ? cells.map((cell) => String(Number(cell))) : cells;
-  const labelNames = [...new Set(keys)];
-  if (numeric) labelNames.sort((a, b) => Number(a) - Number(b));
-  else labelNames.sort(byName);
-  const index = new Map(labelNames.map((name, k) => [name, k]));
-  return { labels: Int32Array.from(keys, (key) => index.get(key)!), labelNames };
-}
-
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-interface Entry {
-  name: string;
-  path: string;
-  stats: Stats;
-}
-
-/** The entries of a folder that are not hidden, sorted by name, each with its stats (links followed). */
-function entries(dir: string): Entry[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    throw new VaekitError(`Cannot read the text folder ${dir}: ${describeFsError(err).replace('file', 'folder')}.`);
-  }
-  return names
-    .filter((name) => !name.startsWith('.'))
-    .sort(byName)
-    .map((name) => {
-      const path = join(dir, name);
-      try {
-        return { name, path, stats: statSync(path) };
-      } catch (err) {
-        throw new VaekitError(`Cannot read ${path}: ${describeFsError(err)}.`);
-      }
-    });
-}
-
 /** The paths of `files`, each of which must be a .txt file. */
 function textFilesOf(files: Entry[]): string[] {
   return files.map((e) => {
@@ -269,7 +213,7 @@ function textFilesOf(files: Entry[]): string[] {
 
 /** Every .txt file below a class folder, sorted by path. */
 function textFilesBelow(folder: string): string[] {
-  const found = entries(folder);
+  const found = entries(folder, 'text');
   const below = found.filter((e) => e.stats.isDirectory()).flatMap((e) => textFilesBelow(e.path));
   return [...textFilesOf(found.filter((e) => !e.stats.isDirectory())), ...below].sort(byName);
 }

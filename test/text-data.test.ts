@@ -180,7 +180,7 @@ test('a vocabulary round-trips through plain JSON, and a damaged one is refused 
   refused([], 'it is not a JSON object');
   refused({ ...good, format: 'other' }, 'its "format" is not "vaekit-vocabulary"');
   refused({ ...good, version: 0 }, 'its "version" is not a whole number >= 1');
-  refused({ ...good, tokenizer: { kind: 'bpe', lowercase: true } }, 'its tokenizer kind is not one of word, char');
+  refused({ ...good, tokenizer: { kind: 'unigram', lowercase: true } }, 'its tokenizer kind is not one of word, char, bpe');
   refused({ ...good, tokenizer: { kind: 'char' } }, 'its tokenizer\'s "lowercase" is not true or false');
   refused({ ...good, tokens: ['<unk>', '<pad>', '<bos>', '<eos>'] }, 'token 0 is "<unk>", not <pad>');
   refused({ ...good, tokens: [...SPECIAL_TOKENS, 'a', 'a'] }, 'the token "a" is listed twice');

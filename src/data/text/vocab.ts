@@ -2,16 +2,21 @@
  * A Vocabulary: the tokenizer settings and the tokens a model knows, each with its id.
  *
  *   ids 0..3   the special tokens <pad> (0), <unk> (any token not in the vocabulary), <bos>, <eos>
- *   ids 4..    the corpus's most frequent tokens, most frequent first; tokens as frequent as each
- *              other in the order they first occur in the corpus, so the same corpus always gives
- *              the same ids
+ *   ids 4..    word and char tokens: the corpus's most frequent tokens, most frequent first; tokens
+ *              as frequent as each other in the order they first occur in the corpus, so the same
+ *              corpus always gives the same ids.
+ *              bpe tokens: the end-of-word marker "</w>", every code point of the corpus's words in
+ *              code-point order, then each symbol the learned merges made, in the order learned
+ *              (bpe.ts); the merges are kept with the tokenizer settings ("merges" in the JSON)
  *
  * No tokenizer produces a special token's text ("<unk>" is split into "<" "unk" ">" by the word
- * tokenizer and into five characters by the char one), so a special id only comes from here.
+ * tokenizer and into five characters by the char one; no bpe piece holds "<" beside another
+ * character but in the marker "</w>"), so a special id only comes from here.
  * A vocabulary is kept as a plain JSON object (toJSON / vocabularyFromJson) with a format name and a
  * version, checked when it is read back.
  */
 import { clip, VaekitError } from '../../errors.js';
+import { bpeAlphabet, trainBpe, type BpeMerge } from './bpe.js';
 import { detokenize, TOKEN_KINDS, tokenize, type TokenizerSettings, type TokenKind } from './tokenize.js';
 
 export const PAD = 0;
@@ -27,6 +32,7 @@ export const VOCABULARY_VERSION = 1;
 export interface VocabularyJson {
   format: typeof VOCABULARY_FORMAT;
   version: number;
+  /** For bpe, with "merges": a list of [left, right] pairs of tokens, in the order learned. */
   tokenizer: TokenizerSettings;
   /** Every token, by id: the special tokens first. */
   tokens: string[];
@@ -45,6 +51,11 @@ export class Vocabulary {
     });
     this.ids = new Map(tokens.map((token, id) => [token, id]));
     if (this.ids.size !== tokens.length) throw new RangeError('Vocabulary: a token is listed twice.');
+    if ((tokenizer.kind === 'bpe') !== (tokenizer.merges !== undefined)) {
+      throw new RangeError(`Vocabulary: a ${tokenizer.kind} tokenizer ${tokenizer.kind === 'bpe' ? 'needs' : 'has no'} merges.`);
+    }
+    const unknown = tokenizer.merges === undefined ? undefined : mergeNotInVocabulary(tokenizer.merges, this.ids);
+    if (unknown !== undefined) throw new RangeError(`Vocabulary: merge ${unknown} makes or joins a token not in the vocabulary.`);
   }
 
   /** Tokens in the vocabulary, the special ones included. */
@@ -80,19 +91,34 @@ export class Vocabulary {
   }
 
   toJSON(): VocabularyJson {
-    return { format: VOCABULARY_FORMAT, version: VOCABULARY_VERSION, tokenizer: { ...this.tokenizer }, tokens: [...this.tokens] };
+    const { kind, lowercase, merges } = this.tokenizer;
+    const tokenizer: TokenizerSettings = merges === undefined ? { kind, lowercase } : { kind, lowercase, merges: merges.map(([left, right]) => [left, right]) };
+    return { format: VOCABULARY_FORMAT, version: VOCABULARY_VERSION, tokenizer, tokens: [...this.tokens] };
   }
 }
 
+/** The index of the first merge whose two tokens or whose result is not in `ids`, if any. */
+function mergeNotInVocabulary(merges: readonly BpeMerge[], ids: ReadonlyMap<string, number>): number | undefined {
+  const at = merges.findIndex(([left, right]) => !ids.has(left) || !ids.has(right) || !ids.has(left + right));
+  return at < 0 ? undefined : at;
+}
+
 /**
- * The vocabulary of a corpus: its `size` most frequent tokens (every distinct token when `size` is
- * undefined) after the special ones. `source` names the corpus in the message when `size` is more
- * than the corpus has distinct tokens.
+ * The vocabulary of a corpus: for word and char tokens, its `size` most frequent tokens (every
+ * distinct token when `size` is undefined) after the special ones; `source` names the corpus in
+ * the message when `size` is more than the corpus has distinct tokens.
+ *
+ * For bpe tokens, merges learned from the corpus's words (bpe.ts) until the vocabulary, special
+ * tokens included, holds `size` tokens, or no pair of symbols occurs twice (then it is smaller;
+ * always so when `size` is undefined); the merges of `tokenizer`, if any, are not used. `size` must
+ * leave room for the special tokens, the end-of-word marker and every code point of the corpus;
+ * `source` names the corpus in the message when it does not.
  */
 export function buildVocabulary(texts: Iterable<string>, tokenizer: TokenizerSettings, size: number | undefined, source: string): Vocabulary {
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
     throw new VaekitError(`The vocabulary size must be a whole number >= 1, not ${size}.`);
   }
+  if (tokenizer.kind === 'bpe') return buildBpeVocabulary(texts, tokenizer.lowercase, size, source);
   const counts = new Map<string, number>(); // in order of first occurrence
   for (const text of texts) {
     for (const token of tokenize(text, tokenizer)) counts.set(token, (counts.get(token) ?? 0) + 1);
@@ -104,7 +130,24 @@ export function buildVocabulary(texts: Iterable<string>, tokenizer: TokenizerSet
   }
   const byCount = [...counts.entries()].sort((a, b) => b[1] - a[1]); // stable: ties stay in first-occurrence order
   const kept = byCount.slice(0, size ?? byCount.length).map(([token]) => token);
-  return new Vocabulary({ ...tokenizer }, [...SPECIAL_TOKENS, ...kept]);
+  return new Vocabulary({ kind: tokenizer.kind, lowercase: tokenizer.lowercase }, [...SPECIAL_TOKENS, ...kept]);
+}
+
+function buildBpeVocabulary(texts: Iterable<string>, lowercase: boolean, size: number | undefined, source: string): Vocabulary {
+  const words = new Map<string, number>();
+  const split: TokenizerSettings = { kind: 'word', lowercase };
+  for (const text of texts) {
+    for (const word of tokenize(text, split)) words.set(word, (words.get(word) ?? 0) + 1);
+  }
+  const smallest = SPECIAL_TOKENS.length + bpeAlphabet(words.keys()).length;
+  if (size !== undefined && size < smallest) {
+    const chars = smallest - SPECIAL_TOKENS.length - 1;
+    throw new VaekitError(
+      `A bpe vocabulary of ${size.toLocaleString('en-US')} tokens cannot hold the ${SPECIAL_TOKENS.length} special tokens, the end-of-word marker and the ${chars.toLocaleString('en-US')} distinct characters of ${source}; ask for at least ${smallest.toLocaleString('en-US')}.`,
+    );
+  }
+  const learned = trainBpe(words, size === undefined ? undefined : size - SPECIAL_TOKENS.length);
+  return new Vocabulary({ kind: 'bpe', lowercase, merges: learned.merges }, [...SPECIAL_TOKENS, ...learned.tokens]);
 }
 
 /** A vocabulary from its JSON form, checked; `where` names its file in the message when it is not one. */
@@ -134,5 +177,25 @@ export function vocabularyFromJson(value: unknown, where: string): Vocabulary {
     seen.add(token as string);
   });
   if (tokens.length < SPECIAL_TOKENS.length) bad(`it lists ${tokens.length} tokens, fewer than the ${SPECIAL_TOKENS.length} special ones`);
-  return new Vocabulary({ kind: kind as TokenKind, lowercase }, tokens as string[]);
+  const merges = (tokenizer as Record<string, unknown>).merges;
+  if (kind !== 'bpe') {
+    if (merges !== undefined) bad(`its ${kind} tokenizer has "merges", which only a bpe tokenizer has`);
+    return new Vocabulary({ kind: kind as TokenKind, lowercase }, tokens as string[]);
+  }
+  if (!Array.isArray(merges)) return bad('its bpe tokenizer has no "merges" list');
+  const pairs: BpeMerge[] = [];
+  const listed = new Set<string>();
+  merges.forEach((merge: unknown, at) => {
+    if (!Array.isArray(merge) || merge.length !== 2 || merge.some((part: unknown) => typeof part !== 'string' || part === '')) {
+      bad(`merge ${at} is not a pair of non-empty strings`);
+    }
+    const [left, right] = merge as [string, string];
+    const key = JSON.stringify([left, right]);
+    if (listed.has(key)) bad(`the merge "${clip(left)}" "${clip(right)}" is listed twice`);
+    listed.add(key);
+    pairs.push([left, right]);
+  });
+  const unknown = mergeNotInVocabulary(pairs, new Map((tokens as string[]).map((token, id) => [token, id])));
+  if (unknown !== undefined) bad(`merge ${unknown} ("${clip(pairs[unknown]![0])}" "${clip(pairs[unknown]![1])}") makes or joins a token not in its "tokens"`);
+  return new Vocabulary({ kind: 'bpe', lowercase, merges: pairs }, tokens as string[]);
 }

@@ -7,7 +7,7 @@
 // class on request. Everything is written under runs/own-images/.
 import { join } from 'node:path';
 import {
-  epochLogger, loadImageFolder, notebookFigures, parseImageSize, parseNoise, planRun, samplesPng, trainRun, writeFileAtomic,
+  epochLogger, loadImageFolder, notebookFigures, parseImageSize, parseNoise, imagePlan, planRun, samplesPng, trainRun, writeFileAtomic,
 } from '../src/index.js';
 
 const folder = process.argv[2];
@@ -27,12 +27,12 @@ console.log(`${images.count} images of shape [${images.shape.join(', ')}]${image
 //    Gaussian likelihood (sharper colour images than the Bernoulli one), trained to denoise
 //    salt-and-pepper noise. 10% of the images are held out for validation.
 const noise = parseNoise('salt-and-pepper:0.05');
-const plan = await planRun({
+const plan = imagePlan(await planRun({
   data: { source: folder, imageSize: [height, width], validation: { fraction: 0.1 } },
   model: { preset: 'conv', latent: 16, likelihood: 'gaussian', sigma: 0.1, conditional: images.labels !== null },
   training: { epochs },
   noise: { input: 'salt-and-pepper:0.05' },
-}, { train: images });
+}, { train: images }), 'this example');
 console.log(plan.vae.summary());
 const { vae, testSet, test } = await trainRun(plan, { folder: out, callbacks: [epochLogger((line) => console.log(line))] });
 console.log(`validation: PSNR noisy ${test!.psnrNoisyDb!.toFixed(2)} dB -> denoised ${test!.psnrDenoisedDb!.toFixed(2)} dB`);

@@ -51,7 +51,7 @@ export { metricsLog, epochLogger } from './train/callbacks.js';
 export type { Checkpoint, CheckpointOptions, TrainState } from './train/checkpoint.js';
 export { saveCheckpoint, readCheckpoint, latestCheckpoint, checkpointTo, checkpointFiles } from './run/checkpoints.js';
 export { defaultRunSpec, validateRunSpec, SpecFieldError, type RunSpec, type RunSpecInput } from './run/spec.js';
-export { planRun, loadRunData, trainAndTestSets, dataFingerprint, type RunPlan } from './run/plan.js';
+export { planRun, imagePlan, isTextPlan, loadRunData, trainAndTestSets, dataFingerprint, type RunPlan } from './run/plan.js';
 export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train-run.js';
 export { RunFolder, readRunRecord, type RunRecord } from './run/folder.js';
 export { RUN_FILES } from './run/names.js';

@@ -14,6 +14,8 @@ import { formatKlSchedule, NO_WARMUP, parseKlSchedule, type KlSchedule } from '.
 import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
 import { LOSS_DESCRIPTIONS, parseLoss, type LossName } from '../vae/objective.js';
 import { parsePrior, type PriorKind } from '../vae/prior.js';
+import { TEXT_PRESETS, type Cell } from '../vae/text/config.js';
+import { TOKEN_KINDS, type TokenKind } from '../data/text/tokenize.js';
 import { VaekitError } from '../errors.js';
 import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../run/data.js';
@@ -55,6 +57,12 @@ export function nonNegativeNumber(value: string): number {
 function fraction(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('It must be a number between 0 and 1, e.g. 0.1.');
+  return n;
+}
+
+function fraction0to1(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('It must be a probability from 0 to 1, e.g. 0.25.');
   return n;
 }
 
@@ -100,11 +108,14 @@ export interface ModelFlags {
   convChannels?: number[];
   conditional?: boolean;
   prior?: { prior: PriorKind; priorComponents: number };
+  cell?: Cell;
+  bidirectional?: boolean;
+  embedding?: number;
 }
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--preset <name>', 'model preset').choices(Object.keys(PRESETS)).default('seed'))
+    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
     .option('--latent <n>', 'latent dimensions (seed: 40)', positiveInt)
     .option('--hidden <sizes>', 'hidden layer sizes of encoder and decoder, comma-separated (seed: 512)', intList)
     .option('--encoder-hidden <sizes>', 'encoder hidden sizes, comma-separated', intList)
@@ -115,7 +126,10 @@ export function addModelOptions(cmd: Command): Command {
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
     .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
-    .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue);
+    .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue)
+    .addOption(new Option('--cell <name>', 'text models: the recurrent cell of encoder and decoder (default lstm)').choices(['lstm', 'gru']))
+    .option('--bidirectional', 'text models: a bidirectional encoder')
+    .option('--embedding <n>', 'text models: the token embedding\'s width (text: 256)', positiveInt);
 }
 
 /** The model choices the flags make (the data fills in the shape and the classes). */
@@ -141,6 +155,11 @@ export interface DataFlags {
   labelColumn?: string;
   channels?: 1 | 3;
   imageSize?: [number, number];
+  textColumn?: string;
+  tokens?: TokenKind;
+  vocab?: number;
+  lowercase?: boolean;
+  maxLength?: number;
 }
 
 /** --data and the options that say how to read it. */
@@ -151,6 +170,16 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
     .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
     .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue);
+}
+
+/** How to read text when a text model trains (a trained model reads new text with its own vocabulary). */
+export function addTextOptions(cmd: Command): Command {
+  return cmd
+    .option('--text-column <name>', 'text models: the CSV column that holds the text')
+    .addOption(new Option('--tokens <kind>', 'text models: split text into word or char tokens (default word)').choices([...TOKEN_KINDS]))
+    .option('--vocab <n>', 'text models: keep the N most frequent tokens (the rest become <unk>; default: all)', positiveInt)
+    .option('--lowercase', 'text models: lower-case the text first')
+    .option('--max-length <n>', 'text models: keep at most N tokens of each example (default: the longest example\'s)', positiveInt);
 }
 
 export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
@@ -184,6 +213,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   samples: number;
   freeBits: number;
   klWarmup: KlSchedule;
+  wordDropout: number;
   binarize?: boolean;
   noise: NoiseSpec;
   noiseRedraw: NoiseRedraw;
@@ -199,6 +229,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
 
 export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   addDataOptions(cmd, 'training data', 'its training split');
+  addTextOptions(cmd);
   cmd
     .option('--validation <fraction>', 'validate on this share of --data, split off at random (seeded); default 0.1 for data other than MNIST', fraction)
     .option('--validation-data <spec>', 'validate on this data instead (same forms as --data; "mnist" means the test split)');
@@ -211,7 +242,8 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .option('--loss <name>', `objective: "elbo" (${LOSS_DESCRIPTIONS.elbo}), "iwae" (${LOSS_DESCRIPTIONS.iwae}) or "notebook-mse" (${LOSS_DESCRIPTIONS['notebook-mse']})`, lossValue, 'elbo' as LossName)
     .option('--samples <k>', 'importance samples per example for --loss iwae', positiveInt, 5)
     .option('--free-bits <nats>', 'floor on each latent dimension\'s batch-mean KL (elbo)', nonNegativeNumber, 0)
-    .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
+    .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
+    .option('--word-dropout <p>', 'text models: the chance that each decoder input token becomes <unk> in training (Bowman et al.)', fraction0to1, 0)
     .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch (images)');
   addNoiseOption(cmd, 'input noise (in standardized units for features)');
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));
@@ -236,7 +268,7 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
     batchSize: flags.batchSize,
     learningRate: flags.lr,
     ...(flags.lrFinal !== undefined ? { learningRateFinal: flags.lrFinal } : {}),
-    objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1 },
+    objective: { loss: flags.loss, beta: flags.beta, freeBits: flags.freeBits, samples: flags.loss === 'iwae' ? flags.samples : 1, wordDropout: flags.wordDropout },
     klWarmup: flags.klWarmup,
     binarize: flags.binarize === true,
     noise: flags.noise,

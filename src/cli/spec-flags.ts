@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isMnistSpec } from '../data/load.js';
-import { formatNoise } from '../data/transforms/noise.js';
+import { DEFAULT_NOISE, formatNoise } from '../data/transforms/noise.js';
 import { formatKlSchedule } from '../train/kl-schedule.js';
 import { formatPrior } from '../vae/prior.js';
+import { TEXT_PRESETS } from '../vae/text/config.js';
 import { defaultRunSpec, specField, withSpecField, type RunSpec } from '../run/spec.js';
 import { inOwnWords, VaekitError } from '../errors.js';
 import type { TrainFlags } from './options.js';
@@ -24,6 +25,8 @@ export interface RunFlags extends TrainFlags {
 const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   data: ['data.source'], labels: ['data.labels'], labelColumn: ['data.labelColumn'], channels: ['data.channels'],
   imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
+  textColumn: ['data.textColumn'], tokens: ['data.tokens'], vocab: ['data.vocab'], lowercase: ['data.lowercase'], maxLength: ['data.maxLength'],
+  cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'],
   preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
   encoderHidden: ['model.encoderHidden'], decoderHidden: ['model.decoderHidden'], activation: ['model.activation'],
   likelihood: ['model.likelihood'], sigma: ['model.sigma'], learnedVariance: ['model.learnedVariance'],
@@ -95,6 +98,11 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       limit: flags.limit ?? null,
       validation: flags.validation !== undefined ? { fraction: flags.validation }
         : flags.validationData !== undefined ? { source: dataPath(flags.validationData) } : null,
+      textColumn: flags.textColumn ?? null,
+      tokens: flags.tokens ?? null,
+      vocab: flags.vocab ?? null,
+      lowercase: flags.lowercase === true ? true : null,
+      maxLength: flags.maxLength ?? null,
     },
     model: {
       preset: flags.preset,
@@ -108,6 +116,9 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       convChannels: flags.convChannels ?? null,
       conditional: flags.conditional === true,
       prior: flags.prior !== undefined ? formatPrior(flags.prior) : null,
+      cell: flags.cell ?? null,
+      bidirectional: flags.bidirectional === true ? true : null,
+      embedding: flags.embedding ?? null,
     },
     objective: {
       loss: flags.loss,
@@ -115,6 +126,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       freeBits: flags.freeBits,
       samples: flags.loss === 'iwae' ? flags.samples : 1,
       klWarmup: formatKlSchedule(flags.klWarmup),
+      wordDropout: flags.wordDropout,
     },
     training: {
       epochs: flags.epochs,
@@ -127,7 +139,8 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
         ? { everyEpochs: flags.checkpointEvery ?? 1, everySteps: flags.checkpointEverySteps ?? null, everySeconds: flags.checkpointSeconds ?? null }
         : null,
     },
-    noise: { input: formatNoise(flags.noise), redraw: flags.noiseRedraw, binarize: flags.binarize === true },
+    // A text model takes no input noise: without --noise (commander's default object) it is none; a given one is refused.
+    noise: { input: flags.preset in TEXT_PRESETS && flags.noise === DEFAULT_NOISE ? 'none' : formatNoise(flags.noise), redraw: flags.noiseRedraw, binarize: flags.binarize === true },
     seed: flags.seed,
     outputs: { dir: resolve(flags.out), figures: outputs.figures },
   };

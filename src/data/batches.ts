@@ -102,3 +102,31 @@ export function shuffledOrder(count: number, rng: Random): Uint32Array {
   rng.shuffle(order);
   return order;
 }
+
+/** Batches of a bucketed order are drawn from pools of this many batches sorted by length. */
+export const BUCKET_POOL_BATCHES = 50;
+
+/**
+ * A shuffled order in which each batch holds examples of similar lengths (text: a batch runs as many
+ * steps as its longest example): the examples shuffled, cut into pools of BUCKET_POOL_BATCHES
+ * batches, each pool sorted by length (ties keep the shuffled order) and cut into batches, and the
+ * batches shuffled. Every example is in it once; the last batch of the last pool may be short, and
+ * stays last, so every other batch is full. Drawn from rng alone: the same state, the same order.
+ */
+export function bucketedOrder(lengths: Int32Array, batchSize: number, rng: Random): Uint32Array {
+  const count = lengths.length;
+  const order = shuffledOrder(count, rng);
+  const pool = batchSize * BUCKET_POOL_BATCHES;
+  for (let start = 0; start < count; start += pool) {
+    const sorted = Array.from(order.subarray(start, Math.min(count, start + pool))).sort((a, b) => lengths[a]! - lengths[b]!);
+    order.set(sorted, start);
+  }
+  const full = Math.floor(count / batchSize);
+  const batches = new Uint32Array(full);
+  for (let i = 0; i < full; i++) batches[i] = i;
+  rng.shuffle(batches);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < full; i++) out.set(order.subarray(batches[i]! * batchSize, (batches[i]! + 1) * batchSize), i * batchSize);
+  out.set(order.subarray(full * batchSize), full * batchSize);
+  return out;
+}

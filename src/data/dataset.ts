@@ -5,6 +5,8 @@
  *
  *   images    shape [height, width, channels]   (MNIST: [28, 28, 1])
  *   features  shape [features]                  (a CSV table or an [N, D] array)
+ *   text      shape [maxLength]                 token ids as floats, <pad> (0) after each example's
+ *                                               tokens; `text` holds the vocabulary and lengths
  *
  * `gather` copies given examples into a float batch; the batching loop (batches.ts) is its one caller
  * in training, evaluation and scoring.
@@ -12,6 +14,19 @@
 import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
 import { VaekitError } from '../errors.js';
+import type { Vocabulary } from './text/vocab.js';
+
+/** What a text dataset knows besides its rows of ids: how its text became tokens, and the text itself. */
+export interface TextInfo {
+  /** The tokenizer and the tokens by id: every id in the rows is one of these. */
+  readonly vocabulary: Vocabulary;
+  /** Tokens of each example (<= the shape's maxLength; the rest of its row is <pad>). */
+  readonly lengths: Int32Array;
+  /** Each example's text as read (trimmed), for output files and pages that show it. */
+  readonly texts: readonly string[];
+  /** Examples longer than maxLength, cut to it when read. */
+  readonly cut: number;
+}
 
 export interface Dataset {
   /** Number of examples. */
@@ -36,6 +51,8 @@ export interface Dataset {
    * Read it with exampleId.
    */
   readonly ids?: ExampleIds | undefined;
+  /** Text data: the vocabulary, lengths and texts of the rows of token ids; absent for other data. */
+  readonly text?: TextInfo | undefined;
   /**
    * out[r * size + j] = value j of example order[start + r] for r < rows, as floats (bytes / 255);
    * order null means the identity.
@@ -59,6 +76,7 @@ export interface DatasetParts {
   featureNames?: readonly string[] | null;
   source: string;
   ids?: ExampleIds | undefined;
+  text?: TextInfo | undefined;
 }
 
 /** Whether a shape is an image's ([height, width, channels]) rather than a feature vector's ([features]). */
@@ -81,6 +99,7 @@ class ArrayDataset implements Dataset {
   readonly featureNames: readonly string[] | null;
   readonly source: string;
   readonly ids: ExampleIds | undefined;
+  readonly text: TextInfo | undefined;
 
   constructor(p: DatasetParts) {
     if (p.shape.length !== 1 && p.shape.length !== 3) {
@@ -100,6 +119,10 @@ class ArrayDataset implements Dataset {
     this.labelNames = p.labelNames === undefined || p.labelNames === null ? null : Object.freeze([...p.labelNames]);
     this.source = p.source;
     this.ids = p.ids;
+    this.text = p.text;
+    if (p.text !== undefined && (p.shape.length !== 1 || p.text.lengths.length !== this.count || p.text.texts.length !== this.count)) {
+      throw new VaekitError(`${p.source}: text data needs one length and one text per example, and examples of shape [maxLength].`);
+    }
     this.featureNames = p.featureNames === undefined || p.featureNames === null ? null : Object.freeze([...p.featureNames]);
     if (this.featureNames !== null && (p.shape.length !== 1 || this.featureNames.length !== this.size)) {
       throw new VaekitError(`${p.source}: ${this.featureNames.length} feature names for examples of shape [${p.shape.join(', ')}].`);
@@ -154,7 +177,12 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
   const picked = Uint32Array.from(indices);
   const parentIds = set.ids;
   const ids: ExampleIds = (r) => (parentIds === undefined ? String(picked[r]) : parentIds(picked[r]!));
-  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids });
+  const t = set.text;
+  const text = t === undefined ? undefined : {
+    vocabulary: t.vocabulary, cut: t.cut,
+    lengths: Int32Array.from(picked, (i) => t.lengths[i]!), texts: Array.from(picked, (i) => t.texts[i]!),
+  };
+  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids, text });
 }
 
 /** The first n examples (n is clamped to the set's size), sharing the set's memory, with their ids. */
@@ -171,6 +199,7 @@ export function takeFirst(set: Dataset, n: number): Dataset {
     featureNames: set.featureNames,
     source: set.source,
     ids: set.ids,
+    text: set.text === undefined ? undefined : { ...set.text, lengths: set.text.lengths.subarray(0, count), texts: set.text.texts.slice(0, count) },
   });
 }
 
@@ -189,7 +218,8 @@ export function classNames(set: Dataset): readonly string[] {
 }
 
 /** "[28, 28, 1]"-style text of an example shape, in words: "28x28 greyscale images", "20 features". */
-export function describeShape(shape: readonly number[]): string {
+export function describeShape(shape: readonly number[], text = false): string {
+  if (text) return `texts of up to ${shape[0]} tokens`;
   if (shape.length === 1) return `${shape[0]} features`;
   const [h, w, c] = shape as [number, number, number];
   return `${h}x${w} ${c === 1 ? 'greyscale' : c === 3 ? 'RGB' : `${c}-channel`} images`;

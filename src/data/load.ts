@@ -6,6 +6,10 @@
  *   FILE.npy                           an array [N, H, W], [N, H, W, C] or [N, D] (--labels FILE.npy)
  *   FILE.csv                           a table of numbers with a header (--label-column NAME)
  *   FILE.idx | *-ubyte | *.gz          IDX images (--labels FILE)
+ * and, read as text (`options.text`: a text model's data):
+ *   FILE.txt                           one example per line
+ *   FILE.csv | FILE.tsv                a table with the text in one column (--text-column NAME)
+ *   DIR                                a folder of .txt files, flat or one subfolder per class
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -16,6 +20,7 @@ import { loadIdx } from './sources/idx.js';
 import { loadImageFolder } from './sources/image-folder.js';
 import { loadMnist } from './sources/mnist.js';
 import { loadNpy } from './sources/npy.js';
+import { loadText, type TextReadOptions } from './sources/text.js';
 
 /** Which split "mnist" means: the training split for training, the test split for evaluation. */
 export type DataRole = 'train' | 'test';
@@ -36,6 +41,8 @@ export interface DataOptions {
   report?: (line: string) => void;
   /** Image folders: resize every image to [height, width]. */
   imageSize?: [number, number];
+  /** Read the data as text with these settings (a text model's data); the label column is `labelColumn`. */
+  text?: Omit<TextReadOptions, 'labelColumn'>;
 }
 
 export const DATA_HELP = '"mnist", "mnist:train", "mnist:test", an image folder, a .npy file, a .csv file or an IDX file';
@@ -64,6 +71,10 @@ export function channelsLike(like: { shape: readonly number[] }): Pick<DataOptio
 
 /** The dataset a spec names (see the top of this file). */
 export async function loadData(spec: string, role: DataRole, options: DataOptions = {}): Promise<Dataset> {
+  if (options.text !== undefined) return loadTextSource(spec, options);
+  if (extname(spec).toLowerCase() === '.txt') {
+    throw new VaekitError(`${spec} is text: train a text model on it (model.preset text or text-lm).`);
+  }
   const kind = sourceKind(spec);
   const refuse = (setting: string, applies: string): never => {
     throw new VaekitError(`${setting} applies to ${applies}, not to ${spec}.`);
@@ -83,6 +94,16 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
     case 'csv': return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
     case 'idx': return loadIdx(spec, options.labels);
   }
+}
+
+/** A text model's data (options.text set): a .txt file, a CSV/TSV table's text column or a folder of .txt files. */
+function loadTextSource(spec: string, options: DataOptions): Dataset {
+  if (isMnistSpec(spec)) throw new VaekitError('MNIST holds images, not text: give a .txt file, a .csv file with a text column, or a folder of .txt files.');
+  if (!existsSync(spec)) throw new VaekitError(`No data at ${spec}: give a .txt file, a .csv file with a text column, or a folder of .txt files.`);
+  for (const [set, setting] of [[options.labels, 'data.labels'], [options.channels, 'data.channels'], [options.imageSize, 'data.imageSize']] as const) {
+    if (set !== undefined) throw new VaekitError(`${setting} applies to images and arrays, not to text.`);
+  }
+  return loadText(spec, { ...options.text!, ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}) });
 }
 
 /** Whether a spec names MNIST. */

@@ -9,6 +9,7 @@ import { EVAL_BATCH, evalBatches, type PassOptions } from '../data/inference.js'
 import type { Dataset } from '../data/dataset.js';
 import { formatNoise } from '../data/transforms/noise.js';
 import { labelsFor, type Vae, type Labels } from '../vae/model.js';
+import type { Trainable } from '../train/fit.js';
 import { resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { sumPsnr } from './psnr.js';
 
@@ -76,11 +77,11 @@ export function elboParts(vae: Vae, input: Float32Array, target: Float32Array, r
 }
 
 /** Mean objective parts over a set (the validation loss during training). */
-export function evaluateObjective(vae: Vae, set: Dataset, objective: Objective, options: EvalOptions): LossParts {
+export function evaluateObjective(vae: Trainable, set: Dataset, objective: Objective, options: EvalOptions): LossParts {
   const rng = evalSampleRng(options.seed);
   const total = { loss: 0, recon: 0, kl: 0 };
   for (const b of evalBatches(set, options, options.batchSize ?? EVAL_BATCH, vae.backend)) {
-    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, labelsFor(vae, b.labels));
+    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, vae.classes > 0 ? b.labels : null);
     total.loss += parts.loss * b.rows;
     total.recon += parts.recon * b.rows;
     total.kl += parts.kl * b.rows;
@@ -89,7 +90,7 @@ export function evaluateObjective(vae: Vae, set: Dataset, objective: Objective, 
 }
 
 /** fit's `validate`: the objective on a validation set after each epoch. */
-export function validator(set: Dataset, objective: Objective, options: EvalOptions): (vae: Vae) => LossParts {
+export function validator(set: Dataset, objective: Objective, options: EvalOptions): (vae: Trainable) => LossParts {
   return (vae) => evaluateObjective(vae, set, objective, options);
 }
 

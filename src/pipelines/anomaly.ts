@@ -12,7 +12,7 @@ import { anomalyScores, classSubset, oneClassAuroc } from '../eval/anomaly.js';
 import type { Callback } from '../train/fit.js';
 import type { Vae } from '../vae/model.js';
 import { RunFolder } from '../run/folder.js';
-import { planRun } from '../run/plan.js';
+import { imagePlan, planRun } from '../run/plan.js';
 import type { RunSpec } from '../run/spec.js';
 import { trainRun } from '../run/train-run.js';
 import { prepareForModel } from '../run/data.js';
@@ -118,11 +118,11 @@ export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[
       model: { ...o.spec.model, conditional: false },
       outputs: { ...o.spec.outputs, dir: dir ?? o.spec.outputs.dir },
     };
-    const plan = await planRun(spec, {
+    const plan = imagePlan(await planRun(spec, {
       train: subset,
       validation: classSubset(o.test, normal),
       describe: `class ${name} of ${o.train.source} (${subset.count} examples), validated on class ${name} of ${o.test.source}`,
-    });
+    }), 'a one-class anomaly run');
     const folder = dir !== undefined ? RunFolder.create(dir, { overwrite: o.overwrite === true }) : null;
     try {
       const { vae, data } = await trainRun(plan, { folder, record: { normalClass: name, trainExamples: subset.count }, ...(o.callbacks !== undefined ? { callbacks: o.callbacks } : {}) });

@@ -9,6 +9,9 @@ import type { Standardization } from '../data/transforms/standardize.js';
 import { clip, VaekitError } from '../errors.js';
 import { configFromBundle, inputSize, type VaeConfig } from '../vae/config.js';
 import { checkModelSize, Vae } from '../vae/model.js';
+import { canonicalTextConfig, isTextConfig, validateTextConfig, type TextVaeConfig } from '../vae/text/config.js';
+import { TextVae } from '../vae/text/model.js';
+import { vocabularyFromJson, type Vocabulary, type VocabularyJson } from '../data/text/vocab.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../io/safetensors.js';
 
 export const BUNDLE_FORMAT = 'vaekit-model';
@@ -17,7 +20,7 @@ export const BUNDLE_VERSION = 1;
 export interface BundleConfig {
   format: typeof BUNDLE_FORMAT;
   formatVersion: number;
-  model: VaeConfig;
+  model: VaeConfig | TextVaeConfig;
   /** What the model's data looks like (absent in bundles from before vaekit read a user's own data: MNIST). */
   data?: DataInfo;
   /** How the model was trained (informational). */
@@ -36,6 +39,8 @@ export interface DataInfo {
   featureNames?: string[] | null;
   /** Where the training data came from (informational). */
   source: string;
+  /** Text models: how text becomes the model's token ids (the tokenizer and the tokens by id). */
+  text?: { vocabulary: VocabularyJson };
 }
 
 export interface Bundle {
@@ -44,8 +49,16 @@ export interface Bundle {
   training: Record<string, unknown>;
 }
 
+/** A saved text model: its TextVae, and the vocabulary every later command reads text with. */
+export interface TextBundle {
+  vae: TextVae;
+  data: DataInfo;
+  vocabulary: Vocabulary;
+  training: Record<string, unknown>;
+}
+
 /** The two files of a bundle as bytes and text. */
-export function encodeBundle(vae: Vae, training?: Record<string, unknown>, data?: DataInfo): { config: string; weights: Uint8Array } {
+export function encodeBundle(vae: Vae | TextVae, training?: Record<string, unknown>, data?: DataInfo): { config: string; weights: Uint8Array } {
   const tensors: Record<string, NamedTensor> = {};
   for (const p of vae.params.list) tensors[p.name] = { shape: [...p.shape], data: p.value };
   const config: BundleConfig = { format: BUNDLE_FORMAT, formatVersion: BUNDLE_VERSION, model: vae.config };
@@ -57,17 +70,37 @@ export function encodeBundle(vae: Vae, training?: Record<string, unknown>, data?
   };
 }
 
-/** A model from its bundle's config text and weights bytes; the names say where they came from in messages. */
+/** An image or table model from its bundle's config text and weights bytes; a text model is refused (decodeAnyBundle takes both). */
 export function decodeBundle(configText: string, weights: Uint8Array, names: { config: string; weights: string },
   options: { backend?: Backend } = {}): Bundle {
+  const bundle = decodeAnyBundle(configText, weights, names, options);
+  if (bundle.vae instanceof TextVae) {
+    throw new VaekitError(`${names.config} describes a text model, and this takes image and table models (text models: vaekit sample, encode, interpolate, eval).`);
+  }
+  return bundle as Bundle;
+}
+
+/** A text model from its bundle's files; an image or table model is refused. */
+export function decodeTextBundle(configText: string, weights: Uint8Array, names: { config: string; weights: string },
+  options: { backend?: Backend } = {}): TextBundle {
+  const bundle = decodeAnyBundle(configText, weights, names, options);
+  if (!(bundle.vae instanceof TextVae)) throw new VaekitError(`${names.config} describes an image or table model, and this takes text models.`);
+  return bundle as TextBundle;
+}
+
+/** A model of any kind from its bundle's config text and weights bytes; the names say where they came from in messages. */
+export function decodeAnyBundle(configText: string, weights: Uint8Array, names: { config: string; weights: string },
+  options: { backend?: Backend } = {}): Bundle | TextBundle {
   const config = parseBundleConfig(configText, names.config);
   const weightsPath = names.weights;
+  const m = config.model;
   // The model is made only when the weights file could hold it: a config claiming a huge model is refused unallocated.
-  const parameters = checkModelSize(config.model);
+  const parameters = isTextConfig(m) ? TextVae.parameterCount(m) : checkModelSize(m);
   if (4 * parameters > weights.length) {
     throw new VaekitError(`${weightsPath} holds ${weights.length} bytes, too few for the ${parameters.toLocaleString('en-US')} float32 parameters of the model ${names.config} describes.`);
   }
-  const vae = new Vae(config.model, options.backend ? { backend: options.backend } : {});
+  const backend = options.backend ? { backend: options.backend } : {};
+  const vae = isTextConfig(m) ? new TextVae(m, backend) : new Vae(m, backend);
   const { tensors } = decodeSafetensors(weights, weightsPath);
   const unused = new Set(Object.keys(tensors));
   for (const p of vae.params.list) {
@@ -85,13 +118,19 @@ export function decodeBundle(configText: string, weights: Uint8Array, names: { c
   if (unused.size > 0) {
     throw new VaekitError(`${weightsPath} has tensors this model's config does not use: ${[...unused].slice(0, 3).map((name) => clip(name)).join(', ')}.`);
   }
-  return { vae, data: checkDataInfo(config, names.config), training: config.training ?? {} };
+  const data = checkDataInfo(config, names.config);
+  if (vae instanceof TextVae) {
+    const vocabulary = vocabularyFromJson(data.text?.vocabulary, `${names.config}'s data.text.vocabulary`);
+    if (vocabulary.size !== vae.vocab) throw new VaekitError(`${names.config} has a vocabulary of ${vocabulary.size} tokens but a model of ${vae.vocab}.`);
+    return { vae, data, vocabulary, training: config.training ?? {} };
+  }
+  return { vae, data, training: config.training ?? {} };
 }
 
 /** The bundle's data section, checked against the model; MNIST's for old bundles. */
 function checkDataInfo(c: BundleConfig, path: string): DataInfo {
   const m = c.model;
-  const shape = [...m.inputShape];
+  const shape = isTextConfig(m) ? [m.maxLength] : [...m.inputShape];
   if (c.data === undefined) {
     const digits = m.classes > 0 ? Array.from({ length: m.classes }, (_, i) => String(i)) : null;
     return { shape, classNames: digits, standardization: null, source: 'MNIST train' };
@@ -107,14 +146,18 @@ function checkDataInfo(c: BundleConfig, path: string): DataInfo {
   const s = d.standardization;
   if (s !== null && (typeof s !== 'object' || !Array.isArray(s.mean) || !Array.isArray(s.std)
     || s.mean.length !== s.std.length || [...s.mean, ...s.std].some((x) => typeof x !== 'number' || !Number.isFinite(x))
-    || s.std.some((x) => x <= 0) || s.mean.length !== inputSize(m))) {
-    bad(`standardization is not lists of ${inputSize(m)} finite means and positive standard deviations`);
+    || s.std.some((x) => x <= 0) || s.mean.length !== inputSize({ inputShape: shape }))) {
+    bad(`standardization is not lists of ${inputSize({ inputShape: shape })} finite means and positive standard deviations`);
   }
   const names = d.featureNames ?? null;
-  if (names !== null && (!Array.isArray(names) || names.some((x) => typeof x !== 'string') || names.length !== inputSize(m))) {
+  if (names !== null && (!Array.isArray(names) || names.some((x) => typeof x !== 'string') || names.length !== inputSize({ inputShape: shape }))) {
     bad('feature names are not one string per feature');
   }
-  return { shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, featureNames: names === null ? null : [...names], source: String(d.source) };
+  if (isTextConfig(m) !== (d.text !== undefined)) bad(isTextConfig(m) ? 'text section (the vocabulary) is missing' : 'text section belongs to a text model');
+  return {
+    shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, featureNames: names === null ? null : [...names], source: String(d.source),
+    ...(d.text !== undefined ? { text: d.text } : {}),
+  };
 }
 
 function parseBundleConfig(text: string, path: string): BundleConfig {
@@ -134,5 +177,5 @@ function parseBundleConfig(text: string, path: string): BundleConfig {
   if (typeof c.model !== 'object' || c.model === null || Array.isArray(c.model)) throw new VaekitError(`${path} has no "model" section.`);
   const t = c.training;
   if (t !== undefined && (typeof t !== 'object' || t === null || Array.isArray(t))) throw new VaekitError(`${path} has a "training" section that is not an object.`);
-  return { ...c, model: configFromBundle(c.model) };
+  return { ...c, model: isTextConfig(c.model) ? canonicalTextConfig(validateTextConfig(c.model)) : configFromBundle(c.model) };
 }

@@ -9,6 +9,8 @@ import { fitStandardization, standardize } from '../data/transforms/standardize.
 import { VaekitError } from '../errors.js';
 import type { DataInfo } from './bundle.js';
 import { FEATURE_GAUSSIAN_SIGMA, presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
+import { textPresetConfig, type TextVaeConfig } from '../vae/text/config.js';
+import type { ModelSpec } from './spec.js';
 
 /** What the user chose about the model; the data fills in the rest. */
 export interface ModelChoices {
@@ -101,4 +103,27 @@ export function classIndex(info: DataInfo, classes: number, label: string): numb
   if (/^\d+$/.test(label) && Number(label) < classes) return Number(label);
   const known = names === null ? `0 to ${classes - 1}` : names.slice(0, 20).map((n) => `"${n}"`).join(', ') + (names.length > 20 ? ', ...' : '');
   throw new VaekitError(`This model has no class "${label}": use one of ${known}.`);
+}
+
+/** A text model's config for training on `train` (rows of token ids): its vocabulary, length and classes, and the user's sizes. */
+export function textConfigForData(m: ModelSpec, train: Dataset): TextVaeConfig {
+  const text = train.text;
+  if (text === undefined) throw new VaekitError(`A text model needs text data, and ${train.source} is not text.`);
+  if (m.conditional && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none (give data.labelColumn, or class subfolders).`);
+  return textPresetConfig(m.preset, {
+    vocab: text.vocabulary.size,
+    maxLength: train.shape[0]!,
+    classes: m.conditional ? classCount(train) : 0,
+    ...(m.latent !== null ? { latent: m.latent } : {}),
+    ...(m.embedding !== null ? { embedding: m.embedding } : {}),
+    ...(m.encoderHidden !== null ? { encoderHidden: m.encoderHidden[0]! } : {}),
+    ...(m.decoderHidden !== null ? { decoderHidden: m.decoderHidden[0]! } : {}),
+    ...(m.cell !== null ? { cell: m.cell } : {}),
+    ...(m.bidirectional !== null ? { bidirectional: m.bidirectional } : {}),
+  });
+}
+
+/** The data description a text model's bundle keeps: its length, classes and vocabulary (tokenizer included). */
+export function textDataInfo(train: Dataset): DataInfo {
+  return { ...dataInfoFor(train, null), text: { vocabulary: train.text!.vocabulary.toJSON() } };
 }

@@ -13,15 +13,18 @@ import { VaekitError } from '../errors.js';
 import type { DataInfo } from './bundle.js';
 import { checkFits, resolveFitOptions, type FitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
-import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor } from './data.js';
-import { dataOptionsOf, fitOptionsOf, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
+import { TextVae } from '../vae/text/model.js';
+import { buildVocabulary } from '../data/text/vocab.js';
+import { withVocabulary } from '../data/sources/text.js';
+import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, textConfigForData, textDataInfo } from './data.js';
+import { dataOptionsOf, fitOptionsOf, isTextSpec, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
 
-export interface RunPlan {
+export interface RunPlan<M extends Vae | TextVae = Vae | TextVae> {
   spec: RunSpec;
   /** The trainer's options (callbacks, signal and checkpoints are trainRun's). */
   fit: FitOptions;
-  /** The model, built and seeded, not trained. */
-  vae: Vae;
+  /** The model, built and seeded, not trained: a TextVae for a text run (model.preset text or text-lm). */
+  vae: M;
   /** The training and validation sets as the model takes them (standardized features, classes matched). */
   train: Dataset;
   test: Dataset;
@@ -77,7 +80,7 @@ export function dataFingerprint(set: Dataset): string {
 
 /** The spec's training and validation sets, loaded and split (not yet in the model's units). */
 export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise<{ train: Dataset; test: Dataset }> {
-  const options = { ...dataOptionsOf(spec.data), ...(given.report !== undefined ? { report: given.report } : {}) };
+  const options = { ...dataOptionsOf(spec.data, isTextSpec(spec)), ...(given.report !== undefined ? { report: given.report } : {}) };
   const train = given.train ?? await loadData(spec.data.source, 'train', options);
   const v = spec.data.validation;
   // A validation folder loads with the training images' channels, whatever its own images are.
@@ -90,11 +93,23 @@ export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise
   }, spec.seed);
 }
 
+/** Whether a plan trains a text model. */
+export function isTextPlan(plan: RunPlan): plan is RunPlan<TextVae> {
+  return plan.vae instanceof TextVae;
+}
+
+/** The plan of an image or table model; a text run is refused, in `what`'s words ("the anomaly command"). */
+export function imagePlan(plan: RunPlan, what: string): RunPlan<Vae> {
+  if (isTextPlan(plan)) throw new VaekitError(`model.preset ${plan.spec.model.preset} trains a text model, and ${what} takes image and table models.`);
+  return plan as RunPlan<Vae>;
+}
+
 /** Plans a run (see the top of this file); throws, having written nothing, when it cannot train. */
 export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = {}): Promise<RunPlan> {
   const spec = validateRunSpec(input);
   const fit = resolveFitOptions(fitOptionsOf(spec));
   const sets = await loadRunData(spec, given);
+  if (isTextSpec(spec)) return planTextRun(spec, fit, sets, given);
   const config = modelConfigForData(modelChoicesOf(spec.model), sets.train);
   const data = dataInfoFor(sets.train, standardizationFor(sets.train));
   const conditional = config.classes > 0;
@@ -103,4 +118,22 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
   const vae = new Vae(config, { seed: fit.seed });
   checkFits(vae, train, fit);
   return { spec, fit, vae, train, test, data, fingerprint: dataFingerprint(train), given: given.describe ?? null };
+}
+
+/**
+ * A text run's plan: the vocabulary built from the training part alone (the validation part is read
+ * with it, so its unseen tokens are <unk> as any new text's), the maximum length the training
+ * part's longest example unless data.maxLength cuts it, the TextVae those make.
+ */
+function planTextRun(spec: RunSpec, fit: FitOptions, sets: { train: Dataset; test: Dataset }, given: GivenData): RunPlan<TextVae> {
+  const d = spec.data;
+  const texts = sets.train.text;
+  if (texts === undefined || sets.test.text === undefined) throw new VaekitError(`A text model needs text data, and ${sets.train.source} is not text.`);
+  const vocabulary = buildVocabulary(texts.texts, { kind: d.tokens ?? 'word', lowercase: d.lowercase ?? false }, d.vocab ?? undefined, sets.train.source);
+  const train = withVocabulary(sets.train, vocabulary, d.maxLength ?? undefined);
+  const test = withVocabulary(sets.test, vocabulary, train.shape[0]!);
+  const config = textConfigForData(spec.model, train);
+  const vae = new TextVae(config, { seed: fit.seed });
+  checkFits(vae, train, fit);
+  return { spec, fit, vae, train, test, data: textDataInfo(train), fingerprint: dataFingerprint(train), given: given.describe ?? null };
 }

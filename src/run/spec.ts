@@ -18,6 +18,9 @@ import { parseImageSize, type DataOptions } from '../data/load.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { formatKlSchedule, parseKlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
+import { TOKEN_KINDS, type TokenKind } from '../data/text/tokenize.js';
+import { MAX_TEXT_LENGTH } from '../data/sources/text.js';
+import { TEXT_PRESETS, type Cell } from '../vae/text/config.js';
 import { LOSSES, type LossName } from '../vae/objective.js';
 import { parsePrior } from '../vae/prior.js';
 import type { ModelChoices } from './data.js';
@@ -40,6 +43,16 @@ export interface DataSpec {
   limit: number | null;
   /** Validate on a seeded share of the data, or on other data; null: MNIST's test split for MNIST, else a share of 0.1. */
   validation: { fraction: number } | { source: string } | null;
+  /** Text in a CSV/TSV table: the column that holds it. */
+  textColumn: string | null;
+  /** Text: how it becomes tokens; null: word (text models only). */
+  tokens: TokenKind | null;
+  /** Text: keep the N most frequent tokens (plus <pad>, <unk>, <bos>, <eos>); null: every token. */
+  vocab: number | null;
+  /** Text: lower-case it first; null: no. */
+  lowercase: boolean | null;
+  /** Text: tokens kept of each example (longer ones are cut); null: the longest example's. */
+  maxLength: number | null;
 }
 
 export interface ModelSpec {
@@ -58,6 +71,12 @@ export interface ModelSpec {
   conditional: boolean;
   /** "standard" or "mog:K"; null: the preset's (standard). */
   prior: string | null;
+  /** Text models: the recurrent cell of encoder and decoder; null: the preset's (lstm). */
+  cell: Cell | null;
+  /** Text models: a bidirectional encoder; null: the preset's (no). */
+  bidirectional: boolean | null;
+  /** Text models: the token embedding's width; null: the preset's. */
+  embedding: number | null;
 }
 
 export interface ObjectiveSpec {
@@ -66,8 +85,10 @@ export interface ObjectiveSpec {
   freeBits: number;
   /** Importance samples per example (iwae; 1 for the others). */
   samples: number;
-  /** "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]". */
+  /** "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]". */
   klWarmup: string;
+  /** Text models: the chance that each decoder input token is replaced by <unk> in training (Bowman et al. 2016); 0: off. */
+  wordDropout: number;
 }
 
 export interface TrainingSpec {
@@ -130,12 +151,15 @@ export function defaultRunSpec(): RunSpec {
   return {
     format: RUN_SPEC_FORMAT,
     version: RUN_SPEC_VERSION,
-    data: { source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null },
+    data: {
+      source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null,
+      textColumn: null, tokens: null, vocab: null, lowercase: null, maxLength: null,
+    },
     model: {
       preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
-      sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null,
+      sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null, cell: null, bidirectional: null, embedding: null,
     },
-    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none' },
+    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0 },
     training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
     noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
     seed: 0,
@@ -249,7 +273,7 @@ function show(v: unknown): string {
 const MAX_EPOCHS = 1_000_000;
 
 function validateData(s: Section): DataSpec {
-  s.onlyKnown(['source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation']);
+  s.onlyKnown(['source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation', 'textColumn', 'tokens', 'vocab', 'lowercase', 'maxLength']);
   const channels = s.value('channels');
   if (channels !== null && channels !== 1 && channels !== 3) throw new SpecFieldError(s.field('channels'), `must be 1 (greyscale), 3 (RGB) or null, not ${show(channels)}.`);
   const size = s.value('imageSize');
@@ -279,15 +303,20 @@ function validateData(s: Section): DataSpec {
   return {
     source: s.text('source'), labels: s.textOrNull('labels'), labelColumn: s.textOrNull('labelColumn'),
     channels: channels as 1 | 3 | null, imageSize, limit: s.intOrNull('limit', 1, Number.MAX_SAFE_INTEGER), validation,
+    textColumn: s.textOrNull('textColumn'),
+    tokens: s.value('tokens') === null ? null : s.choice('tokens', TOKEN_KINDS),
+    vocab: s.intOrNull('vocab', 1, 1 << 22),
+    lowercase: s.value('lowercase') === null ? null : s.bool('lowercase'),
+    maxLength: s.intOrNull('maxLength', 1, MAX_TEXT_LENGTH),
   };
 }
 
 function validateModel(s: Section): ModelSpec {
-  s.onlyKnown(['preset', 'latent', 'encoderHidden', 'decoderHidden', 'activation', 'likelihood', 'sigma', 'learnedVariance', 'convChannels', 'conditional', 'prior']);
+  s.onlyKnown(['preset', 'latent', 'encoderHidden', 'decoderHidden', 'activation', 'likelihood', 'sigma', 'learnedVariance', 'convChannels', 'conditional', 'prior', 'cell', 'bidirectional', 'embedding']);
   const activation = s.value('activation') === null ? null : s.choice('activation', ACTIVATIONS);
   const likelihood = s.value('likelihood') === null ? null : s.choice('likelihood', LIKELIHOODS);
   return {
-    preset: s.choice('preset', Object.keys(PRESETS)),
+    preset: s.choice('preset', [...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]),
     latent: s.intOrNull('latent', 1, 4096),
     encoderHidden: s.sizes('encoderHidden'),
     decoderHidden: s.sizes('decoderHidden'),
@@ -297,11 +326,14 @@ function validateModel(s: Section): ModelSpec {
     convChannels: s.sizes('convChannels'),
     conditional: s.bool('conditional'),
     prior: s.value('prior') === null ? null : s.parsed('prior', parsePrior),
+    cell: s.value('cell') === null ? null : s.choice('cell', ['lstm', 'gru'] as const),
+    bidirectional: s.value('bidirectional') === null ? null : s.bool('bidirectional'),
+    embedding: s.intOrNull('embedding', 1, 65536),
   };
 }
 
 function validateObjective(s: Section): ObjectiveSpec {
-  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup']);
+  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup', 'wordDropout']);
   const loss = s.choice('loss', LOSSES);
   // Too many for memory is refused with the buffer they would need (vae/objectives/iwae.ts).
   const samples = s.int('samples', 1, Number.MAX_SAFE_INTEGER);
@@ -309,6 +341,7 @@ function validateObjective(s: Section): ObjectiveSpec {
   return {
     loss, beta: s.number('beta', 0, 1e6), freeBits: s.number('freeBits', 0, 1e6), samples,
     klWarmup: formatKlSchedule(parseKlSchedule(s.parsed('klWarmup', parseKlSchedule))),
+    wordDropout: s.number('wordDropout', 0, 1),
   };
 }
 
@@ -374,18 +407,77 @@ export function validateRunSpec(input: unknown): RunSpec {
   if (spec.objective.loss !== 'elbo' && spec.objective.klWarmup !== 'none') {
     throw new SpecFieldError('objective.klWarmup', `scales the elbo objective's KL term, and ${spec.objective.loss} has none to warm up.`);
   }
+  const givenNoise = isRecord(raw['noise']) && raw['noise']['input'] !== undefined;
+  return isTextSpec(spec) ? checkTextSpec(spec, givenNoise) : checkNotTextSpec(spec);
+}
+
+/** Whether a spec trains a text model (model.preset text or text-lm). */
+export function isTextSpec(spec: Pick<RunSpec, 'model'>): boolean {
+  return spec.model.preset in TEXT_PRESETS;
+}
+
+/** A text run's spec: its defaults filled in (no input noise unless given) and the image and table settings it would ignore refused. */
+function checkTextSpec(spec: RunSpec, givenNoise: boolean): RunSpec {
+  const refuse = (field: string, what: string): never => {
+    throw new SpecFieldError(field, `${what}, and model.preset ${spec.model.preset} is a text model.`);
+  };
+  const d = spec.data;
+  if (d.labels !== null) refuse('data.labels', 'gives labels of NPY or IDX data (text takes data.labelColumn or class folders)');
+  if (d.channels !== null) refuse('data.channels', 'applies to image folders');
+  if (d.imageSize !== null) refuse('data.imageSize', 'applies to image folders');
+  const m = spec.model;
+  if (m.activation !== null) refuse('model.activation', 'sets dense layers\' activation (text models are recurrent)');
+  if (m.likelihood !== null) refuse('model.likelihood', 'applies to images and tables (text is scored by a softmax over the vocabulary)');
+  if (m.sigma !== null || m.learnedVariance !== null) refuse(m.sigma !== null ? 'model.sigma' : 'model.learnedVariance', 'belongs to the gaussian likelihood');
+  if (m.convChannels !== null) refuse('model.convChannels', 'belongs to a convolutional model');
+  if (m.prior !== null && m.prior !== 'standard') refuse('model.prior', 'can only be standard');
+  for (const [field, sizes] of [['model.encoderHidden', m.encoderHidden], ['model.decoderHidden', m.decoderHidden]] as const) {
+    if (sizes !== null && sizes.length !== 1) refuse(field, `must be one size (the recurrent state's), not ${sizes.length}`);
+  }
+  if (m.preset === 'text-lm') {
+    if (m.latent !== null) refuse('model.latent', 'sets a latent size, and the text-lm preset is a language model without one');
+    if (m.encoderHidden !== null || m.bidirectional !== null) refuse(m.encoderHidden !== null ? 'model.encoderHidden' : 'model.bidirectional', 'sets the encoder, and the text-lm preset has none');
+    if (spec.objective.beta !== 1 || spec.objective.freeBits !== 0 || spec.objective.klWarmup !== 'none') {
+      refuse(spec.objective.beta !== 1 ? 'objective.beta' : spec.objective.freeBits !== 0 ? 'objective.freeBits' : 'objective.klWarmup', 'weighs a KL term, and the text-lm preset (a language model) has none');
+    }
+  }
+  if (spec.objective.loss !== 'elbo') throw new SpecFieldError('objective.loss', `must be elbo for a text model, not ${spec.objective.loss}.`);
+  if (spec.noise.binarize) refuse('noise.binarize', 'applies to images');
+  if (givenNoise && spec.noise.input !== 'none') refuse('noise.input', 'corrupts pixel or feature values (text models take objective.wordDropout)');
+  return { ...spec, noise: { ...spec.noise, input: 'none' } };
+}
+
+/** An image or table run's spec: the text settings it would ignore refused. */
+function checkNotTextSpec(spec: RunSpec): RunSpec {
+  const textFields: [string, unknown][] = [
+    ['data.textColumn', spec.data.textColumn], ['data.tokens', spec.data.tokens], ['data.vocab', spec.data.vocab],
+    ['data.lowercase', spec.data.lowercase], ['data.maxLength', spec.data.maxLength],
+    ['model.cell', spec.model.cell], ['model.bidirectional', spec.model.bidirectional], ['model.embedding', spec.model.embedding],
+  ];
+  for (const [field, value] of textFields) {
+    if (value !== null) throw new SpecFieldError(field, `applies to text models (model.preset ${Object.keys(TEXT_PRESETS).join(' or ')}), and this run's preset is ${spec.model.preset}.`);
+  }
+  if (spec.objective.wordDropout !== 0) throw new SpecFieldError('objective.wordDropout', `applies to text models (model.preset ${Object.keys(TEXT_PRESETS).join(' or ')}), and this run's preset is ${spec.model.preset}.`);
   return spec;
 }
 
 // ---- what the spec asks of the stages ---------------------------------------------------------
 
-/** How to read the spec's data (the readers' options). */
-export function dataOptionsOf(data: DataSpec): DataOptions {
+/** How to read the spec's data (the readers' options); `text`: read it as text (a text model's run). */
+export function dataOptionsOf(data: DataSpec, text = false): DataOptions {
   return {
     ...(data.labels !== null ? { labels: data.labels } : {}),
     ...(data.labelColumn !== null ? { labelColumn: data.labelColumn } : {}),
     ...(data.channels !== null ? { channels: data.channels } : {}),
     ...(data.imageSize !== null ? { imageSize: data.imageSize } : {}),
+    ...(text ? {
+      text: {
+        tokens: data.tokens ?? 'word', lowercase: data.lowercase ?? false,
+        ...(data.textColumn !== null ? { textColumn: data.textColumn } : {}),
+        ...(data.vocab !== null ? { vocab: data.vocab } : {}),
+        ...(data.maxLength !== null ? { maxLength: data.maxLength } : {}),
+      },
+    } : {}),
   };
 }
 
@@ -413,7 +505,7 @@ export function fitOptionsOf(spec: RunSpec): FitOptionsInput {
     batchSize: t.batchSize,
     learningRate: t.learningRate,
     ...(t.learningRateFinal !== null ? { learningRateFinal: t.learningRateFinal } : {}),
-    objective: { loss: spec.objective.loss, beta: spec.objective.beta, freeBits: spec.objective.freeBits, samples: spec.objective.samples },
+    objective: { loss: spec.objective.loss, beta: spec.objective.beta, freeBits: spec.objective.freeBits, samples: spec.objective.samples, wordDropout: spec.objective.wordDropout },
     klWarmup: parseKlSchedule(spec.objective.klWarmup),
     binarize: spec.noise.binarize,
     noise: parseNoise(spec.noise.input),

@@ -15,6 +15,8 @@ import { describeTraining, fit, type Callback, type History } from '../train/fit
 import type { Dataset } from '../data/dataset.js';
 import type { DataInfo } from './bundle.js';
 import type { Vae } from '../vae/model.js';
+import { TextVae } from '../vae/text/model.js';
+import { evaluateText, type TextMetrics } from '../eval/text.js';
 import { VaekitError } from '../errors.js';
 import { vaekitVersion } from '../version.js';
 import { RunFolder } from './folder.js';
@@ -37,17 +39,23 @@ export interface TrainRunOptions {
   record?: Record<string, unknown>;
 }
 
-export interface TrainRunResult {
-  vae: Vae;
+/**
+ * Importance samples per sentence in a text run's closing test metrics: few, so that a run ends
+ * soon after its last epoch; `vaekit eval` takes He et al.'s 500 (eval/text.ts).
+ */
+export const TRAIN_TEXT_IMPORTANCE_SAMPLES = 20;
+
+export interface TrainRunResult<M extends Vae | TextVae = Vae | TextVae> {
+  vae: M;
   history: History;
-  /** The test metrics, or null when the signal stopped training (nothing but the checkpoint is written then). */
-  test: TestMetrics | null;
+  /** The test metrics (a text model's: eval/text.ts), or null when the signal stopped training (nothing but the checkpoint is written then). */
+  test: (M extends TextVae ? TextMetrics : TestMetrics) | null;
   /** The validation set as the model sees it (standardized features). */
   testSet: Dataset;
   data: DataInfo;
 }
 
-export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Promise<TrainRunResult> {
+export async function trainRun<M extends Vae | TextVae>(plan: RunPlan<M>, options: TrainRunOptions = {}): Promise<TrainRunResult<M>> {
   const { spec, vae, train, test, data, fingerprint } = plan;
   const resume = options.resumeFrom;
   if (resume !== undefined && resume.run['dataFingerprint'] !== fingerprint) {
@@ -72,7 +80,9 @@ export async function trainRun(plan: RunPlan, options: TrainRunOptions = {}): Pr
         : {}),
     });
     if (history.aborted) return { vae, history, test: null, testSet: test, data };
-    const testMetrics = evaluateDenoising(vae, test, evalOptions);
+    const testMetrics = (vae instanceof TextVae
+      ? evaluateText(vae, test, { seed: plan.fit.seed, importanceSamples: TRAIN_TEXT_IMPORTANCE_SAMPLES })
+      : evaluateDenoising(vae as Vae, test, evalOptions)) as M extends TextVae ? TextMetrics : TestMetrics;
     if (folder !== null) {
       saveModel(vae, folder.dir, {
         ...describeTraining(plan.fit), trainImages: train.count, testImages: test.count, epochsTrained: history.epochs.length,

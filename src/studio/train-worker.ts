@@ -12,7 +12,7 @@ import { parseNoise } from '../data/transforms/noise.js';
 import { VaekitError } from '../errors.js';
 import { latestCheckpoint } from '../run/checkpoints.js';
 import { RunFolder } from '../run/folder.js';
-import { planRun } from '../run/plan.js';
+import { imagePlan, planRun } from '../run/plan.js';
 import type { RunSpec } from '../run/spec.js';
 import { trainRun } from '../run/train-run.js';
 import type { Checkpoint } from '../train/checkpoint.js';
@@ -56,7 +56,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage) => void, signal:
       resumeFrom = found.checkpoint;
       if (resumeFrom.state.epoch > spec.training.epochs) throw new VaekitError(`The run has already trained ${resumeFrom.state.epoch} epochs, more than its ${spec.training.epochs}.`);
     }
-    const plan = await planRun(spec);
+    const plan = imagePlan(await planRun(spec), 'the studio (text models train with vaekit train)');
     folder = input.resume ? RunFolder.resume(spec.outputs.dir) : RunFolder.create(spec.outputs.dir, { overwrite: false });
     post({
       type: 'started', config: plan.vae.config, data: plan.data,
@@ -75,7 +75,7 @@ async function run(input: WorkerInput, post: (m: WorkerMessage) => void, signal:
 }
 
 /** The callbacks that tell the server how training goes: progress, epochs, figures, warnings. */
-function progressCallbacks(test: Dataset, spec: RunSpec, post: (m: WorkerMessage) => void): Callback[] {
+function progressCallbacks(test: Dataset, spec: RunSpec, post: (m: WorkerMessage) => void): Callback<Vae>[] {
   let epoch = 0;
   let lastProgress = 0;
   let lastFigures = -Infinity;

@@ -4,7 +4,7 @@
  * in a checkpoint is the best epoch and loss (TrainState.best) and that epoch's weights (bestParams).
  */
 import { VaekitError } from '../errors.js';
-import type { Vae } from '../vae/model.js';
+import type { ParameterSet } from '../nn/parameters.js';
 import type { Checkpoint, TrainState } from './checkpoint.js';
 
 export class EarlyStopping {
@@ -14,7 +14,7 @@ export class EarlyStopping {
   private readonly bestParams: Float32Array;
 
   /** `validates`: whether training scores the model after each epoch (early stopping needs it). */
-  constructor(readonly patience: number, private readonly vae: Vae, validates: boolean) {
+  constructor(readonly patience: number, private readonly vae: { readonly params: ParameterSet }, validates: boolean) {
     if (!Number.isInteger(patience) || patience < 1) throw new VaekitError(`The early-stopping patience must be a whole number of epochs >= 1, not ${patience}.`);
     if (!validates) throw new VaekitError('Early stopping watches the validation loss, and this training has no validation.');
     this.bestParams = vae.params.values.slice();

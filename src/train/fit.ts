@@ -8,13 +8,16 @@
  */
 import { parsePrecision, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Random } from '../engine/random.js';
-import { Batcher, checkTransformsFit, shuffledOrder } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { Adam } from '../nn/adam.js';
 import { fmt } from '../progress.js';
-import { checkBufferSize, type Vae } from '../vae/model.js';
-import { checkObjectiveFits, resolveObjective, type LossName, type LossParts, type Objective } from '../vae/objective.js';
+import { Batcher, bucketedOrder, checkTransformsFit, shuffledOrder } from '../data/batches.js';
+import type { Backend } from '../engine/backend.js';
+import type { ParameterSet } from '../nn/parameters.js';
+import type { Labels } from '../vae/conditioning.js';
+import { checkBufferSize } from '../vae/model.js';
+import { resolveObjective, type LossName, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
 import { Checkpointer, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
@@ -28,7 +31,28 @@ export { COLLAPSE_NATS } from './collapse.js';
 
 export type NoiseRedraw = 'epoch' | 'once';
 
-export interface FitOptions {
+/**
+ * What fit needs of a model: the image/table Vae (vae/model.ts) and the TextVae
+ * (vae/text/model.ts) both are one. run() is the forward pass, the objective and (train) the
+ * backward pass that writes params.grads.
+ */
+export interface Trainable {
+  readonly params: ParameterSet;
+  readonly backend: Backend;
+  /** Classes of a conditional model (0: unconditional). */
+  readonly classes: number;
+  /** Values per example. */
+  readonly pixels: number;
+  /** The shape of one example the model takes. */
+  readonly inputShape: readonly number[];
+  reserve(rows: number): void;
+  setPrecision(precision: Precision): void;
+  /** Throws when the model cannot train with this objective and batch size. */
+  checkObjective(objective: Objective, batchSize: number): void;
+  run(input: Float32Array, target: Float32Array, rows: number, objective: Objective, rng: Random | null, train: boolean, labels: Labels): LossParts;
+}
+
+export interface FitOptions<M extends Trainable = Trainable> {
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -50,8 +74,8 @@ export interface FitOptions {
    */
   precision: Precision;
   /** Scores the model after each epoch (e.g. eval/validation.ts' validator); its parts become val_loss etc. */
-  validate?: ((vae: Vae) => LossParts) | null;
-  callbacks?: Callback[];
+  validate?(vae: M): LossParts;
+  callbacks?: Callback<M>[];
   /** Stops training after the current step when aborted. */
   signal?: AbortSignal;
   /** Yield to the event loop when this many milliseconds have passed since the last yield (default 25). */
@@ -94,27 +118,27 @@ export interface History {
 }
 
 /** What callbacks are told about the run. */
-export interface TrainContext {
-  vae: Vae;
-  options: FitOptions;
+export interface TrainContext<M extends Trainable = Trainable> {
+  vae: M;
+  options: FitOptions<M>;
   /** Batches per epoch. */
   steps: number;
 }
 
 /** Hooks called in order at each point of training; any may be async (fit awaits it). */
-export interface Callback {
-  onTrainBegin?(context: TrainContext): void | Promise<void>;
-  onEpochBegin?(epoch: number, context: TrainContext): void | Promise<void>;
+export interface Callback<M extends Trainable = Trainable> {
+  onTrainBegin?(context: TrainContext<M>): void | Promise<void>;
+  onEpochBegin?(epoch: number, context: TrainContext<M>): void | Promise<void>;
   /** After each step, with the running means of the epoch so far. */
-  onBatchEnd?(step: number, running: LossParts, context: TrainContext): void | Promise<void>;
+  onBatchEnd?(step: number, running: LossParts, context: TrainContext<M>): void | Promise<void>;
   /** After each epoch (validation included). */
-  onEpochEnd?(record: EpochRecord, context: TrainContext): void | Promise<void>;
-  onTrainEnd?(history: History, context: TrainContext): void | Promise<void>;
+  onEpochEnd?(record: EpochRecord, context: TrainContext<M>): void | Promise<void>;
+  onTrainEnd?(history: History, context: TrainContext<M>): void | Promise<void>;
   /** A line worth the user's attention (a skipped step, a collapsed posterior). */
-  onWarning?(message: string, context: TrainContext): void | Promise<void>;
+  onWarning?(message: string, context: TrainContext<M>): void | Promise<void>;
 }
 
-export interface FitOptionsInput extends Partial<Omit<FitOptions, 'objective'>> {
+export interface FitOptionsInput<M extends Trainable = Trainable> extends Partial<Omit<FitOptions<M>, 'objective'>> {
   objective?: Partial<Objective>;
 }
 
@@ -122,7 +146,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 
   epochs: 10,
   batchSize: 128,
   learningRate: 1e-3,
-  objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1 },
+  objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, wordDropout: 0 },
   klWarmup: NO_WARMUP,
   binarize: false,
   noise: DEFAULT_NOISE,
@@ -132,8 +156,8 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 
 };
 
 /** Defaults filled in and every value checked. */
-export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
-  const o: FitOptions = {
+export function resolveFitOptions<M extends Trainable = Trainable>(input: FitOptionsInput<M> = {}): FitOptions<M> {
+  const o: FitOptions<M> = {
     ...FIT_DEFAULTS,
     ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)),
     objective: resolveObjective({ ...FIT_DEFAULTS.objective, ...input.objective }),
@@ -160,16 +184,16 @@ export function resolveFitOptions(input: FitOptionsInput = {}): FitOptions {
 }
 
 /** Throws when the model cannot train on the set with these options (before anything runs). */
-export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
+export function checkFits(vae: Trainable, train: Dataset, options: FitOptions): void {
   const shape = train.shape;
-  const modelShape = vae.config.inputShape;
+  const modelShape = vae.inputShape;
   if (shape.length !== modelShape.length || shape.some((d, i) => d !== modelShape[i])) {
     throw new VaekitError(`The model takes examples of shape [${modelShape.join(', ')}] but ${train.source} has [${shape.join(', ')}].`);
   }
   if (train.count === 0) throw new VaekitError(`${train.source} has no training examples.`);
   checkBufferSize(options.batchSize, vae.pixels, `A batch of ${options.batchSize} examples of ${vae.pixels} values`, 'lower training.batchSize or use smaller examples');
   if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
-  checkObjectiveFits(options.objective, vae.config, options.batchSize);
+  vae.checkObjective(options.objective, options.batchSize);
   checkTransformsFit(train, options);
 }
 
@@ -181,8 +205,8 @@ export function checkFits(vae: Vae, train: Dataset, options: FitOptions): void {
  * (checkpoint.ts: when to save). The loop's own state is the position, the generators, the
  * epoch's running sums, the history, the weights and Adam's.
  */
-export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {}): Promise<History> {
-  const options = resolveFitOptions(input);
+export async function fit<M extends Trainable>(vae: M, train: Dataset, input: FitOptionsInput<M> = {}): Promise<History> {
+  const options = resolveFitOptions<M>(input);
   checkFits(vae, train, options);
   const callbacks = options.callbacks ?? [];
   const yieldEveryMs = options.yieldEveryMs ?? 25;
@@ -198,7 +222,7 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
   // The objective of each step: the configured one with beta times the warm-up factor.
   const stepObjective: Objective = { ...objective };
   vae.reserve(batchSize);
-  const context: TrainContext = { vae, options, steps };
+  const context: TrainContext<M> = { vae, options, steps };
   const history: History = { epochs: [], aborted: false, steps: 0 };
 
   // The guards, each with its part of the training state.
@@ -260,7 +284,8 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
       const started = performance.now();
       optimizer.learningRate = health.epochBegin(learningRateAt(options, epoch));
       shuffleAtEpochStart = shuffleRng.getState();
-      const order = shuffledOrder(train.count, shuffleRng);
+      // Text: batches of similar lengths (a batch runs as many steps as its longest example).
+      const order = train.text === undefined ? shuffledOrder(train.count, shuffleRng) : bucketedOrder(train.text.lengths, batchSize, shuffleRng);
       const transforms = {
         binarize: options.binarize, noise: options.noise, seed: noiseSeed,
         binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
@@ -345,7 +370,7 @@ export async function fit(vae: Vae, train: Dataset, input: FitOptionsInput = {})
 }
 
 /** Throws when a checkpoint does not belong to this model and data (its sizes disagree). */
-function checkResumable(c: Checkpoint, vae: Vae, steps: number): void {
+function checkResumable(c: Checkpoint, vae: Trainable, steps: number): void {
   const n = vae.params.count;
   if (c.params.length !== n || c.adamM.length !== n || c.adamV.length !== n) {
     throw new VaekitError(`The checkpoint holds ${c.params.length} parameters but this model has ${n}: it is another model's.`);
@@ -365,7 +390,7 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** The learning rate of an epoch (1-based) under the exponential decay, if any. */
-export function learningRateAt(o: FitOptions, epoch: number): number {
+export function learningRateAt(o: Pick<FitOptions, 'learningRate' | 'learningRateFinal' | 'epochs'>, epoch: number): number {
   if (o.learningRateFinal === undefined || o.epochs === 1) return o.learningRate;
   return o.learningRate * (o.learningRateFinal / o.learningRate) ** ((epoch - 1) / (o.epochs - 1));
 }
@@ -405,6 +430,7 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     loss: o.objective.loss,
     beta: o.objective.beta,
     freeBits: o.objective.freeBits,
+    ...(o.objective.wordDropout > 0 ? { wordDropout: o.objective.wordDropout } : {}),
     samples: o.objective.samples,
     klWarmup: formatKlSchedule(o.klWarmup),
     binarize: o.binarize,

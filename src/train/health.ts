@@ -5,7 +5,8 @@
  */
 import { VaekitError } from '../errors.js';
 import type { Adam } from '../nn/adam.js';
-import type { Vae } from '../vae/model.js';
+import type { Backend } from '../engine/backend.js';
+import type { ParameterSet } from '../nn/parameters.js';
 import type { Checkpoint, TrainState } from './checkpoint.js';
 
 /** Steps of one epoch the health guard refuses before it stops training. */
@@ -28,7 +29,7 @@ export class HealthGuard {
    * are finite (apply it); otherwise halves the learning rate (the optimizer's too) and returns the
    * warning to give, or throws at the MAX_REFUSED_STEPS-th refused step of the epoch.
    */
-  refuse(loss: number, vae: Vae, optimizer: Adam, epoch: number, step: number): string | null {
+  refuse(loss: number, vae: { readonly params: ParameterSet; readonly backend: Backend }, optimizer: Adam, epoch: number, step: number): string | null {
     if (Number.isFinite(loss) && vae.backend.countNonFinite(vae.params.grads, vae.params.count) === 0) return null;
     this.refused++;
     this.lrScale /= 2;

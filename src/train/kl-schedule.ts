@@ -1,7 +1,9 @@
 /**
  * KL warm-up: a factor in [0, 1] on the KL weight beta, per training step.
  * - none: always 1.
- * - linear:E — rises linearly from 0 to 1 over the first E epochs (Bowman et al. 2016).
+ * - linear:E — rises linearly from 0 to 1 over the first E epochs.
+ * - logistic:E — rises along a logistic curve over the first E epochs, 1 / (1 + exp(-12 (e / E - 0.5))):
+ *   0.0025 at the start, 0.5 at E / 2, then 1 from epoch E on (Bowman et al. 2016's schedule for text).
  * - cyclical:P[:R] — cycles of P epochs; in each, rises linearly from 0 to 1 over the first
  *   fraction R (default 0.5) of the cycle, then stays at 1 (Fu et al. 2019).
  */
@@ -10,6 +12,7 @@ import { VaekitError } from '../errors.js';
 export type KlSchedule =
   | { kind: 'none' }
   | { kind: 'linear'; epochs: number }
+  | { kind: 'logistic'; epochs: number }
   | { kind: 'cyclical'; period: number; ramp: number };
 
 export const NO_WARMUP: KlSchedule = { kind: 'none' };
@@ -27,6 +30,9 @@ export function parseKlSchedule(text: string): KlSchedule {
   if (rest.length === 0 && kind === 'linear' && b === undefined) {
     return { kind: 'linear', epochs: num(a, 'the epochs must be a positive number, e.g. "linear:10"', (x) => x > 0) };
   }
+  if (rest.length === 0 && kind === 'logistic' && b === undefined) {
+    return { kind: 'logistic', epochs: num(a, 'the epochs must be a positive number, e.g. "logistic:10"', (x) => x > 0) };
+  }
   if (rest.length === 0 && kind === 'cyclical') {
     return {
       kind: 'cyclical',
@@ -34,11 +40,11 @@ export function parseKlSchedule(text: string): KlSchedule {
       ramp: b === undefined ? 0.5 : num(b, 'the ramp must be a fraction in (0, 1], e.g. "cyclical:4:0.5"', (x) => x > 0 && x <= 1),
     };
   }
-  throw new VaekitError(`Unknown KL warm-up "${text}": use "none", "linear:EPOCHS" or "cyclical:PERIOD[:RAMP]".`);
+  throw new VaekitError(`Unknown KL warm-up "${text}": use "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]".`);
 }
 
 export function formatKlSchedule(s: KlSchedule): string {
-  return s.kind === 'none' ? 'none' : s.kind === 'linear' ? `linear:${s.epochs}` : `cyclical:${s.period}:${s.ramp}`;
+  return s.kind === 'none' ? 'none' : s.kind === 'cyclical' ? `cyclical:${s.period}:${s.ramp}` : `${s.kind}:${s.epochs}`;
 }
 
 /** The factor on beta after `epochsDone` epochs (fractional: steps / steps per epoch). */
@@ -48,6 +54,8 @@ export function klFactor(s: KlSchedule, epochsDone: number): number {
       return 1;
     case 'linear':
       return Math.min(1, epochsDone / s.epochs);
+    case 'logistic':
+      return epochsDone >= s.epochs ? 1 : 1 / (1 + Math.exp(-12 * (epochsDone / s.epochs - 0.5)));
     case 'cyclical': {
       const phase = (epochsDone % s.period) / s.period;
       return Math.min(1, phase / s.ramp);

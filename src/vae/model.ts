@@ -215,6 +215,16 @@ export class Vae {
     else this.params.dropHalf();
   }
 
+  /** The shape of one example: [height, width, channels] or [features]. */
+  get inputShape(): readonly number[] {
+    return this.config.inputShape;
+  }
+
+  /** Throws when the objective needs what this model lacks, or more memory than one buffer at this batch size (fit's check). */
+  checkObjective(objective: Objective, batchSize: number): void {
+    checkObjectiveFits(objective, this.config, batchSize);
+  }
+
   /** A Keras-like table of layers, output shapes and parameter counts. */
   summary(options: SummaryOptions = {}): string {
     return formatSummary(this, options);

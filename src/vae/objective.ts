@@ -26,9 +26,11 @@ export interface Objective {
   freeBits: number;
   /** Importance samples per image for 'iwae'. */
   samples: number;
+  /** Text models: the chance that each decoder input token becomes <unk> in training (0: off). */
+  wordDropout: number;
 }
 
-export const DEFAULT_OBJECTIVE: Readonly<Objective> = { loss: 'elbo', beta: 1, freeBits: 0, samples: 1 };
+export const DEFAULT_OBJECTIVE: Readonly<Objective> = { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, wordDropout: 0 };
 
 export const LOSS_DESCRIPTIONS: Readonly<Record<LossName, string>> = {
   elbo: 'negative ELBO: reconstruction negative log-likelihood + beta * KL, nats per image',
@@ -48,6 +50,7 @@ export function resolveObjective(input: Partial<Objective> = {}): Objective {
   if (!(o.beta >= 0) || !Number.isFinite(o.beta)) throw new VaekitError(`Beta must be a number >= 0, not ${o.beta}.`);
   if (!(o.freeBits >= 0) || !Number.isFinite(o.freeBits)) throw new VaekitError(`Free bits must be a number of nats >= 0, not ${o.freeBits}.`);
   if (!Number.isInteger(o.samples) || o.samples < 1) throw new VaekitError(`The number of importance samples must be a positive integer, not ${o.samples}.`);
+  if (!(o.wordDropout >= 0 && o.wordDropout <= 1)) throw new VaekitError(`Word dropout must be a probability from 0 to 1, not ${o.wordDropout}.`);
   // Settings of one objective given to another would be silently ignored: refuse them.
   if (o.loss !== 'elbo' && o.freeBits > 0) throw new VaekitError(`Free bits apply to the elbo objective, not to ${o.loss}.`);
   if (o.loss !== 'elbo' && o.beta !== 1) throw new VaekitError(`Beta weighs the elbo objective's KL term; ${o.loss} has ${o.loss === 'iwae' ? 'no beta' : 'no KL term'}.`);
@@ -57,6 +60,7 @@ export function resolveObjective(input: Partial<Objective> = {}): Objective {
 
 /** Throws when the objective needs something the model's config lacks, or (given a batch size) more memory than one buffer holds. */
 export function checkObjectiveFits(objective: Objective, config: Pick<VaeConfig, 'prior' | 'inputShape'>, batchSize = 1): void {
+  if (objective.wordDropout > 0) throw new VaekitError('Word dropout applies to text models, not to images or tables.');
   if (objective.loss === 'iwae') checkSamplesFit(batchSize, objective.samples, inputSize(config));
   if (objective.loss === 'elbo' && objective.freeBits > 0 && config.prior !== 'standard') {
     throw new VaekitError('Free bits need the standard normal prior: the KL to a mixture prior does not split into one term per latent dimension.');

@@ -12,7 +12,7 @@ import { CLASS_FOLDER_PREFIX, RUN_FILES } from '../../run/names.js';
 import { writeRows } from '../../io/rows.js';
 import { normalClassOf, oneClassPlan, oneClassTasks, scoreAnomalies, scoredNormalClass } from '../../pipelines/anomaly.js';
 import { prepareForModel } from '../../run/data.js';
-import { firstExamples, planRun } from '../../run/plan.js';
+import { firstExamples, imagePlan, planRun } from '../../run/plan.js';
 import { validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun } from '../../run/train-run.js';
 import { inFlagWords, specFromFlags } from '../spec-flags.js';
@@ -123,7 +123,7 @@ export function register(program: Command): void {
         // One model on all of --data (unsupervised), scoring --test-data.
         const test = await loadTest(train);
         if (test.labels !== null) scoredNormalClass(test, normalClass);
-        const plan = await planRun(spec, { train });
+        const plan = imagePlan(await planRun(spec, { train }), 'vaekit anomaly');
         const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });
         try {
           const { vae, data } = await trainRun(plan, { folder, callbacks: [new TerminalProgress()] });

@@ -17,6 +17,8 @@ import { RUN_FILES } from '../../run/names.js';
 import { planRun } from '../../run/plan.js';
 import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun, type TrainRunResult } from '../../run/train-run.js';
+import { TextVae } from '../../vae/text/model.js';
+import { textMetricsLine } from '../../eval/text.js';
 import { TerminalProgress } from '../progress.js';
 import { addModelOptions, addTrainOptions, checkGivenFlags, nonNegativeNumber, positiveInt, say, type TrainFlags } from '../options.js';
 import { givenSpecFlags, inFlagWords, overrideSpec, refuseChanges, specFromFlags, type RunFlags } from '../spec-flags.js';
@@ -139,14 +141,23 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
       if (record !== null) folder.writeRecord({ ...record, spec: { ...record.spec, training: { ...record.spec.training, epochs: start.epochs } } });
     }
     const backend = getBackend().info();
-    const m = plan.vae.config;
+    const vae = plan.vae;
     const loss = spec.objective.loss;
-    const objective = loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
-      : `${m.likelihood} likelihood, loss ${loss}${loss === 'elbo' ? `, beta ${spec.objective.beta}` : ''}`;
-    say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${m.preset} (${objective}, noise ${spec.noise.input}) on the ${backend.backend} backend (${backend.blas}${spec.training.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
+    const o = spec.objective;
+    const objective = vae instanceof TextVae
+      ? (vae.latent === 0 ? 'a language model: softmax over the vocabulary, no latent code'
+        : `softmax over the vocabulary, loss ${loss}, beta ${o.beta}${o.klWarmup !== 'none' ? `, KL warm-up ${o.klWarmup}` : ''}${o.freeBits > 0 ? `, free bits ${o.freeBits}` : ''}${o.wordDropout > 0 ? `, word dropout ${o.wordDropout}` : ''}`)
+      : loss === 'notebook-mse' ? 'the notebook\'s squared error (no likelihood, KL reported but not trained)'
+        : `${vae.config.likelihood} likelihood, loss ${loss}${loss === 'elbo' ? `, beta ${o.beta}` : ''}, noise ${spec.noise.input}`;
+    say(`vaekit: ${resumeFrom === undefined ? 'training' : `resuming at epoch ${resumeFrom.state.epoch + 1}, step ${resumeFrom.state.stepInEpoch},`} preset ${vae.config.preset} (${objective}) on the ${backend.backend} backend (${backend.blas}${spec.training.precision === 'bf16' && backend.bf16.available ? ', bf16 mixed precision' : ''})`);
     if (backend.note !== undefined) say(`note: ${backend.note}`);
-    say(`data: ${plan.train.count} training and ${plan.test.count} validation examples of ${describeShape(plan.train.shape)} from ${plan.train.source}`);
-    if (resumeFrom === undefined) say(plan.vae.summary({ loss }));
+    say(`data: ${plan.train.count} training and ${plan.test.count} validation examples of ${describeShape(plan.train.shape, plan.train.text !== undefined)} from ${plan.train.source}`);
+    const text = plan.train.text;
+    if (text !== undefined) {
+      const t = text.vocabulary.tokenizer;
+      say(`text: ${t.kind} tokens${t.lowercase ? ', lower-cased' : ''}, a vocabulary of ${text.vocabulary.size.toLocaleString('en-US')} tokens (4 special)${text.cut > 0 ? `, ${text.cut} examples cut to ${plan.train.shape[0]} tokens` : ''}`);
+    }
+    if (resumeFrom === undefined) say(vae instanceof TextVae ? vae.summary() : vae.summary({ loss }));
     const result = await trainRun(plan, {
       folder,
       callbacks: [new TerminalProgress()],
@@ -160,9 +171,10 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
       return null;
     }
     folder.finish();
-    printTestMetrics(result.test);
+    if ('kind' in result.test) say(textMetricsLine(result.test));
+    else printTestMetrics(result.test);
     say(`Model: ${folder.target} (${RUN_FILES.config}, ${RUN_FILES.weights}); metrics: ${join(folder.target, RUN_FILES.metrics)}, ${join(folder.target, RUN_FILES.testMetrics)}`);
-    if (spec.outputs.figures) await writeFiguresAndReport(folder.target, result.testSet, spec);
+    if (spec.outputs.figures && !(result.vae instanceof TextVae)) await writeFiguresAndReport(folder.target, result.testSet, spec);
     return { result, spec, dir: folder.target };
   } finally {
     restore();
@@ -183,7 +195,7 @@ async function writeFiguresAndReport(dir: string, testSet: Dataset, spec: RunSpe
 
 export function register(program: Command): void {
   addTrainOptions(addModelOptions(program.command('train')), 'runs/train')
-    .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV) and save it with its metrics')
+    .description('train a denoising VAE on MNIST or your own data (an image folder, NPY or CSV), or a text VAE (--preset text) on lines of text, and save it with its metrics')
     .option('--checkpoint-every <n>', 'save a checkpoint after every N epochs (the newest two are kept in --out/checkpoints)', positiveInt, 1)
     .option('--checkpoint-every-steps <n>', 'also save a checkpoint every N steps inside an epoch', positiveInt)
     .option('--checkpoint-seconds <s>', 'at most one checkpoint in this many seconds (default 30; none with --checkpoint-every-steps); the last epoch and a stop always save one', nonNegativeNumber)

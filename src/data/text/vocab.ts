@@ -108,8 +108,8 @@ function mergeNotInVocabulary(merges: readonly BpeMerge[], ids: ReadonlyMap<stri
  * distinct token when `size` is undefined) after the special ones; `source` names the corpus in
  * the message when `size` is more than the corpus has distinct tokens.
  *
- * For bpe tokens, merges learned from the corpus's words (bpe.ts) until the vocabulary, special
- * tokens included, holds `size` tokens, or no pair of symbols occurs twice (then it is smaller;
+ * For bpe tokens, merges learned from the corpus's words (bpe.ts) until the vocabulary holds
+ * `size` tokens after the special ones (as for word and char tokens), or no pair of symbols occurs twice (then it is smaller;
  * always so when `size` is undefined); the merges of `tokenizer`, if any, are not used. `size` must
  * leave room for the special tokens, the end-of-word marker and every code point of the corpus;
  * `source` names the corpus in the message when it does not.
@@ -139,14 +139,13 @@ function buildBpeVocabulary(texts: Iterable<string>, lowercase: boolean, size: n
   for (const text of texts) {
     for (const word of tokenize(text, split)) words.set(word, (words.get(word) ?? 0) + 1);
   }
-  const smallest = SPECIAL_TOKENS.length + bpeAlphabet(words.keys()).length;
+  const smallest = bpeAlphabet(words.keys()).length;
   if (size !== undefined && size < smallest) {
-    const chars = smallest - SPECIAL_TOKENS.length - 1;
     throw new VaekitError(
-      `A bpe vocabulary of ${size.toLocaleString('en-US')} tokens cannot hold the ${SPECIAL_TOKENS.length} special tokens, the end-of-word marker and the ${chars.toLocaleString('en-US')} distinct characters of ${source}; ask for at least ${smallest.toLocaleString('en-US')}.`,
+      `A bpe vocabulary of ${size.toLocaleString('en-US')} tokens cannot hold the end-of-word marker and the ${(smallest - 1).toLocaleString('en-US')} distinct characters of ${source}; ask for at least ${smallest.toLocaleString('en-US')}.`,
     );
   }
-  const learned = trainBpe(words, size === undefined ? undefined : size - SPECIAL_TOKENS.length);
+  const learned = trainBpe(words, size);
   return new Vocabulary({ kind: 'bpe', lowercase, merges: learned.merges }, [...SPECIAL_TOKENS, ...learned.tokens]);
 }
 

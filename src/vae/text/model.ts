@@ -119,16 +119,25 @@ export class TextVae {
   private readonly K: number;
   private readonly E: number;
   private readonly Hd: number;
-  /** Decoder steps per sentence: maxLength + 1 (the last predicts <eos>). */
-  private readonly T: number;
+  /** The most decoder steps a sentence takes: maxLength + 1 (the last predicts <eos>); buffers are sized for it. */
+  private readonly maxT: number;
+  /**
+   * Decoder steps of the current batch: its longest target + 1 (decoderTokens sets it). The
+   * recurrences run this many steps, not maxLength + 1: a batch of short sentences costs what they do.
+   */
+  private T = 1;
+  /** Encoder steps of the current batch: its longest input (readTokens sets it). */
+  private encTime = 1;
+  /** Target ids per row in tgtIds: the current batch's longest target (readTokens sets it). */
+  private tgtTime = 1;
   private readonly lstm: boolean;
 
   // ---- per-example buffers [rows, ...] (reserve)
   private capacity = 0;
-  /** The encoder's input ids [rows, N] and lengths [rows]. */
+  /** The encoder's input ids [rows, encTime] and lengths [rows]. */
   private encIds = i32(0);
   private encLengths = i32(0);
-  /** The target's ids [rows, N] and lengths [rows]. */
+  /** The target's ids [rows, tgtTime] and lengths [rows]. */
   private tgtIds = i32(0);
   private tgtLengths = i32(0);
   /** [rows, Hf + classes]: the encoder's final state with the label's one-hot. */
@@ -187,7 +196,7 @@ export class TextVae {
     this.pixels = c.maxLength;
     this.E = c.embedding;
     this.Hd = c.decoderHidden;
-    this.T = c.maxLength + 1;
+    this.maxT = c.maxLength + 1;
     this.K = c.latent + c.classes;
     this.lstm = c.cell === 'lstm';
 
@@ -228,6 +237,28 @@ export class TextVae {
   /** The shape of one example: [maxLength] token ids. */
   get inputShape(): number[] {
     return [this.maxLength];
+  }
+
+  /** The parameters a config's model has, counted without building it (a bundle's config is checked against its weights file first). */
+  static parameterCount(config: TextVaeConfig): number {
+    const c = validateTextConfig(structuredClone(config));
+    const K = c.latent + c.classes;
+    const gates = c.cell === 'lstm' ? 4 : 3;
+    const rnn = (inputs: number, hidden: number): number => gates * hidden * (inputs + hidden + 2);
+    const directions = c.bidirectional ? 2 : 1;
+    const encoder = c.latent === 0 ? 0
+      : c.vocab * c.embedding + directions * rnn(c.embedding, c.encoderHidden) + (directions * c.encoderHidden + c.classes + 1) * 2 * c.latent;
+    const decoder = (K > 0 ? (K + 1) * c.decoderHidden : 0) + c.vocab * c.embedding + rnn(c.embedding + K, c.decoderHidden) + (c.decoderHidden + 1) * c.vocab;
+    return encoder + decoder;
+  }
+
+  /** fit's check: a text model trains the elbo objective (with word dropout, free bits, beta), on batches that fit in memory. */
+  checkObjective(objective: TextObjective, batchSize: number): void {
+    if (objective.loss !== 'elbo') throw new VaekitError(`A text model trains the elbo objective, not ${objective.loss}.`);
+    if (this.latent === 0 && (objective.freeBits > 0 || objective.beta !== 1)) {
+      throw new VaekitError('A language model (latent 0) has no KL term for beta or free bits to weigh.');
+    }
+    checkBufferSize(batchSize * this.maxT, this.decoderRowWidth(), `A batch of ${batchSize} sentences of up to ${this.maxT} decoder steps`, 'lower training.batchSize, data.maxLength or data.vocab');
   }
 
   /** Every layer, in the order of the parameters. */
@@ -279,10 +310,10 @@ export class TextVae {
   /** Buffers for `n` decoder rows. */
   private reserveDecoder(n: number): void {
     if (n <= this.decoderCapacity) return;
-    checkBufferSize(n * this.T, this.decoderRowWidth(), `${n} sentences of up to ${this.T} decoder steps`,
+    checkBufferSize(n * this.maxT, this.decoderRowWidth(), `${n} sentences of up to ${this.maxT} decoder steps`,
       'use fewer sentences at a time, a shorter maxLength or a smaller vocabulary');
     this.decoderCapacity = n;
-    const { T, K, E, Hd } = this;
+    const { maxT: T, K, E, Hd } = this;
     const L = this.latent;
     this.eps = f32(n * L);
     this.z = f32(n * L);
@@ -307,11 +338,15 @@ export class TextVae {
 
   // ---- tokens --------------------------------------------------------------------------------
 
-  /** Reads `rows` rows of token ids stored as floats into ids [rows, N] (0 past each length) and lengths [rows], checking each id. */
-  private readTokens(x: Float32Array, rows: number, ids: Int32Array, lengths: Int32Array, what: 'input' | 'target'): void {
+  /**
+   * Reads `rows` rows of token ids stored as floats (rows of maxLength) into lengths [rows] and ids
+   * [rows, m] (0 past each length), m the longest length (at least 1), checking each id; returns m.
+   */
+  private readTokens(x: Float32Array, rows: number, ids: Int32Array, lengths: Int32Array, what: 'input' | 'target'): number {
     const N = this.maxLength;
     const V = this.vocab;
     if (x.length < rows * N) throw new Error(`TextVae: ${rows} ${what} rows of ${N} token ids need ${rows * N} values, got ${x.length}.`);
+    let m = 1;
     for (let r = 0; r < rows; r++) {
       let n = N;
       for (let t = 0; t < N; t++) {
@@ -323,17 +358,22 @@ export class TextVae {
         if (!(Number.isInteger(v) && (v === UNK || (v >= 4 && v < V)))) {
           throw new VaekitError(`Token id ${v} at ${what} row ${r}, position ${t} is not one of this model's: words are ids 4 to ${V - 1} and <unk> is 1, with <pad> (0) after a sentence's tokens (<bos> 2 and <eos> 3 are the model's own).`);
         }
-        ids[r * N + t] = v;
       }
       lengths[r] = n;
-      ids.fill(PAD, r * N + n, (r + 1) * N);
+      if (n > m) m = n;
     }
+    for (let r = 0; r < rows; r++) {
+      const n = lengths[r]!;
+      for (let t = 0; t < n; t++) ids[r * m + t] = x[r * N + t]!;
+      ids.fill(PAD, r * m + n, (r + 1) * m);
+    }
+    return m;
   }
 
   /** out[r] = the number of tokens the decoder predicts for target row r: its length + 1 (<eos> included). */
   tokenCounts(target: Float32Array, rows: number, out: Int32Array): void {
     this.reserve(rows);
-    this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
+    this.tgtTime = this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
     for (let r = 0; r < rows; r++) out[r] = this.tgtLengths[r]! + 1;
   }
 
@@ -344,8 +384,9 @@ export class TextVae {
    * probability p (one rng.uniform() per y_t, row by row, in order).
    */
   private decoderTokens(n: number, first: number, samples: number, dropout: number, rng: Random | null): void {
+    this.T = this.tgtTime + 1;
     const { T, decIds, decLengths, rowStart, packedTargets, tgtIds, tgtLengths } = this;
-    const N = this.maxLength;
+    const N = this.tgtTime;
     let p = 0;
     for (let j = 0; j < n; j++) {
       const e = Math.floor((first + j) / samples);
@@ -370,11 +411,11 @@ export class TextVae {
 
   /** meanLogvar [rows, 2L] (enc.out's buffer) from the ids in encIds/encLengths (readTokens). */
   private encoderForward(rows: number, labels: Labels): Float32Array {
-    const N = this.maxLength;
+    const N = this.encTime;
     const C = this.classes;
     const rnn = this.encoderRnn!;
     const hf = rnn.hiddenSize;
-    const x = this.encoderEmbedding!.forward(this.encIds, this.encLengths, rows, N); // [rows, N, E]
+    const x = this.encoderEmbedding!.forward(this.encIds, this.encLengths, rows, N); // [rows, encTime, E]
     const { hFinal } = rnn.forward(this.backend, x, this.encLengths, rows, N, null, null); // [rows, Hf]
     const feature = this.encFeature;
     const width = hf + C;
@@ -402,7 +443,7 @@ export class TextVae {
   encodeBatch(x: Float32Array, rows: number, labels: Labels = null): Float32Array {
     if (this.latent === 0) throw new VaekitError('A language model (latent 0) has no encoder and no posterior to encode into.');
     this.reserve(rows);
-    this.readTokens(x, rows, this.encIds, this.encLengths, 'input');
+    this.encTime = this.readTokens(x, rows, this.encIds, this.encLengths, 'input');
     return this.encoderForward(rows, labels);
   }
 
@@ -580,12 +621,12 @@ export class TextVae {
     if (!(dropout >= 0 && dropout <= 1)) throw new VaekitError(`Word dropout must be a probability from 0 to 1, not ${dropout}.`);
     if (dropout > 0 && rng === null) throw new VaekitError('Word dropout needs random numbers: give run a generator.');
     this.reserve(rows);
-    this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
+    this.tgtTime = this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
     const L = this.latent;
     let meanLogvar: Float32Array | null = null;
     let kl = { kl: 0, term: 0 };
     if (L > 0) {
-      this.readTokens(input, rows, this.encIds, this.encLengths, 'input');
+      this.encTime = this.readTokens(input, rows, this.encIds, this.encLengths, 'input');
       meanLogvar = this.encoderForward(rows, labels);
       this.sampleLatent(meanLogvar, rows, rng);
       kl = this.klTerm(meanLogvar, rows, objective.freeBits);
@@ -613,7 +654,7 @@ export class TextVae {
   tokenNllPerExample(input: Float32Array, target: Float32Array, rows: number, rng: Random | null, labels: Labels,
     out: Float64Array): void {
     this.reserve(rows);
-    this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
+    this.tgtTime = this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
     if (this.latent > 0) {
       const meanLogvar = this.encodeBatch(input, rows, labels);
       this.sampleLatent(meanLogvar, rows, rng);
@@ -644,10 +685,10 @@ export class TextVae {
       return;
     }
     this.reserve(rows);
-    this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
+    this.tgtTime = this.readTokens(target, rows, this.tgtIds, this.tgtLengths, 'target');
     const meanLogvar = this.encodeBatch(input, rows, labels);
     const total = rows * samples;
-    const fit = Math.max(1, Math.floor(IMPORTANCE_CHUNK_VALUES / (this.T * this.decoderRowWidth())));
+    const fit = Math.max(1, Math.floor(IMPORTANCE_CHUNK_VALUES / ((this.tgtTime + 1) * this.decoderRowWidth())));
     const chunk = Math.min(total, chunkRows ?? fit);
     if (!(Number.isInteger(chunk) && chunk >= 1)) throw new Error(`TextVae.logImportanceWeights: chunkRows must be a whole number >= 1, not ${chunkRows}.`);
     this.reserveDecoder(chunk);
@@ -857,7 +898,7 @@ export class TextVae {
   summary(): string {
     const c = this.config;
     const N = this.maxLength;
-    const T = this.T;
+    const T = this.maxT;
     const L = this.latent;
     const C = this.classes;
     const rows: [string, string, number, string][] = [];

@@ -1,0 +1,85 @@
+/**
+ * Text data as a Dataset: examples read by data/text/read.ts (a .txt file, a CSV/TSV column, a
+ * folder of .txt files), split into tokens and numbered by a vocabulary (built from these examples
+ * for training, or a trained model's for every later command), one row of `maxLength` ids per
+ * example, stored as floats, <pad> (0) after its tokens.
+ */
+import { arrayDataset, type Dataset } from '../dataset.js';
+import { VaekitError } from '../../errors.js';
+import { encodeTexts } from '../text/encode.js';
+import { readTextData, type TextCorpus } from '../text/read.js';
+import type { TokenKind } from '../text/tokenize.js';
+import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
+
+/** The most tokens vaekit keeps of one example (a longer maxLength is refused). */
+export const MAX_TEXT_LENGTH = 4096;
+
+export interface TextReadOptions {
+  /** CSV data: the column that holds the text. */
+  textColumn?: string;
+  /** CSV data: the column that holds the class. */
+  labelColumn?: string;
+  /** How to read the text when building a vocabulary (ignored with `vocabulary`). */
+  tokens: TokenKind;
+  lowercase: boolean;
+  /** Keep the `vocab` most frequent tokens (every token when undefined). */
+  vocab?: number;
+  /** Tokens kept of each example; undefined: the longest example's count. */
+  maxLength?: number;
+  /** Read with this vocabulary (a trained model's) instead of building one. */
+  vocabulary?: Vocabulary;
+}
+
+/** The examples at `path` as rows of token ids (see the top of this file). */
+export function loadText(path: string, options: TextReadOptions): Dataset {
+  const corpus = readTextData(path, {
+    ...(options.textColumn !== undefined ? { textColumn: options.textColumn } : {}),
+    ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}),
+  });
+  return textDataset(corpus, options);
+}
+
+/** A corpus already read (or typed: the studio's sentences) as rows of token ids. */
+export function textDataset(corpus: TextCorpus, options: TextReadOptions): Dataset {
+  const maxLength = options.maxLength;
+  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 1 && maxLength <= MAX_TEXT_LENGTH)) {
+    throw new VaekitError(`The maximum length must be a whole number of tokens from 1 to ${MAX_TEXT_LENGTH}, not ${maxLength}.`);
+  }
+  const vocabulary = options.vocabulary
+    ?? buildVocabulary(corpus.texts, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, corpus.source);
+  const encoded = encodeTexts(corpus.texts, vocabulary, maxLength);
+  if (encoded.maxLength === 0) throw new VaekitError(`${corpus.source} holds no tokens: every example is empty once split into ${vocabulary.tokenizer.kind} tokens.`);
+  if (encoded.maxLength > MAX_TEXT_LENGTH) {
+    throw new VaekitError(`${corpus.source} has an example of ${encoded.maxLength.toLocaleString('en-US')} tokens, more than the ${MAX_TEXT_LENGTH} vaekit keeps by default: give a maximum length (data.maxLength) to cut longer examples.`);
+  }
+  const ids = corpus.ids;
+  return arrayDataset({
+    values: Float32Array.from(encoded.ids),
+    shape: [encoded.maxLength],
+    labels: corpus.labels,
+    labelNames: corpus.labelNames,
+    source: corpus.source,
+    ids: (i) => ids[i]!,
+    text: { vocabulary, lengths: encoded.lengths, texts: corpus.texts, cut: encoded.cut },
+  });
+}
+
+/** Token ids of row `r` of a text set (its first lengths[r] values). */
+export function rowIds(set: Dataset, r: number): Int32Array {
+  const length = set.text?.lengths[r] ?? set.size;
+  return Int32Array.from(set.values.subarray(r * set.size, r * set.size + length));
+}
+
+/**
+ * A text set read again with another vocabulary and maximum length (its texts, ids and labels
+ * kept): a validation part in its training part's vocabulary, new data in a trained model's.
+ */
+export function withVocabulary(set: Dataset, vocabulary: Vocabulary, maxLength?: number): Dataset {
+  const t = set.text;
+  if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
+  const ids = set.ids;
+  return textDataset(
+    { texts: [...t.texts], ids: Array.from({ length: set.count }, (_, i) => (ids === undefined ? String(i) : ids(i))), labels: set.labels, labelNames: set.labelNames === null ? null : [...set.labelNames], source: set.source, blank: 0 },
+    { tokens: vocabulary.tokenizer.kind, lowercase: vocabulary.tokenizer.lowercase, vocabulary, ...(maxLength !== undefined ? { maxLength } : {}) },
+  );
+}

@@ -214,6 +214,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   freeBits: number;
   klWarmup: KlSchedule;
   wordDropout: number;
+  aggressive?: boolean;
   binarize?: boolean;
   noise: NoiseSpec;
   noiseRedraw: NoiseRedraw;
@@ -243,6 +244,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .option('--samples <k>', 'importance samples per example for --loss iwae', positiveInt, 5)
     .option('--free-bits <nats>', 'floor on each latent dimension\'s batch-mean KL (elbo)', nonNegativeNumber, 0)
     .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
+    .option('--aggressive', 'text models: He et al.\'s aggressive inference-network training (the encoder trained to convergence before each decoder step) until the validation mutual information stops rising')
     .option('--word-dropout <p>', 'text models: the chance that each decoder input token becomes <unk> in training (Bowman et al.)', fraction0to1, 0)
     .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch (images)');
   addNoiseOption(cmd, 'input noise (in standardized units for features)');

@@ -26,7 +26,7 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   data: ['data.source'], labels: ['data.labels'], labelColumn: ['data.labelColumn'], channels: ['data.channels'],
   imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
   textColumn: ['data.textColumn'], tokens: ['data.tokens'], vocab: ['data.vocab'], lowercase: ['data.lowercase'], maxLength: ['data.maxLength'],
-  cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'],
+  cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'], aggressive: ['objective.aggressive'],
   preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
   encoderHidden: ['model.encoderHidden'], decoderHidden: ['model.decoderHidden'], activation: ['model.activation'],
   likelihood: ['model.likelihood'], sigma: ['model.sigma'], learnedVariance: ['model.learnedVariance'],
@@ -127,6 +127,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       samples: flags.loss === 'iwae' ? flags.samples : 1,
       klWarmup: formatKlSchedule(flags.klWarmup),
       wordDropout: flags.wordDropout,
+      aggressive: flags.aggressive === true,
     },
     training: {
       epochs: flags.epochs,

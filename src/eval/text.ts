@@ -12,9 +12,11 @@ import type { Dataset } from '../data/dataset.js';
 import { EVAL_BATCH, evalBatches } from '../data/inference.js';
 
 import { VaekitError } from '../errors.js';
-import { resolveObjective } from '../vae/objective.js';
+import { resolveObjective, type Objective } from '../vae/objective.js';
+import type { Trainable, ValidationParts } from '../train/fit.js';
 import { logSumExp } from '../vae/objectives/iwae.js';
-import type { TextVae } from '../vae/text/model.js';
+import { TextVae } from '../vae/text/model.js';
+import { Random } from '../engine/random.js';
 import { evalSampleRng } from './evaluate.js';
 import { activeUnits, MI_MAX_EXAMPLES, mutualInformation } from './latent-usage.js';
 
@@ -104,4 +106,47 @@ export function textMetricsLine(m: TextMetrics): string {
   const nll = m.latent === 0 ? `NLL ${m.nllNats.toFixed(2)} nats per sentence (exact)` : `NLL ${m.nllNats.toFixed(2)} nats per sentence (importance-sampled, k = ${m.importanceSamples})`;
   const latent = m.latent === 0 ? 'no latent code (a language model)' : `KL ${m.klNats.toFixed(2)} nats | mutual information ${m.mutualInformation.toFixed(2)} nats | active units ${m.activeUnits}/${m.latent}`;
   return `Test (${m.examples} sentences, ${m.tokens} tokens with <eos>): ${nll} | perplexity ${m.perplexity.toFixed(2)} per token | negative ELBO ${m.negElboNats.toFixed(2)} (reconstruction ${m.reconNats.toFixed(2)} + KL ${m.klNats.toFixed(2)}) | ${latent}`;
+}
+
+/** Sentences the validation's mutual information and active units are measured on (the first of the set). */
+export const VALIDATION_MI_EXAMPLES = 2000;
+
+/**
+ * fit's `validate` for a text model: the training objective's parts on the set (one posterior sample
+ * each), the perplexity bound exp(negative ELBO at beta 1 / tokens), and the mutual information
+ * and active units of its first VALIDATION_MI_EXAMPLES sentences. The same numbers every call for
+ * the same weights (its own generators, from the seed).
+ */
+export function textValidator(set: Dataset, objective: Objective, seed: number): (vae: Trainable) => ValidationParts {
+  return (model) => {
+    if (!(model instanceof TextVae)) throw new VaekitError('The text validator scores text models.');
+    const vae = model;
+    const rng = evalSampleRng(seed);
+    const elbo = resolveObjective({ loss: 'elbo', beta: 1 });
+    const L = vae.latent;
+    const keep = Math.min(set.count, VALIDATION_MI_EXAMPLES);
+    const posterior = new Float32Array(keep * 2 * L);
+    const counts = new Int32Array(Math.min(set.count, EVAL_BATCH));
+    const sums = { loss: 0, recon: 0, kl: 0, bound: 0, tokens: 0 };
+    for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, EVAL_BATCH, vae.backend)) {
+      const labels = vae.classes > 0 ? b.labels : null;
+      const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, labels);
+      sums.loss += parts.loss * b.rows;
+      sums.recon += parts.recon * b.rows;
+      sums.kl += parts.kl * b.rows;
+      sums.bound += (objective.beta === 1 && objective.freeBits === 0 ? parts.loss : vae.run(b.input, b.target, b.rows, elbo, rng, false, labels).loss) * b.rows;
+      vae.tokenCounts(b.target, b.rows, counts);
+      for (let r = 0; r < b.rows; r++) sums.tokens += counts[r]!;
+      if (L > 0 && b.start < keep) {
+        const ml = vae.encodeBatch(b.input, b.rows, labels);
+        posterior.set(ml.subarray(0, Math.min(b.rows, keep - b.start) * 2 * L), b.start * 2 * L);
+      }
+    }
+    const n = set.count;
+    return {
+      loss: sums.loss / n, recon: sums.recon / n, kl: sums.kl / n,
+      perplexity: Math.exp(sums.bound / sums.tokens),
+      ...(L > 0 ? { mi: mutualInformation(posterior, keep, L, new Random((seed ^ 0x4d49) >>> 0)), activeUnits: activeUnits(posterior, keep, L) } : {}),
+    };
+  };
 }

@@ -29,6 +29,20 @@ export class Adam {
     this.v = new Float32Array(params.count);
   }
 
+  /**
+   * Applies the gradients of the parameters [offset, offset + count) only, at Adam step `step` (the
+   * caller counts the steps of each part: He et al.'s separate encoder and decoder optimizers, whose
+   * moments are these buffers' parts).
+   */
+  updateRange(backend: Backend, offset: number, count: number, step: number): void {
+    const p = this.params;
+    const end = offset + count;
+    backend.adam(
+      p.values.subarray(offset, end), p.grads.subarray(offset, end), this.m.subarray(offset, end), this.v.subarray(offset, end), count,
+      this.learningRate, this.beta1, this.beta2, this.epsilon, step, p.half === null ? null : p.half.subarray(offset, end),
+    );
+  }
+
   /** Applies the gradients currently in params.grads (and refreshes their bf16 copy, when they have one). */
   update(backend: Backend): void {
     this.step += 1;

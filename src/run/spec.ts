@@ -89,6 +89,8 @@ export interface ObjectiveSpec {
   klWarmup: string;
   /** Text models: the chance that each decoder input token is replaced by <unk> in training (Bowman et al. 2016); 0: off. */
   wordDropout: number;
+  /** He et al. 2019's aggressive inference-network training (train/aggressive.ts) until the validation mutual information stops rising. */
+  aggressive: boolean;
 }
 
 export interface TrainingSpec {
@@ -159,7 +161,7 @@ export function defaultRunSpec(): RunSpec {
       preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
       sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null, cell: null, bidirectional: null, embedding: null,
     },
-    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0 },
+    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0, aggressive: false },
     training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
     noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
     seed: 0,
@@ -333,7 +335,7 @@ function validateModel(s: Section): ModelSpec {
 }
 
 function validateObjective(s: Section): ObjectiveSpec {
-  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup', 'wordDropout']);
+  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup', 'wordDropout', 'aggressive']);
   const loss = s.choice('loss', LOSSES);
   // Too many for memory is refused with the buffer they would need (vae/objectives/iwae.ts).
   const samples = s.int('samples', 1, Number.MAX_SAFE_INTEGER);
@@ -342,6 +344,7 @@ function validateObjective(s: Section): ObjectiveSpec {
     loss, beta: s.number('beta', 0, 1e6), freeBits: s.number('freeBits', 0, 1e6), samples,
     klWarmup: formatKlSchedule(parseKlSchedule(s.parsed('klWarmup', parseKlSchedule))),
     wordDropout: s.number('wordDropout', 0, 1),
+    aggressive: s.bool('aggressive'),
   };
 }
 
@@ -442,6 +445,7 @@ function checkTextSpec(spec: RunSpec, givenNoise: boolean): RunSpec {
     }
   }
   if (spec.objective.loss !== 'elbo') throw new SpecFieldError('objective.loss', `must be elbo for a text model, not ${spec.objective.loss}.`);
+  if (m.preset === 'text-lm' && spec.objective.aggressive) refuse('objective.aggressive', 'trains an encoder, and the text-lm preset has none');
   if (spec.noise.binarize) refuse('noise.binarize', 'applies to images');
   if (givenNoise && spec.noise.input !== 'none') refuse('noise.input', 'corrupts pixel or feature values (text models take objective.wordDropout)');
   return { ...spec, noise: { ...spec.noise, input: 'none' } };
@@ -457,6 +461,7 @@ function checkNotTextSpec(spec: RunSpec): RunSpec {
   for (const [field, value] of textFields) {
     if (value !== null) throw new SpecFieldError(field, `applies to text models (model.preset ${Object.keys(TEXT_PRESETS).join(' or ')}), and this run's preset is ${spec.model.preset}.`);
   }
+  if (spec.objective.aggressive) throw new SpecFieldError('objective.aggressive', `is for text models (model.preset text), and this run's preset is ${spec.model.preset}.`);
   if (spec.objective.wordDropout !== 0) throw new SpecFieldError('objective.wordDropout', `applies to text models (model.preset ${Object.keys(TEXT_PRESETS).join(' or ')}), and this run's preset is ${spec.model.preset}.`);
   return spec;
 }
@@ -513,6 +518,7 @@ export function fitOptionsOf(spec: RunSpec): FitOptionsInput {
     seed: spec.seed,
     precision: t.precision,
     ...(t.earlyStopping !== null ? { earlyStopping: { patience: t.earlyStopping } } : {}),
+    ...(spec.objective.aggressive ? { aggressive: true } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { DataInfo } from './bundle.js';
 import type { Vae } from '../vae/model.js';
 import { TextVae } from '../vae/text/model.js';
-import { evaluateText, type TextMetrics } from '../eval/text.js';
+import { evaluateText, textValidator, type TextMetrics } from '../eval/text.js';
 import { VaekitError } from '../errors.js';
 import { vaekitVersion } from '../version.js';
 import { RunFolder } from './folder.js';
@@ -71,7 +71,7 @@ export async function trainRun<M extends Vae | TextVae>(plan: RunPlan<M>, option
     const every = spec.training.checkpoint;
     const history = await fit(vae, train, {
       ...plan.fit,
-      validate: validator(test, plan.fit.objective, evalOptions),
+      validate: vae instanceof TextVae ? textValidator(test, plan.fit.objective, plan.fit.seed) : validator(test, plan.fit.objective, evalOptions),
       callbacks: [...(folder !== null ? [metricsLog({ metrics: folder.path('metrics'), timing: folder.path('timing') }, resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(resume !== undefined ? { resumeFrom: resume } : {}),

@@ -6,6 +6,7 @@
  */
 import { VaekitError } from '../errors.js';
 import type { EpochRecord } from './fit.js';
+import type { AggressiveState } from './aggressive.js';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -31,6 +32,8 @@ export interface TrainState {
   warnedCollapse: boolean;
   /** Early stopping: the best validation loss so far and its epoch (null without early stopping). */
   best: { epoch: number; loss: number } | null;
+  /** Aggressive inference-network training's state (train/aggressive.ts); absent without it. */
+  aggressive?: AggressiveState;
 }
 
 export interface Checkpoint {

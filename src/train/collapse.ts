@@ -12,6 +12,11 @@ import { klFactor } from './kl-schedule.js';
 
 /** Below this KL (nats per example, after any warm-up) the posterior counts as collapsed. */
 export const COLLAPSE_NATS = 0.1;
+/** What the note suggests for an image or table model. */
+export const IMAGE_REMEDIES = 'try free bits (objective.freeBits 0.5), a KL warm-up (objective.klWarmup linear:5) or a smaller decoder';
+/** What it suggests for a text model, whose autoregressive decoder can model the text without the code. */
+export const TEXT_REMEDIES = 'try word dropout (objective.wordDropout 0.3), free bits (objective.freeBits 0.1), a logistic KL warm-up (objective.klWarmup logistic:10) or aggressive inference-network training (objective.aggressive)';
+
 /** Consecutive collapsed epochs (after any warm-up) that make a collapse; fewer at the end of a shorter run. */
 export const COLLAPSE_EPOCHS = 3;
 
@@ -19,7 +24,11 @@ export class CollapseWatch {
   /** Whether the note was given for the current run of collapsed epochs (false again once an epoch recovers). */
   private warned = false;
 
-  constructor(private readonly options: Pick<FitOptions, 'klWarmup' | 'objective'>) {}
+  /**
+   * `remedies` ends the note (what to try); `off`: a model without a latent code (a language model),
+   * whose KL is 0 by design, gets no note.
+   */
+  constructor(private readonly options: Pick<FitOptions, 'klWarmup' | 'objective'>, private readonly remedies = IMAGE_REMEDIES, private readonly off = false) {}
 
   /** After each epoch (its record the last of `history`) but the last: the note to give, or null. */
   epochEnd(history: readonly EpochRecord[]): string | null {
@@ -27,7 +36,7 @@ export class CollapseWatch {
     if (streak.length === 0) this.warned = false;
     if (this.warned || streak.length < COLLAPSE_EPOCHS) return null;
     this.warned = true;
-    return `The KL has stayed below ${COLLAPSE_NATS} nats for ${epochsText(streak)} (${kl(streak.at(-1)!).toPrecision(2)} at the last): the posterior has collapsed onto the prior and the latent code carries almost nothing; if it does not recover, try free bits (objective.freeBits 0.5), a KL warm-up (objective.klWarmup linear:5) or a smaller decoder.`;
+    return `The KL has stayed below ${COLLAPSE_NATS} nats for ${epochsText(streak)} (${kl(streak.at(-1)!).toPrecision(2)} at the last): the posterior has collapsed onto the prior and the latent code carries almost nothing; if it does not recover, ${this.remedies}.`;
   }
 
   /** At the end of a finished run: the note when its final epochs are collapsed, or null. */
@@ -35,7 +44,7 @@ export class CollapseWatch {
     const streak = this.streak(history);
     const afterWarmup = history.filter((r) => this.afterWarmup(r)).length;
     if (streak.length === 0 || streak.length < Math.min(COLLAPSE_EPOCHS, afterWarmup)) return null;
-    return `The trained model's posterior has collapsed onto the prior: the KL is ${kl(streak.at(-1)!).toPrecision(2)} nats, below ${COLLAPSE_NATS} for its last ${epochsText(streak)}, so its latent code carries almost nothing; try free bits (objective.freeBits 0.5), a KL warm-up (objective.klWarmup linear:5) or a smaller decoder.`;
+    return `The trained model's posterior has collapsed onto the prior: the KL is ${kl(streak.at(-1)!).toPrecision(2)} nats, below ${COLLAPSE_NATS} for its last ${epochsText(streak)}, so its latent code carries almost nothing; ${this.remedies}.`;
   }
 
   snapshot(): Pick<TrainState, 'warnedCollapse'> {
@@ -52,7 +61,7 @@ export class CollapseWatch {
 
   /** The collapsed epochs at the end of `history` (after the warm-up); none for the notebook's loss, which trains no KL. */
   private streak(history: readonly EpochRecord[]): EpochRecord[] {
-    if (this.options.objective.loss === 'notebook-mse') return [];
+    if (this.options.objective.loss === 'notebook-mse' || this.off) return [];
     let first = history.length;
     while (first > 0 && this.afterWarmup(history[first - 1]!) && kl(history[first - 1]!) < COLLAPSE_NATS) first--;
     return history.slice(first);

@@ -21,9 +21,10 @@ import { resolveObjective, type LossName, type LossParts, type Objective } from 
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
 import { VaekitError } from '../errors.js';
 import { Checkpointer, type Checkpoint, type CheckpointOptions } from './checkpoint.js';
-import { CollapseWatch } from './collapse.js';
+import { CollapseWatch, IMAGE_REMEDIES, TEXT_REMEDIES } from './collapse.js';
 import { EarlyStopping } from './early-stopping.js';
 import { HealthGuard } from './health.js';
+import { AggressiveTraining, encoderParameterCount } from './aggressive.js';
 
 // The guards' limits, where they were before the guards had files of their own.
 export { MAX_REFUSED_STEPS } from './health.js';
@@ -43,6 +44,8 @@ export interface Trainable {
   readonly classes: number;
   /** Values per example. */
   readonly pixels: number;
+  /** Latent dimensions (0: a model without a latent code, a language model). */
+  readonly latent: number;
   /** The shape of one example the model takes. */
   readonly inputShape: readonly number[];
   reserve(rows: number): void;
@@ -73,8 +76,13 @@ export interface FitOptions<M extends Trainable = Trainable> {
    * where the backend runs bf16 natively; elsewhere fit warns once and trains in fp32. 'fp32' by default.
    */
   precision: Precision;
-  /** Scores the model after each epoch (e.g. eval/validation.ts' validator); its parts become val_loss etc. */
-  validate?(vae: M): LossParts;
+  /** Scores the model after each epoch (e.g. eval/evaluate.ts' validator); its parts become val_loss etc. */
+  validate?(vae: M): ValidationParts;
+  /**
+   * He et al. 2019's aggressive inference-network training (train/aggressive.ts): needs `validate`
+   * to give the mutual information. Off by default.
+   */
+  aggressive?: boolean;
   callbacks?: Callback<M>[];
   /** Stops training after the current step when aborted. */
   signal?: AbortSignal;
@@ -91,6 +99,16 @@ export interface FitOptions<M extends Trainable = Trainable> {
   earlyStopping?: { patience: number };
 }
 
+/** What a validation gives: the objective's parts, and for models that have them the text measures (eval/text.ts). */
+export interface ValidationParts extends LossParts {
+  /** exp(negative ELBO (beta 1) / tokens): a bound on the perplexity per token. */
+  perplexity?: number;
+  /** Mutual information I(x; z) in nats (eval/latent-usage.ts). */
+  mi?: number;
+  /** Latent dimensions in use (eval/latent-usage.ts). */
+  activeUnits?: number;
+}
+
 export interface EpochRecord {
   epoch: number;
   loss: number;
@@ -101,6 +119,10 @@ export interface EpochRecord {
   valLoss?: number;
   valRecon?: number;
   valKl?: number;
+  /** Text models' validation measures (ValidationParts). */
+  valPerplexity?: number;
+  valMi?: number;
+  valActiveUnits?: number;
   seconds: number;
   /** Training examples per second. */
   imagesPerSecond: number;
@@ -217,6 +239,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
   const noiseSeed = root.fork(3).nextUint32();
   const optimizer = new Adam(vae.params, { learningRate: options.learningRate });
   const batcher = new Batcher(train, batchSize, vae.backend);
+  const innerBatcher = options.aggressive === true ? new Batcher(train, batchSize, vae.backend) : null;
   const steps = batcher.steps;
   const conditional = vae.classes > 0;
   // The objective of each step: the configured one with beta times the warm-up factor.
@@ -227,9 +250,12 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
 
   // The guards, each with its part of the training state.
   const health = new HealthGuard();
-  const collapse = new CollapseWatch(options);
+  const collapse = new CollapseWatch(options, train.text !== undefined ? TEXT_REMEDIES : IMAGE_REMEDIES, vae.latent === 0);
   const early = options.earlyStopping === undefined ? null : new EarlyStopping(options.earlyStopping.patience, vae, options.validate != null);
   const checkpointer = new Checkpointer(options.checkpoint);
+  const aggressive = options.aggressive === true ? new AggressiveTraining(root.fork(4).nextUint32()) : null;
+  const encoderPart = aggressive === null ? null : encoderParameterCount(vae.params);
+  if (aggressive !== null && options.validate === undefined) throw new VaekitError('Aggressive training ends by the validation mutual information, and this run has no validation.');
 
   // Where this call starts: the beginning, or a checkpoint's position (restored below).
   let firstEpoch = 1;
@@ -252,6 +278,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
     health.restore(c);
     collapse.restore(c);
     early?.restore(c);
+    aggressive?.restore(c);
   }
   let shuffleAtEpochStart = shuffleRng.getState();
   const total = { loss: 0, recon: 0, kl: 0 };
@@ -263,7 +290,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       state: {
         epoch, stepInEpoch, steps: history.steps, shuffleAtEpochStart, sample: sampleRng.getState(),
         totals: stepInEpoch === 0 ? { loss: 0, recon: 0, kl: 0, seen: 0 } : { ...total, seen }, history: history.epochs.map((r) => ({ ...r })),
-        ...health.snapshot(), ...collapse.snapshot(), best: stopping.best,
+        ...health.snapshot(), ...collapse.snapshot(), best: stopping.best, ...aggressive?.snapshot(),
       },
       params: vae.params.values.slice(), adamM: optimizer.m.slice(), adamV: optimizer.v.slice(), bestParams: stopping.bestParams,
     };
@@ -296,6 +323,18 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       let step = fromStep;
       for (const batch of batcher.pass(order, transforms, fromStep)) {
         stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
+        if (aggressive?.on === true) {
+          // The encoder first, on other batches of this epoch (the inner loop of train/aggressive.ts).
+          const losses: number[] = [];
+          do {
+            const inner = innerBatcher!.pass(order, transforms, aggressive.rng.int(steps)).next().value!;
+            const p = vae.run(inner.input, inner.target, inner.rows, stepObjective, sampleRng, true, conditional ? inner.labels : null);
+            // A non-finite inner step ends the inner loop unapplied; the health guard judges the outer steps.
+            if (!Number.isFinite(p.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) break;
+            optimizer.updateRange(vae.backend, encoderPart!.offset, encoderPart!.count, ++aggressive.encoderSteps);
+            losses.push(p.loss);
+          } while (AggressiveTraining.goOn(losses));
+        }
         const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
         step++;
         history.steps++;
@@ -304,7 +343,13 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
           await warn(refused);
           continue;
         }
-        optimizer.update(vae.backend);
+        if (aggressive === null) optimizer.update(vae.backend);
+        else {
+          // He et al.'s two optimizers: the decoder alone while the phase is on, then both, each counting its own steps.
+          const { count } = encoderPart!;
+          if (!aggressive.on) optimizer.updateRange(vae.backend, 0, count, ++aggressive.encoderSteps);
+          optimizer.updateRange(vae.backend, count, vae.params.count - count, ++aggressive.decoderSteps);
+        }
         total.loss += parts.loss * batch.rows;
         total.recon += parts.recon * batch.rows;
         total.kl += parts.kl * batch.rows;
@@ -342,7 +387,11 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
         record.valLoss = val.loss;
         record.valRecon = val.recon;
         record.valKl = val.kl;
+        if (val.perplexity !== undefined) record.valPerplexity = val.perplexity;
+        if (val.mi !== undefined) record.valMi = val.mi;
+        if (val.activeUnits !== undefined) record.valActiveUnits = val.activeUnits;
       }
+      await warn(aggressive?.epochEnd(epoch, record.valMi) ?? null);
       history.epochs.push(record);
       shuffleAtEpochStart = shuffleRng.getState();
       const stop = early?.epochEnd(epoch, record.valLoss, options.epochs) ?? false;
@@ -416,6 +465,9 @@ export function formatEpoch(r: EpochRecord, epochs: number, loss: LossName = 'el
     parts.push(`val_${c.loss} ${fmt(r.valLoss)}`);
     if (loss !== 'notebook-mse') parts.push(`val_${c.recon} ${fmt(r.valRecon ?? Number.NaN)}`);
     parts.push(`val_${c.kl} ${fmt(r.valKl ?? Number.NaN)}`);
+    if (r.valPerplexity !== undefined) parts.push(`val_ppl ${fmt(r.valPerplexity)}`);
+    if (r.valMi !== undefined) parts.push(`val_mi ${fmt(r.valMi)}`);
+    if (r.valActiveUnits !== undefined) parts.push(`val_au ${r.valActiveUnits}`);
   }
   return parts.join(' | ');
 }
@@ -439,5 +491,6 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     seed: o.seed,
     precision: o.precision,
     earlyStoppingPatience: o.earlyStopping?.patience ?? null,
+    ...(o.aggressive === true ? { aggressive: true } : {}),
   };
 }

@@ -132,6 +132,7 @@ test('a text VAE trains through planRun and trainRun: the vocabulary from the tr
 
 test('a language model trains on the same data with the same fit: exact NLL, perplexity from it, no latent code', async () => {
   const plan = await planRun({ ...textSpec(), model: { preset: 'text-lm', embedding: 16, decoderHidden: [24] } });
+  assert.ok(isTextPlan(plan));
   const result = await trainRun(plan, { folder: null });
   const m = result.test!;
   assert.equal(m.latent, 0);

@@ -9,7 +9,7 @@
  * - the mutual information I(x; z) and the active units (latent-usage.ts).
  */
 import type { Dataset } from '../data/dataset.js';
-import { EVAL_BATCH, evalBatches } from '../data/inference.js';
+import { evalBatches } from '../data/inference.js';
 
 import { VaekitError } from '../errors.js';
 import { resolveObjective, type Objective } from '../vae/objective.js';
@@ -19,6 +19,12 @@ import { TextVae } from '../vae/text/model.js';
 import { Random } from '../engine/random.js';
 import { evalSampleRng } from './evaluate.js';
 import { activeUnits, MI_MAX_EXAMPLES, mutualInformation } from './latent-usage.js';
+
+/**
+ * Sentences per batch when scoring text: a batch's logits hold sentences x steps x vocabulary
+ * floats (64 x 181 x 10,000 is 463 MB at Brown's longest sentence), so fewer than images' 500.
+ */
+export const TEXT_EVAL_BATCH = 64;
 
 /** He et al. 2019's importance samples per sentence for the log-likelihood. */
 export const TEXT_IMPORTANCE_SAMPLES = 500;
@@ -64,10 +70,10 @@ export function evaluateText(vae: TextVae, set: Dataset, options: TextEvalOption
   const elbo = resolveObjective({ loss: 'elbo', beta: 1 });
   const keep = Math.min(set.count, MI_MAX_EXAMPLES);
   const posterior = new Float32Array(keep * 2 * L);
-  const counts = new Int32Array(Math.min(set.count, options.batchSize ?? EVAL_BATCH));
+  const counts = new Int32Array(Math.min(set.count, options.batchSize ?? TEXT_EVAL_BATCH));
   let weights = new Float64Array(0);
   const sums = { loss: 0, recon: 0, kl: 0, nll: 0, tokens: 0 };
-  for (const b of evalBatches(set, { noise: { kind: 'none' }, seed: options.seed }, options.batchSize ?? EVAL_BATCH, vae.backend)) {
+  for (const b of evalBatches(set, { noise: { kind: 'none' }, seed: options.seed }, options.batchSize ?? TEXT_EVAL_BATCH, vae.backend)) {
     const labels = vae.classes > 0 ? b.labels : null;
     const parts = vae.run(b.input, b.target, b.rows, elbo, rng, false, labels);
     sums.loss += parts.loss * b.rows;
@@ -126,9 +132,9 @@ export function textValidator(set: Dataset, objective: Objective, seed: number):
     const L = vae.latent;
     const keep = Math.min(set.count, VALIDATION_MI_EXAMPLES);
     const posterior = new Float32Array(keep * 2 * L);
-    const counts = new Int32Array(Math.min(set.count, EVAL_BATCH));
+    const counts = new Int32Array(Math.min(set.count, TEXT_EVAL_BATCH));
     const sums = { loss: 0, recon: 0, kl: 0, bound: 0, tokens: 0 };
-    for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, EVAL_BATCH, vae.backend)) {
+    for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, TEXT_EVAL_BATCH, vae.backend)) {
       const labels = vae.classes > 0 ? b.labels : null;
       const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, labels);
       sums.loss += parts.loss * b.rows;

@@ -3,7 +3,9 @@
 // where glibc's scalar expf/log1pf took most of the loss kernel's time. Both are accurate to a
 // few float ulps; test/engine-agreement.test.ts checks them against the js backend's Math.exp /
 // Math.log1p through the kernels that use them. expDouble is exp in double (within 1 ulp) for the
-// mixture prior's float64 kernels, where glibc's scalar exp cost 8 ns a call.
+// mixture prior's float64 kernels, where glibc's scalar exp cost 8 ns a call. sigmoidFloat and
+// tanhFloat, built on expNonPositive, are the recurrent cells' gate activations
+// (test/text-kernels.test.ts checks them through lstmForward and gruForward).
 #pragma once
 
 #include <cmath>

@@ -462,7 +462,7 @@ test('softmaxCrossEntropy: a target outside the vocabulary throws a RangeError i
 
 test('embeddingGather and embeddingScatterAdd: js matches the definition, native matches js bit for bit', () => {
   const backends: Backend[] = typeof nativeBackend === 'string' ? [js] : [js, native()];
-  const shapes: [number, number, number][] = [[2, 1, 1], [11, 3, 17], [10004, 256, 1280], [50, 300, 999]];
+  const shapes: [number, number, number][] = [[2, 1, 1], [11, 3, 17], [10004, 256, 1280], [50, 300, 999], [5000, 520, 4100]]; // the last split across threads
   for (const [k, [V, D, P]] of shapes.entries()) {
     const table = normals(600 + k, V * D);
     const ids = ints(601 + k, P, V); // some are 0 (<pad>)
@@ -501,7 +501,7 @@ test('embeddingGather and embeddingScatterAdd: js matches the definition, native
 
 test('swapAxes swaps the first two axes, masks by length, and native matches js bit for bit', () => {
   const backends: Backend[] = typeof nativeBackend === 'string' ? [js] : [js, native()];
-  for (const [a, b, cols] of [[1, 1, 1], [3, 5, 7], [40, 32, 288], [41, 33, 256]] as const) {
+  for (const [a, b, cols] of [[1, 1, 1], [3, 5, 7], [40, 32, 288], [41, 33, 256], [41, 67, 800]] as const) { // the last split across threads
     const src = normals(a * 100 + b, a * b * cols);
     const lengths = lengthsAround(a + b, b, 1, a);
     for (const masked of [false, true]) {
@@ -574,12 +574,13 @@ function digestWithThreads(threads: number): string {
     const targets = Int32Array.from({ length: rows }, (_, r) => (r * 37) % V);
     const total = be.softmaxCrossEntropy(logits, targets, null, rows, V, nll, logits, 0.5, null);
     outs.push(logits, nll, Float32Array.of(total));
-    const grad = normals(13, 500 * 300), ids = Int32Array.from({ length: 999 }, (_, p) => (p * 7) % 500);
-    be.embeddingScatterAdd(normals(14, 999 * 300), ids, 999, 300, grad, 500);
-    const gathered = new Float32Array(999 * 300);
-    be.embeddingGather(grad, 500, 300, ids, 999, gathered);
-    const swapped = new Float32Array(999 * 300);
-    be.swapAxes(gathered, 27, 37, 300, swapped, Int32Array.from({ length: 37 }, (_, j) => j % 28));
+    const [P, D] = [4100, 520]; // past the copies' threshold for threads (2 x 2^20 values)
+    const grad = normals(13, 500 * D), ids = Int32Array.from({ length: P }, (_, p) => (p * 7) % 500);
+    be.embeddingScatterAdd(normals(14, P * D), ids, P, D, grad, 500);
+    const gathered = new Float32Array(P * D);
+    be.embeddingGather(grad, 500, D, ids, P, gathered);
+    const swapped = new Float32Array(P * D);
+    be.swapAxes(gathered, 41, 100, D, swapped, Int32Array.from({ length: 100 }, (_, j) => j % 42));
     outs.push(grad, gathered, swapped);
     let hash = 2166136261;
     for (const a of outs) { const u = new Uint32Array(a.buffer, a.byteOffset, a.length); for (let i = 0; i < u.length; i++) hash = Math.imul(hash ^ u[i], 16777619) >>> 0; }

@@ -37,18 +37,14 @@ export interface SoftmaxCrossEntropyArgs {
 
 /**
  * Writes rowNll (and dLogits) as above and returns the sum of rowNll, accumulated in float64: the
- * backend's fused softmaxCrossEntropy kernel, after the sizes and targets are checked here.
+ * backend's fused softmaxCrossEntropy kernel, which throws a RangeError on a target outside the
+ * vocabulary before writing anything.
  */
 export function softmaxCrossEntropy(args: SoftmaxCrossEntropyArgs): number {
   const { logits, targets, rows, vocab: V, mask, rowNll, dLogits, gradScale } = args;
-  const rowScale = args.rowScale ?? null;
   if (logits.length < rows * V) throw new Error(`softmaxCrossEntropy: ${rows} x ${V} logits needed, got ${logits.length}.`);
-  for (let r = 0; r < rows; r++) {
-    if (mask !== null && mask[r] === 0) continue;
-    const y = targets[r]!;
-    if (!(y >= 0 && y < V)) throw new Error(`softmaxCrossEntropy: target ${y} of row ${r} is outside the vocabulary [0, ${V}).`);
-  }
-  return (args.backend ?? getBackend()).softmaxCrossEntropy(logits, targets, mask, rows, V, rowNll, dLogits, gradScale, rowScale);
+  const backend = args.backend ?? getBackend();
+  return backend.softmaxCrossEntropy(logits, targets, mask, rows, V, rowNll, dLogits, gradScale, args.rowScale ?? null);
 }
 
 /** out[b] = sum over t < time of rowNll[b * time + t]: per-example sums of per-token rows [batch, time]. */

@@ -33,6 +33,9 @@
         'native/noise.cc',
         'native/gather.cc',
         'native/conv.cc',
+        'native/softmax.cc',
+        'native/recurrent.cc',
+        'native/embedding.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

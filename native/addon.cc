@@ -73,6 +73,14 @@ constexpr Kernel kKernels[] = {
     {"im2col", Im2col},
     {"im2colBf16", Im2colBf16},
     {"col2im", Col2im},
+    {"softmaxCrossEntropy", SoftmaxCrossEntropy},
+    {"lstmForward", LstmForward},
+    {"lstmBackward", LstmBackward},
+    {"gruForward", GruForward},
+    {"gruBackward", GruBackward},
+    {"swapAxes", SwapAxes},
+    {"embeddingGather", EmbeddingGather},
+    {"embeddingScatterAdd", EmbeddingScatterAdd},
 };
 
 }  // namespace

@@ -115,6 +115,18 @@ const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
       typedArray(index, name, napi_uint32_array, "a Uint32Array", need));
 }
 
+const int32_t* Args::int32s(size_t index, const char* name, uint64_t need) {
+  return static_cast<const int32_t*>(typedArray(index, name, napi_int32_array, "an Int32Array", need));
+}
+
+const int32_t* Args::optionalInt32s(size_t index, const char* name, uint64_t need) {
+  return nullish(index, name) ? nullptr : int32s(index, name, need);
+}
+
+const uint8_t* Args::optionalBytes(size_t index, const char* name, uint64_t need) {
+  return nullish(index, name) ? nullptr : bytes(index, name, need);
+}
+
 double* Args::doubles(size_t index, const char* name, uint64_t need) {
   return static_cast<double*>(typedArray(index, name, napi_float64_array, "a Float64Array", need));
 }

@@ -34,6 +34,12 @@ class Args {
   // A Uint32Array with at least `need` elements; the optional form takes null as nullptr.
   const uint32_t* uint32s(size_t index, const char* name, uint64_t need);
   const uint32_t* optionalUint32s(size_t index, const char* name, uint64_t need);
+  // An Int32Array with at least `need` elements (token ids, sequence lengths); the optional form
+  // takes null as nullptr.
+  const int32_t* int32s(size_t index, const char* name, uint64_t need);
+  const int32_t* optionalInt32s(size_t index, const char* name, uint64_t need);
+  // A Uint8Array with at least `need` elements, or nullptr for null or undefined (masks).
+  const uint8_t* optionalBytes(size_t index, const char* name, uint64_t need);
   // A Uint16Array with at least `need` elements (bf16 values as their bits).
   uint16_t* uint16s(size_t index, const char* name, uint64_t need);
   // As uint16s(), but null or undefined (or an absent argument) gives nullptr.

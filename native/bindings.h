@@ -49,4 +49,13 @@ napi_value Im2col(napi_env env, napi_callback_info info);
 napi_value Im2colBf16(napi_env env, napi_callback_info info);
 napi_value Col2im(napi_env env, napi_callback_info info);
 
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info);
+napi_value LstmForward(napi_env env, napi_callback_info info);
+napi_value LstmBackward(napi_env env, napi_callback_info info);
+napi_value GruForward(napi_env env, napi_callback_info info);
+napi_value GruBackward(napi_env env, napi_callback_info info);
+napi_value SwapAxes(napi_env env, napi_callback_info info);
+napi_value EmbeddingGather(napi_env env, napi_callback_info info);
+napi_value EmbeddingScatterAdd(napi_env env, napi_callback_info info);
+
 }  // namespace vaekit

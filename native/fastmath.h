@@ -3,9 +3,12 @@
 // where glibc's scalar expf/log1pf took most of the loss kernel's time. Both are accurate to a
 // few float ulps; test/engine-agreement.test.ts checks them against the js backend's Math.exp /
 // Math.log1p through the kernels that use them. expDouble is exp in double (within 1 ulp) for the
-// mixture prior's float64 kernels, where glibc's scalar exp cost 8 ns a call.
+// mixture prior's float64 kernels, where glibc's scalar exp cost 8 ns a call. sigmoidFloat and
+// tanhFloat, built on expNonPositive, are the recurrent cells' gate activations
+// (test/text-kernels.test.ts checks them through lstmForward and gruForward).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -56,6 +59,33 @@ inline float log1pUnit(float e) {
 #else
 #define VAEKIT_ALWAYS_INLINE inline
 #endif
+
+// sigmoid(x) = 1 / (1 + exp(-x)) with one exp of -|x|, so it never overflows: within 2.5 float ulps
+// (checked over every 37th float of [-20, 20]).
+VAEKIT_ALWAYS_INLINE float sigmoidFloat(float x) {
+  const float e = expNonPositive(-std::fabs(x));
+  return (x >= 0 ? 1.0f : e) / (1.0f + e);
+}
+
+// tanh(x), within 2.5 float ulps, branch-free (both halves are computed and one picked, so a loop
+// calling it vectorizes): for |x| >= 0.5 from e = exp(-2|x|) as (1 - e) / (1 + e), where 1 - e >= 0.63
+// cancels nothing; below, its Taylor series x (1 - x^2/3 + 2x^4/15 - ...) to x^15 (remainder below
+// 1e-8 relative at 0.5). The LSTM's and GRU's gates (recurrent.cc) call it for every unit of every step.
+VAEKIT_ALWAYS_INLINE float tanhFloat(float x) {
+  const float a = std::fabs(x);
+  const float e = expNonPositive(-2.0f * a);
+  const float large = (1.0f - e) / (1.0f + e);
+  const float s = a * a;
+  float p = -929569.0f / 638512875;
+  p = p * s + 21844.0f / 6081075;
+  p = p * s - 1382.0f / 155925;
+  p = p * s + 62.0f / 2835;
+  p = p * s - 17.0f / 315;
+  p = p * s + 2.0f / 15;
+  p = p * s - 1.0f / 3;
+  const float small = a + a * s * p;
+  return std::copysign(a < 0.5f ? small : large, x);
+}
 
 constexpr double kRoundToInteger = 6755399441055744.0;  // 1.5 * 2^52: x + it - it rounds x
 

@@ -594,3 +594,33 @@ test('A GRU encoder-decoder learns to reverse short sequences', () => {
   // Measured (native, seed 2024): 1.88 -> 0.027 per token, a 70x fall.
   assert.ok(last < first / 20, `800 Adam steps bring the loss down by 20x: ${first} -> ${last}`);
 });
+
+for (const kind of ['LSTM', 'GRU'] as const) {
+  test(`${kind}: the js and native backends agree on a batch whose steps split across threads (67 rows x 256 units, lengths 0 to full)`, { skip: typeof native === 'string' ? native : false }, () => {
+    // 67 x 256 units a step take the native cell kernels' threaded path (from 2 x 8192 units), split
+    // unevenly; the tolerance is the one above, the values O(1) (weights near PyTorch's 1/sqrt(H)).
+    const nat = native as Backend;
+    const B = 67, T = 6, I = 24, H = 256;
+    const lengths = Array.from({ length: B }, (_, b) => [0, T, 1, 3, 5][b % 5]!);
+    const sj = setup(kind, B, T, I, H, lengths, 41);
+    const sn = setup(kind, B, T, I, H, lengths, 41);
+    for (const p of [...sj.params.list, ...sn.params.list]) {
+      for (let i = 0; i < p.size; i++) p.value[i] = p.value[i]! * 0.1;
+    }
+    const oj = run(sj, js);
+    const on = run(sn, nat);
+    assertClose(on.outputs, oj.outputs, 1e-5, 1e-5, `${kind} outputs`);
+    assertClose(on.hFinal, oj.hFinal, 1e-5, 1e-5, `${kind} hFinal`);
+    if (kind === 'LSTM') assertClose(on.cFinal!, oj.cFinal!, 1e-5, 1e-5, 'LSTM cFinal');
+    const rng = new Random(9);
+    const a = normals(rng, B * T * H);
+    const u = normals(rng, B * H);
+    const v = kind === 'LSTM' ? normals(rng, B * H) : null;
+    const gj = sj.layer.backward(js, a, u, v, true);
+    const gn = sn.layer.backward(nat, a, u, v, true);
+    assertClose(gn.dx!, gj.dx!, 1e-5, 1e-5, `${kind} dx`);
+    assertClose(gn.dh0!, gj.dh0!, 1e-5, 1e-5, `${kind} dh0`);
+    if (kind === 'LSTM') assertClose(gn.dc0!, gj.dc0!, 1e-5, 1e-5, 'LSTM dc0');
+    assertClose(sn.params.grads, sj.params.grads, 1e-5, 1e-5, `${kind} parameter gradients`);
+  });
+}

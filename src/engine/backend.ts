@@ -133,6 +133,108 @@ export interface Backend {
   ): void;
 
   /**
+   * The categorical negative log-likelihood over a vocabulary, fused with its gradient, for logits
+   * [rows, vocab] and target ids [rows]: a counted row (mask null, or mask[r] = 1) gets
+   *   rowNll[r] = logsumexp(l_r) - l_r[targets[r]]          (max-subtracted; sums in float64)
+   *   grad[r, j] = scale_r (softmax(l_r)[j] - [j = targets[r]]), scale_r = gradScale * (rowScale[r], or 1);
+   * a row whose mask is 0 (padding) gets rowNll 0 and a zero gradient row, and its target is not read.
+   * grad may be the logits themselves (in place) or null (loss only). Returns the sum of rowNll as
+   * written (float32 values), accumulated in float64. Throws a RangeError, before writing anything,
+   * when a counted row's target lies outside [0, vocab).
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, targets: Int32Array, mask: Uint8Array | null, rows: number, vocab: number,
+    rowNll: Float32Array, grad: Float32Array | null, gradScale: number, rowScale: Float32Array | null,
+  ): number;
+
+  /**
+   * One LSTM step (PyTorch's gate order i, f, g, o) for a block of `rows` rows with H = hidden units.
+   * gates [rows, 4H] holds the pre-activations (x W_ih^T + b_ih + b_hh + h W_hh^T). Row b runs when
+   * step < lengths[b]: its gates become the activations i = sigmoid, f = sigmoid, g = tanh,
+   * o = sigmoid (in place: what lstmBackward reads), and
+   *   c[b] = f cPrev[b] + i g,   tanhC[b] = tanh(c[b]),   h[b] = o tanhC[b].
+   * Any other row carries its state (h[b] = hPrev[b], c[b] = cPrev[b]); its gates and tanhC are left
+   * as they were. hPrev, cPrev, h, c, tanhC: [rows, H]; lengths: at least rows. No two arrays may overlap.
+   */
+  lstmForward(
+    gates: Float32Array, hPrev: Float32Array, cPrev: Float32Array, h: Float32Array, c: Float32Array,
+    tanhC: Float32Array, lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void;
+
+  /**
+   * Back through one LSTM step for the block lstmForward ran, from its gates (the activations), cPrev
+   * and tanhC. For a running row (step < lengths[b]), with dH = dh[b] + dOut[b * dOutStride + j]
+   * (dOut null: dh alone; dOut is the loss's gradient of this step's output, dh the one flowing back
+   * from later steps) and dC = dc[b] + dH o (1 - tanhC^2):
+   *   dGates[b] = [dC g i (1 - i), dC cPrev f (1 - f), dC i (1 - g^2), dH tanhC o (1 - o)]  (gate order i f g o)
+   *   dc[b] = dC f (in place: dL/dc before the step),   dhPrev[b] = 0.
+   * For any other row: dGates[b] = 0, dhPrev[b] = dh[b], dc[b] unchanged. The caller then adds
+   * dGates W_hh to dhPrev (a product with beta 1) for dL/dh before the step. gates, dGates [rows, 4H];
+   * cPrev, tanhC, dh, dc, dhPrev [rows, H]. No two arrays may overlap.
+   */
+  lstmBackward(
+    gates: Float32Array, cPrev: Float32Array, tanhC: Float32Array, dh: Float32Array, dOut: Float32Array | null,
+    dOutStride: number, dc: Float32Array, dGates: Float32Array, dhPrev: Float32Array,
+    lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void;
+
+  /**
+   * One GRU step (PyTorch's gate order r, z, n) for a block of `rows` rows with H = hidden units.
+   * gates [rows, 3H] holds the input side's pre-activations (x W_ih^T + b_ih), hh [rows, 3H] the hidden
+   * side's product h W_hh^T (without its bias), biasHh [3H] b_hh. Row b runs when step < lengths[b]:
+   *   r = sigmoid(gx_r + hh_r + b_hr),  z = sigmoid(gx_z + hh_z + b_hz),  hn = hh_n + b_hn,
+   *   n = tanh(gx_n + r hn),  h[b] = (1 - z) n + z hPrev[b];  gates[b] = [r, z, n], hiddenN[b] = hn
+   * (what gruBackward reads). Any other row carries its state (h[b] = hPrev[b]); its gates and
+   * hiddenN are left as they were. hPrev, h, hiddenN: [rows, H]. No two arrays may overlap.
+   */
+  gruForward(
+    gates: Float32Array, hh: Float32Array, biasHh: Float32Array, hPrev: Float32Array, h: Float32Array,
+    hiddenN: Float32Array, lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void;
+
+  /**
+   * Back through one GRU step for the block gruForward ran, from its gates (r, z, n), hiddenN and
+   * hPrev. For a running row, with dH = dh[b] + dOut[b * dOutStride + j] (dOut null: dh alone):
+   *   dn = dH (1 - z)(1 - n^2),  dr = dn hn r (1 - r),  dz = dH (hPrev - n) z (1 - z)
+   *   dGates[b] = [dr, dz, dn] (input side),  dGh[b] = [dr, dz, dn r] (hidden side),  dhPrev[b] = dH z.
+   * For any other row: dGates[b] = dGh[b] = 0, dhPrev[b] = dh[b]. The caller then adds dGh W_hh to
+   * dhPrev (a product with beta 1). gates, dGates, dGh [rows, 3H]; hiddenN, hPrev, dh, dhPrev
+   * [rows, H]. No two arrays may overlap.
+   */
+  gruBackward(
+    gates: Float32Array, hiddenN: Float32Array, hPrev: Float32Array, dh: Float32Array, dOut: Float32Array | null,
+    dOutStride: number, dGates: Float32Array, dGh: Float32Array, dhPrev: Float32Array,
+    lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void;
+
+  /**
+   * The first two axes of src [a, b, cols] swapped into dst [b, a, cols] (batch-major [batch, time,
+   * cols] to time-major [time, batch, cols] and back): dst[j, i] = src[i, j] when lengths is null or
+   * i < lengths[j], else zeros (lengths, at least b of them, masks the steps past each row's length
+   * when time-major states become batch-major outputs). dst must not overlap src.
+   */
+  swapAxes(src: Float32Array, a: number, b: number, cols: number, dst: Float32Array, lengths: Int32Array | null): void;
+
+  /**
+   * The embedding lookup: out[p] = table[ids[p]] (dim values) for p < positions, and zeros where
+   * ids[p] is 0 (<pad>). table is [vocab, dim]. Throws a RangeError, before writing, on an id outside
+   * [0, vocab). out must not overlap table.
+   */
+  embeddingGather(
+    table: Float32Array, vocab: number, dim: number, ids: Int32Array, positions: number, out: Float32Array,
+  ): void;
+
+  /**
+   * The embedding's backward: grad[ids[p]] += dOut[p] (dim values) for p < positions where ids[p] is
+   * not 0 (<pad> sends no gradient), each element's additions made in position order (so the bits
+   * do not depend on how the work is split). grad is [vocab, dim], added to, not overwritten.
+   * Throws a RangeError, before writing, on an id outside [0, vocab).
+   */
+  embeddingScatterAdd(
+    dOut: Float32Array, ids: Int32Array, positions: number, dim: number, grad: Float32Array, vocab: number,
+  ): void;
+
+  /**
    * The reparameterized sample. meanLogvar is rows x 2L (first L columns the mean, last L the
    * log-variance); eps and z are rows x L: z = mean + exp(0.5 logvar) * eps.
    */

@@ -193,6 +193,215 @@ export class JsBackend implements Backend {
     }
   }
 
+  softmaxCrossEntropy(
+    logits: Float32Array, targets: Int32Array, mask: Uint8Array | null, rows: number, vocab: number,
+    rowNll: Float32Array, grad: Float32Array | null, gradScale: number, rowScale: Float32Array | null,
+  ): number {
+    const V = vocab;
+    for (let r = 0; r < rows; r++) {
+      if (mask !== null && mask[r] === 0) continue;
+      const y = targets[r]!;
+      if (!(y >= 0 && y < V)) throw new RangeError(`softmaxCrossEntropy: target ${y} of row ${r} is outside the vocabulary [0, ${V}).`);
+    }
+    let total = 0;
+    for (let r = 0; r < rows; r++) {
+      const base = r * V;
+      if (mask !== null && mask[r] === 0) {
+        rowNll[r] = 0;
+        grad?.fill(0, base, base + V);
+        continue;
+      }
+      const y = targets[r]!;
+      let max = -Infinity;
+      for (let j = 0; j < V; j++) if (logits[base + j]! > max) max = logits[base + j]!;
+      const target = logits[base + y]!;
+      let sum = 0;
+      if (grad === null) {
+        for (let j = 0; j < V; j++) sum += Math.exp(logits[base + j]! - max);
+      } else {
+        // exp(l - max) kept in the gradient's row, then scaled into softmax - onehot.
+        for (let j = 0; j < V; j++) {
+          const e = Math.exp(logits[base + j]! - max);
+          grad[base + j] = e;
+          sum += e;
+        }
+      }
+      rowNll[r] = max + Math.log(sum) - target;
+      total += rowNll[r]!;
+      if (grad !== null) {
+        const scale = gradScale * (rowScale === null ? 1 : rowScale[r]!);
+        const k = scale / sum;
+        for (let j = 0; j < V; j++) grad[base + j] = grad[base + j]! * k;
+        grad[base + y] = scale * (Math.exp(target - max) / sum - 1);
+      }
+    }
+    return total;
+  }
+
+  lstmForward(
+    gates: Float32Array, hPrev: Float32Array, cPrev: Float32Array, h: Float32Array, c: Float32Array,
+    tanhC: Float32Array, lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void {
+    const H = hidden;
+    for (let b = 0; b < rows; b++) {
+      const o = b * H;
+      if (step >= lengths[b]!) {
+        h.set(hPrev.subarray(o, o + H), o);
+        c.set(cPrev.subarray(o, o + H), o);
+        continue;
+      }
+      const g = b * 4 * H;
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gates[g + j]!);
+        const f = sigmoid(gates[g + H + j]!);
+        const gg = Math.tanh(gates[g + 2 * H + j]!);
+        const og = sigmoid(gates[g + 3 * H + j]!);
+        gates[g + j] = i;
+        gates[g + H + j] = f;
+        gates[g + 2 * H + j] = gg;
+        gates[g + 3 * H + j] = og;
+        const cn = f * cPrev[o + j]! + i * gg;
+        c[o + j] = cn;
+        const th = Math.tanh(cn);
+        tanhC[o + j] = th;
+        h[o + j] = og * th;
+      }
+    }
+  }
+
+  lstmBackward(
+    gates: Float32Array, cPrev: Float32Array, tanhC: Float32Array, dh: Float32Array, dOut: Float32Array | null,
+    dOutStride: number, dc: Float32Array, dGates: Float32Array, dhPrev: Float32Array,
+    lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void {
+    const H = hidden;
+    for (let b = 0; b < rows; b++) {
+      const o = b * H;
+      const g = b * 4 * H;
+      if (step >= lengths[b]!) {
+        dGates.fill(0, g, g + 4 * H);
+        dhPrev.set(dh.subarray(o, o + H), o);
+        continue;
+      }
+      const d = b * dOutStride;
+      for (let j = 0; j < H; j++) {
+        const i = gates[g + j]!;
+        const f = gates[g + H + j]!;
+        const gg = gates[g + 2 * H + j]!;
+        const og = gates[g + 3 * H + j]!;
+        const th = tanhC[o + j]!;
+        const dH = dh[o + j]! + (dOut === null ? 0 : dOut[d + j]!);
+        const dC = dc[o + j]! + dH * og * (1 - th * th);
+        dGates[g + j] = dC * gg * i * (1 - i);
+        dGates[g + H + j] = dC * cPrev[o + j]! * f * (1 - f);
+        dGates[g + 2 * H + j] = dC * i * (1 - gg * gg);
+        dGates[g + 3 * H + j] = dH * th * og * (1 - og);
+        dc[o + j] = dC * f;
+        dhPrev[o + j] = 0;
+      }
+    }
+  }
+
+  gruForward(
+    gates: Float32Array, hh: Float32Array, biasHh: Float32Array, hPrev: Float32Array, h: Float32Array,
+    hiddenN: Float32Array, lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void {
+    const H = hidden;
+    for (let b = 0; b < rows; b++) {
+      const o = b * H;
+      if (step >= lengths[b]!) {
+        h.set(hPrev.subarray(o, o + H), o);
+        continue;
+      }
+      const g = b * 3 * H;
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(gates[g + j]! + hh[g + j]! + biasHh[j]!);
+        const z = sigmoid(gates[g + H + j]! + hh[g + H + j]! + biasHh[H + j]!);
+        const hn = hh[g + 2 * H + j]! + biasHh[2 * H + j]!;
+        const n = Math.tanh(gates[g + 2 * H + j]! + r * hn);
+        gates[g + j] = r;
+        gates[g + H + j] = z;
+        gates[g + 2 * H + j] = n;
+        hiddenN[o + j] = hn;
+        h[o + j] = (1 - z) * n + z * hPrev[o + j]!;
+      }
+    }
+  }
+
+  gruBackward(
+    gates: Float32Array, hiddenN: Float32Array, hPrev: Float32Array, dh: Float32Array, dOut: Float32Array | null,
+    dOutStride: number, dGates: Float32Array, dGh: Float32Array, dhPrev: Float32Array,
+    lengths: Int32Array, step: number, rows: number, hidden: number,
+  ): void {
+    const H = hidden;
+    for (let b = 0; b < rows; b++) {
+      const o = b * H;
+      const g = b * 3 * H;
+      if (step >= lengths[b]!) {
+        dGates.fill(0, g, g + 3 * H);
+        dGh.fill(0, g, g + 3 * H);
+        dhPrev.set(dh.subarray(o, o + H), o);
+        continue;
+      }
+      const d = b * dOutStride;
+      for (let j = 0; j < H; j++) {
+        const r = gates[g + j]!;
+        const z = gates[g + H + j]!;
+        const n = gates[g + 2 * H + j]!;
+        const dH = dh[o + j]! + (dOut === null ? 0 : dOut[d + j]!);
+        const dn = dH * (1 - z) * (1 - n * n);
+        const dr = dn * hiddenN[o + j]! * r * (1 - r);
+        const dz = dH * (hPrev[o + j]! - n) * z * (1 - z);
+        dGates[g + j] = dr;
+        dGates[g + H + j] = dz;
+        dGates[g + 2 * H + j] = dn;
+        dGh[g + j] = dr;
+        dGh[g + H + j] = dz;
+        dGh[g + 2 * H + j] = dn * r;
+        dhPrev[o + j] = dH * z;
+      }
+    }
+  }
+
+  swapAxes(src: Float32Array, a: number, b: number, cols: number, dst: Float32Array, lengths: Int32Array | null): void {
+    for (let j = 0; j < b; j++) {
+      const n = lengths === null ? a : lengths[j]!;
+      for (let i = 0; i < a; i++) {
+        const to = (j * a + i) * cols;
+        if (i < n) {
+          const from = (i * b + j) * cols;
+          dst.set(src.subarray(from, from + cols), to);
+        } else {
+          dst.fill(0, to, to + cols);
+        }
+      }
+    }
+  }
+
+  embeddingGather(
+    table: Float32Array, vocab: number, dim: number, ids: Int32Array, positions: number, out: Float32Array,
+  ): void {
+    checkIds('embeddingGather', ids, positions, vocab);
+    for (let p = 0; p < positions; p++) {
+      const id = ids[p]!;
+      if (id === 0) out.fill(0, p * dim, (p + 1) * dim);
+      else out.set(table.subarray(id * dim, (id + 1) * dim), p * dim);
+    }
+  }
+
+  embeddingScatterAdd(
+    dOut: Float32Array, ids: Int32Array, positions: number, dim: number, grad: Float32Array, vocab: number,
+  ): void {
+    checkIds('embeddingScatterAdd', ids, positions, vocab);
+    for (let p = 0; p < positions; p++) {
+      const id = ids[p]!;
+      if (id === 0) continue;
+      const g = id * dim;
+      const d = p * dim;
+      for (let j = 0; j < dim; j++) grad[g + j] = grad[g + j]! + dOut[d + j]!;
+    }
+  }
+
   reparameterize(meanLogvar: Float32Array, eps: Float32Array, z: Float32Array, rows: number, latent: number): void {
     for (let r = 0; r < rows; r++) {
       const o = r * 2 * latent;
@@ -444,6 +653,14 @@ export class JsBackend implements Backend {
         }
       }
     }
+  }
+}
+
+/** Throws a RangeError when one of the first `positions` ids lies outside [0, vocab). */
+function checkIds(kernel: string, ids: Int32Array, positions: number, vocab: number): void {
+  for (let p = 0; p < positions; p++) {
+    const id = ids[p]!;
+    if (!(id >= 0 && id < vocab)) throw new RangeError(`${kernel}: id ${id} at position ${p} is outside the vocabulary [0, ${vocab}).`);
   }
 }
 

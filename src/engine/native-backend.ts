@@ -57,6 +57,8 @@ const ADDON_FUNCTIONS = Object.keys({
   add: true, sub: true, mul: true, scale: true, axpy: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
+  softmaxCrossEntropy: true, lstmForward: true, lstmBackward: true, gruForward: true, gruBackward: true,
+  embeddingGather: true, embeddingScatterAdd: true, swapAxes: true,
 } satisfies Record<keyof NativeAddon, true>);
 
 /**
@@ -175,6 +177,14 @@ export class NativeBackend implements Backend {
   im2col(...args: Args<'im2col'>): void { this.addon.im2col(...args); }
   im2colBf16(...args: Args<'im2colBf16'>): void { this.addon.im2colBf16(...args); }
   col2im(...args: Args<'col2im'>): void { this.addon.col2im(...args); }
+  softmaxCrossEntropy(...args: Args<'softmaxCrossEntropy'>): number { return this.addon.softmaxCrossEntropy(...args); }
+  lstmForward(...args: Args<'lstmForward'>): void { this.addon.lstmForward(...args); }
+  lstmBackward(...args: Args<'lstmBackward'>): void { this.addon.lstmBackward(...args); }
+  gruForward(...args: Args<'gruForward'>): void { this.addon.gruForward(...args); }
+  gruBackward(...args: Args<'gruBackward'>): void { this.addon.gruBackward(...args); }
+  swapAxes(...args: Args<'swapAxes'>): void { this.addon.swapAxes(...args); }
+  embeddingGather(...args: Args<'embeddingGather'>): void { this.addon.embeddingGather(...args); }
+  embeddingScatterAdd(...args: Args<'embeddingScatterAdd'>): void { this.addon.embeddingScatterAdd(...args); }
 }
 
 /** bf16 support from the addon's oneDNN report: it needs oneDNN and a CPU with AMX or AVX512-BF16. */

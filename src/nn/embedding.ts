@@ -6,6 +6,7 @@
  * batch x time seen and are reused.
  */
 import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
 import type { Random } from '../engine/random.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
 
@@ -59,14 +60,14 @@ export class Embedding {
   /**
    * out[b, t] = weight[ids[b, t]] for t < lengths[b] (every t when lengths is null) and ids != 0;
    * zeros elsewhere. Throws on an id outside [0, vocab). Returns a view of the layer's own buffer.
+   * The lookup is the backend's embeddingGather (the process-wide backend unless one is given).
    */
-  forward(ids: Int32Array, lengths: Int32Array | null, batch: number, time: number): Float32Array {
+  forward(ids: Int32Array, lengths: Int32Array | null, batch: number, time: number, backend: Backend = getBackend()): Float32Array {
     const n = batch * time;
     if (ids.length < n) throw new Error(`${this.name}: ${batch} x ${time} ids needed, got ${ids.length}.`);
     if (this.out.length < n * this.dim) this.out = new Float32Array(n * this.dim);
     if (this.ids.length < n) this.ids = new Int32Array(n);
-    const D = this.dim;
-    const table = this.weight.value;
+    const kept = this.ids;
     for (let b = 0; b < batch; b++) {
       const length = lengths === null ? time : lengths[b]!;
       if (!(length >= 0 && length <= time)) throw new Error(`${this.name}: row ${b} has length ${length}, outside [0, ${time}].`);
@@ -74,30 +75,23 @@ export class Embedding {
         const p = b * time + t;
         const id = t < length ? ids[p]! : PAD_ID;
         if (!(id >= 0 && id < this.vocab)) throw new Error(`${this.name}: id ${id} at row ${b}, step ${t} is outside the vocabulary [0, ${this.vocab}).`);
-        this.ids[p] = id;
-        if (id === PAD_ID) this.out.fill(0, p * D, (p + 1) * D);
-        else this.out.set(table.subarray(id * D, (id + 1) * D), p * D);
+        kept[p] = id;
       }
     }
+    backend.embeddingGather(this.weight.value, this.vocab, this.dim, kept, n, this.out);
     this.positions = n;
-    return this.out.subarray(0, n * D);
+    return this.out.subarray(0, n * this.dim);
   }
 
   /**
    * Scatter-adds dOut [batch, time, dim] of the last forward into the table's gradient, row by row
    * in position order: overwriting it first (the Layer contract), or adding to it when `accumulate`
-   * (a table shared by an encoder and a decoder). `<pad>` and masked positions add nothing.
+   * (a table shared by an encoder and a decoder). `<pad>` and masked positions add nothing. The
+   * scatter-add is the backend's embeddingScatterAdd.
    */
-  backward(_backend: Backend, dOut: Float32Array, accumulate = false): void {
-    const D = this.dim;
+  backward(backend: Backend, dOut: Float32Array, accumulate = false): void {
     const grad = this.weight.grad;
     if (!accumulate) grad.fill(0);
-    for (let p = 0; p < this.positions; p++) {
-      const id = this.ids[p]!;
-      if (id === PAD_ID) continue;
-      const g = id * D;
-      const d = p * D;
-      for (let j = 0; j < D; j++) grad[g + j] = grad[g + j]! + dOut[d + j]!;
-    }
+    backend.embeddingScatterAdd(dOut, this.ids, this.positions, this.dim, grad, this.vocab);
   }
 }

@@ -13,11 +13,12 @@
  *
  * Both biases are added once to the input products; each step adds h W_hh^T to them. The input and
  * hidden pre-activations are the same sums, so one set of gate gradients (dGates) serves dW_ih,
- * dW_hh, both bias gradients and dx. Everything else (parameters, buffers, masking, the loops
+ * dW_hh, both bias gradients and dx. The gate math of a step, forward and backward, is the backend's
+ * lstmForward and lstmBackward (backend.ts). Everything else (parameters, buffers, masking, the loops
  * through time and the products after them): RecurrentBase in recurrent.ts.
  */
 import type { Backend } from '../engine/backend.js';
-import { atLeast, RecurrentBase, sigmoid } from './recurrent.js';
+import { atLeast, RecurrentBase } from './recurrent.js';
 
 export interface LstmSpec {
   name: string;
@@ -52,61 +53,27 @@ export class Lstm extends RecurrentBase {
     const G = 4 * H;
     const BH = batch * H;
     const g = this.gates.subarray(t * batch * G, (t + 1) * batch * G);
-    backend.gemm(false, true, batch, G, H, 1, hs.subarray(t * BH, (t + 1) * BH), this.weightHh.value, 1, g);
-    for (let b = 0; b < batch; b++) {
-      if (t >= lengths[b]!) continue;
-      const hp = t * BH + b * H;
-      const hn = hp + BH;
-      const gb = b * G;
-      for (let j = 0; j < H; j++) {
-        const i = sigmoid(g[gb + j]!);
-        const f = sigmoid(g[gb + H + j]!);
-        const gg = Math.tanh(g[gb + 2 * H + j]!);
-        const o = sigmoid(g[gb + 3 * H + j]!);
-        g[gb + j] = i;
-        g[gb + H + j] = f;
-        g[gb + 2 * H + j] = gg;
-        g[gb + 3 * H + j] = o;
-        const c = f * cs[hp + j]! + i * gg;
-        cs[hn + j] = c;
-        const th = Math.tanh(c);
-        tanhC[hp + j] = th;
-        hs[hn + j] = o * th;
-      }
-    }
+    const hPrev = hs.subarray(t * BH, (t + 1) * BH);
+    backend.gemm(false, true, batch, G, H, 1, hPrev, this.weightHh.value, 1, g);
+    backend.lstmForward(
+      g, hPrev, cs.subarray(t * BH, (t + 1) * BH), hs.subarray((t + 1) * BH, (t + 2) * BH),
+      cs.subarray((t + 1) * BH, (t + 2) * BH), tanhC.subarray(t * BH, (t + 1) * BH), lengths, t, batch, H,
+    );
   }
 
   protected override stepBackward(
-    backend: Backend, t: number, dOutputs: Float32Array | null, dh: Float32Array, dhPrev: Float32Array,
+    backend: Backend, t: number, dOut: Float32Array | null, dOutStride: number, dh: Float32Array, dhPrev: Float32Array,
   ): void {
-    const { batch, time, lengths, gates, cs, tanhC, dc } = this;
+    const { batch, lengths, gates, cs, tanhC, dc } = this;
     const H = this.hiddenSize;
     const G = 4 * H;
     const BH = batch * H;
     const dg = this.dGates.subarray(t * batch * G, (t + 1) * batch * G);
-    for (let b = 0; b < batch; b++) {
-      if (t >= lengths[b]!) continue;
-      const gb = b * G;
-      const hb = b * H;
-      const gt = t * batch * G + gb;
-      const tc = t * BH + hb;
-      const dOut = dOutputs === null ? -1 : (b * time + t) * H;
-      for (let j = 0; j < H; j++) {
-        const i = gates[gt + j]!;
-        const f = gates[gt + H + j]!;
-        const gg = gates[gt + 2 * H + j]!;
-        const o = gates[gt + 3 * H + j]!;
-        const th = tanhC[tc + j]!;
-        const dhj = dh[hb + j]! + (dOut < 0 ? 0 : dOutputs![dOut + j]!);
-        const dcj = dc[hb + j]! + dhj * o * (1 - th * th);
-        dg[gb + j] = dcj * gg * i * (1 - i);
-        dg[gb + H + j] = dcj * cs[tc + j]! * f * (1 - f);
-        dg[gb + 2 * H + j] = dcj * i * (1 - gg * gg);
-        dg[gb + 3 * H + j] = dhj * th * o * (1 - o);
-        dc[hb + j] = dcj * f;
-      }
-    }
-    // dh_{t-1} = dgates_t W_hh.
-    backend.gemm(false, false, batch, H, G, 1, dg, this.weightHh.value, 0, dhPrev);
+    backend.lstmBackward(
+      gates.subarray(t * batch * G, (t + 1) * batch * G), cs.subarray(t * BH, (t + 1) * BH),
+      tanhC.subarray(t * BH, (t + 1) * BH), dh, dOut, dOutStride, dc, dg, dhPrev, lengths, t, batch, H,
+    );
+    // dh_{t-1} += dgates_t W_hh (the kernel left 0 in the real rows, dh in the padded ones).
+    backend.gemm(false, false, batch, H, G, 1, dg, this.weightHh.value, 1, dhPrev);
   }
 }

@@ -10,7 +10,8 @@
  * sends no gradient through those steps (dL/dx there is 0; dOutputs there is ignored).
  *
  * Internally the layers keep everything time-major ([time, batch, features]) so that each step's
- * batch of states is one contiguous matrix for the per-step product h W_hh^T.
+ * batch of states is one contiguous matrix for the per-step product h W_hh^T; the copies between the
+ * two layouts are the backend's swapAxes.
  *
  * RecurrentBase (below) is everything an LSTM and a GRU do alike: the PyTorch parameter layout,
  * the buffers, forward's input product for all steps and masked outputs, backward's loop through
@@ -95,51 +96,6 @@ export function checkLengths(layer: string, lengths: Int32Array, batch: number, 
   }
 }
 
-/** [batch, time, cols] (batch-major) -> [time, batch, cols] (time-major). */
-export function toTimeMajor(src: Float32Array, batch: number, time: number, cols: number, dst: Float32Array): void {
-  for (let b = 0; b < batch; b++) {
-    for (let t = 0; t < time; t++) {
-      const from = (b * time + t) * cols;
-      dst.set(src.subarray(from, from + cols), (t * batch + b) * cols);
-    }
-  }
-}
-
-/** [time, batch, cols] (time-major) -> [batch, time, cols] (batch-major). */
-export function toBatchMajor(src: Float32Array, batch: number, time: number, cols: number, dst: Float32Array): void {
-  for (let t = 0; t < time; t++) {
-    for (let b = 0; b < batch; b++) {
-      const from = (t * batch + b) * cols;
-      dst.set(src.subarray(from, from + cols), (b * time + t) * cols);
-    }
-  }
-}
-
-/**
- * The outputs [batch, time, hidden] from the time-major states hs [time + 1, batch, hidden]
- * (hs[t + 1] is the state after step t): hs[t + 1][b] where t < lengths[b], else 0.
- */
-export function maskedOutputs(
-  hs: Float32Array, lengths: Int32Array, batch: number, time: number, hidden: number, out: Float32Array,
-): void {
-  for (let b = 0; b < batch; b++) {
-    const n = lengths[b]!;
-    for (let t = 0; t < time; t++) {
-      const to = (b * time + t) * hidden;
-      if (t < n) {
-        const from = ((t + 1) * batch + b) * hidden;
-        out.set(hs.subarray(from, from + hidden), to);
-      } else {
-        out.fill(0, to, to + hidden);
-      }
-    }
-  }
-}
-
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 /** What a one-direction recurrent layer is built from. */
 export interface RecurrentSpec {
   name: string;
@@ -154,11 +110,12 @@ export interface RecurrentSpec {
  *   weight_ih [gates x H, input], weight_hh [gates x H, H], bias_ih [gates x H], bias_hh [gates x H]
  *
  * Forward: one product x W_ih^T (+ inputBias) for every step at once into `gates`, then stepForward
- * per step, which adds its product h W_hh^T and writes the state after the step for the rows still
- * running; the base carries the state of rows past their length. Backward through time: per step
- * (last first) the base zeroes the padded rows' gate gradients, stepBackward writes the real rows'
- * and dh_{t-1} (its one product per step, dgates_t W_hh), and the base carries dh for rows past
- * their length. After the loop dW_ih, dW_hh and dx are one product each over every step.
+ * per step: its product h W_hh^T and the backend's cell kernel (lstmForward / gruForward), which
+ * writes the state after the step for the rows still running and carries the others' unchanged.
+ * Backward through time, per step (last first): stepBackward's cell kernel (lstmBackward /
+ * gruBackward) writes the real rows' gate gradients, zeroes the padded rows' and carries their dh,
+ * then its one product per step adds dgates_t W_hh into dh_{t-1}. After the loop dW_ih, dW_hh and
+ * dx are one product each over every step.
  * Buffers grow to the largest batch x time seen and are reused.
  */
 export abstract class RecurrentBase implements RecurrentLayer {
@@ -246,17 +203,19 @@ export abstract class RecurrentBase implements RecurrentLayer {
   /** The bias added to every step's input product (the LSTM's b_ih + b_hh; the GRU's b_ih). */
   protected abstract inputBias(backend: Backend): Float32Array;
   /**
-   * Step t for the rows with t < lengths[b]: gates[t] holds x_t W_ih^T + inputBias (every row);
-   * writes hs[t + 1] (and cs[t + 1]) for those rows and whatever backward needs.
+   * Step t: gates[t] holds x_t W_ih^T + inputBias (every row). Writes hs[t + 1] (and cs[t + 1]):
+   * the state after the step for the rows with t < lengths[b], the state carried unchanged for the
+   * others; and whatever backward needs (one product and the backend's cell kernel).
    */
   protected abstract stepForward(backend: Backend, t: number): void;
   /**
-   * Back through step t for the rows with t < lengths[b], from dh (dL/dh after step t, not yet
-   * counting dOutputs[b, t]) and dc: writes those rows' dGates[t] (and hiddenGateGrads' [t]), dc
-   * (now before step t) and dhPrev (dL/dh before step t; the base then sets the other rows').
+   * Back through step t, from dh (dL/dh after step t, not yet counting the step's output gradient
+   * dOut[b * dOutStride + j], null: none) and dc: writes dGates[t] (and hiddenGateGrads' [t]; 0 for
+   * the rows with t >= lengths[b]), dc (now before step t) and dhPrev (dL/dh before step t; dh
+   * carried unchanged for the rows past their length).
    */
   protected abstract stepBackward(
-    backend: Backend, t: number, dOutputs: Float32Array | null, dh: Float32Array, dhPrev: Float32Array,
+    backend: Backend, t: number, dOut: Float32Array | null, dOutStride: number, dh: Float32Array, dhPrev: Float32Array,
   ): void;
   /**
    * [time, batch, gates x H] with room for n: where backward gathers dL/d(W_hh h + b_hh), the
@@ -295,21 +254,13 @@ export abstract class RecurrentBase implements RecurrentLayer {
     }
 
     // Every step's input product at once: gates[t, b] = x[b, t] W_ih^T + inputBias.
-    toTimeMajor(x, batch, time, this.inputSize, xT);
+    backend.swapAxes(x, batch, time, this.inputSize, xT, null);
     backend.gemm(false, true, steps, G, this.inputSize, 1, xT, this.weightIh.value, 0, gates);
     backend.biasActivation(gates, this.inputBias(backend), gates, steps, G, 'linear', 0);
 
-    for (let t = 0; t < time; t++) {
-      this.stepForward(backend, t);
-      // Past a row's length its state is carried unchanged.
-      for (let b = 0; b < batch; b++) {
-        if (t < this.lengths[b]!) continue;
-        const from = t * BH + b * H;
-        hs.copyWithin(from + BH, from, from + H);
-        if (this.hasCell) cs.copyWithin(from + BH, from, from + H);
-      }
-    }
-    maskedOutputs(hs, this.lengths, batch, time, H, this.out);
+    for (let t = 0; t < time; t++) this.stepForward(backend, t);
+    // outputs[b, t] = hs[t + 1][b] for t < lengths[b], else 0.
+    backend.swapAxes(hs.subarray(BH, (time + 1) * BH), time, batch, H, this.out, this.lengths);
     return {
       outputs: this.out.subarray(0, steps * H),
       hFinal: hs.subarray(time * BH, (time + 1) * BH),
@@ -322,7 +273,7 @@ export abstract class RecurrentBase implements RecurrentLayer {
     dcFinal: Float32Array | null, needInputGrad: boolean,
   ): RecurrentGradients {
     if (!this.hasCell && dcFinal !== null) throw new Error(`${this.name}: a ${this.kind} has no cell state; dcFinal must be null.`);
-    const { batch, time, lengths } = this;
+    const { batch, time } = this;
     if (batch === 0) throw new Error(`${this.name}.backward needs a forward call before it.`);
     const H = this.hiddenSize;
     const G = this.gateCount * H;
@@ -341,19 +292,9 @@ export abstract class RecurrentBase implements RecurrentLayer {
       if (dcFinal !== null) this.dc.set(dcFinal.subarray(0, BH)); else this.dc.fill(0, 0, BH);
     }
 
+    // dOutputs is batch-major: step t of row b at (b * time + t) * H, so rows `time * H` apart.
     for (let t = time - 1; t >= 0; t--) {
-      // A padded step: nothing flows through it (its gate gradients are 0); dh and dc pass to the step before unchanged.
-      for (let b = 0; b < batch; b++) {
-        if (t < lengths[b]!) continue;
-        const g = (t * batch + b) * G;
-        dGates.fill(0, g, g + G);
-        if (dGh !== dGates) dGh.fill(0, g, g + G);
-      }
-      this.stepBackward(backend, t, dOutputs, dh, dhPrev);
-      for (let b = 0; b < batch; b++) {
-        if (t < lengths[b]!) continue;
-        dhPrev.set(dh.subarray(b * H, (b + 1) * H), b * H);
-      }
+      this.stepBackward(backend, t, dOutputs === null ? null : dOutputs.subarray(t * H), time * H, dh, dhPrev);
       [dh, dhPrev] = [dhPrev, dh];
     }
     this.dh = dh;
@@ -374,7 +315,7 @@ export abstract class RecurrentBase implements RecurrentLayer {
       this.dxT = atLeast(this.dxT, n);
       this.dx = atLeast(this.dx, n);
       backend.gemm(false, false, steps, this.inputSize, G, 1, dGx, this.weightIh.value, 0, this.dxT);
-      toBatchMajor(this.dxT, batch, time, this.inputSize, this.dx);
+      backend.swapAxes(this.dxT, time, batch, this.inputSize, this.dx, null);
       dx = this.dx.subarray(0, n);
     }
     return {

@@ -11,6 +11,8 @@
  * (sumPerExample), and picks gradScale for the reduction it trains on (1 / examples for the mean
  * per example, 1 / tokens for the mean per token).
  */
+import type { Backend } from '../engine/backend.js';
+import { getBackend } from '../engine/index.js';
 
 export interface SoftmaxCrossEntropyArgs {
   /** [rows, vocab] */
@@ -29,48 +31,20 @@ export interface SoftmaxCrossEntropyArgs {
   gradScale: number;
   /** [rows]: multiplies row r's gradient too (importance weights); null: 1. */
   rowScale?: Float32Array | null;
+  /** The backend whose softmaxCrossEntropy kernel runs it (default: the process-wide one). */
+  backend?: Backend;
 }
 
-/** Writes rowNll (and dLogits) as above and returns the sum of rowNll, accumulated in float64. */
+/**
+ * Writes rowNll (and dLogits) as above and returns the sum of rowNll, accumulated in float64: the
+ * backend's fused softmaxCrossEntropy kernel, which throws a RangeError on a target outside the
+ * vocabulary before writing anything.
+ */
 export function softmaxCrossEntropy(args: SoftmaxCrossEntropyArgs): number {
   const { logits, targets, rows, vocab: V, mask, rowNll, dLogits, gradScale } = args;
-  const rowScale = args.rowScale ?? null;
   if (logits.length < rows * V) throw new Error(`softmaxCrossEntropy: ${rows} x ${V} logits needed, got ${logits.length}.`);
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const base = r * V;
-    if (mask !== null && mask[r] === 0) {
-      rowNll[r] = 0;
-      dLogits?.fill(0, base, base + V);
-      continue;
-    }
-    const y = targets[r]!;
-    if (!(y >= 0 && y < V)) throw new Error(`softmaxCrossEntropy: target ${y} of row ${r} is outside the vocabulary [0, ${V}).`);
-    let max = -Infinity;
-    for (let j = 0; j < V; j++) if (logits[base + j]! > max) max = logits[base + j]!;
-    const target = logits[base + y]!;
-    let sum = 0;
-    if (dLogits === null) {
-      for (let j = 0; j < V; j++) sum += Math.exp(logits[base + j]! - max);
-    } else {
-      // exp(l - max) kept in the gradient's row, then scaled into softmax - onehot.
-      for (let j = 0; j < V; j++) {
-        const e = Math.exp(logits[base + j]! - max);
-        dLogits[base + j] = e;
-        sum += e;
-      }
-    }
-    const nll = max + Math.log(sum) - target;
-    rowNll[r] = nll;
-    total += nll;
-    if (dLogits !== null) {
-      const scale = gradScale * (rowScale === null ? 1 : rowScale[r]!);
-      const k = scale / sum;
-      for (let j = 0; j < V; j++) dLogits[base + j] = dLogits[base + j]! * k;
-      dLogits[base + y] = scale * (Math.exp(target - max) / sum - 1);
-    }
-  }
-  return total;
+  const backend = args.backend ?? getBackend();
+  return backend.softmaxCrossEntropy(logits, targets, mask, rows, V, rowNll, dLogits, gradScale, args.rowScale ?? null);
 }
 
 /** out[b] = sum over t < time of rowNll[b * time + t]: per-example sums of per-token rows [batch, time]. */

@@ -123,8 +123,9 @@ test('encode: a row of posterior means (and log-variances) per line, with the li
   assert.deepEqual(rows.slice(1).map((r) => r[0]), ['1', '3', '4']);
   const npy = join(work, 'codes.npy');
   ok(['encode', '--model', vae, '--data', data, '--out', npy]);
-  const codes = parseNpy(readFileSync(npy));
+  const codes = parseNpy(new Uint8Array(readFileSync(npy)), npy);
   assert.deepEqual(codes.shape, [3, 16]);
+  assert.ok(codes.data instanceof Float32Array, 'codes are float32');
   assert.ok(Math.abs(codes.data[16]! - Number(rows[2]![1])) < 1e-6, 'the NPY holds the CSV\'s means');
   // A CSV column of text, its rows numbered from 1 after the header.
   const table = join(work, 'sentences.csv');

@@ -105,15 +105,16 @@ async function scoreText(model: TextBundle, dir: string, flags: AnomalyFlags, co
   const set = await readTextForModel(model, spec, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
   const normalClass = flags.normalClass ?? flags.digit;
   if (normalClass !== undefined && set.labels === null) throw new VaekitError(`--normal-class names the class of ${spec} that is normal, and ${spec} has no labels (give --label-column, or class subfolders).`);
-  const how = model.vae.latent === 0 ? 'exact: a language model' : `importance-sampled, k = ${samples}${optionGiven(command, 'samples') ? '' : ' (--samples to change it; vaekit eval uses 500)'}`;
+  const how = model.vae.latent === 0 ? 'exact: a language model' : `importance-sampled, k = ${samples}`;
+  const hint = model.vae.latent === 0 || optionGiven(command, 'samples') ? '' : ' (--samples to change it; vaekit eval uses 500)';
   await inLockedFolder(out, async () => {
     const result = scoreTextAnomalies(model.vae, set, { samples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) });
-    await writeTextScores(out, set, result, how);
+    await writeTextScores(out, set, result, how, hint, dir);
   });
 }
 
 /** scores.csv (id, score, text, label), anomaly.json and the histogram of a text model's scores. */
-async function writeTextScores(out: string, set: Dataset, result: TextAnomalyScores, how: string): Promise<void> {
+async function writeTextScores(out: string, set: Dataset, result: TextAnomalyScores, how: string, hint: string, model: string): Promise<void> {
   const texts = set.text!.texts;
   const normalName = result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass);
   const { labels } = set;
@@ -121,7 +122,7 @@ async function writeTextScores(out: string, set: Dataset, result: TextAnomalySco
     scores: result.scores,
     isAnomaly: labels === null || result.normalClass === null ? null : Array.from(labels, (y) => y !== result.normalClass),
     title: `Anomaly scores of ${set.count} sentences of ${set.source}`,
-    subtitle: [...(normalName !== null ? [`class ${normalName} normal, the rest anomalous`] : []), ...(result.auroc !== null ? [`AUROC ${percent(result.auroc)}`] : []), how].join(' · '),
+    subtitle: [...(normalName !== null ? [`class ${normalName} normal, the rest anomalous`] : []), ...(result.auroc !== null ? [`AUROC ${percent(result.auroc)}`] : []), how, model].join(' · '),
     xTitle: 'anomaly score: negative log-likelihood per token (nats)',
   });
   const rows = Array.from({ length: set.count }, (_, r) => [
@@ -142,7 +143,7 @@ async function writeTextScores(out: string, set: Dataset, result: TextAnomalySco
   writeFileAtomic(join(out, RUN_FILES.anomaly), `${JSON.stringify(summary, null, 2)}\n`);
   const histogram = join(out, RUN_FILES.scoreHistogram);
   writeFileAtomic(histogram, chart.png);
-  say(`Scored ${set.count} sentences of ${set.source} (negative log-likelihood per token, nats; ${how}): ${path}; their histogram: ${histogram}`);
+  say(`Scored ${set.count} sentences of ${set.source} (negative log-likelihood per token, nats; ${how}${hint}): ${path}; their histogram: ${histogram}`);
   const order = Array.from(result.scores.keys()).sort((a, b) => result.scores[b]! - result.scores[a]!);
   for (const r of order.slice(0, SHOWN)) say(`  ${result.scores[r]!.toFixed(3)}  ${exampleId(set, r)}: ${texts[r]!}`);
   if (set.text!.cut > 0) say(`(${set.text!.cut} sentences were cut to the model's ${set.shape[0]} tokens and scored on what is left)`);
@@ -150,15 +151,19 @@ async function writeTextScores(out: string, set: Dataset, result: TextAnomalySco
 }
 
 export function register(program: Command): void {
-  addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly')
+  const cmd = addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly');
+  cmd
     .description('anomaly scores (negative ELBO) for every example, and their AUROC when labels mark the anomalies: with a saved --model, '
       + 'by training on --data, or one-class (--normal-class C, or --all classes, each model trained on one class)')
     .option('--normal-class <name>', 'one-class detection: train on this class of --data, score --test-data; with scores only, the class that is normal')
     .option('--digit <d>', 'the same as --normal-class (older name)')
     .option('--all', 'run one one-class task per class and report each AUROC and their mean')
-    .option('--model <dir>', 'score with this saved model instead of training one')
-    .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST)')
-    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10)
+    .option('--model <dir>', 'score with this saved model instead of training one (a text model scores each sentence by its negative log-likelihood per token)')
+    .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST; text models: a .txt file, a .csv file with --text-column, a folder of .txt files)')
+    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10);
+  const samples = cmd.options.find((o) => o.long === '--samples')!;
+  samples.description = `${samples.description}; with a text --model: importance samples per sentence of its score, the negative log-likelihood per token (default ${TEXT_ANOMALY_SAMPLES})`;
+  cmd
     .action(async (flags: AnomalyFlags, command: Command) => {
       const text = textModelAt(flags.model);
       if (text !== null) {

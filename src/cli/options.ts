@@ -3,6 +3,7 @@
  * line and exit 1), the option groups commands share (model, training, data, model folder, seed,
  * noise), and the translation of flags into library options. Defaults are shown in words.
  */
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { PRECISIONS, type Precision } from '../engine/precision.js';
@@ -21,6 +22,8 @@ import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../run/data.js';
 import { inFlagText } from './spec-flags.js';
 import { lockRunFolder } from '../run/folder.js';
+import { prepareOutputFile } from '../io/output.js';
+import { DECODE_MODES, type DecodeMode, type GenerateOptions } from '../vae/text/model.js';
 
 // ---- value parsers ------------------------------------------------------------------------
 
@@ -308,4 +311,85 @@ export function loadDataFrom(flags: DataFlags, role: DataRole): Promise<Dataset>
 /** The data flags' dataset in the saved model's units (shape checked, features standardized, classes matched). */
 export async function loadDataForModel(flags: DataFlags, bundle: Bundle, role: DataRole): Promise<Dataset> {
   return prepareForModel(bundle.data, await loadData(flags.data, role, { ...dataOptionsFrom(flags), ...channelsLike(bundle.data) }), bundle.vae.classes > 0);
+}
+
+// ---- text models: the flags of the commands that take a saved model of any kind ------------
+
+/** Whether the command line gave option `name` (its attribute name: "beamWidth"), not a default. */
+export function optionGiven(command: Command, name: string): boolean {
+  return command.getOptionValueSource(name) === 'cli';
+}
+
+/** Refuses the first of the options `names` (attribute names) that the command line gave: "<flag> <why>." */
+export function refuseGivenOptions(command: Command, names: readonly string[], why: string): void {
+  for (const name of names) {
+    if (!optionGiven(command, name)) continue;
+    const option = command.options.find((o) => o.attributeName() === name);
+    throw new VaekitError(`${option?.long ?? name} ${why}.`);
+  }
+}
+
+/** Refuses the first option the command line gave that is not one of `allowed` (attribute names): "<flag> <why>." */
+export function refuseOptionsOutside(command: Command, allowed: readonly string[], why: string): void {
+  refuseGivenOptions(command, command.options.map((o) => o.attributeName()).filter((name) => !allowed.includes(name)), why);
+}
+
+/** --text-column, for the commands that read text with a saved model (its vocabulary does the rest). */
+export function addTextColumnOption(cmd: Command): Command {
+  return cmd.option('--text-column <name>', 'text models: the CSV column that holds the text');
+}
+
+/**
+ * Checks an output file a text model's command writes: not one of its inputs, and not an existing
+ * file unless --overwrite was given (`flag`: the flag that named it, in the message; '' for none).
+ */
+export function prepareNewOutputFile(path: string, overwrite: boolean | undefined, inputs: ReadonlyArray<string | undefined> = [], flag = '--out'): void {
+  prepareOutputFile(path, { inputs });
+  if (overwrite !== true && existsSync(path)) throw new VaekitError(`${flag === '' ? path : `${flag} ${path}`} already exists: pass --overwrite to replace it, or choose another name.`);
+}
+
+export interface DecodeFlags {
+  decode?: DecodeMode;
+  temperature?: number;
+  beamWidth?: number;
+}
+
+/** --decode, --temperature and --beam-width: how a text model writes its sentences (`defaultMode` when --decode is not given). */
+export function addDecodeOptions(cmd: Command, defaultMode: DecodeMode): Command {
+  const defaults = defaultMode === 'sample' ? 'sample, at temperature 1' : defaultMode;
+  return cmd
+    .addOption(new Option('--decode <mode>', `text models: "greedy" (the most likely token at each step), "sample" (drawn at --temperature) or "beam" (beam search of --beam-width) (default: ${defaults})`).choices([...DECODE_MODES]))
+    .option('--temperature <t>', 'text models, --decode sample: logits are divided by it (below 1 plainer sentences, above 1 stranger ones; default 1)', positiveNumber)
+    .option('--beam-width <w>', 'text models, --decode beam: hypotheses kept per sentence (default 5)', positiveInt);
+}
+
+/** The generate options the decode flags ask for; --temperature without sampling and --beam-width without beam search are refused. */
+export function decodeOptionsFrom(flags: DecodeFlags, defaultMode: DecodeMode): GenerateOptions {
+  const mode = flags.decode ?? defaultMode;
+  if (flags.temperature !== undefined && mode !== 'sample') throw new VaekitError(`--temperature sets how --decode sample draws tokens, and this decoding is ${mode}.`);
+  if (flags.beamWidth !== undefined && mode !== 'beam') throw new VaekitError(`--beam-width sets the hypotheses of --decode beam, and this decoding is ${mode}.`);
+  return {
+    mode,
+    ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
+    ...(flags.beamWidth !== undefined ? { beamWidth: flags.beamWidth } : {}),
+  };
+}
+
+/** The words of a text command's refusal of an option meant for image and table models. */
+export function notForText(model: string): string {
+  return `applies to image and table models, and ${model} holds a text model`;
+}
+
+/** The words of an image or table command's refusal of an option meant for text models. */
+export function onlyForText(model: string): string {
+  return `applies to text models, and ${model} holds an image or table model`;
+}
+
+/** Writes a command's output text to stdout; a reader that stops early (| head) ends the command quietly instead of with a broken-pipe error. */
+export function writeStdout(text: string): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  process.stdout.write(text);
 }

@@ -26,6 +26,14 @@ import {
   addModelOptions, addTrainOptions, checkGivenFlags, dataOptionsFrom, inLockedFolder, loadDataForModel, loadDataFrom, positiveInt, say, type TrainFlags,
 } from '../options.js';
 
+import {
+  optionGiven, prepareNewOutputFile, refuseOptionsOutside, notForText,
+} from '../options.js';
+import type { TextBundle } from '../../run/bundle.js';
+import { readTextForModel, textCsv } from '../../pipelines/text.js';
+import { textModelAt } from '../../pipelines/text-model.js';
+import { scoreTextAnomalies, TEXT_ANOMALY_SAMPLES, type TextAnomalyScores } from '../../pipelines/text-anomaly.js';
+
 interface AnomalyFlags extends TrainFlags {
   normalClass?: string;
   digit?: string;
@@ -77,17 +85,91 @@ async function writeScores(out: string, set: Dataset, result: ReturnType<typeof 
   if (result.auroc !== null) say(`AUROC (class ${summary.normalClass} normal, the rest anomalies): ${percent(result.auroc)}`);
 }
 
+/** The most anomalous sentences the text path prints. */
+const SHOWN = 3;
+
+/**
+ * A saved text model scoring the sentences of --test-data (or --data): each one's negative
+ * log-likelihood per token, importance-sampled with --samples (default TEXT_ANOMALY_SAMPLES); scores.csv
+ * (id, score, text), anomaly.json, the histogram, and the AUROC when labels mark the anomalies.
+ */
+async function scoreText(model: TextBundle, dir: string, flags: AnomalyFlags, command: Command): Promise<void> {
+  refuseOptionsOutside(command, ['model', 'data', 'testData', 'textColumn', 'labelColumn', 'normalClass', 'digit', 'samples', 'seed', 'out', 'overwrite'], notForText(dir));
+  if (model.vae.classes > 0) throw new VaekitError(`${dir} holds a conditional text model, which scores a sentence given its class: anomaly scores need a model that is not conditional.`);
+  if (!optionGiven(command, 'data') && flags.testData === undefined) throw new VaekitError('Give --test-data (or --data), the sentences to score: a .txt file (one a line), a .csv file with --text-column (and --label-column to measure the AUROC), or a folder of .txt files (one subfolder per class).');
+  const spec = flags.testData ?? flags.data;
+  const samples = model.vae.latent === 0 ? 1 : optionGiven(command, 'samples') ? flags.samples : TEXT_ANOMALY_SAMPLES;
+  const out = resolve(flags.out);
+  const inputs = [flags.data, flags.testData];
+  for (const name of [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.scoreHistogram]) prepareNewOutputFile(join(out, name), flags.overwrite, inputs, '');
+  const set = await readTextForModel(model, spec, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+  const normalClass = flags.normalClass ?? flags.digit;
+  if (normalClass !== undefined && set.labels === null) throw new VaekitError(`--normal-class names the class of ${spec} that is normal, and ${spec} has no labels (give --label-column, or class subfolders).`);
+  const how = model.vae.latent === 0 ? 'exact: a language model' : `importance-sampled, k = ${samples}`;
+  const hint = model.vae.latent === 0 || optionGiven(command, 'samples') ? '' : ' (--samples to change it; vaekit eval uses 500)';
+  await inLockedFolder(out, async () => {
+    const result = scoreTextAnomalies(model.vae, set, { samples, seed: flags.seed, ...(normalClass !== undefined ? { normalClass } : {}) });
+    await writeTextScores(out, set, result, how, hint, dir);
+  });
+}
+
+/** scores.csv (id, score, text, label), anomaly.json and the histogram of a text model's scores. */
+async function writeTextScores(out: string, set: Dataset, result: TextAnomalyScores, how: string, hint: string, model: string): Promise<void> {
+  const texts = set.text!.texts;
+  const normalName = result.normalClass === null ? null : set.labelNames?.[result.normalClass] ?? String(result.normalClass);
+  const { labels } = set;
+  const chart = await scoreHistogramChart({
+    scores: result.scores,
+    isAnomaly: labels === null || result.normalClass === null ? null : Array.from(labels, (y) => y !== result.normalClass),
+    title: `Anomaly scores of ${set.count} sentences of ${set.source}`,
+    subtitle: [...(normalName !== null ? [`class ${normalName} normal, the rest anomalous`] : []), ...(result.auroc !== null ? [`AUROC ${percent(result.auroc)}`] : []), how, model].join(' · '),
+    xTitle: 'anomaly score: negative log-likelihood per token (nats)',
+  });
+  const rows = Array.from({ length: set.count }, (_, r) => [
+    exampleId(set, r), String(Number(result.scores[r]!.toPrecision(7))), texts[r]!,
+    ...(labels === null ? [] : [set.labelNames?.[labels[r]!] ?? String(labels[r])]),
+  ]);
+  const path = join(out, RUN_FILES.scores);
+  writeFileAtomic(path, textCsv(['id', 'score', 'text', ...(labels === null ? [] : ['label'])], rows));
+  const summary = {
+    examples: set.count, source: set.source,
+    score: 'negative log-likelihood per token (nats), each sentence\'s <eos> counted',
+    importanceSamples: result.samples,
+    meanScore: result.scores.reduce((a, b) => a + b, 0) / set.count,
+    tokens: result.tokens.reduce((a, b) => a + b, 0),
+    cut: set.text!.cut,
+    normalClass: normalName, auroc: result.auroc,
+  };
+  writeFileAtomic(join(out, RUN_FILES.anomaly), `${JSON.stringify(summary, null, 2)}\n`);
+  const histogram = join(out, RUN_FILES.scoreHistogram);
+  writeFileAtomic(histogram, chart.png);
+  say(`Scored ${set.count} sentences of ${set.source} (negative log-likelihood per token, nats; ${how}${hint}): ${path}; their histogram: ${histogram}`);
+  const order = Array.from(result.scores.keys()).sort((a, b) => result.scores[b]! - result.scores[a]!);
+  for (const r of order.slice(0, SHOWN)) say(`  ${result.scores[r]!.toFixed(3)}  ${exampleId(set, r)}: ${texts[r]!}`);
+  if (set.text!.cut > 0) say(`(${set.text!.cut} sentences were cut to the model's ${set.shape[0]} tokens and scored on what is left)`);
+  if (result.auroc !== null) say(`AUROC (class ${normalName} normal, the rest anomalies): ${percent(result.auroc)}`);
+}
+
 export function register(program: Command): void {
-  addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly')
+  const cmd = addTrainOptions(addModelOptions(program.command('anomaly')), 'runs/anomaly');
+  cmd
     .description('anomaly scores (negative ELBO) for every example, and their AUROC when labels mark the anomalies: with a saved --model, '
       + 'by training on --data, or one-class (--normal-class C, or --all classes, each model trained on one class)')
     .option('--normal-class <name>', 'one-class detection: train on this class of --data, score --test-data; with scores only, the class that is normal')
     .option('--digit <d>', 'the same as --normal-class (older name)')
     .option('--all', 'run one one-class task per class and report each AUROC and their mean')
-    .option('--model <dir>', 'score with this saved model instead of training one')
-    .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST)')
-    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10)
+    .option('--model <dir>', 'score with this saved model instead of training one (a text model scores each sentence by its negative log-likelihood per token)')
+    .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST; text models: a .txt file, a .csv file with --text-column, a folder of .txt files)')
+    .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10);
+  const samples = cmd.options.find((o) => o.long === '--samples')!;
+  samples.description = `${samples.description}; with a text --model: importance samples per sentence of its score, the negative log-likelihood per token (default ${TEXT_ANOMALY_SAMPLES})`;
+  cmd
     .action(async (flags: AnomalyFlags, command: Command) => {
+      const text = textModelAt(flags.model);
+      if (text !== null) {
+        await scoreText(text, flags.model!, flags, command);
+        return;
+      }
       checkGivenFlags(command, flags);
       const normalClass = flags.normalClass ?? flags.digit;
       if (normalClass !== undefined && flags.all === true) throw new VaekitError('Give either --normal-class C or --all, not both.');

@@ -4,7 +4,25 @@ import type { Command } from 'commander';
 import type { BackendInfo } from '../../engine/backend.js';
 import { getBackend } from '../../engine/index.js';
 import { probeBf16 } from '../../engine/precision.js';
+import { loadBundle } from '../../run/bundle.js';
+import { parseLoss } from '../../vae/objective.js';
+import { describeVocabulary, textModelAt } from '../../pipelines/text-model.js';
 import { say } from '../options.js';
+
+/** A saved model's layers (and a text model's vocabulary settings), after the backend's lines. */
+function describeModel(dir: string): void {
+  const text = textModelAt(dir);
+  say('');
+  say(`model: ${dir}`);
+  if (text !== null) {
+    say(text.vae.summary());
+    for (const line of describeVocabulary(text)) say(line);
+    return;
+  }
+  const bundle = loadBundle(dir);
+  const loss = bundle.training.loss;
+  say(bundle.vae.summary(typeof loss === 'string' ? { loss: parseLoss(loss) } : {}));
+}
 
 const FP32_KERNELS: Readonly<Record<BackendInfo['blas'], string>> = {
   onednn: 'oneDNN matmul (fp32; VAEKIT_DNNL=off gives OpenBLAS or the bundled kernel)',
@@ -27,8 +45,9 @@ function cpuFeatures(): string[] | null {
 
 export function register(program: Command): void {
   program.command('info')
-    .description('print the compute backend in use, its matrix-product kernels (OpenBLAS, oneDNN bf16), the CPU features they use, and the thread count')
-    .action(() => {
+    .description('print the compute backend in use, its matrix-product kernels (OpenBLAS, oneDNN bf16), the CPU features they use, and the thread count; with --model, a saved model\'s layers (and a text model\'s vocabulary settings)')
+    .option('--model <dir>', 'also describe this saved model folder')
+    .action((flags: { model?: string }) => {
       const backend = getBackend();
       const info = backend.info();
       say(`backend: ${info.backend}`);
@@ -45,5 +64,6 @@ export function register(program: Command): void {
       say(`threads: ${info.threads}`);
       if (info.note !== undefined) say(`note: ${info.note}`);
       say('(set VAEKIT_BACKEND=js to force the js backend, VAEKIT_DNNL=off to run without oneDNN)');
+      if (flags.model !== undefined) describeModel(flags.model);
     });
 }

@@ -26,7 +26,13 @@ import type { Vae } from '../../vae/model.js';
 import { gridFigurePng } from '../../viz/labelled-grid.js';
 import { describeModel, imageDims } from '../../viz/figures.js';
 import { lossOf } from '../../run/training-record.js';
-import { addDataOptions, addModelDirOption, loadDataForModel, say, type DataFlags } from '../options.js';
+import {
+  addDataOptions, addDecodeOptions, addModelDirOption, decodeOptionsFrom, loadDataForModel, notForText, onlyForText, optionGiven, prepareNewOutputFile,
+  refuseGivenOptions, refuseOptionsOutside, say, writeStdout, type DataFlags, type DecodeFlags,
+} from '../options.js';
+import type { TextBundle } from '../../run/bundle.js';
+import { interpolateSentences } from '../../pipelines/text.js';
+import { textModelAt } from '../../pipelines/text-model.js';
 
 // ---- shared by interpolate, traverse and map ---------------------------------------------------
 
@@ -155,7 +161,7 @@ export function stepsValue(value: string): number {
 
 // ---- the command -------------------------------------------------------------------------------
 
-interface InterpolateFlags extends DataFlags {
+interface InterpolateFlags extends DataFlags, DecodeFlags {
   model: string;
   from: string;
   to: string;
@@ -163,19 +169,62 @@ interface InterpolateFlags extends DataFlags {
   method: InterpolationMethod;
   label?: string;
   out: string;
+  overwrite?: boolean;
+}
+
+/** Points on a text model's path unless --steps says otherwise (images: 10). */
+const TEXT_STEPS = 5;
+
+/**
+ * A text model's homotopy (Bowman et al. 2016): the sentences decoded (greedy by default) at evenly
+ * spaced points from --from's posterior mean to --to's, one line per point with its t, to stdout
+ * or a .txt file.
+ */
+function interpolateText(model: TextBundle, flags: InterpolateFlags, command: Command): void {
+  refuseOptionsOutside(command, ['model', 'from', 'to', 'steps', 'method', 'label', 'out', 'overwrite', 'decode', 'temperature', 'beamWidth'], notForText(flags.model));
+  if (model.vae.latent === 0) throw new VaekitError(`${flags.model} holds a language model (latent 0): it has no latent space to interpolate in.`);
+  for (const [flag, sentence] of [['--from', flags.from], ['--to', flags.to]] as const) {
+    if (sentence.trim() === '') throw new VaekitError(`${flag} is blank: give a sentence in quotes, e.g. ${flag} "the cat sat on the mat".`);
+  }
+  if (model.vae.classes === 0 && flags.label !== undefined) throw new VaekitError(`${flags.model} is not a conditional model: it takes no --label.`);
+  if (model.vae.classes > 0 && flags.label === undefined) throw new VaekitError(`${flags.model} is a conditional text model: give --label, the class the path is encoded and decoded as.`);
+  const label = flags.label === undefined ? undefined : classIndex(model.data, model.vae.classes, flags.label);
+  const steps = optionGiven(command, 'steps') ? flags.steps : TEXT_STEPS;
+  const options = decodeOptionsFrom(flags, 'greedy');
+  const out = optionGiven(command, 'out') ? flags.out : undefined;
+  if (out !== undefined) {
+    if (extname(out).toLowerCase() !== '.txt') throw new VaekitError(`Cannot write ${out}: a text model's path is sentences, so its name must end in .txt (or leave --out out to print them).`);
+    prepareNewOutputFile(out, flags.overwrite);
+  }
+  const path = interpolateSentences(model, flags.from, flags.to, steps, { ...options, ...(label !== undefined ? { label } : {}) }, flags.method);
+  const text = path.map((p) => `t=${p.t.toFixed(2)}\t${p.text}\n`).join('');
+  if (out === undefined) {
+    writeStdout(text);
+    return;
+  }
+  writeFileAtomic(out, text);
+  say(`wrote ${out} (${flags.method} interpolation, ${steps} steps, ${options.mode} decoding)`);
 }
 
 export function register(program: Command): void {
   const cmd = addModelDirOption(program.command('interpolate'))
-    .description('decode the path between two examples\' posterior means (linear or spherical) as a labelled strip of images')
-    .requiredOption('--from <example>', 'the first endpoint: an index into --data, or a PNG/JPEG image file')
-    .requiredOption('--to <example>', 'the second endpoint: an index into --data, or a PNG/JPEG image file');
+    .description('decode the path between two examples\' posterior means (linear or spherical) as a labelled strip of images; between two sentences\' (Bowman et al.\'s homotopy) for a text model, one line per step')
+    .requiredOption('--from <example>', 'the first endpoint: an index into --data, or a PNG/JPEG image file; text models: a sentence, in quotes')
+    .requiredOption('--to <example>', 'the second endpoint: an index into --data, or a PNG/JPEG image file; text models: a sentence, in quotes');
   addDataOptions(cmd, 'the examples --from and --to index', 'its test split')
-    .option('--steps <n>', 'points on the path, both endpoints included', stepsValue, 10)
+    .addOption(new Option('--steps <n>', 'points on the path, both endpoints included').argParser(stepsValue).default(10, '10; text models: 5'))
     .addOption(new Option('--method <name>', 'the path: "linear", or "spherical" (slerp: keeps the norm, where the prior\'s mass lies)').choices([...INTERPOLATION_METHODS]).default('linear'))
-    .option('--label <class>', 'conditional models: the class the whole path is decoded as, and that of an image-file endpoint (default: the first endpoint\'s class)')
-    .option('--out <file>', 'the figure (PNG)', 'interpolation.png')
-    .action(async (flags: InterpolateFlags) => {
+    .option('--label <class>', 'conditional models: the class the whole path is decoded as, and that of an image-file endpoint (default: the first endpoint\'s class)');
+  addDecodeOptions(cmd, 'greedy')
+    .addOption(new Option('--out <file>', 'the figure (PNG); text models: a .txt file of the lines').default('interpolation.png', 'interpolation.png; text models: stdout'))
+    .option('--overwrite', 'text models: replace an existing --out (an image model\'s figure is replaced as named)')
+    .action(async (flags: InterpolateFlags, command: Command) => {
+      const text = textModelAt(flags.model);
+      if (text !== null) {
+        interpolateText(text, flags, command);
+        return;
+      }
+      refuseGivenOptions(command, ['decode', 'temperature', 'beamWidth'], onlyForText(flags.model));
       const bundle = loadBundle(flags.model);
       const { vae } = bundle;
       const dims = imageDims(vae.config.inputShape, `${flags.model}'s model`);

@@ -3,14 +3,17 @@
  * PyTorch module with its weights). Each format's module turns a model into named files in memory
  * (browser-safe: no fs), so the CLI writes them to a folder (write.ts) and the studio offers them
  * as downloads. Every export also gets a README.md that says, for this model, what goes in and
- * comes out, how to prepare the data and how to load the files.
+ * comes out, how to prepare the data and how to load the files. A text model (TextVae) goes through
+ * text/: its encoder, the decoder's first state and one decoder step, with vocab.json.
  */
 import type { DataInfo } from '../run/bundle-format.js';
 import { imageSides, inputSize, type VaeConfig } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
+import { TextVae } from '../vae/text/model.js';
 import { onnxFiles } from './onnx.js';
 import { pytorchFiles } from './pytorch.js';
 import { tfjsFiles } from './tfjs.js';
+import { textExportFiles } from './text/index.js';
 
 export type ExportFormat = 'onnx' | 'tfjs' | 'pytorch';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['onnx', 'tfjs', 'pytorch'];
@@ -33,8 +36,10 @@ export interface ExportFile {
 /**
  * The files of `format` for a model, README.md last (data: the bundle's data description, when it
  * has one; training: the bundle's training record, which the PyTorch export's objective reads).
+ * A text model's export (text/index.ts) has vocab.json before README.md, and needs data (its vocabulary).
  */
-export function exportFiles(vae: Vae, format: ExportFormat, data?: DataInfo, training?: Record<string, unknown>): ExportFile[] {
+export function exportFiles(vae: Vae | TextVae, format: ExportFormat, data?: DataInfo, training?: Record<string, unknown>): ExportFile[] {
+  if (vae instanceof TextVae) return textExportFiles(vae, format, EXPORT_README, data, training);
   const files = formatFiles(vae, format, data, training);
   const readme = exportReadme(vae, format, files.map((f) => f.name), data);
   return [...files, { name: EXPORT_README, bytes: new TextEncoder().encode(readme) }];

@@ -27,7 +27,8 @@ import type { ExportFile } from './index.js';
 const proto = onnxProto.onnx;
 const FLOAT = proto.TensorProto.DataType.FLOAT;
 const INT64 = proto.TensorProto.DataType.INT64;
-const { INT, INTS, FLOAT: FLOAT_ATTRIBUTE } = proto.AttributeProto.AttributeType;
+export const ONNX_INT64 = INT64;
+const { INT, INTS, FLOAT: FLOAT_ATTRIBUTE, STRING } = proto.AttributeProto.AttributeType;
 
 export const ONNX_OPSET = 17;
 /** The IR version that opset 17 goes with (ONNX 1.12). */
@@ -39,7 +40,7 @@ export const DECODER_ONNX = 'decoder.onnx';
 const BATCH = 'N';
 
 /** Nodes and initializers of one graph, with fresh names for the tensors between nodes. */
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
   private count = 0;
@@ -90,11 +91,11 @@ class GraphBuilder {
   }
 }
 
-function intsAttribute(name: string, ints: number[]): onnx.IAttributeProto {
+export function intsAttribute(name: string, ints: number[]): onnx.IAttributeProto {
   return { name, type: INTS, ints };
 }
 
-function intAttribute(name: string, i: number): onnx.IAttributeProto {
+export function intAttribute(name: string, i: number): onnx.IAttributeProto {
   return { name, type: INT, i };
 }
 
@@ -102,12 +103,16 @@ function floatAttribute(name: string, f: number): onnx.IAttributeProto {
   return { name, type: FLOAT_ATTRIBUTE, f };
 }
 
-/** A float32 tensor's type and shape (strings are symbolic dimensions). */
-function valueInfo(name: string, dims: (number | string)[], docString: string): onnx.IValueInfoProto {
+export function stringAttribute(name: string, s: string): onnx.IAttributeProto {
+  return { name, type: STRING, s: new TextEncoder().encode(s) };
+}
+
+/** A tensor's type (float32 unless elemType says otherwise) and shape (strings are symbolic dimensions). */
+export function valueInfo(name: string, dims: (number | string)[], docString: string, elemType: number = FLOAT): onnx.IValueInfoProto {
   return {
     name,
     docString,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   };
 }
 
@@ -264,7 +269,8 @@ function priorDescription(vae: Vae): Record<string, unknown> {
   };
 }
 
-function model(graph: onnx.IGraphProto, docString: string, metadata: Record<string, string>): Uint8Array {
+/** The encoded ModelProto of a graph (opset 17, IR version 8) with its doc string and metadata. */
+export function onnxModel(graph: onnx.IGraphProto, docString: string, metadata: Record<string, string>): Uint8Array {
   const message: onnx.IModelProto = {
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -316,7 +322,7 @@ export function encoderOnnx(vae: Vae, data?: DataInfo): Uint8Array {
     + `Input x: ${dataMeaning(c, data)}${c.classes > 0 ? `; label: ${labelMeaning(c, data)}` : ''}. `
     + 'Outputs mean and logvar [N, latent]: the diagonal Gaussian posterior q(z|x). Sampling is left to the caller.';
   const graph: onnx.IGraphProto = { name: 'vaekit_encoder', docString: doc, node: b.nodes, initializer: b.initializers, input: inputs, output: outputs };
-  return model(graph, doc, {
+  return onnxModel(graph, doc, {
     ...commonMetadata(vae, data),
     'vaekit.role': 'encoder',
     'vaekit.inputs': c.classes > 0 ? 'x, label' : 'x',
@@ -350,7 +356,7 @@ export function decoderOnnx(vae: Vae, data?: DataInfo): Uint8Array {
   const doc = `vaekit VAE decoder (${c.architecture}, latent ${c.latent}${c.classes > 0 ? `, conditional on ${c.classes} classes` : ''}). `
     + `Input z [N, ${c.latent}]${c.classes > 0 ? `; label: ${labelMeaning(c, data)}` : ''}. Output x: ${meaning}.`;
   const graph: onnx.IGraphProto = { name: 'vaekit_decoder', docString: doc, node: b.nodes, initializer: b.initializers, input: inputs, output: outputs };
-  return model(graph, doc, {
+  return onnxModel(graph, doc, {
     ...commonMetadata(vae, data),
     'vaekit.role': 'decoder',
     'vaekit.inputs': c.classes > 0 ? 'z, label' : 'z',

@@ -184,7 +184,7 @@ function torchParameters(vae: Vae): Mapped[] {
 // ---- Python source ---------------------------------------------------------------------------
 
 /** A JSON-like value as a Python literal (dicts, lists, str, int/float, True/False/None). */
-function pyLiteral(value: unknown, indent = ''): string {
+export function pyLiteral(value: unknown, indent = ''): string {
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') {
@@ -294,7 +294,7 @@ function modelPy(vae: Vae, mapped: readonly Mapped[], data: DataInfo | undefined
  * itself holds such a name stays as it is). Throws unless the template names every key exactly once
  * and no other: a template and its filler that disagree fail on the first export, not in Python.
  */
-function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
+export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
   const filled = new Set<string>();
   const text = template.replace(/__VAEKIT_([A-Z]+(?:_[A-Z]+)*)__/g, (marker, key: string) => {
     const value = values[key];

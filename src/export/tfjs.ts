@@ -26,26 +26,26 @@ import { imageSides, inputSize } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
 import type { ExportFile } from './index.js';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 /** The Keras JSON this file writes is the one tfjs-layers 4.22 writes (model.toJSON()). */
 const KERAS_VERSION = 'tfjs-layers 4.22.0';
 const KERAS_BACKEND = 'tensor_flow.js';
-const WEIGHTS_FILE = 'weights.bin';
+export const WEIGHTS_FILE = 'weights.bin';
 
 /** vaekit's initializer, for the record (the weights are loaded over it). */
-const GLOROT_UNIFORM: JsonObject = { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
-const ZEROS: JsonObject = { class_name: 'Zeros', config: {} };
+export const GLOROT_UNIFORM: JsonObject = { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
+export const ZEROS: JsonObject = { class_name: 'Zeros', config: {} };
 
-interface Weight {
+export interface Weight {
   name: string;
   shape: number[];
   data: Float32Array;
 }
 
 /** A Keras functional model under construction: its layers in order, its inputs and its weights. */
-class KerasGraph {
+export class KerasGraph {
   readonly layers: JsonObject[] = [];
   readonly inputs: string[] = [];
   readonly weights: Weight[] = [];
@@ -127,7 +127,7 @@ function leakyAfter(g: KerasGraph, name: string, activation: Activation): string
   return g.add('LeakyReLU', `${name}_leaky_relu`, { alpha: LEAKY_SLOPE }, [name]);
 }
 
-function denseConfig(units: number, activation: string): JsonObject {
+export function denseConfig(units: number, activation: string): JsonObject {
   return {
     units, activation, use_bias: true,
     kernel_initializer: GLOROT_UNIFORM, bias_initializer: ZEROS,

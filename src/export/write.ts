@@ -11,17 +11,21 @@ import type { DataInfo } from '../run/bundle-format.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { stagingFolder, swapInto } from '../io/output.js';
 import type { Vae } from '../vae/model.js';
+import type { TextVae } from '../vae/text/model.js';
 import { EXPORT_README, exportFiles, type ExportFormat } from './index.js';
 import { DECODER_ONNX, ENCODER_ONNX } from './onnx.js';
 import { PYTORCH_MODULE_FILE, PYTORCH_WEIGHTS_FILE } from './pytorch.js';
+import { DECODER_INIT_ONNX, DECODER_STEP_ONNX, TFJS_TEXT_PARTS, VOCAB_FILE } from './text/index.js';
 
 /**
  * What an export folder may hold at its top level: the files and folders of every format (the TF.js
- * export's encoder/ and decoder/), and the __pycache__ Python leaves beside model.py. Overwriting
- * replaces only such a folder, so a mistyped --out (".", a model folder) loses nothing else.
+ * export's encoder/ and decoder/; a text model's decoder_init and decoder_step graphs or folders and
+ * vocab.json), and the __pycache__ Python leaves beside model.py. Overwriting replaces only such a
+ * folder, so a mistyped --out (".", a model folder) loses nothing else.
  */
 const EXPORT_ENTRIES: ReadonlySet<string> = new Set([
   ENCODER_ONNX, DECODER_ONNX, 'encoder', 'decoder', PYTORCH_MODULE_FILE, PYTORCH_WEIGHTS_FILE, EXPORT_README, '__pycache__',
+  DECODER_INIT_ONNX, DECODER_STEP_ONNX, ...TFJS_TEXT_PARTS, VOCAB_FILE,
 ]);
 
 export interface WriteExportOptions {
@@ -32,10 +36,11 @@ export interface WriteExportOptions {
 }
 
 /**
- * Writes the `format` export of a model into the folder outDir, which must not exist or be empty
- * (with options.overwrite: or hold an earlier export, of any format); returns the written files' paths.
+ * Writes the `format` export of a model (image, table or text) into the folder outDir, which must not
+ * exist or be empty (with options.overwrite: or hold an earlier export, of any format); returns the
+ * written files' paths.
  */
-export function writeExport(vae: Vae, format: ExportFormat, outDir: string, data: DataInfo | undefined, options: WriteExportOptions): string[] {
+export function writeExport(vae: Vae | TextVae, format: ExportFormat, outDir: string, data: DataInfo | undefined, options: WriteExportOptions): string[] {
   const target = resolve(outDir);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new VaekitError(`The output path ${outDir} exists and is not a folder.`);

@@ -1,19 +1,54 @@
-// The README's studio screenshots, on MNIST: `node --import tsx scripts/studio-screenshots.ts`
-// starts the studio in a temporary runs folder, trains the seed preset (latent 16) on the first
-// 20,000 MNIST training images for 3 epochs from the Train form in Debian's Chromium, and saves the
-// Train page while it trains (β's longer help open, the epoch time and time left, the curves within
-// the epoch), the Denoise (a test digit on the pad) and Latent space pages, and, after a second run
-// with latent size 2, the Models page's comparison of the two, to docs/images/studio-*.png.
-import { mkdtempSync, rmSync } from 'node:fs';
+// The README's studio screenshots, to docs/images/studio-*.png. `node --import tsx
+// scripts/studio-screenshots.ts` starts the studio in a temporary runs folder and, in Debian's
+// Chromium:
+// - on MNIST: trains the seed preset (latent 16) on the first 20,000 training images for 3 epochs
+//   from the Train form, and saves the Train page while it trains (β's longer help open, the epoch
+//   time and time left, the curves within the epoch), the Denoise (a test digit on the pad) and
+//   Latent space pages, and, after a second run with latent size 2, the Models page's comparison of
+//   the two;
+// - on text: trains a sentence VAE (text preset, latent 16, LSTM 128, embedding 64, word dropout
+//   0.3, 30 epochs) with the library's planRun and trainRun on 2,000 sentences made from a few
+//   templates here (the studio's form trains image and table models only), and saves the Text page
+//   with a typed sentence reconstructed, its nearest training sentences, prior samples and an
+//   interpolation between two sentences.
+// Name `mnist` or `text` to make only those (`... studio-screenshots.ts text`).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
+import { Random } from '../src/engine/random.js';
+import { planRun } from '../src/run/plan.js';
+import { trainRun } from '../src/run/train-run.js';
 import { startStudio } from '../src/studio/server.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const asked = new Set(process.argv.slice(2));
+for (const name of asked) if (name !== 'mnist' && name !== 'text') throw new Error(`Name mnist or text (or nothing, for both), not ${name}.`);
+const wants = (name: 'mnist' | 'text'): boolean => asked.size === 0 || asked.has(name);
+
+/** `n` sentences from a few templates of a small world: animals, people, places and times. */
+function templateSentences(n: number, seed: number): string[] {
+  const rng = new Random(seed);
+  const pick = (xs: readonly string[]): string => xs[rng.int(xs.length)]!;
+  const adjectives = ['big', 'small', 'old', 'young', 'quiet', 'happy', 'hungry', 'tired'];
+  const animals = ['cat', 'dog', 'bird', 'horse', 'fox', 'rabbit'];
+  const people = ['man', 'woman', 'child', 'farmer', 'teacher'];
+  const verbs = ['sees', 'follows', 'feeds', 'chases', 'finds', 'watches'];
+  const places = ['in the park', 'by the river', 'at home', 'on the hill', 'near the old bridge', 'in the garden'];
+  const times = ['in the morning', 'at night', 'after lunch', 'every day'];
+  const templates = [
+    () => `the ${pick(adjectives)} ${pick(people)} ${pick(verbs)} the ${pick(animals)} ${pick(places)}`,
+    () => `a ${pick(adjectives)} ${pick(animals)} ${pick(verbs)} the ${pick(people)} ${pick(times)}`,
+    () => `the ${pick(animals)} sleeps ${pick(places)} ${pick(times)}`,
+    () => `we saw a ${pick(adjectives)} ${pick(animals)} ${pick(places)}`,
+  ];
+  return Array.from({ length: n }, () => templates[rng.int(templates.length)]!());
+}
+
 const runs = mkdtempSync(join(tmpdir(), 'vaekit-shots-'));
-const studio = await startStudio({ port: 0, runsDir: runs, quiet: true });
+const data = mkdtempSync(join(tmpdir(), 'vaekit-shots-data-'));
+const studio = await startStudio({ port: 0, runsDir: runs, dataRoots: [data], quiet: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -23,6 +58,17 @@ try {
     await page.screenshot({ path: join('docs', 'images', `studio-${name}.png`), fullPage: true });
   };
   await page.goto(studio.url, { waitUntil: 'load' });
+  if (wants('mnist')) await mnistPages(page, shoot);
+  if (wants('text')) await textPage(page, shoot);
+} finally {
+  await browser.close();
+  await studio.close();
+  rmSync(runs, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
+}
+
+async function mnistPages(page: Page, shoot: (name: string) => Promise<void>): Promise<void> {
+  await page.evaluate('window.location.hash = "#/train"');
   await page.waitForSelector('[data-testid="train-form"]');
   await page.fill('[data-testid="latent"]', '16');
   await page.fill('[data-testid="epochs"]', '3');
@@ -67,8 +113,33 @@ try {
   await page.waitForTimeout(500);
   await shoot('models');
   console.log('wrote docs/images/studio-train.png, studio-denoise.png, studio-latent.png and studio-models.png');
-} finally {
-  await browser.close();
-  await studio.close();
-  rmSync(runs, { recursive: true, force: true });
+}
+
+async function textPage(page: Page, shoot: (name: string) => Promise<void>): Promise<void> {
+  const corpus = join(data, 'sentences.txt');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(corpus, `${templateSentences(2000, 11).join('\n')}\n`);
+  const out = join(runs, 'sentences');
+  const plan = await planRun({
+    data: { source: corpus },
+    model: { preset: 'text', latent: 16, embedding: 64, encoderHidden: [128], decoderHidden: [128] },
+    objective: { wordDropout: 0.3, freeBits: 0.1 },
+    training: { epochs: 30, batchSize: 64, learningRate: 0.003 },
+    seed: 0, outputs: { dir: out, figures: false },
+  });
+  await trainRun(plan, { folder: out });
+  await page.evaluate('window.location.hash = "#/text?run=sentences"');
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="text-samples"] li', { timeout: 120_000 });
+  await page.fill('[data-testid="sentence"]', 'the old farmer feeds the fox near the old bridge');
+  await page.press('[data-testid="sentence"]', 'Enter');
+  await page.waitForSelector('[data-testid="reconstruction"]');
+  await page.waitForSelector('[data-testid="nearest"] li', { timeout: 120_000 });
+  await page.fill('[data-testid="interp-from"]', 'the happy child sees the cat in the park');
+  await page.fill('[data-testid="interp-to"]', 'a tired horse sleeps by the river at night');
+  await page.click('[data-testid="interpolate"]');
+  await page.waitForSelector('[data-testid="interpolation"] li');
+  await page.waitForTimeout(500);
+  await shoot('text');
+  console.log('wrote docs/images/studio-text.png');
 }

@@ -5,6 +5,7 @@
  * Node: the page bundles this file.
  */
 import type { TestMetrics } from '../eval/evaluate.js';
+import type { TextMetrics } from '../eval/text.js';
 import type { BackendInfo } from '../engine/backend.js';
 import type { Projection, ProjectionMethod } from '../latent/map.js';
 import type { KlRanking as LibraryKlRanking } from '../latent/traverse.js';
@@ -13,7 +14,15 @@ import type { RunSpec, RunSpecInput } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
 import type { LossParts } from '../vae/objective.js';
-export type { DataInfo, EpochRecord, RunSpec, RunSpecInput, TestMetrics, VaeConfig };
+import type { CodeDistance } from '../pipelines/text-nearest.js';
+import type { TextVaeConfig } from '../vae/text/config.js';
+import type { DecodeMode } from '../vae/text/model.js';
+export type { CodeDistance, DataInfo, DecodeMode, EpochRecord, RunSpec, RunSpecInput, TestMetrics, TextMetrics, TextVaeConfig, VaeConfig };
+
+/** A run's model: an image or table model's config, or a text model's (its `kind` is 'text'). */
+export type ModelConfig = VaeConfig | TextVaeConfig;
+/** A run's test metrics: an image or table model's, or a text model's (its `kind` is 'text'). */
+export type RunMetrics = TestMetrics | TextMetrics;
 
 // ---- the server and its training worker ------------------------------------------------------
 
@@ -43,7 +52,8 @@ export interface FiguresEvent {
 
 export interface EndEvent {
   status: Exclude<RunStatus, 'running'>;
-  testMetrics?: TestMetrics;
+  /** A text run's (trained with vaekit train) are TextMetrics. */
+  testMetrics?: RunMetrics;
   error?: string;
 }
 
@@ -106,9 +116,11 @@ export interface RunSummary {
   epochsDone: number;
   epochs: number;
   lastEpoch: EpochRecord | null;
-  testMetrics: TestMetrics | null;
+  /** TextMetrics for a text run. */
+  testMetrics: RunMetrics | null;
   hasCheckpoint: boolean;
-  config: VaeConfig | null;
+  /** A TextVaeConfig (kind 'text') for a text run. */
+  config: ModelConfig | null;
   data: DataInfo | null;
   /** The run spec it was trained from (its studio record's, else its folder's run.json), or null for a folder from before run specs. */
   spec: RunSpec | null;
@@ -263,4 +275,81 @@ export interface AnomalyResult {
   top: { index: number; score: number; image: number[] | null }[];
   /** The Vega-Lite spec of the library's score histogram. */
   histogram: object;
+}
+
+// ---- the HTTP API: a text run's model (the Text page) ------------------------------------------
+
+/** A conditional text model's class, by name (or index); required for one, refused for other models. */
+export interface TextLabel {
+  label?: string;
+}
+
+/** POST /api/runs/:id/text/reconstruct: a typed sentence, decoded greedily from its posterior mean. */
+export interface TextReconstructRequest extends TextLabel {
+  sentence: string;
+}
+
+export interface TextReconstruction {
+  sentence: string;
+  /** The sentence as the model reads it: its tokens in its vocabulary (unknown ones as <unk>), cut at its maximum length. */
+  read: string;
+  /** Its tokens, and how many of them are not in the vocabulary. */
+  tokens: number;
+  unknown: number;
+  /** Whether it had more tokens than the model's maximum length (the rest were cut). */
+  cut: boolean;
+  reconstruction: string;
+}
+
+/** POST /api/runs/:id/text/nearest: the training sentences whose posterior means are nearest the sentence's. */
+export interface TextNearestRequest extends TextLabel {
+  sentence: string;
+  /** Default cosine. */
+  metric?: CodeDistance;
+  /** 1 to 50, default 8. */
+  count?: number;
+}
+
+export interface TextNearest {
+  metric: CodeDistance;
+  /** Nearest first; `index` is the sentence's place among the training sentences searched. */
+  sentences: { index: number; text: string; distance: number }[];
+  /** Training sentences searched (the first TEXT_NEAREST_LIMIT of the training part) and in the training part. */
+  searched: number;
+  total: number;
+  /** Where they came from. */
+  source: string;
+}
+
+/** GET /api/runs/:id/text/samples: sentences decoded from the prior. */
+export interface TextSamplesQuery extends TextLabel {
+  /** 1 to 32, default 8. */
+  count?: number;
+  seed?: number;
+  /** Default sample. */
+  mode?: DecodeMode;
+  /** Sampling temperature, greater than 0 and at most 5 (default 1; sample mode only). */
+  temperature?: number;
+  /** Beam width, 1 to 16 (default 5; beam mode only). */
+  beamWidth?: number;
+}
+
+export interface TextSamples {
+  sentences: string[];
+  mode: DecodeMode;
+  temperature: number;
+  beamWidth: number;
+  seed: number;
+}
+
+/** POST /api/runs/:id/text/interpolate: sentences decoded (greedily) at evenly spaced points between two sentences' posterior means. */
+export interface TextInterpolateRequest extends TextLabel {
+  from: string;
+  to: string;
+  /** 5 to 9 (both ends included), default 7. */
+  steps?: number;
+}
+
+export interface TextInterpolation {
+  steps: { t: number; text: string }[];
 }

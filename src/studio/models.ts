@@ -2,13 +2,19 @@
  * The trained models the studio's inference endpoints use: each run's bundle (or, for a stopped
  * run, its newest checkpoint's weights), loaded once and kept until its weights file changes, and
  * the run's test split as the model takes it (the same split its training made, by the library's
- * trainAndTestSets).
+ * trainAndTestSets). A run folder may hold an image or table model or a text model (vaekit train
+ * --preset text): `bundle` serves the first kind and refuses the second in one sentence that
+ * points to the Text page; `textBundle` the other way round, with the codes of the run's training
+ * sentences for the nearest-sentence search.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { arrayDataset, isImageShape, type Dataset } from '../data/dataset.js';
+import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
-import { loadBundle, type Bundle, type DataInfo } from '../run/bundle.js';
+import { loadAnyBundle, type Bundle, type DataInfo, type TextBundle } from '../run/bundle.js';
+import { sentenceCodes, trainingSentences, type SentenceCodes } from '../pipelines/text-nearest.js';
+import { TextVae } from '../vae/text/model.js';
+import { isTextConfig } from '../vae/text/config.js';
 import { checkpointFiles, latestCheckpoint } from '../run/checkpoints.js';
 import { prepareForModel } from '../run/data.js';
 import { loadRunData } from '../run/plan.js';
@@ -22,6 +28,15 @@ import { RUN_FILES } from '../run/names.js';
 /** Runs whose bundles (and test splits) stay loaded. */
 const KEEP = 4;
 
+/** The most training sentences the nearest-sentence search encodes and searches (the first of the training part). */
+export const TEXT_NEAREST_LIMIT = 20_000;
+
+/** The training sentences' codes of a text run, and how many the training part holds. */
+export interface TrainingCodes {
+  codes: SentenceCodes;
+  total: number;
+}
+
 interface Cached<T> {
   key: string;
   value: T;
@@ -34,8 +49,8 @@ function remember<T>(cache: Map<string, Cached<T>>, id: string, entry: Cached<T>
   return entry.value;
 }
 
-export interface RunModel {
-  bundle: Bundle;
+export interface RunModel<B extends Bundle | TextBundle = Bundle> {
+  bundle: B;
   dir: string;
   /** Changes whenever the weights do. */
   key: string;
@@ -43,33 +58,53 @@ export interface RunModel {
   checkpoint: string | null;
 }
 
+/** Whether a bundle holds a text model. */
+export function isTextBundle(bundle: Bundle | TextBundle): bundle is TextBundle {
+  return bundle.vae instanceof TextVae;
+}
+
 export class Models {
-  private readonly bundles = new Map<string, Cached<RunModel>>();
+  private readonly bundles = new Map<string, Cached<RunModel<Bundle | TextBundle>>>();
   private readonly testSets = new Map<string, Cached<Dataset>>();
+  private readonly trainingCodes = new Map<string, Cached<TrainingCodes>>();
 
   /** `training`: the run that trains now (a worker's Models is told by the server, whose RunStore knows). */
   constructor(private readonly runs: RunStore, private readonly roots: readonly string[], private readonly training: () => string | null = () => runs.training) {}
 
-  /**
-   * Run `id`'s model: its bundle when training completed; for a stopped (or failed) studio run, the
-   * weights of its newest checkpoint with the config and data description the run recorded. 409
-   * while it trains or when it has neither.
-   */
+  /** Run `id`'s image or table model (see load); a text model is refused (400) with a pointer to the Text page. */
   bundle(id: string): RunModel {
+    const model = this.load(id);
+    if (isTextBundle(model.bundle)) throw new HttpError(400, `The run "${id}" is a text model, and this takes image and table models: explore it on the Text page.`);
+    return model as RunModel;
+  }
+
+  /** Run `id`'s text model (see load); an image or table model is refused (400). */
+  textBundle(id: string): RunModel<TextBundle> {
+    const model = this.load(id);
+    if (!isTextBundle(model.bundle)) throw new HttpError(400, `The run "${id}" is an image or table model, and the Text page takes text models (vaekit train --preset text).`);
+    return model as RunModel<TextBundle>;
+  }
+
+  /**
+   * Run `id`'s model, of any kind: its bundle when training completed; for a stopped (or failed)
+   * studio run, the weights of its newest checkpoint with the config and data description the run
+   * recorded. 409 while it trains or when it has neither.
+   */
+  private load(id: string): RunModel<Bundle | TextBundle> {
     const dir = this.runs.runDir(id);
     if (this.training() === id) throw new HttpError(409, `The run "${id}" is training: its model is ready when it ends or is stopped.`);
     const files = [join(dir, RUN_FILES.config), join(dir, RUN_FILES.weights)];
     const meta = this.runs.meta(dir);
     const checkpoint = files.every((f) => existsSync(f)) ? null : checkpointFiles(dir)[0] ?? null;
     if (checkpoint === null && !files.every((f) => existsSync(f))) throw new HttpError(409, `The run "${id}" has no trained model yet.`);
-    if (checkpoint !== null && (meta?.config === undefined || meta.data === undefined)) {
+    if (checkpoint !== null && (meta?.config === undefined || meta.data === undefined || isTextConfig(meta.config))) {
       throw new HttpError(409, `The run "${id}" has no trained model yet, and its checkpoint does not say which model it holds.`);
     }
     const stats = (checkpoint === null ? files : [checkpoint]).map((f) => statSync(f));
     const key = `${checkpoint ?? 'bundle'}:${stats.map((s) => `${s.mtimeMs}:${s.size}:${s.ino}`).join(':')}`;
     const hit = this.bundles.get(id);
     if (hit !== undefined && hit.key === key) return hit.value;
-    const bundle = checkpoint === null ? loadBundle(dir) : checkpointBundle(dir, meta!);
+    const bundle = checkpoint === null ? loadAnyBundle(dir) : checkpointBundle(dir, meta!);
     return remember(this.bundles, id, { key, value: { bundle, dir, key, checkpoint } });
   }
 
@@ -90,6 +125,22 @@ export class Models {
     }
     const set = prepareForModel(bundle.data, test, bundle.vae.classes > 0);
     return { set: remember(this.testSets, id, { key, value: set }), bundle, dir };
+  }
+
+  /**
+   * The posterior means of text run `id`'s training sentences (the first TEXT_NEAREST_LIMIT of the
+   * training part of the data its run spec names, confined again, read with the model's
+   * vocabulary), encoded once per trained state.
+   */
+  async textTrainingCodes(id: string): Promise<TrainingCodes> {
+    const model = this.textBundle(id);
+    const hit = this.trainingCodes.get(id);
+    if (hit !== undefined && hit.key === model.key) return hit.value;
+    const spec = this.runs.spec(model.dir);
+    if (spec === null) throw new HttpError(409, `The run "${id}" has no run.json, so it does not say which sentences it was trained on.`);
+    const all = await trainingSentences(model.bundle, { ...spec, data: confineRunData(spec.data, this.roots) });
+    const value: TrainingCodes = { codes: sentenceCodes(model.bundle, takeFirst(all, TEXT_NEAREST_LIMIT)), total: all.count };
+    return remember(this.trainingCodes, id, { key: model.key, value });
   }
 }
 

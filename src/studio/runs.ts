@@ -7,7 +7,6 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { TestMetrics } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { DataInfo } from '../run/bundle.js';
 import { checkpointFiles } from '../run/checkpoints.js';
@@ -17,7 +16,7 @@ import { RUN_FILES } from '../run/names.js';
 import { validateRunSpec, type RunSpec } from '../run/spec.js';
 import type { EpochRecord } from '../train/fit.js';
 import type { VaeConfig } from '../vae/config.js';
-import type { EndEvent, FiguresEvent, ProgressEvent, RunChange, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
+import type { EndEvent, FiguresEvent, ModelConfig, RunMetrics, ProgressEvent, RunChange, RunDetail, RunEvent, RunStatus, RunSummary, ServerMessage, WorkerInput, WorkerMessage } from './messages.js';
 import { checkRunId, confineRunData, HttpError, isInside, RUN_ID } from './security.js';
 import { inFormWords } from './words.js';
 import { startWorker } from './worker-start.js';
@@ -131,6 +130,11 @@ export class RunStore {
     return null;
   }
 
+  /** The run spec of run folder `dir`: its studio record's, else its run.json's (a run vaekit train made), or null. */
+  spec(dir: string): RunSpec | null {
+    return this.meta(dir)?.spec ?? folderSpec(dir);
+  }
+
   list(): RunSummary[] {
     const runs: RunSummary[] = [];
     if (existsSync(this.runsDir)) {
@@ -156,7 +160,7 @@ export class RunStore {
     const live = this.active !== null && this.active.id === id && this.active.started ? this.active : null;
     const meta = live?.meta ?? this.meta(dir);
     const bundle = readJson(join(dir, RUN_FILES.config));
-    const model = isObject(bundle) && isObject(bundle['model']) ? bundle['model'] as unknown as VaeConfig : null;
+    const model = isObject(bundle) && isObject(bundle['model']) ? bundle['model'] as unknown as ModelConfig : null;
     const training = isObject(bundle) && isObject(bundle['training']) ? bundle['training'] : null;
     const dataInfo = isObject(bundle) && isObject(bundle['data']) ? bundle['data'] as unknown as DataInfo : null;
     const hasCheckpoint = checkpointFiles(dir).length > 0;
@@ -178,7 +182,7 @@ export class RunStore {
     const epochs = meta?.spec.training.epochs ?? (typeof training?.['epochs'] === 'number' ? training['epochs'] : records.length);
     return {
       id, status, epochsDone: records.length, epochs, lastEpoch: records.at(-1) ?? null,
-      testMetrics: status === 'done' && isObject(testMetrics) ? testMetrics as unknown as TestMetrics : null,
+      testMetrics: status === 'done' && isObject(testMetrics) ? testMetrics as unknown as RunMetrics : null,
       hasCheckpoint, config: model ?? meta?.config ?? null, data: dataInfo ?? meta?.data ?? null, spec: meta?.spec ?? folderSpec(dir), createdAt,
       ...(error !== undefined && status === 'failed' ? { error } : {}),
       records,

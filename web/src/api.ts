@@ -3,14 +3,15 @@
 // either side breaks the other's type check. The session token travels in the cookie the first
 // page load set, so every request here is a plain same-origin fetch.
 import type {
-  AnomalyResult, AnomalyUpload, DataDescription, DescribeRequest, EndEvent, EpochRecord, Examples, ExamplesQuery, FiguresEvent, Info, KlRanking, LatentMap,
-  LatentMapQuery, NewRun, ProgressEvent, Refusal, RunChange, RunDetail, RunEventData, RunEventName, RunList, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
-  TestMetrics,
+  AnomalyResult, AnomalyUpload, CodeDistance, DataDescription, DecodeMode, DescribeRequest, EndEvent, EpochRecord, Examples, ExamplesQuery, FiguresEvent, Info, KlRanking, LatentMap,
+  LatentMapQuery, ModelConfig, NewRun, ProgressEvent, Refusal, RunChange, RunDetail, RunEventData, RunEventName, RunList, RunMetrics, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
+  TestMetrics, TextInterpolateRequest, TextInterpolation, TextMetrics, TextNearest, TextNearestRequest, TextReconstruction, TextReconstructRequest, TextSamples, TextSamplesQuery,
+  TextVaeConfig,
 } from '../../src/studio/messages.js';
 
 export type {
-  AnomalyResult, AnomalyUpload, DataDescription, EndEvent, EpochRecord, Examples, FiguresEvent, Info, KlRanking, LatentMap, LatentMapQuery, NewRun, ProgressEvent,
-  RunSpecInput, RunStatus, RunSummary, TestMetrics,
+  AnomalyResult, AnomalyUpload, CodeDistance, DataDescription, DecodeMode, EndEvent, EpochRecord, Examples, FiguresEvent, Info, KlRanking, LatentMap, LatentMapQuery, ModelConfig, NewRun, ProgressEvent,
+  RunMetrics, RunSpecInput, RunStatus, RunSummary, TestMetrics, TextInterpolation, TextMetrics, TextNearest, TextReconstruction, TextSamples, TextSamplesQuery, TextVaeConfig,
 };
 
 export type ImageShape = [number, number, number];
@@ -94,6 +95,13 @@ export const api = {
   klRanking: (id: string) => call<KlRanking>(`${run(id)}/kl-ranking`),
   latentMap: (id: string, q: LatentMapQuery) => call<LatentMap>(`${run(id)}/latent-map${query(q)}`),
   anomaly: (id: string, upload: AnomalyUpload) => call<AnomalyResult>(`${run(id)}/anomaly`, { method: 'POST', body: formOf(upload) }),
+  /** A text run's model (the Text page). */
+  text: {
+    reconstruct: (id: string, request: TextReconstructRequest) => post<TextReconstruction, TextReconstructRequest>(`${run(id)}/text/reconstruct`, request),
+    nearest: (id: string, request: TextNearestRequest) => post<TextNearest, TextNearestRequest>(`${run(id)}/text/nearest`, request),
+    samples: (id: string, q: TextSamplesQuery) => call<TextSamples>(`${run(id)}/text/samples${query(q)}`),
+    interpolate: (id: string, request: TextInterpolateRequest) => post<TextInterpolation, TextInterpolateRequest>(`${run(id)}/text/interpolate`, request),
+  },
   /** The bytes of a file of the run folder. */
   fileBytes: async (id: string, name: string): Promise<Uint8Array> => {
     const response = await fetch(runFileUrl(id, name), { credentials: 'same-origin' });

@@ -1,16 +1,17 @@
-// vaekit studio in the browser: a top bar with the five pages (hash routes), a banner on every page
+// vaekit studio in the browser: a top bar with the six pages (hash routes), a banner on every page
 // when the studio stops answering or restarted with another token, and the page shown.
 import { render } from 'preact';
 import { TrainPage } from './pages/Train.js';
 import { DenoisePage } from './pages/Denoise.js';
 import { LatentPage } from './pages/Latent.js';
+import { TextPage } from './pages/Text.js';
 import { AnomaliesPage } from './pages/Anomalies.js';
 import { ModelsPage } from './pages/Models.js';
 import { pageHref, PAGES, useInfo, useRoute, type Page } from './store.js';
 import { ConnectionBanner } from './widgets.js';
 import './styles.css';
 
-const TITLES: Record<Page, string> = { train: 'Train', denoise: 'Denoise', latent: 'Latent space', anomalies: 'Anomalies', models: 'Models' };
+const TITLES: Record<Page, string> = { train: 'Train', denoise: 'Denoise', latent: 'Latent space', text: 'Text', anomalies: 'Anomalies', models: 'Models' };
 
 function TopBar({ page }: { page: Page }) {
   const { value: info, error } = useInfo();
@@ -40,6 +41,7 @@ function App() {
         {page === 'train' ? <TrainPage /> : null}
         {page === 'denoise' ? <DenoisePage /> : null}
         {page === 'latent' ? <LatentPage /> : null}
+        {page === 'text' ? <TextPage /> : null}
         {page === 'anomalies' ? <AnomaliesPage /> : null}
         {page === 'models' ? <ModelsPage /> : null}
       </main>

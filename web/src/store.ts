@@ -116,7 +116,7 @@ export function useInfo(): Loaded<Info> {
 
 // ---- the route --------------------------------------------------------------------------------
 
-export const PAGES = ['train', 'denoise', 'latent', 'anomalies', 'models'] as const;
+export const PAGES = ['train', 'denoise', 'latent', 'text', 'anomalies', 'models'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {
@@ -164,4 +164,14 @@ export function usePickedRun(): { route: Route; run: RunSummary | null } {
 /** Whether a run's folder holds a model the pages can load: a finished run (a stopped one has only its checkpoint until it is resumed and finishes). */
 export function hasModel(run: RunSummary): boolean {
   return run.status === 'done';
+}
+
+/** Whether a run's model is a text model (vaekit train --preset text or text-lm): the Text page's, not the image pages'. */
+export function isTextRun(run: Pick<RunSummary, 'config'>): boolean {
+  return run.config !== null && 'kind' in run.config && run.config.kind === 'text';
+}
+
+/** A finished text run, for the Text page. */
+export function hasTextModel(run: RunSummary): boolean {
+  return hasModel(run) && isTextRun(run);
 }

@@ -1,8 +1,8 @@
 // Small pieces the pages share: the run picker, status badges, number formats, the noise control.
 import { useEffect } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import type { RunStatus, RunSummary } from './api.js';
-import { hasModel, pickRun, useConnection, useRuns } from './store.js';
+import type { RunMetrics, RunStatus, RunSummary, TestMetrics, TextMetrics, TextVaeConfig } from './api.js';
+import { hasModel, isTextRun, pageHref, pickRun, useConnection, useRuns } from './store.js';
 
 export function fixed(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
@@ -12,21 +12,68 @@ export function StatusBadge({ status }: { status: RunStatus }) {
   return <span class={`badge ${status}`}>{status}</span>;
 }
 
-/** What a run's model is, in a few words: "seed · latent 2 · bernoulli". */
+/** Whether test metrics are a text model's. */
+export function isTextMetrics(m: RunMetrics): m is TextMetrics {
+  return 'kind' in m && m.kind === 'text';
+}
+
+/** An image or table model's test metrics, or null (none yet, or a text model's). */
+export function imageMetricsOf(m: RunMetrics | null | undefined): TestMetrics | null {
+  return m === null || m === undefined || isTextMetrics(m) ? null : m;
+}
+
+/** A text model's test metrics, or null (none yet, or an image or table model's). */
+export function textMetricsOf(m: RunMetrics | null | undefined): TextMetrics | null {
+  return m === null || m === undefined || !isTextMetrics(m) ? null : m;
+}
+
+/** A text model's test metrics in one line, each number with its unit. */
+export function textMetricsWords(m: TextMetrics): string {
+  const nll = `NLL ${fixed(m.nllNats)} nats per sentence (${m.latent === 0 ? 'exact' : `importance-sampled, k = ${m.importanceSamples}`})`;
+  const latent = m.latent === 0 ? 'no latent code (a language model)' : `mutual information ${fixed(m.mutualInformation)} nats · active units ${m.activeUnits} of ${m.latent}`;
+  return `Test: ${nll} · perplexity ${fixed(m.perplexity)} per token · negative ELBO ${fixed(m.negElboNats)} (reconstruction ${fixed(m.reconNats)}, KL ${fixed(m.klNats)} nats) · ${latent}, on ${m.examples.toLocaleString('en-US')} sentences`;
+}
+
+/** A text model's config, or null for an image or table model's. */
+export function textConfigOf(run: Pick<RunSummary, 'config'>): TextVaeConfig | null {
+  return run.config !== null && isTextRun(run) ? run.config as TextVaeConfig : null;
+}
+
+/** The tokens a text run's vocabulary holds, in words: "57 word tokens". */
+export function vocabularyWords(run: RunSummary): string | null {
+  const c = textConfigOf(run);
+  if (c === null) return null;
+  const kind = run.data?.text?.vocabulary.tokenizer.kind;
+  return `${c.vocab.toLocaleString('en-US')}${kind !== undefined ? ` ${kind}` : ''} tokens`;
+}
+
+/** What a run's model is, in a few words: "seed · latent 2 · bernoulli", "text · latent 8 · lstm 64 · 57 word tokens". */
 export function modelWords(run: RunSummary): string {
   const c = run.config;
   if (c === null) return '–';
-  const parts = [c.preset, `latent ${c.latent}`, c.likelihood];
+  const text = textConfigOf(run);
+  const parts = text !== null
+    ? [text.preset, text.latent === 0 ? 'language model' : `latent ${text.latent}`, `${text.cell} ${text.decoderHidden}`, vocabularyWords(run) ?? '']
+    : [c.preset, `latent ${c.latent}`, 'likelihood' in c ? c.likelihood : ''];
   if (c.classes > 0) parts.push(`conditional (${c.classes} classes)`);
-  return parts.join(' · ');
+  return parts.filter((p) => p !== '').join(' · ');
 }
 
-/** What a run trained on: its source's file name and the example shape. */
+/** What a run trained on: its source's file name and the example shape (a text model's: its maximum length in tokens). */
 export function dataWords(run: RunSummary): string {
   const d = run.data;
   if (d === null) return '–';
   const name = d.source.split(/[\\/]/).pop() ?? d.source;
-  return `${name} [${d.shape.join('×')}]`;
+  return isTextRun(run) ? `${name} [up to ${d.shape[0] ?? '?'} tokens]` : `${name} [${d.shape.join('×')}]`;
+}
+
+/** On a page of image and table models, for a text run picked: one sentence that sends it to the Text page. */
+export function TextRunNote({ run }: { run: RunSummary }) {
+  return (
+    <p class="notice" data-testid="text-run-note">
+      {run.id} is a text model, and this page works with image and table models: explore it on the <a href={pageHref('text')}>Text</a> page.
+    </p>
+  );
 }
 
 export interface RunPickerProps {
@@ -34,26 +81,30 @@ export interface RunPickerProps {
   value: string | null;
   /** Which runs may be picked (default: those with a model to load). */
   usable?: (run: RunSummary) => boolean;
+  /** Which of them is picked when none (or one not usable) is: the newest such (default: the newest usable one). */
+  preferred?: (run: RunSummary) => boolean;
   label?: string;
+  /** What to say when no run may be picked. */
+  none?: ComponentChildren;
 }
 
-/** A select of the runs; picks the newest usable run when none is picked yet. */
-export function RunPicker({ value, usable = hasModel, label = 'Run' }: RunPickerProps) {
+/** A select of the runs; picks the newest preferred run (else the newest usable one) when none is picked yet. */
+export function RunPicker({ value, usable = hasModel, preferred = () => true, label = 'Run', none }: RunPickerProps) {
   const { value: runs, error } = useRuns();
   const choices = (runs ?? []).filter(usable);
   const picked = choices.find((r) => r.id === value) ?? null;
   useEffect(() => {
-    if (runs !== null && picked === null && choices.length > 0) pickRun(choices[0]!.id);
+    if (runs !== null && picked === null && choices.length > 0) pickRun((choices.find(preferred) ?? choices[0]!).id);
   }, [runs, value]);
   if (error !== null && runs === null) return <p class="error">{error}</p>;
   if (runs === null) return <p class="muted">Loading the runs…</p>;
-  if (choices.length === 0) return <p class="muted">No trained run yet: train one on the <a href="#/train">Train</a> page.</p>;
+  if (choices.length === 0) return <p class="muted">{none ?? <>No trained run yet: train one on the <a href="#/train">Train</a> page.</>}</p>;
   return (
     <label class="field inline">
       <span>{label}</span>
       <select data-testid="run-picker" value={picked?.id ?? ''} onChange={(e) => pickRun((e.currentTarget as HTMLSelectElement).value)}>
         {choices.map((r) => (
-          <option key={r.id} value={r.id}>{`${r.id} (${r.status}, ${r.epochsDone} epoch${r.epochsDone === 1 ? '' : 's'}${r.config !== null ? `, latent ${r.config.latent}` : ''})`}</option>
+          <option key={r.id} value={r.id}>{`${r.id} (${r.status}, ${r.epochsDone} epoch${r.epochsDone === 1 ? '' : 's'}${isTextRun(r) ? ', text' : ''}${r.config !== null ? (isTextRun(r) && r.config.latent === 0 ? ', language model' : `, latent ${r.config.latent}`) : ''})`}</option>
         ))}
       </select>
     </label>

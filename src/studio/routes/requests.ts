@@ -8,9 +8,16 @@ import { extname } from 'node:path';
 import type { Context } from 'hono';
 import { isImageShape } from '../../data/dataset.js';
 import { parseNoise, type NoiseSpec } from '../../data/transforms/noise.js';
+import { CODE_DISTANCES, type CodeDistance } from '../../pipelines/text-nearest.js';
+import type { TextBundle } from '../../run/bundle-format.js';
+import { classIndex } from '../../run/data.js';
 import type { Vae } from '../../vae/model.js';
-import type { AnomalyUpload, DecodeRequest, DenoiseRequest, DescribeRequest, EncodeRequest } from '../messages.js';
+import { DECODE_MODES, type DecodeMode } from '../../vae/text/model.js';
+import type {
+  AnomalyUpload, DecodeRequest, DenoiseRequest, DescribeRequest, EncodeRequest, TextInterpolateRequest, TextNearestRequest, TextReconstructRequest, TextSamplesQuery,
+} from '../messages.js';
 import { confineDataPath, HttpError, MAX_ROWS } from '../security.js';
+import { INTERPOLATION_STEPS, MAX_BEAM_WIDTH, MAX_NEAREST, MAX_SENTENCE_CHARS, MAX_TEMPERATURE, MAX_TEXT_SAMPLES } from '../text-limits.js';
 
 /** A body as it arrives: the fields of shape T, each of them unchecked. */
 export type Unchecked<T> = { [K in keyof T]?: unknown };
@@ -176,5 +183,76 @@ export async function anomalyUpload(c: Context): Promise<AnomalyUpload> {
     ...(labels !== undefined ? { labels } : {}),
     ...(labelColumn !== undefined ? { labelColumn } : {}),
     ...(normalClass !== undefined ? { normalClass } : {}),
+  };
+}
+
+// ---- a text model's requests (the Text page) ----------------------------------------------------
+
+/** A typed sentence: a string with a token or more in it, of at most MAX_SENTENCE_CHARS characters. */
+function sentenceOf<T>(b: Unchecked<T>, key: keyof T & string): string {
+  const v = b[key];
+  if (v === undefined || v === null) throw new HttpError(400, `Send the sentence as "${key}".`);
+  if (typeof v !== 'string') throw new HttpError(400, `"${key}" must be a string: the sentence.`);
+  if (v.trim() === '') throw new HttpError(400, `"${key}" is blank: type a sentence.`);
+  if (v.length > MAX_SENTENCE_CHARS) {
+    throw new HttpError(400, `"${key}" has ${v.length.toLocaleString('en-US')} characters, and a sentence may have at most ${MAX_SENTENCE_CHARS.toLocaleString('en-US')}.`);
+  }
+  return v;
+}
+
+/** A conditional text model's class index from its name (or index); undefined for a model that is not conditional. */
+export function textLabelOf(label: unknown, model: TextBundle): number | undefined {
+  const given = label === undefined || label === null || label === '' ? undefined : label;
+  if (given !== undefined && typeof given !== 'string') throw new HttpError(400, '"label" must be a string: a class name (or index).');
+  if (model.vae.classes === 0) {
+    if (given !== undefined) throw new HttpError(400, 'This text model is not conditional: send no label.');
+    return undefined;
+  }
+  if (given === undefined) throw new HttpError(400, 'This text model is conditional: send "label", the class of the sentences.');
+  return classIndex(model.data, model.vae.classes, given);
+}
+
+/** A text model with a latent code (not a language model), for the requests that encode sentences. */
+export function requireLatent(model: TextBundle, id: string, what: string): void {
+  if (model.vae.latent === 0) {
+    throw new HttpError(400, `The run "${id}" is a language model (no latent code), so it cannot ${what}: it only samples sentences.`);
+  }
+}
+
+export function textReconstructRequest(b: Unchecked<TextReconstructRequest>, model: TextBundle): { sentence: string; label: number | undefined } {
+  return { sentence: sentenceOf(b, 'sentence'), label: textLabelOf(b.label, model) };
+}
+
+export function textNearestRequest(b: Unchecked<TextNearestRequest>, model: TextBundle): { sentence: string; label: number | undefined; metric: CodeDistance; count: number } {
+  const sentence = sentenceOf(b, 'sentence');
+  const metric = b.metric ?? 'cosine';
+  if (typeof metric !== 'string' || !(CODE_DISTANCES as readonly string[]).includes(metric)) throw new HttpError(400, `"metric" must be ${CODE_DISTANCES.map((m) => `"${m}"`).join(' or ')}.`);
+  return { sentence, label: textLabelOf(b.label, model), metric: metric as CodeDistance, count: optInt(b, 'count', 1, MAX_NEAREST) ?? 8 };
+}
+
+export function textInterpolateRequest(b: Unchecked<TextInterpolateRequest>, model: TextBundle): { from: string; to: string; steps: number; label: number | undefined } {
+  const { min, max, fallback } = INTERPOLATION_STEPS;
+  return { from: sentenceOf(b, 'from'), to: sentenceOf(b, 'to'), steps: optInt(b, 'steps', min, max) ?? fallback, label: textLabelOf(b.label, model) };
+}
+
+/** A query parameter as a number greater than 0 and at most `max`, or the default. */
+function queryPositive<T>(query: Query<T>, key: keyof T & string, max: number, fallback: number): number {
+  const text = query[key];
+  if (text === undefined || text === '') return fallback;
+  const v = Number(text);
+  if (!/^\d*\.?\d+$/.test(text) || !(v > 0 && v <= max)) throw new HttpError(400, `The query parameter "${key}" must be a number greater than 0 and at most ${max}.`);
+  return v;
+}
+
+export function textSamplesQuery(query: Query<TextSamplesQuery>, model: TextBundle): { count: number; seed: number; mode: DecodeMode; temperature: number; beamWidth: number; label: number | undefined } {
+  const mode = query.mode === undefined || query.mode === '' ? 'sample' : query.mode;
+  if (!(DECODE_MODES as readonly string[]).includes(mode)) throw new HttpError(400, `The query parameter "mode" must be ${DECODE_MODES.slice(0, -1).map((m) => `"${m}"`).join(', ')} or "${DECODE_MODES.at(-1)!}".`);
+  return {
+    count: queryNumber(query, 'count', 1, MAX_TEXT_SAMPLES, 8),
+    seed: queryNumber(query, 'seed', 0, 0xffffffff, 0),
+    mode: mode as DecodeMode,
+    temperature: queryPositive(query, 'temperature', MAX_TEMPERATURE, 1),
+    beamWidth: queryNumber(query, 'beamWidth', 1, MAX_BEAM_WIDTH, 5),
+    label: textLabelOf(query.label, model),
   };
 }

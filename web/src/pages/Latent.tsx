@@ -7,8 +7,8 @@ import { api, messageOf, type Examples, type ImageShape, type KlRanking, type La
 import { ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
 import { classColour, nearestPoint, Scatter, type Point2 } from '../scatter.js';
-import { usePickedRun } from '../store.js';
-import { Card, ErrorLine, RunPicker } from '../widgets.js';
+import { isTextRun, usePickedRun } from '../store.js';
+import { Card, ErrorLine, RunPicker, TextRunNote } from '../widgets.js';
 
 /** How the map projects the latent means: the server's choices (LatentMapQuery). */
 type Method = NonNullable<LatentMapQuery['method']>;
@@ -277,18 +277,21 @@ function SamplesCard({ model }: { model: BrowserModel }) {
 export function LatentPage() {
   const { route, run } = usePickedRun();
   const [error, setError] = useState<string | null>(null);
-  const model = useRunModel(run, setError);
+  // A text run's model is not loaded here: the page says where it is explored instead.
+  const text = run !== null && isTextRun(run);
+  const model = useRunModel(text ? null : run, setError);
   const [method, setMethod] = useState<Method>('pca');
 
 
   return (
     <div class="page latent">
       <div class="toolbar">
-        <RunPicker value={route.run} />
+        <RunPicker value={route.run} preferred={(r) => !isTextRun(r)} />
         {model !== null ? <span class="muted">latent size {model.vae.latent}{isConditional(model) ? `, conditional on ${model.vae.classes} classes` : ''}</span> : null}
       </div>
       <ErrorLine error={error} />
-      {run !== null && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
+      {run !== null && text ? <TextRunNote run={run} /> : null}
+      {run !== null && !text && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
       {model !== null && run !== null ? (
         <>
           <LatentMapCard model={model} runId={run.id} method={method} setMethod={setMethod} />

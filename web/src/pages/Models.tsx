@@ -1,14 +1,18 @@
 // Models: every run with its metrics (each with its unit), the settings the runs differ in and a
 // sparkline of its loss; one run's curves, report and exports; two runs compared: the settings
-// they differ in first, their metrics side by side and their curves on one chart.
+// they differ in first, their metrics side by side and their curves on one chart. Text runs
+// (vaekit train --preset text) are listed with a text model's metrics (NLL, perplexity, KL, mutual
+// information, active units) and settings (tokens, vocabulary, cell, ...).
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { RunSpec } from '../../../src/studio/messages.js';
 import { formFieldOf } from '../../../src/studio/words.js';
 import { BROWSER_CHART_FONT, chartConfig, trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
 import { api, exportUrl, reportUrl, type EpochRecord, type RunSummary } from '../api.js';
 import { Chart } from '../chart.js';
-import { hasModel, pickRun, useRoute, useRuns } from '../store.js';
-import { Card, dataWords, ErrorLine, fixed, modelWords, NOISE_KINDS, StatusBadge } from '../widgets.js';
+import { hasModel, isTextRun, pageHref, pickRun, useRoute, useRuns } from '../store.js';
+import {
+  Card, dataWords, ErrorLine, fixed, imageMetricsOf, modelWords, NOISE_KINDS, StatusBadge, textConfigOf, textMetricsOf, vocabularyWords,
+} from '../widgets.js';
 
 const EXPORTS = [
   { format: 'onnx', label: 'ONNX' },
@@ -48,8 +52,8 @@ const SETTINGS: { field: string; label?: string; of: (run: RunSummary, spec: Run
   { field: 'data.source', of: (r, s) => (r.data !== null ? dataWords(r) : s?.data.source ?? null) },
   { field: 'data.limit', of: (_, s) => (s === null ? null : s.data.limit === null ? 'all' : s.data.limit.toLocaleString('en-US')) },
   { field: 'model.preset', of: (r, s) => r.config?.preset ?? s?.model.preset ?? null },
-  { field: 'model.latent', of: (r, s) => (r.config !== null ? String(r.config.latent) : s?.model.latent != null ? String(s.model.latent) : null) },
-  { field: 'model.likelihood', of: (r, s) => r.config?.likelihood ?? s?.model.likelihood ?? null },
+  { field: 'model.latent', of: (r, s) => (r.config !== null ? (r.config.latent === 0 && isTextRun(r) ? 'none (a language model)' : String(r.config.latent)) : s?.model.latent != null ? String(s.model.latent) : null) },
+  { field: 'model.likelihood', of: (r, s) => (r.config !== null && 'likelihood' in r.config ? r.config.likelihood : s?.model.likelihood ?? null) },
   { field: 'model.conditional', of: (r, s) => (r.config !== null ? (r.config.classes > 0 ? `yes (${r.config.classes} classes)` : 'no') : s === null ? null : s.model.conditional ? 'yes' : 'no') },
   { field: 'model.prior', label: 'Prior', of: (_, s) => (s === null ? null : s.model.prior ?? 'standard') },
   { field: 'objective.loss', label: 'Loss', of: (_, s) => s?.objective.loss ?? null },
@@ -64,6 +68,28 @@ const SETTINGS: { field: string; label?: string; of: (run: RunSummary, spec: Run
   { field: 'seed', of: (_, s) => (s === null ? null : String(s.seed)) },
 ];
 
+/** A text model's settings, shown when a text run is listed ('–' for the image and table runs). */
+const TEXT_SETTINGS: typeof SETTINGS = [
+  {
+    field: 'data.tokens', label: 'Tokens', of: (r, s) => {
+      const t = r.data?.text?.vocabulary.tokenizer;
+      return t !== undefined ? `${t.kind}${t.lowercase ? ', lower-cased' : ''}` : s?.data.tokens ?? null;
+    },
+  },
+  { field: 'data.vocab', label: 'Vocabulary', of: (r) => vocabularyWords(r) },
+  { field: 'data.maxLength', label: 'Maximum length', of: (r) => { const c = textConfigOf(r); return c === null ? null : `${c.maxLength} tokens`; } },
+  { field: 'model.cell', label: 'Cell', of: (r) => { const c = textConfigOf(r); return c === null ? null : `${c.cell}${c.bidirectional ? ', bidirectional encoder' : ''}`; } },
+  { field: 'model.embedding', label: 'Embedding', of: (r) => { const c = textConfigOf(r); return c === null ? null : String(c.embedding); } },
+  { field: 'model.encoderHidden', label: 'Encoder state', of: (r) => { const c = textConfigOf(r); return c === null ? null : c.encoderHidden === 0 ? 'none' : String(c.encoderHidden); } },
+  { field: 'model.decoderHidden', label: 'Decoder state', of: (r) => { const c = textConfigOf(r); return c === null ? null : String(c.decoderHidden); } },
+  { field: 'objective.wordDropout', label: 'Word dropout', of: (r, s) => (textConfigOf(r) === null || s === null ? null : String(s.objective.wordDropout)) },
+];
+
+/** The settings the runs listed are told apart by: a text model's too when one of them is a text run. */
+function settingsShown(runs: readonly RunSummary[]): typeof SETTINGS {
+  return runs.some(isTextRun) ? [...SETTINGS, ...TEXT_SETTINGS] : SETTINGS;
+}
+
 interface Setting {
   field: string;
   label: string;
@@ -71,8 +97,8 @@ interface Setting {
   value: string;
 }
 
-function settingsOf(run: RunSummary, spec: RunSpec | null): Setting[] {
-  return SETTINGS.map((s) => ({ field: s.field, label: formFieldOf(s.field) ?? s.label ?? s.field, value: s.of(run, spec) ?? '–' }));
+function settingsOf(run: RunSummary, spec: RunSpec | null, shown: typeof SETTINGS = SETTINGS): Setting[] {
+  return shown.map((s) => ({ field: s.field, label: formFieldOf(s.field) ?? s.label ?? s.field, value: s.of(run, spec) ?? '–' }));
 }
 
 /** The fields whose values are not the same in every one of the runs' settings. */
@@ -145,14 +171,16 @@ function comparisonSpec(a: string, b: string, records: Map<string, EpochRecord[]
 function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] | undefined }) {
   const spec = useMemo(() => (records === undefined || records.length === 0 ? null
     : trainingCurvesSpec(records, `Training curves of ${run.id}`, { subtitle: modelWords(run) })), [records, run.id]);
-  const m = run.testMetrics;
+  const m = imageMetricsOf(run.testMetrics);
+  const t = textMetricsOf(run.testMetrics);
+  const text = isTextRun(run);
   const ready = hasModel(run);
   return (
     <Card title={run.id} wide actions={<StatusBadge status={run.status} />}>
       <div class="detail" data-testid="run-detail">
         <dl class="facts">
           <dt>model</dt><dd>{modelWords(run)}</dd>
-          <dt>data</dt><dd>{run.data?.source ?? '–'}{run.data !== null ? ` [${run.data.shape.join('×')}]` : ''}</dd>
+          <dt>data</dt><dd>{run.data?.source ?? '–'}{run.data !== null ? (text ? ` [up to ${run.data.shape[0] ?? '?'} tokens]` : ` [${run.data.shape.join('×')}]`) : ''}</dd>
           <dt>epochs</dt><dd>{run.epochsDone} of {run.epochs}{trainingSeconds(records) !== null ? ` in ${fixed(trainingSeconds(records), 1)} s` : ''}</dd>
           <dt>started</dt><dd>{new Date(run.createdAt).toLocaleString()}</dd>
           {m !== null ? (
@@ -162,33 +190,59 @@ function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] |
               <dt>MSE</dt><dd>{m.mseNoisy.toFixed(4)} noisy → {m.mseDenoised.toFixed(4)} denoised (per value)</dd>
             </>
           ) : null}
+          {t !== null ? (
+            <>
+              <dt>test NLL</dt><dd data-testid="detail-nll">{fixed(t.nllNats)} nats per sentence ({t.latent === 0 ? 'exact' : `importance-sampled, k = ${t.importanceSamples}`}), perplexity {fixed(t.perplexity)} per token</dd>
+              <dt>test −ELBO</dt><dd>{fixed(t.negElboNats)} nats per sentence (reconstruction {fixed(t.reconNats)}, KL {fixed(t.klNats)})</dd>
+              <dt>latent code</dt><dd>{t.latent === 0 ? 'none (a language model)' : `mutual information ${fixed(t.mutualInformation)} nats · active units ${t.activeUnits} of ${t.latent}`}</dd>
+              <dt>test set</dt><dd>{t.examples.toLocaleString('en-US')} sentences, {t.tokens.toLocaleString('en-US')} tokens (each with its end)</dd>
+            </>
+          ) : null}
           {run.error !== undefined ? <><dt>error</dt><dd class="error">{run.error}</dd></> : null}
         </dl>
-        <div class="links">
-          <a class={`button${ready ? '' : ' disabled'}`} href={reportUrl(run.id)} target="_blank" rel="noopener" data-testid="report-link">Open the HTML report</a>
-          {EXPORTS.map((e) => (
-            <a key={e.format} class={`button${ready ? '' : ' disabled'}`} href={exportUrl(run.id, e.format)} download={`${run.id}-${e.format}.zip`} data-testid={`export-${e.format}`}>
-              Download {e.label} (.zip)
-            </a>
-          ))}
-        </div>
+        {text ? (
+          <div class="links">
+            <a class={`button${ready ? '' : ' disabled'}`} href={pageHref('text')} onClick={() => pickRun(run.id)} data-testid="text-page-link">Open on the Text page</a>
+            <p class="muted small">The HTML report and the exports are of image and table models.</p>
+          </div>
+        ) : (
+          <div class="links">
+            <a class={`button${ready ? '' : ' disabled'}`} href={reportUrl(run.id)} target="_blank" rel="noopener" data-testid="report-link">Open the HTML report</a>
+            {EXPORTS.map((e) => (
+              <a key={e.format} class={`button${ready ? '' : ' disabled'}`} href={exportUrl(run.id, e.format)} download={`${run.id}-${e.format}.zip`} data-testid={`export-${e.format}`}>
+                Download {e.label} (.zip)
+              </a>
+            ))}
+          </div>
+        )}
       </div>
       <Chart spec={spec} testid="model-curves" placeholder="This run has no finished epoch." />
     </Card>
   );
 }
 
-/** A metric of a run, with its unit, for the comparison. */
-const METRICS: { label: string; unit: (spec: RunSpec | null) => string; digits: number; of: (run: RunSummary, records: EpochRecord[] | undefined) => number | null | undefined }[] = [
+/** A text run's metrics of its latent code's use, or null (no text metrics, or a language model's). */
+function latentUse(run: RunSummary): { mutualInformation: number; activeUnits: number } | null {
+  const t = textMetricsOf(run.testMetrics);
+  return t === null || t.latent === 0 ? null : t;
+}
+
+/** A metric of a run, with its unit, for the comparison; `kind`: shown when one of the two runs is of that kind (default: always). */
+const METRICS: { label: string; kind?: 'image' | 'text'; unit: (spec: RunSpec | null) => string; digits: number; of: (run: RunSummary, records: EpochRecord[] | undefined) => number | null | undefined }[] = [
   { label: 'Epochs trained', unit: () => '', digits: 0, of: (r) => r.epochsDone },
   { label: 'Training loss, last epoch', unit: lossUnit, digits: 2, of: (r) => r.lastEpoch?.loss },
   { label: 'Validation loss, last epoch', unit: lossUnit, digits: 2, of: (r) => r.lastEpoch?.valLoss },
   { label: 'Test −ELBO', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.negElboNats },
   { label: 'its reconstruction', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.reconNats },
   { label: 'its KL', unit: () => 'nats per example', digits: 2, of: (r) => r.testMetrics?.klNats },
-  { label: 'PSNR of the noisy input', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrNoisyDb },
-  { label: 'PSNR denoised', unit: () => 'dB', digits: 2, of: (r) => r.testMetrics?.psnrDenoisedDb },
-  { label: 'MSE denoised', unit: () => 'per value', digits: 4, of: (r) => r.testMetrics?.mseDenoised },
+  { label: 'PSNR of the noisy input', kind: 'image', unit: () => 'dB', digits: 2, of: (r) => imageMetricsOf(r.testMetrics)?.psnrNoisyDb },
+  { label: 'PSNR denoised', kind: 'image', unit: () => 'dB', digits: 2, of: (r) => imageMetricsOf(r.testMetrics)?.psnrDenoisedDb },
+  { label: 'MSE denoised', kind: 'image', unit: () => 'per value', digits: 4, of: (r) => imageMetricsOf(r.testMetrics)?.mseDenoised },
+  { label: 'Test NLL', kind: 'text', unit: () => 'nats per sentence', digits: 2, of: (r) => textMetricsOf(r.testMetrics)?.nllNats },
+  { label: 'Perplexity', kind: 'text', unit: () => 'per token', digits: 2, of: (r) => textMetricsOf(r.testMetrics)?.perplexity },
+  // A language model has no latent code: no mutual information or active units to show.
+  { label: 'Mutual information', kind: 'text', unit: () => 'nats', digits: 2, of: (r) => latentUse(r)?.mutualInformation },
+  { label: 'Active units', kind: 'text', unit: () => '', digits: 0, of: (r) => latentUse(r)?.activeUnits },
   { label: 'Training time', unit: () => 's', digits: 2, of: (_, records) => trainingSeconds(records) },
 ];
 
@@ -212,8 +266,11 @@ interface ComparedRun {
 
 /** Two runs side by side: the settings they differ in (first, marked), the rest, their metrics with units, their curves on one chart. */
 function Comparison({ a, b, records, onClear }: { a: ComparedRun; b: ComparedRun; records: Map<string, EpochRecord[]>; onClear: () => void }) {
-  const left = settingsOf(a.run, a.spec);
-  const right = settingsOf(b.run, b.spec);
+  const shown = settingsShown([a.run, b.run]);
+  const left = settingsOf(a.run, a.spec, shown);
+  const right = settingsOf(b.run, b.spec, shown);
+  const kinds = new Set([a.run, b.run].map((r) => (isTextRun(r) ? 'text' : 'image')));
+  const metrics = METRICS.filter((m) => m.kind === undefined || kinds.has(m.kind));
   const differing = differingFields([left, right]);
   const rows = left.map((s, i) => ({ field: s.field, label: s.label, a: s.value, b: right[i]!.value, differs: differing.has(s.field) }))
     .sort((x, y) => Number(y.differs) - Number(x.differs));
@@ -237,7 +294,7 @@ function Comparison({ a, b, records, onClear }: { a: ComparedRun; b: ComparedRun
         <table class="runs compare" data-testid="comparison-metrics">
           <thead><tr><th>Metric</th><th class="num">{a.run.id}</th><th class="num">{b.run.id}</th></tr></thead>
           <tbody>
-            {METRICS.map((m) => (
+            {metrics.map((m) => (
               <tr key={m.label}>
                 <td>{m.label}</td>
                 {[a, b].map((c) => <td key={c.run.id} class="num">{withUnit(m.of(c.run, c.records), m.digits, m.unit(c.spec))}</td>)}
@@ -258,7 +315,12 @@ export function ModelsPage() {
   const [compare, setCompare] = useState<string[]>([]);
   const selected = runs?.find((r) => r.id === route.run) ?? runs?.[0] ?? null;
   const toggle = (id: string): void => setCompare((c) => (c.includes(id) ? c.filter((x) => x !== id) : [...c, id].slice(-2)));
-  const settings = useMemo(() => new Map((runs ?? []).map((r) => [r.id, settingsOf(r, r.spec)])), [runs]);
+  const settings = useMemo(() => {
+    const shown = settingsShown(runs ?? []);
+    return new Map((runs ?? []).map((r) => [r.id, settingsOf(r, r.spec, shown)]));
+  }, [runs]);
+  const anyText = (runs ?? []).some(isTextRun);
+  const anyImage = (runs ?? []).some((r) => !isTextRun(r));
   const differing = useMemo(() => differingFields([...settings.values()]), [settings]);
   if (runs === null) return <div class="page"><ErrorLine error={error} />{error === null ? <p class="muted">Loading the runs…</p> : null}</div>;
   const common = (settings.get(runs[0]?.id ?? '') ?? []).filter((s) => !differing.has(s.field));
@@ -274,6 +336,7 @@ export function ModelsPage() {
               <span class="muted">{runs.length === 1 ? 'Settings:' : 'All runs:'}</span>{' '}
               {common.map((s) => <SettingWords key={s.field} setting={s} />)}
             </p>
+            <div class="table-scroll">
             <table class="runs" data-testid="models-table">
               <thead>
                 <tr>
@@ -282,7 +345,8 @@ export function ModelsPage() {
                   <th class="num">epochs</th>
                   <th class="num">val. loss<br /><small>nats per example</small></th>
                   <th class="num">test −ELBO<br /><small>nats per example</small></th>
-                  <th class="num">PSNR<br /><small>dB, noisy → denoised</small></th>
+                  {anyImage ? <th class="num">PSNR<br /><small>dB, noisy → denoised</small></th> : null}
+                  {anyText ? <th class="num" data-testid="text-metrics-head">text model<br /><small>nats per sentence</small></th> : null}
                   <th class="num">time<br /><small>s</small></th>
                   <th>loss by epoch</th>
                 </tr>
@@ -295,19 +359,35 @@ export function ModelsPage() {
                     <td><StatusBadge status={r.status} /></td>
                     {differing.size > 0 ? (
                       <td class="differs" data-testid="differs">
-                        {(settings.get(r.id) ?? []).filter((s) => differing.has(s.field)).map((s) => <SettingWords key={s.field} setting={s} />)}
+                        {/* A setting this run does not have (a text model's tokens on an image run, an image model's likelihood on a text run) is left out. */}
+                        {(settings.get(r.id) ?? []).filter((s) => differing.has(s.field) && (s.value !== '–' || !anyText)).map((s) => <SettingWords key={s.field} setting={s} />)}
                       </td>
                     ) : null}
                     <td class="num">{r.epochsDone} of {r.epochs}</td>
                     <td class="num">{fixed(r.lastEpoch?.valLoss ?? r.lastEpoch?.loss)}{lossUnit(r.spec) !== 'nats per example' ? <small> (MSE)</small> : null}</td>
                     <td class="num">{fixed(r.testMetrics?.negElboNats)}</td>
-                    <td class="num">{r.testMetrics?.psnrDenoisedDb != null ? `${fixed(r.testMetrics.psnrNoisyDb, 1)} → ${fixed(r.testMetrics.psnrDenoisedDb, 1)}` : '–'}</td>
+                    {anyImage ? (() => { const m = imageMetricsOf(r.testMetrics); return <td class="num">{m?.psnrDenoisedDb != null ? `${fixed(m.psnrNoisyDb, 1)} → ${fixed(m.psnrDenoisedDb, 1)}` : '–'}</td>; })() : null}
+                    {anyText ? (() => {
+                      const t = textMetricsOf(r.testMetrics);
+                      if (t === null) return <td class="num text-metrics">–</td>;
+                      return (
+                        <td class="num text-metrics" data-testid="text-metrics">
+                          <span data-metric="nll">NLL {fixed(t.nllNats)}</span><br />
+                          <span data-metric="perplexity">perplexity {fixed(t.perplexity)}</span><br />
+                          {t.latent === 0 ? <span class="muted">no latent code</span> : (
+                            <><span data-metric="kl">KL {fixed(t.klNats)}</span> · <span data-metric="mi">MI {fixed(t.mutualInformation)}</span><br />
+                              <span data-metric="active-units">{t.activeUnits} of {t.latent} active</span></>
+                          )}
+                        </td>
+                      );
+                    })() : null}
                     <td class="num">{fixed(trainingSeconds(records.get(r.id)), 1)}</td>
                     <td><Sparkline records={records.get(r.id)} /></td>
                   </tr>
                 ))}
               </tbody>
             </table>
+            </div>
           </>
         )}
       </Card>

@@ -13,8 +13,8 @@ import {
 import { Chart } from '../chart.js';
 import { FORM_LABELS } from '../../../src/studio/words.js';
 import { Help } from '../settings-help.js';
-import { pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
-import { Card, dataWords, ErrorLine, fixed, modelWords, NoiseControl, noiseText, StatusBadge, type NoiseKind } from '../widgets.js';
+import { isTextRun, pageHref, pickRun, refreshInfo, refreshRuns, useInfo, useRoute, useRuns } from '../store.js';
+import { Card, dataWords, ErrorLine, fixed, imageMetricsOf, modelWords, NoiseControl, noiseText, StatusBadge, textMetricsOf, textMetricsWords, type NoiseKind } from '../widgets.js';
 
 type Warmup = 'none' | 'linear' | 'cyclical';
 
@@ -237,6 +237,7 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
     }
   };
 
+  // The presets this form trains: image and table models (the server's list; text models train with vaekit train).
   const presets = info?.presets ?? ['seed', 'mlp', 'conv'];
   return (
     <form class="train-form" onSubmit={(e) => void start(e)} data-testid="train-form">
@@ -275,6 +276,9 @@ function TrainForm({ running, finalEvaluation, onStarted }: { running: string | 
           {presets.map((p) => <option key={p} value={p}>{p}</option>)}
         </select>
       </Setting>
+      <p class="muted small" data-testid="text-presets-note">
+        Text models (presets <code>text</code> and <code>text-lm</code>) train with <code>vaekit train --data corpus.txt --preset text --out {info?.runsDir ?? 'RUNS'}/NAME</code>: they appear in the list below and on the <a href={pageHref('text')}>Text</a> page.
+      </p>
       <Setting help="train-latent" label={FORM_LABELS['model.latent']} unit="dimensions">
         <input type="number" min="1" step="1" value={form.latent} placeholder="preset's" data-testid="latent" onInput={(e) => set('latent', value(e))} />
       </Setting>
@@ -480,7 +484,10 @@ function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
       <ErrorLine error={watch.error} />
       {watch.warnings.map((w, i) => <p key={i} class="warning small">{w}</p>)}
       {(() => {
-        const m = watch.end?.testMetrics ?? (run?.testMetrics != null && watch.end !== null ? run.testMetrics : null);
+        const given = watch.end?.testMetrics ?? (run?.testMetrics != null && watch.end !== null ? run.testMetrics : null);
+        const text = textMetricsOf(given);
+        if (text !== null) return <p class="metrics" data-testid="text-metrics">{textMetricsWords(text)}</p>;
+        const m = imageMetricsOf(given);
         if (m === null) return null;
         const worse = worseThanNothing(m);
         return (
@@ -490,6 +497,9 @@ function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
           </>
         );
       })()}
+      {run !== null && isTextRun(run) ? (
+        <p class="notice" data-testid="text-run-train">{run.id} is a text model (trained with <code>vaekit train --preset {run.config?.preset ?? 'text'}</code>): reconstruct, sample and interpolate sentences on the <a href={pageHref('text')}>Text</a> page.</p>
+      ) : null}
       <Chart spec={spec} testid="curves" placeholder={phase === 'training' || phase === 'reconnecting' ? 'The curves appear with the first steps.' : 'This run has no finished epoch.'} />
       {spec !== null ? <p class="muted small">x: epochs done (a step s of S in epoch e is at e − 1 + s/S); y: nats per example. The thin line is the running mean of the epoch in progress, the points are whole epochs.</p> : null}
       {watch.figures !== null ? (
@@ -513,12 +523,13 @@ function RunsTable({ runs, watched, onWatch, onResumed }: { runs: RunSummary[]; 
     }
   };
   if (runs.length === 0) return <p class="muted">No runs yet.</p>;
+  const anyText = runs.some(isTextRun);
   return (
     <>
       <ErrorLine error={error} />
       <table class="runs" data-testid="runs">
         <thead>
-          <tr><th>run</th><th>status</th><th>model</th><th>data</th><th class="num">epochs</th><th class="num">loss (nats)</th><th class="num">val. loss (nats)</th><th class="num">test −ELBO (nats)</th><th /></tr>
+          <tr><th>run</th><th>status</th><th>model</th><th>data</th><th class="num">epochs</th><th class="num">loss (nats)</th><th class="num">val. loss (nats)</th><th class="num">test −ELBO (nats)</th>{anyText ? <th class="num">text: test NLL (nats) · perplexity</th> : null}<th /></tr>
         </thead>
         <tbody>
           {runs.map((r) => (
@@ -531,6 +542,7 @@ function RunsTable({ runs, watched, onWatch, onResumed }: { runs: RunSummary[]; 
               <td class="num">{fixed(r.lastEpoch?.loss)}</td>
               <td class="num">{fixed(r.lastEpoch?.valLoss)}</td>
               <td class="num">{fixed(r.testMetrics?.negElboNats)}</td>
+              {anyText ? (() => { const t = textMetricsOf(r.testMetrics); return <td class="num" data-testid="text-nll">{t === null ? '–' : `${fixed(t.nllNats)} · ${fixed(t.perplexity)}`}</td>; })() : null}
               <td class="actions">
                 {r.status === 'running' ? <button type="button" onClick={() => void act(() => api.stop(r.id))}>Stop</button> : null}
                 {(r.status === 'stopped' || r.status === 'failed') && r.hasCheckpoint ? (

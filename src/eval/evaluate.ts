@@ -9,7 +9,7 @@ import { EVAL_BATCH, evalBatches, type PassOptions } from '../data/inference.js'
 import type { Dataset } from '../data/dataset.js';
 import { formatNoise } from '../data/transforms/noise.js';
 import { labelsFor, type Vae, type Labels } from '../vae/model.js';
-import type { Trainable } from '../train/fit.js';
+import type { Trainable } from '../vae/trainable.js';
 import { resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { sumPsnr } from './psnr.js';
 

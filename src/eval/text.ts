@@ -13,7 +13,7 @@ import { evalBatches } from '../data/inference.js';
 
 import { VaekitError } from '../errors.js';
 import { resolveObjective, type Objective } from '../vae/objective.js';
-import type { Trainable, ValidationParts } from '../train/fit.js';
+import type { Trainable, ValidationParts } from '../vae/trainable.js';
 import { logSumExp } from '../vae/objectives/iwae.js';
 import { TextVae } from '../vae/text/model.js';
 import { Random } from '../engine/random.js';

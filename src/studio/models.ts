@@ -3,7 +3,7 @@
  * run, its newest checkpoint's weights), loaded once and kept until its weights file changes, and
  * the run's test split as the model takes it (the same split its training made, by the library's
  * trainAndTestSets). A run folder may hold an image or table model or a text model (vaekit train
- * --preset text): `bundle` serves the first kind and refuses the second in one sentence that
+ * model.preset text): `bundle` serves the first kind and refuses the second in one sentence that
  * points to the Text page; `textBundle` the other way round, with the codes of the run's training
  * sentences for the nearest-sentence search.
  */
@@ -81,7 +81,7 @@ export class Models {
   /** Run `id`'s text model (see load); an image or table model is refused (400). */
   textBundle(id: string): RunModel<TextBundle> {
     const model = this.load(id);
-    if (!isTextBundle(model.bundle)) throw new HttpError(400, `The run "${id}" is an image or table model, and the Text page takes text models (vaekit train --preset text).`);
+    if (!isTextBundle(model.bundle)) throw new HttpError(400, `The run "${id}" is an image or table model, and the Text page takes text models (model.preset text).`);
     return model as RunModel<TextBundle>;
   }
 

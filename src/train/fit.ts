@@ -13,9 +13,6 @@ import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/n
 import { Adam } from '../nn/adam.js';
 import { fmt } from '../progress.js';
 import { Batcher, bucketedOrder, checkTransformsFit, shuffledOrder } from '../data/batches.js';
-import type { Backend } from '../engine/backend.js';
-import type { ParameterSet } from '../nn/parameters.js';
-import type { Labels } from '../vae/conditioning.js';
 import { checkBufferSize } from '../vae/model.js';
 import { resolveObjective, type LossName, type LossParts, type Objective } from '../vae/objective.js';
 import { formatKlSchedule, klFactor, NO_WARMUP, type KlSchedule } from './kl-schedule.js';
@@ -32,28 +29,8 @@ export { COLLAPSE_NATS } from './collapse.js';
 
 export type NoiseRedraw = 'epoch' | 'once';
 
-/**
- * What fit needs of a model: the image/table Vae (vae/model.ts) and the TextVae
- * (vae/text/model.ts) both are one. run() is the forward pass, the objective and (train) the
- * backward pass that writes params.grads.
- */
-export interface Trainable {
-  readonly params: ParameterSet;
-  readonly backend: Backend;
-  /** Classes of a conditional model (0: unconditional). */
-  readonly classes: number;
-  /** Values per example. */
-  readonly pixels: number;
-  /** Latent dimensions (0: a model without a latent code, a language model). */
-  readonly latent: number;
-  /** The shape of one example the model takes. */
-  readonly inputShape: readonly number[];
-  reserve(rows: number): void;
-  setPrecision(precision: Precision): void;
-  /** Throws when the model cannot train with this objective and batch size. */
-  checkObjective(objective: Objective, batchSize: number): void;
-  run(input: Float32Array, target: Float32Array, rows: number, objective: Objective, rng: Random | null, train: boolean, labels: Labels): LossParts;
-}
+export type { Trainable, ValidationParts } from '../vae/trainable.js';
+import type { Trainable, ValidationParts } from '../vae/trainable.js';
 
 export interface FitOptions<M extends Trainable = Trainable> {
   epochs: number;
@@ -99,15 +76,6 @@ export interface FitOptions<M extends Trainable = Trainable> {
   earlyStopping?: { patience: number };
 }
 
-/** What a validation gives: the objective's parts, and for models that have them the text measures (eval/text.ts). */
-export interface ValidationParts extends LossParts {
-  /** exp(negative ELBO (beta 1) / tokens): a bound on the perplexity per token. */
-  perplexity?: number;
-  /** Mutual information I(x; z) in nats (eval/latent-usage.ts). */
-  mi?: number;
-  /** Latent dimensions in use (eval/latent-usage.ts). */
-  activeUnits?: number;
-}
 
 export interface EpochRecord {
   epoch: number;

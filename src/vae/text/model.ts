@@ -415,7 +415,7 @@ export class TextVae {
     const C = this.classes;
     const rnn = this.encoderRnn!;
     const hf = rnn.hiddenSize;
-    const x = this.encoderEmbedding!.forward(this.encIds, this.encLengths, rows, N); // [rows, encTime, E]
+    const x = this.encoderEmbedding!.forward(this.encIds, this.encLengths, rows, N, this.backend); // [rows, encTime, E]
     const { hFinal } = rnn.forward(this.backend, x, this.encLengths, rows, N, null, null); // [rows, Hf]
     const feature = this.encFeature;
     const width = hf + C;
@@ -531,7 +531,7 @@ export class TextVae {
   private decoderForward(n: number, train: boolean, gradScale: number): number {
     const { T, Hd, rowStart, decLengths } = this;
     const { h0, c0 } = this.initialState(n);
-    const emb = this.decoderEmbedding.forward(this.decIds, decLengths, n, T); // [n, T, E]
+    const emb = this.decoderEmbedding.forward(this.decIds, decLengths, n, T, this.backend); // [n, T, E]
     const x = this.decoderInput(emb, n, T);
     const { outputs } = this.decoderRnn.forward(this.backend, x, decLengths, n, T, h0, c0); // [n, T, Hd]
     const steps = rowStart[n]!;
@@ -540,7 +540,7 @@ export class TextVae {
       this.packedHidden.set(outputs.subarray(from, from + decLengths[j]! * Hd), rowStart[j]! * Hd);
     }
     const logits = this.decoderOut.forward(this.backend, this.packedHidden, steps); // [steps, V]
-    const total = softmaxCrossEntropy({
+    const total = softmaxCrossEntropy({ backend: this.backend,
       logits, targets: this.packedTargets, rows: steps, vocab: this.vocab, mask: null, rowNll: this.stepNll,
       dLogits: train ? logits : null, gradScale,
     });
@@ -759,7 +759,7 @@ export class TextVae {
 
   /** One decoder step for n rows from `prev` ids and the state (updated): the logits [n, V] (dec.out's buffer). */
   private decodeStep(state: DecoderState, prev: Int32Array, n: number): Float32Array {
-    const emb = this.decoderEmbedding.forward(prev, null, n, 1); // [n, E]
+    const emb = this.decoderEmbedding.forward(prev, null, n, 1, this.backend); // [n, E]
     const x = this.decoderInput(emb, n, 1);
     const out = this.decoderRnn.forward(this.backend, x, state.ones, n, 1, state.h, state.c);
     state.h.set(out.hFinal);

@@ -12,9 +12,10 @@
 //   speed   tokens per second of text-preset training against PyTorch on the same batches and
 //           threads (bench/text-speed.ts).
 //
-// Run: npx tsx bench/text.ts [--only brown,spam,speed] [--epochs 10] [--limit N] [--eval-limit N]
+// Run: npx tsx bench/text.ts [--only brown,spam,speed] [--epochs 10] [--limit N] [--vocab 10000] [--eval-limit N]
+//        [--models vae,plain,lm] [--aids JSON]
 //        [--samples 500] [--out DIR]
-// --limit trains on the first N training sentences (and keeps all their tokens: fewer than 10,000); --eval-limit scores the first N test sentences
+// --limit trains on the first N training sentences (with --vocab below their word types); --eval-limit scores the first N test sentences
 // (importance sampling with k = 500 costs 500 decoder passes per sentence). Prints Markdown tables
 // with the CPU; the runs are kept under --out (default: a temporary folder, removed).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,11 +43,14 @@ const program = new Command()
   .option('--epochs <n>', 'training epochs of each Brown model', Number, 10)
   .option('--spam-epochs <n>', 'training epochs of the spam model', Number, 20)
   .option('--limit <n>', 'train on the first N Brown training sentences', Number)
+  .option('--vocab <n>', 'word vocabulary of the Brown models (smaller with a small --limit)', Number, 10_000)
   .option('--eval-limit <n>', 'score the first N Brown test sentences', Number)
   .option('--samples <k>', 'importance samples per sentence for the NLL', Number, 500)
+  .option('--models <list>', 'which Brown models: vae, plain, lm', 'vae,plain,lm')
+  .option('--aids <json>', "the VAE's objective (the collapse aids), as JSON", '{"freeBits":0.1,"klWarmup":"logistic:4"}')
   .option('--out <dir>', 'keep the corpora and runs here')
   .parse();
-const o = program.opts<{ only: string; epochs: number; spamEpochs: number; limit?: number; evalLimit?: number; samples: number; out?: string }>();
+const o = program.opts<{ only: string; epochs: number; spamEpochs: number; limit?: number; vocab: number; evalLimit?: number; samples: number; models: string; aids: string; out?: string }>();
 const only = new Set(o.only.split(','));
 const dir = o.out ?? mkdtempSync(join(tmpdir(), 'vaekit-text-bench-'));
 const info = getBackend().info();
@@ -55,17 +59,18 @@ writeTextCorpora(dir);
 console.log(`\n${machine}\n`);
 
 /** The Brown models: the VAE with the aids, the plain VAE, the language model. */
-const BROWN_MODELS: { name: string; model: RunSpecInput['model']; objective: RunSpecInput['objective'] }[] = [
-  { name: 'VAE + aids (word dropout 0.3, free bits 0.1, logistic KL warm-up)', model: { preset: 'text' }, objective: { wordDropout: 0.3, freeBits: 0.1, klWarmup: 'logistic:4' } },
-  { name: 'plain VAE', model: { preset: 'text' }, objective: {} },
-  { name: 'LSTM language model', model: { preset: 'text-lm' }, objective: {} },
-];
+const aids = JSON.parse(o.aids) as NonNullable<RunSpecInput['objective']>;
+const BROWN_MODELS: { key: string; name: string; model: RunSpecInput['model']; objective: RunSpecInput['objective'] }[] = [
+  { key: 'vae', name: `VAE + aids (${JSON.stringify(aids).replace(/[{}"]/g, '').replace(/,/g, ', ')})`, model: { preset: 'text' }, objective: aids },
+  { key: 'plain', name: 'plain VAE', model: { preset: 'text' }, objective: {} },
+  { key: 'lm', name: 'LSTM language model', model: { preset: 'text-lm' }, objective: {} },
+].filter((m) => o.models.split(',').includes(m.key));
 
 function brownSpec(model: RunSpecInput['model'], objective: RunSpecInput['objective'], out: string): RunSpecInput {
   return {
-    data: { source: join(dir, 'brown', 'train.txt'), validation: { source: join(dir, 'brown', 'valid.txt') }, lowercase: true, ...(o.limit !== undefined ? { limit: o.limit } : { vocab: 10_000 }) },
+    data: { source: join(dir, 'brown', 'train.txt'), validation: { source: join(dir, 'brown', 'valid.txt') }, lowercase: true, vocab: o.vocab, ...(o.limit !== undefined ? { limit: o.limit } : {}) },
     model, objective,
-    training: { epochs: o.epochs, batchSize: 32, learningRate: 1e-3, checkpoint: null },
+    training: { epochs: o.epochs, batchSize: 32, learningRate: 1e-3, earlyStopping: 2, checkpoint: null },
     seed: 0,
     outputs: { dir: out, figures: false },
   };
@@ -80,7 +85,7 @@ if (only.has('brown')) {
   const rows: string[] = [];
   for (const entry of BROWN_MODELS) {
     const started = performance.now();
-    const plan = await planRun(brownSpec(entry.model, entry.objective, join(dir, 'runs', entry.name.split(' ')[0]!)));
+    const plan = await planRun(brownSpec(entry.model, entry.objective, join(dir, 'runs', entry.key)));
     console.log(`${entry.name}: ${plan.train.count} training sentences, vocabulary ${plan.train.text!.vocabulary.size}, max length ${plan.train.shape[0]}`);
     const result = await trainRun(plan as RunPlan<TextVae>, { folder: null, callbacks: [epochLogger((line) => console.log(`  ${line}`))] });
     const trained = (performance.now() - started) / 1000;

@@ -58,6 +58,10 @@ export { RUN_FILES } from './run/names.js';
 export { modelConfigForData, prepareForModel, dataInfoFor, type ModelChoices } from './run/data.js';
 export { denoiseDataset, type Denoised } from './pipelines/denoise.js';
 export { scoreAnomalies, oneClassTasks, type AnomalyScores, type OneClassResult } from './pipelines/anomaly.js';
+export {
+  BASELINES, findBaseline, fitPca, PcaBaseline, fitIsolationForest, IsolationForest, averagePathLength, rollingZScores,
+  type Baseline, type BaselineName, type BaselineScorer, type PcaOptions, type IsolationForestOptions, type RollingZScoreOptions, type FloatRows,
+} from './anomaly/baselines/index.js';
 export { encodeDataset, type Codes, type EncodeOptions } from './latent/encode.js';
 export { SILENT_TASK, type TaskProgress } from './progress.js';
 export { evaluateDenoising, evaluateObjective, validator, type TestMetrics } from './eval/evaluate.js';

@@ -7,6 +7,10 @@
  *   features  shape [features]                  (a CSV table or an [N, D] array)
  *   text      shape [maxLength]                 token ids as floats, <pad> (0) after each example's
  *                                               tokens; `text` holds the vocabulary and lengths
+ *   series    shape [window * channels]         a window of a time series, point after point and the
+ *                                               channels of each point together (channels-last: value
+ *                                               (t, c) at t * channels + c), standardized, a missing
+ *                                               value 0 with `mask` 0; `series` maps windows to points
  *
  * `gather` copies given examples into a float batch; the batching loop (batches.ts) is its one caller
  * in training, evaluation and scoring.
@@ -15,6 +19,7 @@ import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
 import { VaekitError } from '../errors.js';
 import type { Vocabulary } from './text/vocab.js';
+import type { Standardization } from './transforms/standardize.js';
 
 /** What a text dataset knows besides its rows of ids: how its text became tokens, and the text itself. */
 export interface TextInfo {
@@ -26,6 +31,34 @@ export interface TextInfo {
   readonly texts: readonly string[];
   /** Examples longer than maxLength, cut to it when read. */
   readonly cut: number;
+}
+
+/**
+ * What a dataset of time-series windows knows besides its rows: the series they were cut from and
+ * where each window lies in its series, so that scores of windows map back to points in time
+ * (src/data/transforms/windows.ts, pointScores).
+ */
+export interface SeriesInfo {
+  /** Points per window (W); a row holds window * channels.length values, channels-last. */
+  readonly window: number;
+  /** Points between the starts of consecutive windows of a series. */
+  readonly stride: number;
+  /** The name of each channel (the value columns of a CSV file; "0", "1", ... for an NPY array). */
+  readonly channels: readonly string[];
+  /** Each series' source (its file). */
+  readonly names: readonly string[];
+  /** Each series' time of each point: epoch milliseconds for dates, the time column's numbers, or the point's index. */
+  readonly timestamps: readonly Float64Array[];
+  /** Each series' point labels (1 = anomalous, 0 = normal), or null when the series have none. */
+  readonly pointLabels: readonly Uint8Array[] | null;
+  /** The points at the start of each series that form its training part (the standardization's, and the training windows'). */
+  readonly trainEnds: Int32Array;
+  /** The standardization the values went through, per channel: x' = (x - mean[c]) / std[c]. */
+  readonly standardization: Standardization;
+  /** Each window's series: an index into names. */
+  readonly seriesIndex: Int32Array;
+  /** Each window's first point in its series (0-based). */
+  readonly starts: Int32Array;
 }
 
 export interface Dataset {
@@ -54,6 +87,13 @@ export interface Dataset {
   /** Text data: the vocabulary, lengths and texts of the rows of token ids; absent for other data. */
   readonly text?: TextInfo | undefined;
   /**
+   * Which values were observed: 1 where a value was read, 0 where it was missing (its value then holds
+   * a stand-in, 0 for standardized series); the layout of `values`. Absent when every value was observed.
+   */
+  readonly mask?: Uint8Array | undefined;
+  /** Time-series windows: the series and where each window lies in them; absent for other data. */
+  readonly series?: SeriesInfo | undefined;
+  /**
    * out[r * size + j] = value j of example order[start + r] for r < rows, as floats (bytes / 255);
    * order null means the identity.
    */
@@ -77,6 +117,8 @@ export interface DatasetParts {
   source: string;
   ids?: ExampleIds | undefined;
   text?: TextInfo | undefined;
+  mask?: Uint8Array | undefined;
+  series?: SeriesInfo | undefined;
 }
 
 /** Whether a shape is an image's ([height, width, channels]) rather than a feature vector's ([features]). */
@@ -100,6 +142,8 @@ class ArrayDataset implements Dataset {
   readonly source: string;
   readonly ids: ExampleIds | undefined;
   readonly text: TextInfo | undefined;
+  readonly mask: Uint8Array | undefined;
+  readonly series: SeriesInfo | undefined;
 
   constructor(p: DatasetParts) {
     if (p.shape.length !== 1 && p.shape.length !== 3) {
@@ -122,6 +166,17 @@ class ArrayDataset implements Dataset {
     this.text = p.text;
     if (p.text !== undefined && (p.shape.length !== 1 || p.text.lengths.length !== this.count || p.text.texts.length !== this.count)) {
       throw new VaekitError(`${p.source}: text data needs one length and one text per example, and examples of shape [maxLength].`);
+    }
+    this.mask = p.mask;
+    if (p.mask !== undefined && p.mask.length !== p.values.length) {
+      throw new VaekitError(`${p.source}: a mask of ${p.mask.length} values for ${p.values.length} values.`);
+    }
+    this.series = p.series;
+    if (p.series !== undefined) {
+      const s = p.series;
+      if (p.shape.length !== 1 || this.size !== s.window * s.channels.length || s.starts.length !== this.count || s.seriesIndex.length !== this.count) {
+        throw new VaekitError(`${p.source}: series windows need one start and one series per example, and examples of shape [window * channels].`);
+      }
     }
     this.featureNames = p.featureNames === undefined || p.featureNames === null ? null : Object.freeze([...p.featureNames]);
     if (this.featureNames !== null && (p.shape.length !== 1 || this.featureNames.length !== this.size)) {
@@ -182,7 +237,16 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
     vocabulary: t.vocabulary, cut: t.cut,
     lengths: Int32Array.from(picked, (i) => t.lengths[i]!), texts: Array.from(picked, (i) => t.texts[i]!),
   };
-  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids, text });
+  let mask: Uint8Array | undefined;
+  if (set.mask !== undefined) {
+    mask = new Uint8Array(indices.length * size);
+    for (let r = 0; r < picked.length; r++) mask.set(set.mask.subarray(picked[r]! * size, (picked[r]! + 1) * size), r * size);
+  }
+  const w = set.series;
+  const series = w === undefined ? undefined : {
+    ...w, starts: Int32Array.from(picked, (i) => w.starts[i]!), seriesIndex: Int32Array.from(picked, (i) => w.seriesIndex[i]!),
+  };
+  return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids, text, mask, series });
 }
 
 /** The first n examples (n is clamped to the set's size), sharing the set's memory, with their ids. */
@@ -200,6 +264,8 @@ export function takeFirst(set: Dataset, n: number): Dataset {
     source: set.source,
     ids: set.ids,
     text: set.text === undefined ? undefined : { ...set.text, lengths: set.text.lengths.subarray(0, count), texts: set.text.texts.slice(0, count) },
+    mask: set.mask?.subarray(0, count * set.size),
+    series: set.series === undefined ? undefined : { ...set.series, starts: set.series.starts.subarray(0, count), seriesIndex: set.series.seriesIndex.subarray(0, count) },
   });
 }
 

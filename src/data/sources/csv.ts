@@ -24,18 +24,25 @@ export interface CsvOptions {
 /** Receives each record's cells and the line of the file it ends on, the header first. */
 export type RecordVisitor = (cells: string[], line: number) => void;
 
-const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
+/** A cell that holds a number: decimal or scientific notation, spaces around it allowed. */
+export const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+/** A cell that marks a missing value: NaN, NA, N/A, null, None or ?, in any case (an empty cell is missing too). */
+export const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
 
 /** Loads a CSV table of numbers (and, with `labelColumn`, the column of each row's class). */
 export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
+  const table = new TableBuilder(path, options.labelColumn);
+  visitCsvFile(path, table.add);
+  return table.finish();
+}
+
+/** Visits the records of a CSV file (a TSV file when its name ends in .tsv), the header first, as the top of this file says. */
+export function visitCsvFile(path: string, visit: RecordVisitor): void {
   let text = readFileOrExplain(path, 'CSV file').toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const table = new TableBuilder(path, options.labelColumn);
   const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
-  if (text.includes('"')) parseQuoted(text, path, delimiter, table.add);
-  else splitPlain(text, delimiter, table.add);
-  return table.finish();
+  if (text.includes('"')) parseQuoted(text, path, delimiter, visit);
+  else splitPlain(text, delimiter, visit);
 }
 
 /** Visits the records of a file without quotes: each non-empty line split at the delimiter. */
@@ -85,7 +92,7 @@ class TableBuilder {
   readonly add = (cells: string[], line: number): void => {
     if (this.names === null) {
       this.names = columnNames(cells, this.path);
-      if (this.labelColumn !== undefined) this.labelIndex = labelColumnIndex(this.names, this.labelColumn, this.path);
+      if (this.labelColumn !== undefined) this.labelIndex = columnIndex(this.names, this.labelColumn, 'labels', this.path);
       if (this.labelIndex >= 0 && this.names.length === 1) {
         throw new VaekitError(`${this.path} has no feature columns besides the label column "${this.labelColumn}".`);
       }
@@ -143,7 +150,8 @@ function grow(values: Float32Array): Float32Array {
   return larger;
 }
 
-function columnNames(header: string[], path: string): string[] {
+/** The header's column names, trimmed; refuses an unnamed or twice-named column, and a first row of numbers. */
+export function columnNames(header: string[], path: string): string[] {
   const names = header.map((name) => name.trim());
   const seen = new Map<string, number>();
   names.forEach((name, j) => {
@@ -165,11 +173,15 @@ function columnNames(header: string[], path: string): string[] {
   return names;
 }
 
-function labelColumnIndex(names: string[], labelColumn: string, path: string): number {
-  const index = names.indexOf(labelColumn.trim());
+/** The index of the column named `column`, which holds the `holds` ("labels", "text"); refuses a name the header lacks or names twice. */
+export function columnIndex(names: readonly string[], column: string, holds: string, path: string): number {
+  const index = names.indexOf(column.trim());
   if (index < 0) {
     const shown = names.length > 20 ? `${clip(names.slice(0, 20).join(', '), 200)} and ${names.length - 20} more` : clip(names.join(', '), 200);
-    throw new VaekitError(`${path} has no column "${labelColumn}" for the labels (its columns: ${shown}).`);
+    throw new VaekitError(`${path} has no column "${clip(column)}" for the ${holds} (its columns: ${shown}).`);
+  }
+  if (names.lastIndexOf(column.trim()) !== index) {
+    throw new VaekitError(`${path}: the header names the column "${clip(column)}" twice (columns ${index + 1} and ${names.lastIndexOf(column.trim()) + 1}); give every column its own name.`);
   }
   return index;
 }

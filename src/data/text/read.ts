@@ -17,7 +17,7 @@ import { statSync, type Stats } from 'node:fs';
 import { extname, relative, sep } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
 import { describeFsError, readFileOrExplain } from '../../io/fs-errors.js';
-import { classesOf, parseQuoted } from '../sources/csv.js';
+import { classesOf, columnIndex, parseQuoted } from '../sources/csv.js';
 import { byName, entries, type Entry } from '../sources/folder-entries.js';
 import { decodeUtf8Text } from './utf8.js';
 
@@ -189,18 +189,6 @@ function checkLength(text: string, place: () => string): void {
   if (bytes > MAX_EXAMPLE_BYTES) {
     throw new VaekitError(`${place()} holds ${bytes.toLocaleString('en-US')} bytes, more than the ${MAX_EXAMPLE_BYTES.toLocaleString('en-US')} (1 MiB) vaekit takes for one example; split it into shorter examples.`);
   }
-}
-
-function columnIndex(names: string[], column: string, holds: string, path: string): number {
-  const index = names.indexOf(column.trim());
-  if (index < 0) {
-    const shown = names.length > 20 ? `${clip(names.slice(0, 20).join(', '), 200)} and ${names.length - 20} more` : clip(names.join(', '), 200);
-    throw new VaekitError(`${path} has no column "${clip(column)}" for the ${holds} (its columns: ${shown}).`);
-  }
-  if (names.lastIndexOf(column.trim()) !== index) {
-    throw new VaekitError(`${path}: the header names the column "${clip(column)}" twice (columns ${index + 1} and ${names.lastIndexOf(column.trim()) + 1}); give every column its own name.`);
-  }
-  return index;
 }
 
 /** The paths of `files`, each of which must be a .txt file. */

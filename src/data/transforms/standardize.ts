@@ -12,24 +12,57 @@ export interface Standardization {
 }
 
 /** Below this a column's standard deviation counts as 0 (a constant column), and 1 is used instead. */
-const MIN_STD = 1e-12;
+export const MIN_STD = 1e-12;
+
+/** Rows of values (`columns` each) whose column moments are taken; with a mask (same layout), only values whose mask is 1. */
+export interface MomentRows {
+  values: ArrayLike<number>;
+  rows: number;
+  mask?: Uint8Array | undefined;
+}
+
+/**
+ * Per column: the mean and the population standard deviation, in float64, of the values of all the
+ * `parts` times `scale` (two passes: the mean, then the squared deviations from it), and how many
+ * values counted; a column with no value that counts has mean and std NaN.
+ */
+export function columnMoments(parts: readonly MomentRows[], columns: number, scale = 1): { mean: Float64Array; std: Float64Array; counts: Float64Array } {
+  const D = columns;
+  const mean = new Float64Array(D);
+  const sq = new Float64Array(D);
+  const counts = new Float64Array(D);
+  for (const { values: v, rows, mask } of parts) {
+    if (mask === undefined) {
+      for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) mean[j] = mean[j]! + v[r * D + j]! * scale;
+      for (let j = 0; j < D; j++) counts[j] = counts[j]! + rows;
+    } else {
+      for (let i = 0; i < rows * D; i++) {
+        if (mask[i] === 1) {
+          mean[i % D] = mean[i % D]! + v[i]! * scale;
+          counts[i % D] = counts[i % D]! + 1;
+        }
+      }
+    }
+  }
+  for (let j = 0; j < D; j++) mean[j] = counts[j]! > 0 ? mean[j]! / counts[j]! : NaN;
+  for (const { values: v, rows, mask } of parts) {
+    if (mask === undefined) {
+      for (let r = 0; r < rows; r++) for (let j = 0; j < D; j++) sq[j] = sq[j]! + (v[r * D + j]! * scale - mean[j]!) ** 2;
+    } else {
+      for (let i = 0; i < rows * D; i++) if (mask[i] === 1) sq[i % D] = sq[i % D]! + (v[i]! * scale - mean[i % D]!) ** 2;
+    }
+  }
+  const std = Float64Array.from(sq, (s, j) => (counts[j]! > 0 ? Math.sqrt(s / counts[j]!) : NaN));
+  return { mean, std, counts };
+}
 
 /** Column means and (population) standard deviations of a set's values, in float64. */
 export function fitStandardization(set: Dataset): Standardization {
-  const D = set.size;
   const n = set.count;
   if (n === 0) throw new VaekitError(`${set.source} has no examples to standardize.`);
-  const mean = new Float64Array(D);
-  const sq = new Float64Array(D);
   const scale = set.values instanceof Uint8Array ? 1 / 255 : 1;
-  for (let r = 0; r < n; r++) for (let j = 0; j < D; j++) mean[j] = mean[j]! + set.values[r * D + j]! * scale;
-  for (let j = 0; j < D; j++) mean[j] = mean[j]! / n;
-  for (let r = 0; r < n; r++) for (let j = 0; j < D; j++) sq[j] = sq[j]! + (set.values[r * D + j]! * scale - mean[j]!) ** 2;
-  const std = Array.from(sq, (s) => {
-    const sd = Math.sqrt(s / n);
-    return sd > MIN_STD ? sd : 1;
-  });
-  return { mean: [...mean], std };
+  const { mean, std } = columnMoments([{ values: set.values, rows: n }], set.size, scale);
+  return { mean: [...mean], std: Array.from(std, (sd) => (sd > MIN_STD ? sd : 1)) };
 }
 
 /** The set with every value standardized (a float copy). */

@@ -1,0 +1,240 @@
+/**
+ * Windows of time series: the Dataset a series model trains on and scores, and the way back from
+ * its windows' scores to the series' points.
+ *
+ *   split           the first points of each series form its training part: `trainUntil` a
+ *                   fraction f (0 < f < 1: the first floor(f * T) points) or a time (a number, or a
+ *                   date string read as the series' dates are: the points before it)
+ *   standardize     per channel, the mean and population standard deviation of the observed values
+ *                   of every series' training part (src/data/transforms/standardize.ts's moments)
+ *   cut             windows of W points, one every S points from each series' first point
+ *                   (floor((T - W) / S) + 1 of a series of T points); a row holds W * C values,
+ *                   channels-last (value (t, c) of the window at t * C + c), standardized, a missing
+ *                   value 0 with its mask 0. The training windows lie within the training parts.
+ *   map back        a point's score is the mean of the scores that the windows covering it give it
+ *                   (pointScores).
+ */
+import { basename } from 'node:path';
+import { clip, VaekitError } from '../../errors.js';
+import { arrayDataset, type Dataset, type SeriesInfo } from '../dataset.js';
+import { formatTime, parseDate, type Series } from '../sources/series.js';
+import { columnMoments, MIN_STD, type Standardization } from './standardize.js';
+
+export interface WindowOptions {
+  /** Points per window (W). */
+  window: number;
+  /** Points between the starts of consecutive windows (S); 1 by default. */
+  stride?: number;
+  /** Where each series' training part ends (see the top of this file); by default the whole series trains. */
+  trainUntil?: number | string;
+  /** Names the datasets in messages; by default the series' file (or "N series"). */
+  source?: string;
+}
+
+export interface SeriesWindows {
+  /** The windows that lie within the training parts. */
+  train: Dataset;
+  /** Every window of every series, the training parts' too, to score. */
+  all: Dataset;
+  /** The standardization of the training parts, which both sets went through. */
+  standardization: Standardization;
+}
+
+/** The training windows and all windows of `series`, standardized by their training parts (see the top of this file). */
+export function seriesWindows(series: readonly Series[], options: WindowOptions): SeriesWindows {
+  const trainEnds = trainingEnds(series, options.trainUntil);
+  checkWindowFits(series, trainEnds, options.window, options.stride ?? 1);
+  const standardization = fitSeriesStandardization(series, trainEnds);
+  const cut = { window: options.window, stride: options.stride ?? 1, standardization, trainEnds, ...(options.source !== undefined ? { source: options.source } : {}) };
+  const train = windowDataset(series, { ...cut, part: 'train' });
+  const all = windowDataset(series, { ...cut, part: 'all' });
+  return { train, all, standardization };
+}
+
+/**
+ * How many points at the start of each series form its training part: all of them without
+ * `trainUntil`, the first floor(f * T) for a fraction 0 < f < 1, else those before the time
+ * `trainUntil` (a number, or a date string for series of dates).
+ */
+export function trainingEnds(series: readonly Series[], trainUntil?: number | string): Int32Array {
+  if (trainUntil === undefined) return Int32Array.from(series, (s) => s.timestamps.length);
+  if (typeof trainUntil === 'number') {
+    if (!Number.isFinite(trainUntil)) throw new VaekitError(`data.trainUntil must be a fraction between 0 and 1 or a time, not ${trainUntil}.`);
+    if (trainUntil > 0 && trainUntil < 1) return Int32Array.from(series, (s) => Math.floor(trainUntil * s.timestamps.length));
+    return Int32Array.from(series, (s) => pointsBefore(s.timestamps, trainUntil));
+  }
+  const at = parseDate(trainUntil);
+  if (!Number.isFinite(at)) throw new VaekitError(`data.trainUntil "${clip(trainUntil)}" is neither a fraction between 0 and 1 nor a time (a number or a date).`);
+  return Int32Array.from(series, (s) => {
+    if (s.time !== 'date') {
+      throw new VaekitError(`data.trainUntil "${clip(trainUntil)}" is a date, but the times of ${s.name} are ${s.time === 'number' ? 'numbers' : 'point indices'}; give a number.`);
+    }
+    return pointsBefore(s.timestamps, at);
+  });
+}
+
+/** The number of times before `at` (the times increase). */
+function pointsBefore(times: Float64Array, at: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Per channel, the mean and population standard deviation of the observed values of the first
+ * trainEnds[i] points of each series i; refuses a channel with no observed value there, or a
+ * constant one (whose standardized values would divide by 0).
+ */
+export function fitSeriesStandardization(series: readonly Series[], trainEnds: Int32Array): Standardization {
+  const channels = series[0]?.channels ?? [];
+  const C = channels.length;
+  const parts = series.map((s, i) => ({ values: s.values, rows: trainEnds[i]!, mask: s.mask }));
+  const { mean, std, counts } = columnMoments(parts, C);
+  const where = series.length === 1 ? series[0]!.name : `the ${series.length} series`;
+  const part = trainEnds.every((end, i) => end === series[i]!.timestamps.length) ? '' : ' training part of';
+  for (let c = 0; c < C; c++) {
+    const name = clip(channels[c]!);
+    if (counts[c] === 0) {
+      throw new VaekitError(`The channel "${name}" has no observed value in the${part} ${where}, so it cannot be standardized; drop it or train on more of the series.`);
+    }
+    if (!(std[c]! > MIN_STD)) {
+      throw new VaekitError(`The channel "${name}" is constant (${Number(mean[c]!.toPrecision(7))}) in the${part} ${where}, so it cannot be standardized; drop it (data.valueColumns) or train on more of the series.`);
+    }
+  }
+  return { mean: [...mean], std: [...std] };
+}
+
+export interface WindowCut {
+  window: number;
+  stride: number;
+  standardization: Standardization;
+  /** Each series' training part (trainingEnds). */
+  trainEnds: Int32Array;
+  /** 'train': the windows within the training parts; 'all': every window. */
+  part: 'train' | 'all';
+  source?: string;
+}
+
+/**
+ * The windows of `series` (see the top of this file) as a Dataset of shape [window * channels]
+ * with its mask, its series info, ids ("START", or "FILE:START" for several series) and, when every
+ * series has point labels, a label per window: 1 ("1") when any of its points is anomalous, else 0.
+ */
+export function windowDataset(series: readonly Series[], cut: WindowCut): Dataset {
+  const { window: W, stride: S, standardization, trainEnds } = cut;
+  checkWindowFits(series, trainEnds, W, S);
+  const channels = series[0]!.channels;
+  const C = channels.length;
+  const { mean, std } = standardization;
+  if (mean.length !== C || std.length !== C) throw new VaekitError(`The series have ${C} channels but the standardization has ${mean.length}.`);
+  const ends = series.map((s, i) => (cut.part === 'train' ? trainEnds[i]! : s.timestamps.length));
+  const perSeries = ends.map((end) => Math.floor((end - W) / S) + 1);
+  const count = perSeries.reduce((a, b) => a + b, 0);
+  const size = W * C;
+  const values = new Float32Array(count * size);
+  const mask = new Uint8Array(count * size);
+  const starts = new Int32Array(count);
+  const seriesIndex = new Int32Array(count);
+  const labelled = series.every((s) => s.labels !== null);
+  const labels = labelled ? new Int32Array(count) : null;
+  let k = 0;
+  series.forEach((s, i) => {
+    for (let n = 0; n < perSeries[i]!; n++, k++) {
+      const start = n * S;
+      starts[k] = start;
+      seriesIndex[k] = i;
+      const from = start * C;
+      const row = k * size;
+      for (let j = 0; j < size; j++) {
+        const c = j % C;
+        const observed = s.mask[from + j]!;
+        mask[row + j] = observed;
+        values[row + j] = observed === 1 ? (s.values[from + j]! - mean[c]!) / std[c]! : 0;
+      }
+      if (labels !== null) {
+        const y = s.labels!;
+        for (let t = start; t < start + W; t++) if (y[t] === 1) labels[k] = 1;
+      }
+    }
+  });
+  const info: SeriesInfo = {
+    window: W,
+    stride: S,
+    channels,
+    names: series.map((s) => s.name),
+    timestamps: series.map((s) => s.timestamps),
+    pointLabels: labelled ? series.map((s) => s.labels!) : null,
+    trainEnds,
+    standardization,
+    seriesIndex,
+    starts,
+  };
+  const short = series.map((s) => basename(s.name));
+  const source = cut.source ?? (series.length === 1 ? series[0]!.name : `${series.length} series`);
+  return arrayDataset({
+    values,
+    shape: [size],
+    ...(labels !== null ? { labels, labelNames: ['0', '1'] } : {}),
+    featureNames: Array.from({ length: size }, (_, j) => `${channels[j % C]}@${Math.floor(j / C)}`),
+    source: cut.part === 'train' && trainEnds.some((end, i) => end < series[i]!.timestamps.length) ? `${source} (training part)` : source,
+    ids: series.length === 1 ? (r) => String(starts[r]) : (r) => `${short[seriesIndex[r]!]}:${starts[r]}`,
+    mask,
+    series: info,
+  });
+}
+
+/** Refuses a window or stride that is not a whole number >= 1, and a window longer than a series' training part. */
+function checkWindowFits(series: readonly Series[], trainEnds: Int32Array, W: number, S: number): void {
+  if (!Number.isInteger(W) || W < 1) throw new VaekitError(`data.window must be a whole number of points >= 1, not ${W}.`);
+  if (!Number.isInteger(S) || S < 1) throw new VaekitError(`data.stride must be a whole number of points >= 1, not ${S}.`);
+  if (series.length === 0) throw new VaekitError('There are no series to cut into windows.');
+  series.forEach((s, i) => {
+    const T = s.timestamps.length;
+    const end = trainEnds[i]!;
+    if (end >= W) return;
+    throw new VaekitError(
+      end === T
+        ? `${s.name} holds ${T} points, fewer than data.window (${W}); give a shorter window.`
+        : `The training part of ${s.name} holds ${end} points${end > 0 ? ` (up to ${formatTime(s.timestamps[end - 1]!, s.time)})` : ''}, fewer than data.window (${W}); give a shorter window or a later data.trainUntil.`,
+    );
+  });
+}
+
+/**
+ * Scores of windows back on the points of their series: for each series, [T * K] scores (point after
+ * point), each the mean of the scores that the windows covering the point give it; NaN for a point no
+ * window covers (the last points of a series when the stride skips them).
+ *
+ * `scores` holds, for each window of `info` (a window dataset's series info), in order, either one
+ * score (the window's, given to each of its points), or W * K: one per point, or per point and
+ * channel (K = C, channels-last as the rows are).
+ */
+export function pointScores(info: SeriesInfo, scores: ArrayLike<number>): Float64Array[] {
+  const windows = info.starts.length;
+  const W = info.window;
+  const perWindow = windows === 0 ? 0 : scores.length / windows;
+  if (!Number.isInteger(perWindow) || (perWindow !== 1 && perWindow % W !== 0)) {
+    throw new RangeError(`pointScores: ${scores.length} scores for ${windows} windows of ${W} points; give 1, ${W} or ${W} * channels per window.`);
+  }
+  const K = perWindow === 1 ? 1 : perWindow / W;
+  const sums = info.timestamps.map((t) => new Float64Array(t.length * K));
+  const covered = info.timestamps.map((t) => new Float64Array(t.length));
+  for (let k = 0; k < windows; k++) {
+    const sum = sums[info.seriesIndex[k]!]!;
+    const cover = covered[info.seriesIndex[k]!]!;
+    const start = info.starts[k]!;
+    for (let t = 0; t < W; t++) {
+      cover[start + t] = cover[start + t]! + 1;
+      for (let c = 0; c < K; c++) {
+        const score = perWindow === 1 ? scores[k]! : scores[k * perWindow + t * K + c]!;
+        sum[(start + t) * K + c] = sum[(start + t) * K + c]! + score;
+      }
+    }
+  }
+  return sums.map((sum, i) => sum.map((s, j) => s / covered[i]![Math.floor(j / K)]!));
+}

@@ -267,12 +267,12 @@ test('the native im2colBf16 gives the js bits (the fp32 patches, rounded)', { sk
     const expected = new Uint16Array(n);
     const got = new Uint16Array(n).fill(0xffff);
     const patches = new Float32Array(n);
-    js.im2col(x, rows, h, w, c, kernel, stride, pad, outH, outW, patches);
+    js.im2col(x, rows, h, w, c, kernel, kernel, stride, stride, pad, pad, outH, outW, patches);
     js.toBf16(patches, expected, n);
-    native!.im2colBf16(x, rows, h, w, c, kernel, stride, pad, outH, outW, got);
+    native!.im2colBf16(x, rows, h, w, c, kernel, kernel, stride, stride, pad, pad, outH, outW, got);
     assert.deepEqual(got, expected, `${rows}x${h}x${w}x${c} k${kernel} s${stride} p${pad}`);
     const viaJs = new Uint16Array(n);
-    js.im2colBf16(x, rows, h, w, c, kernel, stride, pad, outH, outW, viaJs);
+    js.im2colBf16(x, rows, h, w, c, kernel, kernel, stride, stride, pad, pad, outH, outW, viaJs);
     assert.deepEqual(viaJs, expected);
   }
 });

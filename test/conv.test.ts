@@ -173,7 +173,7 @@ for (const backend of backends) {
       const x = normals(1, rows * height * width * channels);
       const w = normals(2, patch * outChannels);
       const cols = new Float32Array(rows * outH * outW * patch).fill(Number.NaN);
-      backend.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
+      backend.im2col(x, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, cols);
       const expected = directConv(x, g, w, outChannels);
       assert.equal(expected.outH, outH);
       assertNear(matmul(cols, w, rows * outH * outW, outChannels, patch, false), expected.y, 1e-9, 1e-9, 'cols . w');
@@ -206,7 +206,7 @@ for (const backend of backends) {
       const w = normals(4, patch * gridChannels); // [k, k, channels, gridChannels]
       const cols = Float32Array.from(matmul(grid, w, rows * outH * outW, patch, gridChannels, true));
       const image = new Float32Array(rows * height * width * channels).fill(Number.NaN); // overwritten, not added to
-      backend.col2im(cols, rows, height, width, channels, kernel, stride, pad, outH, outW, image);
+      backend.col2im(cols, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, image);
       const expected = directConvTranspose(grid, rows, outH, outW, gridChannels, w, channels, kernel, stride, pad, height, width);
       assertNear(image, expected, 1e-5, 1e-5, 'col2im');
     });
@@ -220,9 +220,9 @@ for (const backend of backends) {
       const x = normals(5, imageSize);
       const c = normals(6, colsSize);
       const cols = new Float32Array(colsSize);
-      backend.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, cols);
+      backend.im2col(x, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, cols);
       const back = new Float32Array(imageSize);
-      backend.col2im(c, rows, height, width, channels, kernel, stride, pad, outH, outW, back);
+      backend.col2im(c, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, back);
       let left = 0;
       let right = 0;
       let magnitude = 0;

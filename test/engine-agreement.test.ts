@@ -590,19 +590,19 @@ test('im2col and col2im agree with js exactly on batches that take the threaded 
     const label = `${g.rows}x${g.height}x${g.width}x${g.channels} k${g.kernel} s${g.stride} p${g.pad}`;
     const x = normals(seed++, imageSize + 7).subarray(7);
     const expectedCols = new Float32Array(colsSize);
-    js.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, expectedCols);
+    js.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, expectedCols);
     const colsPool = new Float32Array(colsSize + 10).fill(Number.NaN);
     const cols = colsPool.subarray(5, 5 + colsSize);
-    backend.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, cols);
+    backend.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, cols);
     assert.deepEqual(cols, expectedCols, `im2col ${label}`);
     assert.ok(colsPool.subarray(0, 5).every(Number.isNaN) && colsPool.subarray(5 + colsSize).every(Number.isNaN), `im2col ${label} wrote outside its view`);
 
     const c = normals(seed++, colsSize + 3).subarray(3);
     const expectedImage = new Float32Array(imageSize);
-    js.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, expectedImage);
+    js.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, expectedImage);
     const imagePool = new Float32Array(imageSize + 10).fill(Number.NaN);
     const image = imagePool.subarray(5, 5 + imageSize);
-    backend.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, outH, outW, image);
+    backend.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, image);
     assert.deepEqual(image, expectedImage, `col2im ${label}`);
     assert.ok(imagePool.subarray(0, 5).every(Number.isNaN) && imagePool.subarray(5 + imageSize).every(Number.isNaN), `col2im ${label} wrote outside its view`);
   }
@@ -615,18 +615,18 @@ test('im2col and col2im throw a RangeError without writing when the sizes do not
   const max = 2147483647;
   const cases: [string, (out: Float32Array) => void][] = [
     // 1 image of 3x3x1, 3x3 window, pad 1: 9 positions of 9 values, cols needs 81.
-    ['im2col cols', (out) => backend.im2col(f(9), 1, 3, 3, 1, 3, 1, 1, 3, 3, out)],
+    ['im2col cols', (out) => backend.im2col(f(9), 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 3, 3, out)],
     // cols needs 4 (fits), x needs 9 but has 8.
-    ['im2col x', (out) => backend.im2col(f(8), 1, 3, 3, 1, 1, 1, 0, 2, 2, out)],
+    ['im2col x', (out) => backend.im2col(f(8), 1, 3, 3, 1, 1, 1, 1, 1, 0, 0, 2, 2, out)],
     // 2 images need x of 18 (x has 12) and cols of 8 (fits).
-    ['im2col rows', (out) => backend.im2col(f(12), 2, 3, 3, 1, 1, 1, 0, 2, 2, out)],
+    ['im2col rows', (out) => backend.im2col(f(12), 2, 3, 3, 1, 1, 1, 1, 1, 0, 0, 2, 2, out)],
     // x needs 2*2*3 = 12 but has 8.
-    ['col2im x', (out) => backend.col2im(f(12), 1, 2, 2, 3, 1, 1, 0, 2, 2, out)],
+    ['col2im x', (out) => backend.col2im(f(12), 1, 2, 2, 3, 1, 1, 1, 1, 0, 0, 2, 2, out)],
     // x needs 8 (fits, and would be zeroed), cols needs 2*2*2 = 8 but has 7.
-    ['col2im cols', (out) => backend.col2im(f(7), 1, 2, 2, 2, 2, 1, 0, 1, 1, out)],
+    ['col2im cols', (out) => backend.col2im(f(7), 1, 2, 2, 2, 2, 2, 1, 1, 0, 0, 1, 1, out)],
     // Products past 2^64 elements are caught, not wrapped around.
-    ['im2col overflow', (out) => backend.im2col(f(8), max, max, max, max, max, 1, 0, max, max, out)],
-    ['col2im overflow', (out) => backend.col2im(f(8), max, max, max, max, 1, 1, 0, 1, 1, out)],
+    ['im2col overflow', (out) => backend.im2col(f(8), max, max, max, max, max, max, 1, 1, 0, 0, max, max, out)],
+    ['col2im overflow', (out) => backend.col2im(f(8), max, max, max, max, 1, 1, 1, 1, 0, 0, 1, 1, out)],
   ];
   for (const [label, call] of cases) {
     const out = new Float32Array(8).fill(-1);

@@ -316,21 +316,26 @@ export interface Backend {
 
   /**
    * Convolution patches (im2col) of `rows` images x[rows, height, width, channels] (channels-last)
-   * for a kernel x kernel window moved by `stride`, with `pad` zeros around each image:
-   * cols[((r*outH + oy)*outW + ox), (ky*kernel + kx)*channels + c] = x[r, oy*stride - pad + ky, ox*stride - pad + kx, c],
-   * 0 where that position lies outside the image. cols is rows*outH*outW x kernel*kernel*channels;
-   * outH and outW are the caller's (a convolution uses floor((height + 2 pad - kernel) / stride) + 1).
-   * Every element of cols in that range is written. cols must not alias x.
+   * for a kernelH x kernelW window moved by strideH down and strideW across, with padH rows of zeros
+   * above and below each image and padW columns of zeros left and right of it:
+   * cols[((r*outH + oy)*outW + ox), (ky*kernelW + kx)*channels + c] = x[r, oy*strideH - padH + ky, ox*strideW - padW + kx, c],
+   * 0 where that position lies outside the image. cols is rows*outH*outW x kernelH*kernelW*channels;
+   * outH and outW are the caller's (a convolution uses floor((height + 2 padH - kernelH) / strideH) + 1,
+   * and the same across). Every element of cols in that range is written. cols must not alias x.
+   * A 1-D convolution over [length, channels] is the 2-D one over [1, length, channels] with a
+   * 1 x k window (kernelH 1, strideH 1, padH 0, outH 1).
    */
   im2col(
     x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, cols: Float32Array,
   ): void;
 
   /** im2col with the patches rounded to bf16 (toBf16's rounding), for gemmBf16. */
   im2colBf16(
     x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, cols: Uint16Array,
   ): void;
 
   /**
@@ -341,6 +346,7 @@ export interface Backend {
    */
   col2im(
     cols: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, x: Float32Array,
   ): void;
 }

@@ -591,17 +591,18 @@ export class JsBackend implements Backend {
 
   im2col(
     x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Float32Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, cols: Float32Array,
   ): void {
     let o = 0; // cols is written in order: image, oy, ox, ky, kx, c
     for (let r = 0; r < rows; r++) {
       const image = r * height * width * channels;
       for (let oy = 0; oy < outH; oy++) {
         for (let ox = 0; ox < outW; ox++) {
-          for (let ky = 0; ky < kernel; ky++) {
-            const iy = oy * stride - pad + ky;
-            for (let kx = 0; kx < kernel; kx++) {
-              const ix = ox * stride - pad + kx;
+          for (let ky = 0; ky < kernelH; ky++) {
+            const iy = oy * strideH - padH + ky;
+            for (let kx = 0; kx < kernelW; kx++) {
+              const ix = ox * strideW - padW + kx;
               if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
                 for (let c = 0; c < channels; c++) cols[o++] = 0;
               } else {
@@ -618,11 +619,12 @@ export class JsBackend implements Backend {
   /** The fp32 patches, then rounded: the same bits as rounding each value where it is copied. */
   im2colBf16(
     x: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, cols: Uint16Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, cols: Uint16Array,
   ): void {
-    const n = rows * outH * outW * kernel * kernel * channels;
+    const n = rows * outH * outW * kernelH * kernelW * channels;
     this.patches = grow(this.patches, n);
-    this.im2col(x, rows, height, width, channels, kernel, stride, pad, outH, outW, this.patches);
+    this.im2col(x, rows, height, width, channels, kernelH, kernelW, strideH, strideW, padH, padW, outH, outW, this.patches);
     this.toBf16(this.patches, cols, n);
   }
 
@@ -630,7 +632,8 @@ export class JsBackend implements Backend {
 
   col2im(
     cols: Float32Array, rows: number, height: number, width: number, channels: number,
-    kernel: number, stride: number, pad: number, outH: number, outW: number, x: Float32Array,
+    kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number,
+    outH: number, outW: number, x: Float32Array,
   ): void {
     x.fill(0, 0, rows * height * width * channels);
     let o = 0; // cols is read in the order im2col writes it
@@ -638,10 +641,10 @@ export class JsBackend implements Backend {
       const image = r * height * width * channels;
       for (let oy = 0; oy < outH; oy++) {
         for (let ox = 0; ox < outW; ox++) {
-          for (let ky = 0; ky < kernel; ky++) {
-            const iy = oy * stride - pad + ky;
-            for (let kx = 0; kx < kernel; kx++) {
-              const ix = ox * stride - pad + kx;
+          for (let ky = 0; ky < kernelH; ky++) {
+            const iy = oy * strideH - padH + ky;
+            for (let kx = 0; kx < kernelW; kx++) {
+              const ix = ox * strideW - padW + kx;
               if (iy < 0 || iy >= height || ix < 0 || ix >= width) {
                 o += channels;
               } else {

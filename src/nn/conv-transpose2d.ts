@@ -157,8 +157,8 @@ export class ConvTranspose2d implements Layer {
       backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);
     }
     const y = this.out;
-    backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
-      this.padding, this.inHeight, this.inWidth, y);
+    backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels,
+      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, y);
     backend.biasActivation(y, this.bias.value, y, rows * this.outHeight * this.outWidth, this.outChannels,
       this.activation, LEAKY_SLOPE);
     this.input = x;
@@ -180,16 +180,16 @@ export class ConvTranspose2d implements Layer {
     if (this.precision === 'bf16') {
       // x and W as the forward pass rounded them; the patches of dy straight to bf16, for both products.
       const dColsh = this.half.dCols.reserve(pixels * this.patchSize);
-      backend.im2colBf16(dy, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
-        this.padding, this.inHeight, this.inWidth, dColsh);
+      backend.im2colBf16(dy, rows, this.outHeight, this.outWidth, this.outChannels,
+        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, dColsh);
       backend.gemmBf16(true, false, this.patchSize, this.inChannels, pixels, 1, dColsh, this.half.x.value, 0, this.kernel.grad);
       if (!needInputGrad) return null;
       backend.gemmBf16(false, false, pixels, this.inChannels, this.patchSize, 1, dColsh, this.half.w.value, 0, this.dInput);
       return this.dInput.subarray(0, rows * this.inputSize);
     }
     const dCols = this.cols;
-    backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels, this.kernelSize, this.stride,
-      this.padding, this.inHeight, this.inWidth, dCols);
+    backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels,
+      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, dCols);
     backend.gemm(true, false, this.patchSize, this.inChannels, pixels, 1, dCols, x, 0, this.kernel.grad);
     if (!needInputGrad) return null;
     backend.gemm(false, false, pixels, this.inChannels, this.patchSize, 1, dCols, this.kernel.value, 0, this.dInput);

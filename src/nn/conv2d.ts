@@ -143,13 +143,13 @@ export class Conv2d implements Layer {
     if (this.precision === 'bf16') {
       // The patches go straight to bf16: the fp32 ones are never needed.
       const colsh = this.half.cols.reserve(positions * this.patchSize);
-      backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
-        this.padding, this.outHeight, this.outWidth, colsh);
+      backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels,
+        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, colsh);
       const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
     } else {
-      backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
-        this.padding, this.outHeight, this.outWidth, this.cols);
+      backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels,
+        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, this.cols);
       backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
     }
     this.colsHoldPatches = true;
@@ -177,8 +177,8 @@ export class Conv2d implements Layer {
     const dCols = this.cols;
     if (dyh !== null) backend.gemmBf16(false, true, positions, this.patchSize, this.outChannels, 1, dyh, this.half.w.value, 0, dCols);
     else backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
-    backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels, this.kernelSize, this.stride,
-      this.padding, this.outHeight, this.outWidth, this.dInput);
+    backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels,
+      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, this.dInput);
     return this.dInput.subarray(0, rows * this.inputSize);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * What every layer provides. A layer maps `rows` rows of `inputSize` values (one row per image;
- * images are stored channels-last, [height, width, channels]) to rows of `outputSize` values, owns
- * its output and input-gradient buffers (reused across steps), and keeps its forward and backward
- * passes side by side.
+ * What every layer provides. A layer maps `rows` rows of `inputSize` values (one row per image or
+ * sequence; both are stored channels-last, [height, width, channels] and [length, channels]) to
+ * rows of `outputSize` values, owns its output and input-gradient buffers (reused across steps),
+ * and keeps its forward and backward passes side by side.
  */
 import type { Activation, Backend } from '../engine/backend.js';
 import type { Precision } from '../engine/precision.js';
@@ -11,11 +11,11 @@ import type { ParameterSet, ParameterSpec } from './parameters.js';
 
 export interface Layer {
   readonly name: string;
-  /** The layer type shown by summary(): 'Dense', 'Conv2d', 'ConvTranspose2d'. */
+  /** The layer type shown by summary(): 'Dense', 'Conv1d', 'Conv2d', 'ConvTranspose1d', 'ConvTranspose2d', ... */
   readonly kind: string;
   readonly inputSize: number;
   readonly outputSize: number;
-  /** Per-row output shape: [units] or [height, width, channels]. */
+  /** Per-row output shape: [units], [length, channels] or [height, width, channels]. */
   readonly outputShape: readonly number[];
   readonly activation: Activation;
   readonly parameterCount: number;

@@ -1,7 +1,9 @@
 // Convolution patches for the im2col-based convolution layers: im2col copies the kernel window at
 // each output position of channels-last images into one row of a matrix (zeros where the window
 // hangs over the padding), and col2im, its adjoint, adds such rows back at the image positions
-// they came from. For a fixed image row iy, a window row (kx = 0..kernel-1, all channels) is
+// they came from. The window is kernelH x kernelW, moved by strideH down and strideW across, with
+// padH rows and padW columns of zeros around each image (a Conv1d's is 1 x k over a 1-row image).
+// For a fixed image row iy, a window row (kx = 0..kernelW-1, all channels) is
 // contiguous both in the image and in the patch row, so each is one copy (or one add loop) clipped
 // at the image's left and right edges. Images are split across the cores; each image's output
 // region is its own, so the threads never write the same element.
@@ -21,19 +23,22 @@ struct Geometry {
   size_t height;
   size_t width;
   size_t channels;
-  size_t kernel;
-  size_t stride;
-  int64_t pad;
+  size_t kernelH;
+  size_t kernelW;
+  size_t strideH;
+  size_t strideW;
+  int64_t padH;
+  int64_t padW;
   size_t outH;
   size_t outW;
   size_t imageSize;      // height * width * channels
-  size_t segment;        // kernel * channels: one window row
-  size_t colsPerImage;   // outH * outW * kernel * segment
+  size_t segment;        // kernelW * channels: one window row
+  size_t colsPerImage;   // outH * outW * kernelH * segment
 };
 
 // The kx for which ix0 + kx lies in [0, width): [*lo, *hi), empty when *lo >= *hi.
 inline void insideRange(int64_t ix0, const Geometry& g, size_t* lo, size_t* hi) {
-  const int64_t k = static_cast<int64_t>(g.kernel);
+  const int64_t k = static_cast<int64_t>(g.kernelW);
   const int64_t first = ix0 < 0 ? -ix0 : 0;
   const int64_t last = std::min(k, static_cast<int64_t>(g.width) - ix0);
   *lo = static_cast<size_t>(std::min(first, k));
@@ -51,13 +56,13 @@ void im2colImages(const float* x, const Geometry& g, Out* cols, size_t begin, si
     const float* image = x + r * g.imageSize;
     Out* out = cols + r * g.colsPerImage;
     for (size_t oy = 0; oy < g.outH; oy++) {
-      const int64_t iy0 = static_cast<int64_t>(oy * g.stride) - g.pad;
+      const int64_t iy0 = static_cast<int64_t>(oy * g.strideH) - g.padH;
       for (size_t ox = 0; ox < g.outW; ox++) {
-        const int64_t ix0 = static_cast<int64_t>(ox * g.stride) - g.pad;
+        const int64_t ix0 = static_cast<int64_t>(ox * g.strideW) - g.padW;
         size_t lo = 0;
         size_t hi = 0;
         insideRange(ix0, g, &lo, &hi);
-        for (size_t ky = 0; ky < g.kernel; ky++, out += g.segment) {
+        for (size_t ky = 0; ky < g.kernelH; ky++, out += g.segment) {
           const int64_t iy = iy0 + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= static_cast<int64_t>(g.height) || lo >= hi) {
             std::fill(out, out + g.segment, Out{0});  // +0 in float and in bf16
@@ -66,7 +71,7 @@ void im2colImages(const float* x, const Geometry& g, Out* cols, size_t begin, si
           const float* from = image + (static_cast<size_t>(iy) * g.width + static_cast<size_t>(ix0 + static_cast<int64_t>(lo))) * c;
           if (lo > 0) std::fill(out, out + lo * c, Out{0});
           putRow(from, out + lo * c, (hi - lo) * c);
-          if (hi < g.kernel) std::fill(out + hi * c, out + g.segment, Out{0});
+          if (hi < g.kernelW) std::fill(out + hi * c, out + g.segment, Out{0});
         }
       }
     }
@@ -81,13 +86,13 @@ void col2imImages(const float* cols, const Geometry& g, float* x, size_t begin, 
     std::fill(image, image + g.imageSize, 0.0f);
     const float* in = cols + r * g.colsPerImage;
     for (size_t oy = 0; oy < g.outH; oy++) {
-      const int64_t iy0 = static_cast<int64_t>(oy * g.stride) - g.pad;
+      const int64_t iy0 = static_cast<int64_t>(oy * g.strideH) - g.padH;
       for (size_t ox = 0; ox < g.outW; ox++) {
-        const int64_t ix0 = static_cast<int64_t>(ox * g.stride) - g.pad;
+        const int64_t ix0 = static_cast<int64_t>(ox * g.strideW) - g.padW;
         size_t lo = 0;
         size_t hi = 0;
         insideRange(ix0, g, &lo, &hi);
-        for (size_t ky = 0; ky < g.kernel; ky++, in += g.segment) {
+        for (size_t ky = 0; ky < g.kernelH; ky++, in += g.segment) {
           const int64_t iy = iy0 + static_cast<int64_t>(ky);
           if (iy < 0 || iy >= static_cast<int64_t>(g.height) || lo >= hi) continue;
           float* to = image + (static_cast<size_t>(iy) * g.width + static_cast<size_t>(ix0 + static_cast<int64_t>(lo))) * c;
@@ -107,29 +112,33 @@ bool multiply(uint64_t a, uint64_t b, uint64_t* product) {
   return true;
 }
 
-// Reads the geometry (arguments 1..9, shared by both kernels) and the element counts the two
+// Reads the geometry (arguments 1..12, shared by both kernels) and the element counts the two
 // arrays need; false (with a RangeError pending) when a size is bad or the counts overflow.
 bool readGeometry(Args& args, uint64_t* rows, Geometry* g, uint64_t* imageNeed, uint64_t* colsNeed) {
   *rows = args.size(1, "rows");
   const uint64_t height = args.size(2, "height");
   const uint64_t width = args.size(3, "width");
   const uint64_t channels = args.size(4, "channels");
-  const uint64_t kernel = args.size(5, "kernel");
-  const uint64_t stride = args.size(6, "stride");
-  const uint64_t pad = args.size(7, "pad");
-  const uint64_t outH = args.size(8, "outH");
-  const uint64_t outW = args.size(9, "outW");
+  const uint64_t kernelH = args.size(5, "kernelH");
+  const uint64_t kernelW = args.size(6, "kernelW");
+  const uint64_t strideH = args.size(7, "strideH");
+  const uint64_t strideW = args.size(8, "strideW");
+  const uint64_t padH = args.size(9, "padH");
+  const uint64_t padW = args.size(10, "padW");
+  const uint64_t outH = args.size(11, "outH");
+  const uint64_t outW = args.size(12, "outW");
   if (!args.ok()) return false;
   uint64_t imageSize = 0, segment = 0, window = 0, positions = 0, perImage = 0;
   const bool fits = multiply(height, width, &imageSize) && multiply(imageSize, channels, &imageSize) &&
-                    multiply(kernel, channels, &segment) && multiply(segment, kernel, &window) &&
+                    multiply(kernelW, channels, &segment) && multiply(segment, kernelH, &window) &&
                     multiply(outH, outW, &positions) && multiply(positions, window, &perImage) &&
                     multiply(*rows, imageSize, imageNeed) && multiply(*rows, perImage, colsNeed);
   if (!fits) {
     args.fail("the sizes given need more than 2^64 elements");
     return false;
   }
-  *g = Geometry{height, width, channels, kernel, stride, static_cast<int64_t>(pad),
+  *g = Geometry{height, width, channels, kernelH, kernelW, strideH, strideW,
+                static_cast<int64_t>(padH), static_cast<int64_t>(padW),
                 outH, outW, imageSize, segment, perImage};
   return true;
 }
@@ -142,8 +151,8 @@ size_t minImagesPerThread(const Geometry& g) {
   return static_cast<size_t>(std::max<uint64_t>(1, (kMinParallel + perImage - 1) / perImage));
 }
 
-float* patchesArg(Args& args, uint64_t need, float*) { return args.floats(10, "cols", need); }
-uint16_t* patchesArg(Args& args, uint64_t need, uint16_t*) { return args.uint16s(10, "cols", need); }
+float* patchesArg(Args& args, uint64_t need, float*) { return args.floats(13, "cols", need); }
+uint16_t* patchesArg(Args& args, uint64_t need, uint16_t*) { return args.uint16s(13, "cols", need); }
 
 // im2col's binding for patches of type Out (float, or bf16 bits).
 template <typename Out>
@@ -176,7 +185,7 @@ napi_value Col2im(napi_env env, napi_callback_info info) {
   Geometry g{};
   if (!readGeometry(args, &rows, &g, &imageNeed, &colsNeed)) return nullptr;
   const float* cols = args.floats(0, "cols", colsNeed);
-  float* x = args.floats(10, "x", imageNeed);
+  float* x = args.floats(13, "x", imageNeed);
   if (!args.ok()) return nullptr;
   parallelFor(rows, minImagesPerThread(g), 1, [&](size_t b, size_t e) { col2imImages(cols, g, x, b, e); });
   return undefinedValue(env);

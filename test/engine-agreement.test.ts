@@ -558,18 +558,18 @@ interface PatchGeometry {
   height: number;
   width: number;
   channels: number;
-  kernel: number;
-  stride: number;
-  pad: number;
+  kernel: [number, number];
+  stride: [number, number];
+  pad: [number, number];
 }
 
 function patchShape(g: PatchGeometry): { outH: number; outW: number; imageSize: number; colsSize: number } {
-  const outH = Math.floor((g.height + 2 * g.pad - g.kernel) / g.stride) + 1;
-  const outW = Math.floor((g.width + 2 * g.pad - g.kernel) / g.stride) + 1;
+  const outH = Math.floor((g.height + 2 * g.pad[0] - g.kernel[0]) / g.stride[0]) + 1;
+  const outW = Math.floor((g.width + 2 * g.pad[1] - g.kernel[1]) / g.stride[1]) + 1;
   return {
     outH, outW,
     imageSize: g.rows * g.height * g.width * g.channels,
-    colsSize: g.rows * outH * outW * g.kernel * g.kernel * g.channels,
+    colsSize: g.rows * outH * outW * g.kernel[0] * g.kernel[1] * g.channels,
   };
 }
 
@@ -579,30 +579,33 @@ function patchShape(g: PatchGeometry): { outH: number; outW: number; imageSize: 
 test('im2col and col2im agree with js exactly on batches that take the threaded path, on views', () => {
   const backend = native();
   const geometries: PatchGeometry[] = [
-    { rows: 128, height: 14, width: 14, channels: 32, kernel: 4, stride: 2, pad: 1 },
-    { rows: 37, height: 14, width: 14, channels: 32, kernel: 4, stride: 2, pad: 1 },
-    { rows: 128, height: 28, width: 28, channels: 1, kernel: 4, stride: 2, pad: 1 },
-    { rows: 64, height: 11, width: 9, channels: 3, kernel: 5, stride: 1, pad: 2 },
+    { rows: 128, height: 14, width: 14, channels: 32, kernel: [4, 4], stride: [2, 2], pad: [1, 1] },
+    { rows: 37, height: 14, width: 14, channels: 32, kernel: [4, 4], stride: [2, 2], pad: [1, 1] },
+    { rows: 128, height: 28, width: 28, channels: 1, kernel: [4, 4], stride: [2, 2], pad: [1, 1] },
+    { rows: 64, height: 11, width: 9, channels: 3, kernel: [5, 5], stride: [1, 1], pad: [2, 2] },
+    // A Conv1d's 1 x k window over 120-point windows of 8 channels, and a window that is not square.
+    { rows: 128, height: 1, width: 120, channels: 8, kernel: [1, 5], stride: [1, 2], pad: [0, 2] },
+    { rows: 50, height: 9, width: 13, channels: 4, kernel: [3, 2], stride: [2, 1], pad: [1, 0] },
   ];
   let seed = 500;
   for (const g of geometries) {
     const { outH, outW, imageSize, colsSize } = patchShape(g);
-    const label = `${g.rows}x${g.height}x${g.width}x${g.channels} k${g.kernel} s${g.stride} p${g.pad}`;
+    const label = `${g.rows}x${g.height}x${g.width}x${g.channels} k${g.kernel.join('x')} s${g.stride.join('x')} p${g.pad.join('x')}`;
     const x = normals(seed++, imageSize + 7).subarray(7);
     const expectedCols = new Float32Array(colsSize);
-    js.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, expectedCols);
+    js.im2col(x, g.rows, g.height, g.width, g.channels, ...g.kernel, ...g.stride, ...g.pad, outH, outW, expectedCols);
     const colsPool = new Float32Array(colsSize + 10).fill(Number.NaN);
     const cols = colsPool.subarray(5, 5 + colsSize);
-    backend.im2col(x, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, cols);
+    backend.im2col(x, g.rows, g.height, g.width, g.channels, ...g.kernel, ...g.stride, ...g.pad, outH, outW, cols);
     assert.deepEqual(cols, expectedCols, `im2col ${label}`);
     assert.ok(colsPool.subarray(0, 5).every(Number.isNaN) && colsPool.subarray(5 + colsSize).every(Number.isNaN), `im2col ${label} wrote outside its view`);
 
     const c = normals(seed++, colsSize + 3).subarray(3);
     const expectedImage = new Float32Array(imageSize);
-    js.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, expectedImage);
+    js.col2im(c, g.rows, g.height, g.width, g.channels, ...g.kernel, ...g.stride, ...g.pad, outH, outW, expectedImage);
     const imagePool = new Float32Array(imageSize + 10).fill(Number.NaN);
     const image = imagePool.subarray(5, 5 + imageSize);
-    backend.col2im(c, g.rows, g.height, g.width, g.channels, g.kernel, g.kernel, g.stride, g.stride, g.pad, g.pad, outH, outW, image);
+    backend.col2im(c, g.rows, g.height, g.width, g.channels, ...g.kernel, ...g.stride, ...g.pad, outH, outW, image);
     assert.deepEqual(image, expectedImage, `col2im ${label}`);
     assert.ok(imagePool.subarray(0, 5).every(Number.isNaN) && imagePool.subarray(5 + imageSize).every(Number.isNaN), `col2im ${label} wrote outside its view`);
   }
@@ -638,10 +641,10 @@ test('im2col and col2im throw a RangeError without writing when the sizes do not
     assert.ok(out.every((v) => v === -1), `${label} wrote before throwing`);
   }
   const out = new Float32Array(8);
-  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, -1, 1, 0, 1, 1, out), RangeError);
-  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, 1, 1.5, 0, 1, 1, out), RangeError);
-  assert.throws(() => raw.col2im(f(9), 1, 2, 2, 2, 1, 1, 0, 1, Number.NaN, out), RangeError);
-  assert.throws(() => raw.col2im(new Float64Array(9) as unknown as Float32Array, 1, 2, 2, 2, 1, 1, 0, 1, 1, out), TypeError);
+  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, -1, 1, 1, 1, 0, 0, 1, 1, out), RangeError);
+  assert.throws(() => raw.im2col(f(9), 1, 3, 3, 1, 1, 1, 1, 1.5, 0, 0, 1, 1, out), RangeError);
+  assert.throws(() => raw.col2im(f(9), 1, 2, 2, 2, 1, 1, 1, 1, 0, 0, 1, Number.NaN, out), RangeError);
+  assert.throws(() => raw.col2im(new Float64Array(9) as unknown as Float32Array, 1, 2, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, out), TypeError);
   assert.throws(() => (raw.im2col as unknown as (x: Float32Array) => void)(f(9)), /missing/);
 });
 

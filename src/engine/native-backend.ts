@@ -4,8 +4,7 @@
  * kernel of the same name (activations as ACTIVATION_CODE integers); the addon checks every size
  * against the arrays' lengths and throws a RangeError instead of writing out of bounds. A kernel's
  * signature is written once, in Backend: the addon's types (NativeAddon) and this file's methods
- * are derived from it, but for the patch kernels (im2col, im2colBf16, col2im), whose addon form
- * still takes one kernel size, stride and padding for both axes (SquarePatches).
+ * are derived from it.
  */
 import type * as NodeFs from 'node:fs';
 import type * as NodeModule from 'node:module';
@@ -13,7 +12,6 @@ import type * as NodePath from 'node:path';
 import type * as NodeUrl from 'node:url';
 import { ACTIVATION_CODE } from './backend.js';
 import type { Activation, Backend, BackendInfo, Bf16Support } from './backend.js';
-import { JsBackend } from './js-backend.js';
 
 /** Backend's kernels: each of its methods but info. */
 type Kernel = Exclude<keyof Backend, 'name' | 'info'>;
@@ -38,28 +36,11 @@ export interface NativeDnnlInfo {
   f32Kernel?: string;
 }
 
-/** The patch kernels, whose geometry the addon takes in its own (square) form: SquarePatches. */
-type PatchKernel = 'im2col' | 'im2colBf16' | 'col2im';
-
-/**
- * A patch kernel as native/conv.cc takes it: one kernel size, stride and padding for both axes
- * (Backend's has them per axis). NativeBackend passes square geometry here and hands any other to
- * the js kernels, until conv.cc reads the per-axis geometry.
- */
-type SquarePatches<In, Out> = (
-  input: In, rows: number, height: number, width: number, channels: number,
-  kernel: number, stride: number, pad: number, outH: number, outW: number, output: Out,
-) => void;
-
 /**
  * The raw addon: each Backend kernel under its name with Backend's signature (activations as
- * integer codes; the patch kernels square), its own info, and the other fp32 matrix products it
- * exports for tests and bench.
+ * integer codes), its own info, and the other fp32 matrix products it exports for tests and bench.
  */
-export type NativeAddon = { [K in Exclude<Kernel, PatchKernel>]: WithActivationCodes<Backend[K]> } & {
-  im2col: SquarePatches<Float32Array, Float32Array>;
-  im2colBf16: SquarePatches<Float32Array, Uint16Array>;
-  col2im: SquarePatches<Float32Array, Float32Array>;
+export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
   info(): { backend: 'native'; blas: 'onednn' | 'openblas' | 'portable'; fallbackBlas: 'openblas' | 'portable'; threads: number; dnnl: NativeDnnlInfo };
   /** The bundled cache-blocked kernel, exported even when gemm uses OpenBLAS. */
   gemmPortable: Backend['gemm'];
@@ -141,7 +122,7 @@ type Args<K extends Kernel> = Parameters<Backend[K]>;
 /**
  * The Backend over the addon; thin on purpose, since these calls sit on every training step's path.
  * Each kernel hands its arguments to the addon's as they come, but for an activation (its
- * ACTIVATION_CODE), adam's absent bf16 copy (null) and the patch kernels' per-axis geometry.
+ * ACTIVATION_CODE) and adam's absent bf16 copy (null).
  */
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
@@ -193,44 +174,9 @@ export class NativeBackend implements Backend {
   gaussianNoise(...args: Args<'gaussianNoise'>): void { this.addon.gaussianNoise(...args); }
   binarize(...args: Args<'binarize'>): void { this.addon.binarize(...args); }
   gatherBytes(...args: Args<'gatherBytes'>): void { this.addon.gatherBytes(...args); }
-
-  // The patch kernels: square geometry (every Conv2d's) runs in the addon; a 1 x k window (Conv1d's)
-  // runs in the js kernels until native/conv.cc takes a kernel, stride and padding per axis.
-  im2col(...args: Args<'im2col'>): void {
-    const [x, rows, height, width, channels, kernelH, kernelW, strideH, strideW, padH, padW, outH, outW, cols] = args;
-    if (kernelH === kernelW && strideH === strideW && padH === padW) {
-      this.addon.im2col(x, rows, height, width, channels, kernelH, strideH, padH, outH, outW, cols);
-    } else {
-      this.rectangularPatches().im2col(...args);
-    }
-  }
-
-  im2colBf16(...args: Args<'im2colBf16'>): void {
-    const [x, rows, height, width, channels, kernelH, kernelW, strideH, strideW, padH, padW, outH, outW, cols] = args;
-    if (kernelH === kernelW && strideH === strideW && padH === padW) {
-      this.addon.im2colBf16(x, rows, height, width, channels, kernelH, strideH, padH, outH, outW, cols);
-    } else {
-      this.rectangularPatches().im2colBf16(...args);
-    }
-  }
-
-  col2im(...args: Args<'col2im'>): void {
-    const [cols, rows, height, width, channels, kernelH, kernelW, strideH, strideW, padH, padW, outH, outW, x] = args;
-    if (kernelH === kernelW && strideH === strideW && padH === padW) {
-      this.addon.col2im(cols, rows, height, width, channels, kernelH, strideH, padH, outH, outW, x);
-    } else {
-      this.rectangularPatches().col2im(...args);
-    }
-  }
-
-  private jsPatches: JsBackend | null = null;
-
-  /** The js backend, whose patch kernels take any window (made on first use). */
-  private rectangularPatches(): JsBackend {
-    this.jsPatches ??= new JsBackend();
-    return this.jsPatches;
-  }
-
+  im2col(...args: Args<'im2col'>): void { this.addon.im2col(...args); }
+  im2colBf16(...args: Args<'im2colBf16'>): void { this.addon.im2colBf16(...args); }
+  col2im(...args: Args<'col2im'>): void { this.addon.col2im(...args); }
   softmaxCrossEntropy(...args: Args<'softmaxCrossEntropy'>): number { return this.addon.softmaxCrossEntropy(...args); }
   lstmForward(...args: Args<'lstmForward'>): void { this.addon.lstmForward(...args); }
   lstmBackward(...args: Args<'lstmBackward'>): void { this.addon.lstmBackward(...args); }

@@ -60,6 +60,7 @@ const OTHER_FLAGS: Readonly<Record<string, string>> = {
   'outputs.overwrite': '--overwrite', 'training.resume': '--resume',
   'eval.samples': '--samples', 'eval.priorSamples': '--prior-samples', 'eval.knnK': '--knn-k',
   'anomaly.normalClass': '--normal-class', 'export.overwrite': '--overwrite', 'export.dir': '--out', 'studio.port': '--port',
+  'follow.calibration': '--calibration',
 };
 
 /** The flag of a setting the library names (a spec field or another call's option), or null. */

@@ -19,6 +19,10 @@ import { anomalyScores } from '../src/eval/anomaly.js';
 import { loadCsv } from '../src/data/sources/csv.js';
 import { Readable } from 'node:stream';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
+import { corpus, trainTiny } from './export-text-models.js';
+import { textScorer } from '../src/pipelines/follow.js';
+import { scoreTextAnomalies } from '../src/pipelines/text-anomaly.js';
+import { textsForModel } from '../src/pipelines/text.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vaekit-follow-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -175,6 +179,20 @@ test('a stream\'s last line counts without its newline when the stream ends; an 
   stop.abort();
   await reading;
   assert.deepEqual(seen, [{ kind: 'file', why: 'start' }, { kind: 'line', text: 'a' }]);
+});
+
+test('a text model scores each line of a stream as one pass over the same sentences scores them (blank lines skipped)', { timeout: 60_000 }, async () => {
+  const model = await trainTiny('text', { latent: 4, embedding: 8, encoderHidden: 8, decoderHidden: 16 }, { epochs: 1 });
+  const sentences = [...corpus(8, 5).texts, 'river the the ball sees sees'];
+  const scored: ScoredPoint[] = [];
+  const text = sentences.map((t, i) => (i === 3 ? `${t}\n\n` : `${t}\n`)).join('');
+  const pieces = [text.slice(0, 17), text.slice(17, 90), text.slice(90)].map((p) => Buffer.from(p));
+  await followScores(streamLines(Readable.from(pieces), 'test'), textScorer(model, { samples: 5, seed: 4, source: 'test' }), {
+    calibration: 1000, risk: 1e-3, onScored: (p) => scored.push(p), onFlagged: () => {},
+  });
+  const batch = scoreTextAnomalies(model.vae, textsForModel(model, sentences), { samples: 5, seed: 4 }).scores;
+  assert.deepEqual(scored.map((p) => p.id), sentences.map((_, i) => String(i + 1)));
+  assert.deepEqual(scored.map((p) => p.score), Array.from(batch));
 });
 
 /** The CLI's flagged lines "id,score,threshold" as numbers. */

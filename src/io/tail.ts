@@ -154,6 +154,7 @@ export async function* followFile(path: string, options: TailOptions = {}): Asyn
       if (bytesRead === 0) return;
       position += bytesRead;
       for (const text of splitter.push(buffer.subarray(0, bytesRead))) yield { kind: 'line', text };
+      if (stopped()) return;
     }
   }
   try {

@@ -101,6 +101,8 @@ export async function followIfAsked(flags: FollowFlags, command: Command): Promi
   const onSignal = (): void => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A reader that closes the pipe (| head) ends the stream too, rather than an EPIPE crash.
+  process.stdout.on('error', onSignal);
   let summary: FollowSummary;
   try {
     const lines: AsyncIterable<LineEvent> = stdin
@@ -119,6 +121,7 @@ export async function followIfAsked(flags: FollowFlags, command: Command): Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.stdout.off('error', onSignal);
   }
   if (outFile !== null) writeFileAtomic(outFile, textCsv(['id', 'score', 'threshold', 'flagged'], rows));
   const counted = `scored ${summary.scored} rows of ${source} (${scorer.scoreName})`;

@@ -80,7 +80,7 @@ function intList(value: string): number[] {
 }
 
 /** A library parser whose VaekitError becomes commander's one-line invalid-argument error. */
-function viaLibrary<T>(parse: (text: string) => T): (text: string) => T {
+export function viaLibrary<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);

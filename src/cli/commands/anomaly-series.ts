@@ -13,7 +13,7 @@
  * (--label-column), the AUROC and AUPRC of the point scores, over the points after the training parts.
  */
 import { basename, join, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { flagged, intervals, parseThresholdSpec, potThreshold, thresholdFor, type ThresholdSpec } from '../../anomaly/thresholds.js';
 import type { Dataset } from '../../data/dataset.js';
 import { formatTime, type Series } from '../../data/sources/series.js';
@@ -36,7 +36,7 @@ import { trainRun } from '../../run/train-run.js';
 import type { Vae } from '../../vae/model.js';
 import { TerminalProgress } from '../progress.js';
 import { inFlagWords, specFromFlags } from '../spec-flags.js';
-import { inLockedFolder, nonNegativeInt, optionGiven, refuseGivenOptions, refuseOptionsOutside, say, type TrainFlags } from '../options.js';
+import { inLockedFolder, nonNegativeInt, optionGiven, refuseGivenOptions, refuseOptionsOutside, say, viaLibrary, type TrainFlags } from '../options.js';
 
 export interface SeriesAnomalyFlags extends TrainFlags {
   model?: string;
@@ -58,18 +58,10 @@ const SHOWN_INTERVALS = 10;
 /** The options only series scoring takes (attribute names): given, the anomaly command scores series. */
 const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'threshold', 'impute'];
 
-function thresholdValue(text: string): ThresholdSpec {
-  try {
-    return parseThresholdSpec(text);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
-}
-
 /** --threshold and --impute. */
 export function addSeriesAnomalyOptions(cmd: Command): Command {
   return cmd
-    .option('--threshold <spec>', `time series: flag the points scoring above it: quantile:Q or fpr:F of the held-out normal points' scores, pot:RISK[:LEVEL] (peaks over threshold, fitted to the scored points' scores) or a number (default ${DEFAULT_SERIES_THRESHOLD})`, thresholdValue)
+    .option('--threshold <spec>', `time series: flag the points scoring above it: quantile:Q or fpr:F of the held-out normal points' scores, pot:RISK[:LEVEL] (peaks over threshold, fitted to the scored points' scores) or a number (default ${DEFAULT_SERIES_THRESHOLD})`, viaLibrary(parseThresholdSpec))
     .option('--impute <n>', 'time series: MCMC iterations that fill in missing values before they are scored', nonNegativeInt, 0);
 }
 
@@ -98,13 +90,10 @@ export async function seriesAnomaly(flags: SeriesAnomalyFlags, command: Command,
   }
   if (flags.model !== undefined) {
     const other = loadBundle(flags.model);
-    throw new VaekitError(`${flags.model} holds a model of ${other.data.source}, not of time series, so the series options (${SERIES_OPTIONS.filter((name) => optionGiven(command, name)).map(flagOf).join(', ')}) do not apply to it.`);
+    const given = command.options.filter((o) => SERIES_OPTIONS.includes(o.attributeName()) && optionGiven(command, o.attributeName())).map((o) => o.long);
+    throw new VaekitError(`${flags.model} holds a model of ${other.data.source}, not of time series, so the series options (${given.join(', ')}) do not apply to it.`);
   }
   await trainAndScore(flags);
-}
-
-function flagOf(attribute: string): string {
-  return `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** The series a model scores, read as it reads them. */

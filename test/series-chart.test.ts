@@ -1,12 +1,15 @@
-// The series figure (src/viz/series-chart-spec.ts, src/viz/series-chart.ts): the min/max
-// downsampling against a brute-force pass over each time bucket, the spec's threshold rule, shaded
-// spans and gaps against values worked out by hand, the drawn SVG's broken line paths, the UTC date
-// axis under another time zone, the PNG, and bad input refused with one sentence.
+// The series figure (src/viz/series-chart-spec.ts, src/viz/series-chart.ts, seriesFigure in
+// src/pipelines/figures.ts): the min/max downsampling against a brute-force pass over each time
+// bucket, the spec's threshold rule, shaded spans and gaps against values worked out by hand, the
+// drawn SVG's broken line paths, the UTC date axis under another time zone, the PNG, a Series'
+// flagged and labelled runs, and bad input refused with one sentence.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pngjs from 'pngjs';
 import { intervalSpan, minMaxIndices, seriesChartSpec, SERIES_CHART_WIDTH, type SeriesChartInput } from '../src/viz/series-chart-spec.js';
 import { seriesChart } from '../src/viz/series-chart.js';
+import { seriesFigure } from '../src/pipelines/figures.js';
+import type { Series } from '../src/data/sources/series.js';
 import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
 
@@ -229,4 +232,33 @@ test('bad input is refused with one sentence', () => {
   refuse({ threshold: NaN }, /threshold must be a finite number/);
   refuse({ flaggedIntervals: [{ start: 5, end: 10 }] }, /flagged interval must run .* not from 5 to 10/);
   refuse({ labelIntervals: [{ start: 5, end: 4 }] }, /labelled interval/);
+});
+
+test('seriesFigure: a series\' channels, its points above the threshold as flagged runs and its labels as labelled runs', async () => {
+  const points = 120;
+  const channels = ['a', 'b'];
+  const values = new Float32Array(points * 2);
+  for (let t = 0; t < points; t++) {
+    values[t * 2] = Math.sin(t / 6);
+    values[t * 2 + 1] = t === 50 ? NaN : Math.cos(t / 9);
+  }
+  const labels = Uint8Array.from({ length: points }, (_, t) => (t >= 30 && t <= 39) || t === 100 ? 1 : 0);
+  const series: Series = {
+    name: 'machine.csv', time: 'number', timestamps: ramp(points, 10), values,
+    mask: Uint8Array.from(values, (v) => (Number.isNaN(v) ? 0 : 1)), channels, labels,
+  };
+  const scores = Float64Array.from({ length: points }, (_, t) => (t < 5 ? NaN : (t >= 33 && t <= 36) || t === 90 ? 5 : 1));
+  scores[60] = 2; // at the threshold: not flagged (strictly above flags)
+  const chart = await seriesFigure(series, scores, 2, { subtitle: 'a model' });
+  const spec = chart.spec;
+  assert.equal((spec as { title: { text: string } }).title.text, 'Anomaly scores of machine.csv');
+  const [flagged, labelled] = layersOf(spec, 1, 'rect').map(rowsOf);
+  // Runs 33..36 and 90..90 at times 10 t: half a step (5) either side.
+  assert.deepEqual(flagged!.map((r) => [r['from'], r['to']]), [[325, 365], [895, 905]]);
+  assert.deepEqual(labelled!.map((r) => [r['from'], r['to']]), [[295, 395], [995, 1005]]);
+  const rows = rowsOf(layersOf(spec, 0, 'line')[0]!);
+  assert.deepEqual(rows.filter((r) => r['channel'] === 'b' && r['value'] === null).map((r) => r['t']), [500], 'b\'s missing point 50');
+  assert.equal(rows.filter((r) => r['channel'] === 'a').length, points);
+  assert.ok(texts(chart.svg).includes('a'), 'the channel legend');
+  await assert.rejects(seriesFigure(series, scores.subarray(1), 2), /has 120 points but 119 scores/);
 });

@@ -8,7 +8,8 @@
 //   spam    SpamAssassin: a text VAE trained on 90% of the ham messages (one line each: subject and
 //           the first words), scoring the other 10% and every spam message by negative
 //           log-likelihood per token; AUROC against a bag-of-words baseline (a unigram model of
-//           the same vocabulary with add-one smoothing, trained on the same ham: its NLL per token).
+//           the same vocabulary with add-one smoothing, trained on the same ham: its NLL per token;
+//           src/anomaly/baselines/unigram.ts, the text baseline of `vaekit anomaly --baselines`).
 //   speed   tokens per second of text-preset training against PyTorch on the same batches and
 //           threads (bench/text-speed.ts).
 //
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { takeFirst } from '../src/data/dataset.js';
 import { getBackend } from '../src/engine/index.js';
+import { fitUnigram } from '../src/anomaly/baselines/unigram.js';
 import { auroc } from '../src/eval/auroc.js';
 import { evaluateText, type TextMetrics } from '../src/eval/text.js';
 import { withVocabulary } from '../src/data/sources/text.js';
@@ -126,13 +128,8 @@ if (only.has('spam')) {
   // The VAE's score: -log p(x) per token, importance-sampled (k = 50).
   const k = 50;
   const vaeScores: number[] = [];
-  const unigramScores: number[] = [];
-  const counts = new Float64Array(vocabulary.size).fill(1);
   const trainSet = plan.train;
-  for (let i = 0; i < trainSet.count; i++) {
-    for (let t = 0; t < trainSet.text!.lengths[i]!; t++) counts[trainSet.values[i * trainSet.size + t]!]! += 1;
-  }
-  const total = counts.reduce((a, b) => a + b, 0);
+  const unigram = fitUnigram(trainSet);
   const rng = new Random(11);
   for (const set of scored) {
     const rows = new Float32Array(set.size * 64);
@@ -145,12 +142,10 @@ if (only.has('spam')) {
       vae.tokenCounts(rows, n, tokens);
       for (let r = 0; r < n; r++) {
         vaeScores.push(-(logSumExp(weights, r * k, k) - Math.log(k)) / tokens[r]!);
-        let nll = 0;
-        for (let t = 0; t < set.text!.lengths[start + r]!; t++) nll -= Math.log(counts[rows[r * set.size + t]!]! / total);
-        unigramScores.push(nll / Math.max(1, set.text!.lengths[start + r]!));
       }
     }
   }
+  const unigramScores = scored.flatMap((set) => Array.from(unigram.score(set)));
   const isSpam = [...new Array<boolean>(scored[0]!.count).fill(false), ...new Array<boolean>(scored[1]!.count).fill(true)];
   console.log(`\nSpamAssassin: trained on ${trainSet.count} ham lines, scored ${scored[0]!.count} held-out ham and ${scored[1]!.count} spam (${machine})\n`);
   console.log('| score | AUROC (spam as anomalies) |');

@@ -69,16 +69,16 @@ test('anomaly --normal-class without --test-data scores a seeded held-out part, 
   const said = ok(['anomaly', '--data', path, '--label-column', 'kind', '--normal-class', 'a', ...small, '--out', out]);
   assert.match(said, /Scoring a held-out 20% of .*two-class\.csv \(40 examples, drawn with seed \d+\) that no model trains on/);
   const rows = readFileSync(join(out, 'class-a', 'scores.csv'), 'utf8').trim().split('\n');
-  assert.equal(rows[0], 'id,score,label');
+  assert.equal(rows[0], 'id,score,flagged,label');
   const scored = rows.slice(1).map((r) => r.split(','));
   assert.equal(scored.length, 40);
-  for (const [id, , label] of scored) assert.equal(label, classOf[Number(id) - 1], `row ${id}'s label: the id is the data row`);
+  for (const [id, , , label] of scored) assert.equal(label, classOf[Number(id) - 1], `row ${id}'s label: the id is the data row`);
   const scoredIds = new Set(scored.map(([id]) => id));
   assert.equal(scoredIds.size, 40);
   // The model trained on every row of class a that was not scored: none scored was trained on.
   const trained = (JSON.parse(readFileSync(join(out, 'anomaly.json'), 'utf8')) as { results: Array<{ trainExamples: number }> }).results[0]!.trainExamples;
   const normalRows = classOf.filter((k) => k === 'a').length;
-  const normalScored = scored.filter(([, , label]) => label === 'a').length;
+  const normalScored = scored.filter(([, , , label]) => label === 'a').length;
   assert.equal(trained + normalScored, normalRows, `${trained} trained + ${normalScored} scored of ${normalRows} rows of class a`);
 
   // encode: the same table, an id column first, one row per data row in the file's order.

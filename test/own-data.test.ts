@@ -160,14 +160,16 @@ test('a CSV of correlated Gaussian clusters with 1% planted outliers: anomaly AU
   assert.ok(auroc >= 95, `AUROC ${auroc}%\n${said}`);
   const scores = readFileSync(join(out, 'scores.csv'), 'utf8').trim().split('\n');
   assert.equal(scores.length, n + 1);
-  assert.equal(scores[0], 'id,score,label');
-  assert.match(scores[38]!, /^38,[^,]+,yes$/, 'the id is the data row: row 38 is the first planted outlier');
+  assert.equal(scores[0], 'id,score,flagged,label');
+  assert.match(scores[38]!, /^38,[^,]+,[01],yes$/, 'the id is the data row: row 38 is the first planted outlier');
 
   // The saved model scores the table again: the same scores, from the bundle alone.
   const again = join(work, 'rescored');
   const rescored = ok(['anomaly', '--model', out, '--data', csv, '--label-column', 'outlier', '--out', again]);
   assert.match(rescored, /Scored 3000 examples/);
-  assert.deepEqual(readFileSync(join(again, 'scores.csv'), 'utf8'), readFileSync(join(out, 'scores.csv'), 'utf8'));
+  // The flags may differ: the run took its threshold on its validation split, --model on the rows labelled normal.
+  const scoreColumn = (dir: string): string[] => readFileSync(join(dir, 'scores.csv'), 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, 2).join(','));
+  assert.deepEqual(scoreColumn(again), scoreColumn(out));
   const codes = join(work, 'codes.csv');
   ok(['encode', '--model', out, '--data', csv, '--label-column', 'outlier', '--with-logvar', '--out', codes]);
   const rows = readFileSync(codes, 'utf8').trim().split('\n');

@@ -160,8 +160,8 @@ test('anomaly: template sentences score low, shuffled and random-word lines high
   assert.ok(summary.auroc > 0.9, `AUROC ${summary.auroc}`);
   assert.match(said, new RegExp(`AUROC \\(class normal normal, the rest anomalies\\): ${(100 * summary.auroc).toFixed(2)}%`));
   const scores = csvRows(join(out, 'scores.csv'));
-  assert.deepEqual(scores[0], ['id', 'score', 'text', 'label']);
-  scores.slice(1).forEach(([id, score, text], i) => {
+  assert.deepEqual(scores[0], ['id', 'score', 'flagged', 'text', 'label']);
+  scores.slice(1).forEach(([id, score, , text], i) => {
     assert.equal(id, String(i + 1));
     assert.ok(Number(score) > 0);
     assert.equal(text, rows[i + 1]!.split(',')[0]);

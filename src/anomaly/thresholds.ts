@@ -61,6 +61,16 @@ export function parseThresholdSpec(text: string): ThresholdSpec {
   throw bad();
 }
 
+/** A spec as parseThresholdSpec reads it back: "quantile:0.99", "fpr:0.05", "pot:0.001:0.98", "3.5". */
+export function formatThresholdSpec(spec: ThresholdSpec): string {
+  switch (spec.kind) {
+    case 'value': return String(spec.value);
+    case 'quantile': return `quantile:${spec.q}`;
+    case 'fpr': return `fpr:${spec.rate}`;
+    case 'pot': return `pot:${spec.risk}:${spec.level}`;
+  }
+}
+
 /** The threshold `spec` asks for, from held-out normal scores (a plain number needs none). */
 export function thresholdFor(spec: ThresholdSpec, normalScores: ArrayLike<number>): number {
   switch (spec.kind) {

@@ -18,6 +18,7 @@ import { parsePrior, type PriorKind } from '../vae/prior.js';
 import { TEXT_PRESETS, type Cell } from '../vae/text/config.js';
 import { TOKEN_KINDS, type TokenKind } from '../data/text/tokenize.js';
 import { VaekitError } from '../errors.js';
+import { parseThresholdSpec } from '../anomaly/thresholds.js';
 import type { Bundle } from '../run/bundle.js';
 import { prepareForModel, type ModelChoices } from '../run/data.js';
 import { inFlagText } from './spec-flags.js';
@@ -95,6 +96,8 @@ const klScheduleValue = viaLibrary(parseKlSchedule);
 const priorValue = viaLibrary(parsePrior);
 const lossValue = viaLibrary(parseLoss);
 const imageSizeValue = viaLibrary(parseImageSize);
+/** --threshold: quantile:Q, fpr:F, pot:RISK[:LEVEL] or a number (src/anomaly/thresholds.ts). */
+export const thresholdValue = viaLibrary(parseThresholdSpec);
 
 // ---- shared option groups ----------------------------------------------------------------
 

@@ -87,11 +87,12 @@ export interface OneClassOptions {
   callbacks?: Callback[];
   onTask?: (className: string, trainExamples: number) => void;
   /**
-   * After each task: its model, the test set as the model takes it, the scores, and the folder its
-   * files go in now (the staging folder while a model is replaced; null without outDir). The CLI
-   * writes the scores and their histogram there.
+   * After each task: its model, the test set as the model takes it, the scores, the folder its
+   * files go in now (the staging folder while a model is replaced; null without outDir), and the
+   * training examples as the model took them (what baselines fit on). The CLI writes the scores
+   * and their histogram there.
    */
-  onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores, dir: string | null) => void | Promise<void>;
+  onScored?: (className: string, vae: Vae, test: Dataset, scores: AnomalyScores, dir: string | null, train: Dataset) => void | Promise<void>;
 }
 
 /**
@@ -129,7 +130,7 @@ export async function oneClassTasks(o: OneClassOptions): Promise<OneClassResult[
       const test = prepareForModel(data, o.test, false);
       const scores = anomalyScores(vae, test, o.samples, plan.fit.seed);
       const auroc = oneClassAuroc(scores, test.labels!, normal);
-      await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc }, folder?.dir ?? null);
+      await o.onScored?.(name, vae, test, { scores, normalClass: normal, auroc }, folder?.dir ?? null, plan.train);
       folder?.finish();
       results.push({ normalClass: name, auroc, trainExamples: subset.count });
     } finally {

@@ -36,7 +36,7 @@ import { trainRun } from '../../run/train-run.js';
 import type { Vae } from '../../vae/model.js';
 import { TerminalProgress } from '../progress.js';
 import { inFlagWords, specFromFlags } from '../spec-flags.js';
-import { inLockedFolder, nonNegativeInt, optionGiven, refuseGivenOptions, refuseOptionsOutside, say, viaLibrary, type TrainFlags } from '../options.js';
+import { inLockedFolder, nonNegativeInt, optionGiven, refuseGivenOptions, refuseOptionsOutside, say, type TrainFlags } from '../options.js';
 
 export interface SeriesAnomalyFlags extends TrainFlags {
   model?: string;
@@ -56,12 +56,11 @@ export const DEFAULT_SERIES_THRESHOLD = 'quantile:0.99';
 const SHOWN_INTERVALS = 10;
 
 /** The options only series scoring takes (attribute names): given, the anomaly command scores series. */
-const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'threshold', 'impute'];
+const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'impute'];
 
-/** --threshold and --impute. */
+/** --impute (--threshold is anomaly.ts's, for every kind). */
 export function addSeriesAnomalyOptions(cmd: Command): Command {
   return cmd
-    .option('--threshold <spec>', `time series: flag the points scoring above it: quantile:Q or fpr:F of the held-out normal points' scores, pot:RISK[:LEVEL] (peaks over threshold, fitted to the scored points' scores) or a number (default ${DEFAULT_SERIES_THRESHOLD})`, viaLibrary(parseThresholdSpec))
     .option('--impute <n>', 'time series: MCMC iterations that fill in missing values before they are scored', nonNegativeInt, 0);
 }
 

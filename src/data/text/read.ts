@@ -46,6 +46,12 @@ export interface TextDataOptions {
   labelColumn?: string;
 }
 
+/** Whether `path` names a table (.csv or .tsv) whose text is in a column, rather than lines of text. */
+export function isTextTablePath(path: string): boolean {
+  const ext = extname(path).toLowerCase();
+  return ext === '.csv' || ext === '.tsv';
+}
+
 /** The examples at `path`: a folder of .txt files, a .csv or .tsv table, or a .txt file (see the top of this file). */
 export function readTextData(path: string, options: TextDataOptions = {}): TextCorpus {
   let stats: Stats;
@@ -54,8 +60,7 @@ export function readTextData(path: string, options: TextDataOptions = {}): TextC
   } catch (err) {
     throw new VaekitError(`Cannot read the text data ${path}: ${describeFsError(err)}.`);
   }
-  const ext = extname(path).toLowerCase();
-  const table = !stats.isDirectory() && (ext === '.csv' || ext === '.tsv');
+  const table = !stats.isDirectory() && isTextTablePath(path);
   if (!table && options.textColumn !== undefined) throw new VaekitError(`data.textColumn applies to CSV data, not to ${path}.`);
   if (!table && options.labelColumn !== undefined) throw new VaekitError(`data.labelColumn applies to CSV data, not to ${path}.`);
   if (stats.isDirectory()) return readTextFolder(path);
@@ -63,7 +68,7 @@ export function readTextData(path: string, options: TextDataOptions = {}): TextC
     if (options.textColumn === undefined) throw new VaekitError(`Give data.textColumn, the column of ${path} that holds the text.`);
     return readTextCsv(path, options.textColumn, options.labelColumn);
   }
-  if (ext === '.txt') return readTextLines(path);
+  if (extname(path).toLowerCase() === '.txt') return readTextLines(path);
   throw new VaekitError(`${path} is not text data vaekit reads: give a .txt file (one example per line), a .csv file with data.textColumn, or a folder of .txt files.`);
 }
 

@@ -69,6 +69,12 @@ function fraction0to1(value: string): number {
   return n;
 }
 
+function missingRateValue(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError('It must be a chance from 0 up to (not including) 1, e.g. 0.01.');
+  return n;
+}
+
 function channelsValue(value: string): 1 | 3 {
   if (value !== '1' && value !== '3') throw new InvalidArgumentError('It must be 1 (greyscale) or 3 (RGB).');
   return value === '1' ? 1 : 3;
@@ -217,6 +223,8 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   freeBits: number;
   klWarmup: KlSchedule;
   wordDropout: number;
+  /** Absent: the data decides (0.01 for time series, 0 otherwise). */
+  missingRate?: number;
   aggressive?: boolean;
   binarize?: boolean;
   noise: NoiseSpec;
@@ -249,6 +257,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
     .option('--aggressive', 'text models: He et al.\'s aggressive inference-network training (the encoder trained to convergence before each decoder step) until the validation mutual information stops rising')
     .option('--word-dropout <p>', 'text models: the chance that each decoder input token becomes <unk> in training (Bowman et al.)', fraction0to1, 0)
+    .option('--missing-rate <p>', 'time series: the chance that each observed value of a training window is made missing (Donut\'s missing-point injection); default 0.01 for series, 0 otherwise', missingRateValue)
     .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch (images)');
   addNoiseOption(cmd, 'input noise (in standardized units for features)');
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));

@@ -27,6 +27,7 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
   textColumn: ['data.textColumn'], tokens: ['data.tokens'], vocab: ['data.vocab'], lowercase: ['data.lowercase'], maxLength: ['data.maxLength'],
   cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'], aggressive: ['objective.aggressive'],
+  missingRate: ['objective.missingRate'],
   preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
   encoderHidden: ['model.encoderHidden'], decoderHidden: ['model.decoderHidden'], activation: ['model.activation'],
   likelihood: ['model.likelihood'], sigma: ['model.sigma'], learnedVariance: ['model.learnedVariance'],
@@ -128,6 +129,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       klWarmup: formatKlSchedule(flags.klWarmup),
       wordDropout: flags.wordDropout,
       aggressive: flags.aggressive === true,
+      missingRate: flags.missingRate ?? null,
     },
     training: {
       epochs: flags.epochs,

@@ -81,7 +81,7 @@ export function evaluateObjective(vae: Trainable, set: Dataset, objective: Objec
   const rng = evalSampleRng(options.seed);
   const total = { loss: 0, recon: 0, kl: 0 };
   for (const b of evalBatches(set, options, options.batchSize ?? EVAL_BATCH, vae.backend)) {
-    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, vae.classes > 0 ? b.labels : null);
+    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, vae.classes > 0 ? b.labels : null, b.mask);
     total.loss += parts.loss * b.rows;
     total.recon += parts.recon * b.rows;
     total.kl += parts.kl * b.rows;

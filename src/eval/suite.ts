@@ -228,7 +228,7 @@ export function importanceSampledNll(vae: Vae, set: Dataset, samples: number, bi
     runningSum.fill(0);
     for (let done = 0; done < samples; done += samplesPerChunk) {
       const k = Math.min(samplesPerChunk, samples - done);
-      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, labelsFor(vae, b.labels));
+      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, labelsFor(vae, b.labels), b.mask);
       for (let r = 0; r < rows; r++) {
         // Streaming log-sum-exp: keep sum exp(w - max) with the running max.
         const chunkLse = logSumExp(logWeights, r * k, k);

@@ -31,7 +31,7 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
   const series = train.series;
   const preset = presetConfig(choices.preset);
   if (preset.sequence !== null && series === undefined) {
-    throw new VaekitError(`The ${choices.preset} preset models time series windows, and ${train.source} is not a time series: give series data (with data.window) or use model.preset ${isImageShape(train.shape) ? 'seed, mlp or conv' : 'seed or mlp'}.`);
+    throw new VaekitError(`The ${choices.preset} preset models time series windows, and ${train.source} is not a time series: give time series data or use model.preset ${isImageShape(train.shape) ? 'seed, mlp or conv' : 'seed or mlp'}.`);
   }
   if (series !== undefined) {
     if (preset.architecture === 'conv') {

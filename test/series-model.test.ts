@@ -18,6 +18,7 @@ import { seriesPointScores } from '../src/pipelines/series-scores.js';
 import { missingRateFor, modelConfigForData } from '../src/run/data.js';
 import { validateRunSpec } from '../src/run/spec.js';
 import { fit } from '../src/train/fit.js';
+import type { Checkpoint } from '../src/train/checkpoint.js';
 import { presetConfig, type VaeOverrides } from '../src/vae/config.js';
 import { PixelLikelihood } from '../src/vae/likelihood.js';
 import { Vae } from '../src/vae/model.js';
@@ -347,6 +348,21 @@ test('training with missing-point injection is reproducible from the seed, and t
   const a = await trained(0.05);
   assert.deepEqual(await trained(0.05), a);
   assert.notDeepEqual(await trained(0), a);
+});
+
+test('a series run with missing-point injection resumed from any checkpoint gives the bits of the run never stopped', async () => {
+  const { train } = sineWindows();
+  const config = modelConfigForData({ preset: 'series-conv', overrides: { encoderHidden: [8], decoderHidden: [8], convChannels: [4, 4], latent: 2 }, conditional: false }, train);
+  const options = { epochs: 2, batchSize: 64, seed: 7, noise: { kind: 'gaussian', factor: 0.1 } as const, missingRate: 0.05 };
+  const saved: Checkpoint[] = [];
+  const whole = new Vae(config, { seed: 1 });
+  await fit(whole, train, { ...options, checkpoint: { everySteps: 2, save: (c) => { saved.push(structuredClone(c)); } } });
+  assert.ok(saved.length >= 4);
+  for (const c of saved) {
+    const resumed = new Vae(config, { seed: 2 });
+    await fit(resumed, train, { ...options, resumeFrom: c });
+    assert.deepEqual(Buffer.from(resumed.params.values.buffer), Buffer.from(whole.params.values.buffer), `resumed at ${c.state.epoch}:${c.state.stepInEpoch}`);
+  }
 });
 
 test('seriesPointScores gives a planted spike the highest score, and NaN to a point with every channel missing', async () => {

@@ -124,7 +124,7 @@ export interface ModelFlags {
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
+    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models; series, series-conv: time series)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
     .option('--latent <n>', 'latent dimensions (seed: 40)', positiveInt)
     .option('--hidden <sizes>', 'hidden layer sizes of encoder and decoder, comma-separated (seed: 512)', intList)
     .option('--encoder-hidden <sizes>', 'encoder hidden sizes, comma-separated', intList)
@@ -133,7 +133,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--likelihood <name>', 'likelihood p(x|z) (default: bernoulli for images, gaussian for features)').choices([...LIKELIHOODS]))
     .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance; default: a fixed 0.1 for images, learned from 1 for tables)', positiveNumber)
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
-    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
+    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64; series-conv: 16,32)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
     .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue)
     .addOption(new Option('--cell <name>', 'text models: the recurrent cell of encoder and decoder (default lstm)').choices(['lstm', 'gru']))

@@ -103,7 +103,7 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
   for (const b of evalBatches(test, clean, EVAL_BATCH, vae.backend)) {
     const { target: x, rows, start } = b;
     const labels = labelsFor(vae, b.labels);
-    const parts = elboParts(vae, x, x, rows, rng, labels);
+    const parts = elboParts(vae, x, x, rows, rng, labels, ELBO_SAMPLES, b.mask);
     negElbo += parts.loss * rows;
     recon += parts.recon * rows;
     kl += parts.kl * rows;

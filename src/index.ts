@@ -60,6 +60,9 @@ export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train
 export { RunFolder, readRunRecord, type RunRecord } from './run/folder.js';
 export { RUN_FILES } from './run/names.js';
 export { modelConfigForData, prepareForModel, dataInfoFor, type ModelChoices } from './run/data.js';
+export { readSeriesRun, seriesForModel, SERIES_VALIDATION_FRACTION, type SeriesRunData, type SeriesForModelOptions } from './run/series.js';
+export type { SeriesDataInfo } from './run/bundle-format.js';
+export { splitSeriesValidation } from './data/split.js';
 export { denoiseDataset, type Denoised } from './pipelines/denoise.js';
 export { scoreAnomalies, oneClassTasks, type AnomalyScores, type OneClassResult } from './pipelines/anomaly.js';
 export {

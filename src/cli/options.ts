@@ -86,7 +86,7 @@ function intList(value: string): number[] {
 }
 
 /** A library parser whose VaekitError becomes commander's one-line invalid-argument error. */
-function viaLibrary<T>(parse: (text: string) => T): (text: string) => T {
+export function viaLibrary<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);
@@ -169,6 +169,12 @@ export interface DataFlags {
   vocab?: number;
   lowercase?: boolean;
   maxLength?: number;
+  timeColumn?: string;
+  valueColumns?: string[];
+  window?: number;
+  stride?: number;
+  trainUntil?: number | string;
+  resample?: boolean;
 }
 
 /** --data and the options that say how to read it. */
@@ -189,6 +195,30 @@ export function addTextOptions(cmd: Command): Command {
     .option('--vocab <n>', 'text models: keep the N most frequent tokens (the rest become <unk>; default: all)', positiveInt)
     .option('--lowercase', 'text models: lower-case the text first')
     .option('--max-length <n>', 'text models: keep at most N tokens of each example (default: the longest example\'s)', positiveInt);
+}
+
+/** --train-until: a number (a fraction 0 < f < 1, else a time) or a date. */
+function trainUntilValue(value: string): number | string {
+  const text = value.trim();
+  if (text === '') throw new InvalidArgumentError('It must be a fraction between 0 and 1, a time (a number) or a date.');
+  return /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text) ? Number(text) : text;
+}
+
+function columnList(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new InvalidArgumentError('It must be column names separated by commas, e.g. cpu,memory.');
+  return names;
+}
+
+/** How to read time series: a run on series is one with --window. */
+export function addSeriesOptions(cmd: Command): Command {
+  return cmd
+    .option('--window <W>', 'time series: read --data as series (a .csv/.tsv/.npy file, or a folder of them) and train on windows of W points', positiveInt)
+    .option('--stride <S>', 'time series: points between the starts of consecutive windows (default 1)', positiveInt)
+    .option('--time-column <name>', 'time series (CSV): the column of each point\'s time, numbers or dates (default: the row\'s index)')
+    .option('--value-columns <a,b,c>', 'time series (CSV): the columns of the values (default: all but the time and label columns)', columnList)
+    .option('--train-until <T>', 'time series: train on each series\' points before T, a fraction (0.5: its first half), a time or a date; the rest is only scored (default: all of it)', trainUntilValue)
+    .option('--resample', 'time series: put each series on the regular grid of its most common step, the added points missing');
 }
 
 export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
@@ -242,6 +272,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
 export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   addDataOptions(cmd, 'training data', 'its training split');
   addTextOptions(cmd);
+  addSeriesOptions(cmd);
   cmd
     .option('--validation <fraction>', 'validate on this share of --data, split off at random (seeded); default 0.1 for data other than MNIST', fraction)
     .option('--validation-data <spec>', 'validate on this data instead (same forms as --data; "mnist" means the test split)');

@@ -26,6 +26,8 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   data: ['data.source'], labels: ['data.labels'], labelColumn: ['data.labelColumn'], channels: ['data.channels'],
   imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
   textColumn: ['data.textColumn'], tokens: ['data.tokens'], vocab: ['data.vocab'], lowercase: ['data.lowercase'], maxLength: ['data.maxLength'],
+  timeColumn: ['data.timeColumn'], valueColumns: ['data.valueColumns'], window: ['data.window'], stride: ['data.stride'],
+  trainUntil: ['data.trainUntil'], resample: ['data.resample'],
   cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'], aggressive: ['objective.aggressive'],
   missingRate: ['objective.missingRate'],
   preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
@@ -61,6 +63,7 @@ const OTHER_FLAGS: Readonly<Record<string, string>> = {
   'outputs.overwrite': '--overwrite', 'training.resume': '--resume',
   'eval.samples': '--samples', 'eval.priorSamples': '--prior-samples', 'eval.knnK': '--knn-k',
   'anomaly.normalClass': '--normal-class', 'export.overwrite': '--overwrite', 'export.dir': '--out', 'studio.port': '--port',
+  'follow.calibration': '--calibration',
 };
 
 /** The flag of a setting the library names (a spec field or another call's option), or null. */
@@ -104,6 +107,12 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       vocab: flags.vocab ?? null,
       lowercase: flags.lowercase === true ? true : null,
       maxLength: flags.maxLength ?? null,
+      timeColumn: flags.timeColumn ?? null,
+      valueColumns: flags.valueColumns ?? null,
+      window: flags.window ?? null,
+      stride: flags.stride ?? null,
+      trainUntil: flags.trainUntil ?? null,
+      resample: flags.resample === true ? true : null,
     },
     model: {
       preset: flags.preset,

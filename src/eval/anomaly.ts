@@ -20,17 +20,25 @@ export function classSubset(set: Dataset, label: number): Dataset {
   return subset(set, indices, `${set.source}, class ${name}`);
 }
 
-/** Each example's negative ELBO in nats, averaged over `samples` posterior samples (lower variance than one). */
 /** The most posterior samples averaged per score (each is a pass over the data). */
 export const MAX_SCORE_SAMPLES = 10_000;
 
-export function anomalyScores(vae: Vae, set: Dataset, samples: number, seed: number): Float64Array {
+/** The random numbers anomalyScores draws its posterior samples from with `seed`. */
+export function anomalyScoreRng(seed: number): Random {
+  return new Random((seed ^ 0xa1) >>> 0);
+}
+
+/**
+ * Each example's negative ELBO in nats, averaged over `samples` posterior samples (lower variance
+ * than one). `rng` (default anomalyScoreRng(seed)) carries on from where a previous call left it: a stream
+ * scored one example at a time draws what one pass over the whole set would with one sample.
+ */
+export function anomalyScores(vae: Vae, set: Dataset, samples: number, seed: number, rng = anomalyScoreRng(seed)): Float64Array {
   if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SCORE_SAMPLES) {
     throw new VaekitError(`The posterior samples per anomaly score must be a whole number from 1 to ${MAX_SCORE_SAMPLES}, not ${samples}.`);
   }
   const scores = new Float64Array(set.count);
   const batch = new Float64Array(EVAL_BATCH);
-  const rng = new Random((seed ^ 0xa1) >>> 0);
   for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, EVAL_BATCH, vae.backend)) {
     for (let s = 0; s < samples; s++) {
       vae.negElboPerImage(b.target, b.target, b.rows, rng, batch, labelsFor(vae, b.labels), b.mask);

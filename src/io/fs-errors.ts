@@ -34,7 +34,7 @@ export function readFileOrExplain(path: string, what: string, maxBytes = MAX_REA
 }
 
 /** What a file that is not a regular one is, for a message ("a folder"). */
-function kindOf(stats: Stats): string {
+export function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return 'a folder';
   if (stats.isFIFO()) return 'a FIFO (named pipe)';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';

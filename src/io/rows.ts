@@ -87,7 +87,7 @@ export function shortestFloat32(v: number): string {
 }
 
 /** A CSV cell: quoted when it holds a comma, a quote or a line break. */
-function csvCell(text: string): string {
+export function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -10,6 +10,7 @@ import type { Dataset } from '../data/dataset.js';
 import { EVAL_BATCH, evalBatches } from '../data/inference.js';
 import { oneClassAuroc } from '../eval/anomaly.js';
 import { evalSampleRng } from '../eval/evaluate.js';
+import type { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
 import type { TextVae } from '../vae/text/model.js';
 import { logSumExp } from '../vae/objectives/iwae.js';
@@ -34,14 +35,18 @@ export interface TextAnomalyScores {
 }
 
 /** The scores above for every sentence of a text set, with `samples` importance samples each (a VAE). */
-export function scoreTextAnomalies(vae: TextVae, set: Dataset, options: { samples: number; seed: number; normalClass?: string }): TextAnomalyScores {
+/**
+ * `options.rng` (default evalSampleRng(seed)) carries on from where a previous call left it: a
+ * stream scored one sentence at a time draws what one pass over all of them would.
+ */
+export function scoreTextAnomalies(vae: TextVae, set: Dataset, options: { samples: number; seed: number; normalClass?: string; rng?: Random }): TextAnomalyScores {
   if (set.text === undefined) throw new VaekitError(`${set.source} is not text, and a text model scores text.`);
   if (vae.classes > 0) throw new VaekitError('A conditional text model scores a sentence given its class, and anomaly scores take none: score with a model that is not conditional.');
   const k = vae.latent === 0 ? 1 : options.samples;
   if (!(Number.isInteger(k) && k >= 1)) throw new VaekitError(`The number of importance samples must be a whole number >= 1, not ${k}.`);
   // Checked before the scoring pass: a set without anomalies to find is refused at once.
   const normalClass = set.labels === null ? null : scoredNormalClass(set, options.normalClass);
-  const rng = evalSampleRng(options.seed);
+  const rng = options.rng ?? evalSampleRng(options.seed);
   const n = set.count;
   const scores = new Float64Array(n);
   const nll = new Float64Array(n);

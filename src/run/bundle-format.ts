@@ -6,6 +6,7 @@
  */
 import type { Backend } from '../engine/backend.js';
 import type { Standardization } from '../data/transforms/standardize.js';
+import type { TimeKind } from '../data/sources/series.js';
 import { clip, VaekitError } from '../errors.js';
 import { configFromBundle, inputSize, type VaeConfig } from '../vae/config.js';
 import { checkModelSize, Vae } from '../vae/model.js';
@@ -41,6 +42,32 @@ export interface DataInfo {
   source: string;
   /** Text models: how text becomes the model's token ids (the tokenizer and the tokens by id). */
   text?: { vocabulary: VocabularyJson };
+  /** Series models: how a series becomes the model's windows (null for other models and old bundles). */
+  series?: SeriesDataInfo | null;
+}
+
+/**
+ * How a series model reads a series (src/run/series.ts seriesForModel): the windows it takes, the
+ * columns it reads and the per-channel standardization of its training parts. An example is a
+ * window of `window` points of `channels.length` channels, channels-last, standardized.
+ */
+export interface SeriesDataInfo {
+  window: number;
+  stride: number;
+  /** The channels, in the order of a window's values. */
+  channels: string[];
+  /** CSV: the time column, or null (times are the rows' indices). */
+  timeColumn: string | null;
+  /** CSV: the value columns read (the channels); null for NPY arrays. */
+  valueColumns: string[] | null;
+  /** The training data's point-label column (informational: labels never train a model), or null. */
+  labelColumn: string | null;
+  /** How the training data's times were given. */
+  timeKind: TimeKind;
+  /** Per channel: x' = (x - mean[c]) / std[c], fitted on the training parts. */
+  standardization: Standardization;
+  /** Whether series are put on the regular grid of their most common step before windows are cut. */
+  resample: boolean;
 }
 
 export interface Bundle {
@@ -133,7 +160,7 @@ function checkDataInfo(c: BundleConfig, path: string): DataInfo {
   const shape = isTextConfig(m) ? [m.maxLength] : [...m.inputShape];
   if (c.data === undefined) {
     const digits = m.classes > 0 ? Array.from({ length: m.classes }, (_, i) => String(i)) : null;
-    return { shape, classNames: digits, standardization: null, source: 'MNIST train' };
+    return { shape, classNames: digits, standardization: null, source: 'MNIST train', series: null };
   }
   const d = c.data;
   if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new VaekitError(`${path} has a "data" section that is not an object.`);
@@ -154,9 +181,44 @@ function checkDataInfo(c: BundleConfig, path: string): DataInfo {
     bad('feature names are not one string per feature');
   }
   if (isTextConfig(m) !== (d.text !== undefined)) bad(isTextConfig(m) ? 'text section (the vocabulary) is missing' : 'text section belongs to a text model');
+  const series = d.series === undefined || d.series === null ? null : checkSeriesInfo(d.series, shape, bad);
   return {
     shape: [...d.shape], classNames: d.classNames === null ? null : [...d.classNames], standardization: s, featureNames: names === null ? null : [...names], source: String(d.source),
     ...(d.text !== undefined ? { text: d.text } : {}),
+    series,
+  };
+}
+
+const TIME_KINDS: readonly TimeKind[] = ['date', 'number', 'index'];
+
+/** A bundle's data.series, checked field by field and against the model's input size (window x channels). */
+function checkSeriesInfo(raw: unknown, shape: readonly number[], bad: (what: string) => never): SeriesDataInfo {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('series section is not an object');
+  const r = raw as Record<string, unknown>;
+  const whole = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  const texts = (x: unknown): x is string[] => Array.isArray(x) && x.every((y) => typeof y === 'string');
+  const textOrNull = (x: unknown): x is string | null => x === null || typeof x === 'string';
+  const numbers = (x: unknown, n: number): x is number[] => Array.isArray(x) && x.length === n && x.every((y) => typeof y === 'number' && Number.isFinite(y));
+  if (!whole(r['window']) || !whole(r['stride'])) bad('series window and stride are not whole numbers >= 1');
+  const window = r['window'] as number;
+  const channels = r['channels'];
+  if (!texts(channels) || channels.length === 0 || window * channels.length !== inputSize({ inputShape: [...shape] })) {
+    bad(`series channels are not names whose count times the window (${window}) is the model's input size`);
+  }
+  const C = (channels as string[]).length;
+  const st = r['standardization'] as Record<string, unknown> | null | undefined;
+  if (typeof st !== 'object' || st === null || !numbers(st['mean'], C) || !numbers(st['std'], C) || (st['std'] as number[]).some((x) => x <= 0)) {
+    bad(`series standardization is not ${C} finite means and positive standard deviations`);
+  }
+  if (!textOrNull(r['timeColumn']) || !textOrNull(r['labelColumn']) || !(r['valueColumns'] === null || texts(r['valueColumns']))) bad('series columns are not names (or null)');
+  if (!TIME_KINDS.includes(r['timeKind'] as TimeKind)) bad(`series timeKind is not one of ${TIME_KINDS.join(', ')}`);
+  if (typeof r['resample'] !== 'boolean') bad('series resample is not true or false');
+  const s = st as { mean: number[]; std: number[] };
+  return {
+    window, stride: r['stride'] as number, channels: [...channels as string[]],
+    timeColumn: r['timeColumn'] as string | null, valueColumns: r['valueColumns'] === null ? null : [...r['valueColumns'] as string[]],
+    labelColumn: r['labelColumn'] as string | null, timeKind: r['timeKind'] as TimeKind,
+    standardization: { mean: [...s.mean], std: [...s.std] }, resample: r['resample'] as boolean,
   };
 }
 

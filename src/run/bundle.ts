@@ -14,7 +14,7 @@ import { readFileOrExplain } from '../io/fs-errors.js';
 import { maxSafetensorsBytes } from '../io/safetensors.js';
 import { RUN_FILES } from './names.js';
 
-export { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, type BundleConfig, type DataInfo, type TextBundle } from './bundle-format.js';
+export { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, type BundleConfig, type DataInfo, type SeriesDataInfo, type TextBundle } from './bundle-format.js';
 
 /**
  * The largest config.json read: room for a model of a million features' standardization and names

@@ -8,7 +8,7 @@ import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from
 import { DEFAULT_MISSING_RATE } from '../data/transforms/missing.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
-import type { DataInfo } from './bundle.js';
+import type { DataInfo, SeriesDataInfo } from './bundle-format.js';
 import { FEATURE_GAUSSIAN_SIGMA, presetConfig, type VaeConfig, type VaeOverrides } from '../vae/config.js';
 import { textPresetConfig, type TextVaeConfig } from '../vae/text/config.js';
 import type { ModelSpec } from './spec.js';
@@ -31,7 +31,7 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
   const series = train.series;
   const preset = presetConfig(choices.preset);
   if (preset.sequence !== null && series === undefined) {
-    throw new VaekitError(`The ${choices.preset} preset models time series windows, and ${train.source} is not a time series: give time series data or use model.preset ${isImageShape(train.shape) ? 'seed, mlp or conv' : 'seed or mlp'}.`);
+    throw new VaekitError(`The ${choices.preset} preset models time series windows, and ${train.source} is not a time series: give time series (data.window) or use model.preset ${isImageShape(train.shape) ? 'seed, mlp or conv' : 'seed or mlp'}.`);
   }
   if (series !== undefined) {
     if (preset.architecture === 'conv') {
@@ -79,20 +79,27 @@ export function missingRateFor(rate: number | null, train: Dataset): number {
   return rate ?? DEFAULT_MISSING_RATE;
 }
 
-/** The data description a bundle keeps: shape, class names, and (features) the training split's standardization. */
-export function dataInfoFor(train: Dataset, standardization: DataInfo['standardization']): DataInfo {
+/**
+ * The data description a bundle keeps: shape, class names, (features) the training split's
+ * standardization, and (series windows) how the series were read and cut (run/series.ts).
+ */
+export function dataInfoFor(train: Dataset, standardization: DataInfo['standardization'], series: SeriesDataInfo | null = null): DataInfo {
   return {
     shape: [...train.shape],
     classNames: train.labels === null ? null : [...classNames(train)],
     standardization,
     featureNames: train.featureNames === null ? null : [...train.featureNames],
     source: train.source,
+    series,
   };
 }
 
-/** Features are standardized with the training split's statistics; images are used as they are. */
+/**
+ * Features are standardized with the training split's statistics; images are used as they are, and
+ * so are series windows (windows.ts standardized them per channel by the series' training parts).
+ */
 export function standardizationFor(train: Dataset): DataInfo['standardization'] {
-  return isImageShape(train.shape) ? null : fitStandardization(train);
+  return isImageShape(train.shape) || train.series !== undefined ? null : fitStandardization(train);
 }
 
 /**

@@ -10,14 +10,15 @@ import { channelsLike, loadData } from '../data/load.js';
 import { splitValidation } from '../data/split.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { VaekitError } from '../errors.js';
-import type { DataInfo } from './bundle.js';
+import type { DataInfo, SeriesDataInfo } from './bundle-format.js';
+import { readSeriesRun } from './series.js';
 import { checkFits, resolveFitOptions, type FitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
 import { TextVae } from '../vae/text/model.js';
 import { buildVocabulary } from '../data/text/vocab.js';
 import { withVocabulary } from '../data/sources/text.js';
 import { dataInfoFor, missingRateFor, modelConfigForData, prepareForModel, standardizationFor, textConfigForData, textDataInfo } from './data.js';
-import { dataOptionsOf, fitOptionsOf, isTextSpec, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
+import { dataOptionsOf, fitOptionsOf, isSeriesSpec, isTextSpec, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
 
 export interface RunPlan<M extends Vae | TextVae = Vae | TextVae> {
   spec: RunSpec;
@@ -78,19 +79,29 @@ export function dataFingerprint(set: Dataset): string {
   return hash.digest('hex');
 }
 
-/** The spec's training and validation sets, loaded and split (not yet in the model's units). */
-export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise<{ train: Dataset; test: Dataset }> {
+/**
+ * The spec's training and validation sets, loaded and split (not yet in the model's units); for a
+ * series run (data.window), windows of the series split in time (run/series.ts) and what the bundle
+ * keeps about them.
+ */
+export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise<{ train: Dataset; test: Dataset; series: SeriesDataInfo | null }> {
+  if (isSeriesSpec(spec)) {
+    if (given.train !== undefined || given.validation !== undefined) throw new VaekitError('A series run reads its series from data.source; it takes no datasets given in memory.');
+    const run = readSeriesRun(spec.data, given.report);
+    return { train: run.train, test: run.validation, series: run.info };
+  }
   const options = { ...dataOptionsOf(spec.data, isTextSpec(spec)), ...(given.report !== undefined ? { report: given.report } : {}) };
   const train = given.train ?? await loadData(spec.data.source, 'train', options);
   const v = spec.data.validation;
   // A validation folder loads with the training images' channels, whatever its own images are.
   const test = given.validation ?? (v !== null && 'source' in v ? await loadData(v.source, 'test', { ...options, ...channelsLike(train) }) : undefined);
-  return trainAndTestSets({
+  const sets = trainAndTestSets({
     train,
     ...(test !== undefined ? { test } : {}),
     ...(v !== null && 'fraction' in v ? { validationFraction: v.fraction } : {}),
     ...(spec.data.limit !== null ? { limit: spec.data.limit } : {}),
   }, spec.seed);
+  return { ...sets, series: null };
 }
 
 /** Whether a plan trains a text model. */
@@ -112,7 +123,7 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
   if (isTextSpec(spec)) return planTextRun(spec, fit, sets, given);
   fit.missingRate = missingRateFor(spec.objective.missingRate, sets.train);
   const config = modelConfigForData(modelChoicesOf(spec.model), sets.train);
-  const data = dataInfoFor(sets.train, standardizationFor(sets.train));
+  const data = dataInfoFor(sets.train, standardizationFor(sets.train), sets.series);
   const conditional = config.classes > 0;
   const train = prepareForModel(data, sets.train, conditional);
   const test = prepareForModel(data, sets.test, conditional);

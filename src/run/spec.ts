@@ -15,6 +15,7 @@ import { PRECISIONS, type Precision } from '../engine/precision.js';
 import { clip, VaekitError } from '../errors.js';
 import { parseNoise } from '../data/transforms/noise.js';
 import { parseImageSize, type DataOptions } from '../data/load.js';
+import { parseDate } from '../data/sources/series.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { formatKlSchedule, parseKlSchedule } from '../train/kl-schedule.js';
 import { LIKELIHOODS, PRESETS, type Likelihood } from '../vae/config.js';
@@ -53,6 +54,18 @@ export interface DataSpec {
   lowercase: boolean | null;
   /** Text: tokens kept of each example (longer ones are cut); null: the longest example's. */
   maxLength: number | null;
+  /** Series (CSV): the column of each point's time; null: a point's time is its row's index. */
+  timeColumn: string | null;
+  /** Series (CSV): the columns of the values; null: every column but the time and label columns. */
+  valueColumns: string[] | null;
+  /** Series: points per window; set, the run reads data.source as time series and trains on windows of them. */
+  window: number | null;
+  /** Series: points between the starts of consecutive windows; null: 1. */
+  stride: number | null;
+  /** Series: where each series' training part ends: a fraction 0 < f < 1 of its points, or a time (a number, or a date); null: the whole series. */
+  trainUntil: number | string | null;
+  /** Series: put each series on the regular grid of its most common step, the added points missing; null: no. */
+  resample: boolean | null;
 }
 
 export interface ModelSpec {
@@ -161,6 +174,7 @@ export function defaultRunSpec(): RunSpec {
     data: {
       source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null,
       textColumn: null, tokens: null, vocab: null, lowercase: null, maxLength: null,
+      timeColumn: null, valueColumns: null, window: null, stride: null, trainUntil: null, resample: null,
     },
     model: {
       preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
@@ -251,6 +265,19 @@ class Section {
     return v as T;
   }
 
+  /** A list of distinct non-empty texts (column names), or null. */
+  names(name: string): string[] | null {
+    const v = this.raw[name];
+    if (v === null) return null;
+    if (!Array.isArray(v) || v.length === 0 || v.length > 65536 || v.some((x) => typeof x !== 'string' || x.trim() === '' || x.length > 4096)) {
+      throw new SpecFieldError(this.field(name), `must be a list of column names (or null), not ${show(v)}.`);
+    }
+    const names = v as string[];
+    const twice = names.find((x, i) => names.indexOf(x) !== i);
+    if (twice !== undefined) throw new SpecFieldError(this.field(name), `names the column "${clip(twice)}" twice.`);
+    return [...names];
+  }
+
   sizes(name: string): number[] | null {
     const v = this.raw[name];
     if (v === null) return null;
@@ -280,7 +307,10 @@ function show(v: unknown): string {
 const MAX_EPOCHS = 1_000_000;
 
 function validateData(s: Section): DataSpec {
-  s.onlyKnown(['source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation', 'textColumn', 'tokens', 'vocab', 'lowercase', 'maxLength']);
+  s.onlyKnown([
+    'source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation', 'textColumn', 'tokens', 'vocab', 'lowercase', 'maxLength',
+    'timeColumn', 'valueColumns', 'window', 'stride', 'trainUntil', 'resample',
+  ]);
   const channels = s.value('channels');
   if (channels !== null && channels !== 1 && channels !== 3) throw new SpecFieldError(s.field('channels'), `must be 1 (greyscale), 3 (RGB) or null, not ${show(channels)}.`);
   const size = s.value('imageSize');
@@ -315,8 +345,28 @@ function validateData(s: Section): DataSpec {
     vocab: s.intOrNull('vocab', 1, 1 << 22),
     lowercase: s.value('lowercase') === null ? null : s.bool('lowercase'),
     maxLength: s.intOrNull('maxLength', 1, MAX_TEXT_LENGTH),
+    timeColumn: s.textOrNull('timeColumn'),
+    valueColumns: s.names('valueColumns'),
+    window: s.intOrNull('window', 1, MAX_WINDOW),
+    stride: s.intOrNull('stride', 1, MAX_WINDOW),
+    trainUntil: trainUntilOf(s),
+    resample: s.value('resample') === null ? null : s.bool('resample'),
   };
 }
+
+/** The most points a series window (or stride) may span. */
+const MAX_WINDOW = 1 << 20;
+
+/** data.trainUntil: null, a finite number (a fraction 0 < f < 1, else a time) or a date. */
+function trainUntilOf(s: Section): number | string | null {
+  const v = s.value('trainUntil');
+  if (v === null) return null;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && !NUMBER_TEXT.test(v) && Number.isFinite(parseDate(v))) return v;
+  throw new SpecFieldError(s.field('trainUntil'), `must be a fraction between 0 and 1, a time (a number) or a date ("2014-04-01"), not ${show(v)}.`);
+}
+
+const NUMBER_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 function validateModel(s: Section): ModelSpec {
   s.onlyKnown(['preset', 'latent', 'encoderHidden', 'decoderHidden', 'activation', 'likelihood', 'sigma', 'learnedVariance', 'convChannels', 'conditional', 'prior', 'cell', 'bidirectional', 'embedding']);
@@ -424,7 +474,42 @@ export function validateRunSpec(input: unknown): RunSpec {
     throw new SpecFieldError('objective.klWarmup', `scales the elbo objective's KL term, and ${spec.objective.loss} has none to warm up.`);
   }
   const givenNoise = isRecord(raw['noise']) && raw['noise']['input'] !== undefined;
+  checkSeriesFields(spec);
   return isTextSpec(spec) ? checkTextSpec(spec, givenNoise) : checkNotTextSpec(spec);
+}
+
+/** Whether a spec trains on windows of time series (data.window set). */
+export function isSeriesSpec(spec: Pick<RunSpec, 'data'>): boolean {
+  return spec.data.window !== null;
+}
+
+/** Refuses the series settings without data.window, and with it the image, text and class settings a series run would ignore. */
+function checkSeriesFields(spec: RunSpec): void {
+  const d = spec.data;
+  if (!isSeriesSpec(spec)) {
+    const seriesFields: [string, unknown][] = [
+      ['data.timeColumn', d.timeColumn], ['data.valueColumns', d.valueColumns], ['data.stride', d.stride], ['data.trainUntil', d.trainUntil], ['data.resample', d.resample],
+    ];
+    for (const [field, value] of seriesFields) {
+      if (value !== null) throw new SpecFieldError(field, 'applies to time series, and this run reads none: give data.window, the points of each window, to train on series.');
+    }
+    return;
+  }
+  const notSeries: [string, boolean, string][] = [
+    ['model.preset', spec.model.preset in TEXT_PRESETS, `${spec.model.preset} is a text model`],
+    ['data.labels', d.labels !== null, 'gives labels of NPY or IDX examples (a series takes point labels from data.labelColumn)'],
+    ['data.channels', d.channels !== null, 'applies to image folders'],
+    ['data.imageSize', d.imageSize !== null, 'applies to image folders'],
+    ['data.limit', d.limit !== null, 'takes the first examples of a table (a series run takes data.trainUntil)'],
+    ['data.textColumn', d.textColumn !== null, 'applies to text'], ['data.tokens', d.tokens !== null, 'applies to text'],
+    ['data.vocab', d.vocab !== null, 'applies to text'], ['data.lowercase', d.lowercase !== null, 'applies to text'],
+    ['data.maxLength', d.maxLength !== null, 'applies to text'],
+    ['model.conditional', spec.model.conditional, 'conditions on class labels (a series\' point labels never train it)'],
+    ['noise.binarize', spec.noise.binarize, 'applies to images'],
+  ];
+  for (const [field, given, why] of notSeries) {
+    if (given) throw new SpecFieldError(field, `${why}, and this run reads time series (data.window).`);
+  }
 }
 
 /** Whether a spec trains a text model (model.preset text or text-lm). */

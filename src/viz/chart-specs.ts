@@ -32,11 +32,12 @@ export interface SpecOptions {
 }
 
 /** A number with 6 significant digits (keeps the inline data of a spec small). */
-function short(v: number): number {
+export function short(v: number): number {
   return Number(v.toPrecision(6));
 }
 
-function withConfig(config: object | undefined, spec: Json): Json {
+/** A spec with vaekit's schema and the given config (default: chartConfig(BROWSER_CHART_FONT)). */
+export function withConfig(config: object | undefined, spec: Json): Json {
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec, config: config ?? chartConfig(BROWSER_CHART_FONT) };
 }
 

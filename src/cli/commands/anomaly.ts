@@ -32,15 +32,20 @@ import {
 import type { TextBundle } from '../../run/bundle.js';
 import { readTextForModel, textCsv } from '../../pipelines/text.js';
 import { textModelAt } from '../../pipelines/text-model.js';
+import { addSeriesAnomalyOptions, scoresSeries, seriesAnomaly, seriesModelAt } from './anomaly-series.js';
+import type { ThresholdSpec } from '../../anomaly/thresholds.js';
 import { scoreTextAnomalies, TEXT_ANOMALY_SAMPLES, type TextAnomalyScores } from '../../pipelines/text-anomaly.js';
+import { addFollowOptions, followIfAsked, type FollowFlags } from './anomaly-follow.js';
 
-interface AnomalyFlags extends TrainFlags {
+interface AnomalyFlags extends TrainFlags, FollowFlags {
   normalClass?: string;
   digit?: string;
   all?: boolean;
   model?: string;
   testData?: string;
   scoreSamples: number;
+  threshold?: ThresholdSpec;
+  impute: number;
 }
 
 
@@ -161,13 +166,21 @@ export function register(program: Command): void {
     .option('--model <dir>', 'score with this saved model instead of training one (a text model scores each sentence by its negative log-likelihood per token)')
     .option('--test-data <spec>', 'the data to score (default: --data itself; MNIST\'s test split for MNIST; text models: a .txt file, a .csv file with --text-column, a folder of .txt files)')
     .option('--score-samples <n>', 'posterior samples averaged per anomaly score', positiveInt, 10);
+  addFollowOptions(cmd);
+  addSeriesAnomalyOptions(cmd);
   const samples = cmd.options.find((o) => o.long === '--samples')!;
   samples.description = `${samples.description}; with a text --model: importance samples per sentence of its score, the negative log-likelihood per token (default ${TEXT_ANOMALY_SAMPLES})`;
   cmd
     .action(async (flags: AnomalyFlags, command: Command) => {
+      if (await followIfAsked(flags, command)) return;
       const text = textModelAt(flags.model);
       if (text !== null) {
         await scoreText(text, flags.model!, flags, command);
+        return;
+      }
+      const series = seriesModelAt(flags.model);
+      if (scoresSeries(command, series)) {
+        await seriesAnomaly(flags, command, series);
         return;
       }
       checkGivenFlags(command, flags);

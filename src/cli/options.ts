@@ -70,6 +70,12 @@ function fraction0to1(value: string): number {
   return n;
 }
 
+function missingRateValue(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError('It must be a chance from 0 up to (not including) 1, e.g. 0.01.');
+  return n;
+}
+
 function channelsValue(value: string): 1 | 3 {
   if (value !== '1' && value !== '3') throw new InvalidArgumentError('It must be 1 (greyscale) or 3 (RGB).');
   return value === '1' ? 1 : 3;
@@ -121,7 +127,7 @@ export interface ModelFlags {
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
+    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models; series, series-conv: time series)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
     .option('--latent <n>', 'latent dimensions (seed: 40)', positiveInt)
     .option('--hidden <sizes>', 'hidden layer sizes of encoder and decoder, comma-separated (seed: 512)', intList)
     .option('--encoder-hidden <sizes>', 'encoder hidden sizes, comma-separated', intList)
@@ -130,7 +136,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--likelihood <name>', 'likelihood p(x|z) (default: bernoulli for images, gaussian for features)').choices([...LIKELIHOODS]))
     .option('--sigma <s>', 'standard deviation of the gaussian likelihood (the initial one with --learned-variance; default: a fixed 0.1 for images, learned from 1 for tables)', positiveNumber)
     .option('--learned-variance', 'learn the gaussian likelihood\'s standard deviation, one per value')
-    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64)', intList)
+    .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64; series-conv: 16,32)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
     .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue)
     .addOption(new Option('--cell <name>', 'text models: the recurrent cell of encoder and decoder (default lstm)').choices(['lstm', 'gru']))
@@ -250,6 +256,8 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   freeBits: number;
   klWarmup: KlSchedule;
   wordDropout: number;
+  /** Absent: the data decides (0.01 for time series, 0 otherwise). */
+  missingRate?: number;
   aggressive?: boolean;
   binarize?: boolean;
   noise: NoiseSpec;
@@ -283,6 +291,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
     .addOption(new Option('--kl-warmup <schedule>', 'KL weight warm-up: "none", "linear:EPOCHS", "logistic:EPOCHS" or "cyclical:PERIOD[:RAMP]"').argParser(klScheduleValue).default(NO_WARMUP, formatKlSchedule(NO_WARMUP)))
     .option('--aggressive', 'text models: He et al.\'s aggressive inference-network training (the encoder trained to convergence before each decoder step) until the validation mutual information stops rising')
     .option('--word-dropout <p>', 'text models: the chance that each decoder input token becomes <unk> in training (Bowman et al.)', fraction0to1, 0)
+    .option('--missing-rate <p>', 'time series: the chance that each observed value of a training window is made missing (Donut\'s missing-point injection); default 0.01 for series, 0 otherwise', missingRateValue)
     .option('--binarize', 'dynamic binarization: resample every pixel as Bernoulli(intensity) each epoch (images)');
   addNoiseOption(cmd, 'input noise (in standardized units for features)');
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));

@@ -29,6 +29,7 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   timeColumn: ['data.timeColumn'], valueColumns: ['data.valueColumns'], window: ['data.window'], stride: ['data.stride'],
   trainUntil: ['data.trainUntil'], resample: ['data.resample'],
   cell: ['model.cell'], bidirectional: ['model.bidirectional'], embedding: ['model.embedding'], wordDropout: ['objective.wordDropout'], aggressive: ['objective.aggressive'],
+  missingRate: ['objective.missingRate'],
   preset: ['model.preset'], latent: ['model.latent'], hidden: ['model.encoderHidden', 'model.decoderHidden'],
   encoderHidden: ['model.encoderHidden'], decoderHidden: ['model.decoderHidden'], activation: ['model.activation'],
   likelihood: ['model.likelihood'], sigma: ['model.sigma'], learnedVariance: ['model.learnedVariance'],
@@ -137,6 +138,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       klWarmup: formatKlSchedule(flags.klWarmup),
       wordDropout: flags.wordDropout,
       aggressive: flags.aggressive === true,
+      missingRate: flags.missingRate ?? null,
     },
     training: {
       epochs: flags.epochs,

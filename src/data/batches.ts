@@ -1,8 +1,10 @@
 /**
  * The one batching loop of training, evaluation and scoring: examples gathered (in a given order)
- * into reused float buffers, binarized and corrupted by the noise model, with their labels.
+ * into reused float buffers, binarized and corrupted by the noise model, with their labels and,
+ * for data with missing values, their mask (missing-point injection may add to it in training).
  *
  *   dataset --gather--> clean [rows, size] --binarize?--> target --noise--> input [rows, size]
+ *                       mask [rows, size] --inject missing?--> mask; input 0 where it is 0
  */
 import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
@@ -10,6 +12,7 @@ import type { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
 import { isImageShape, type Dataset } from './dataset.js';
 import { binarize } from './transforms/binarize.js';
+import { injectMissing, type MissingInjection } from './transforms/missing.js';
 import { applyNoise, checkNoiseFits, type NoiseSpec, type ValueRange } from './transforms/noise.js';
 
 /** What happens to each batch after it is gathered. */
@@ -23,6 +26,8 @@ export interface BatchTransforms {
   binarizeKey: number;
   /** The noise's draw key (0: the same noise every pass). */
   noiseKey: number;
+  /** Missing-point injection (series with a mask, training only); absent: none. */
+  missing?: MissingInjection;
 }
 
 export interface Batch {
@@ -37,6 +42,8 @@ export interface Batch {
   indices: Uint32Array;
   /** The labels of the rows, or null for an unlabelled set. */
   labels: Int32Array | null;
+  /** Which values were observed [rows, size] (1 observed, 0 missing; the input holds 0 there), or null for a set without a mask. */
+  mask: Uint8Array | null;
 }
 
 /** Whether a dataset's values are images in [0, 1] or real-valued features. */
@@ -59,6 +66,7 @@ export class Batcher {
   private readonly input: Float32Array;
   private readonly indices: Uint32Array;
   private readonly labels: Int32Array | null;
+  private readonly mask: Uint8Array | null;
 
   constructor(readonly set: Dataset, batchSize: number, private readonly backend: Backend = getBackend()) {
     this.batchSize = batchSize;
@@ -66,6 +74,7 @@ export class Batcher {
     this.input = new Float32Array(batchSize * set.size);
     this.indices = new Uint32Array(batchSize);
     this.labels = set.labels === null ? null : new Int32Array(batchSize);
+    this.mask = set.mask === undefined ? null : new Uint8Array(batchSize * set.size);
   }
 
   /** Number of batches in one pass over the set. */
@@ -90,8 +99,22 @@ export class Batcher {
       if (t.binarize) binarize(this.target, this.target, rows, size, indices, t.seed, t.binarizeKey, backend);
       applyNoise(t.noise, this.target, this.input, rows, size, indices, t.seed, t.noiseKey, backend, range);
       if (this.labels !== null) for (let r = 0; r < rows; r++) this.labels[r] = set.labels![indices[r]!]!;
-      yield { target: this.target, input: this.input, rows, start, indices, labels: this.labels };
+      if (this.mask !== null) this.gatherMask(indices, rows, t.missing);
+      yield { target: this.target, input: this.input, rows, start, indices, labels: this.labels, mask: this.mask };
     }
+  }
+
+  /**
+   * The rows' mask, with missing-point injection when asked, and the input 0 wherever it is 0 (the
+   * noise may have moved a missing value's stand-in).
+   */
+  private gatherMask(indices: ArrayLike<number>, rows: number, missing: MissingInjection | undefined): void {
+    const { set, input } = this;
+    const mask = this.mask!;
+    const size = set.size;
+    for (let r = 0; r < rows; r++) mask.set(set.mask!.subarray(indices[r]! * size, (indices[r]! + 1) * size), r * size);
+    if (missing !== undefined) injectMissing(missing, input, mask, rows, size, indices);
+    for (let i = 0; i < rows * size; i++) if (mask[i] === 0) input[i] = 0;
   }
 }
 

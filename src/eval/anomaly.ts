@@ -41,7 +41,7 @@ export function anomalyScores(vae: Vae, set: Dataset, samples: number, seed: num
   const batch = new Float64Array(EVAL_BATCH);
   for (const b of evalBatches(set, { noise: { kind: 'none' }, seed }, EVAL_BATCH, vae.backend)) {
     for (let s = 0; s < samples; s++) {
-      vae.negElboPerImage(b.target, b.target, b.rows, rng, batch, labelsFor(vae, b.labels));
+      vae.negElboPerImage(b.target, b.target, b.rows, rng, batch, labelsFor(vae, b.labels), b.mask);
       for (let r = 0; r < b.rows; r++) scores[b.start + r] = scores[b.start + r]! + batch[r]! / samples;
     }
   }

@@ -8,7 +8,7 @@ import { valueRange } from '../data/batches.js';
 import { EVAL_BATCH, evalBatches, type PassOptions } from '../data/inference.js';
 import type { Dataset } from '../data/dataset.js';
 import { formatNoise } from '../data/transforms/noise.js';
-import { labelsFor, type Vae, type Labels } from '../vae/model.js';
+import { labelsFor, type Vae, type Labels, type Mask } from '../vae/model.js';
 import type { Trainable } from '../vae/trainable.js';
 import { resolveObjective, type LossParts, type Objective } from '../vae/objective.js';
 import { sumPsnr } from './psnr.js';
@@ -62,13 +62,13 @@ export function testElboSamples(backend: Vae['backend']): number {
   return backend.name === 'js' ? 1 : ELBO_SAMPLES;
 }
 
-/** The negative ELBO's parts (beta 1) on a batch, each the mean over rows of `samples` posterior draws per row. */
+/** The negative ELBO's parts (beta 1) on a batch, each the mean over rows of `samples` posterior draws per row (the observed values only, given a mask). */
 export function elboParts(vae: Vae, input: Float32Array, target: Float32Array, rows: number, rng: Random, labels: Labels,
-  samples = ELBO_SAMPLES): LossParts {
+  samples = ELBO_SAMPLES, mask: Mask = null): LossParts {
   const elbo = resolveObjective({ loss: 'elbo', beta: 1 });
   const sum = { loss: 0, recon: 0, kl: 0 };
   for (let s = 0; s < samples; s++) {
-    const parts = vae.run(input, target, rows, elbo, rng, false, labels);
+    const parts = vae.run(input, target, rows, elbo, rng, false, labels, mask);
     sum.loss += parts.loss;
     sum.recon += parts.recon;
     sum.kl += parts.kl;
@@ -81,7 +81,7 @@ export function evaluateObjective(vae: Trainable, set: Dataset, objective: Objec
   const rng = evalSampleRng(options.seed);
   const total = { loss: 0, recon: 0, kl: 0 };
   for (const b of evalBatches(set, options, options.batchSize ?? EVAL_BATCH, vae.backend)) {
-    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, vae.classes > 0 ? b.labels : null);
+    const parts = vae.run(b.input, b.target, b.rows, objective, rng, false, vae.classes > 0 ? b.labels : null, b.mask);
     total.loss += parts.loss * b.rows;
     total.recon += parts.recon * b.rows;
     total.kl += parts.kl * b.rows;
@@ -113,7 +113,7 @@ export function evaluateDenoising(vae: Vae, set: Dataset, options: EvalOptions):
     }
     sums.seNoisy += squaredError(b.input, b.target, b.rows * size);
     sums.seDenoised += squaredError(denoised, b.target, b.rows * size);
-    const parts = elboParts(vae, b.input, b.target, b.rows, rng, labels, samples);
+    const parts = elboParts(vae, b.input, b.target, b.rows, rng, labels, samples, b.mask);
     sums.negElbo += parts.loss * b.rows;
     sums.recon += parts.recon * b.rows;
     sums.kl += parts.kl * b.rows;

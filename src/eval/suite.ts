@@ -103,7 +103,7 @@ export function evaluateSuite(vae: Vae, test: Dataset, options: EvalSuiteOptions
   for (const b of evalBatches(test, clean, EVAL_BATCH, vae.backend)) {
     const { target: x, rows, start } = b;
     const labels = labelsFor(vae, b.labels);
-    const parts = elboParts(vae, x, x, rows, rng, labels);
+    const parts = elboParts(vae, x, x, rows, rng, labels, ELBO_SAMPLES, b.mask);
     negElbo += parts.loss * rows;
     recon += parts.recon * rows;
     kl += parts.kl * rows;
@@ -228,7 +228,7 @@ export function importanceSampledNll(vae: Vae, set: Dataset, samples: number, bi
     runningSum.fill(0);
     for (let done = 0; done < samples; done += samplesPerChunk) {
       const k = Math.min(samplesPerChunk, samples - done);
-      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, labelsFor(vae, b.labels));
+      vae.logImportanceWeights(x, x, rows, k, rng, logWeights, labelsFor(vae, b.labels), b.mask);
       for (let r = 0; r < rows; r++) {
         // Streaming log-sum-exp: keep sum exp(w - max) with the running max.
         const chunkLse = logSumExp(logWeights, r * k, k);

@@ -6,6 +6,7 @@
  * comes out, how to prepare the data and how to load the files. A text model (TextVae) goes through
  * text/: its encoder, the decoder's first state and one decoder step, with vocab.json.
  */
+import { VaekitError } from '../errors.js';
 import type { DataInfo } from '../run/bundle-format.js';
 import { imageSides, inputSize, type VaeConfig } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
@@ -46,6 +47,9 @@ export function exportFiles(vae: Vae | TextVae, format: ExportFormat, data?: Dat
 }
 
 function formatFiles(vae: Vae, format: ExportFormat, data: DataInfo | undefined, training: Record<string, unknown> | undefined): ExportFile[] {
+  if (vae.config.architecture === 'conv1d') {
+    throw new VaekitError(`The ${EXPORT_FORMAT_NAMES[format]} export does not take conv1d (series-conv) models yet: only dense series models (the series preset) export.`);
+  }
   switch (format) {
     case 'onnx': return onnxFiles(vae, data);
     case 'tfjs': return tfjsFiles(vae, data);

@@ -93,8 +93,8 @@ const MODEL_WORDS: Readonly<Record<string, string>> = {
   preset: 'the preset the architecture started from',
   inputShape: 'shape of one example: [height, width, channels] for images, [features] for a table row',
   latent: 'dimensions of the latent space z',
-  architecture: 'dense (fully connected) or conv (Conv2d encoder, ConvTranspose2d decoder)',
-  convChannels: 'channels of the stride-2 convolutions (conv architecture)',
+  architecture: 'dense (fully connected), conv (Conv2d encoder, ConvTranspose2d decoder) or conv1d (the same in 1-D over a series window)',
+  convChannels: 'channels of the stride-2 convolutions (conv and conv1d architectures)',
   encoderHidden: 'sizes of the encoder\'s hidden layers',
   decoderHidden: 'sizes of the decoder\'s hidden layers',
   activation: 'activation of the hidden layers',
@@ -104,6 +104,7 @@ const MODEL_WORDS: Readonly<Record<string, string>> = {
   classes: 'classes of a conditional VAE (the label goes to encoder and decoder); 0: unconditional',
   prior: 'the prior p(z): standard is N(0, I), mog a learned mixture of Gaussians',
   priorComponents: 'components of the mixture prior (0 for the standard prior)',
+  sequence: 'a time series model\'s window: points (length) and channels per row',
 };
 
 const TRAINING_WORDS: Readonly<Record<string, string>> = {
@@ -177,7 +178,8 @@ function modelEntries(vae: Vae): Entry[] {
   const config = vae.config as unknown as Record<string, unknown>;
   const shown = { ...config };
   if (vae.config.likelihood !== 'gaussian') delete shown['gaussianSigma'];
-  if (vae.config.architecture !== 'conv') delete shown['convChannels'];
+  if (vae.config.architecture === 'dense') delete shown['convChannels'];
+  if (vae.config.sequence === null) delete shown['sequence'];
   return entries(shown, MODEL_WORDS);
 }
 

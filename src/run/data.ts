@@ -5,6 +5,7 @@
  * sees it in the units it was trained in.
  */
 import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from '../data/dataset.js';
+import { DEFAULT_MISSING_RATE } from '../data/transforms/missing.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
 import type { DataInfo, SeriesDataInfo } from './bundle-format.js';
@@ -20,9 +21,24 @@ export interface ModelChoices {
   conditional: boolean;
 }
 
-/** The model config for training on `train`: its example shape, its classes, a likelihood that fits its values. */
+/**
+ * The model config for training on `train`: its example shape (and a series' window), its classes,
+ * a likelihood that fits its values. The series presets take time series only, and time series
+ * take no image preset.
+ */
 export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeConfig {
   const overrides: VaeOverrides = { ...choices.overrides, inputShape: [...train.shape] };
+  const series = train.series;
+  const preset = presetConfig(choices.preset);
+  if (preset.sequence !== null && series === undefined) {
+    throw new VaekitError(`The ${choices.preset} preset models time series windows, and ${train.source} is not a time series: give time series (data.window) or use model.preset ${isImageShape(train.shape) ? 'seed, mlp or conv' : 'seed or mlp'}.`);
+  }
+  if (series !== undefined) {
+    if (preset.architecture === 'conv') {
+      throw new VaekitError(`The ${choices.preset} preset is convolutional over images, and ${train.source} holds time series windows: use model.preset series or series-conv.`);
+    }
+    overrides.sequence = { length: series.window, channels: series.channels.length };
+  }
   if (choices.conditional) {
     if (train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none (give data.labels or data.labelColumn, or class subfolders).`);
     overrides.classes = classCount(train);
@@ -36,7 +52,6 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
     // Learned standard deviations from FEATURE_GAUSSIAN_SIGMA, unless --sigma fixes one.
     if (overrides.gaussianSigma === undefined && overrides.gaussianLearnedVariance === undefined) overrides.gaussianLearnedVariance = true;
     overrides.gaussianSigma ??= FEATURE_GAUSSIAN_SIGMA;
-    const preset = presetConfig(choices.preset);
     if (preset.architecture === 'conv') {
       throw new VaekitError(`The ${choices.preset} preset is convolutional and needs images, but ${train.source} holds features: use model.preset seed or mlp.`);
     }
@@ -46,10 +61,22 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
   if (config.likelihood !== 'gaussian' && (choices.overrides.gaussianSigma !== undefined || choices.overrides.gaussianLearnedVariance === true)) {
     throw new VaekitError(`A standard deviation (model.sigma, model.learnedVariance) belongs to the gaussian likelihood, and this model's is ${config.likelihood}: add model.likelihood gaussian or drop it.`);
   }
-  if (config.architecture !== 'conv' && choices.overrides.convChannels !== undefined) {
-    throw new VaekitError(`Conv channels (model.convChannels) belong to a convolutional model, and the ${choices.preset} preset is dense: use model.preset conv or drop them.`);
+  if (config.architecture === 'dense' && choices.overrides.convChannels !== undefined) {
+    throw new VaekitError(`Conv channels (model.convChannels) belong to a convolutional model, and the ${choices.preset} preset is dense: use model.preset ${series === undefined ? 'conv' : 'series-conv'} or drop them.`);
   }
   return config;
+}
+
+/**
+ * The missing-point injection rate of a run on `train` (objective.missingRate): the given one, or by
+ * default DEFAULT_MISSING_RATE for time series and 0 for other data, which refuses a nonzero one.
+ */
+export function missingRateFor(rate: number | null, train: Dataset): number {
+  if (train.series === undefined) {
+    if (rate !== null && rate > 0) throw new VaekitError(`objective.missingRate injects missing points into time series windows, and ${train.source} is not a time series.`);
+    return 0;
+  }
+  return rate ?? DEFAULT_MISSING_RATE;
 }
 
 /**

@@ -17,7 +17,7 @@ import { Vae } from '../vae/model.js';
 import { TextVae } from '../vae/text/model.js';
 import { buildVocabulary } from '../data/text/vocab.js';
 import { withVocabulary } from '../data/sources/text.js';
-import { dataInfoFor, modelConfigForData, prepareForModel, standardizationFor, textConfigForData, textDataInfo } from './data.js';
+import { dataInfoFor, missingRateFor, modelConfigForData, prepareForModel, standardizationFor, textConfigForData, textDataInfo } from './data.js';
 import { dataOptionsOf, fitOptionsOf, isSeriesSpec, isTextSpec, modelChoicesOf, validateRunSpec, type RunSpec, type RunSpecInput } from './spec.js';
 
 export interface RunPlan<M extends Vae | TextVae = Vae | TextVae> {
@@ -121,6 +121,7 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
   const fit = resolveFitOptions(fitOptionsOf(spec));
   const sets = await loadRunData(spec, given);
   if (isTextSpec(spec)) return planTextRun(spec, fit, sets, given);
+  fit.missingRate = missingRateFor(spec.objective.missingRate, sets.train);
   const config = modelConfigForData(modelChoicesOf(spec.model), sets.train);
   const data = dataInfoFor(sets.train, standardizationFor(sets.train), sets.series);
   const conditional = config.classes > 0;

@@ -104,6 +104,11 @@ export interface ObjectiveSpec {
   wordDropout: number;
   /** He et al. 2019's aggressive inference-network training (train/aggressive.ts) until the validation mutual information stops rising. */
   aggressive: boolean;
+  /**
+   * Time series: the chance that each observed value of a training window is made missing (Donut's
+   * missing-point injection, 0 <= r < 1); null: 0.01 for series data, 0 for other data (run/data.ts, missingRateFor).
+   */
+  missingRate: number | null;
 }
 
 export interface TrainingSpec {
@@ -175,7 +180,7 @@ export function defaultRunSpec(): RunSpec {
       preset: 'seed', latent: null, encoderHidden: null, decoderHidden: null, activation: null, likelihood: null,
       sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null, cell: null, bidirectional: null, embedding: null,
     },
-    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0, aggressive: false },
+    objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0, aggressive: false, missingRate: null },
     training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
     noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
     seed: 0,
@@ -385,7 +390,7 @@ function validateModel(s: Section): ModelSpec {
 }
 
 function validateObjective(s: Section): ObjectiveSpec {
-  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup', 'wordDropout', 'aggressive']);
+  s.onlyKnown(['loss', 'beta', 'freeBits', 'samples', 'klWarmup', 'wordDropout', 'aggressive', 'missingRate']);
   const loss = s.choice('loss', LOSSES);
   // Too many for memory is refused with the buffer they would need (vae/objectives/iwae.ts).
   const samples = s.int('samples', 1, Number.MAX_SAFE_INTEGER);
@@ -395,7 +400,15 @@ function validateObjective(s: Section): ObjectiveSpec {
     klWarmup: formatKlSchedule(parseKlSchedule(s.parsed('klWarmup', parseKlSchedule))),
     wordDropout: s.number('wordDropout', 0, 1),
     aggressive: s.bool('aggressive'),
+    missingRate: s.value('missingRate') === null ? null : missingRate(s),
   };
+}
+
+/** objective.missingRate: a chance from 0 up to (not including) 1. */
+function missingRate(s: Section): number {
+  const rate = s.number('missingRate', 0, 1);
+  if (rate >= 1) throw new SpecFieldError(s.field('missingRate'), `must be a number from 0 up to (not including) 1, not ${rate}.`);
+  return rate;
 }
 
 function validateTraining(s: Section): TrainingSpec {
@@ -531,6 +544,7 @@ function checkTextSpec(spec: RunSpec, givenNoise: boolean): RunSpec {
   }
   if (spec.objective.loss !== 'elbo') throw new SpecFieldError('objective.loss', `must be elbo for a text model, not ${spec.objective.loss}.`);
   if (m.preset === 'text-lm' && spec.objective.aggressive) refuse('objective.aggressive', 'trains an encoder, and the text-lm preset has none');
+  if (spec.objective.missingRate !== null && spec.objective.missingRate > 0) refuse('objective.missingRate', 'injects missing points into time series windows');
   if (spec.noise.binarize) refuse('noise.binarize', 'applies to images');
   if (givenNoise && spec.noise.input !== 'none') refuse('noise.input', 'corrupts pixel or feature values (text models take objective.wordDropout)');
   return { ...spec, noise: { ...spec.noise, input: 'none' } };
@@ -599,6 +613,8 @@ export function fitOptionsOf(spec: RunSpec): FitOptionsInput {
     klWarmup: parseKlSchedule(spec.objective.klWarmup),
     binarize: spec.noise.binarize,
     noise: parseNoise(spec.noise.input),
+    // null: the data decides (planRun, with run/data.ts' missingRateFor).
+    missingRate: spec.objective.missingRate ?? 0,
     noiseRedraw: spec.noise.redraw,
     seed: spec.seed,
     precision: t.precision,

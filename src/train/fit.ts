@@ -10,6 +10,7 @@ import { parsePrecision, resolvePrecision, type Precision } from '../engine/prec
 import { Random } from '../engine/random.js';
 import type { Dataset } from '../data/dataset.js';
 import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
+import { checkMissingRate } from '../data/transforms/missing.js';
 import { Adam } from '../nn/adam.js';
 import { fmt } from '../progress.js';
 import { Batcher, bucketedOrder, checkTransformsFit, shuffledOrder } from '../data/batches.js';
@@ -44,6 +45,11 @@ export interface FitOptions<M extends Trainable = Trainable> {
   /** Dynamic binarization: every value resampled as Bernoulli(value) each epoch (before the noise). */
   binarize: boolean;
   noise: NoiseSpec;
+  /**
+   * Missing-point injection (Donut; data/transforms/missing.ts): the chance that each observed value
+   * of a training batch is made missing, drawn anew every epoch. Needs data with a mask (series); 0: off.
+   */
+  missingRate: number;
   /** 'epoch' draws new noise every epoch (default); 'once' keeps each example's noise fixed, like the notebook. */
   noiseRedraw: NoiseRedraw;
   /** Drives shuffling, noise and posterior samples (the weights are seeded when the Vae is built). */
@@ -140,6 +146,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 
   klWarmup: NO_WARMUP,
   binarize: false,
   noise: DEFAULT_NOISE,
+  missingRate: 0,
   noiseRedraw: 'epoch',
   seed: 0,
   precision: 'fp32',
@@ -166,6 +173,7 @@ export function resolveFitOptions<M extends Trainable = Trainable>(input: FitOpt
   if (o.noiseRedraw !== 'epoch' && o.noiseRedraw !== 'once') {
     throw new VaekitError(`Noise redraw must be "epoch" or "once", not "${String(o.noiseRedraw)}".`);
   }
+  checkMissingRate(o.missingRate);
   parsePrecision(o.precision);
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new VaekitError(`The seed must be an integer from 0 to 4294967295, not ${o.seed}.`);
@@ -185,6 +193,12 @@ export function checkFits(vae: Trainable, train: Dataset, options: FitOptions): 
   if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
   vae.checkObjective(options.objective, options.batchSize);
   checkTransformsFit(train, options);
+  if (options.missingRate > 0 && train.mask === undefined) {
+    throw new VaekitError(`Missing-point injection (objective.missingRate) applies to time series (data with a mask of missing values), and ${train.source} has none.`);
+  }
+  if (train.mask !== undefined && options.objective.loss === 'notebook-mse') {
+    throw new VaekitError(`${train.source} has missing values, which the notebook's squared error cannot leave out: use the elbo or iwae loss.`);
+  }
 }
 
 /**
@@ -205,6 +219,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
   const shuffleRng = root.fork(1);
   const sampleRng = root.fork(2);
   const noiseSeed = root.fork(3).nextUint32();
+  const missingSeed = root.fork(5).nextUint32();
   const optimizer = new Adam(vae.params, { learningRate: options.learningRate });
   const batcher = new Batcher(train, batchSize, vae.backend);
   const innerBatcher = options.aggressive === true ? new Batcher(train, batchSize, vae.backend) : null;
@@ -284,6 +299,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       const transforms = {
         binarize: options.binarize, noise: options.noise, seed: noiseSeed,
         binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
+        ...(options.missingRate > 0 ? { missing: { rate: options.missingRate, seed: missingSeed, key: epoch } } : {}),
       };
       const fromStep = epoch === firstEpoch ? firstStep : 0;
       const sums = epoch === firstEpoch ? resumedTotals : { loss: 0, recon: 0, kl: 0, seen: 0 };
@@ -296,14 +312,14 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
           const losses: number[] = [];
           do {
             const inner = innerBatcher!.pass(order, transforms, aggressive.rng.int(steps)).next().value!;
-            const p = vae.run(inner.input, inner.target, inner.rows, stepObjective, sampleRng, true, conditional ? inner.labels : null);
+            const p = vae.run(inner.input, inner.target, inner.rows, stepObjective, sampleRng, true, conditional ? inner.labels : null, inner.mask);
             // A non-finite inner step ends the inner loop unapplied; the health guard judges the outer steps.
             if (!Number.isFinite(p.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) break;
             optimizer.updateRange(vae.backend, encoderPart!.offset, encoderPart!.count, ++aggressive.encoderSteps);
             losses.push(p.loss);
           } while (AggressiveTraining.goOn(losses));
         }
-        const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null);
+        const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null, batch.mask);
         step++;
         history.steps++;
         const refused = health.refuse(parts.loss, vae, optimizer, epoch, step);
@@ -455,6 +471,7 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     klWarmup: formatKlSchedule(o.klWarmup),
     binarize: o.binarize,
     noise: formatNoise(o.noise),
+    ...(o.missingRate > 0 ? { missingRate: o.missingRate } : {}),
     noiseRedraw: o.noiseRedraw,
     seed: o.seed,
     precision: o.precision,

@@ -1,20 +1,47 @@
 /**
  * Builds the encoder and decoder layer stacks of a VaeConfig (see VaeConfig.architecture).
  * A conditional model's label enters as a one-hot vector appended to the encoder's input (as extra
- * channels, one plane per class, for a conv encoder) and to the decoder's input z.
+ * channels, one plane per class, for a conv encoder; one channel per class at every point for a
+ * conv1d encoder) and to the decoder's input z.
  */
+import { Conv1d } from '../nn/conv1d.js';
 import { Conv2d } from '../nn/conv2d.js';
+import { ConvTranspose1d } from '../nn/conv-transpose1d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';
 import { Dense } from '../nn/dense.js';
 import type { Layer } from '../nn/layer.js';
 import { denseLayers } from '../nn/sequential.js';
 import { imageSides, inputSize, type VaeConfig } from './config.js';
 
-/** Values per row the encoder takes: the image, plus the label's one-hot (planes for conv). */
+/**
+ * The grid a conv encoder slides over, channels-last: [height, width] and channels for an image,
+ * [length] and channels for a series window (conv1d). Each stride-2 conv halves every side.
+ */
+function convGrid(c: VaeConfig): { sides: number[]; channels: number } {
+  if (c.architecture === 'conv1d') return { sides: [c.sequence!.length], channels: c.sequence!.channels };
+  const { height, width, channels } = imageSides(c)!;
+  return { sides: [height, width], channels };
+}
+
+/** Values per row the encoder takes: the example, plus the label's one-hot (one per position for conv and conv1d). */
 export function encoderInputSize(c: VaeConfig): number {
   if (c.architecture === 'dense') return inputSize(c) + c.classes;
-  const { height, width, channels } = imageSides(c)!;
-  return height * width * (channels + c.classes);
+  const { sides, channels } = convGrid(c);
+  return sides.reduce((a, b) => a * b, 1) * (channels + c.classes);
+}
+
+/** A stride-2 conv (k4, s2, p1) from `sides` x inC to half the sides x outC: Conv2d for images, Conv1d for series. */
+function downConv(name: string, sides: number[], inC: number, outC: number, c: VaeConfig): Layer {
+  const shared = { name, inChannels: inC, outChannels: outC, kernel: 4, stride: 2, padding: 1, activation: c.activation };
+  return sides.length === 1 ? new Conv1d({ ...shared, inLength: sides[0]! }) : new Conv2d({ ...shared, inHeight: sides[0]!, inWidth: sides[1]! });
+}
+
+/** A stride-2 transposed conv (k4, s2, p1) from `sides` x inC to twice the sides x outC. */
+function upConv(name: string, sides: number[], inC: number, outC: number, activation: VaeConfig['activation']): Layer {
+  const shared = { name, inChannels: inC, outChannels: outC, kernel: 4, stride: 2, padding: 1, activation };
+  return sides.length === 1
+    ? new ConvTranspose1d({ ...shared, inLength: sides[0]! })
+    : new ConvTranspose2d({ ...shared, inHeight: sides[0]!, inWidth: sides[1]! });
 }
 
 export function buildEncoder(c: VaeConfig): Layer[] {
@@ -22,16 +49,16 @@ export function buildEncoder(c: VaeConfig): Layer[] {
     return denseLayers('encoder', [encoderInputSize(c), ...c.encoderHidden, 2 * c.latent], c.activation, 'linear');
   }
   const layers: Layer[] = [];
-  const image = imageSides(c)!;
-  let [h, w, ch] = [image.height, image.width, image.channels + c.classes];
+  const grid = convGrid(c);
+  let sides = grid.sides;
+  let ch = grid.channels + c.classes;
   c.convChannels.forEach((out, i) => {
-    layers.push(new Conv2d({
-      name: `encoder.conv_${i}`, inHeight: h, inWidth: w, inChannels: ch, outChannels: out,
-      kernel: 4, stride: 2, padding: 1, activation: c.activation,
-    }));
-    [h, w, ch] = [h / 2, w / 2, out];
+    layers.push(downConv(`encoder.conv_${i}`, sides, ch, out, c));
+    sides = sides.map((s) => s / 2);
+    ch = out;
   });
-  layers.push(...denseLayers('encoder', [h * w * ch, ...c.encoderHidden, 2 * c.latent], c.activation, 'linear'));
+  const flat = sides.reduce((a, b) => a * b, 1) * ch;
+  layers.push(...denseLayers('encoder', [flat, ...c.encoderHidden, 2 * c.latent], c.activation, 'linear'));
   return layers;
 }
 
@@ -40,21 +67,20 @@ export function buildDecoder(c: VaeConfig): Layer[] {
   if (c.architecture === 'dense') {
     return denseLayers('decoder', [input, ...c.decoderHidden, inputSize(c)], c.activation, 'linear');
   }
-  const image = imageSides(c)!;
+  const grid = convGrid(c);
   const n = c.convChannels.length;
   const factor = 2 ** n;
-  let [h, w, ch] = [image.height / factor, image.width / factor, c.convChannels[n - 1]!];
+  let sides = grid.sides.map((s) => s / factor);
+  let ch = c.convChannels[n - 1]!;
   const layers: Layer[] = [
     ...denseLayers('decoder', [input, ...c.decoderHidden], c.activation, c.activation),
-    new Dense({ name: `decoder.dense_${c.decoderHidden.length}`, inputs: c.decoderHidden.at(-1) ?? input, outputs: h * w * ch, activation: c.activation }),
+    new Dense({ name: `decoder.dense_${c.decoderHidden.length}`, inputs: c.decoderHidden.at(-1) ?? input, outputs: sides.reduce((a, b) => a * b, 1) * ch, activation: c.activation }),
   ];
   for (let i = n - 1; i >= 0; i--) {
-    const out = i === 0 ? image.channels : c.convChannels[i - 1]!;
-    layers.push(new ConvTranspose2d({
-      name: `decoder.deconv_${n - 1 - i}`, inHeight: h, inWidth: w, inChannels: ch, outChannels: out,
-      kernel: 4, stride: 2, padding: 1, activation: i === 0 ? 'linear' : c.activation,
-    }));
-    [h, w, ch] = [h * 2, w * 2, out];
+    const out = i === 0 ? grid.channels : c.convChannels[i - 1]!;
+    layers.push(upConv(`decoder.deconv_${n - 1 - i}`, sides, ch, out, i === 0 ? 'linear' : c.activation));
+    sides = sides.map((s) => s * 2);
+    ch = out;
   }
   return layers;
 }

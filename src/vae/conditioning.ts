@@ -46,11 +46,15 @@ function appendOneHotPlanes(x: Float32Array, rows: number, positions: number, ch
   return out;
 }
 
-/** The encoder's input: images x [rows, h*w*c], with the labels' one-hot appended (as channel planes for conv) into out. */
+/** The encoder's input: examples x [rows, D], with the labels' one-hot appended (as channel planes for conv and conv1d) into out. */
 export function encoderInput(config: VaeConfig, x: Float32Array, rows: number, labels: Labels, out: Float32Array): Float32Array {
   const classes = config.classes;
   if (classes === 0) return x;
   if (config.architecture === 'dense') return appendOneHot(x, rows, inputSize(config), labels, classes, out);
+  if (config.architecture === 'conv1d') {
+    const { length, channels } = config.sequence!;
+    return appendOneHotPlanes(x, rows, length, channels, labels, classes, out);
+  }
   const { height, width, channels } = imageSides(config)!;
   return appendOneHotPlanes(x, rows, height * width, channels, labels, classes, out);
 }

@@ -6,8 +6,14 @@ import { PRIOR_KINDS, type PriorKind } from './prior.js';
 export type Likelihood = 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
 export const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian', 'continuous-bernoulli'];
 
-export type Architecture = 'dense' | 'conv';
-export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv'];
+export type Architecture = 'dense' | 'conv' | 'conv1d';
+export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv', 'conv1d'];
+
+/** A window of a time series: `length` points of `channels` values, a row of length * channels values, channels-last. */
+export interface SequenceShape {
+  length: number;
+  channels: number;
+}
 
 export interface VaeConfig {
   /** The preset the config started from (informational). */
@@ -18,12 +24,20 @@ export interface VaeConfig {
    * likelihood whose mean is the decoder's output itself).
    */
   inputShape: number[];
+  /**
+   * A time series model's window: its rows are `length` points of `channels` values (value (t, c) at
+   * t * channels + c; inputShape [length * channels]). null for images and tables.
+   */
+  sequence: SequenceShape | null;
   latent: number;
   /**
    * 'dense': encoder image -> Dense hidden... -> 2L; decoder L -> Dense hidden... -> image.
    * 'conv': encoder Conv2d(k4, s2, p1) per entry of convChannels, then the dense hidden layers;
    * decoder dense hidden layers, a Dense to the last conv feature map, then ConvTranspose2d(k4,
    * s2, p1) back up to the image. Each conv halves the height and width (which must divide).
+   * 'conv1d': the same over a series window (`sequence`): Conv1d(k4, s2, p1) per entry of
+   * convChannels, each halving the length, and ConvTranspose1d back up. A conditional model's label
+   * enters its encoder as extra channels at every point.
    */
   architecture: Architecture;
   convChannels: number[];
@@ -57,6 +71,7 @@ export const FEATURE_GAUSSIAN_SIGMA = 1;
 
 const MNIST_BASE = {
   inputShape: [28, 28, 1] as number[],
+  sequence: null,
   architecture: 'dense',
   convChannels: [],
   likelihood: 'bernoulli',
@@ -101,7 +116,47 @@ export const CONV_PRESET: Readonly<VaeConfig> = Object.freeze({
   activation: 'relu',
 });
 
-export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = { seed: SEED_PRESET, mlp: MLP_PRESET, conv: CONV_PRESET };
+/**
+ * What the series presets share: a window of 120 points of one channel until the data gives its own
+ * (run/data.ts, modelConfigForData), standardized values under a Gaussian likelihood that learns one
+ * standard deviation per value from FEATURE_GAUSSIAN_SIGMA.
+ */
+const SERIES_BASE = {
+  inputShape: [120] as number[],
+  sequence: { length: 120, channels: 1 },
+  likelihood: 'gaussian',
+  gaussianSigma: 1,
+  gaussianLearnedVariance: true,
+  classes: 0,
+  prior: 'standard',
+  priorComponents: 0,
+  activation: 'relu',
+  latent: 8,
+} as const;
+
+/** Donut's network (Xu et al. 2018): a window -> 100 relu -> 100 relu -> 2*8; 8 -> 100 -> 100 -> the window's means. */
+export const SERIES_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...SERIES_BASE,
+  preset: 'series',
+  architecture: 'dense',
+  convChannels: [],
+  encoderHidden: [100, 100],
+  decoderHidden: [100, 100],
+});
+
+/** A convolutional series model: W -> W/2 -> W/4 points with 16 and 32 channels, a 64-unit dense layer, latent 8. */
+export const SERIES_CONV_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...SERIES_BASE,
+  preset: 'series-conv',
+  architecture: 'conv1d',
+  convChannels: [16, 32],
+  encoderHidden: [64],
+  decoderHidden: [64],
+});
+
+export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = {
+  seed: SEED_PRESET, mlp: MLP_PRESET, conv: CONV_PRESET, series: SERIES_PRESET, 'series-conv': SERIES_CONV_PRESET,
+};
 
 export type VaeOverrides = Partial<Omit<VaeConfig, 'preset'>>;
 
@@ -113,6 +168,7 @@ export function configFromBundle(raw: Partial<VaeConfig> & { imageHeight?: numbe
     ...(rest.inputShape === undefined ? { inputShape: [imageHeight, imageWidth, imageChannels ?? 1] } : {}),
     architecture: 'dense',
     convChannels: [],
+    sequence: null,
     gaussianLearnedVariance: false,
     classes: 0,
     prior: 'standard',
@@ -131,6 +187,7 @@ export function presetConfig(name: string, overrides: VaeOverrides = {}): VaeCon
   const config: VaeConfig = {
     ...base,
     inputShape: [...base.inputShape],
+    sequence: base.sequence === null ? null : { ...base.sequence },
     convChannels: [...base.convChannels],
     encoderHidden: [...base.encoderHidden],
     decoderHidden: [...base.decoderHidden],
@@ -155,7 +212,7 @@ function shown(v: unknown): string {
 export function canonicalConfig(c: VaeConfig): VaeConfig {
   const order: (keyof VaeConfig)[] = [
     'preset', 'inputShape', 'latent', 'architecture', 'convChannels', 'encoderHidden', 'decoderHidden', 'activation',
-    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents',
+    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents', 'sequence',
   ];
   const out: Record<string, unknown> = {};
   for (const key of order) out[key] = c[key];
@@ -192,6 +249,7 @@ export function validateConfig(config: VaeConfig): VaeConfig {
       throw new VaekitError(`${config.convChannels.length} stride-2 convs need image sides divisible by ${factor}, not ${shape[0]}x${shape[1]}: resize the images (data.imageSize) or use fewer convs.`);
     }
   }
+  checkSequence(config);
   if (!Number.isSafeInteger(config.classes) || config.classes < 0) {
     throw new VaekitError(`The number of classes must be an integer >= 0, not ${shown(config.classes)}.`);
   }
@@ -217,6 +275,29 @@ export function validateConfig(config: VaeConfig): VaeConfig {
     throw new VaekitError(`The Gaussian likelihood's sigma must be a positive number, not ${shown(config.gaussianSigma)}.`);
   }
   return config;
+}
+
+/** Throws when a config's `sequence` does not describe its rows, or its conv1d layers do not fit the window. */
+function checkSequence(config: VaeConfig): void {
+  const q = config.sequence;
+  if (q === null) {
+    if (config.architecture === 'conv1d') throw new VaekitError('A conv1d architecture needs time series windows (a sequence of points and channels); images take conv and tables dense.');
+    return;
+  }
+  if (typeof q !== 'object' || !Number.isSafeInteger(q.length) || q.length < 1 || !Number.isSafeInteger(q.channels) || q.channels < 1) {
+    throw new VaekitError(`A series window must be a whole number of points and of channels, each at least 1, not ${shown(q)}.`);
+  }
+  if (config.inputShape.length !== 1 || config.inputShape[0] !== q.length * q.channels) {
+    throw new VaekitError(`A series window of ${q.length} points of ${q.channels} channels holds ${q.length * q.channels} values, but the input shape is [${config.inputShape.join(', ')}].`);
+  }
+  if (config.architecture === 'conv') throw new VaekitError('The conv architecture takes images; a time series takes conv1d or dense.');
+  if (config.architecture === 'conv1d') {
+    if (config.convChannels.length === 0) throw new VaekitError('A conv1d architecture needs at least one conv channel count.');
+    const factor = 2 ** config.convChannels.length;
+    if (q.length % factor !== 0) {
+      throw new VaekitError(`${config.convChannels.length} stride-2 convs need a window divisible by ${factor} points, not ${q.length}: change data.window or use fewer convs.`);
+    }
+  }
 }
 
 /** Values per example: the product of the input shape. */

@@ -11,6 +11,7 @@
  * Images (what reconstruct/decode/sample return) are sigmoid(l) for all three; features are l.
  */
 import type { Backend } from '../engine/backend.js';
+import { VaekitError } from '../errors.js';
 import type { Parameter, ParameterSet, ParameterSpec } from '../nn/parameters.js';
 import { imageSides, inputSize, type VaeConfig } from './config.js';
 
@@ -78,36 +79,101 @@ export class PixelLikelihood {
    * rowNll[r] = -log p(target_r | logits_r) in nats. With dLogits, also its gradient times
    * gradScale, and times rowScale[r] when given (importance weights for IWAE); the learned
    * variance's gradient is then written to its parameter's gradient (overwritten).
+   *
+   * With a mask [rows, D] (1 observed, 0 missing; Donut's modified ELBO, Xu et al. 2018) the sum
+   * runs over the observed values only, and the gradients (the learned variance's too) are 0 at the
+   * missing ones. Gaussian likelihood only (series); a mask of all ones gives the same bits as none.
    */
   nll(backend: Backend, logits: Float32Array, target: Float32Array, rows: number, rowNll: Float32Array,
-    dLogits: Float32Array | null, gradScale: number, rowScale: Float32Array | null = null): void {
+    dLogits: Float32Array | null, gradScale: number, rowScale: Float32Array | null = null, mask: Uint8Array | null = null): void {
     const D = this.pixels;
+    if (mask !== null && this.kind !== 'gaussian') {
+      throw new VaekitError(`Missing values (a mask) need the gaussian likelihood, not ${this.kind}.`);
+    }
     if (this.kind === 'bernoulli' || this.kind === 'continuous-bernoulli') {
       backend.bceWithLogits(logits, target, rows, D, rowNll, dLogits, gradScale);
       if (this.kind === 'continuous-bernoulli') subtractLogNormalizer(logits, rows, D, rowNll, dLogits, gradScale);
       if (dLogits !== null && rowScale !== null) scaleRows(backend, dLogits, rows, D, rowScale);
       return;
     }
-    this.reserve(rows);
-    this.images(backend, logits, rows, this.mean);
-    if (this.logvarParam === null) {
-      backend.gaussianNll(this.mean, this.sharedLogvar, target, rows, D, rowNll, dLogits, null, gradScale);
-    } else {
-      const logvar = this.logvarParam.value;
-      for (let j = 0; j < D; j++) if (logvar[j]! < MIN_LOGVAR) logvar[j] = MIN_LOGVAR;
-      for (let r = 0; r < rows; r++) this.logvarRows.set(logvar, r * D);
-      const dLogvar = dLogits === null ? null : this.dLogvarRows;
-      backend.gaussianNll(this.mean, this.logvarRows, target, rows, D, rowNll, dLogits, dLogvar, gradScale);
-      if (dLogvar !== null) {
-        if (rowScale !== null) scaleRows(backend, dLogvar, rows, D, rowScale);
-        backend.sumRows(dLogvar, rows, D, this.logvarParam.grad);
-      }
+    const logvar = this.gaussianLogvar(backend, logits, rows);
+    const dLogvar = dLogits === null || this.logvarParam === null ? null : this.dLogvarRows;
+    backend.gaussianNll(this.mean, logvar, target, rows, D, rowNll, dLogits, dLogvar, gradScale);
+    if (mask !== null) this.maskMissing(logvar, target, rows, mask, rowNll, dLogits, dLogvar);
+    if (dLogvar !== null) {
+      if (rowScale !== null) scaleRows(backend, dLogvar, rows, D, rowScale);
+      backend.sumRows(dLogvar, rows, D, this.logvarParam!.grad);
     }
     if (dLogits !== null) {
       if (rowScale !== null) scaleRows(backend, dLogits, rows, D, rowScale);
       if (this.meanActivation === 'sigmoid') backend.activationBackward(dLogits, this.mean, dLogits, rows * D, 'sigmoid', 0);
     }
   }
+
+  /**
+   * The Gaussian's means into this.mean [rows, D] and its log-variances: the fixed one [1], or the
+   * learned ones (floored at MIN_LOGVAR) repeated per row [rows, D].
+   */
+  private gaussianLogvar(backend: Backend, logits: Float32Array, rows: number): Float32Array {
+    const D = this.pixels;
+    this.reserve(rows);
+    this.images(backend, logits, rows, this.mean);
+    if (this.logvarParam === null) return this.sharedLogvar;
+    const logvar = this.logvarParam.value;
+    for (let j = 0; j < D; j++) if (logvar[j]! < MIN_LOGVAR) logvar[j] = MIN_LOGVAR;
+    for (let r = 0; r < rows; r++) this.logvarRows.set(logvar, r * D);
+    return this.logvarRows;
+  }
+
+  /**
+   * The mask's part of nll: each row with a missing value gets its sum over the observed values alone
+   * (in float64, as gaussianValueNll gives them), and the gradients of its missing values become 0.
+   * Rows without a missing value keep the kernel's bits.
+   */
+  private maskMissing(logvar: Float32Array, target: Float32Array, rows: number, mask: Uint8Array, rowNll: Float32Array,
+    dMean: Float32Array | null, dLogvar: Float32Array | null): void {
+    const D = this.pixels;
+    const shared = logvar.length === 1;
+    for (let r = 0; r < rows; r++) {
+      const o = r * D;
+      let complete = true;
+      for (let j = 0; j < D && complete; j++) complete = mask[o + j] !== 0;
+      if (complete) continue;
+      let s = 0;
+      for (let j = 0; j < D; j++) {
+        if (mask[o + j] !== 0) {
+          s += gaussianValueNll(this.mean[o + j]!, shared ? logvar[0]! : logvar[o + j]!, target[o + j]!);
+          continue;
+        }
+        if (dMean !== null) dMean[o + j] = 0;
+        if (dLogvar !== null) dLogvar[o + j] = 0;
+      }
+      rowNll[r] = s;
+    }
+  }
+
+  /**
+   * out[r * D + j] += weight * -log p(target_rj | logits_r) in nats, per value (Gaussian likelihood
+   * only); out becomes NaN where a mask is given and is 0.
+   */
+  addValueNll(backend: Backend, logits: Float32Array, target: Float32Array, rows: number, mask: Uint8Array | null, weight: number,
+    out: Float64Array): void {
+    if (this.kind !== 'gaussian') throw new VaekitError(`Per-value scores need the gaussian likelihood, not ${this.kind}.`);
+    const D = this.pixels;
+    const logvar = this.gaussianLogvar(backend, logits, rows);
+    const shared = logvar.length === 1;
+    for (let i = 0; i < rows * D; i++) {
+      out[i] = mask !== null && mask[i] === 0 ? Number.NaN : out[i]! + weight * gaussianValueNll(this.mean[i]!, shared ? logvar[0]! : logvar[i]!, target[i]!);
+    }
+  }
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** -log N(x; mean, exp(logvar)) = 0.5 (log 2 pi + logvar + (x - mean)^2 exp(-logvar)), the Backend's gaussianNll per value. */
+export function gaussianValueNll(mean: number, logvar: number, x: number): number {
+  const d = mean - x;
+  return 0.5 * (LOG_2PI + logvar + d * d * Math.exp(-logvar));
 }
 
 function scaleRows(backend: Backend, x: Float32Array, rows: number, cols: number, rowScale: Float32Array): void {

@@ -21,8 +21,8 @@ import { decoderInput, decoderInputGradToLatent, encoderInput, sliceLabels, type
 import { canonicalConfig, imageSides, inputSize, validateConfig, type VaeConfig } from './config.js';
 import { PixelLikelihood } from './likelihood.js';
 import { checkObjectiveFits, type LossParts, type Objective } from './objective.js';
-import { negElboPerRow } from './objectives/elbo.js';
-import { runObjective, type ObjectiveContext } from './objectives/index.js';
+import { negElboPerRow, sampleLatent } from './objectives/elbo.js';
+import { runObjective, type Mask, type ObjectiveContext } from './objectives/index.js';
 import { sampleLogWeights } from './objectives/iwae.js';
 import { reparameterize } from './posterior.js';
 import { Prior } from './prior.js';
@@ -30,6 +30,7 @@ import type { Precision } from '../engine/precision.js';
 import { formatSummary, type SummaryOptions } from './summary.js';
 
 export type { Labels } from './conditioning.js';
+export type { Mask } from './objectives/index.js';
 export { logSumExp } from './objectives/iwae.js';
 
 /** The labels a model needs: the batch's for a conditional model, none otherwise. */
@@ -115,6 +116,8 @@ export class VaeBuffers {
 
   private capacity = 0;
   private sampleCapacity = 0;
+  /** A batch's mask repeated per sample [n, D] (iwae on data with missing values); made when first asked for. */
+  private maskRows = new Uint8Array(0);
 
   constructor(private readonly config: VaeConfig) {
     this.klPerDim = new Float64Array(config.latent);
@@ -130,6 +133,13 @@ export class VaeBuffers {
     this.dMeanLogvar = new Float32Array(rows * 2 * c.latent);
     this.rowKl = new Float32Array(rows);
     this.reserveSamples(rows);
+  }
+
+  /** A buffer for the mask of `n` sampled rows, [n, D] (grown when asked for more). */
+  repeatedMask(n: number): Uint8Array {
+    const size = n * inputSize(this.config);
+    if (this.maskRows.length < size) this.maskRows = new Uint8Array(size);
+    return this.maskRows;
   }
 
   /** Buffers for `n` sampled rows (images times samples per image). */
@@ -265,14 +275,15 @@ export class Vae {
    * Forward pass and the objective on a batch; when `train` is set, also the backward pass: the
    * gradients of the batch-mean objective overwrite params.grads. `input` is what the encoder sees
    * (noisy), `target` what the decoder is scored against (clean). rng draws the posterior samples
-   * (null: the posterior mean, for deterministic scoring).
+   * (null: the posterior mean, for deterministic scoring). A mask [rows, D] (1 observed, 0 missing;
+   * the input's missing values hold 0) scores the observed values only (Donut's modified ELBO).
    */
   run(input: Float32Array, target: Float32Array, rows: number, objective: Objective, rng: Random | null,
-    train: boolean, labels: Labels = null): LossParts {
+    train: boolean, labels: Labels = null, mask: Mask = null): LossParts {
     this.reserve(rows);
     checkObjectiveFits(objective, this.config);
     const meanLogvar = this.encodeBatch(input, rows, labels);
-    const parts = runObjective(this.context, meanLogvar, target, rows, objective, rng, train, labels);
+    const parts = runObjective(this.context, meanLogvar, target, rows, objective, rng, train, labels, mask);
     if (train) this.encoder.backward(this.backend, this.buffers.dMeanLogvar, rows, false);
     return parts;
   }
@@ -282,9 +293,9 @@ export class Vae {
    * written to out[r * samples + i] (what the importance-sampled log-likelihood estimate averages).
    */
   logImportanceWeights(input: Float32Array, target: Float32Array, rows: number, samples: number, rng: Random,
-    out: Float64Array, labels: Labels = null): void {
+    out: Float64Array, labels: Labels = null, mask: Mask = null): void {
     const meanLogvar = this.encodeBatch(input, rows, labels);
-    sampleLogWeights(this.context, meanLogvar, target, rows, samples, rng, labels, null, null);
+    sampleLogWeights(this.context, meanLogvar, target, rows, samples, rng, labels, null, null, mask);
     out.set(this.buffers.logWeights.subarray(0, rows * samples));
   }
 
@@ -293,10 +304,43 @@ export class Vae {
    * closed form for N(0, I), -H[q] - log p(z) at the same sample for a learned prior) of `rows`
    * images, written to out.
    */
-  negElboPerImage(input: Float32Array, target: Float32Array, rows: number, rng: Random, out: Float64Array, labels: Labels = null): void {
+  negElboPerImage(input: Float32Array, target: Float32Array, rows: number, rng: Random, out: Float64Array, labels: Labels = null,
+    mask: Mask = null): void {
     this.reserve(rows);
     const meanLogvar = this.encodeBatch(input, rows, labels);
-    negElboPerRow(this.context, meanLogvar, target, rows, rng, labels, out);
+    negElboPerRow(this.context, meanLogvar, target, rows, rng, labels, out, mask);
+  }
+
+  /**
+   * out[r * D + j] = the mean over `samples` draws z ~ q(z | x_r) of -log p(x_rj | z) in nats (the
+   * Gaussian likelihood's), NaN where the mask is 0: Donut's negative log "reconstruction
+   * probability" per value (Xu et al. 2018) of `rows` rows of values (missing ones holding 0, or
+   * imputed; imputeMissing).
+   */
+  reconstructionNll(values: Float32Array, mask: Mask, rows: number, samples: number, rng: Random, out: Float64Array, labels: Labels = null): void {
+    this.reserve(rows);
+    const meanLogvar = this.encodeBatch(values, rows, labels);
+    out.fill(0, 0, rows * this.pixels);
+    for (let s = 0; s < samples; s++) {
+      const z = sampleLatent(this.context, meanLogvar, rows, rng);
+      this.likelihood.addValueNll(this.backend, this.decodeLogitsBatch(z, rows, labels), values, rows, mask, 1 / samples, out);
+    }
+  }
+
+  /**
+   * Donut's imputation of missing values for scoring (Xu et al. 2018, sec. 3.4; an MCMC): `iterations`
+   * times, each missing value of `values` (where the mask is 0) becomes the mean of p(x | z) at a
+   * z ~ q(z | x) of the row as it stands. Observed values never change. In place.
+   */
+  imputeMissing(values: Float32Array, mask: Uint8Array, rows: number, iterations: number, rng: Random, labels: Labels = null): void {
+    this.reserve(rows);
+    const n = rows * this.pixels;
+    const { mean } = this.buffers;
+    for (let it = 0; it < iterations; it++) {
+      const z = sampleLatent(this.context, this.encodeBatch(values, rows, labels), rows, rng);
+      this.logitsToImages(this.decodeLogitsBatch(z, rows, labels), rows, mean);
+      for (let i = 0; i < n; i++) if (mask[i] === 0) values[i] = mean[i]!;
+    }
   }
 
   /** Decodes the posterior mean of each of `rows` inputs (or a sample, given rng) into out. */

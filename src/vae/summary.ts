@@ -23,7 +23,10 @@ interface Row {
 
 export function summaryRows(vae: Vae, options: SummaryOptions = {}): Row[] {
   const conditional = vae.classes > 0 ? ` + label (${vae.classes} classes)` : '';
-  const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: conditional.slice(3), params: 0 }];
+  const q = vae.config.sequence;
+  // A series window: its points and channels (a conv1d encoder's layers show [length, channels] after it).
+  const what = q === null ? conditional.slice(3) : `window: ${q.length} points x ${q.channels} channel${q.channels === 1 ? '' : 's'}${conditional}`;
+  const rows: Row[] = [{ layer: 'input (Input)', shape: `(None, ${vae.pixels})`, activation: what, params: 0 }];
   const enc = vae.encoder.layers;
   const shape = (dims: readonly number[]): string => `(None, ${dims.join(', ')})`;
   enc.forEach((l, i) => {
@@ -47,7 +50,7 @@ export function summaryRows(vae: Vae, options: SummaryOptions = {}): Row[] {
     });
   });
   if (vae.likelihood.learnedVariance) {
-    rows.push({ layer: 'likelihood.logvar (Parameter)', shape: `(${vae.pixels},)`, activation: 'learned log-variance per pixel', params: vae.pixels });
+    rows.push({ layer: 'likelihood.logvar (Parameter)', shape: `(${vae.pixels},)`, activation: `learned log-variance per ${imageSides(vae.config) === null ? 'value' : 'pixel'}`, params: vae.pixels });
   }
   if (!vae.prior.standard) {
     const K = vae.prior.components;

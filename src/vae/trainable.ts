@@ -26,7 +26,9 @@ export interface Trainable {
   setPrecision(precision: Precision): void;
   /** Throws when the model cannot train with this objective and batch size. */
   checkObjective(objective: Objective, batchSize: number): void;
-  run(input: Float32Array, target: Float32Array, rows: number, objective: Objective, rng: Random | null, train: boolean, labels: Labels): LossParts;
+  /** `mask` [rows, D]: which values were observed (1) or are missing (0), for data that has one (series); models without a use for it leave it out. */
+  run(input: Float32Array, target: Float32Array, rows: number, objective: Objective, rng: Random | null, train: boolean, labels: Labels,
+    mask?: Uint8Array | null): LossParts;
 }
 
 /** What a validation gives: the objective's parts, and for models that have them the text measures (eval/text.ts). */

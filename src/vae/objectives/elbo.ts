@@ -4,6 +4,10 @@
  * prior and -H[q] - log p(z) at the same z for a learned mixture. With free bits lambda > 0 the KL
  * term is sum_d max(lambda, KL_d), KL_d being dimension d's batch-mean KL (standard prior only).
  * The KL helpers here serve notebook-mse.ts and the per-image score too.
+ *
+ * With a mask (series with missing values) the reconstruction term is Donut's (Xu et al. 2018):
+ * -log p(x|z) summed over the observed values only. Donut's modified ELBO also scales log p(z) by
+ * the share of observed values in the window; vaekit keeps the KL as it is.
  */
 import type { Random } from '../../engine/random.js';
 import type { Labels } from '../conditioning.js';
@@ -11,7 +15,7 @@ import type { LossParts, Objective } from '../objective.js';
 import {
   klPerDimension, klPerDimensionBackward, klToStandardNormal, negativeEntropy, reparameterize, reparameterizeBackward,
 } from '../posterior.js';
-import type { ObjectiveContext } from './index.js';
+import type { Mask, ObjectiveContext } from './index.js';
 
 /** One posterior sample per row into buffers.z [rows, L] (eps ~ N(0, I) from rng; eps = 0, the mean, without). */
 export function sampleLatent(ctx: ObjectiveContext, meanLogvar: Float32Array, rows: number, rng: Random | null): Float32Array {
@@ -71,12 +75,12 @@ function freeBitsKlBackward(ctx: ObjectiveContext, meanLogvar: Float32Array, row
 
 /** The ELBO's forward pass; with train, the likelihood's gradient goes to buffers.dLogits with the loss. */
 function elboForward(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, objective: Objective,
-  rng: Random | null, labels: Labels, train: boolean): LossParts {
+  rng: Random | null, labels: Labels, train: boolean, mask: Mask): LossParts {
   const { rowRecon, dLogits } = ctx.buffers;
   const z = sampleLatent(ctx, meanLogvar, rows, rng);
   const kl = klToPrior(ctx, meanLogvar, rows);
   const logits = ctx.decodeLogits(z, rows, labels);
-  ctx.likelihood.nll(ctx.backend, logits, target, rows, rowRecon, train ? dLogits : null, 1 / rows);
+  ctx.likelihood.nll(ctx.backend, logits, target, rows, rowRecon, train ? dLogits : null, 1 / rows, null, mask);
   const recon = ctx.backend.sum(rowRecon, rows) / rows;
   const klTerm = objective.freeBits > 0 ? freeBitsKl(ctx, meanLogvar, rows, objective.freeBits) : kl;
   return { loss: recon + objective.beta * klTerm, recon, kl };
@@ -95,18 +99,18 @@ function elboBackward(ctx: ObjectiveContext, meanLogvar: Float32Array, rows: num
 
 /** The negative ELBO of a batch and, with train, its gradient. */
 export function elbo(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, objective: Objective,
-  rng: Random | null, train: boolean, labels: Labels): LossParts {
-  const parts = elboForward(ctx, meanLogvar, target, rows, objective, rng, labels, train);
+  rng: Random | null, train: boolean, labels: Labels, mask: Mask = null): LossParts {
+  const parts = elboForward(ctx, meanLogvar, target, rows, objective, rng, labels, train, mask);
   if (train) elboBackward(ctx, meanLogvar, rows, objective);
   return parts;
 }
 
 /** out[r] = -log p(target_r | z_r) + KL_r [rows]: each image's negative ELBO (beta 1) with one posterior sample z_r, nats. */
 export function negElboPerRow(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, rng: Random,
-  labels: Labels, out: Float64Array): void {
+  labels: Labels, out: Float64Array, mask: Mask = null): void {
   const { rowRecon, rowKl } = ctx.buffers;
   const z = sampleLatent(ctx, meanLogvar, rows, rng);
   klToPrior(ctx, meanLogvar, rows);
-  ctx.likelihood.nll(ctx.backend, ctx.decodeLogits(z, rows, labels), target, rows, rowRecon, null, 0);
+  ctx.likelihood.nll(ctx.backend, ctx.decodeLogits(z, rows, labels), target, rows, rowRecon, null, 0, null, mask);
   for (let r = 0; r < rows; r++) out[r] = rowRecon[r]! + rowKl[r]!;
 }

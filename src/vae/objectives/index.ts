@@ -10,9 +10,13 @@ import type { PixelLikelihood } from '../likelihood.js';
 import type { VaeBuffers } from '../model.js';
 import type { LossParts, Objective } from '../objective.js';
 import type { Prior } from '../prior.js';
+import { VaekitError } from '../../errors.js';
 import { elbo } from './elbo.js';
 import { iwae } from './iwae.js';
 import { notebookMse } from './notebook-mse.js';
+
+/** Which values of a batch were observed, [rows, D] (1 observed, 0 missing), or null when all were. */
+export type Mask = Uint8Array | null;
 
 /** What an objective uses of the model: its parts, its reused buffers and the decoder's two passes. */
 export interface ObjectiveContext {
@@ -32,13 +36,16 @@ export interface ObjectiveContext {
 /**
  * The objective on a batch whose posterior is meanLogvar [rows, 2L]: its batch means and, with
  * train, its gradient in buffers.dMeanLogvar [rows, 2L] (the decoder's, likelihood's and prior's
- * parameter gradients overwritten). The encoder's backward pass is the caller's.
+ * parameter gradients overwritten). The encoder's backward pass is the caller's. A mask [rows, D]
+ * (1 observed, 0 missing) keeps the reconstruction term to the observed values (likelihood.ts).
  */
 export function runObjective(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number,
-  objective: Objective, rng: Random | null, train: boolean, labels: Labels): LossParts {
+  objective: Objective, rng: Random | null, train: boolean, labels: Labels, mask: Mask = null): LossParts {
   switch (objective.loss) {
-    case 'elbo': return elbo(ctx, meanLogvar, target, rows, objective, rng, train, labels);
-    case 'iwae': return iwae(ctx, meanLogvar, target, rows, objective.samples, rng, train, labels);
-    case 'notebook-mse': return notebookMse(ctx, meanLogvar, target, rows, rng, train, labels);
+    case 'elbo': return elbo(ctx, meanLogvar, target, rows, objective, rng, train, labels, mask);
+    case 'iwae': return iwae(ctx, meanLogvar, target, rows, objective.samples, rng, train, labels, mask);
+    case 'notebook-mse':
+      if (mask !== null) throw new VaekitError('The notebook\'s squared error has no place for missing values: train data with a mask with the elbo or iwae loss.');
+      return notebookMse(ctx, meanLogvar, target, rows, rng, train, labels);
   }
 }

@@ -10,7 +10,7 @@ import { repeatLabels, type Labels } from '../conditioning.js';
 import type { LossParts } from '../objective.js';
 import { klToStandardNormal, logDensity, negativeEntropy, reparameterize, reparameterizeBackward } from '../posterior.js';
 import { checkBufferSize } from '../model.js';
-import type { ObjectiveContext } from './index.js';
+import type { Mask, ObjectiveContext } from './index.js';
 
 /** Throws, before anything is allocated, when k samples of each of `rows` examples of `values` values would not fit in one buffer. */
 export function checkSamplesFit(rows: number, k: number, values: number): void {
@@ -28,7 +28,7 @@ export function logSumExp(x: Float64Array, start: number, n: number): number {
 }
 
 /** out [rows*k, cols] = each row of x [rows, cols] k times in a row. */
-function repeatRows(x: Float32Array, rows: number, cols: number, k: number, out: Float32Array): void {
+function repeatRows<T extends Float32Array | Uint8Array>(x: T, rows: number, cols: number, k: number, out: T): void {
   for (let r = 0; r < rows; r++) {
     const row = x.subarray(r * cols, (r + 1) * cols);
     for (let i = 0; i < k; i++) out.set(row, (r * k + i) * cols);
@@ -42,7 +42,7 @@ function repeatRows(x: Float32Array, rows: number, cols: number, k: number, out:
  * (and times rowScale per sample when given).
  */
 export function sampleLogWeights(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, k: number,
-  rng: Random, labels: Labels, dLogits: Float32Array | null, rowScale: Float32Array | null): void {
+  rng: Random, labels: Labels, dLogits: Float32Array | null, rowScale: Float32Array | null, mask: Mask = null): void {
   const b = ctx.backend;
   const L = ctx.latent;
   const n = rows * k;
@@ -50,10 +50,12 @@ export function sampleLogWeights(ctx: ObjectiveContext, meanLogvar: Float32Array
   const { repeatedPosterior, repeatedTarget, eps, z, rowRecon, logPrior, logWeights } = ctx.buffers;
   repeatRows(meanLogvar, rows, 2 * L, k, repeatedPosterior);
   repeatRows(target, rows, ctx.pixels, k, repeatedTarget);
+  const repeatedMask = mask === null ? null : ctx.buffers.repeatedMask(n);
+  if (mask !== null) repeatRows(mask, rows, ctx.pixels, k, repeatedMask!);
   rng.fillNormal(eps, n * L);
   reparameterize(b, repeatedPosterior, eps, z, n, L);
   const logits = ctx.decodeLogits(z, n, repeatLabels(labels, rows, k));
-  ctx.likelihood.nll(b, logits, repeatedTarget, n, rowRecon, dLogits, 1 / rows, rowScale);
+  ctx.likelihood.nll(b, logits, repeatedTarget, n, rowRecon, dLogits, 1 / rows, rowScale, repeatedMask);
   ctx.prior.logDensity(z, n, logPrior);
   logDensity(repeatedPosterior, eps, n, L, logWeights); // log q(z | x), then log w in place
   for (let s = 0; s < n; s++) logWeights[s] = -rowRecon[s]! + logPrior[s]! - logWeights[s]!;
@@ -64,10 +66,10 @@ export function sampleLogWeights(ctx: ObjectiveContext, meanLogvar: Float32Array
  * [rows*k] and, with dLogits, the likelihood's unweighted gradient.
  */
 function iwaeForward(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, k: number, rng: Random,
-  labels: Labels, dLogits: Float32Array | null): LossParts {
+  labels: Labels, dLogits: Float32Array | null, mask: Mask): LossParts {
   const L = ctx.latent;
   const n = rows * k;
-  sampleLogWeights(ctx, meanLogvar, target, rows, k, rng, labels, dLogits, null);
+  sampleLogWeights(ctx, meanLogvar, target, rows, k, rng, labels, dLogits, null, mask);
   const { logWeights, sampleWeights, rowRecon, logPrior } = ctx.buffers;
   let bound = 0;
   let recon = 0;
@@ -98,13 +100,13 @@ function iwaeForward(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Fl
  * weights that sum to 1, is the entropy's.
  */
 function iwaeBackward(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, k: number,
-  rerun: Random | null, labels: Labels): void {
+  rerun: Random | null, labels: Labels, mask: Mask): void {
   const b = ctx.backend;
   const D = ctx.pixels;
   const n = rows * k;
   const { dLogits, sampleWeights } = ctx.buffers;
   if (rerun !== null) {
-    sampleLogWeights(ctx, meanLogvar, target, rows, k, rerun, labels, dLogits, sampleWeights);
+    sampleLogWeights(ctx, meanLogvar, target, rows, k, rerun, labels, dLogits, sampleWeights, mask);
   } else {
     for (let s = 0; s < n; s++) {
       const row = dLogits.subarray(s * D, (s + 1) * D);
@@ -122,13 +124,13 @@ function iwaeBackward(ctx: ObjectiveContext, meanLogvar: Float32Array, target: F
  * generator seeded from rng, so that a backward pass that needs them again can redraw them.
  */
 export function iwae(ctx: ObjectiveContext, meanLogvar: Float32Array, target: Float32Array, rows: number, k: number, rng: Random | null,
-  train: boolean, labels: Labels): LossParts {
+  train: boolean, labels: Labels, mask: Mask = null): LossParts {
   if (rng === null) throw new VaekitError('The importance-weighted objective needs random samples (a generator).');
   const seed = rng.nextUint32();
   const twoPasses = train && ctx.likelihood.learnedVariance;
   checkSamplesFit(rows, k, ctx.pixels);
   ctx.buffers.reserveSamples(rows * k); // before reading buffers.dLogits: growing replaces it
-  const parts = iwaeForward(ctx, meanLogvar, target, rows, k, new Random(seed), labels, train && !twoPasses ? ctx.buffers.dLogits : null);
-  if (train) iwaeBackward(ctx, meanLogvar, target, rows, k, twoPasses ? new Random(seed) : null, labels);
+  const parts = iwaeForward(ctx, meanLogvar, target, rows, k, new Random(seed), labels, train && !twoPasses ? ctx.buffers.dLogits : null, mask);
+  if (train) iwaeBackward(ctx, meanLogvar, target, rows, k, twoPasses ? new Random(seed) : null, labels, mask);
   return parts;
 }

@@ -22,6 +22,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ['vae'],
   ['latent'],
   ['eval'],
+  ['anomaly'],
   ['viz'],
   ['train'],
   ['run'],

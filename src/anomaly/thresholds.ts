@@ -343,20 +343,5 @@ export function flagged(scores: ArrayLike<number>, threshold: number): number[] 
 }
 
 /** A run of points, both ends included: indices, or timestamps where a series has them. */
-export type Interval = [start: number, end: number];
-
-/** The maximal runs of consecutive flags, as [first, last] indices or their timestamps. */
-export function intervals(flags: ArrayLike<boolean>, timestamps?: ArrayLike<number>): Interval[] {
-  if (timestamps !== undefined && timestamps.length !== flags.length) {
-    throw new VaekitError(`A series has ${flags.length} flags but ${timestamps.length} timestamps; they must match one to one.`);
-  }
-  const at = (i: number): number => (timestamps === undefined ? i : timestamps[i]!);
-  const out: Interval[] = [];
-  for (let i = 0; i < flags.length; i++) {
-    if (!flags[i]) continue;
-    const start = i;
-    while (i + 1 < flags.length && flags[i + 1]) i++;
-    out.push([at(start), at(i)]);
-  }
-  return out;
-}
+// The runs of flags live with the detection metrics (eval/, a floor below); re-exported for the callers here.
+export { intervals, type Interval } from '../eval/detection.js';

@@ -27,7 +27,6 @@
  *   - VUS-PR = the mean of Range-PR AUC(l) over l = 0, 1, ..., maxBuffer.
  */
 import { VaekitError } from '../errors.js';
-import { intervals, type Interval } from '../anomaly/thresholds.js';
 
 export interface DetectionScores {
   precision: number;
@@ -290,4 +289,22 @@ export function vusPr(scores: ArrayLike<number>, positive: ArrayLike<boolean>, m
   let sum = 0;
   for (let buffer = 0; buffer <= maxBuffer; buffer++) sum += rangePrArea(scores, order, positive, ranges, buffer);
   return sum / (maxBuffer + 1);
+}
+
+export type Interval = [start: number, end: number];
+
+/** The maximal runs of consecutive flags, as [first, last] indices or their timestamps. */
+export function intervals(flags: ArrayLike<boolean>, timestamps?: ArrayLike<number>): Interval[] {
+  if (timestamps !== undefined && timestamps.length !== flags.length) {
+    throw new VaekitError(`A series has ${flags.length} flags but ${timestamps.length} timestamps; they must match one to one.`);
+  }
+  const at = (i: number): number => (timestamps === undefined ? i : timestamps[i]!);
+  const out: Interval[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (!flags[i]) continue;
+    const start = i;
+    while (i + 1 < flags.length && flags[i + 1]) i++;
+    out.push([at(start), at(i)]);
+  }
+  return out;
 }

@@ -10,8 +10,12 @@
 //   0.3, 30 epochs) with the library's planRun and trainRun on 2,000 sentences made from a few
 //   templates here (the studio's form trains image and table models only), and saves the Text page
 //   with a typed sentence reconstructed, its nearest training sentences, prior samples and an
-//   interpolation between two sentences.
-// Name `mnist` or `text` to make only those (`... studio-screenshots.ts text`).
+//   interpolation between two sentences;
+// - on a time series: trains a series model (preset series, window 48) with the library on the first
+//   60% of a week of 5-minute readings made here (a daily cycle and noise, with a spike, a level
+//   shift and a burst of noise planted and labelled after the training part), and saves the Series
+//   page with the week uploaded and scored, its label column picked.
+// Name `mnist`, `text` or `series` to make only those (`... studio-screenshots.ts text`).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +28,9 @@ import { startStudio } from '../src/studio/server.js';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const asked = new Set(process.argv.slice(2));
-for (const name of asked) if (name !== 'mnist' && name !== 'text') throw new Error(`Name mnist or text (or nothing, for both), not ${name}.`);
-const wants = (name: 'mnist' | 'text'): boolean => asked.size === 0 || asked.has(name);
+const SHOTS = ['mnist', 'text', 'series'] as const;
+for (const name of asked) if (!(SHOTS as readonly string[]).includes(name)) throw new Error(`Name mnist, text or series (or nothing, for all), not ${name}.`);
+const wants = (name: (typeof SHOTS)[number]): boolean => asked.size === 0 || asked.has(name);
 
 /** `n` sentences from a few templates of a small world: animals, people, places and times. */
 function templateSentences(n: number, seed: number): string[] {
@@ -60,6 +65,7 @@ try {
   await page.goto(studio.url, { waitUntil: 'load' });
   if (wants('mnist')) await mnistPages(page, shoot);
   if (wants('text')) await textPage(page, shoot);
+  if (wants('series')) await seriesPage(page, shoot);
 } finally {
   await browser.close();
   await studio.close();
@@ -142,4 +148,49 @@ async function textPage(page: Page, shoot: (name: string) => Promise<void>): Pro
   await page.waitForTimeout(500);
   await shoot('text');
   console.log('wrote docs/images/studio-text.png');
+}
+
+/** A week of 5-minute readings from 2024-03-04: a daily cycle and noise, with three anomalies planted (and labelled 1) in its last 40%. */
+function weekOfReadings(): string {
+  const rng = new Random(21);
+  const step = 5 * 60_000;
+  const start = Date.UTC(2024, 2, 4);
+  const day = 288;
+  const spike = 1500;
+  const shift = { from: 1700, to: 1730 };
+  const burst = { from: 1880, to: 1920 };
+  const rows: string[] = [];
+  for (let t = 0; t < 7 * day; t++) {
+    let v = 20 + 6 * Math.sin((2 * Math.PI * (t - day / 4)) / day) + 0.6 * rng.normal();
+    let label = 0;
+    if (t === spike || t === spike + 1) { v += 14; label = 1; }
+    if (t >= shift.from && t < shift.to) { v -= 7; label = 1; }
+    if (t >= burst.from && t < burst.to) { v += 4 * rng.normal(); label = 1; }
+    rows.push(`${new Date(start + t * step).toISOString().slice(0, 16).replace('T', ' ')},${v.toFixed(2)},${label}`);
+  }
+  return `time,load,label\n${rows.join('\n')}\n`;
+}
+
+async function seriesPage(page: Page, shoot: (name: string) => Promise<void>): Promise<void> {
+  const file = join(data, 'server-load.csv');
+  mkdirSync(data, { recursive: true });
+  writeFileSync(file, weekOfReadings());
+  const out = join(runs, 'server-load');
+  const plan = await planRun({
+    data: { source: file, timeColumn: 'time', labelColumn: 'label', window: 48, trainUntil: 0.6 },
+    model: { preset: 'series' },
+    training: { epochs: 30, batchSize: 64, learningRate: 0.001 },
+    seed: 0, outputs: { dir: out, figures: false },
+  });
+  await trainRun(plan, { folder: out });
+  await page.evaluate('window.location.hash = "#/series?run=server-load"');
+  await page.reload({ waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="series-file"]', { timeout: 120_000 });
+  await page.setInputFiles('[data-testid="series-file"]', file);
+  await page.waitForFunction('document.querySelector(\'[data-testid="series-label-column"]\')?.value === "label"');
+  await page.click('[data-testid="series-score"]');
+  await page.waitForSelector('[data-testid="series-chart"] svg', { timeout: 120_000 });
+  await page.waitForTimeout(500);
+  await shoot('series');
+  console.log('wrote docs/images/studio-series.png');
 }

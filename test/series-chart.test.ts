@@ -203,6 +203,20 @@ test('date times are drawn in UTC whatever the machine\'s time zone', async () =
   }
 });
 
+test('a date axis labelled with days, months or years has one tick each (never two ticks with one label)', async () => {
+  const cases = [
+    { step: 5 * 60_000, n: 7 * 288, first: 'Mar 4', pattern: /^Mar \d+$/ },
+    { step: 3_600_000, n: 24 * 200, first: 'Jan 2024', pattern: /^[A-Z][a-z]{2} 2024$/ },
+  ];
+  for (const c of cases) {
+    const times = ramp(c.n, c.step, Date.UTC(2024, c.first === 'Mar 4' ? 2 : 0, c.first === 'Mar 4' ? 4 : 1));
+    const words = texts((await seriesChart(input(c.n, { times, timeKind: 'date' }))).svg).filter((w) => c.pattern.test(w));
+    assert.ok(words.length >= 5, words.join(' | '));
+    assert.equal(new Set(words).size, words.length, `each label once: ${words.join(' | ')}`);
+    assert.equal(words[0], c.first);
+  }
+});
+
 test('the PNG is the SVG drawn at twice its size, with the flagged red and the labelled purple in it', async () => {
   const chart = await seriesChart(input(300, { threshold: 0.9, flaggedIntervals: [{ start: 100, end: 140 }], labelIntervals: [{ start: 90, end: 150 }] }));
   const png = PNG.sync.read(Buffer.from(chart.png));

@@ -1,6 +1,7 @@
 /**
  * The studio's JSON API (docs/studio.md), composed of its routers (routes/): info and data,
- * runs, a run's files, inference with a run's model (an image or table model's, a text model's),
+ * runs, a run's files, inference with a run's model (an image or table model's, a text model's,
+ * a series model's),
  * anomaly scores. Their request and response
  * bodies are the types of messages.ts; a refusal is an HttpError, which the server's one error
  * handler answers with its status and { error } (server.ts).
@@ -13,6 +14,7 @@ import { fileRoutes } from './routes/files.js';
 import { infoRoutes } from './routes/info.js';
 import { modelRoutes } from './routes/model.js';
 import { runRoutes } from './routes/runs.js';
+import { seriesRoutes } from './routes/series.js';
 import { textRoutes } from './routes/text.js';
 import type { RunStore } from './runs.js';
 
@@ -39,5 +41,6 @@ export function apiRoutes(ctx: ApiContext): Hono {
     .route('/runs', fileRoutes(ctx))
     .route('/runs', modelRoutes(ctx))
     .route('/runs', textRoutes(ctx))
+    .route('/runs', seriesRoutes(ctx))
     .route('/runs', anomalyRoutes(ctx));
 }

@@ -4,15 +4,13 @@
  * of a run's test codes), a run's HTML report, the anomaly scores of an uploaded file, a run's
  * export, and what a data spec holds. The routes check the request; these compute.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, extname, join, sep } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { zipSync } from 'fflate';
 import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { Tensor } from '../engine/tensor.js';
 import { exportFiles, type ExportFormat } from '../export/index.js';
-import { VaekitError } from '../errors.js';
 import { writeRows } from '../io/rows.js';
 import { encodeDataset } from '../latent/encode.js';
 import { projectLatents, type ProjectionMethod } from '../latent/map.js';
@@ -24,12 +22,10 @@ import { RUN_FILES } from '../run/names.js';
 import { scoreHistogramChart } from '../viz/charts.js';
 import type { AnomalyResult, DataDescription, DescribeRequest, LatentMap } from './messages.js';
 import { asModelShape, type Models } from './models.js';
-import { HttpError } from './security.js';
+import { inUploadFolder, uploadName, type UploadedFile } from './uploads.js';
 
 export interface LatentMapJob { kind: 'latent-map'; id: string; method: ProjectionMethod; limit: number }
 export interface ReportJob { kind: 'report'; id: string }
-/** An uploaded file as the worker gets it: its name and bytes. */
-export interface UploadedFile { name: string; bytes: Uint8Array }
 export interface AnomalyJob { kind: 'anomaly'; id: string; file: UploadedFile; labels?: UploadedFile; labelColumn?: string; normalClass?: string }
 export interface ExportJob { kind: 'export'; id: string; format: ExportFormat }
 /** What a data spec holds, its paths already confined by the route. */
@@ -72,17 +68,9 @@ export async function reportOf(models: Models, job: ReportJob): Promise<string> 
   return readFileSync(path, 'utf8');
 }
 
-/** A file name for an upload: its own name's safe characters, ending in `ext`. */
-function uploadName(name: string, ext: string): string {
-  const base = basename(name).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100);
-  return base.toLowerCase().endsWith(ext) ? base : `${base || 'upload'}${ext}`;
-}
-
-/** The uploaded data, read by the library's loadData from a temporary folder that is removed at once; its messages name the user's files. */
+/** The uploaded data, read by the library's loadData (uploads.ts: its messages name the user's files). */
 async function loadUpload({ file, labels, labelColumn }: AnomalyJob): Promise<Dataset> {
-  const tmp = mkdtempSync(join(tmpdir(), 'vaekit-studio-'));
-  try {
-    // Named as uploaded (letters, digits, ".", "_" and "-" kept), so the library's messages name the user's files.
+  return inUploadFolder(async (tmp) => {
     const path = join(tmp, uploadName(file.name, extname(file.name).toLowerCase()));
     writeFileSync(path, file.bytes);
     let labelsPath: string | undefined;
@@ -90,16 +78,11 @@ async function loadUpload({ file, labels, labelColumn }: AnomalyJob): Promise<Da
       labelsPath = join(tmp, `labels-${uploadName(labels.name, '.npy')}`);
       writeFileSync(labelsPath, labels.bytes);
     }
-    return await loadData(path, 'test', {
+    return loadData(path, 'test', {
       ...(labelsPath !== undefined ? { labels: labelsPath } : {}),
       ...(labelColumn !== undefined ? { labelColumn } : {}),
     });
-  } catch (err) {
-    if (err instanceof VaekitError) throw new HttpError(400, err.message.split(`${tmp}${sep}`).join(''));
-    throw err;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The anomaly scores of an uploaded file under a run's model, its histogram and its top anomalies; the scores kept in the run folder. */

@@ -1,7 +1,7 @@
 /**
  * Inference with a run's model, as the inference worker (inference-worker.ts) computes it: its
  * validation examples, prior samples, encode, decode, denoise and the KL ranking of its latent
- * dimensions; a text model's requests are text-inference.ts's. Each takes the request as it arrived (its body or query, still unchecked: checking
+ * dimensions; a text model's requests are text-inference.ts's, a series model's series-inference.ts's. Each takes the request as it arrived (its body or query, still unchecked: checking
  * needs the model) and answers the response's JSON text, so the thread that answers requests only
  * passes text along. The routes (routes/model.ts) say which; this computes.
  */
@@ -17,6 +17,7 @@ import type {
 import type { Models } from './models.js';
 import { decodeRequest, denoiseRequest, encodeRequest, parseBody, queryNumber, type Query } from './routes/requests.js';
 import { HttpError, MAX_ROWS } from './security.js';
+import { seriesInferenceOf, type SeriesInferenceRequest } from './series-inference.js';
 import { textInferenceOf, type TextInferenceRequest } from './text-inference.js';
 
 export type InferenceRequest =
@@ -27,7 +28,8 @@ export type InferenceRequest =
   | { kind: 'decode'; id: string; body: string }
   | { kind: 'denoise'; id: string; body: string }
   | { kind: 'kl-ranking'; id: string }
-  | TextInferenceRequest;
+  | TextInferenceRequest
+  | SeriesInferenceRequest;
 
 function rowsOf(values: Float32Array, rows: number, width: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * width, (r + 1) * width)));
@@ -101,5 +103,7 @@ export async function inferenceOf(models: Models, r: InferenceRequest): Promise<
     case 'text-samples':
     case 'text-interpolate':
       return textInferenceOf(models, r);
+    case 'series-score':
+      return seriesInferenceOf(models, r);
   }
 }

@@ -16,8 +16,9 @@ import type { VaeConfig } from '../vae/config.js';
 import type { LossParts } from '../vae/objective.js';
 import type { CodeDistance } from '../pipelines/text-nearest.js';
 import type { TextVaeConfig } from '../vae/text/config.js';
+import type { TimeKind } from '../data/sources/series.js';
 import type { DecodeMode } from '../vae/text/model.js';
-export type { CodeDistance, DataInfo, DecodeMode, EpochRecord, RunSpec, RunSpecInput, TestMetrics, TextMetrics, TextVaeConfig, VaeConfig };
+export type { CodeDistance, DataInfo, DecodeMode, EpochRecord, RunSpec, RunSpecInput, TestMetrics, TextMetrics, TextVaeConfig, TimeKind, VaeConfig };
 
 /** A run's model: an image or table model's config, or a text model's (its `kind` is 'text'). */
 export type ModelConfig = VaeConfig | TextVaeConfig;
@@ -352,4 +353,54 @@ export interface TextInterpolateRequest extends TextLabel {
 
 export interface TextInterpolation {
   steps: { t: number; text: string }[];
+}
+
+// ---- the HTTP API: a series run's model (the Series page) ----------------------------------------
+
+/** POST /api/runs/:id/series/score: a series file (or folder) on this machine, inside the studio's data folders. */
+export interface SeriesScoreRequest {
+  path: string;
+  /** The CSV column of the points' anomaly labels (0/1), for the AUROC and AUPRC; none when absent. */
+  labelColumn?: string;
+}
+
+/** POST /api/runs/:id/series/upload: the fields of its multipart form. */
+export interface SeriesUpload {
+  /** A .csv, .tsv or .npy file. */
+  file: File;
+  labelColumn?: string;
+}
+
+/** One series as read and scored. Numbers that are NaN (a missing value, a point no window scores) travel as null. */
+export interface ScoredSeries {
+  /** Its file's name. */
+  name: string;
+  timeKind: TimeKind;
+  /** Each point's time: epoch milliseconds for dates, the time column's numbers, or the index. */
+  times: number[];
+  /** The values of each channel the model reads, as read (before standardization). */
+  channels: { name: string; values: (number | null)[] }[];
+  /** Each point's anomaly score (nats; higher is more anomalous), the library's seriesPointScores. */
+  scores: (number | null)[];
+  /** Each point's label (1 = anomalous), or null without a label column. */
+  labels: number[] | null;
+}
+
+export interface SeriesScores {
+  source: string;
+  /** The model's window and stride, in points. */
+  window: number;
+  stride: number;
+  /** Posterior samples averaged per value's score. */
+  samples: number;
+  series: ScoredSeries[];
+  /** Points read, and those with a score. */
+  points: number;
+  scoredPoints: number;
+  /** The starting threshold: the THRESHOLD_QUANTILE quantile of the scored points' scores. */
+  threshold: number;
+  thresholdQuantile: number;
+  labelColumn: string | null;
+  /** AUROC and AUPRC of the scores against the labels over the scored points; null without labels or when they are not both normal and anomalous. */
+  metrics: { points: number; anomalous: number; auroc: number; auprc: number } | null;
 }

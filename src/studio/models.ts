@@ -5,7 +5,7 @@
  * trainAndTestSets). A run folder may hold an image or table model or a text model (vaekit train
  * model.preset text): `bundle` serves the first kind and refuses the second in one sentence that
  * points to the Text page; `textBundle` the other way round, with the codes of the run's training
- * sentences for the nearest-sentence search.
+ * sentences for the nearest-sentence search; `seriesBundle` a time series model, for the Series page.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -75,6 +75,15 @@ export class Models {
   bundle(id: string): RunModel {
     const model = this.load(id);
     if (isTextBundle(model.bundle)) throw new HttpError(400, `The run "${id}" is a text model, and this takes image and table models: explore it on the Text page.`);
+    return model as RunModel;
+  }
+
+  /** Run `id`'s series model (see load; its data.series says how it reads a series); any other model is refused (400). */
+  seriesBundle(id: string): RunModel {
+    const model = this.load(id);
+    if (isTextBundle(model.bundle) || model.bundle.data.series === undefined || model.bundle.data.series === null) {
+      throw new HttpError(400, `The run "${id}" is not a series model, and the Series page takes models trained on time series (vaekit train --window).`);
+    }
     return model as RunModel;
   }
 

@@ -19,6 +19,7 @@ import { apiRoutes } from './api.js';
 import type { Refusal } from './messages.js';
 import { Inference, Jobs } from './jobs.js';
 import { Models } from './models.js';
+import { SERIES_UPLOAD_PATH } from './routes/series.js';
 import { RunStore } from './runs.js';
 import { inFormWords } from './words.js';
 import {
@@ -78,6 +79,11 @@ function keptToken(runsDir: string): { token: string; file: string } {
     throw new VaekitError(`Cannot keep the session token in ${file}: ${describeFsError(err)}.`);
   }
   return { token, file };
+}
+
+/** The API paths that take an upload (a multipart form, up to the upload limit). */
+function isUpload(path: string): boolean {
+  return /\/anomaly$/.test(path) || SERIES_UPLOAD_PATH.test(path);
 }
 
 const STATIC_TYPES: Record<string, string> = {
@@ -194,7 +200,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   app.use('/api/*', (c, next) => {
     const why = foreignRequest(c.req.method, {
       origin: c.req.header('origin'), fetchSite: c.req.header('sec-fetch-site'), contentType: c.req.header('content-type'),
-    }, port, /\/anomaly$/.test(c.req.path));
+    }, port, isUpload(c.req.path));
     return why === null ? next() : Promise.resolve(refuse(c, 403, why));
   });
   app.use('*', async (c, next) => {
@@ -224,7 +230,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
   const uploadBodyLimit = tooLarge(uploadLimit, `The upload is larger than the studio's limit of ${mebibytes(uploadLimit)} MiB.`);
   app.use('/api/*', (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return /\/anomaly$/.test(c.req.path) ? uploadBodyLimit(c, next) : jsonLimit(c, next);
+    return isUpload(c.req.path) ? uploadBodyLimit(c, next) : jsonLimit(c, next);
   });
 
   app.route('/api', apiRoutes({

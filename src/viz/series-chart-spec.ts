@@ -149,6 +149,20 @@ function dateFormat(span: number): string {
   return span > 600_000 ? '%H:%M' : '%H:%M:%S';
 }
 
+/** The most ticks a date axis gets when its labels name whole years, months or days. */
+const DATE_TICKS = 10;
+
+/**
+ * The ticks of a date axis whose labels name whole years, months or days (dateFormat): on whole
+ * ones, every `step` of them (else vega may put two ticks in one day, each labelled with it); null
+ * for the finer formats, whose ticks vega chooses.
+ */
+function dateTicks(span: number): { interval: string; step: number } | null {
+  const format = dateFormat(span);
+  const unit = format === '%Y' ? ['year', 365 * DAY] as const : format === '%b %Y' ? ['month', 30 * DAY] as const : format === '%b %-d' ? ['day', DAY] as const : null;
+  return unit === null ? null : { interval: unit[0], step: Math.max(1, Math.ceil(span / unit[1] / DATE_TICKS)) };
+}
+
 /** A value axis' scale: the values' extent and 4 pixels, or where they are all one value, that value and 1 (or a tenth of it) either side. */
 function valueScale(lines: ReadonlyArray<ArrayLike<number>>): Json {
   let low = Infinity;
@@ -243,6 +257,7 @@ export function seriesChartSpec(input: SeriesChartInput, options: SpecOptions = 
     title: date ? `${timeTitle}: ${formatDate(t0)} to ${formatDate(t1)}` : timeTitle,
     labelOverlap: true, labelFlush: true,
     ...(date ? { format: dateFormat(t1 - t0) } : {}),
+    ...(date && dateTicks(t1 - t0) !== null ? { tickCount: dateTicks(t1 - t0) } : {}),
   };
   // The series panel shows the shared axis' grid only; its labels are the score panel's.
   const hiddenAxis = { title: null, labels: false, ticks: false, domain: false };

@@ -5,13 +5,14 @@
 import type {
   AnomalyResult, AnomalyUpload, CodeDistance, DataDescription, DecodeMode, DescribeRequest, EndEvent, EpochRecord, Examples, ExamplesQuery, FiguresEvent, Info, KlRanking, LatentMap,
   LatentMapQuery, ModelConfig, NewRun, ProgressEvent, Refusal, RunChange, RunDetail, RunEventData, RunEventName, RunList, RunMetrics, RunSpecInput, RunStarted, RunStatus, RunStopped, RunSummary,
+  ScoredSeries, SeriesScoreRequest, SeriesScores, SeriesUpload,
   TestMetrics, TextInterpolateRequest, TextInterpolation, TextMetrics, TextNearest, TextNearestRequest, TextReconstruction, TextReconstructRequest, TextSamples, TextSamplesQuery,
   TextVaeConfig,
 } from '../../src/studio/messages.js';
 
 export type {
   AnomalyResult, AnomalyUpload, CodeDistance, DataDescription, DecodeMode, EndEvent, EpochRecord, Examples, FiguresEvent, Info, KlRanking, LatentMap, LatentMapQuery, ModelConfig, NewRun, ProgressEvent,
-  RunMetrics, RunSpecInput, RunStatus, RunSummary, TestMetrics, TextInterpolation, TextMetrics, TextNearest, TextReconstruction, TextSamples, TextSamplesQuery, TextVaeConfig,
+  RunMetrics, RunSpecInput, RunStatus, RunSummary, ScoredSeries, SeriesScores, TestMetrics, TextInterpolation, TextMetrics, TextNearest, TextReconstruction, TextSamples, TextSamplesQuery, TextVaeConfig,
 };
 
 export type ImageShape = [number, number, number];
@@ -101,6 +102,16 @@ export const api = {
     nearest: (id: string, request: TextNearestRequest) => post<TextNearest, TextNearestRequest>(`${run(id)}/text/nearest`, request),
     samples: (id: string, q: TextSamplesQuery) => call<TextSamples>(`${run(id)}/text/samples${query(q)}`),
     interpolate: (id: string, request: TextInterpolateRequest) => post<TextInterpolation, TextInterpolateRequest>(`${run(id)}/text/interpolate`, request),
+  },
+  /** A series run's model (the Series page): a series on this machine, or an upload, scored point by point. */
+  series: {
+    score: (id: string, request: SeriesScoreRequest) => post<SeriesScores, SeriesScoreRequest>(`${run(id)}/series/score`, request),
+    upload: (id: string, upload: SeriesUpload) => {
+      const form = new FormData();
+      form.append('file', upload.file, upload.file.name);
+      if (upload.labelColumn !== undefined) form.append('labelColumn', upload.labelColumn);
+      return call<SeriesScores>(`${run(id)}/series/upload`, { method: 'POST', body: form });
+    },
   },
   /** The bytes of a file of the run folder. */
   fileBytes: async (id: string, name: string): Promise<Uint8Array> => {

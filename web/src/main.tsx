@@ -1,17 +1,18 @@
-// vaekit studio in the browser: a top bar with the six pages (hash routes), a banner on every page
+// vaekit studio in the browser: a top bar with the seven pages (hash routes), a banner on every page
 // when the studio stops answering or restarted with another token, and the page shown.
 import { render } from 'preact';
 import { TrainPage } from './pages/Train.js';
 import { DenoisePage } from './pages/Denoise.js';
 import { LatentPage } from './pages/Latent.js';
 import { TextPage } from './pages/Text.js';
+import { SeriesPage } from './pages/Series.js';
 import { AnomaliesPage } from './pages/Anomalies.js';
 import { ModelsPage } from './pages/Models.js';
 import { pageHref, PAGES, useInfo, useRoute, type Page } from './store.js';
 import { ConnectionBanner } from './widgets.js';
 import './styles.css';
 
-const TITLES: Record<Page, string> = { train: 'Train', denoise: 'Denoise', latent: 'Latent space', text: 'Text', anomalies: 'Anomalies', models: 'Models' };
+const TITLES: Record<Page, string> = { train: 'Train', denoise: 'Denoise', latent: 'Latent space', text: 'Text', series: 'Series', anomalies: 'Anomalies', models: 'Models' };
 
 function TopBar({ page }: { page: Page }) {
   const { value: info, error } = useInfo();
@@ -42,6 +43,7 @@ function App() {
         {page === 'denoise' ? <DenoisePage /> : null}
         {page === 'latent' ? <LatentPage /> : null}
         {page === 'text' ? <TextPage /> : null}
+        {page === 'series' ? <SeriesPage /> : null}
         {page === 'anomalies' ? <AnomaliesPage /> : null}
         {page === 'models' ? <ModelsPage /> : null}
       </main>

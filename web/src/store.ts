@@ -116,7 +116,7 @@ export function useInfo(): Loaded<Info> {
 
 // ---- the route --------------------------------------------------------------------------------
 
-export const PAGES = ['train', 'denoise', 'latent', 'text', 'anomalies', 'models'] as const;
+export const PAGES = ['train', 'denoise', 'latent', 'text', 'series', 'anomalies', 'models'] as const;
 export type Page = (typeof PAGES)[number];
 
 export interface Route {
@@ -174,4 +174,19 @@ export function isTextRun(run: Pick<RunSummary, 'config'>): boolean {
 /** A finished text run, for the Text page. */
 export function hasTextModel(run: RunSummary): boolean {
   return hasModel(run) && isTextRun(run);
+}
+
+/** Whether a run's model reads time series (vaekit train --window): the Series page's, not the image pages'. */
+export function isSeriesRun(run: Pick<RunSummary, 'data'>): boolean {
+  return run.data !== null && run.data.series !== undefined && run.data.series !== null;
+}
+
+/** A finished series run, for the Series page. */
+export function hasSeriesModel(run: RunSummary): boolean {
+  return hasModel(run) && isSeriesRun(run);
+}
+
+/** The page of its own a run's model is explored on (a text or a series model), or null for an image or table model (the image pages'). */
+export function ownPage(run: Pick<RunSummary, 'config' | 'data'>): 'text' | 'series' | null {
+  return isTextRun(run) ? 'text' : isSeriesRun(run) ? 'series' : null;
 }

@@ -2,7 +2,7 @@
 import { useEffect } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { RunMetrics, RunStatus, RunSummary, TestMetrics, TextMetrics, TextVaeConfig } from './api.js';
-import { hasModel, isTextRun, pageHref, pickRun, useConnection, useRuns } from './store.js';
+import { hasModel, isSeriesRun, isTextRun, ownPage, pageHref, pickRun, useConnection, useRuns } from './store.js';
 
 export function fixed(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
@@ -59,17 +59,28 @@ export function modelWords(run: RunSummary): string {
   return parts.filter((p) => p !== '').join(' · ');
 }
 
-/** What a run trained on: its source's file name and the example shape (a text model's: its maximum length in tokens). */
+/** A series model's windows in words: "windows of 12 points of a, b". */
+export function windowWords(run: Pick<RunSummary, 'data'>): string | null {
+  const s = run.data?.series;
+  if (s === undefined || s === null) return null;
+  return `windows of ${s.window} points${s.stride > 1 ? ` every ${s.stride}` : ''} of ${s.channels.join(', ')}`;
+}
+
+/** What a run trained on: its source's file name and the example shape (a text model's: its maximum length in tokens; a series model's: its windows). */
 export function dataWords(run: RunSummary): string {
   const d = run.data;
   if (d === null) return '–';
   const name = d.source.split(/[\\/]/).pop() ?? d.source;
-  return isTextRun(run) ? `${name} [up to ${d.shape[0] ?? '?'} tokens]` : `${name} [${d.shape.join('×')}]`;
+  return isTextRun(run) ? `${name} [up to ${d.shape[0] ?? '?'} tokens]` : isSeriesRun(run) ? `${name} [${windowWords(run) ?? ''}]` : `${name} [${d.shape.join('×')}]`;
 }
 
-/** On a page of image and table models, for a text run picked: one sentence that sends it to the Text page. */
-export function TextRunNote({ run }: { run: RunSummary }) {
-  return (
+/** On a page of image and table models, for a text or series run picked: one sentence that sends it to its own page. */
+export function OwnPageNote({ run }: { run: RunSummary }) {
+  return ownPage(run) === 'series' ? (
+    <p class="notice" data-testid="series-run-note">
+      {run.id} is a time series model, and this page works with image and table models: score a series with it on the <a href={pageHref('series')}>Series</a> page.
+    </p>
+  ) : (
     <p class="notice" data-testid="text-run-note">
       {run.id} is a text model, and this page works with image and table models: explore it on the <a href={pageHref('text')}>Text</a> page.
     </p>
@@ -104,7 +115,7 @@ export function RunPicker({ value, usable = hasModel, preferred = () => true, la
       <span>{label}</span>
       <select data-testid="run-picker" value={picked?.id ?? ''} onChange={(e) => pickRun((e.currentTarget as HTMLSelectElement).value)}>
         {choices.map((r) => (
-          <option key={r.id} value={r.id}>{`${r.id} (${r.status}, ${r.epochsDone} epoch${r.epochsDone === 1 ? '' : 's'}${isTextRun(r) ? ', text' : ''}${r.config !== null ? (isTextRun(r) && r.config.latent === 0 ? ', language model' : `, latent ${r.config.latent}`) : ''})`}</option>
+          <option key={r.id} value={r.id}>{`${r.id} (${r.status}, ${r.epochsDone} epoch${r.epochsDone === 1 ? '' : 's'}${isTextRun(r) ? ', text' : isSeriesRun(r) ? ', series' : ''}${r.config !== null ? (isTextRun(r) && r.config.latent === 0 ? ', language model' : `, latent ${r.config.latent}`) : ''})`}</option>
         ))}
       </select>
     </label>

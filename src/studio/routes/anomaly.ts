@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { RUN_FILES } from '../../run/names.js';
 import type { ApiContext } from '../api.js';
-import type { UploadedFile } from '../heavy.js';
 import type { AnomalyResult } from '../messages.js';
 import { fileInFolder, HttpError } from '../security.js';
+import { uploadedFile } from '../uploads.js';
 import { anomalyUpload } from './requests.js';
 
 export function anomalyRoutes(ctx: ApiContext): Hono {
@@ -15,10 +15,9 @@ export function anomalyRoutes(ctx: ApiContext): Hono {
       const id = c.req.param('id');
       runs.runDir(id);
       const { file, labels, labelColumn, normalClass } = await anomalyUpload(c);
-      const bytes = async (f: File): Promise<UploadedFile> => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
       return c.json<AnomalyResult>(await jobs.run({
-        kind: 'anomaly', id, file: await bytes(file),
-        ...(labels !== undefined ? { labels: await bytes(labels) } : {}),
+        kind: 'anomaly', id, file: await uploadedFile(file),
+        ...(labels !== undefined ? { labels: await uploadedFile(labels) } : {}),
         ...(labelColumn !== undefined ? { labelColumn } : {}),
         ...(normalClass !== undefined ? { normalClass } : {}),
       }, c.req.raw.signal));

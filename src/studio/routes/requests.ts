@@ -14,8 +14,9 @@ import { classIndex } from '../../run/data.js';
 import type { Vae } from '../../vae/model.js';
 import { DECODE_MODES, type DecodeMode } from '../../vae/text/model.js';
 import type {
-  AnomalyUpload, DecodeRequest, DenoiseRequest, DescribeRequest, EncodeRequest, TextInterpolateRequest, TextNearestRequest, TextReconstructRequest, TextSamplesQuery,
+  AnomalyUpload, DecodeRequest, DenoiseRequest, DescribeRequest, EncodeRequest, SeriesScoreRequest, SeriesUpload, TextInterpolateRequest, TextNearestRequest, TextReconstructRequest, TextSamplesQuery,
 } from '../messages.js';
+import { isMnistSpec } from '../../data/load.js';
 import { confineDataPath, HttpError, MAX_ROWS } from '../security.js';
 import { INTERPOLATION_STEPS, MAX_BEAM_WIDTH, MAX_NEAREST, MAX_SENTENCE_CHARS, MAX_TEMPERATURE, MAX_TEXT_SAMPLES } from '../text-limits.js';
 
@@ -159,31 +160,77 @@ export function denoiseRequest(b: Unchecked<DenoiseRequest>, vae: Vae): ModelRow
   return { values, rows, noise: parsed, seed, labels: labelsOf(b.labels, vae, rows) };
 }
 
-/** The multipart form of an AnomalyUpload (415 when the body is not one). */
-export async function anomalyUpload(c: Context): Promise<AnomalyUpload> {
+/** The fields of a multipart form, still to be checked (415 when the body is not one; `what`: what it sends, in words). */
+async function multipartForm<T>(c: Context, what: string): Promise<Unchecked<T>> {
   if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data')) {
-    throw new HttpError(415, 'Send the data to score as multipart/form-data, its file in the field "file".');
+    throw new HttpError(415, `Send ${what} as multipart/form-data, its file in the field "file".`);
   }
-  let form: Unchecked<AnomalyUpload>;
   try {
-    form = await c.req.parseBody();
+    return await c.req.parseBody();
   } catch {
     throw new HttpError(400, 'The upload is not a readable multipart form.');
   }
-  const { file, labels } = form;
-  if (!(file instanceof File)) throw new HttpError(400, 'Send the data to score in the form field "file" (a .csv or .npy file).');
-  const ext = extname(file.name).toLowerCase();
-  if (ext !== '.csv' && ext !== '.npy') throw new HttpError(400, `"file" must be a .csv or .npy file, not "${file.name}".`);
+}
+
+/** A form's field "file": a file whose name ends in one of `exts` (".csv"); `what`: what it sends, in words. */
+function formFile(v: unknown, exts: readonly string[], what: string): File {
+  const kinds = `${exts.slice(0, -1).join(', ')}${exts.length > 1 ? ' or ' : ''}${exts.at(-1)!}`;
+  if (!(v instanceof File)) throw new HttpError(400, `Send ${what} in the form field "file" (a ${kinds} file).`);
+  if (!exts.includes(extname(v.name).toLowerCase())) throw new HttpError(400, `"file" must be a ${kinds} file, not "${v.name}".`);
+  return v;
+}
+
+/** A form's text field, or undefined when it is absent or empty. */
+function formText(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The multipart form of an AnomalyUpload (415 when the body is not one). */
+export async function anomalyUpload(c: Context): Promise<AnomalyUpload> {
+  const what = 'the data to score';
+  const form = await multipartForm<AnomalyUpload>(c, what);
+  const file = formFile(form.file, ['.csv', '.npy'], what);
+  const { labels } = form;
   if (labels !== undefined && !(labels instanceof File)) throw new HttpError(400, 'The form field "labels" must be an .npy file.');
-  const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-  const labelColumn = text(form.labelColumn);
-  const normalClass = text(form.normalClass);
+  const labelColumn = formText(form.labelColumn);
+  const normalClass = formText(form.normalClass);
   return {
     file,
     ...(labels !== undefined ? { labels } : {}),
     ...(labelColumn !== undefined ? { labelColumn } : {}),
     ...(normalClass !== undefined ? { normalClass } : {}),
   };
+}
+
+// ---- a series model's requests (the Series page) ---------------------------------------------------
+
+/** The files a series is read from. */
+export const SERIES_EXTENSIONS = ['.csv', '.tsv', '.npy'] as const;
+
+/** A label column's name: a string that is not blank, or undefined when absent or empty. */
+function labelColumnOf(v: unknown): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw new HttpError(400, '"labelColumn" must be the name of a column of the file.');
+  return v.trim();
+}
+
+/** A SeriesScoreRequest, its path confined to `roots`. */
+export function seriesScoreRequest(b: Unchecked<SeriesScoreRequest>, roots: readonly string[]): SeriesScoreRequest {
+  const given = b.path;
+  if (typeof given !== 'string' || given.trim() === '') throw new HttpError(400, 'Give "path": the path of a series file (.csv, .tsv or .npy) or a folder of them.');
+  if (isMnistSpec(given)) throw new HttpError(400, `"${given}" is a set of images: give the path of a series file (.csv, .tsv or .npy) or a folder of them.`);
+  const path = confineDataPath(given, roots, 'series');
+  const labelColumn = labelColumnOf(b.labelColumn);
+  return { path, ...(labelColumn !== undefined ? { labelColumn } : {}) };
+}
+
+/** The multipart form of a SeriesUpload (415 when the body is not one). */
+export async function seriesUpload(c: Context): Promise<SeriesUpload> {
+  const what = 'the series to score';
+  const form = await multipartForm<SeriesUpload>(c, what);
+  const file = formFile(form.file, SERIES_EXTENSIONS, what);
+  const labelColumn = labelColumnOf(formText(form.labelColumn));
+  return { file, ...(labelColumn !== undefined ? { labelColumn } : {}) };
 }
 
 // ---- a text model's requests (the Text page) ----------------------------------------------------

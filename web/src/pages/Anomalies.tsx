@@ -5,13 +5,13 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, messageOf, scoresCsvUrl, type AnomalyResult, type AnomalyUpload } from '../api.js';
 import { Chart } from '../chart.js';
 import { imageShapeOf, ImageView } from '../images.js';
-import { isTextRun, usePickedRun } from '../store.js';
-import { Card, ErrorLine, RunPicker, TextRunNote } from '../widgets.js';
+import { ownPage, usePickedRun } from '../store.js';
+import { Card, ErrorLine, RunPicker, OwnPageNote } from '../widgets.js';
 
 export function AnomaliesPage() {
   const { route, run } = usePickedRun();
-  // A text run's sentences are not scored here: the page says where the run is explored instead.
-  const text = run !== null && isTextRun(run);
+  // A text run's sentences and a series run's series are not scored here: the page says where the run is explored instead.
+  const elsewhere = run !== null && ownPage(run) !== null;
   const [file, setFile] = useState<File | null>(null);
   const [labels, setLabels] = useState<File | null>(null);
   const [labelColumn, setLabelColumn] = useState('');
@@ -23,7 +23,7 @@ export function AnomaliesPage() {
 
   const score = async (e: Event): Promise<void> => {
     e.preventDefault();
-    if (run === null || text) return;
+    if (run === null || elsewhere) return;
     if (file === null) { setError('Choose a .csv or .npy file to score.'); return; }
     const upload: AnomalyUpload = {
       file,
@@ -43,7 +43,7 @@ export function AnomaliesPage() {
     }
   };
 
-  const shown = result !== null && result.runId === run?.id && !text ? result : null;
+  const shown = result !== null && result.runId === run?.id && !elsewhere ? result : null;
   const shape = run?.data !== undefined && run?.data !== null ? imageShapeOf(run.data.shape) : null;
   const stats = useMemo(() => {
     if (shown === null) return null;
@@ -56,7 +56,7 @@ export function AnomaliesPage() {
     <div class="page anomalies">
       <Card title="Score a file for anomalies" wide>
         <form class="anomaly-form" onSubmit={(e) => void score(e)}>
-          <RunPicker value={route.run} preferred={(r) => !isTextRun(r)} />
+          <RunPicker value={route.run} preferred={(r) => ownPage(r) === null} />
           <label class="field">
             <span>Data <small>(.csv: one example a row, or .npy)</small></span>
             <input type="file" accept=".csv,.npy" data-testid="anomaly-file" onChange={(e) => { setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null); setResult(null); }} />
@@ -77,10 +77,10 @@ export function AnomaliesPage() {
             <input type="text" value={normalClass} placeholder="the class the model learned" data-testid="normal-class" spellcheck={false} onInput={(e) => setNormalClass((e.currentTarget as HTMLInputElement).value)} />
           </label>
           <div class="buttons">
-            <button type="submit" class="primary" disabled={busy || run === null || text || file === null} data-testid="score">{busy ? 'Scoring…' : 'Score'}</button>
+            <button type="submit" class="primary" disabled={busy || run === null || elsewhere || file === null} data-testid="score">{busy ? 'Scoring…' : 'Score'}</button>
           </div>
         </form>
-        {run !== null && text ? <TextRunNote run={run} /> : null}
+        {run !== null && elsewhere ? <OwnPageNote run={run} /> : null}
         <ErrorLine error={error} />
         <p class="muted small">Each example's score is its negative ELBO under the model (nats per example; the mean of 10 posterior samples): examples unlike the training data score high.</p>
       </Card>

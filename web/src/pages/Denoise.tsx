@@ -6,8 +6,8 @@ import { applyNoise, parseNoise } from '../../../src/browser.js';
 import { api, messageOf, type Examples } from '../api.js';
 import { areaResize, canvasValues, ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
-import { isTextRun, usePickedRun } from '../store.js';
-import { Card, ErrorLine, NoiseControl, noiseText, RunPicker, TextRunNote, type NoiseKind } from '../widgets.js';
+import { ownPage, usePickedRun } from '../store.js';
+import { Card, ErrorLine, NoiseControl, noiseText, RunPicker, OwnPageNote, type NoiseKind } from '../widgets.js';
 
 const PAD = 280;
 
@@ -65,9 +65,9 @@ function clearPad(pad: HTMLCanvasElement): void {
 export function DenoisePage() {
   const { route, run } = usePickedRun();
   const [error, setError] = useState<string | null>(null);
-  // A text run's model is not loaded here: the page says where it is explored instead.
-  const text = run !== null && isTextRun(run);
-  const model = useRunModel(text ? null : run, setError);
+  // A text or series run's model is not loaded here: the page says where it is explored instead.
+  const elsewhere = run !== null && ownPage(run) !== null;
+  const model = useRunModel(elsewhere ? null : run, setError);
   const [noiseKind, setNoiseKind] = useState<NoiseKind>('gaussian');
   const [amount, setAmount] = useState(0.3);
   const [seed, setSeed] = useState(1);
@@ -191,7 +191,7 @@ export function DenoisePage() {
     <div class="page denoise">
       <Card title="Denoise in the browser" wide>
         <div class="toolbar">
-          <RunPicker value={route.run} preferred={(r) => !isTextRun(r)} />
+          <RunPicker value={route.run} preferred={(r) => ownPage(r) === null} />
           {model !== null && isConditional(model) ? (
             <label class="field inline"><span>Class</span>
               <select value={label} onChange={(e) => setLabel(Number((e.currentTarget as HTMLSelectElement).value))}>
@@ -201,8 +201,8 @@ export function DenoisePage() {
           ) : null}
         </div>
         <ErrorLine error={error} />
-        {run !== null && text ? <TextRunNote run={run} /> : null}
-        {run !== null && !text && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
+        {run !== null && elsewhere ? <OwnPageNote run={run} /> : null}
+        {run !== null && !elsewhere && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
         {model !== null && shape === null ? <p class="muted">This run's examples are table rows, not images: denoise them with <code>vaekit denoise</code>.</p> : null}
         <div class={`denoise-body${shape === null ? ' hidden' : ''}`}>
           <div class="pad-column">

@@ -7,8 +7,8 @@ import { api, messageOf, type Examples, type ImageShape, type KlRanking, type La
 import { ImageView } from '../images.js';
 import { className, exampleTensor, isConditional, useRunModel, type BrowserModel } from '../model.js';
 import { classColour, nearestPoint, Scatter, type Point2 } from '../scatter.js';
-import { isTextRun, usePickedRun } from '../store.js';
-import { Card, ErrorLine, RunPicker, TextRunNote } from '../widgets.js';
+import { ownPage, usePickedRun } from '../store.js';
+import { Card, ErrorLine, RunPicker, OwnPageNote } from '../widgets.js';
 
 /** How the map projects the latent means: the server's choices (LatentMapQuery). */
 type Method = NonNullable<LatentMapQuery['method']>;
@@ -277,21 +277,21 @@ function SamplesCard({ model }: { model: BrowserModel }) {
 export function LatentPage() {
   const { route, run } = usePickedRun();
   const [error, setError] = useState<string | null>(null);
-  // A text run's model is not loaded here: the page says where it is explored instead.
-  const text = run !== null && isTextRun(run);
-  const model = useRunModel(text ? null : run, setError);
+  // A text or series run's model is not loaded here: the page says where it is explored instead.
+  const elsewhere = run !== null && ownPage(run) !== null;
+  const model = useRunModel(elsewhere ? null : run, setError);
   const [method, setMethod] = useState<Method>('pca');
 
 
   return (
     <div class="page latent">
       <div class="toolbar">
-        <RunPicker value={route.run} preferred={(r) => !isTextRun(r)} />
+        <RunPicker value={route.run} preferred={(r) => ownPage(r) === null} />
         {model !== null ? <span class="muted">latent size {model.vae.latent}{isConditional(model) ? `, conditional on ${model.vae.classes} classes` : ''}</span> : null}
       </div>
       <ErrorLine error={error} />
-      {run !== null && text ? <TextRunNote run={run} /> : null}
-      {run !== null && !text && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
+      {run !== null && elsewhere ? <OwnPageNote run={run} /> : null}
+      {run !== null && !elsewhere && model === null && error === null ? <p class="muted">Loading the model of {run.id}…</p> : null}
       {model !== null && run !== null ? (
         <>
           <LatentMapCard model={model} runId={run.id} method={method} setMethod={setMethod} />

@@ -2,16 +2,17 @@
 // sparkline of its loss; one run's curves, report and exports; two runs compared: the settings
 // they differ in first, their metrics side by side and their curves on one chart. Text runs
 // (vaekit train --preset text) are listed with a text model's metrics (NLL, perplexity, KL, mutual
-// information, active units) and settings (tokens, vocabulary, cell, ...).
+// information, active units) and settings (tokens, vocabulary, cell, ...); series runs (vaekit train
+// --window) with their windows and a link to the Series page.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { RunSpec } from '../../../src/studio/messages.js';
 import { formFieldOf } from '../../../src/studio/words.js';
 import { BROWSER_CHART_FONT, chartConfig, trainingCurvesSpec } from '../../../src/viz/chart-specs.js';
 import { api, exportUrl, reportUrl, type EpochRecord, type RunSummary } from '../api.js';
 import { Chart } from '../chart.js';
-import { hasModel, isTextRun, pageHref, pickRun, useRoute, useRuns } from '../store.js';
+import { hasModel, isSeriesRun, isTextRun, pageHref, pickRun, useRoute, useRuns } from '../store.js';
 import {
-  Card, dataWords, ErrorLine, fixed, imageMetricsOf, modelWords, NOISE_KINDS, StatusBadge, textConfigOf, textMetricsOf, vocabularyWords,
+  Card, dataWords, ErrorLine, fixed, imageMetricsOf, modelWords, NOISE_KINDS, StatusBadge, textConfigOf, textMetricsOf, vocabularyWords, windowWords,
 } from '../widgets.js';
 
 const EXPORTS = [
@@ -180,7 +181,7 @@ function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] |
       <div class="detail" data-testid="run-detail">
         <dl class="facts">
           <dt>model</dt><dd>{modelWords(run)}</dd>
-          <dt>data</dt><dd>{run.data?.source ?? '–'}{run.data !== null ? (text ? ` [up to ${run.data.shape[0] ?? '?'} tokens]` : ` [${run.data.shape.join('×')}]`) : ''}</dd>
+          <dt>data</dt><dd>{run.data?.source ?? '–'}{run.data !== null ? (text ? ` [up to ${run.data.shape[0] ?? '?'} tokens]` : ` [${windowWords(run) ?? run.data.shape.join('×')}]`) : ''}</dd>
           <dt>epochs</dt><dd>{run.epochsDone} of {run.epochs}{trainingSeconds(records) !== null ? ` in ${fixed(trainingSeconds(records), 1)} s` : ''}</dd>
           <dt>started</dt><dd>{new Date(run.createdAt).toLocaleString()}</dd>
           {m !== null ? (
@@ -207,6 +208,7 @@ function RunDetail({ run, records }: { run: RunSummary; records: EpochRecord[] |
           </div>
         ) : (
           <div class="links">
+            {isSeriesRun(run) ? <a class={`button${ready ? '' : ' disabled'}`} href={pageHref('series')} onClick={() => pickRun(run.id)} data-testid="series-page-link">Open on the Series page</a> : null}
             <a class={`button${ready ? '' : ' disabled'}`} href={reportUrl(run.id)} target="_blank" rel="noopener" data-testid="report-link">Open the HTML report</a>
             {EXPORTS.map((e) => (
               <a key={e.format} class={`button${ready ? '' : ' disabled'}`} href={exportUrl(run.id, e.format)} download={`${run.id}-${e.format}.zip`} data-testid={`export-${e.format}`}>

@@ -10,24 +10,8 @@ import { arrayDataset } from '../src/data/dataset.js';
 import type { Series } from '../src/data/sources/series.js';
 import { seriesWindows } from '../src/data/transforms/windows.js';
 import { Random } from '../src/engine/random.js';
+import { makeSeries } from './helpers/series.js';
 import { VaekitError } from '../src/errors.js';
-
-/** A series of `T` points and `C` channels from value(t, c); NaN values are missing. */
-function makeSeries(T: number, C: number, value: (t: number, c: number) => number): Series {
-  const values = new Float32Array(T * C);
-  const mask = new Uint8Array(T * C);
-  for (let t = 0; t < T; t++) {
-    for (let c = 0; c < C; c++) {
-      const v = value(t, c);
-      values[t * C + c] = v;
-      mask[t * C + c] = Number.isNaN(v) ? 0 : 1;
-    }
-  }
-  return {
-    name: 'synthetic.csv', time: 'index', timestamps: Float64Array.from({ length: T }, (_, t) => t), values, mask,
-    channels: Array.from({ length: C }, (_, c) => `v${c}`), labels: null,
-  };
-}
 
 const T = 1000;
 const W = 10;

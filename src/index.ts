@@ -69,6 +69,11 @@ export {
   BASELINES, findBaseline, fitPca, PcaBaseline, fitIsolationForest, IsolationForest, averagePathLength, rollingZScores,
   type Baseline, type BaselineName, type BaselineScorer, type PcaOptions, type IsolationForestOptions, type RollingZScoreOptions, type FloatRows,
 } from './anomaly/baselines/index.js';
+export { seriesBaselineScores, type SeriesBaselineScores } from './anomaly/baselines/series.js';
+export {
+  seriesAnomalies, seriesAnomalyFigure, flaggedIntervals,
+  type ScoredSeries, type HeldOutSeries, type SeriesAnomalyOptions, type SeriesAnomalyReport, type SeriesMethod, type FlaggedInterval,
+} from './pipelines/series-anomaly.js';
 export { encodeDataset, type Codes, type EncodeOptions } from './latent/encode.js';
 export { SILENT_TASK, type TaskProgress } from './progress.js';
 export { evaluateDenoising, evaluateObjective, validator, type TestMetrics } from './eval/evaluate.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { cliChecks, vaekitFromSources, type CliResult } from './helpers/cli.js';
-import { Random } from '../src/engine/random.js';
+import { HOUR, PLANTED, SERIES_POINTS, T0, writeLabelledSeries } from './helpers/series.js';
 import { auroc } from '../src/eval/auroc.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-series-cli-'));
@@ -17,31 +17,10 @@ test.after(() => rmSync(tmp, { recursive: true, force: true }));
 const at = (...p: string[]): string => join(tmp, ...p);
 const { ok, refused } = cliChecks((args) => vaekitFromSources(args, 120_000));
 
-const HOUR = 3_600_000;
-const T0 = Date.UTC(2021, 2, 1);
-const T = 480;
-/** The planted anomaly: a jump of channel a at these points (in the part after the training part). */
-const PLANTED = { from: 380, to: 390 };
-
-/** Hourly points from 2021-03-01 of two noisy sines (period 24 h); channel a jumps by 4 on the planted points, labelled 1. */
-function writeSeries(path: string): { times: string[] } {
-  const rng = new Random(3);
-  const times: string[] = [];
-  const rows: string[] = [];
-  for (let t = 0; t < T; t++) {
-    const planted = t >= PLANTED.from && t < PLANTED.to;
-    const a = Math.sin((2 * Math.PI * t) / 24) + 0.05 * rng.normal() + (planted ? 4 : 0);
-    const b = Math.cos((2 * Math.PI * t) / 24) + 0.05 * rng.normal();
-    const time = new Date(T0 + t * HOUR).toISOString().slice(0, 19).replace('T', ' ');
-    times.push(time);
-    rows.push(`${time},${a.toFixed(4)},${b.toFixed(4)},${planted ? 1 : 0}`);
-  }
-  writeFileSync(path, `time,a,b,label\n${rows.join('\n')}\n`);
-  return { times };
-}
+const T = SERIES_POINTS;
 
 const data = at('s.csv');
-writeSeries(data);
+writeLabelledSeries(data);
 const TRAIN_UNTIL = new Date(T0 + 300 * HOUR).toISOString().slice(0, 10); // 2021-03-13: the first 288 points
 const SMALL = ['--preset', 'mlp', '--hidden', '32', '--latent', '4', '--epochs', '8', '--batch-size', '32', '--lr', '0.003'];
 

@@ -10,7 +10,6 @@ import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
 import { arrayDataset, type Dataset } from '../src/data/dataset.js';
 import { Batcher } from '../src/data/batches.js';
-import type { Series } from '../src/data/sources/series.js';
 import { injectMissing } from '../src/data/transforms/missing.js';
 import { seriesWindows } from '../src/data/transforms/windows.js';
 import { exportFiles } from '../src/export/index.js';
@@ -25,6 +24,7 @@ import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
 import { ParameterSet } from '../src/nn/parameters.js';
 import { assertGradient, numericGradient } from './helpers/gradient-check.js';
+import { makeSeries } from './helpers/series.js';
 
 const backends: Backend[] = [new JsBackend(), loadNativeBackend()];
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -56,23 +56,6 @@ function maskedRows(rows: number, D: number, seed: number): { values: Float32Arr
     }
   }
   return { values, mask };
-}
-
-/** One series of T points of C channels from value(t, c) (NaN: missing), with labels when given. */
-function makeSeries(T: number, C: number, value: (t: number, c: number) => number, labels: Uint8Array | null = null): Series {
-  const values = new Float32Array(T * C);
-  const mask = new Uint8Array(T * C);
-  for (let t = 0; t < T; t++) {
-    for (let c = 0; c < C; c++) {
-      const v = value(t, c);
-      values[t * C + c] = v;
-      mask[t * C + c] = Number.isNaN(v) ? 0 : 1;
-    }
-  }
-  return {
-    name: 'synthetic.csv', time: 'index', timestamps: Float64Array.from({ length: T }, (_, t) => t), values, mask,
-    channels: Array.from({ length: C }, (_, c) => `v${c}`), labels,
-  };
 }
 
 for (const backend of backends) {

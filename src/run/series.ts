@@ -33,6 +33,8 @@ export interface SeriesRunData {
   train: Dataset;
   /** The held-out windows it validates on (normal data it never trains on). */
   validation: Dataset;
+  /** The series the validation windows were cut from: `series`, or data.validation.source's. */
+  validationSeries: Series[];
   /** What the bundle keeps about how the series were read and cut. */
   info: SeriesDataInfo;
 }
@@ -82,9 +84,10 @@ export function readSeriesRun(d: DataSpec, report?: (line: string) => void): Ser
   };
   const v = d.validation;
   if (v !== null && 'source' in v) {
-    const validation = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation' }).windows;
+    const other = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation' });
+    const validation = other.windows;
     report?.(`windows: ${windows.train.count.toLocaleString('en-US')} to train on, ${validation.count.toLocaleString('en-US')} of ${v.source} to validate on`);
-    return { series, windows, train: windows.train, validation, info };
+    return { series, windows, train: windows.train, validation, validationSeries: other.series, info };
   }
   const fraction = v === null ? SERIES_VALIDATION_FRACTION : v.fraction;
   const split = splitSeriesValidation(windows.train, fraction);
@@ -92,7 +95,7 @@ export function readSeriesRun(d: DataSpec, report?: (line: string) => void): Ser
     `windows: ${split.train.count.toLocaleString('en-US')} to train on and the last ${+(100 * fraction).toPrecision(3)}% of each series' training windows (${split.validation.count.toLocaleString('en-US')}) to validate on`
     + `${split.dropped > 0 ? `; the ${split.dropped.toLocaleString('en-US')} between them, which share points with both, are left out` : ''}`,
   );
-  return { series, windows, train: split.train, validation: split.validation, info };
+  return { series, windows, train: split.train, validation: split.validation, validationSeries: series, info };
 }
 
 export interface SeriesForModelOptions {

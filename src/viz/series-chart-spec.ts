@@ -127,7 +127,7 @@ export function formatValue(v: number): string {
 }
 
 /** A date as the axis title writes it: "2014-02-14 14:30" (UTC), with seconds and milliseconds only where it has them. */
-function formatDate(ms: number): string {
+export function formatDate(ms: number): string {
   const iso = new Date(ms).toISOString();
   const day = iso.slice(0, 10);
   const time = iso.endsWith(':00.000Z') ? iso.slice(11, 16) : iso.endsWith('.000Z') ? iso.slice(11, 19) : iso.slice(11, 23);

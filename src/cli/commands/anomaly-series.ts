@@ -1,39 +1,38 @@
 /**
  * vaekit anomaly on time series: a score for every point of every series, the points above a
- * threshold flagged, and their runs (intervals) in time.
+ * threshold flagged, their runs (intervals) in time, and a figure of each series above its scores.
  *
  *   --model M --data FILE     a saved series model scores FILE (or --test-data FILE), read with the
  *                             model's window, columns and standardization (run/series.ts seriesForModel)
  *   --data FILE --window W    a model trains on each series' first part (--train-until) and scores
  *                             every point of FILE (or of --test-data)
  *
- * The threshold (--threshold, default quantile:0.99) comes from the scores of held-out normal points:
- * those of the validation windows, the last share of each series' training part, which no model
- * trains on; pot:RISK fits the tail of the scored points' own scores. With point labels
- * (--label-column), the AUROC and AUPRC of the point scores, over the points after the training parts.
+ * The scoring, the threshold (--threshold, default quantile:0.99, from the held-out normal points'
+ * scores), the flags, the metrics with point labels (--label-column) and the baselines (--baselines)
+ * are src/pipelines/series-anomaly.ts's; this file reads the flags, prints and writes scores.csv,
+ * anomaly.json, anomaly.md and the figures.
  */
-import { basename, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { flagged, intervals, parseThresholdSpec, potThreshold, thresholdFor, type ThresholdSpec } from '../../anomaly/thresholds.js';
-import type { Dataset } from '../../data/dataset.js';
+import { DEFAULT_THRESHOLD, resultSummary } from '../../anomaly/report.js';
+import { quantile, type ThresholdSpec } from '../../anomaly/thresholds.js';
 import { formatTime, type Series } from '../../data/sources/series.js';
-import { trainingEnds } from '../../data/transforms/windows.js';
 import { VaekitError } from '../../errors.js';
-import { auroc } from '../../eval/auroc.js';
-import { auprc } from '../../eval/detection.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { prepareOutputFile } from '../../io/output.js';
 import { shortestFloat32 } from '../../io/rows.js';
-import { seriesPointScores } from '../../pipelines/series-scores.js';
+import { seriesAnomalies, seriesAnomalyFigure, type FlaggedInterval, type HeldOutSeries, type ScoredSeries, type SeriesAnomalyReport } from '../../pipelines/series-anomaly.js';
 import { textCsv } from '../../pipelines/text.js';
 import { loadBundle, type Bundle } from '../../run/bundle.js';
 import { readRunRecord, RunFolder } from '../../run/folder.js';
 import { RUN_FILES } from '../../run/names.js';
 import { imagePlan, planRun } from '../../run/plan.js';
-import { readSeriesRun, seriesForModel } from '../../run/series.js';
+import { readSeriesRun, seriesForModel, type SeriesRunData } from '../../run/series.js';
 import { validateRunSpec, type RunSpec } from '../../run/spec.js';
+import { lossOf } from '../../run/training-record.js';
 import { trainRun } from '../../run/train-run.js';
 import type { Vae } from '../../vae/model.js';
+import { describeModel } from '../../viz/figures.js';
 import { TerminalProgress } from '../progress.js';
 import { inFlagWords, specFromFlags } from '../spec-flags.js';
 import { inLockedFolder, nonNegativeInt, optionGiven, refuseGivenOptions, refuseOptionsOutside, say, type TrainFlags } from '../options.js';
@@ -47,18 +46,20 @@ export interface SeriesAnomalyFlags extends TrainFlags {
   all?: boolean;
   threshold?: ThresholdSpec;
   impute: number;
+  baselines?: boolean;
+  pointAdjust?: boolean;
 }
-
-/** The threshold when --threshold is not given. */
-export const DEFAULT_SERIES_THRESHOLD = 'quantile:0.99';
 
 /** The flagged intervals printed (all of them go to anomaly.json). */
 const SHOWN_INTERVALS = 10;
 
+/** The series drawn, one figure each; the others are counted. */
+export const MAX_SERIES_FIGURES = 20;
+
 /** The options only series scoring takes (attribute names): given, the anomaly command scores series. */
 const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'impute'];
 
-/** --impute (--threshold is anomaly.ts's, for every kind). */
+/** --impute (--threshold, --baselines and --point-adjust are anomaly.ts's, for every kind). */
 export function addSeriesAnomalyOptions(cmd: Command): Command {
   return cmd
     .option('--impute <n>', 'time series: MCMC iterations that fill in missing values before they are scored', nonNegativeInt, 0);
@@ -95,54 +96,54 @@ export async function seriesAnomaly(flags: SeriesAnomalyFlags, command: Command,
   await trainAndScore(flags);
 }
 
-/** The series a model scores, read as it reads them. */
-interface Scored {
-  series: Series[];
-  windows: Dataset;
-  /** Each series' first point after its training part, or null when the model trained on none of it. */
-  trainedUntil: Int32Array | null;
-}
+/** The files every series scoring writes (the figures' names depend on the series: figureNames). */
+const OUTPUT_FILES = [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.anomalyMarkdown];
 
-/** A saved series model scores --test-data or --data; the held-out normal points come from its run's data (run.json). */
+/** A saved series model scores --test-data or --data; the held-out normal points and the baselines' training windows come from its run's data (run.json). */
 async function scoreWithModel(bundle: Bundle, dir: string, flags: SeriesAnomalyFlags, command: Command): Promise<void> {
-  refuseOptionsOutside(command, ['model', 'data', 'testData', 'labelColumn', 'scoreSamples', 'seed', 'out', 'overwrite', 'threshold', 'impute'],
+  refuseOptionsOutside(command, ['model', 'data', 'testData', 'labelColumn', 'scoreSamples', 'seed', 'out', 'overwrite', 'threshold', 'impute', 'baselines', 'pointAdjust'],
     `sets how a model trains or reads series, and ${dir} holds a trained series model, which reads series with its own window, columns and standardization`);
   if (!optionGiven(command, 'data') && flags.testData === undefined) throw new VaekitError('Give --data (or --test-data), the series to score: a .csv, .tsv or .npy file, or a folder of them.');
   const source = flags.testData ?? flags.data;
-  const threshold = flags.threshold ?? parseThresholdSpec(DEFAULT_SERIES_THRESHOLD);
+  const threshold = flags.threshold ?? DEFAULT_THRESHOLD;
   const out = resolve(flags.out);
-  for (const name of [RUN_FILES.scores, RUN_FILES.anomaly]) prepareOutputFile(join(out, name), { inputs: [flags.data, flags.testData] });
+  const inputs = [flags.data, flags.testData];
+  for (const name of OUTPUT_FILES) prepareOutputFile(join(out, name), { inputs });
   const { series, windows } = seriesForModel(bundle.data, source, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score' });
-  const heldOut = heldOutWindows(dir, bundle, needsNormalScores(threshold));
-  await inLockedFolder(out, () => writeSeriesScores(out, bundle.vae, { series, windows, trainedUntil: null }, heldOut, threshold, flags));
-}
-
-/** Whether a threshold is taken from held-out normal scores (a number, or POT over the scored points, is not). */
-function needsNormalScores(spec: ThresholdSpec): boolean {
-  return spec.kind === 'quantile' || spec.kind === 'fpr';
+  for (const name of figureNames(series).flat()) prepareOutputFile(join(out, name), { inputs });
+  const run = trainingRun(dir, bundle, [
+    ...(threshold.kind === 'quantile' || threshold.kind === 'fpr' ? [{ what: 'held-out normal points to take a threshold from', fix: 'give --threshold as a number or pot:RISK, which need no held-out normal points' }] : []),
+    ...(flags.baselines === true ? [{ what: 'training windows to fit --baselines on', fix: 'leave out --baselines, or let vaekit anomaly train a model on --data (with --window) beside them' }] : []),
+  ]);
+  const model = describeModel(bundle.vae.config, lossOf(bundle.training));
+  await inLockedFolder(out, () => writeSeriesAnomaly(out, bundle.vae, { series, windows, trainedUntil: null }, {
+    heldOut: run === null ? null : { windows: run.validation, series: run.validationSeries },
+    baselineTrain: flags.baselines === true ? run!.train : null,
+  }, threshold, flags, `${model} · ${dir}`));
 }
 
 /**
- * The validation windows of the run that trained the model in `dir` (its run.json's data read again,
- * checked to standardize as it did), or null when there is no such run and `needed` is false.
+ * The run that trained the model in `dir`: its run.json's data read again, checked to standardize
+ * as it did; null when there is none and nothing in `needs` needs it, else a VaekitError naming
+ * the first need and its fix.
  */
-function heldOutWindows(dir: string, bundle: Bundle, needed: boolean): Dataset | null {
+function trainingRun(dir: string, bundle: Bundle, needs: ReadonlyArray<{ what: string; fix: string }>): SeriesRunData | null {
   const record = readRunRecord(dir);
-  const why = `give --threshold as a number or pot:RISK, which need no held-out normal points`;
+  const need = needs[0];
   if (record === null || typeof record.spec !== 'object' || record.spec === null) {
-    if (!needed) return null;
-    throw new VaekitError(`${dir} has no ${RUN_FILES.spec} saying which data it trained on, so it has no held-out normal points to take a threshold from: ${why}.`);
+    if (need === undefined) return null;
+    throw new VaekitError(`${dir} has no ${RUN_FILES.spec} saying which data it trained on, so it has no ${need.what}: ${need.fix}.`);
   }
   try {
     const run = readSeriesRun(validateRunSpec(record.spec).data);
     if (JSON.stringify(run.info.standardization) !== JSON.stringify(bundle.data.series!.standardization)) {
       throw new VaekitError('they no longer standardize as they did when it trained');
     }
-    return run.validation;
+    return run;
   } catch (err) {
-    if (!needed) return null;
+    if (need === undefined) return null;
     const detail = err instanceof Error ? err.message.replace(/\.$/, '') : String(err);
-    throw new VaekitError(`The held-out normal points of ${dir} are those of the series it trained on, which cannot be used now (${detail}): ${why}.`);
+    throw new VaekitError(`The ${need.what} of ${dir} come from the series it trained on, which cannot be used now (${detail}): ${need.fix}.`);
   }
 }
 
@@ -154,99 +155,39 @@ async function trainAndScore(flags: SeriesAnomalyFlags): Promise<void> {
   } catch (err) {
     throw inFlagWords(err);
   }
-  const threshold = flags.threshold ?? parseThresholdSpec(DEFAULT_SERIES_THRESHOLD);
+  const threshold = flags.threshold ?? DEFAULT_THRESHOLD;
   const out = resolve(flags.out);
   RunFolder.check(out, { overwrite: flags.overwrite === true });
   const plan = imagePlan(await planRun(spec, { report: say }), 'vaekit anomaly');
-  // Read before training, so that series the model cannot score are refused before anything is written.
-  let scored: Scored;
-  if (flags.testData !== undefined) {
-    scored = { ...seriesForModel(plan.data, flags.testData, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score' }), trainedUntil: null };
-  } else {
-    const again = seriesForModel(plan.data, spec.data.source, { labelColumn: spec.data.labelColumn });
-    scored = { ...again, trainedUntil: trainingEnds(again.series, spec.data.trainUntil ?? undefined) };
-  }
+  // The run's series again (as the plan read them): their held-out normal points, the baselines'
+  // training windows, and the series scored without --test-data. Read before training, so that
+  // series the model cannot score are refused before anything is written.
+  const run = readSeriesRun(spec.data);
+  const scored: ScoredSeries = flags.testData !== undefined
+    ? { ...seriesForModel(plan.data, flags.testData, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score' }), trainedUntil: null }
+    : { series: run.series, windows: run.windows.all, trainedUntil: run.windows.all.series!.trainEnds };
+  const heldOut: HeldOutSeries = { windows: plan.test, series: run.validationSeries };
   const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });
   try {
     const { vae } = await trainRun(plan, { folder, callbacks: [new TerminalProgress()] });
-    await writeSeriesScores(folder.dir, vae, scored, plan.test, threshold, flags);
+    await writeSeriesAnomaly(folder.dir, vae, scored, { heldOut, baselineTrain: flags.baselines === true ? run.train : null }, threshold, flags, describeModel(vae.config, flags.loss));
     folder.finish();
   } finally {
     folder.release();
   }
 }
 
-// ---- scores, threshold, flags, metrics (the parts a common anomaly report can take over) ------
+// ---- printing and writing ----------------------------------------------------------------------
 
-/** The finite values of per-series scores, in one array. */
-function finiteScores(scores: readonly Float64Array[]): Float64Array {
-  return Float64Array.from(scores.flatMap((s) => Array.from(s).filter(Number.isFinite)));
-}
-
-/** The threshold `spec` asks for: from the held-out normal points' scores, or (pot, a number) from the scored points'. */
-export function seriesThreshold(spec: ThresholdSpec, normal: Float64Array | null, scored: Float64Array): number {
-  if (spec.kind === 'pot') return potThreshold(scored, spec.risk, spec.level).threshold;
-  if (spec.kind === 'value') return spec.value;
-  if (normal === null || normal.length === 0) throw new VaekitError('There are no held-out normal points to take the threshold from: give --threshold as a number or pot:RISK.');
-  return thresholdFor(spec, normal);
-}
-
-export function formatThreshold(spec: ThresholdSpec): string {
-  switch (spec.kind) {
-    case 'value': return String(spec.value);
-    case 'quantile': return `quantile:${spec.q}`;
-    case 'fpr': return `fpr:${spec.rate}`;
-    case 'pot': return `pot:${spec.risk}:${spec.level}`;
-  }
-}
-
-export interface FlaggedInterval {
-  /** The index of its series. */
-  series: number;
-  /** Its first and last points (indices in the series, both included). */
-  first: number;
-  last: number;
-  /** Its highest score. */
-  peak: number;
-}
-
-/** The runs of points scoring above the threshold, series by series. */
-export function flaggedIntervals(scores: readonly Float64Array[], threshold: number): FlaggedInterval[] {
-  return scores.flatMap((s, i) => {
-    const flags = new Array<boolean>(s.length).fill(false);
-    for (const t of flagged(s, threshold)) flags[t] = true;
-    return intervals(flags).map(([first, last]) => ({ series: i, first, last, peak: s.subarray(first, last + 1).reduce((a, b) => Math.max(a, b), -Infinity) }));
+/** [png, svg] for each series drawn: series.png for one series, series-NAME.png for several (the first MAX_SERIES_FIGURES). */
+export function figureNames(series: readonly Series[]): Array<[string, string]> {
+  if (series.length === 1) return [['series.png', 'series.svg']];
+  const safe = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+  const stems = series.map((s) => safe(basename(s.name, extname(s.name))));
+  return series.slice(0, MAX_SERIES_FIGURES).map((s, i) => {
+    const stem = stems.indexOf(stems[i]!) === stems.lastIndexOf(stems[i]!) ? stems[i]! : safe(basename(s.name));
+    return [`series-${stem}.png`, `series-${stem}.svg`];
   });
-}
-
-export interface PointMetrics {
-  /** The points measured: those with a score, after each series' training part. */
-  points: number;
-  anomalous: number;
-  auroc: number;
-  auprc: number;
-}
-
-/**
- * AUROC and AUPRC of the point scores against the point labels, over the scored points at or after
- * `from` (each series' first point after its training part; all points when null); null without
- * labels, or when the measured points are not both normal and anomalous.
- */
-export function seriesPointMetrics(series: readonly Series[], scores: readonly Float64Array[], from: Int32Array | null): PointMetrics | null {
-  if (series.some((s) => s.labels === null)) return null;
-  const measured: number[] = [];
-  const positive: boolean[] = [];
-  series.forEach((s, i) => {
-    for (let t = from === null ? 0 : from[i]!; t < s.timestamps.length; t++) {
-      const score = scores[i]![t]!;
-      if (!Number.isFinite(score)) continue;
-      measured.push(score);
-      positive.push(s.labels![t] === 1);
-    }
-  });
-  const anomalous = positive.filter(Boolean).length;
-  if (anomalous === 0 || anomalous === measured.length) return null;
-  return { points: measured.length, anomalous, auroc: auroc(measured, positive), auprc: auprc(measured, positive) };
 }
 
 /** Mean, standard deviation, extremes and 0.99 quantile of scores; null for none. */
@@ -255,27 +196,35 @@ function summary(scores: Float64Array | null): Record<string, number> | null {
   const n = scores.length;
   const mean = scores.reduce((a, b) => a + b, 0) / n;
   const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  return { points: n, mean, std, min: scores.reduce((a, b) => Math.min(a, b), Infinity), max: scores.reduce((a, b) => Math.max(a, b), -Infinity), quantile99: thresholdFor({ kind: 'quantile', q: 0.99 }, scores) };
+  return { points: n, mean, std, min: scores.reduce((a, b) => Math.min(a, b), Infinity), max: scores.reduce((a, b) => Math.max(a, b), -Infinity), quantile99: quantile(scores, 0.99) };
 }
 
 function scoreText(score: number): string {
   return Number.isFinite(score) ? String(Number(score.toPrecision(7))) : '';
 }
 
-/** scores.csv: one row per point: series (for several), time, each channel's value as read, score, label (labelled series), flagged. */
-function scoresCsv(series: readonly Series[], scores: readonly Float64Array[], threshold: number): string {
+/**
+ * scores.csv: one row per point: series (for several), time, each channel's value as read, the
+ * model's score, each baseline's (score_pca, ...), label (labelled series), flagged (by the model).
+ */
+function scoresCsv(series: readonly Series[], report: SeriesAnomalyReport): string {
   const several = series.length > 1;
   const labelled = series.every((s) => s.labels !== null);
-  const header = [...(several ? ['series'] : []), 'time', ...series[0]!.channels, 'score', ...(labelled ? ['label'] : []), 'flagged'];
+  const [model, ...baselines] = report.methods;
+  const threshold = model!.result.threshold.value;
+  const header = [
+    ...(several ? ['series'] : []), 'time', ...series[0]!.channels, 'score', ...baselines.map((b) => `score_${b.key.replaceAll('-', '_')}`),
+    ...(labelled ? ['label'] : []), 'flagged',
+  ];
   const rows: string[][] = [];
   series.forEach((s, i) => {
     const C = s.channels.length;
     const name = basename(s.name);
     for (let t = 0; t < s.timestamps.length; t++) {
       const values = Array.from(s.values.subarray(t * C, (t + 1) * C), (v) => (Number.isNaN(v) ? '' : shortestFloat32(v)));
-      const score = scores[i]![t]!;
+      const score = model!.points[i]![t]!;
       rows.push([
-        ...(several ? [name] : []), formatTime(s.timestamps[t]!, s.time), ...values, scoreText(score),
+        ...(several ? [name] : []), formatTime(s.timestamps[t]!, s.time), ...values, scoreText(score), ...baselines.map((b) => scoreText(b.points[i]![t]!)),
         ...(labelled ? [String(s.labels![t])] : []), score > threshold ? '1' : '0',
       ]);
     }
@@ -283,46 +232,73 @@ function scoresCsv(series: readonly Series[], scores: readonly Float64Array[], t
   return textCsv(header, rows);
 }
 
-/** Scores every point of `scored`, flags those above the threshold, and writes scores.csv and anomaly.json into `dir`. */
-async function writeSeriesScores(dir: string, vae: Vae, scored: Scored, heldOut: Dataset | null, spec: ThresholdSpec, flags: SeriesAnomalyFlags): Promise<void> {
-  const options = { samples: flags.scoreSamples, seed: flags.seed, impute: flags.impute };
-  const scores = seriesPointScores(vae, scored.windows, options);
-  const normal = heldOut === null ? null : finiteScores(seriesPointScores(vae, heldOut, options));
-  const all = finiteScores(scores);
-  const threshold = seriesThreshold(spec, normal, all);
-  const found = flaggedIntervals(scores, threshold);
-  const metrics = seriesPointMetrics(scored.series, scores, scored.trainedUntil);
+/**
+ * Scores every point of `scored` (and, with baselineTrain, the baselines'), and writes scores.csv,
+ * anomaly.json, anomaly.md and the figures into `dir`; `model` describes the model in the figures.
+ */
+async function writeSeriesAnomaly(
+  dir: string, vae: Vae, scored: ScoredSeries, sets: { heldOut: HeldOutSeries | null; baselineTrain: ScoredSeries['windows'] | null },
+  spec: ThresholdSpec, flags: SeriesAnomalyFlags, model: string,
+): Promise<void> {
+  const report = seriesAnomalies(vae, scored, {
+    threshold: spec, scoring: { samples: flags.scoreSamples, seed: flags.seed, impute: flags.impute },
+    heldOut: sets.heldOut, baselineTrain: sets.baselineTrain, ...(flags.pointAdjust === true ? { pointAdjust: true } : {}),
+  });
   const { series } = scored;
+  const names = figureNames(series);
+  // Drawn first: nothing is written when a figure cannot be.
+  const figures = await Promise.all(names.map((_, i) => seriesAnomalyFigure(scored, report, i, model)));
+  const vaeMethod = report.methods[0]!;
+  const { threshold, metrics } = vaeMethod.result;
+  const found = report.intervals;
   const info = scored.windows.series!;
   const points = series.reduce((n, s) => n + s.timestamps.length, 0);
+  const scoredPoints = vaeMethod.points.reduce((n, p) => n + p.filter((x) => !Number.isNaN(x)).length, 0);
   const flaggedPoints = found.reduce((n, f) => n + f.last - f.first + 1, 0);
   const at = (f: FlaggedInterval, t: number): string => formatTime(series[f.series]!.timestamps[t]!, series[f.series]!.time);
-  const normalSummary = summary(normal);
   const result = {
-    points, scoredPoints: all.length, series: series.length, source: scored.windows.source,
+    points, scoredPoints, series: series.length, source: scored.windows.source,
     window: info.window, stride: info.stride,
     score: 'each point\'s anomaly score (nats; higher is more anomalous), averaged over the windows that cover it; empty where no window covers it',
-    heldOutNormal: normalSummary,
-    threshold: { spec: formatThreshold(spec), value: threshold },
+    heldOutNormal: summary(report.heldOutScores),
+    threshold,
     flaggedPoints,
     intervals: found.map((f) => ({ series: series[f.series]!.name, start: at(f, f.first), end: at(f, f.last), points: f.last - f.first + 1, peakScore: f.peak })),
-    labels: metrics,
+    labels: metrics === null ? null : {
+      points: vaeMethod.result.scored, anomalous: metrics.anomalies, auroc: metrics.auroc, auprc: metrics.auprc,
+      precision: metrics.precision, recall: metrics.recall, f1: metrics.f1, range: metrics.range,
+      ...(metrics.pointAdjustedF1 !== null ? { pointAdjustedF1: metrics.pointAdjustedF1 } : {}),
+    },
+    measured: scored.trainedUntil === null ? 'every scored point' : 'the scored points after each series\' training part',
+    methods: report.methods.map((m) => resultSummary(m.result, report.idOf)),
+    figures: names.map(([png]) => png),
   };
   const scoresPath = join(dir, RUN_FILES.scores);
-  writeFileAtomic(scoresPath, scoresCsv(series, scores, threshold));
+  writeFileAtomic(scoresPath, scoresCsv(series, report));
   writeFileAtomic(join(dir, RUN_FILES.anomaly), `${JSON.stringify(result, null, 2)}\n`);
-  say(`Scored ${all.length.toLocaleString('en-US')} of ${points.toLocaleString('en-US')} points of ${scored.windows.source} (windows of ${info.window} points every ${info.stride}): ${scoresPath}`);
-  const from = spec.kind === 'pot' ? `POT over the ${all.length} scored points' scores` : spec.kind === 'value' ? 'given' : `of the ${normal!.length} held-out normal points' scores`;
-  say(`Threshold ${scoreText(threshold)} (${formatThreshold(spec)}, ${from}): ${flaggedPoints.toLocaleString('en-US')} points flagged in ${found.length} ${found.length === 1 ? 'interval' : 'intervals'}`);
+  writeFileAtomic(join(dir, RUN_FILES.anomalyMarkdown), `${report.table}\n`);
+  names.forEach(([png, svg], i) => {
+    writeFileAtomic(join(dir, png), figures[i]!.png);
+    writeFileAtomic(join(dir, svg), figures[i]!.svg);
+  });
+
+  say(`Scored ${scoredPoints.toLocaleString('en-US')} of ${points.toLocaleString('en-US')} points of ${scored.windows.source} (windows of ${info.window} points every ${info.stride}): ${scoresPath}`);
+  const from = spec.kind === 'pot' ? `POT over the ${scoredPoints} scored points' scores` : spec.kind === 'value' ? 'given' : `of the ${report.heldOutScores!.length} held-out normal points' scores`;
+  say(`Threshold ${scoreText(threshold.value)} (${threshold.spec}, ${from}): ${flaggedPoints.toLocaleString('en-US')} points flagged in ${found.length} ${found.length === 1 ? 'interval' : 'intervals'}`);
   for (const f of found.slice(0, SHOWN_INTERVALS)) {
     const where = series.length > 1 ? `${basename(series[f.series]!.name)}: ` : '';
     say(`  ${where}${at(f, f.first)}${f.last > f.first ? ` .. ${at(f, f.last)}` : ''} (${f.last - f.first + 1} ${f.last === f.first ? 'point' : 'points'}, peak score ${scoreText(f.peak)})`);
   }
   if (found.length > SHOWN_INTERVALS) say(`  ... and ${found.length - SHOWN_INTERVALS} more intervals (all of them in ${join(dir, RUN_FILES.anomaly)})`);
+  const labelled = series.every((s) => s.labels !== null);
   if (metrics !== null) {
     const where = scored.trainedUntil === null ? 'scored points' : 'scored points after the training parts';
-    say(`Point labels: AUROC ${(100 * metrics.auroc).toFixed(2)}%, AUPRC ${(100 * metrics.auprc).toFixed(2)}% over the ${metrics.points.toLocaleString('en-US')} ${where} (${metrics.anomalous.toLocaleString('en-US')} anomalous)`);
-  } else if (series.every((s) => s.labels !== null)) {
+    say(`Point labels: AUROC ${(100 * metrics.auroc).toFixed(2)}%, AUPRC ${(100 * metrics.auprc).toFixed(2)}% over the ${vaeMethod.result.scored.toLocaleString('en-US')} ${where} (${metrics.anomalies.toLocaleString('en-US')} anomalous)`);
+  } else if (labelled) {
     say('Point labels: the measured points are not both normal and anomalous, so no AUROC or AUPRC.');
   }
+  if (flags.pointAdjust === true && metrics === null) say('--point-adjust: there is no point-adjusted F1 without point labels (--label-column) marking both normal and anomalous points.');
+  if (report.methods.length > 1 || metrics !== null) say(report.table);
+  const drawn = names.length === 1 ? join(dir, names[0]![0]) : `${join(dir, 'series-*.png')} (${names.length} series${series.length > names.length ? `; ${series.length - names.length} more not drawn` : ''})`;
+  say(names.length === 1 ? `Figure of the series and its scores: ${drawn}` : `Figures of the series and their scores: ${drawn}`);
 }

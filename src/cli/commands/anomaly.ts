@@ -302,8 +302,8 @@ export function register(program: Command): void {
     .addOption(new Option('--threshold <spec>', 'flag the examples scoring above it: quantile:Q or fpr:F of held-out normal scores (a run that trains: its validation split; --model: the scored examples labelled normal, '
       + 'else the scored data itself), pot:RISK[:LEVEL] (peaks over threshold, extreme value theory, on the same scores), or a number')
       .argParser(thresholdValue).default(DEFAULT_THRESHOLD, formatThresholdSpec(DEFAULT_THRESHOLD)))
-    .option('--baselines', 'score the same data with PCA reconstruction error and an isolation forest (text: a bag-of-words unigram model), fitted on the same training data, '
-      + 'and compare them with the model at the same threshold rule (--model: --data is their training data, --test-data the data scored)')
+    .option('--baselines', 'score the same data with PCA reconstruction error and an isolation forest (text: a bag-of-words unigram model; time series: also a rolling z-score), fitted on the same training data, '
+      + 'and compare them with the model at the same threshold rule (--model: --data is their training data, --test-data the data scored; a series --model: the series it trained on)')
     .option('--point-adjust', 'time series only: also report point-adjusted F1 (random scores reach 0.97 on SWaT with it, Kim et al. 2022)');
   addFollowOptions(cmd);
   addSeriesAnomalyOptions(cmd);

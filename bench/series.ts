@@ -5,7 +5,9 @@
 //           trained as `vaekit anomaly --data FILE --window W --train-until 0.15` does (planRun /
 //           trainRun, model.preset series: Donut's dense network), on the file's first 15% as NAB's
 //           probationary period; every point scored (seriesPointScores, Donut's reconstruction
-//           probability), beside the series baselines (PCA, isolation forest, rolling z-score:
+//           probability) two ways: VAE/point, by its own value's score (Donut's), and VAE/window,
+//           by the mean score of the windows covering it (scoreBy 'window', as PCA and the
+//           isolation forest score points), beside the series baselines (PCA, isolation forest, rolling z-score:
 //           src/anomaly/baselines/series.ts) fitted on the same training windows. A point is
 //           anomalous inside one of NAB's anomaly windows (labels/combined_windows.json). AUPRC
 //           and VUS-PR (label buffers 0..W) over the points after the training part

@@ -400,6 +400,36 @@ test('seriesPointScores sums a point\'s channels and skips only its missing ones
   }
 });
 
+test('seriesPointScores by window: each point the mean over its covering windows of their observed values\' mean score', () => {
+  const T = 40;
+  const s = makeSeries(T, 2, (t, c) => (t === 10 && c === 0 ? Number.NaN : Math.sin(t / 3 + c)));
+  const { all } = seriesWindows([s], { window: 8, stride: 3 });
+  const vae = convSeriesVae(loadNativeBackend(), 8, 2);
+  const [scores] = seriesPointScores(vae, all, { samples: 2, seed: 1, impute: 0, scoreBy: 'window' });
+  // The same scores by hand from the per-value scores.
+  const D = all.size;
+  const perValue = new Float64Array(all.count * D);
+  vae.reconstructionNll(all.values as Float32Array, all.mask!, all.count, 2, new Random((1 ^ 0x5e41e5) >>> 0), perValue);
+  const windowMean = (k: number): number => {
+    const observed = Array.from(perValue.subarray(k * D, (k + 1) * D)).filter((v) => !Number.isNaN(v));
+    return observed.reduce((a, b) => a + b, 0) / observed.length;
+  };
+  assert.equal(scores!.length, T);
+  for (let t = 0; t < T; t++) {
+    const covering = Array.from(all.series!.starts).map((start, k) => ({ start, k })).filter(({ start }) => t >= start && t < start + 8);
+    if (covering.length === 0) {
+      assert.ok(Number.isNaN(scores![t]!), `point ${t} is covered by no window`);
+      continue;
+    }
+    const expected = covering.reduce((sum, { k }) => sum + windowMean(k), 0) / covering.length;
+    assert.ok(Math.abs(scores![t]! - expected) < 1e-9 * Math.max(1, Math.abs(expected)), `point ${t}: ${scores![t]} vs ${expected}`);
+  }
+  // Point 10's missing channel does not make it NaN; the last point (39), which stride 3 skips, is.
+  assert.ok(Number.isFinite(scores![10]!) && Number.isNaN(scores![39]!));
+  assert.throws(() => seriesPointScores(vae, all, { samples: 1, seed: 0, impute: 0, scoreBy: 'row' as 'point' }),
+    (err: unknown) => err instanceof VaekitError && err.message === 'Points are scored by "point" or "window", not "row".');
+});
+
 test('the series presets take series only, and series take no image preset', () => {
   const { train } = sineWindows(120, 16);
   const config = modelConfigForData({ preset: 'series-conv', overrides: {}, conditional: false }, train);

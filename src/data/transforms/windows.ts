@@ -221,20 +221,45 @@ export function pointScores(info: SeriesInfo, scores: ArrayLike<number>): Float6
   if (!Number.isInteger(perWindow) || (perWindow !== 1 && perWindow % W !== 0)) {
     throw new RangeError(`pointScores: ${scores.length} scores for ${windows} windows of ${W} points; give 1, ${W} or ${W} * channels per window.`);
   }
-  const K = perWindow === 1 ? 1 : perWindow / W;
-  const sums = info.timestamps.map((t) => new Float64Array(t.length * K));
-  const covered = info.timestamps.map((t) => new Float64Array(t.length));
-  for (let k = 0; k < windows; k++) {
-    const sum = sums[info.seriesIndex[k]!]!;
-    const cover = covered[info.seriesIndex[k]!]!;
-    const start = info.starts[k]!;
+  const sums = new PointScoreSums(info, perWindow === 1 ? 1 : perWindow / W, perWindow === 1);
+  for (let k = 0; k < windows; k++) sums.add(k, scores, k * perWindow);
+  return sums.means();
+}
+
+/**
+ * pointScores window by window, so that a caller scoring batches of windows never holds every
+ * window's scores at once: add(k, scores, at) takes window k's scores from scores[at...] (one, or
+ * W * K), in any order; means() gives what pointScores gives when each window was added once, in
+ * order.
+ */
+export class PointScoreSums {
+  private readonly sums: Float64Array[];
+  private readonly covered: Float64Array[];
+
+  /** `K` scores per point (1, or the channels); `oneScore`: each window gives one score to all its points. */
+  constructor(private readonly info: SeriesInfo, private readonly K: number, private readonly oneScore: boolean) {
+    this.sums = info.timestamps.map((t) => new Float64Array(t.length * K));
+    this.covered = info.timestamps.map((t) => new Float64Array(t.length));
+  }
+
+  add(k: number, scores: ArrayLike<number>, at: number): void {
+    const { K, oneScore } = this;
+    const W = this.info.window;
+    const sum = this.sums[this.info.seriesIndex[k]!]!;
+    const cover = this.covered[this.info.seriesIndex[k]!]!;
+    const start = this.info.starts[k]!;
     for (let t = 0; t < W; t++) {
       cover[start + t] = cover[start + t]! + 1;
       for (let c = 0; c < K; c++) {
-        const score = perWindow === 1 ? scores[k]! : scores[k * perWindow + t * K + c]!;
+        const score = oneScore ? scores[at]! : scores[at + t * K + c]!;
         sum[(start + t) * K + c] = sum[(start + t) * K + c]! + score;
       }
     }
   }
-  return sums.map((sum, i) => sum.map((s, j) => s / covered[i]![Math.floor(j / K)]!));
+
+  /** Per series, each point's mean score [T * K] over the windows added that cover it; NaN where none does. */
+  means(): Float64Array[] {
+    const { K } = this;
+    return this.sums.map((sum, i) => sum.map((s, j) => s / this.covered[i]![Math.floor(j / K)]!));
+  }
 }

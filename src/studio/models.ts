@@ -82,7 +82,7 @@ export class Models {
   seriesBundle(id: string): RunModel {
     const model = this.load(id);
     if (isTextBundle(model.bundle) || model.bundle.data.series === undefined || model.bundle.data.series === null) {
-      throw new HttpError(400, `The run "${id}" is not a series model, and the Series page takes models trained on time series (vaekit train --window).`);
+      throw new HttpError(400, `The run "${id}" is not a series model, and the Series page takes models trained on time series.`);
     }
     return model as RunModel;
   }

@@ -173,7 +173,13 @@ async function trainAndScore(flags: SeriesAnomalyFlags): Promise<void> {
   const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });
   try {
     const { vae } = await trainRun(plan, { folder, callbacks: [new TerminalProgress()] });
-    await writeSeriesAnomaly(folder.dir, vae, scored, { heldOut, baselineTrain: flags.baselines === true ? run.train : null }, threshold, flags, describeModel(vae.config, flags.loss));
+    try {
+      await writeSeriesAnomaly(folder.dir, vae, scored, { heldOut, baselineTrain: flags.baselines === true ? run.train : null }, threshold, flags, describeModel(vae.config, flags.loss));
+    } catch (err) {
+      // Scoring can fail only after training (a POT risk the scores cannot reach): the trained model is whole, so it is kept, and said so.
+      if (err instanceof VaekitError) throw new VaekitError(`${err.message.replace(/\.$/, '')}; the trained model is saved in ${folder.dir}: score with it again (vaekit anomaly --model ${folder.dir} --data ...) without training.`);
+      throw err;
+    }
     folder.finish();
   } finally {
     folder.release();

@@ -12,9 +12,10 @@ export function infoRoutes(ctx: ApiContext): Hono {
   return new Hono()
     .get('/info', (c) => {
       const b = getBackend().info();
+      // The Train form trains images and tables: the series presets (which need series data) are not offered there.
       return c.json<Info>({
         version: ctx.version, backend: { backend: b.backend, blas: b.blas, threads: b.threads, bf16: b.bf16.available, bf16Reason: b.bf16.reason ?? null },
-        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS), training: runs.training, jobs: ctx.jobs.count, inference: ctx.inference.count,
+        runsDir: runs.runsDir, dataRoots: ctx.dataRoots, presets: Object.keys(PRESETS).filter((name) => PRESETS[name]!.sequence === null), training: runs.training, jobs: ctx.jobs.count, inference: ctx.inference.count,
       });
     })
     .get('/events', (c) => eventStream<{ event: 'run'; data: RunChange }>(c, ctx, (push) => runs.watch((change) => push({ event: 'run', data: change }))))

@@ -141,7 +141,7 @@ test('anomaly --model on series: --baselines fits on the run the model trained o
   assert.ok(existsSync(join(several, 'anomaly.md')));
 
   // A series model cannot follow a stream yet, and says so.
-  refused(['anomaly', '--model', model, '--follow', data, '--stop-at-end'], /^error: Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the file with --data instead of --follow\.$/, []);
+  refused(['anomaly', '--model', model, '--follow', data, '--stop-at-end'], /^error: Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the whole file instead of following it\.$/, []);
 
   // A model whose run.json is gone has no training windows to fit the baselines on.
   const bare = at('bare-model');

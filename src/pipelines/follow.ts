@@ -174,7 +174,7 @@ export function tableScorer(bundle: Bundle, options: TableScorerOptions): Stream
   const { vae, data } = bundle;
   const { source } = options;
   const features = data.featureNames ?? null;
-  if (data.series !== undefined && data.series !== null) throw new VaekitError('Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the file with --data instead of --follow.');
+  if (data.series !== undefined && data.series !== null) throw new VaekitError('Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the whole file instead of following it.');
   if (data.shape.length !== 1) throw new VaekitError(`Following a stream scores rows of a table, and this is an image model (its examples are [${data.shape.join(', ')}]).`);
   if (features === null) throw new VaekitError('This table model does not know its features\' names (it was trained on unnamed columns), so the columns of a streamed CSV header cannot be matched to them.');
   if (vae.classes > 0) throw new VaekitError('This is a conditional model, which scores a row given its class: a stream\'s anomaly scores need a model that is not conditional.');

@@ -1,7 +1,7 @@
 // vaekit anomaly on time series with --baselines and --point-adjust, end to end on a small labelled
 // CSV with a planted anomaly: PCA, the isolation forest and the rolling z-score beside the VAE with
 // range F1 and VUS-PR, their AUPRC and threshold recomputed through the library from the run's own
-// record; anomaly.md; one figure per series; the refusals of a series --model.
+// record; anomaly.md; one figure per series; --score-by window and --follow with a series --model; its refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { figureNames, MAX_SERIES_FIGURES } from '../src/cli/commands/anomaly-ser
 import type { Series } from '../src/data/sources/series.js';
 import { pointScores } from '../src/data/transforms/windows.js';
 import { auprc } from '../src/eval/detection.js';
+import { anomalyScoreRng } from '../src/eval/anomaly.js';
 import { readSeriesRun, seriesForModel } from '../src/run/series.js';
 import { loadBundle } from '../src/run/bundle.js';
 import { seriesPointScores } from '../src/pipelines/series-scores.js';
@@ -140,8 +141,25 @@ test('anomaly --model on series: --baselines fits on the run the model trained o
   assert.match(printed, /--point-adjust: there is no point-adjusted F1 without point labels/);
   assert.ok(existsSync(join(several, 'anomaly.md')));
 
-  // A series model cannot follow a stream yet, and says so.
-  refused(['anomaly', '--model', model, '--follow', data, '--stop-at-end'], /^error: Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the whole file instead of following it\.$/, []);
+  // --follow: each point from the W-th on scored by the window that ends at it (Donut's streaming
+  // score), bit for bit as the library scores that window with the same generator carried from window to window.
+  const followed = at('followed');
+  ok(['anomaly', '--model', model, '--follow', data, '--stop-at-end', '--calibration', '200', '--pot', '0.01:0.9', '--score-samples', '1', '--out', followed]);
+  const streamed = readFileSync(join(followed, 'scores.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(','));
+  const W = 12;
+  const C = 2;
+  assert.equal(streamed.length, T - W + 1);
+  const times = readFileSync(data, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0]!);
+  const rng = anomalyScoreRng(0);
+  const D = W * C;
+  const nll = new Float64Array(D);
+  for (let w = 0; w < windows.count; w++) {
+    bundle.vae.reconstructionNll(Float32Array.from(windows.values.subarray(w * D, (w + 1) * D)), null, 1, 1, rng, nll);
+    const expected = nll[D - 2]! + nll[D - 1]!;
+    const [id, score] = streamed[w]!;
+    assert.equal(id, times[w + W - 1], `window ${w}'s point`);
+    assert.equal(Number(score), expected, `window ${w}`);
+  }
 
   // A model whose run.json is gone has no training windows to fit the baselines on.
   const bare = at('bare-model');

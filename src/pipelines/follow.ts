@@ -10,7 +10,10 @@
  *   model's units as prepareForModel puts them, scored by its negative ELBO (anomalyScores).
  * - textScorer: a line is a sentence, scored by its negative log-likelihood per token
  *   (scoreTextAnomalies).
- * A series model's scorer keeps the last W points and gives no score (null) until it has W.
+ * - seriesScorer: a CSV row is a point of a series model's time and value columns (by name), in
+ *   the model's units; it keeps the last W points and scores the newest point of each full window
+ *   by its values' -log p(x | z) (Donut's streaming score: the window that ends at the point, not
+ *   the mean over every window covering it that scoring a whole file gives), null until W points came.
  *
  * Each scorer draws its posterior samples from one generator that carries on from row to row, so
  * a stream's scores are reproducible from the seed whatever pieces the rows arrive in. A text
@@ -26,6 +29,7 @@ import { evalSampleRng } from '../eval/evaluate.js';
 import { POT_LEVEL, POT_MIN_PEAKS, Spot } from '../anomaly/thresholds.js';
 import type { LineEvent } from '../io/tail.js';
 import type { Bundle, TextBundle } from '../run/bundle.js';
+import type { SeriesDataInfo } from '../run/bundle-format.js';
 import { prepareForModel } from '../run/data.js';
 import { scoreTextAnomalies } from './text-anomaly.js';
 import { textsForModel } from './text.js';
@@ -174,7 +178,6 @@ export function tableScorer(bundle: Bundle, options: TableScorerOptions): Stream
   const { vae, data } = bundle;
   const { source } = options;
   const features = data.featureNames ?? null;
-  if (data.series !== undefined && data.series !== null) throw new VaekitError('Following a stream scores rows of a table or lines of text, and this is a time-series model, which cannot follow a stream yet: score the whole file instead of following it.');
   if (data.shape.length !== 1) throw new VaekitError(`Following a stream scores rows of a table, and this is an image model (its examples are [${data.shape.join(', ')}]).`);
   if (features === null) throw new VaekitError('This table model does not know its features\' names (it was trained on unnamed columns), so the columns of a streamed CSV header cannot be matched to them.');
   if (vae.classes > 0) throw new VaekitError('This is a conditional model, which scores a row given its class: a stream\'s anomaly scores need a model that is not conditional.');
@@ -230,6 +233,76 @@ export function textScorer(model: TextBundle, options: { samples: number; seed: 
       row++;
       const set = textsForModel(model, [line], `${options.source}, line ${row}`);
       return { id: String(row), score: scoreTextAnomalies(model.vae, set, { samples: options.samples, seed: options.seed, rng }).scores[0]! };
+    },
+  };
+}
+
+/**
+ * Points of a series model's CSV stream (see the top of this file): each file's first line is its
+ * header, naming the model's time column (the point's id) and value columns; an empty or NaN cell is
+ * a missing value (left out of the score, as in training). A rotated file's points continue the
+ * window. A point whose values are all missing scores nothing (null).
+ */
+export function seriesScorer(bundle: Bundle, info: SeriesDataInfo, options: { samples: number; seed: number; source: string }): StreamScorer {
+  const { vae } = bundle;
+  const { source } = options;
+  if (info.valueColumns === null) throw new VaekitError('This series model was trained on NPY arrays, whose channels have no names, so the columns of a streamed CSV header cannot be matched to them.');
+  if (vae.classes > 0) throw new VaekitError('This is a conditional model, which scores a window given its class: a stream\'s anomaly scores need a model that is not conditional.');
+  const valueColumns = info.valueColumns;
+  const W = info.window;
+  const C = valueColumns.length;
+  const { mean, std } = info.standardization;
+  const rng = anomalyScoreRng(options.seed);
+  // The last W points, oldest first: standardized values (0 where missing) and their mask.
+  const values = new Float32Array(W * C);
+  const mask = new Uint8Array(W * C);
+  const nll = new Float64Array(W * C);
+  let filled = 0;
+  let names: string[] | null = null;
+  let columns: number[] = [];
+  let timeIndex = -1;
+  let row = 0;
+  return {
+    scoreName: 'negative log-likelihood of the newest point of its window, nats',
+    restart() {
+      names = null;
+    },
+    push(line) {
+      if (line.trim() === '') return null;
+      const cells = csvCells(line, source);
+      if (names === null) {
+        names = columnNames(cells, source);
+        const header = names;
+        columns = valueColumns.map((name) => columnIndex(header, name, 'model\'s value columns', source));
+        timeIndex = info.timeColumn === null ? -1 : columnIndex(header, info.timeColumn, 'times', source);
+        return null;
+      }
+      row++;
+      if (cells.length !== names.length) throw new VaekitError(`${source}: row ${row} has ${cells.length} cells but the header names ${names.length} columns.`);
+      values.copyWithin(0, C);
+      mask.copyWithin(0, C);
+      const at = (W - 1) * C;
+      columns.forEach((j, c) => {
+        const cell = cells[j]!;
+        if (cell.trim() === '' || MISSING.test(cell)) {
+          values[at + c] = 0;
+          mask[at + c] = 0;
+          return;
+        }
+        if (!NUMBER.test(cell)) throw new VaekitError(`${source}: row ${row}, column "${clip(names![j]!)}": "${clip(cell)}" is not a number.`);
+        // Read as float32 first, as a series file's values are (series.ts), then standardized as windows.ts does.
+        values[at + c] = (Math.fround(Number(cell)) - mean[c]!) / std[c]!;
+        mask[at + c] = 1;
+      });
+      filled = Math.min(W, filled + 1);
+      if (filled < W) return null;
+      let observed = 0;
+      for (let c = 0; c < C; c++) observed += mask[at + c]!;
+      if (observed === 0) return null;
+      vae.reconstructionNll(values, mask, 1, options.samples, rng, nll);
+      let score = 0;
+      for (let c = 0; c < C; c++) if (mask[at + c] === 1) score += nll[at + c]!;
+      return { id: timeIndex < 0 ? String(row) : cells[timeIndex]!, score };
     },
   };
 }

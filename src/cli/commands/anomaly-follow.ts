@@ -13,7 +13,7 @@ import { clip, VaekitError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { csvCell } from '../../io/rows.js';
 import { followFile, streamLines, type LineEvent } from '../../io/tail.js';
-import { FOLLOW_CALIBRATION, FOLLOW_RISK, followScores, tableScorer, textScorer, type FollowSummary, type StreamScorer } from '../../pipelines/follow.js';
+import { FOLLOW_CALIBRATION, FOLLOW_RISK, followScores, seriesScorer, tableScorer, textScorer, type FollowSummary, type StreamScorer } from '../../pipelines/follow.js';
 import { TEXT_ANOMALY_SAMPLES } from '../../pipelines/text-anomaly.js';
 import { textCsv } from '../../pipelines/text.js';
 import { textModelAt } from '../../pipelines/text-model.js';
@@ -90,7 +90,14 @@ export async function followIfAsked(flags: FollowFlags, command: Command): Promi
     scorer = textScorer(text, { samples, seed: flags.seed, source });
   } else {
     refuseGivenOptions(command, ['samples'], 'belongs to text models: a table model averages --score-samples posterior samples per score');
-    scorer = tableScorer(loadBundle(flags.model), { samples: flags.scoreSamples, seed: flags.seed, source, ...(flags.idColumn !== undefined ? { idColumn: flags.idColumn } : {}) });
+    const bundle = loadBundle(flags.model);
+    const series = bundle.data.series ?? null;
+    if (series !== null) {
+      refuseGivenOptions(command, ['idColumn'], 'belongs to table models: a series model names each point by its time column');
+      scorer = seriesScorer(bundle, series, { samples: flags.scoreSamples, seed: flags.seed, source });
+    } else {
+      scorer = tableScorer(bundle, { samples: flags.scoreSamples, seed: flags.seed, source, ...(flags.idColumn !== undefined ? { idColumn: flags.idColumn } : {}) });
+    }
   }
   const outFile = optionGiven(command, 'out') ? join(resolve(flags.out), RUN_FILES.scores) : null;
   if (outFile !== null) prepareNewOutputFile(outFile, flags.overwrite, stdin ? [] : [flags.follow]);

@@ -160,6 +160,49 @@ function csvCells(line: string, source: string): string[] {
   return cells;
 }
 
+/** One data row of a CSV stream (csvRows): its number (1-based, headers not counted), cells, the header's names, the wanted columns' indices in it, and its id. */
+interface CsvRow {
+  row: number;
+  cells: string[];
+  names: readonly string[];
+  columns: readonly number[];
+  id: string;
+}
+
+/**
+ * The rows of a CSV stream read by column name: each file's first line (after restart) is its
+ * header, in which the `wanted` columns (the `what`, for messages) and the id column (else a row's
+ * number) are found; then every non-blank line is a row whose cells the header counts.
+ */
+function csvRows(source: string, wanted: readonly string[], what: string, idColumn: { name: string; what: string } | null): {
+  restart(): void;
+  next(line: string): CsvRow | null;
+} {
+  let names: string[] | null = null;
+  let columns: number[] = [];
+  let idIndex = -1;
+  let row = 0;
+  return {
+    restart() {
+      names = null;
+    },
+    next(line) {
+      if (line.trim() === '') return null;
+      const cells = csvCells(line, source);
+      if (names === null) {
+        names = columnNames(cells, source);
+        const header = names;
+        columns = wanted.map((name) => columnIndex(header, name, what, source));
+        idIndex = idColumn === null ? -1 : columnIndex(header, idColumn.name, idColumn.what, source);
+        return null;
+      }
+      row++;
+      if (cells.length !== names.length) throw new VaekitError(`${source}: row ${row} has ${cells.length} cells but the header names ${names.length} columns.`);
+      return { row, cells, names, columns, id: idIndex < 0 ? String(row) : cells[idIndex]! };
+    },
+  };
+}
+
 export interface TableScorerOptions {
   /** Posterior samples averaged per score. */
   samples: number;
@@ -182,40 +225,28 @@ export function tableScorer(bundle: Bundle, options: TableScorerOptions): Stream
   if (features === null) throw new VaekitError('This table model does not know its features\' names (it was trained on unnamed columns), so the columns of a streamed CSV header cannot be matched to them.');
   if (vae.classes > 0) throw new VaekitError('This is a conditional model, which scores a row given its class: a stream\'s anomaly scores need a model that is not conditional.');
   const rng = anomalyScoreRng(options.seed);
-  let names: string[] | null = null;
-  let columns: number[] = [];
-  let idIndex = -1;
-  let row = 0;
+  const rows = csvRows(source, features, 'model\'s features', options.idColumn === undefined ? null : { name: options.idColumn, what: 'ids' });
   return {
     scoreName: 'negative ELBO, nats',
     restart() {
-      names = null;
+      rows.restart();
     },
     push(line) {
-      if (line.trim() === '') return null;
-      const cells = csvCells(line, source);
-      if (names === null) {
-        names = columnNames(cells, source);
-        const header = names;
-        columns = features.map((name) => columnIndex(header, name, 'model\'s features', source));
-        idIndex = options.idColumn === undefined ? -1 : columnIndex(header, options.idColumn, 'ids', source);
-        return null;
-      }
-      row++;
-      if (cells.length !== names.length) throw new VaekitError(`${source}: row ${row} has ${cells.length} cells but the header names ${names.length} columns.`);
+      const next = rows.next(line);
+      if (next === null) return null;
+      const { row, cells, names, columns } = next;
       const values = new Float32Array(columns.length);
       columns.forEach((j, f) => {
         const cell = cells[j]!;
-        const where = `${source}: row ${row}, column "${clip(names![j]!)}"`;
+        const where = `${source}: row ${row}, column "${clip(names[j]!)}"`;
         if (!NUMBER.test(cell)) {
           throw new VaekitError(cell === '' || MISSING.test(cell) ? `${where} is missing a value; every feature must hold a number.` : `${where}: "${clip(cell)}" is not a number.`);
         }
         values[f] = Number(cell);
         if (!Number.isFinite(values[f]!)) throw new VaekitError(`${where}: ${clip(cell)} is too large for a float32 number.`);
       });
-      const id = idIndex < 0 ? String(row) : cells[idIndex]!;
       const set = prepareForModel(data, arrayDataset({ values, shape: [values.length], featureNames: features, source }), false);
-      return { id, score: anomalyScores(vae, set, options.samples, options.seed, rng)[0]! };
+      return { id: next.id, score: anomalyScores(vae, set, options.samples, options.seed, rng)[0]! };
     },
   };
 }
@@ -258,27 +289,16 @@ export function seriesScorer(bundle: Bundle, info: SeriesDataInfo, options: { sa
   const mask = new Uint8Array(W * C);
   const nll = new Float64Array(W * C);
   let filled = 0;
-  let names: string[] | null = null;
-  let columns: number[] = [];
-  let timeIndex = -1;
-  let row = 0;
+  const rows = csvRows(source, valueColumns, 'model\'s value columns', info.timeColumn === null ? null : { name: info.timeColumn, what: 'times' });
   return {
     scoreName: 'negative log-likelihood of the newest point of its window, nats',
     restart() {
-      names = null;
+      rows.restart();
     },
     push(line) {
-      if (line.trim() === '') return null;
-      const cells = csvCells(line, source);
-      if (names === null) {
-        names = columnNames(cells, source);
-        const header = names;
-        columns = valueColumns.map((name) => columnIndex(header, name, 'model\'s value columns', source));
-        timeIndex = info.timeColumn === null ? -1 : columnIndex(header, info.timeColumn, 'times', source);
-        return null;
-      }
-      row++;
-      if (cells.length !== names.length) throw new VaekitError(`${source}: row ${row} has ${cells.length} cells but the header names ${names.length} columns.`);
+      const next = rows.next(line);
+      if (next === null) return null;
+      const { row, cells, names, columns } = next;
       values.copyWithin(0, C);
       mask.copyWithin(0, C);
       const at = (W - 1) * C;
@@ -289,7 +309,7 @@ export function seriesScorer(bundle: Bundle, info: SeriesDataInfo, options: { sa
           mask[at + c] = 0;
           return;
         }
-        if (!NUMBER.test(cell)) throw new VaekitError(`${source}: row ${row}, column "${clip(names![j]!)}": "${clip(cell)}" is not a number.`);
+        if (!NUMBER.test(cell)) throw new VaekitError(`${source}: row ${row}, column "${clip(names[j]!)}": "${clip(cell)}" is not a number.`);
         // Read as float32 first, as a series file's values are (series.ts), then standardized as windows.ts does.
         values[at + c] = (Math.fround(Number(cell)) - mean[c]!) / std[c]!;
         mask[at + c] = 1;
@@ -302,7 +322,7 @@ export function seriesScorer(bundle: Bundle, info: SeriesDataInfo, options: { sa
       vae.reconstructionNll(values, mask, 1, options.samples, rng, nll);
       let score = 0;
       for (let c = 0; c < C; c++) if (mask[at + c] === 1) score += nll[at + c]!;
-      return { id: timeIndex < 0 ? String(row) : cells[timeIndex]!, score };
+      return { id: next.id, score };
     },
   };
 }

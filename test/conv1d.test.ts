@@ -16,7 +16,7 @@ import type { Layer } from '../src/nn/layer.js';
 import { ParameterSet } from '../src/nn/parameters.js';
 import { Sequential } from '../src/nn/sequential.js';
 import { assertClose } from './helpers/assert-close.js';
-import { assertGradient } from './helpers/gradient-check.js';
+import { assertGradient, numericGradient } from './helpers/gradient-check.js';
 import { nativeOrReason } from './helpers/native.js';
 
 const js = new JsBackend();
@@ -292,21 +292,6 @@ for (const backend of backends) {
 
 // ---- forward against the oracle, gradients against its central differences ----
 
-/** Central differences of f at every index of `values` (restored afterwards), in float64. */
-function centralDifferences(values: Float64Array, f: () => number, h: number): Float64Array {
-  const grad = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const old = values[i]!;
-    values[i] = old + h;
-    const up = f();
-    values[i] = old - h;
-    const down = f();
-    values[i] = old;
-    grad[i] = (up - down) / (2 * h);
-  }
-  return grad;
-}
-
 for (const backend of backends) {
   for (const c of CASES) {
     test(`${backend.name}: ${describe(c)}: forward is the direct convolution; gradients match float64 central differences`, () => {
@@ -332,9 +317,9 @@ for (const backend of backends) {
           return s;
         };
         assert.ok(kernel.grad.some((v) => Math.abs(v) > 1e-2), `${act}: the kernel gradient is not trivially zero`);
-        assertGradient(kernel.grad, centralDifferences(w64, loss, 1e-5), `${act} kernel`, 1e-4, 1e-5);
-        assertGradient(bias.grad, centralDifferences(b64, loss, 1e-5), `${act} bias`, 1e-4, 1e-5);
-        assertGradient(dx, centralDifferences(x64, loss, 1e-5), `${act} input`, 1e-4, 1e-5);
+        assertGradient(kernel.grad, numericGradient(w64, loss, 1e-5), `${act} kernel`, 1e-4, 1e-5);
+        assertGradient(bias.grad, numericGradient(b64, loss, 1e-5), `${act} bias`, 1e-4, 1e-5);
+        assertGradient(dx, numericGradient(x64, loss, 1e-5), `${act} input`, 1e-4, 1e-5);
 
         // Without the input gradient: the same parameter gradients, and nothing returned.
         const dKernel = kernel.grad.slice();

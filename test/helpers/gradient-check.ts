@@ -1,8 +1,8 @@
 // Finite-difference gradient checking shared by the layer and model tests.
 import assert from 'node:assert/strict';
 
-/** Central differences of f at every index of `values` (restored afterwards). */
-export function numericGradient(values: Float32Array, f: () => number, h: number): Float64Array {
+/** Central differences of f at every index of `values` (restored afterwards): float32 parameters, or a float64 oracle's. */
+export function numericGradient(values: Float32Array | Float64Array, f: () => number, h: number): Float64Array {
   const grad = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const old = values[i]!;

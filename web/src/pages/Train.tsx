@@ -454,9 +454,10 @@ function useThrottled<T>(value: T, ms: number): T {
 
 function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
   const subtitle = run !== null ? modelWords(run) : undefined;
-  const drawn = useThrottled(useMemo(() => ({ records: watch.records, running: runningShown(watch) }), [watch.records, watch.running]), REDRAW_MS);
+  // The figures follow the curves' clock: an epoch's figures never show beside a panel that has not drawn that epoch yet.
+  const drawn = useThrottled(useMemo(() => ({ records: watch.records, running: runningShown(watch), figures: watch.figures }), [watch.records, watch.running, watch.figures]), REDRAW_MS);
   const spec = useMemo(() => (drawn.records.length === 0 && drawn.running.length === 0 ? null
-    : trainingCurvesSpec(drawn.records, `Training curves of ${watch.id}`, { subtitle, panelWidth: 168, panelHeight: 160, running: drawn.running })), [drawn, watch.id, subtitle]);
+    : trainingCurvesSpec(drawn.records, `Training curves of ${watch.id}`, { subtitle, panelWidth: 168, panelHeight: 160, running: drawn.running })), [drawn.records, drawn.running, watch.id, subtitle]);
   const records = watch.records;
   const phase = phaseOf(watch, run);
   const p = phase === 'training' ? watch.progress : null;
@@ -502,10 +503,10 @@ function LivePanel({ watch, run }: { watch: Watch; run: RunSummary | null }) {
       ) : null}
       <Chart spec={spec} testid="curves" placeholder={phase === 'training' || phase === 'reconnecting' ? 'The curves appear with the first steps.' : 'This run has no finished epoch.'} />
       {spec !== null ? <p class="muted small">x: epochs done (a step s of S in epoch e is at e − 1 + s/S); y: nats per example. The thin line is the running mean of the epoch in progress, the points are whole epochs.</p> : null}
-      {watch.figures !== null ? (
+      {drawn.figures !== null ? (
         <div class="figures" data-testid="figures">
-          <figure><img src={watch.figures.reconstructions} alt="Validation examples: original, noisy, reconstructed" /><figcaption>Validation examples: original, noisy, denoised</figcaption></figure>
-          <figure><img src={watch.figures.samples} alt="Samples from the prior" /><figcaption>Samples from the prior</figcaption></figure>
+          <figure><img src={drawn.figures.reconstructions} alt="Validation examples: original, noisy, reconstructed" /><figcaption>Validation examples: original, noisy, denoised</figcaption></figure>
+          <figure><img src={drawn.figures.samples} alt="Samples from the prior" /><figcaption>Samples from the prior</figcaption></figure>
         </div>
       ) : phase === 'training' ? <p class="muted">Reconstructions and prior samples appear after each epoch.</p> : null}
     </div>

@@ -127,7 +127,7 @@ export interface ModelFlags {
 
 export function addModelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models; series, series-conv: time series)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
+    .addOption(new Option('--preset <name>', 'model preset (text, text-lm: text models; series, series-conv, series-rnn: time series)').choices([...Object.keys(PRESETS), ...Object.keys(TEXT_PRESETS)]).default('seed'))
     .option('--latent <n>', 'latent dimensions (seed: 40)', positiveInt)
     .option('--hidden <sizes>', 'hidden layer sizes of encoder and decoder, comma-separated (seed: 512)', intList)
     .option('--encoder-hidden <sizes>', 'encoder hidden sizes, comma-separated', intList)
@@ -139,7 +139,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--conv-channels <list>', 'channels of the stride-2 convs of a conv preset, comma-separated (conv: 32,64; series-conv: 16,32)', intList)
     .option('--conditional', 'a conditional VAE: the class label goes to the encoder and the decoder')
     .option('--prior <spec>', 'the prior p(z): "standard" (N(0, I)) or "mog:K" (a learned mixture of K Gaussians)', priorValue)
-    .addOption(new Option('--cell <name>', 'text models: the recurrent cell of encoder and decoder (default lstm)').choices(['lstm', 'gru']))
+    .addOption(new Option('--cell <name>', 'text models and series-rnn: the recurrent cell of encoder and decoder (default lstm)').choices(['lstm', 'gru']))
     .option('--bidirectional', 'text models: a bidirectional encoder')
     .option('--embedding <n>', 'text models: the token embedding\'s width (text: 256)', positiveInt);
 }

@@ -47,8 +47,8 @@ export function exportFiles(vae: Vae | TextVae, format: ExportFormat, data?: Dat
 }
 
 function formatFiles(vae: Vae, format: ExportFormat, data: DataInfo | undefined, training: Record<string, unknown> | undefined): ExportFile[] {
-  if (vae.config.architecture === 'conv1d') {
-    throw new VaekitError(`The ${EXPORT_FORMAT_NAMES[format]} export does not take conv1d (series-conv) models yet: only dense series models (the series preset) export.`);
+  if (vae.config.architecture === 'conv1d' || vae.config.architecture === 'recurrent') {
+    throw new VaekitError(`The ${EXPORT_FORMAT_NAMES[format]} export does not take ${vae.config.architecture} (${vae.config.preset}) models yet: only dense series models (the series preset) export.`);
   }
   switch (format) {
     case 'onnx': return onnxFiles(vae, data);

@@ -93,7 +93,8 @@ const MODEL_WORDS: Readonly<Record<string, string>> = {
   preset: 'the preset the architecture started from',
   inputShape: 'shape of one example: [height, width, channels] for images, [features] for a table row',
   latent: 'dimensions of the latent space z',
-  architecture: 'dense (fully connected), conv (Conv2d encoder, ConvTranspose2d decoder) or conv1d (the same in 1-D over a series window)',
+  architecture: 'dense (fully connected), conv (Conv2d encoder, ConvTranspose2d decoder), conv1d (the same in 1-D over a series window) or recurrent (an LSTM or GRU over a series window, encoder and decoder)',
+  cell: 'the recurrent architecture\'s cell (lstm or gru)',
   convChannels: 'channels of the stride-2 convolutions (conv and conv1d architectures)',
   encoderHidden: 'sizes of the encoder\'s hidden layers',
   decoderHidden: 'sizes of the decoder\'s hidden layers',
@@ -178,7 +179,8 @@ function modelEntries(vae: Vae): Entry[] {
   const config = vae.config as unknown as Record<string, unknown>;
   const shown = { ...config };
   if (vae.config.likelihood !== 'gaussian') delete shown['gaussianSigma'];
-  if (vae.config.architecture === 'dense') delete shown['convChannels'];
+  if (vae.config.architecture !== 'conv' && vae.config.architecture !== 'conv1d') delete shown['convChannels'];
+  if (vae.config.cell === null) delete shown['cell'];
   if (vae.config.sequence === null) delete shown['sequence'];
   return entries(shown, MODEL_WORDS);
 }

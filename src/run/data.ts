@@ -35,7 +35,7 @@ export function modelConfigForData(choices: ModelChoices, train: Dataset): VaeCo
   }
   if (series !== undefined) {
     if (preset.architecture === 'conv') {
-      throw new VaekitError(`The ${choices.preset} preset is convolutional over images, and ${train.source} holds time series windows: use model.preset series or series-conv.`);
+      throw new VaekitError(`The ${choices.preset} preset is convolutional over images, and ${train.source} holds time series windows: use model.preset series, series-conv or series-rnn.`);
     }
     overrides.sequence = { length: series.window, channels: series.channels.length };
   }

@@ -84,7 +84,7 @@ export interface ModelSpec {
   conditional: boolean;
   /** "standard" or "mog:K"; null: the preset's (standard). */
   prior: string | null;
-  /** Text models: the recurrent cell of encoder and decoder; null: the preset's (lstm). */
+  /** Text models and the series-rnn preset: the recurrent cell of encoder and decoder; null: the preset's (lstm). */
   cell: Cell | null;
   /** Text models: a bidirectional encoder; null: the preset's (no). */
   bidirectional: boolean | null;
@@ -555,7 +555,9 @@ function checkNotTextSpec(spec: RunSpec): RunSpec {
   const textFields: [string, unknown][] = [
     ['data.textColumn', spec.data.textColumn], ['data.tokens', spec.data.tokens], ['data.vocab', spec.data.vocab],
     ['data.lowercase', spec.data.lowercase], ['data.maxLength', spec.data.maxLength],
-    ['model.cell', spec.model.cell], ['model.bidirectional', spec.model.bidirectional], ['model.embedding', spec.model.embedding],
+    // A recurrent series model (the series-rnn preset) takes model.cell too.
+    ...(PRESETS[spec.model.preset]?.architecture === 'recurrent' ? [] : [['model.cell', spec.model.cell] as [string, unknown]]),
+    ['model.bidirectional', spec.model.bidirectional], ['model.embedding', spec.model.embedding],
   ];
   for (const [field, value] of textFields) {
     if (value !== null) throw new SpecFieldError(field, `applies to text models (model.preset ${Object.keys(TEXT_PRESETS).join(' or ')}), and this run's preset is ${spec.model.preset}.`);
@@ -597,6 +599,7 @@ export function modelChoicesOf(m: ModelSpec): ModelChoices {
   if (m.sigma !== null) o.gaussianSigma = m.sigma;
   if (m.learnedVariance !== null) o.gaussianLearnedVariance = m.learnedVariance;
   if (m.convChannels !== null) o.convChannels = m.convChannels;
+  if (m.cell !== null) o.cell = m.cell;
   if (m.prior !== null) Object.assign(o, parsePrior(m.prior));
   return c;
 }

@@ -2,7 +2,7 @@
  * Builds the encoder and decoder layer stacks of a VaeConfig (see VaeConfig.architecture).
  * A conditional model's label enters as a one-hot vector appended to the encoder's input (as extra
  * channels, one plane per class, for a conv encoder; one channel per class at every point for a
- * conv1d encoder) and to the decoder's input z.
+ * conv1d or recurrent encoder) and to the decoder's input z.
  */
 import { Conv1d } from '../nn/conv1d.js';
 import { Conv2d } from '../nn/conv2d.js';
@@ -10,7 +10,10 @@ import { ConvTranspose1d } from '../nn/conv-transpose1d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';
 import { Dense } from '../nn/dense.js';
 import type { Layer } from '../nn/layer.js';
+import { RecurrentWindow } from '../nn/recurrent-window.js';
+import { RepeatVector } from '../nn/repeat-vector.js';
 import { denseLayers } from '../nn/sequential.js';
+import { TimeDistributed } from '../nn/time-distributed.js';
 import { imageSides, inputSize, type VaeConfig } from './config.js';
 
 /**
@@ -26,6 +29,7 @@ function convGrid(c: VaeConfig): { sides: number[]; channels: number } {
 /** Values per row the encoder takes: the example, plus the label's one-hot (one per position for conv and conv1d). */
 export function encoderInputSize(c: VaeConfig): number {
   if (c.architecture === 'dense') return inputSize(c) + c.classes;
+  if (c.architecture === 'recurrent') return c.sequence!.length * (c.sequence!.channels + c.classes);
   const { sides, channels } = convGrid(c);
   return sides.reduce((a, b) => a * b, 1) * (channels + c.classes);
 }
@@ -48,6 +52,14 @@ export function buildEncoder(c: VaeConfig): Layer[] {
   if (c.architecture === 'dense') {
     return denseLayers('encoder', [encoderInputSize(c), ...c.encoderHidden, 2 * c.latent], c.activation, 'linear');
   }
+  if (c.architecture === 'recurrent') {
+    const { length, channels } = c.sequence!;
+    const hidden = c.encoderHidden[0]!;
+    return [
+      new RecurrentWindow({ name: 'encoder.rnn', cell: c.cell!, inputs: channels + c.classes, hidden, time: length, returnSequences: false }),
+      ...denseLayers('encoder', [hidden, 2 * c.latent], c.activation, 'linear'),
+    ];
+  }
   const layers: Layer[] = [];
   const grid = convGrid(c);
   let sides = grid.sides;
@@ -66,6 +78,15 @@ export function buildDecoder(c: VaeConfig): Layer[] {
   const input = c.latent + c.classes;
   if (c.architecture === 'dense') {
     return denseLayers('decoder', [input, ...c.decoderHidden, inputSize(c)], c.activation, 'linear');
+  }
+  if (c.architecture === 'recurrent') {
+    const { length, channels } = c.sequence!;
+    const hidden = c.decoderHidden[0]!;
+    return [
+      new RepeatVector({ name: 'decoder.repeat', width: input, times: length }),
+      new RecurrentWindow({ name: 'decoder.rnn', cell: c.cell!, inputs: input, hidden, time: length, returnSequences: true }),
+      new TimeDistributed(new Dense({ name: 'decoder.dense_0', inputs: hidden, outputs: channels, activation: 'linear' }), length),
+    ];
   }
   const grid = convGrid(c);
   const n = c.convChannels.length;

@@ -51,7 +51,7 @@ export function encoderInput(config: VaeConfig, x: Float32Array, rows: number, l
   const classes = config.classes;
   if (classes === 0) return x;
   if (config.architecture === 'dense') return appendOneHot(x, rows, inputSize(config), labels, classes, out);
-  if (config.architecture === 'conv1d') {
+  if (config.architecture === 'conv1d' || config.architecture === 'recurrent') {
     const { length, channels } = config.sequence!;
     return appendOneHotPlanes(x, rows, length, channels, labels, classes, out);
   }

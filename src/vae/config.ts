@@ -2,12 +2,13 @@
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { clip, VaekitError } from '../errors.js';
 import { PRIOR_KINDS, type PriorKind } from './prior.js';
+import { CELLS, type Cell } from './text/config.js';
 
 export type Likelihood = 'bernoulli' | 'gaussian' | 'continuous-bernoulli';
 export const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian', 'continuous-bernoulli'];
 
-export type Architecture = 'dense' | 'conv' | 'conv1d';
-export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv', 'conv1d'];
+export type Architecture = 'dense' | 'conv' | 'conv1d' | 'recurrent';
+export const ARCHITECTURES: readonly Architecture[] = ['dense', 'conv', 'conv1d', 'recurrent'];
 
 /** A window of a time series: `length` points of `channels` values, a row of length * channels values, channels-last. */
 export interface SequenceShape {
@@ -38,8 +39,15 @@ export interface VaeConfig {
    * 'conv1d': the same over a series window (`sequence`): Conv1d(k4, s2, p1) per entry of
    * convChannels, each halving the length, and ConvTranspose1d back up. A conditional model's label
    * enters its encoder as extra channels at every point.
+   * 'recurrent': over a series window as well (an LSTM-VAE, as Keras' LSTM autoencoder): encoder
+   * LSTM/GRU (`cell`) of encoderHidden[0] units over the window's points -> its last state -> Dense
+   * 2L; decoder z -> RepeatVector (z at every point) -> LSTM/GRU of decoderHidden[0] units ->
+   * TimeDistributed(Dense to the channels). A conditional model's label enters both as for conv1d
+   * (encoder: extra channels at every point; decoder: appended to z).
    */
   architecture: Architecture;
+  /** The recurrent architecture's cell ('lstm' or 'gru'); null for every other architecture. */
+  cell: Cell | null;
   convChannels: number[];
   encoderHidden: number[];
   decoderHidden: number[];
@@ -72,6 +80,7 @@ export const FEATURE_GAUSSIAN_SIGMA = 1;
 const MNIST_BASE = {
   inputShape: [28, 28, 1] as number[],
   sequence: null,
+  cell: null,
   architecture: 'dense',
   convChannels: [],
   likelihood: 'bernoulli',
@@ -132,6 +141,7 @@ const SERIES_BASE = {
   priorComponents: 0,
   activation: 'relu',
   latent: 8,
+  cell: null,
 } as const;
 
 /** Donut's network (Xu et al. 2018): a window -> 100 relu -> 100 relu -> 2*8; 8 -> 100 -> 100 -> the window's means. */
@@ -154,8 +164,23 @@ export const SERIES_CONV_PRESET: Readonly<VaeConfig> = Object.freeze({
   decoderHidden: [64],
 });
 
+/**
+ * A recurrent series model (an LSTM-VAE): an LSTM of 64 units reads the window, its last state gives
+ * the posterior (latent 8); the decoder's LSTM of 64 units reads z at every point and a Dense per
+ * point gives the channels' means.
+ */
+export const SERIES_RNN_PRESET: Readonly<VaeConfig> = Object.freeze({
+  ...SERIES_BASE,
+  preset: 'series-rnn',
+  architecture: 'recurrent',
+  cell: 'lstm',
+  convChannels: [],
+  encoderHidden: [64],
+  decoderHidden: [64],
+});
+
 export const PRESETS: Readonly<Record<string, Readonly<VaeConfig>>> = {
-  seed: SEED_PRESET, mlp: MLP_PRESET, conv: CONV_PRESET, series: SERIES_PRESET, 'series-conv': SERIES_CONV_PRESET,
+  seed: SEED_PRESET, mlp: MLP_PRESET, conv: CONV_PRESET, series: SERIES_PRESET, 'series-conv': SERIES_CONV_PRESET, 'series-rnn': SERIES_RNN_PRESET,
 };
 
 export type VaeOverrides = Partial<Omit<VaeConfig, 'preset'>>;
@@ -169,6 +194,7 @@ export function configFromBundle(raw: Partial<VaeConfig> & { imageHeight?: numbe
     architecture: 'dense',
     convChannels: [],
     sequence: null,
+    cell: null,
     gaussianLearnedVariance: false,
     classes: 0,
     prior: 'standard',
@@ -212,7 +238,7 @@ function shown(v: unknown): string {
 export function canonicalConfig(c: VaeConfig): VaeConfig {
   const order: (keyof VaeConfig)[] = [
     'preset', 'inputShape', 'latent', 'architecture', 'convChannels', 'encoderHidden', 'decoderHidden', 'activation',
-    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents', 'sequence',
+    'likelihood', 'gaussianSigma', 'gaussianLearnedVariance', 'classes', 'prior', 'priorComponents', 'sequence', 'cell',
   ];
   const out: Record<string, unknown> = {};
   for (const key of order) out[key] = c[key];
@@ -250,6 +276,7 @@ export function validateConfig(config: VaeConfig): VaeConfig {
     }
   }
   checkSequence(config);
+  checkCell(config);
   if (!Number.isSafeInteger(config.classes) || config.classes < 0) {
     throw new VaekitError(`The number of classes must be an integer >= 0, not ${shown(config.classes)}.`);
   }
@@ -281,7 +308,9 @@ export function validateConfig(config: VaeConfig): VaeConfig {
 function checkSequence(config: VaeConfig): void {
   const q = config.sequence;
   if (q === null) {
-    if (config.architecture === 'conv1d') throw new VaekitError('A conv1d architecture needs time series windows (a sequence of points and channels); images take conv and tables dense.');
+    if (config.architecture === 'conv1d' || config.architecture === 'recurrent') {
+      throw new VaekitError(`A ${config.architecture} architecture needs time series windows (a sequence of points and channels); images take conv and tables dense.`);
+    }
     return;
   }
   if (typeof q !== 'object' || !Number.isSafeInteger(q.length) || q.length < 1 || !Number.isSafeInteger(q.channels) || q.channels < 1) {
@@ -298,6 +327,19 @@ function checkSequence(config: VaeConfig): void {
       throw new VaekitError(`${config.convChannels.length} stride-2 convs need a window divisible by ${factor} points, not ${q.length}: change data.window or use fewer convs.`);
     }
   }
+}
+
+/** Throws unless a recurrent architecture has a cell and one recurrent size on each side, and the others no cell. */
+function checkCell(config: VaeConfig): void {
+  if (config.architecture !== 'recurrent') {
+    if (config.cell !== null) throw new VaekitError(`A recurrent cell (${shown(config.cell)}) belongs to the recurrent architecture, not ${config.architecture}.`);
+    return;
+  }
+  if (!CELLS.includes(config.cell as Cell)) throw new VaekitError(`The recurrent architecture's cell must be one of ${CELLS.join(', ')}, not ${shown(config.cell)}.`);
+  for (const [list, side] of [[config.encoderHidden, 'encoder'], [config.decoderHidden, 'decoder']] as const) {
+    if (list.length !== 1) throw new VaekitError(`The recurrent architecture's ${side} is one ${config.cell!.toUpperCase()}: give one ${side} hidden size (its state's), not ${list.length}.`);
+  }
+  if (config.convChannels.length > 0) throw new VaekitError('Conv channels belong to a convolutional architecture, not the recurrent one.');
 }
 
 /** Values per example: the product of the input shape. */

@@ -24,7 +24,7 @@
 //           synthetic series of --speed-points points; with the share of the time in the model's
 //           passes.
 //
-// Run: npx tsx bench/series.ts --nab DIR [--only nab,sensor,speed] [--epochs 100] [--samples 10]
+// Run: npx tsx bench/series.ts --nab DIR [--only nab,sensor,speed] [--preset series] [--epochs 100] [--samples 10]
 //        [--categories realKnownCause,...] [--files N] [--window W] [--sensor DIR] [--out DIR]
 // --nab DIR is a checkout of github.com/numenta/NAB (`git clone --depth 1
 // https://github.com/numenta/NAB`); nothing is downloaded. --sensor DIR is the sensor package's
@@ -57,6 +57,7 @@ const program = new Command()
   .option('--categories <list>', 'NAB categories (default: all with anomalies)')
   .option('--files <n>', 'the first N files of each NAB category', Number)
   .option('--window <w>', 'a fixed window for every NAB file (default: min(120, floor(training points / 4)))', Number)
+  .option('--preset <name>', 'the VAE\'s preset for the NAB and sensor models: series, series-conv or series-rnn', 'series')
   .option('--epochs <n>', 'training epochs of each NAB model', Number, 100)
   .option('--batch <n>', 'batch size', Number, 64)
   .option('--samples <k>', 'posterior samples per point score', Number, 10)
@@ -66,7 +67,7 @@ const program = new Command()
   .option('--out <dir>', 'keep the series files written here (default: a temporary folder, removed)')
   .parse();
 const o = program.opts<{
-  only: string; nab?: string; sensor?: string; categories?: string; files?: number; window?: number; epochs: number; batch: number;
+  only: string; nab?: string; sensor?: string; categories?: string; files?: number; window?: number; preset: string; epochs: number; batch: number;
   samples: number; sensorWindow: number; sensorEpochs: number; speedPoints: number; out?: string;
 }>();
 const only = new Set(o.only.split(','));
@@ -175,7 +176,7 @@ async function runNab(root: string): Promise<void> {
         const W = o.window ?? Math.min(120, Math.floor(trainPart / 4));
         const run = await trainAndScore({
           data: { source, valueColumns: ['value'], window: W, trainUntil: 0.15 },
-          model: { preset: 'series' },
+          model: { preset: o.preset },
           objective: {},
           training: { epochs: o.epochs, batchSize: o.batch, checkpoint: null },
           seed: 0,
@@ -202,7 +203,7 @@ async function runNab(root: string): Promise<void> {
 }
 
 function printNab(rows: NabRow[], failed: string[], minutes: number): void {
-  console.log(`\nNAB, per file: one series-preset VAE per file (${o.epochs} epochs, batch ${o.batch}, ${o.samples} posterior samples per score), trained on the first 15%; AUPRC and VUS-PR (buffers 0..W) of the points after it; "anomalies" is their share labelled anomalous (the AUPRC of random scores). ${minutes.toFixed(1)} min in all (${machine})\n`);
+  console.log(`\nNAB, per file: one ${o.preset}-preset VAE per file (${o.epochs} epochs, batch ${o.batch}, ${o.samples} posterior samples per score), trained on the first 15%; AUPRC and VUS-PR (buffers 0..W) of the points after it; "anomalies" is their share labelled anomalous (the AUPRC of random scores). ${minutes.toFixed(1)} min in all (${machine})\n`);
   console.log(`| category | file | points | W | anomalies | ${METHODS.map((m) => `${m} AUPRC`).join(' | ')} | ${METHODS.map((m) => `${m} VUS-PR`).join(' | ')} |`);
   console.log(`| --- | --- | --- | --- | --- | ${METHODS.map(() => '---').join(' | ')} | ${METHODS.map(() => '---').join(' | ')} |`);
   for (const r of rows) {
@@ -244,7 +245,7 @@ async function runSensor(): Promise<void> {
   const log = collector();
   const run = await trainAndScore({
     data: { source, timeColumn: 'reading', valueColumns: ['humidity', 'temperature'], labelColumn: 'label', window: W, trainUntil: 0.4 },
-    model: { preset: 'series' },
+    model: { preset: o.preset },
     objective: {},
     training: { epochs: o.sensorEpochs, batchSize: o.batch, checkpoint: null },
     seed: 0,
@@ -270,7 +271,7 @@ async function runSensor(): Promise<void> {
   const all = motes.map((_, i) => i);
   const withEvents = all.filter((i) => run.series[i]!.labels!.some((y) => y === 1));
   const groups = [{ name: 'all four motes, pooled', which: all }, ...withEvents.map((i) => ({ name: `mote ${motes[i]}`, which: [i] }))];
-  console.log(`\nSingle-hop sensor network (Suthaharan et al. 2010): ${readings.toLocaleString('en-US')} readings of ${motes.length} motes (humidity, temperature), ${events} labelled events; one series-preset VAE on the four motes (window ${W}, ${o.sensorEpochs} epochs, ${o.samples} posterior samples per score), trained on each mote's first 40%; the points after it scored. ${seconds.toFixed(0)} s (${machine})\n`);
+  console.log(`\nSingle-hop sensor network (Suthaharan et al. 2010): ${readings.toLocaleString('en-US')} readings of ${motes.length} motes (humidity, temperature), ${events} labelled events; one ${o.preset}-preset VAE on the four motes (window ${W}, ${o.sensorEpochs} epochs, ${o.samples} posterior samples per score), trained on each mote's first 40%; the points after it scored. ${seconds.toFixed(0)} s (${machine})\n`);
   console.log(`| motes | points | anomalies | ${methods.map((m) => `${m.name} AUROC`).join(' | ')} | ${methods.map((m) => `${m.name} AUPRC`).join(' | ')} |`);
   console.log(`| --- | --- | --- | ${methods.map(() => '---').join(' | ')} | ${methods.map(() => '---').join(' | ')} |`);
   for (const g of groups) {

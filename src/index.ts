@@ -60,7 +60,10 @@ export { trainRun, type TrainRunOptions, type TrainRunResult } from './run/train
 export { RunFolder, readRunRecord, type RunRecord } from './run/folder.js';
 export { RUN_FILES } from './run/names.js';
 export { modelConfigForData, prepareForModel, dataInfoFor, type ModelChoices } from './run/data.js';
-export { readSeriesRun, seriesForModel, SERIES_VALIDATION_FRACTION, type SeriesRunData, type SeriesForModelOptions } from './run/series.js';
+export {
+  readSeriesRun, seriesForModel, trainingRunOf, trainingRun, SERIES_VALIDATION_FRACTION,
+  type SeriesRunData, type SeriesForModelOptions, type TrainingRun, type TrainingRunOptions, type TrainingRunNeed,
+} from './run/series.js';
 export type { SeriesDataInfo } from './run/bundle-format.js';
 export { splitSeriesValidation } from './data/split.js';
 export { denoiseDataset, type Denoised } from './pipelines/denoise.js';

@@ -11,6 +11,9 @@
  *   validate    the last share of each series' training windows (data.validation.fraction, 0.1 by
  *               default), the windows that overlap them dropped from training; or, with
  *               data.validation.source, all windows of other series files
+ *   again       a trained model's run read again from its run.json (trainingRunOf, trainingRun):
+ *               its held-out normal points and training windows, for vaekit anomaly --model and
+ *               the studio's Series page
  */
 import { extname } from 'node:path';
 import { splitSeriesValidation } from '../data/split.js';
@@ -19,7 +22,9 @@ import { readSeries, regularity, type Series, type SeriesReadOptions } from '../
 import { seriesWindows, windowDataset, type SeriesWindows } from '../data/transforms/windows.js';
 import { clip, VaekitError } from '../errors.js';
 import type { DataInfo, SeriesDataInfo } from './bundle-format.js';
-import type { DataSpec } from './spec.js';
+import { readRunRecord } from './folder.js';
+import { RUN_FILES } from './names.js';
+import { validateRunSpec, type DataSpec } from './spec.js';
 
 /** The validation share of each series' training windows when data.validation is not given. */
 export const SERIES_VALIDATION_FRACTION = 0.1;
@@ -133,4 +138,60 @@ export function seriesForModel(info: Pick<DataInfo, 'series' | 'source'>, source
     source,
   });
   return { series, windows };
+}
+
+/** A series model's training run read again (trainingRunOf): the run, or why it cannot be read. */
+export type TrainingRun = { run: SeriesRunData; why: null } | { run: null; why: string };
+
+export interface TrainingRunOptions {
+  /** The model as the start of a sentence names it (default: its folder). */
+  name?: string;
+  /** Applied to the run's data before it is read (the studio confines its paths to the folders it may read). */
+  data?: (data: DataSpec) => DataSpec;
+}
+
+/**
+ * The run that trained the series model in `dir` (`series`: how its bundle reads series): its
+ * run.json's data read again and checked to standardize as it did then; or why it cannot be, a
+ * clause that starts with the model's name ("M has no run.json saying which data it trained on",
+ * "M trained on series that cannot be read again (No series at s.csv)").
+ */
+export function trainingRunOf(dir: string, series: Pick<SeriesDataInfo, 'standardization'>, options: TrainingRunOptions = {}): TrainingRun {
+  const name = options.name ?? dir;
+  const record = readRunRecord(dir);
+  if (record === null || typeof record.spec !== 'object' || record.spec === null) {
+    return { run: null, why: `${name} has no ${RUN_FILES.spec} saying which data it trained on` };
+  }
+  let run: SeriesRunData;
+  try {
+    const data = validateRunSpec(record.spec).data;
+    run = readSeriesRun(options.data?.(data) ?? data);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message.replace(/\.$/, '') : String(err);
+    return { run: null, why: `${name} trained on series that cannot be read again (${detail})` };
+  }
+  if (JSON.stringify(run.info.standardization) !== JSON.stringify(series.standardization)) {
+    return { run: null, why: `${name} trained on series that no longer standardize as they did when it trained` };
+  }
+  return { run, why: null };
+}
+
+/** Something that needs a model's training run: what it is, and what the user can do without it. */
+export interface TrainingRunNeed {
+  /** "held-out normal points to take a threshold from" */
+  what: string;
+  /** "give --threshold as a number" */
+  fix: string;
+}
+
+/**
+ * trainingRunOf for work that may need the run: null when there is none and nothing in `needs`
+ * needs it; a VaekitError, one sentence naming why and the first need's fix, when something does.
+ */
+export function trainingRun(dir: string, series: Pick<SeriesDataInfo, 'standardization'>, needs: readonly TrainingRunNeed[]): SeriesRunData | null {
+  const found = trainingRunOf(dir, series);
+  if (found.run !== null) return found.run;
+  const need = needs[0];
+  if (need === undefined) return null;
+  throw new VaekitError(`${found.why}, so it has no ${need.what}: ${need.fix}.`);
 }

@@ -24,10 +24,10 @@ import { shortestFloat32 } from '../../io/rows.js';
 import { seriesAnomalies, seriesAnomalyFigure, type FlaggedInterval, type HeldOutSeries, type ScoredSeries, type SeriesAnomalyReport } from '../../pipelines/series-anomaly.js';
 import { textCsv } from '../../pipelines/text.js';
 import { loadBundle, type Bundle } from '../../run/bundle.js';
-import { readRunRecord, RunFolder } from '../../run/folder.js';
+import { RunFolder } from '../../run/folder.js';
 import { RUN_FILES } from '../../run/names.js';
 import { imagePlan, planRun } from '../../run/plan.js';
-import { readSeriesRun, seriesForModel, type SeriesRunData } from '../../run/series.js';
+import { readSeriesRun, seriesForModel, trainingRun } from '../../run/series.js';
 import { validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { lossOf } from '../../run/training-record.js';
 import { trainRun } from '../../run/train-run.js';
@@ -114,7 +114,7 @@ async function scoreWithModel(bundle: Bundle, dir: string, flags: SeriesAnomalyF
   for (const name of OUTPUT_FILES) prepareOutputFile(join(out, name), { inputs });
   const { series, windows } = seriesForModel(bundle.data, source, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score' });
   for (const name of figureNames(series).flat()) prepareOutputFile(join(out, name), { inputs });
-  const run = trainingRun(dir, bundle, [
+  const run = trainingRun(dir, bundle.data.series!, [
     ...(threshold.kind === 'quantile' || threshold.kind === 'fpr' ? [{ what: 'held-out normal points to take a threshold from', fix: 'give --threshold as a number or pot:RISK, which need no held-out normal points' }] : []),
     ...(flags.baselines === true ? [{ what: 'training windows to fit --baselines on', fix: 'leave out --baselines, or let vaekit anomaly train a model on --data (with --window) beside them' }] : []),
   ]);
@@ -123,31 +123,6 @@ async function scoreWithModel(bundle: Bundle, dir: string, flags: SeriesAnomalyF
     heldOut: run === null ? null : { windows: run.validation, series: run.validationSeries },
     baselineTrain: flags.baselines === true ? run!.train : null,
   }, threshold, flags, `${model} · ${dir}`));
-}
-
-/**
- * The run that trained the model in `dir`: its run.json's data read again, checked to standardize
- * as it did; null when there is none and nothing in `needs` needs it, else a VaekitError naming
- * the first need and its fix.
- */
-function trainingRun(dir: string, bundle: Bundle, needs: ReadonlyArray<{ what: string; fix: string }>): SeriesRunData | null {
-  const record = readRunRecord(dir);
-  const need = needs[0];
-  if (record === null || typeof record.spec !== 'object' || record.spec === null) {
-    if (need === undefined) return null;
-    throw new VaekitError(`${dir} has no ${RUN_FILES.spec} saying which data it trained on, so it has no ${need.what}: ${need.fix}.`);
-  }
-  try {
-    const run = readSeriesRun(validateRunSpec(record.spec).data);
-    if (JSON.stringify(run.info.standardization) !== JSON.stringify(bundle.data.series!.standardization)) {
-      throw new VaekitError('they no longer standardize as they did when it trained');
-    }
-    return run;
-  } catch (err) {
-    if (need === undefined) return null;
-    const detail = err instanceof Error ? err.message.replace(/\.$/, '') : String(err);
-    throw new VaekitError(`The ${need.what} of ${dir} come from the series it trained on, which cannot be used now (${detail}): ${need.fix}.`);
-  }
 }
 
 /** Trains a series model on --data (each series' part before --train-until) and scores every point of --data, or of --test-data. */

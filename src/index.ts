@@ -74,7 +74,7 @@ export {
 } from './anomaly/baselines/index.js';
 export { seriesBaselineScores, type SeriesBaselineScores } from './anomaly/baselines/series.js';
 export {
-  seriesAnomalies, seriesAnomalyFigure, flaggedIntervals,
+  seriesAnomalies, seriesAnomalyFigure, flaggedIntervals, heldOutPointScores,
   type ScoredSeries, type HeldOutSeries, type SeriesAnomalyOptions, type SeriesAnomalyReport, type SeriesMethod, type FlaggedInterval,
 } from './pipelines/series-anomaly.js';
 export { encodeDataset, type Codes, type EncodeOptions } from './latent/encode.js';

@@ -108,12 +108,11 @@ export function seriesAnomalies(vae: Vae, scored: ScoredSeries, options: SeriesA
   const measure = (points: readonly Float64Array[]): Float64Array => Float64Array.from(scored.series.flatMap((_, i) => Array.from(points[i]!.subarray(measuredFrom[i]!))));
   const labelled = scored.series.every((s) => s.labels !== null);
   const isAnomaly = labelled ? Array.from(measure(scored.series.map((s) => Float64Array.from(s.labels!))), (y) => y === 1) : null;
-  const heldOutPoints = heldOut === null ? null : coveredPoints(heldOut.windows);
 
-  /** One method's judgement of its point scores, its threshold taken by the rule above. */
-  const judge = (name: string, points: readonly Float64Array[], heldOutScores: readonly Float64Array[] | null): DetectionResult => {
+  /** One method's judgement of its point scores, its threshold taken by the rule above (on `heldOutScores`, those of the held-out normal points). */
+  const judge = (name: string, points: readonly Float64Array[], heldOutScores: Float64Array | null): DetectionResult => {
     const calibration = fromHeldOut
-      ? { normalScores: numbers(heldOutScores!, heldOutPoints), calibration: 'scores of the held-out normal points (those of the validation windows, which the model never trained on)' }
+      ? { normalScores: heldOutScores!, calibration: 'scores of the held-out normal points (those of the validation windows, which the model never trained on)' }
       : { normalScores: numbers(points, null), calibration: 'scores of the scored points themselves' };
     return detectionResult(name, measure(points), {
       isAnomaly, threshold, ...calibration, ranges: true, vusBuffer: info.window, ...(options.pointAdjust === true ? { pointAdjust: true } : {}),
@@ -121,13 +120,14 @@ export function seriesAnomalies(vae: Vae, scored: ScoredSeries, options: SeriesA
   };
 
   const vaePoints = seriesPointScores(vae, scored.windows, options.scoring);
-  const vaeHeldOut = heldOut === null ? null : seriesPointScores(vae, heldOut.windows, options.scoring);
+  const vaeHeldOut = heldOut === null ? null : heldOutPointScores(vae, heldOut, options.scoring);
   const methods: SeriesMethod[] = [{ key: 'vae', points: vaePoints, result: judge('VAE', vaePoints, vaeHeldOut) }];
   if (options.baselineTrain !== null) {
     const seed = { seed: options.scoring.seed };
     const baselines = seriesBaselineScores(options.baselineTrain, scored.windows, scored.series, seed);
     const held = fromHeldOut ? seriesBaselineScores(options.baselineTrain, heldOut!.windows, heldOut!.series, seed) : null;
-    baselines.forEach((b, k) => methods.push({ key: b.name, points: b.points, result: judge(BASELINE_LABELS[b.name], b.points, held?.[k]!.points ?? null) }));
+    const covered = fromHeldOut ? coveredPoints(heldOut!.windows) : null;
+    baselines.forEach((b, k) => methods.push({ key: b.name, points: b.points, result: judge(BASELINE_LABELS[b.name], b.points, held === null ? null : numbers(held[k]!.points, covered)) }));
   }
 
   const several = scored.series.length > 1;
@@ -147,11 +147,20 @@ export function seriesAnomalies(vae: Vae, scored: ScoredSeries, options: SeriesA
   return {
     methods,
     intervals: flaggedIntervals(vaePoints, methods[0]!.result.threshold.value),
-    heldOutScores: vaeHeldOut === null ? null : numbers(vaeHeldOut, heldOutPoints),
+    heldOutScores: vaeHeldOut,
     measuredFrom,
     idOf,
     table: comparisonTable(methods.map((m) => m.result)),
   };
+}
+
+/**
+ * The model's scores of the held-out normal points, those the validation windows cover, series
+ * after series, the points no window covers and those with every value missing left out: what a
+ * quantile or fpr threshold is taken on (`vaekit anomaly`, and the studio's Series page).
+ */
+export function heldOutPointScores(vae: Vae, heldOut: HeldOutSeries, scoring: SeriesScoreOptions): Float64Array {
+  return numbers(seriesPointScores(vae, heldOut.windows, scoring), coveredPoints(heldOut.windows));
 }
 
 /** Per series, whether the windows of `windows` cover each point: the held-out normal points of validation windows. */

@@ -2,28 +2,36 @@
 // here by the library (planRun + trainRun) on a two-channel hourly series with a planted, labelled
 // anomaly, beside a tiny image model. The Series page's API scores a series file (a path on this
 // machine, or an upload) with per-point scores equal to the library's seriesPointScores called
-// directly, a starting threshold equal to the 0.99 quantile computed here (numpy's linear rule) and
-// an AUROC and AUPRC equal to brute-force ones written here; bad input (wrong columns, a missing
-// label column, a short series, a path outside the data folders, an image run, a file that is not a
-// series) is refused with a 4xx and one sentence, and nothing is written. In Chromium (Debian's,
-// through playwright-core): the Models page links the series run to the Series page, the Denoise
-// page sends it there, and on the Series page an uploaded file is scored, its figure drawn, and a
-// new threshold flags as many points as score above it.
+// directly, a starting threshold equal to the 0.99 quantile (numpy's linear rule, computed here) of
+// the scores of the run's held-out normal points and to the threshold vaekit anomaly --model takes
+// (the library's seriesAnomalies on the run read again), not the scored file's own quantile (a file
+// with many anomalies), and an AUROC and AUPRC equal to brute-force ones written here; copies of the
+// run whose data is gone, changed or unnamed fall back to the file's own quantile and say why in one
+// sentence; bad input (wrong columns, a missing label column, a short series, a path outside the
+// data folders, an image run, a file that is not a series) is refused with a 4xx and one sentence,
+// and nothing is written. In Chromium (Debian's, through playwright-core): the Models page links
+// the series run to the Series page, the Denoise page sends it there, and on the Series page an
+// uploaded file is scored, its figure drawn, and a new threshold flags as many points as score
+// above it; a run whose data is gone shows the fallback sentence by the threshold.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
+import { DEFAULT_THRESHOLD } from '../src/anomaly/report.js';
 import { Random } from '../src/engine/random.js';
+import { seriesAnomalies } from '../src/pipelines/series-anomaly.js';
 import { seriesPointScores } from '../src/pipelines/series-scores.js';
 import { loadBundle, type Bundle } from '../src/run/bundle.js';
+import { readRunRecord } from '../src/run/folder.js';
 import { planRun } from '../src/run/plan.js';
-import { seriesForModel } from '../src/run/series.js';
-import type { RunSpecInput } from '../src/run/spec.js';
+import { readSeriesRun, seriesForModel, trainingRun } from '../src/run/series.js';
+import { validateRunSpec, type RunSpecInput } from '../src/run/spec.js';
 import { trainRun } from '../src/run/train-run.js';
 import type { RunList, SeriesScores } from '../src/studio/messages.js';
 import { startStudio, type Studio } from '../src/studio/server.js';
+import { formatValue } from '../src/viz/series-chart-spec.js';
 import { twoClassNpy } from './helpers/cli.js';
 import { CHROMIUM_ARGS, chromiumPath, requireTool } from './helpers/outside-tools.js';
 import { apiCall, ensureWebBuilt } from './helpers/studio.js';
@@ -37,14 +45,16 @@ const T = 480;
 const WINDOW = 12;
 /** The planted anomaly: channel a jumps by 4 on these points (after the training part), labelled 1. */
 const PLANTED = { from: 380, to: 390 };
+/** Many planted anomalies: 6 points of every 24 after the training part (about 10% of the points), so that the file's own 0.99 quantile lies among them. */
+const MANY = Array.from({ length: 8 }, (_, k) => ({ from: 300 + 24 * k, to: 306 + 24 * k }));
 
-/** Hourly points from 2021-03-01 of two noisy sines (period 24 h), "time,a,b,label"; `points` of them. */
-function seriesCsv(points = T): string {
+/** Hourly points from 2021-03-01 of two noisy sines (period 24 h), "time,a,b,label"; `points` of them, channel a `scale` times as large, with `planted` anomalies. */
+function seriesCsv(points = T, { planted: ranges = [PLANTED], scale = 1 }: { planted?: { from: number; to: number }[]; scale?: number } = {}): string {
   const rng = new Random(3);
   const rows: string[] = [];
   for (let t = 0; t < points; t++) {
-    const planted = t >= PLANTED.from && t < PLANTED.to;
-    const a = Math.sin((2 * Math.PI * t) / 24) + 0.05 * rng.normal() + (planted ? 4 : 0);
+    const planted = ranges.some((p) => t >= p.from && t < p.to);
+    const a = scale * Math.sin((2 * Math.PI * t) / 24) + 0.05 * rng.normal() + (planted ? 4 : 0);
     const b = Math.cos((2 * Math.PI * t) / 24) + 0.05 * rng.normal();
     rows.push(`${new Date(T0 + t * HOUR).toISOString().slice(0, 19).replace('T', ' ')},${a.toFixed(4)},${b.toFixed(4)},${planted ? 1 : 0}`);
   }
@@ -122,12 +132,17 @@ describe('vaekit studio with a series run', () => {
   const data = join(work, 'data');
   const runsDir = join(work, 'runs');
   const csv = join(data, 's.csv');
+  const many = join(data, 'many.csv');
+  /** The training data of the copies of the run (series-moved, series-bare) whose data goes. */
+  const moved = join(data, 'moved.csv');
   let studio: Studio;
   let model: Bundle;
 
   before(async () => {
     mkdirSync(data);
     writeFileSync(csv, seriesCsv());
+    writeFileSync(many, seriesCsv(T, { planted: MANY }));
+    writeFileSync(moved, seriesCsv());
     twoClassNpy(data, 200);
     const train = async (name: string, spec: RunSpecInput): Promise<void> => {
       const plan = await planRun({ ...spec, seed: 1, outputs: { dir: join(runsDir, name), figures: false } });
@@ -140,6 +155,13 @@ describe('vaekit studio with a series run', () => {
     });
     await train('digits', { data: { source: join(data, 'x.npy'), labels: join(data, 'y.npy') }, model: { latent: 2 }, training: { epochs: 1 } });
     model = loadBundle(join(runsDir, 'series'));
+    // Copies of the series run: series-moved trained (as its run.json says) on moved.csv, which the
+    // tests change and remove; series-bare has no run.json.
+    for (const copy of ['series-moved', 'series-bare']) cpSync(join(runsDir, 'series'), join(runsDir, copy), { recursive: true });
+    const record = JSON.parse(readFileSync(join(runsDir, 'series', 'run.json'), 'utf8')) as { spec: { data: { source: string } } };
+    record.spec.data.source = moved;
+    writeFileSync(join(runsDir, 'series-moved', 'run.json'), JSON.stringify(record));
+    rmSync(join(runsDir, 'series-bare', 'run.json'));
     studio = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true });
   });
   after(async () => { await studio?.close(); });
@@ -152,6 +174,33 @@ describe('vaekit studio with a series run', () => {
     return scores[0]!;
   };
 
+  /** The per-point scores of `path` as the library computes them (the studio's options), every number of them. */
+  const ownScores = (path: string): number[] => {
+    const { windows } = seriesForModel(model.data, path);
+    return seriesPointScores(model.vae, windows, { samples: 10, seed: 0, impute: 0 }).flatMap((p) => Array.from(p).filter((x) => !Number.isNaN(x)));
+  };
+
+  /**
+   * The threshold vaekit anomaly --model series --data PATH takes by default, by the library calls
+   * it makes (scoreWithModel, writeSeriesAnomaly): the run read again by trainingRun, and
+   * seriesAnomalies' 0.99 quantile of its held-out normal points' scores; checked against numpy's
+   * 0.99 quantile of the scores of the points the run's validation windows cover (those with a
+   * score), computed here from the run's spec.
+   */
+  const cliThreshold = (path: string): { value: number; heldOut: number } => {
+    const dir = join(runsDir, 'series');
+    const run = trainingRun(dir, model.data.series!, [{ what: 'held-out normal points', fix: 'none' }])!;
+    const report = seriesAnomalies(model.vae, { ...seriesForModel(model.data, path), trainedUntil: null }, {
+      threshold: DEFAULT_THRESHOLD, scoring: { samples: 10, seed: 0, impute: 0 }, heldOut: { windows: run.validation, series: run.validationSeries }, baselineTrain: null,
+    });
+    const value = report.methods[0]!.result.threshold.value;
+    const validation = readSeriesRun(validateRunSpec(readRunRecord(dir)!.spec).data).validation;
+    const heldOut = seriesPointScores(model.vae, validation, { samples: 10, seed: 0, impute: 0 }).flatMap((p) => Array.from(p).filter((x) => !Number.isNaN(x)));
+    assert.equal(report.heldOutScores!.length, heldOut.length);
+    assert.ok(Math.abs(value - numpyQuantile(heldOut, 0.99)) <= 1e-9 * Math.abs(value), 'the CLI\'s threshold: the 0.99 quantile of the held-out points\' scores');
+    return { value, heldOut: heldOut.length };
+  };
+
   it('lists the series run with its windows', async () => {
     const { runs } = await apiCall<RunList>(studio, '/api/runs');
     const run = runs.find((r) => r.id === 'series');
@@ -160,7 +209,7 @@ describe('vaekit studio with a series run', () => {
     assert.equal(run.data?.series?.window, WINDOW);
   });
 
-  it('scores a path on this machine as seriesPointScores does, its threshold the 0.99 quantile of the scores, with the AUROC and AUPRC of its labels', async () => {
+  it('scores a path on this machine as seriesPointScores does, its threshold the CLI\'s, with the AUROC and AUPRC of its labels', async () => {
     const r = await apiCall<SeriesScores>(studio, '/api/runs/series/series/score', { path: csv, labelColumn: 'label' });
     const expected = direct();
     assert.equal(r.series.length, 1);
@@ -176,7 +225,8 @@ describe('vaekit studio with a series run', () => {
     assert.deepEqual([r.window, r.stride, r.points, r.scoredPoints, r.labelColumn, r.thresholdQuantile], [WINDOW, 1, T, T, 'label', 0.99]);
 
     const scores = Array.from(expected);
-    assert.ok(Math.abs(r.threshold - numpyQuantile(scores, 0.99)) <= 1e-9 * Math.abs(r.threshold));
+    const cli = cliThreshold(csv);
+    assert.deepEqual([r.threshold, r.thresholdFrom, r.heldOutPoints, r.thresholdFallback], [cli.value, 'held-out', cli.heldOut, null]);
     const positive = s.labels!.map((y) => y === 1);
     assert.ok(r.metrics !== null);
     assert.deepEqual([r.metrics.points, r.metrics.anomalous], [T, PLANTED.to - PLANTED.from]);
@@ -188,6 +238,44 @@ describe('vaekit studio with a series run', () => {
     const plain = await apiCall<SeriesScores>(studio, '/api/runs/series/series/score', { path: 's.csv' });
     assert.deepEqual(plain.series[0]!.scores, s.scores);
     assert.deepEqual([plain.series[0]!.labels, plain.metrics, plain.labelColumn], [null, null, null]);
+  });
+
+  it('starts the threshold at the 0.99 quantile of the held-out normal points\' scores, as vaekit anomaly --model does, not at the file\'s own quantile', async () => {
+    const r = await apiCall<SeriesScores>(studio, '/api/runs/series/series/score', { path: many, labelColumn: 'label' });
+    const cli = cliThreshold(many);
+    assert.equal(r.thresholdFrom, 'held-out');
+    assert.equal(r.heldOutPoints, cli.heldOut);
+    assert.ok(cli.heldOut > 0 && cli.heldOut < T, `${cli.heldOut} held-out points`);
+    assert.ok(Math.abs(r.threshold - cli.value) <= 1e-9 * Math.abs(cli.value), `studio ${r.threshold}, CLI ${cli.value}`);
+    // The file holds about 10% anomalous points: its own 0.99 quantile lies among them, far above the held-out one.
+    const own = ownScores(many);
+    const ownQuantile = numpyQuantile(own, 0.99);
+    assert.ok(r.threshold < ownQuantile, `held-out threshold ${r.threshold} below the file's own quantile ${ownQuantile}`);
+    const anomalous = MANY.reduce((n, p) => n + p.to - p.from, 0);
+    const flagged = own.filter((x) => x > r.threshold).length;
+    assert.ok(flagged >= anomalous / 2, `${flagged} of ${own.length} points flagged (${anomalous} planted), not about 1%`);
+    assert.ok(own.filter((x) => x > ownQuantile).length <= Math.ceil(0.01 * own.length));
+  });
+
+  it('falls back to the file\'s own 0.99 quantile when the run\'s data is changed, gone or unnamed, and says why in one sentence', async () => {
+    const score = (id: string): Promise<SeriesScores> => apiCall<SeriesScores>(studio, `/api/runs/${id}/series/score`, { path: csv });
+    const ownQuantile = numpyQuantile(ownScores(csv), 0.99);
+    const cli = cliThreshold(csv);
+    // The copy's data, read again: the same held-out points as the run's.
+    const same = await score('series-moved');
+    assert.deepEqual([same.threshold, same.thresholdFrom, same.heldOutPoints, same.thresholdFallback], [cli.value, 'held-out', cli.heldOut, null]);
+    const fallsBack = async (id: string, why: RegExp): Promise<void> => {
+      const r = await score(id);
+      assert.deepEqual([r.thresholdFrom, r.heldOutPoints], ['scored', 0], id);
+      assert.ok(Math.abs(r.threshold - ownQuantile) <= 1e-9 * Math.abs(ownQuantile), `${id}: ${r.threshold} is the file's own quantile ${ownQuantile}`);
+      assert.match(r.thresholdFallback ?? '', new RegExp(`^${why.source}, so the threshold starts at the 0\\.99 quantile of this file's own scores, not of the run's held-out normal points\\.$`));
+      assertOneSentence(r.thresholdFallback!);
+    };
+    writeFileSync(moved, seriesCsv(T, { scale: 3 }));
+    await fallsBack('series-moved', /The run "series-moved" trained on series that no longer standardize as they did when it trained/);
+    rmSync(moved);
+    await fallsBack('series-moved', /The run "series-moved" trained on series that cannot be read again \(No data at .*moved\.csv\)/);
+    await fallsBack('series-bare', /The run "series-bare" has no run\.json saying which data it trained on/);
   });
 
   it('scores an upload as it scores the same file on this machine', async () => {
@@ -271,14 +359,16 @@ describe('vaekit studio with a series run', () => {
       await page.waitForSelector('[data-testid="series-chart"] svg', { timeout: 60_000 });
       assert.equal(await page.locator('[data-testid="series-form"] .error').count(), 0, 'the error is gone');
       const flaggedAt = async (): Promise<number> => Number((await page.textContent('[data-testid="flagged-count"] .big'))!.replace(/,/g, ''));
-      const start = numpyQuantile(scores, 0.99);
+      const start = cliThreshold(csv).value;
       const above = (th: number): number => scores.filter((s) => s > th).length;
       assert.equal(await flaggedAt(), above(start), 'the points above the starting threshold');
+      assert.match(await page.textContent('[data-testid="threshold-note"]') ?? '', /starts at the 0\.99 quantile of the scores of the run's \d+ held-out normal points, which the model never trained on, as vaekit anomaly --model takes it/);
+      assert.equal(await page.locator('[data-testid="threshold-fallback"]').count(), 0);
       assert.match(await page.textContent('[data-testid="series-metrics"]') ?? '', /\d+\.\d\d% AUROC · AUPRC \d+\.\d\d%/);
 
       // A lower threshold, typed: more points flagged, as many as score above it, and the figure drawn again.
       const drawn = Number(await page.getAttribute('[data-testid="series-chart"]', 'data-drawn'));
-      const lower = numpyQuantile(scores, 0.9);
+      const lower = numpyQuantile(scores.filter((x) => x < start), 0.5);
       await page.fill('[data-testid="threshold-input"]', String(lower));
       await page.waitForFunction(`Number(document.querySelector('[data-testid="series-chart"]').dataset.drawn) > ${drawn}`);
       assert.equal(await flaggedAt(), above(lower));
@@ -293,7 +383,22 @@ describe('vaekit studio with a series run', () => {
       await page.waitForFunction('document.querySelector(\'[data-testid="flagged-count"] .big\')?.textContent === "0"');
       await page.click('[data-testid="threshold-reset"]');
       await page.waitForFunction(`document.querySelector('[data-testid="flagged-count"] .big')?.textContent === "${above(start)}"`);
+      // The figure drawn at the starting threshold again before the picture is taken.
+      await page.waitForFunction(`[...document.querySelectorAll('[data-testid="series-chart"] svg text')].some((t) => t.textContent === ${JSON.stringify(`threshold ${formatValue(start)}`)})`);
       await page.screenshot({ path: join(work, 'studio-series.png'), fullPage: true });
+
+      // A run whose data is gone (the test above removed it): the threshold starts at the file's own quantile, and the page says why by it.
+      await page.evaluate('window.location.hash = "#/series?run=series-moved"');
+      await page.waitForFunction('document.querySelector(\'[data-testid="series-model"]\') !== null && document.querySelector(\'[data-testid="series-summary"]\') === null');
+      await page.click('[data-testid="source-path"]');
+      await page.fill('[data-testid="series-path"]', csv);
+      await page.click('[data-testid="series-score"]');
+      await page.waitForSelector('[data-testid="threshold-fallback"]', { timeout: 60_000 });
+      assert.match(await page.textContent('[data-testid="threshold-fallback"]') ?? '',
+        /^The run "series-moved" trained on series that cannot be read again \(No data at .*moved\.csv\), so the threshold starts at the 0\.99 quantile of this file's own scores, not of the run's held-out normal points\.$/);
+      assert.match(await page.textContent('[data-testid="threshold-note"]') ?? '', /starts at the 0\.99 quantile of this file's own scores/);
+      assert.equal(await flaggedAt(), above(numpyQuantile(scores, 0.99)), 'the points above the file\'s own quantile');
+      await page.screenshot({ path: join(work, 'studio-series-fallback.png'), fullPage: true });
 
       assert.deepEqual(problems, [], 'no errors in the page');
       const elsewhere = requests.filter((u) => !u.startsWith(`http://127.0.0.1:${studio.port}/`) && !u.startsWith('data:'));

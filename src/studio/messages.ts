@@ -397,9 +397,19 @@ export interface SeriesScores {
   /** Points read, and those with a score. */
   points: number;
   scoredPoints: number;
-  /** The starting threshold: the THRESHOLD_QUANTILE quantile of the scored points' scores. */
+  /** The starting threshold: the thresholdQuantile quantile of the scores thresholdFrom names. */
   threshold: number;
   thresholdQuantile: number;
+  /**
+   * Whose scores the threshold's quantile was taken on: 'held-out', those of the held-out normal
+   * points of the run that trained the model, as vaekit anomaly --model takes it; 'scored', the
+   * scored points' own, when that run's data cannot be read again (thresholdFallback says why).
+   */
+  thresholdFrom: 'held-out' | 'scored';
+  /** The held-out normal points with a score the threshold was taken on; 0 with 'scored'. */
+  heldOutPoints: number;
+  /** With 'scored': one sentence saying why the threshold comes from this file's own scores; null with 'held-out'. */
+  thresholdFallback: string | null;
   labelColumn: string | null;
   /** AUROC and AUPRC of the scores against the labels over the scored points; null without labels or when they are not both normal and anomalous. */
   metrics: { points: number; anomalous: number; auroc: number; auprc: number } | null;

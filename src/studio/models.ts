@@ -5,7 +5,8 @@
  * trainAndTestSets). A run folder may hold an image or table model or a text model (vaekit train
  * model.preset text): `bundle` serves the first kind and refuses the second in one sentence that
  * points to the Text page; `textBundle` the other way round, with the codes of the run's training
- * sentences for the nearest-sentence search; `seriesBundle` a time series model, for the Series page.
+ * sentences for the nearest-sentence search; `seriesBundle` a time series model, for the Series page,
+ * with `seriesHeldOut` the scores of its run's held-out normal points, its threshold's starting point.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -13,11 +14,14 @@ import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dat
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { loadAnyBundle, type Bundle, type DataInfo, type TextBundle } from '../run/bundle.js';
 import { sentenceCodes, trainingSentences, type SentenceCodes } from '../pipelines/text-nearest.js';
+import { heldOutPointScores } from '../pipelines/series-anomaly.js';
+import type { SeriesScoreOptions } from '../pipelines/series-scores.js';
+import { trainingRunOf } from '../run/series.js';
 import { TextVae } from '../vae/text/model.js';
 import { isTextConfig } from '../vae/text/config.js';
 import { checkpointFiles, latestCheckpoint } from '../run/checkpoints.js';
 import { prepareForModel } from '../run/data.js';
-import { loadRunData } from '../run/plan.js';
+import { dataFingerprint, loadRunData } from '../run/plan.js';
 import { fitOptionsOf } from '../run/spec.js';
 import { describeTraining, resolveFitOptions } from '../train/fit.js';
 import { Vae } from '../vae/model.js';
@@ -58,6 +62,9 @@ export interface RunModel<B extends Bundle | TextBundle = Bundle> {
   checkpoint: string | null;
 }
 
+/** The scores of a series run's held-out normal points, or why it has none (a clause that starts with the run's name). */
+export type HeldOutScores = { scores: Float64Array; why: null } | { scores: null; why: string };
+
 /** Whether a bundle holds a text model. */
 export function isTextBundle(bundle: Bundle | TextBundle): bundle is TextBundle {
   return bundle.vae instanceof TextVae;
@@ -67,6 +74,7 @@ export class Models {
   private readonly bundles = new Map<string, Cached<RunModel<Bundle | TextBundle>>>();
   private readonly testSets = new Map<string, Cached<Dataset>>();
   private readonly trainingCodes = new Map<string, Cached<TrainingCodes>>();
+  private readonly heldOutScores = new Map<string, Cached<Float64Array>>();
 
   /** `training`: the run that trains now (a worker's Models is told by the server, whose RunStore knows). */
   constructor(private readonly runs: RunStore, private readonly roots: readonly string[], private readonly training: () => string | null = () => runs.training) {}
@@ -150,6 +158,24 @@ export class Models {
     const all = await trainingSentences(model.bundle, { ...spec, data: confineRunData(spec.data, this.roots) });
     const value: TrainingCodes = { codes: sentenceCodes(model.bundle, takeFirst(all, TEXT_NEAREST_LIMIT)), total: all.count };
     return remember(this.trainingCodes, id, { key: model.key, value });
+  }
+
+  /**
+   * The scores of series run `id`'s held-out normal points (the library's heldOutPointScores), on
+   * which vaekit anomaly --model takes its threshold: its run read again by the library's
+   * trainingRunOf (its data confined again), or why it cannot be. The run's data is read on every
+   * call, so a file moved or changed since is noticed; the scoring, the slow part, is done once per
+   * trained state, held-out windows (their digest) and scoring options.
+   */
+  seriesHeldOut(id: string, scoring: SeriesScoreOptions): HeldOutScores {
+    const model = this.seriesBundle(id);
+    const { run, why } = trainingRunOf(model.dir, model.bundle.data.series!, { name: `The run "${id}"`, data: (d) => confineRunData(d, this.roots) });
+    if (run === null) return { scores: null, why };
+    const key = `${model.key}:${dataFingerprint(run.validation)}:${JSON.stringify(scoring)}`;
+    const hit = this.heldOutScores.get(id);
+    if (hit !== undefined && hit.key === key) return { scores: hit.value, why: null };
+    const scores = heldOutPointScores(model.bundle.vae, { windows: run.validation, series: run.validationSeries }, scoring);
+    return { scores: remember(this.heldOutScores, id, { key, value: scores }), why: null };
   }
 }
 

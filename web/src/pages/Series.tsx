@@ -1,9 +1,11 @@
 // Series: a series run's model (vaekit train --window, e.g. --preset series) scores a series, a file
 // on this machine or an upload, every point of it, in the studio's inference worker (the library's
 // seriesPointScores). The series figure (the library's seriesChartSpec) draws the series above its
-// scores; the threshold, a slider beside it, starts at the 0.99 quantile of the file's own scores,
-// and the flagged points, their intervals and their count follow it as it moves, computed here. With
-// a label column, the AUROC and AUPRC of the scores, and the labelled anomalies on the figure.
+// scores; the threshold, a slider beside it, starts where vaekit anomaly --model puts it, at the 0.99
+// quantile of the scores of the held-out normal points of the model's run (or, when the run's data
+// cannot be read again, of the file's own scores, and the page says why), and the flagged points,
+// their intervals and their count follow it as it moves, computed here. With a label column, the
+// AUROC and AUPRC of the scores, and the labelled anomalies on the figure.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { flagged, intervals, type Interval } from '../../../src/anomaly/thresholds.js';
 import { formatValue, seriesChartSpec } from '../../../src/viz/series-chart-spec.js';
@@ -235,9 +237,12 @@ function ScoredCard({ run, result }: { run: RunSummary; result: SeriesScores }) 
         </div>
       </div>
       <ThresholdControl sorted={sorted} threshold={threshold} start={result.threshold} quantileAt={result.thresholdQuantile} onChange={setThreshold} />
+      {result.thresholdFallback !== null ? <p class="notice" data-testid="threshold-fallback">{result.thresholdFallback}</p> : null}
       <p class="muted small" data-testid="threshold-note">
-        Points scoring above the threshold are flagged. It starts at the {result.thresholdQuantile} quantile of this file's own scores, so it flags about {percent(1 - result.thresholdQuantile)} of its points at first
-        (vaekit anomaly --model takes it from the run's held-out normal points instead); the slider steps through the scores in order, each step one point more or fewer.
+        Points scoring above the threshold are flagged. {result.thresholdFrom === 'held-out'
+          ? <>It starts at the {result.thresholdQuantile} quantile of the scores of the run's {count(result.heldOutPoints, 'held-out normal point')}, which the model never trained on, as <code>vaekit anomaly --model</code> takes it, so it flags about {percent(1 - result.thresholdQuantile)} of normal points.</>
+          : <>It starts at the {result.thresholdQuantile} quantile of this file's own scores, so it flags about {percent(1 - result.thresholdQuantile)} of its points at first, whatever they hold.</>}
+        {' '}The slider steps through the scores in order, each step one point more or fewer.
       </p>
       {series.length > 1 ? (
         <label class="field inline"><span>Series</span>

@@ -16,7 +16,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import type { Activation } from '../engine/backend.js';
 import type { DataInfo } from '../run/bundle-format.js';
-import { Conv2d } from '../nn/conv2d.js';
+import { Conv2d, type AxisPair } from '../nn/conv2d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';
 import { Dense, LEAKY_SLOPE } from '../nn/dense.js';
 import type { Layer } from '../nn/layer.js';
@@ -156,21 +156,21 @@ class Stack {
     } else if (layer instanceof Conv2d) {
       this.sides = [layer.inHeight, layer.inWidth, layer.inChannels];
       this.to('nchw');
-      const k = layer.kernelSize;
-      const w = this.b.floats(`${layer.name}.kernel`, [layer.outChannels, layer.inChannels, k, k],
-        permute4(kernel, [k, k, layer.inChannels, layer.outChannels], [3, 2, 0, 1]),
+      const [kh, kw] = layer.kernelSize;
+      const w = this.b.floats(`${layer.name}.kernel`, [layer.outChannels, layer.inChannels, kh, kw],
+        permute4(kernel, [kh, kw, layer.inChannels, layer.outChannels], [3, 2, 0, 1]),
         'vaekit\'s [kH, kW, in, out] kernel transposed to ONNX Conv\'s [out, in, kH, kW].');
-      this.tensor = this.b.op('Conv', [this.tensor, w, bias], convAttributes(k, layer.stride, layer.padding));
+      this.tensor = this.b.op('Conv', [this.tensor, w, bias], convAttributes(layer.kernelSize, layer.stride, layer.padding));
     } else if (layer instanceof ConvTranspose2d) {
       // After a Dense the tensor is flat: these are the sides it is reshaped to.
       this.sides = [layer.inHeight, layer.inWidth, layer.inChannels];
       this.to('nchw');
-      const k = layer.kernelSize;
-      const w = this.b.floats(`${layer.name}.kernel`, [layer.inChannels, layer.outChannels, k, k],
-        permute4(kernel, [k, k, layer.outChannels, layer.inChannels], [3, 2, 0, 1]),
+      const [kh, kw] = layer.kernelSize;
+      const w = this.b.floats(`${layer.name}.kernel`, [layer.inChannels, layer.outChannels, kh, kw],
+        permute4(kernel, [kh, kw, layer.outChannels, layer.inChannels], [3, 2, 0, 1]),
         'vaekit\'s [kH, kW, out, in] kernel transposed to ONNX ConvTranspose\'s [in, out, kH, kW].');
-      const attributes = convAttributes(k, layer.stride, layer.padding);
-      if (layer.outputPadding > 0) attributes.push(intsAttribute('output_padding', [layer.outputPadding, layer.outputPadding]));
+      const attributes = convAttributes(layer.kernelSize, layer.stride, layer.padding);
+      if (layer.outputPadding.some((p) => p > 0)) attributes.push(intsAttribute('output_padding', [...layer.outputPadding]));
       this.tensor = this.b.op('ConvTranspose', [this.tensor, w, bias], attributes);
     } else {
       throw new Error(`The ONNX export does not know layer ${layer.name} (${layer.kind}).`);
@@ -181,11 +181,12 @@ class Stack {
   }
 }
 
-function convAttributes(kernel: number, stride: number, padding: number): onnx.IAttributeProto[] {
+/** Kernel, strides and pads ([height begin, width begin, height end, width end]) of a [height, width] window. */
+function convAttributes(kernel: AxisPair, stride: AxisPair, padding: AxisPair): onnx.IAttributeProto[] {
   return [
-    intsAttribute('kernel_shape', [kernel, kernel]),
-    intsAttribute('strides', [stride, stride]),
-    intsAttribute('pads', [padding, padding, padding, padding]),
+    intsAttribute('kernel_shape', [...kernel]),
+    intsAttribute('strides', [...stride]),
+    intsAttribute('pads', [...padding, ...padding]),
   ];
 }
 

@@ -18,7 +18,7 @@
  */
 import type { Activation } from '../engine/backend.js';
 import type { DataInfo } from '../run/bundle-format.js';
-import { Conv2d } from '../nn/conv2d.js';
+import { Conv2d, type AxisPair } from '../nn/conv2d.js';
 import { ConvTranspose2d } from '../nn/conv-transpose2d.js';
 import { Dense, LEAKY_SLOPE } from '../nn/dense.js';
 import type { Layer } from '../nn/layer.js';
@@ -136,9 +136,9 @@ export function denseConfig(units: number, activation: string): JsonObject {
   };
 }
 
-function convConfig(filters: number, kernel: number, stride: number, activation: string): JsonObject {
+function convConfig(filters: number, kernel: AxisPair, stride: AxisPair, activation: string): JsonObject {
   return {
-    filters, kernel_size: [kernel, kernel], strides: [stride, stride], padding: 'same', data_format: 'channels_last',
+    filters, kernel_size: [...kernel], strides: [...stride], padding: 'same', data_format: 'channels_last',
     activation, use_bias: true,
     kernel_initializer: GLOROT_UNIFORM, bias_initializer: ZEROS,
     kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null,
@@ -176,8 +176,8 @@ function checkSamePadding(layer: string, input: number, output: number, kernel: 
 }
 
 function addConv(g: KerasGraph, vae: Vae, layer: Conv2d, input: string): string {
-  checkSamePadding(layer.name, layer.inHeight, layer.outHeight, layer.kernelSize, layer.stride, layer.padding);
-  checkSamePadding(layer.name, layer.inWidth, layer.outWidth, layer.kernelSize, layer.stride, layer.padding);
+  checkSamePadding(layer.name, layer.inHeight, layer.outHeight, layer.kernelSize[0], layer.stride[0], layer.padding[0]);
+  checkSamePadding(layer.name, layer.inWidth, layer.outWidth, layer.kernelSize[1], layer.stride[1], layer.padding[1]);
   const { kernel, bias } = layerWeights(vae, layer);
   const config = convConfig(layer.outChannels, layer.kernelSize, layer.stride, kerasActivation(layer.activation));
   const name = g.add('Conv2D', kerasName(layer), { ...config, dilation_rate: [1, 1] }, [input], kernel, bias);
@@ -187,9 +187,9 @@ function addConv(g: KerasGraph, vae: Vae, layer: Conv2d, input: string): string 
 function addConvTranspose(g: KerasGraph, vae: Vae, layer: ConvTranspose2d, input: string): string {
   // A transposed convolution is the input gradient of the convolution from its output to its input;
   // Keras' 'same' one outputs input * stride positions.
-  checkSamePadding(layer.name, layer.outHeight, layer.inHeight, layer.kernelSize, layer.stride, layer.padding);
-  checkSamePadding(layer.name, layer.outWidth, layer.inWidth, layer.kernelSize, layer.stride, layer.padding);
-  if (layer.outHeight !== layer.inHeight * layer.stride || layer.outWidth !== layer.inWidth * layer.stride) {
+  checkSamePadding(layer.name, layer.outHeight, layer.inHeight, layer.kernelSize[0], layer.stride[0], layer.padding[0]);
+  checkSamePadding(layer.name, layer.outWidth, layer.inWidth, layer.kernelSize[1], layer.stride[1], layer.padding[1]);
+  if (layer.outHeight !== layer.inHeight * layer.stride[0] || layer.outWidth !== layer.inWidth * layer.stride[1]) {
     throw new Error(`${layer.name}: its output is not its input times the stride, as Keras' padding 'same' makes it.`);
   }
   const { kernel, bias } = layerWeights(vae, layer);

@@ -1,11 +1,12 @@
 /**
  * A 2-D transposed convolution y = act(convT(x, W) + b) over channels-last images: the gradient of
  * a Conv2d with respect to its input, used to upsample in decoders. Each input pixel's channels,
- * times the kernel, give a k x k x outC patch ([rows*inH*inW, inC] x [inC, k*k*outC] in one
- * product), and col2im adds the patches into the output image at stride `stride`, less `padding`
- * on each side. The kernel is stored [k, k, outC, inC] (TF/Keras' Conv2DTranspose layout), which
- * is the [k*k*outC, inC] matrix. Output size (PyTorch's formula):
- * outH = (inH - 1) * stride - 2 * padding + kernel + outputPadding.
+ * times the kernel, give a kH x kW x outC patch ([rows*inH*inW, inC] x [inC, kH*kW*outC] in one
+ * product), and col2im adds the patches into the output image at stride (sH, sW), less padding
+ * (pH, pW) on each side. The kernel is stored [kH, kW, outC, inC] (TF/Keras' Conv2DTranspose
+ * layout), which is the [kH*kW*outC, inC] matrix. Output size along each axis (PyTorch's formula):
+ * outH = (inH - 1) * sH - 2 * pH + kH + outputPaddingH, and the same across.
+ * ConvTranspose1d (conv-transpose1d.ts) is this layer over [1, length, channels] with a 1 x k window.
  * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
  */
 import type { Activation, Backend } from '../engine/backend.js';
@@ -13,7 +14,10 @@ import type { Precision } from '../engine/precision.js';
 import type { Random } from '../engine/random.js';
 import { Bf16Copy } from './bf16.js';
 import { glorotUniform } from './init.js';
-import { checkIntegers, convOutputLength } from './conv2d.js';
+import {
+  axisPair, axisText, checkIntegers, convOutputLength, windowArguments,
+  type AxisPair, type PerAxis, type WindowArguments,
+} from './conv2d.js';
 import { LEAKY_SLOPE } from './dense.js';
 import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
@@ -24,17 +28,29 @@ export interface ConvTranspose2dSpec {
   inWidth: number;
   inChannels: number;
   outChannels: number;
-  kernel: number;
-  stride: number;
-  padding: number;
-  /** Extra rows and columns at the bottom and right of the output (less than stride); default 0. */
-  outputPadding?: number;
+  /** The window's sides: k for a k x k window, or [kH, kW]. */
+  kernel: PerAxis;
+  /** How far apart two input pixels' patches land: s down and across, or [sH, sW]. */
+  stride: PerAxis;
+  /** Rows (pH) and columns (pW) cut from each side of the output: p for both, or [pH, pW]. */
+  padding: PerAxis;
+  /** Extra rows at the bottom and columns at the right of the output (each less than its stride); default 0. */
+  outputPadding?: PerAxis;
   activation: Activation;
 }
 
 /** A transposed convolution's output length along one axis (PyTorch's formula). */
 export function convTransposeOutputLength(size: number, kernel: number, stride: number, padding: number, outputPadding: number): number {
   return (size - 1) * stride - 2 * padding + kernel + outputPadding;
+}
+
+/**
+ * Whether `size` input positions are the windows that a convolution of the same kernel, stride and
+ * padding lays over `outSize` output positions (so im2col/col2im over the output see every input
+ * position once): true when the output padding is less than the stride and the output is not empty.
+ */
+export function transposeFits(size: number, outSize: number, kernel: number, stride: number, padding: number): boolean {
+  return outSize >= 1 && convOutputLength(outSize, kernel, stride, padding) === size;
 }
 
 export class ConvTranspose2d implements Layer {
@@ -44,13 +60,18 @@ export class ConvTranspose2d implements Layer {
   readonly inWidth: number;
   readonly inChannels: number;
   readonly outChannels: number;
-  readonly kernelSize: number;
-  readonly stride: number;
-  readonly padding: number;
-  readonly outputPadding: number;
+  /** [kH, kW]. */
+  readonly kernelSize: AxisPair;
+  /** [sH, sW]. */
+  readonly stride: AxisPair;
+  /** [pH, pW]. */
+  readonly padding: AxisPair;
+  /** [bottom rows, right columns]. */
+  readonly outputPadding: AxisPair;
   readonly outHeight: number;
   readonly outWidth: number;
   readonly activation: Activation;
+  private readonly window: WindowArguments;
   private kernel!: Parameter;
   private bias!: Parameter;
   private capacity = 0;
@@ -64,39 +85,36 @@ export class ConvTranspose2d implements Layer {
   private readonly half = { x: new Bf16Copy(), w: new Bf16Copy(), dCols: new Bf16Copy() };
 
   constructor(spec: ConvTranspose2dSpec) {
-    const outputPadding = spec.outputPadding ?? 0;
     checkIntegers(spec.name, {
-      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels,
-      outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels, outChannels: spec.outChannels,
     }, 1);
-    checkIntegers(spec.name, { padding: spec.padding, outputPadding }, 0);
+    const kernel = axisPair(spec.name, 'kernel', spec.kernel, 1);
+    const stride = axisPair(spec.name, 'stride', spec.stride, 1);
+    const padding = axisPair(spec.name, 'padding', spec.padding, 0);
+    const outputPadding = axisPair(spec.name, 'outputPadding', spec.outputPadding ?? 0, 0);
     this.name = spec.name;
     this.inHeight = spec.inHeight;
     this.inWidth = spec.inWidth;
     this.inChannels = spec.inChannels;
     this.outChannels = spec.outChannels;
-    this.kernelSize = spec.kernel;
-    this.stride = spec.stride;
-    this.padding = spec.padding;
+    this.kernelSize = kernel;
+    this.stride = stride;
+    this.padding = padding;
     this.outputPadding = outputPadding;
+    this.window = windowArguments(kernel, stride, padding);
     this.activation = spec.activation;
-    this.outHeight = convTransposeOutputLength(spec.inHeight, spec.kernel, spec.stride, spec.padding, outputPadding);
-    this.outWidth = convTransposeOutputLength(spec.inWidth, spec.kernel, spec.stride, spec.padding, outputPadding);
-    // The input grid must be the grid of windows that a Conv2d of the same kernel, stride and
-    // padding lays over the output image (so im2col/col2im over the output see every input pixel
-    // once): true when outputPadding < stride and the output is not empty.
-    const fits = this.outHeight >= 1 && this.outWidth >= 1 &&
-      convOutputLength(this.outHeight, spec.kernel, spec.stride, spec.padding) === spec.inHeight &&
-      convOutputLength(this.outWidth, spec.kernel, spec.stride, spec.padding) === spec.inWidth;
-    if (!fits) {
-      throw new Error(`${spec.name}: kernel ${spec.kernel}, stride ${spec.stride}, padding ${spec.padding} and output padding ${outputPadding} ` +
+    this.outHeight = convTransposeOutputLength(spec.inHeight, kernel[0], stride[0], padding[0], outputPadding[0]);
+    this.outWidth = convTransposeOutputLength(spec.inWidth, kernel[1], stride[1], padding[1], outputPadding[1]);
+    if (!transposeFits(spec.inHeight, this.outHeight, kernel[0], stride[0], padding[0]) ||
+      !transposeFits(spec.inWidth, this.outWidth, kernel[1], stride[1], padding[1])) {
+      throw new Error(`${spec.name}: kernel ${axisText(kernel)}, stride ${axisText(stride)}, padding ${axisText(padding)} and output padding ${axisText(outputPadding)} ` +
         `do not map a ${spec.inHeight}x${spec.inWidth} input onto a whole output image (output padding must be less than the stride).`);
     }
   }
 
   parameterSpecs(): ParameterSpec[] {
     return [
-      { name: `${this.name}.kernel`, shape: [this.kernelSize, this.kernelSize, this.outChannels, this.inChannels] },
+      { name: `${this.name}.kernel`, shape: [...this.kernelSize, this.outChannels, this.inChannels] },
       { name: `${this.name}.bias`, shape: [this.outChannels] },
     ];
   }
@@ -113,9 +131,14 @@ export class ConvTranspose2d implements Layer {
     return [this.outHeight, this.outWidth, this.outChannels];
   }
 
-  /** k*k*outC: the patch one input pixel spreads over the output. */
+  /** kH*kW: the positions of one window. */
+  private get area(): number {
+    return this.kernelSize[0] * this.kernelSize[1];
+  }
+
+  /** kH*kW*outC: the patch one input pixel spreads over the output. */
   private get patchSize(): number {
-    return this.kernelSize * this.kernelSize * this.outChannels;
+    return this.area * this.outChannels;
   }
 
   get parameterCount(): number {
@@ -129,11 +152,10 @@ export class ConvTranspose2d implements Layer {
 
   /**
    * Glorot-uniform kernel and zero bias. Keras computes Conv2DTranspose's fans from the stored
-   * shape [k, k, outC, inC]: fan_in = k*k*outC, fan_out = k*k*inC; their sum is what counts.
+   * shape [kH, kW, outC, inC]: fan_in = kH*kW*outC, fan_out = kH*kW*inC; their sum is what counts.
    */
   initialize(rng: Random): void {
-    const area = this.kernelSize * this.kernelSize;
-    glorotUniform(this.kernel.value, area * this.outChannels, area * this.inChannels, rng);
+    glorotUniform(this.kernel.value, this.area * this.outChannels, this.area * this.inChannels, rng);
     this.bias.value.fill(0);
   }
 
@@ -157,8 +179,7 @@ export class ConvTranspose2d implements Layer {
       backend.gemm(false, true, pixels, this.patchSize, this.inChannels, 1, x, this.kernel.value, 0, this.cols);
     }
     const y = this.out;
-    backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels,
-      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, y);
+    backend.col2im(this.cols, rows, this.outHeight, this.outWidth, this.outChannels, ...this.window, this.inHeight, this.inWidth, y);
     backend.biasActivation(y, this.bias.value, y, rows * this.outHeight * this.outWidth, this.outChannels,
       this.activation, LEAKY_SLOPE);
     this.input = x;
@@ -180,16 +201,14 @@ export class ConvTranspose2d implements Layer {
     if (this.precision === 'bf16') {
       // x and W as the forward pass rounded them; the patches of dy straight to bf16, for both products.
       const dColsh = this.half.dCols.reserve(pixels * this.patchSize);
-      backend.im2colBf16(dy, rows, this.outHeight, this.outWidth, this.outChannels,
-        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, dColsh);
+      backend.im2colBf16(dy, rows, this.outHeight, this.outWidth, this.outChannels, ...this.window, this.inHeight, this.inWidth, dColsh);
       backend.gemmBf16(true, false, this.patchSize, this.inChannels, pixels, 1, dColsh, this.half.x.value, 0, this.kernel.grad);
       if (!needInputGrad) return null;
       backend.gemmBf16(false, false, pixels, this.inChannels, this.patchSize, 1, dColsh, this.half.w.value, 0, this.dInput);
       return this.dInput.subarray(0, rows * this.inputSize);
     }
     const dCols = this.cols;
-    backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels,
-      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.inHeight, this.inWidth, dCols);
+    backend.im2col(dy, rows, this.outHeight, this.outWidth, this.outChannels, ...this.window, this.inHeight, this.inWidth, dCols);
     backend.gemm(true, false, this.patchSize, this.inChannels, pixels, 1, dCols, x, 0, this.kernel.grad);
     if (!needInputGrad) return null;
     backend.gemm(false, false, pixels, this.inChannels, this.patchSize, 1, dCols, this.kernel.value, 0, this.dInput);

@@ -1,8 +1,10 @@
 /**
  * A 2-D convolution y = act(conv(x, W) + b) over channels-last images, done as im2col and one
- * matrix product: the patches of the batch form a [rows*outH*outW, k*k*inC] matrix, and times the
- * kernel W stored [k, k, inC, outC] (TF/Keras' HWIO layout, which is exactly the [k*k*inC, outC]
+ * matrix product: the patches of the batch form a [rows*outH*outW, kH*kW*inC] matrix, and times the
+ * kernel W stored [kH, kW, inC, outC] (TF/Keras' HWIO layout, which is exactly the [kH*kW*inC, outC]
  * matrix) it gives [rows*outH*outW, outC], which is the channels-last output as it stands.
+ * Kernel, stride and padding are per axis, [height, width]: Conv1d (conv1d.ts) is this layer over
+ * [1, length, channels] with a 1 x k window.
  * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
  */
 import type { Activation, Backend } from '../engine/backend.js';
@@ -14,15 +16,24 @@ import { LEAKY_SLOPE } from './dense.js';
 import type { Layer } from './layer.js';
 import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
 
+/** A value for each image axis: [height, width]. */
+export type AxisPair = readonly [number, number];
+
+/** A spec's per-axis value: one number for both axes, or [height, width]. */
+export type PerAxis = number | AxisPair;
+
 export interface Conv2dSpec {
   name: string;
   inHeight: number;
   inWidth: number;
   inChannels: number;
   outChannels: number;
-  kernel: number;
-  stride: number;
-  padding: number;
+  /** The window's sides: k for a k x k window, or [kH, kW]. */
+  kernel: PerAxis;
+  /** How far the window moves: s down and across, or [sH, sW]. */
+  stride: PerAxis;
+  /** Zeros above and below (pH) and left and right (pW) of each image: p for both, or [pH, pW]. */
+  padding: PerAxis;
   activation: Activation;
 }
 
@@ -40,6 +51,28 @@ export function checkIntegers(layer: string, values: Readonly<Record<string, num
   }
 }
 
+/** A spec's per-axis value as [height, width], each checked to be an integer of at least `min`. */
+export function axisPair(layer: string, key: string, value: PerAxis, min: number): AxisPair {
+  if (typeof value === 'number') {
+    checkIntegers(layer, { [key]: value }, min);
+    return [value, value];
+  }
+  checkIntegers(layer, { [`${key} height`]: value[0], [`${key} width`]: value[1] }, min);
+  return [value[0], value[1]];
+}
+
+/** A per-axis value as error messages give it: "3" for both axes, "1x3" for [height, width]. */
+export function axisText([height, width]: AxisPair): string {
+  return height === width ? `${height}` : `${height}x${width}`;
+}
+
+/** The window arguments of im2col and col2im: kernelH, kernelW, strideH, strideW, padH, padW. */
+export type WindowArguments = readonly [number, number, number, number, number, number];
+
+export function windowArguments(kernel: AxisPair, stride: AxisPair, padding: AxisPair): WindowArguments {
+  return [kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1]];
+}
+
 export class Conv2d implements Layer {
   readonly kind = 'Conv2d';
   readonly name: string;
@@ -47,12 +80,16 @@ export class Conv2d implements Layer {
   readonly inWidth: number;
   readonly inChannels: number;
   readonly outChannels: number;
-  readonly kernelSize: number;
-  readonly stride: number;
-  readonly padding: number;
+  /** [kH, kW]. */
+  readonly kernelSize: AxisPair;
+  /** [sH, sW]. */
+  readonly stride: AxisPair;
+  /** [pH, pW]. */
+  readonly padding: AxisPair;
   readonly outHeight: number;
   readonly outWidth: number;
   readonly activation: Activation;
+  private readonly window: WindowArguments;
   private kernel!: Parameter;
   private bias!: Parameter;
   private capacity = 0;
@@ -67,29 +104,31 @@ export class Conv2d implements Layer {
 
   constructor(spec: Conv2dSpec) {
     checkIntegers(spec.name, {
-      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels,
-      outChannels: spec.outChannels, kernel: spec.kernel, stride: spec.stride,
+      inHeight: spec.inHeight, inWidth: spec.inWidth, inChannels: spec.inChannels, outChannels: spec.outChannels,
     }, 1);
-    checkIntegers(spec.name, { padding: spec.padding }, 0);
+    const kernel = axisPair(spec.name, 'kernel', spec.kernel, 1);
+    const stride = axisPair(spec.name, 'stride', spec.stride, 1);
+    const padding = axisPair(spec.name, 'padding', spec.padding, 0);
     this.name = spec.name;
     this.inHeight = spec.inHeight;
     this.inWidth = spec.inWidth;
     this.inChannels = spec.inChannels;
     this.outChannels = spec.outChannels;
-    this.kernelSize = spec.kernel;
-    this.stride = spec.stride;
-    this.padding = spec.padding;
+    this.kernelSize = kernel;
+    this.stride = stride;
+    this.padding = padding;
+    this.window = windowArguments(kernel, stride, padding);
     this.activation = spec.activation;
-    this.outHeight = convOutputLength(spec.inHeight, spec.kernel, spec.stride, spec.padding);
-    this.outWidth = convOutputLength(spec.inWidth, spec.kernel, spec.stride, spec.padding);
+    this.outHeight = convOutputLength(spec.inHeight, kernel[0], stride[0], padding[0]);
+    this.outWidth = convOutputLength(spec.inWidth, kernel[1], stride[1], padding[1]);
     if (this.outHeight < 1 || this.outWidth < 1) {
-      throw new Error(`${spec.name}: a ${spec.kernel}x${spec.kernel} kernel with padding ${spec.padding} does not fit a ${spec.inHeight}x${spec.inWidth} image.`);
+      throw new Error(`${spec.name}: a ${kernel[0]}x${kernel[1]} kernel with padding ${axisText(padding)} does not fit a ${spec.inHeight}x${spec.inWidth} image.`);
     }
   }
 
   parameterSpecs(): ParameterSpec[] {
     return [
-      { name: `${this.name}.kernel`, shape: [this.kernelSize, this.kernelSize, this.inChannels, this.outChannels] },
+      { name: `${this.name}.kernel`, shape: [...this.kernelSize, this.inChannels, this.outChannels] },
       { name: `${this.name}.bias`, shape: [this.outChannels] },
     ];
   }
@@ -106,9 +145,14 @@ export class Conv2d implements Layer {
     return [this.outHeight, this.outWidth, this.outChannels];
   }
 
-  /** k*k*inC: one patch, one row of the im2col matrix. */
+  /** kH*kW: the positions of one window. */
+  private get area(): number {
+    return this.kernelSize[0] * this.kernelSize[1];
+  }
+
+  /** kH*kW*inC: one patch, one row of the im2col matrix. */
   private get patchSize(): number {
-    return this.kernelSize * this.kernelSize * this.inChannels;
+    return this.area * this.inChannels;
   }
 
   get parameterCount(): number {
@@ -120,10 +164,9 @@ export class Conv2d implements Layer {
     this.bias = params.get(`${this.name}.bias`);
   }
 
-  /** Glorot-uniform kernel (Keras' fans: fan_in = k*k*inC, fan_out = k*k*outC) and zero bias. */
+  /** Glorot-uniform kernel (Keras' fans: fan_in = kH*kW*inC, fan_out = kH*kW*outC) and zero bias. */
   initialize(rng: Random): void {
-    const area = this.kernelSize * this.kernelSize;
-    glorotUniform(this.kernel.value, area * this.inChannels, area * this.outChannels, rng);
+    glorotUniform(this.kernel.value, this.area * this.inChannels, this.area * this.outChannels, rng);
     this.bias.value.fill(0);
   }
 
@@ -143,13 +186,11 @@ export class Conv2d implements Layer {
     if (this.precision === 'bf16') {
       // The patches go straight to bf16: the fp32 ones are never needed.
       const colsh = this.half.cols.reserve(positions * this.patchSize);
-      backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels,
-        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, colsh);
+      backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, colsh);
       const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
     } else {
-      backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels,
-        this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, this.cols);
+      backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, this.cols);
       backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
     }
     this.colsHoldPatches = true;
@@ -177,8 +218,7 @@ export class Conv2d implements Layer {
     const dCols = this.cols;
     if (dyh !== null) backend.gemmBf16(false, true, positions, this.patchSize, this.outChannels, 1, dyh, this.half.w.value, 0, dCols);
     else backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
-    backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels,
-      this.kernelSize, this.kernelSize, this.stride, this.stride, this.padding, this.padding, this.outHeight, this.outWidth, this.dInput);
+    backend.col2im(dCols, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, this.dInput);
     return this.dInput.subarray(0, rows * this.inputSize);
   }
 }

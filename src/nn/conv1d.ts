@@ -1,20 +1,12 @@
 /**
  * A 1-D convolution y = act(conv(x, W) + b) over channels-last sequences [length, channels]: the
- * 2-D convolution over [1, length, channels] with a 1 x k window, done as im2col and one matrix
- * product. The patches of the batch form a [rows*outLength, k*inC] matrix, and times the kernel W
- * stored [k, inC, outC] (Keras' Conv1D layout, which is exactly the [k*inC, outC] matrix) it gives
- * [rows*outLength, outC], the channels-last output as it stands.
- * Forward and backward side by side; buffers grow to the largest batch seen and are reused.
+ * 2-D convolution (conv2d.ts) over [1, length, channels] with a 1 x k window, stride 1 x s and
+ * padding 0 x p. Its kernel is stored [k, inC, outC] (Keras' Conv1D layout), the memory of the 2-D
+ * kernel [1, k, inC, outC].
  */
-import type { Activation, Backend } from '../engine/backend.js';
-import type { Precision } from '../engine/precision.js';
-import type { Random } from '../engine/random.js';
-import { Bf16Copy } from './bf16.js';
-import { checkIntegers, convOutputLength } from './conv2d.js';
-import { LEAKY_SLOPE } from './dense.js';
-import { glorotUniform } from './init.js';
-import type { Layer } from './layer.js';
-import type { Parameter, ParameterSet, ParameterSpec } from './parameters.js';
+import type { Activation } from '../engine/backend.js';
+import { checkIntegers, Conv2d, convOutputLength } from './conv2d.js';
+import { SequenceAsImage } from './sequence-as-image.js';
 
 export interface Conv1dSpec {
   name: string;
@@ -28,9 +20,8 @@ export interface Conv1dSpec {
   activation: Activation;
 }
 
-export class Conv1d implements Layer {
+export class Conv1d extends SequenceAsImage {
   readonly kind = 'Conv1d';
-  readonly name: string;
   readonly inLength: number;
   readonly inChannels: number;
   readonly outChannels: number;
@@ -38,18 +29,6 @@ export class Conv1d implements Layer {
   readonly stride: number;
   readonly padding: number;
   readonly outLength: number;
-  readonly activation: Activation;
-  private kernel!: Parameter;
-  private bias!: Parameter;
-  private capacity = 0;
-  private out = new Float32Array(0);
-  /** The last forward's patches; backward reuses the buffer for dL/d(patches) once dW is done. */
-  private cols = new Float32Array(0);
-  private colsHoldPatches = false;
-  private dInput = new Float32Array(0);
-  precision: Precision = 'fp32';
-  /** bf16 copies of the patches, W and dy (mixed precision only). */
-  private readonly half = { cols: new Bf16Copy(), w: new Bf16Copy(), dy: new Bf16Copy() };
 
   constructor(spec: Conv1dSpec) {
     checkIntegers(spec.name, {
@@ -57,111 +36,20 @@ export class Conv1d implements Layer {
       kernel: spec.kernel, stride: spec.stride,
     }, 1);
     checkIntegers(spec.name, { padding: spec.padding }, 0);
-    this.name = spec.name;
+    const outLength = convOutputLength(spec.inLength, spec.kernel, spec.stride, spec.padding);
+    if (outLength < 1) {
+      throw new Error(`${spec.name}: a kernel of ${spec.kernel} with padding ${spec.padding} does not fit a sequence of length ${spec.inLength}.`);
+    }
+    super(new Conv2d({
+      name: spec.name, inHeight: 1, inWidth: spec.inLength, inChannels: spec.inChannels, outChannels: spec.outChannels,
+      kernel: [1, spec.kernel], stride: [1, spec.stride], padding: [0, spec.padding], activation: spec.activation,
+    }));
     this.inLength = spec.inLength;
     this.inChannels = spec.inChannels;
     this.outChannels = spec.outChannels;
     this.kernelSize = spec.kernel;
     this.stride = spec.stride;
     this.padding = spec.padding;
-    this.activation = spec.activation;
-    this.outLength = convOutputLength(spec.inLength, spec.kernel, spec.stride, spec.padding);
-    if (this.outLength < 1) {
-      throw new Error(`${spec.name}: a kernel of ${spec.kernel} with padding ${spec.padding} does not fit a sequence of length ${spec.inLength}.`);
-    }
-  }
-
-  parameterSpecs(): ParameterSpec[] {
-    return [
-      { name: `${this.name}.kernel`, shape: [this.kernelSize, this.inChannels, this.outChannels] },
-      { name: `${this.name}.bias`, shape: [this.outChannels] },
-    ];
-  }
-
-  get inputSize(): number {
-    return this.inLength * this.inChannels;
-  }
-
-  get outputSize(): number {
-    return this.outLength * this.outChannels;
-  }
-
-  get outputShape(): readonly number[] {
-    return [this.outLength, this.outChannels];
-  }
-
-  /** k*inC: one patch, one row of the im2col matrix. */
-  private get patchSize(): number {
-    return this.kernelSize * this.inChannels;
-  }
-
-  get parameterCount(): number {
-    return this.patchSize * this.outChannels + this.outChannels;
-  }
-
-  bind(params: ParameterSet): void {
-    this.kernel = params.get(`${this.name}.kernel`);
-    this.bias = params.get(`${this.name}.bias`);
-  }
-
-  /** Glorot-uniform kernel (Keras' fans: fan_in = k*inC, fan_out = k*outC) and zero bias. */
-  initialize(rng: Random): void {
-    glorotUniform(this.kernel.value, this.kernelSize * this.inChannels, this.kernelSize * this.outChannels, rng);
-    this.bias.value.fill(0);
-  }
-
-  private reserve(rows: number): void {
-    if (rows <= this.capacity) return;
-    this.capacity = rows;
-    this.out = new Float32Array(rows * this.outputSize);
-    this.cols = new Float32Array(rows * this.outLength * this.patchSize);
-    this.dInput = new Float32Array(rows * this.inputSize);
-  }
-
-  /** y = act(im2col(x) W + b) for `rows` sequences; returns a view of the layer's own output buffer. */
-  forward(backend: Backend, x: Float32Array, rows: number): Float32Array {
-    this.reserve(rows);
-    const positions = rows * this.outLength;
-    const y = this.out;
-    if (this.precision === 'bf16') {
-      // The patches go straight to bf16: the fp32 ones are never needed.
-      const colsh = this.half.cols.reserve(positions * this.patchSize);
-      backend.im2colBf16(x, rows, 1, this.inLength, this.inChannels,
-        1, this.kernelSize, 1, this.stride, 0, this.padding, 1, this.outLength, colsh);
-      const wh = this.half.w.ofParameter(backend, this.kernel);
-      backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
-    } else {
-      backend.im2col(x, rows, 1, this.inLength, this.inChannels,
-        1, this.kernelSize, 1, this.stride, 0, this.padding, 1, this.outLength, this.cols);
-      backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
-    }
-    this.colsHoldPatches = true;
-    backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
-    return y.subarray(0, rows * this.outputSize);
-  }
-
-  /**
-   * Given dL/dy (overwritten with dL/d(pre-activation)), writes dL/dW = patches^T dY and
-   * dL/db = column sums of dY (overwriting them), and returns dL/dx = col2im(dY W^T), or null.
-   */
-  backward(backend: Backend, dy: Float32Array, rows: number, needInputGrad: boolean): Float32Array | null {
-    if (!this.colsHoldPatches) throw new Error(`${this.name}.backward needs a forward call before it.`);
-    const positions = rows * this.outLength;
-    backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
-    const bf16 = this.precision === 'bf16';
-    // The patches and W as the forward pass rounded them; dy rounded once for both products.
-    const dyh = bf16 ? this.half.dy.of(backend, dy, positions * this.outChannels) : null;
-    if (dyh !== null) backend.gemmBf16(true, false, this.patchSize, this.outChannels, positions, 1, this.half.cols.value, dyh, 0, this.kernel.grad);
-    else backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
-    backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
-    if (!needInputGrad) return null;
-    // The patches are no longer needed: their buffer takes dL/d(patches).
-    this.colsHoldPatches = false;
-    const dCols = this.cols;
-    if (dyh !== null) backend.gemmBf16(false, true, positions, this.patchSize, this.outChannels, 1, dyh, this.half.w.value, 0, dCols);
-    else backend.gemm(false, true, positions, this.patchSize, this.outChannels, 1, dy, this.kernel.value, 0, dCols);
-    backend.col2im(dCols, rows, 1, this.inLength, this.inChannels,
-      1, this.kernelSize, 1, this.stride, 0, this.padding, 1, this.outLength, this.dInput);
-    return this.dInput.subarray(0, rows * this.inputSize);
+    this.outLength = outLength;
   }
 }

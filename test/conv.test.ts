@@ -1,7 +1,8 @@
 // Convolution on both backends: im2col and col2im against direct nested-loop convolutions written
-// here (the oracle), their adjointness, the Conv2d and ConvTranspose2d forward passes against the
-// same oracles, finite-difference gradient checks of both layers, and the shapes of a conv VAE's
-// encoder and decoder on MNIST-sized images.
+// here (the oracle), im2col element by element and col2im as its adjoint (also for windows that are
+// not square, the 1 x k windows of the 1-D layers among them), the Conv2d and ConvTranspose2d
+// forward passes against the same oracles, finite-difference gradient checks of both layers, and
+// the shapes of a conv VAE's encoder and decoder on MNIST-sized images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Activation, Backend } from '../src/engine/backend.js';
@@ -15,7 +16,8 @@ import { ParameterSet } from '../src/nn/parameters.js';
 import { Sequential } from '../src/nn/sequential.js';
 import { assertGradient, numericGradient } from './helpers/gradient-check.js';
 
-const backends: Backend[] = [new JsBackend(), loadNativeBackend()];
+const js = new JsBackend();
+const backends: Backend[] = [js, loadNativeBackend()];
 
 interface Geometry {
   rows: number;
@@ -34,6 +36,23 @@ const GEOMETRIES: readonly Geometry[] = [
   { rows: 3, height: 6, width: 9, channels: 1, kernel: 3, stride: 2, pad: 0 }, // the last image row is in no window
   { rows: 2, height: 5, width: 4, channels: 3, kernel: 5, stride: 1, pad: 2 },
   { rows: 1, height: 4, width: 4, channels: 2, kernel: 4, stride: 2, pad: 2 }, // windows that are mostly padding
+];
+
+/** An im2col window with its own geometry per axis: kernelH x kernelW, moved strideH down and strideW across. */
+interface Window {
+  rows: number; height: number; width: number; channels: number;
+  kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number;
+}
+
+/** The square geometries, and windows that are not square: a 1-D layer's (height 1, a 1 x k window) among them. */
+const WINDOWS: readonly Window[] = [
+  ...GEOMETRIES.map(({ rows, height, width, channels, kernel, stride, pad }) => ({
+    rows, height, width, channels, kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride, padH: pad, padW: pad,
+  })),
+  { rows: 2, height: 1, width: 9, channels: 2, kernelH: 1, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1 }, // a Conv1d's
+  { rows: 2, height: 1, width: 5, channels: 3, kernelH: 1, kernelW: 4, strideH: 1, strideW: 1, padH: 0, padW: 2 },
+  { rows: 1, height: 5, width: 6, channels: 2, kernelH: 2, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1 },
+  { rows: 2, height: 4, width: 3, channels: 1, kernelH: 3, kernelW: 1, strideH: 2, strideW: 1, padH: 1, padW: 0 },
 ];
 
 function outLength(size: number, kernel: number, stride: number, pad: number): number {
@@ -177,22 +196,6 @@ for (const backend of backends) {
       const expected = directConv(x, g, w, outChannels);
       assert.equal(expected.outH, outH);
       assertNear(matmul(cols, w, rows * outH * outW, outChannels, patch, false), expected.y, 1e-9, 1e-9, 'cols . w');
-      // And element by element, every one written (no NaN left): x at the window position, or 0.
-      for (let row = 0; row < rows * outH * outW; row++) {
-        const r = Math.floor(row / (outH * outW));
-        const oy = Math.floor(row / outW) % outH;
-        const ox = row % outW;
-        for (let q = 0; q < patch; q++) {
-          const c = q % channels;
-          const kx = Math.floor(q / channels) % kernel;
-          const ky = Math.floor(q / (channels * kernel));
-          const iy = oy * stride - pad + ky;
-          const ix = ox * stride - pad + kx;
-          const inside = iy >= 0 && iy < height && ix >= 0 && ix < width;
-          const want = inside ? x[((r * height + iy) * width + ix) * channels + c]! : 0;
-          assert.equal(cols[row * patch + q], want, `cols[${row}, ${q}]`);
-        }
-      }
     });
 
     test(`${backend.name}: col2im of x W^T is the direct transposed convolution (${describe(g)})`, () => {
@@ -210,19 +213,43 @@ for (const backend of backends) {
       const expected = directConvTranspose(grid, rows, outH, outW, gridChannels, w, channels, kernel, stride, pad, height, width);
       assertNear(image, expected, 1e-5, 1e-5, 'col2im');
     });
+  }
 
-    test(`${backend.name}: col2im is the adjoint of im2col, <im2col(x), c> = <x, col2im(c)> (${describe(g)})`, () => {
-      const { rows, height, width, channels, kernel, stride, pad } = g;
-      const outH = outLength(height, kernel, stride, pad);
-      const outW = outLength(width, kernel, stride, pad);
-      const colsSize = rows * outH * outW * kernel * kernel * channels;
-      const imageSize = rows * height * width * channels;
-      const x = normals(5, imageSize);
-      const c = normals(6, colsSize);
-      const cols = new Float32Array(colsSize);
-      backend.im2col(x, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, cols);
-      const back = new Float32Array(imageSize);
-      backend.col2im(c, rows, height, width, channels, kernel, kernel, stride, stride, pad, pad, outH, outW, back);
+  for (const w of WINDOWS) {
+    const label = `${w.rows}x${w.height}x${w.width}x${w.channels}, ${w.kernelH}x${w.kernelW} window, stride ${w.strideH}x${w.strideW}, pad ${w.padH}x${w.padW}`;
+    test(`${backend.name}: im2col copies each window and col2im is its adjoint (${label})`, () => {
+      const outH = outLength(w.height, w.kernelH, w.strideH, w.padH);
+      const outW = outLength(w.width, w.kernelW, w.strideW, w.padW);
+      const patch = w.kernelH * w.kernelW * w.channels;
+      const imageSize = w.rows * w.height * w.width * w.channels;
+      const colsSize = w.rows * outH * outW * patch;
+      const x = normals(1, imageSize);
+      const cols = new Float32Array(colsSize).fill(Number.NaN);
+      backend.im2col(x, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, cols);
+      // Element by element, every one written (no NaN left): x at the window position, or 0.
+      for (let row = 0; row < w.rows * outH * outW; row++) {
+        const r = Math.floor(row / (outH * outW));
+        const oy = Math.floor(row / outW) % outH;
+        const ox = row % outW;
+        for (let q = 0; q < patch; q++) {
+          const c = q % w.channels;
+          const kx = Math.floor(q / w.channels) % w.kernelW;
+          const ky = Math.floor(q / (w.channels * w.kernelW));
+          const iy = oy * w.strideH - w.padH + ky;
+          const ix = ox * w.strideW - w.padW + kx;
+          const inside = iy >= 0 && iy < w.height && ix >= 0 && ix < w.width;
+          assert.equal(cols[row * patch + q], inside ? x[((r * w.height + iy) * w.width + ix) * w.channels + c]! : 0, `cols[${row}, ${q}]`);
+        }
+      }
+      const bf16 = new Uint16Array(colsSize);
+      backend.im2colBf16(x, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, bf16);
+      const rounded = new Uint16Array(colsSize);
+      js.toBf16(cols, rounded, colsSize);
+      assert.deepEqual(bf16, rounded, 'im2colBf16 is im2col rounded');
+      // <im2col(x), c> = <x, col2im(c)>
+      const c = normals(2, colsSize);
+      const back = new Float32Array(imageSize).fill(Number.NaN);
+      backend.col2im(c, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, back);
       let left = 0;
       let right = 0;
       let magnitude = 0;
@@ -294,6 +321,13 @@ for (const backend of backends) {
     })],
     ['ConvTranspose2d 3x3x3 -> 6x6x2, k4 s2 p1', (act) => new ConvTranspose2d({
       name: 'g', inHeight: 3, inWidth: 3, inChannels: 3, outChannels: 2, kernel: 4, stride: 2, padding: 1, activation: act,
+    })],
+    ['Conv2d 5x7x2 -> 4x4x3, k2x3 s1x2 p0x1', (act) => new Conv2d({
+      name: 'g', inHeight: 5, inWidth: 7, inChannels: 2, outChannels: 3, kernel: [2, 3], stride: [1, 2], padding: [0, 1], activation: act,
+    })],
+    ['ConvTranspose2d 3x4x2 -> 5x9x3, k3x2 s2 p1x0, output padding 0x1', (act) => new ConvTranspose2d({
+      name: 'g', inHeight: 3, inWidth: 4, inChannels: 2, outChannels: 3, kernel: [3, 2], stride: 2, padding: [1, 0],
+      outputPadding: [0, 1], activation: act,
     })],
   ];
   for (const [label, build] of gradientCases) {
@@ -388,4 +422,11 @@ test('the layers reject geometry that does not fit', () => {
   assert.throws(() => new ConvTranspose2d({ ...base, stride: 1, outputPadding: 1 }), /output padding/);
   const t = new ConvTranspose2d({ ...base, outputPadding: 1 });
   assert.deepEqual(t.outputShape, [14, 14, 2]);
+  // Per-axis geometry: each axis checked, and shapes per axis.
+  assert.throws(() => new Conv2d({ ...base, kernel: [1, 0] }), /kernel width/);
+  assert.throws(() => new Conv2d({ ...base, kernel: [10, 3] }), /10x3 kernel with padding 1 does not fit a 7x7 image/);
+  assert.throws(() => new ConvTranspose2d({ ...base, stride: [2, 1], outputPadding: [0, 1] }), /output padding 0x1/);
+  const c = new Conv2d({ ...base, kernel: [1, 3], stride: [1, 2], padding: [0, 1] });
+  assert.deepEqual(c.outputShape, [7, 4, 2]);
+  assert.deepEqual(c.parameterSpecs()[0]!.shape, [1, 3, 1, 2]);
 });

@@ -1,5 +1,5 @@
 // Conv1d and ConvTranspose1d, the 1-D convolutions over channels-last sequences [length, channels]
-// (the 2-D patch kernels with a 1 x k window): the patch kernels with windows that are not square,
+// (the 2-D layers with a 1 x k window; conv.test.ts checks the patch kernels on such windows):
 // output lengths, the shapes and parameter counts a summary prints, the forward passes against
 // direct 1-D convolutions written here (the oracle, in float64), the input, kernel and bias
 // gradients against central differences of that oracle in float64, ConvTranspose1d as the adjoint
@@ -151,68 +151,6 @@ const CASES: readonly Case[] = [
   { kind: 'ConvTranspose1d', g: { rows: 3, length: 6, inChannels: 2, outChannels: 2, kernel: 3, stride: 1, padding: 1 } },
   { kind: 'ConvTranspose1d', g: { rows: 1, length: 3, inChannels: 1, outChannels: 2, kernel: 5, stride: 3, padding: 0 }, outputPadding: 2 },
 ];
-
-// ---- the patch kernels with windows that are not square ----
-
-interface Window {
-  rows: number; height: number; width: number; channels: number;
-  kernelH: number; kernelW: number; strideH: number; strideW: number; padH: number; padW: number;
-}
-
-const WINDOWS: readonly Window[] = [
-  { rows: 2, height: 1, width: 9, channels: 2, kernelH: 1, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1 }, // a Conv1d's
-  { rows: 2, height: 1, width: 5, channels: 3, kernelH: 1, kernelW: 4, strideH: 1, strideW: 1, padH: 0, padW: 2 },
-  { rows: 1, height: 5, width: 6, channels: 2, kernelH: 2, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1 },
-  { rows: 2, height: 4, width: 3, channels: 1, kernelH: 3, kernelW: 1, strideH: 2, strideW: 1, padH: 1, padW: 0 },
-];
-
-for (const backend of backends) {
-  for (const w of WINDOWS) {
-    const label = `${w.rows}x${w.height}x${w.width}x${w.channels}, ${w.kernelH}x${w.kernelW} window, stride ${w.strideH}x${w.strideW}, pad ${w.padH}x${w.padW}`;
-    test(`${backend.name}: im2col copies each window and col2im is its adjoint (${label})`, () => {
-      const outH = Math.floor((w.height + 2 * w.padH - w.kernelH) / w.strideH) + 1;
-      const outW = Math.floor((w.width + 2 * w.padW - w.kernelW) / w.strideW) + 1;
-      const patch = w.kernelH * w.kernelW * w.channels;
-      const imageSize = w.rows * w.height * w.width * w.channels;
-      const colsSize = w.rows * outH * outW * patch;
-      const x = normals(1, imageSize);
-      const cols = new Float32Array(colsSize).fill(Number.NaN);
-      backend.im2col(x, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, cols);
-      for (let row = 0; row < w.rows * outH * outW; row++) {
-        const r = Math.floor(row / (outH * outW));
-        const oy = Math.floor(row / outW) % outH;
-        const ox = row % outW;
-        for (let q = 0; q < patch; q++) {
-          const c = q % w.channels;
-          const kx = Math.floor(q / w.channels) % w.kernelW;
-          const ky = Math.floor(q / (w.channels * w.kernelW));
-          const iy = oy * w.strideH - w.padH + ky;
-          const ix = ox * w.strideW - w.padW + kx;
-          const inside = iy >= 0 && iy < w.height && ix >= 0 && ix < w.width;
-          assert.equal(cols[row * patch + q], inside ? x[((r * w.height + iy) * w.width + ix) * w.channels + c]! : 0, `cols[${row}, ${q}]`);
-        }
-      }
-      const bf16 = new Uint16Array(colsSize);
-      backend.im2colBf16(x, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, bf16);
-      const rounded = new Uint16Array(colsSize);
-      js.toBf16(cols, rounded, colsSize);
-      assert.deepEqual(bf16, rounded, 'im2colBf16 is im2col rounded');
-      // <im2col(x), c> = <x, col2im(c)>
-      const c = normals(2, colsSize);
-      const back = new Float32Array(imageSize).fill(Number.NaN);
-      backend.col2im(c, w.rows, w.height, w.width, w.channels, w.kernelH, w.kernelW, w.strideH, w.strideW, w.padH, w.padW, outH, outW, back);
-      let left = 0;
-      let right = 0;
-      let magnitude = 0;
-      for (let i = 0; i < colsSize; i++) {
-        left += cols[i]! * c[i]!;
-        magnitude += Math.abs(cols[i]! * c[i]!);
-      }
-      for (let i = 0; i < imageSize; i++) right += x[i]! * back[i]!;
-      assert.ok(Math.abs(left - right) <= 1e-6 * magnitude, `<im2col(x), c> = ${left} but <x, col2im(c)> = ${right}`);
-    });
-  }
-}
 
 // ---- output lengths, shapes and parameter counts ----
 

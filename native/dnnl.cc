@@ -238,17 +238,19 @@ const uint16_t* transposeBand(const uint16_t* a, int m, int k, size_t begin, siz
 }
 
 // Runs C = alpha op(A) op(B) + beta C with element type `type` (A and B already of that type) on
-// the pool, each thread taking a band of rows of C. Bands keep every operand dense (rows of C and
-// of a row-major A are contiguous), which oneDNN's brgemm kernels (AMX among them) need: given a
-// strided column band, it fell back to its slower jit gemm.
+// the pool in bands of rows of C. Bands keep every operand dense (rows of C and of a row-major A
+// are contiguous), which oneDNN's brgemm kernels (AMX among them) need: given a strided column
+// band, it fell back to its slower jit gemm. The bands (about 64 rows, at most 32 of them) follow
+// from m alone, never from the thread count: oneDNN picks its kernel and blocking by a call's
+// shape, so bands cut by the thread count could give other bits on other machines (issue 22).
 bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
                  float alpha, const void* a, const void* b, float beta, float* c) {
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
-  const size_t minRows = work >= kMinParallelWork ? 16 : static_cast<size_t>(m);
+  const size_t bands = work >= kMinParallelWork ? std::min<size_t>(32, (static_cast<size_t>(m) + 63) / 64) : 1;
   std::atomic<bool> failed{false};
-  parallelFor(static_cast<size_t>(m), minRows, 16, [&](size_t begin, size_t end) {
+  parallelUnits(static_cast<size_t>(m), bands, 16, [&](size_t begin, size_t end) {
     // Rows [begin, end) of op(A) start at row begin of A, or at column begin of A^T's storage. A
     // bf16 band of A^T is copied out row-major first: oneDNN ran a strided band on its jit gemm at
     // half the speed of its AMX brgemm, and the copy is a small part of the product.
@@ -266,10 +268,10 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
 }
 
 // C = alpha A^T op(B) + beta C split along k, for the weight gradients' shape (k, the batch's
-// rows or positions, much larger than m and n): thread p multiplies rows [k_p, k_p+1) of A's and
-// B's storage (both dense there, so oneDNN's brgemm takes them as they are), thread 0 into C with
-// beta and the others into their own buffers, which are then added to C in a fixed order (the same
-// bits every run for a given thread count).
+// rows or positions, much larger than m and n): part p multiplies rows [k_p, k_p+1) of A's and
+// B's storage (both dense there, so oneDNN's brgemm takes them as they are), part 0 into C with
+// beta and the others into their own buffers, which are then added to C in a fixed order. The
+// number of parts follows from k alone, so the bits do not depend on the thread count.
 bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, int n, int k, float alpha,
                const void* a, const void* b, float beta, float* c, int parts) {
   const int ldb = transB ? k : n;
@@ -278,7 +280,7 @@ bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, in
   if (partials.size() < size * (parts - 1)) partials.resize(size * (parts - 1));
   float* extra = partials.data();
   std::atomic<bool> failed{false};
-  parallelFor(static_cast<size_t>(parts), 1, 1, [&](size_t begin, size_t end) {
+  parallelUnits(static_cast<size_t>(parts), static_cast<size_t>(parts), 1, [&](size_t begin, size_t end) {
     for (size_t p = begin; p < end; p++) {
       const int k0 = static_cast<int>(static_cast<int64_t>(k) * p / parts);
       const int k1 = static_cast<int>(static_cast<int64_t>(k) * (p + 1) / parts);
@@ -303,10 +305,10 @@ bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, in
 }
 
 // One product on the pool: row bands, except a transposed A with a long k (a weight gradient),
-// which is split along k.
+// which is split along k into parts of at least 256 (at most 16 parts).
 bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
                 float alpha, const void* a, const void* b, float beta, float* c) {
-  const int parts = std::min(poolThreads(), k / 64);
+  const int parts = std::min(16, k / 256);
   const size_t work = static_cast<size_t>(m) * n * k;
   if (transA && parts >= 2 && work >= kMinParallelWork && k >= 2 * std::max(m, n)) {
     return runSplitK(type, elementSize, transB, m, n, k, alpha, a, b, beta, c, parts);

@@ -130,7 +130,10 @@ void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, co
 // OpenBLAS runs single-threaded and vaekit's own pool splits each product by columns of C: one
 // set of threads for products and elementwise kernels alike. With OpenBLAS' own threads beside
 // the pool, each side's spinning workers took cores from the other, and epochs were up to 1.6x
-// slower and far less steady (bench/profile-step.ts, BENCHMARKS.md).
+// slower and far less steady (bench/profile-step.ts, BENCHMARKS.md). The columns are cut into
+// bands of about 64 fixed by n alone (parallelUnits): OpenBLAS picks its kernel by a call's size
+// (a band of 16 columns gave other bits than 64), so bands that followed the thread count made a
+// run's bits depend on it.
 void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
           const float* b, float beta, float* c) {
   if (m <= 0 || n <= 0) return;
@@ -141,14 +144,13 @@ void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const floa
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
+  const size_t bands = work >= kMinParallelWork ? (static_cast<size_t>(n) + 63) / 64 : 1;
   // Columns [j0, j1) of C need columns [j0, j1) of op(B): rows of B when it is transposed.
-  parallelFor(static_cast<size_t>(n), work >= kMinParallelWork ? 16 : static_cast<size_t>(n), 16,
-              [&](size_t j0, size_t j1) {
-                const float* bj = transB ? b + j0 * k : b + j0;
-                cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                            transB ? CblasTrans : CblasNoTrans, m, static_cast<int>(j1 - j0), k,
-                            alpha, a, lda, bj, ldb, beta, c + j0, n);
-              });
+  parallelUnits(static_cast<size_t>(n), bands, 16, [&](size_t j0, size_t j1) {
+    const float* bj = transB ? b + j0 * k : b + j0;
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m,
+                static_cast<int>(j1 - j0), k, alpha, a, lda, bj, ldb, beta, c + j0, n);
+  });
 }
 
 void initBlas() { openblas_set_num_threads(1); }

@@ -500,12 +500,10 @@ void mixtureBackward(const float* z, size_t rows, size_t L, size_t K, const floa
   const Mixture m = backwardTables(z, rows, L, K, means, logvars, logits);
   Tables& t = tables();
   const size_t Lp = m.stride;
-  // One slot of partial sums per thread, the rows split evenly among them and the slots added in
-  // order: the result depends on the thread count, never on timing. (Small work: one slot, which
-  // also covers rows = 0, whose gradients are zeros.)
-  const size_t slots = rows * K * L < kMinParallelWork
-                           ? 1
-                           : std::min(rows, static_cast<size_t>(poolThreads()));
+  // Slots of partial sums, the rows split evenly among them and the slots added in order; their
+  // number follows from the sizes alone (at most 16), so the result never depends on the thread
+  // count or on timing. (Small work: one slot, which also covers rows = 0, whose gradients are zeros.)
+  const size_t slots = rows * K * L < kMinParallelWork ? 1 : std::min<size_t>(rows, 16);
   double* partial = sized(t.partial, slots * K * (2 * Lp + 2));
   double* dzSum = sized(t.dz, rows * Lp);
   double* weights = sized(t.weights, rows * K);

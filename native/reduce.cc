@@ -24,11 +24,12 @@ void sumRowsBlock(const float* x, size_t r0, size_t r1, size_t cols, size_t j0, 
 
 // out[j] = sum over r of x[r, j], a block of columns at a time so the accumulators stay on the
 // stack. A conv layer's bias gradient sums many rows (positions) of few columns: there the rows
-// are split across the cores, each core sums its rows in double, and the partial sums are added in
-// a fixed order, so the result is the same every run for a given thread count (and, being double
-// sums rounded once to float, the same as one pass in all but near-tie cases).
+// are cut into parts (their number fixed by the size alone, never by the thread count), each part
+// summed in double on some core, and the parts added in a fixed order, so the result is the same
+// on any number of threads (and, being double sums rounded once to float, the same as one pass in
+// all but near-tie cases).
 constexpr size_t kBlock = 256;
-constexpr int kMaxPartials = 64;
+constexpr size_t kMaxPartials = 16;
 
 double sum(const float* x, size_t n);
 
@@ -37,12 +38,12 @@ void sumRows(const float* x, size_t rows, size_t cols, float* out) {
     out[0] = static_cast<float>(sum(x, rows));
     return;
   }
-  if (cols <= kBlock && rows * cols >= (size_t{1} << 16) && poolThreads() > 1) {
-    const size_t parts = std::min<size_t>(static_cast<size_t>(poolThreads()), kMaxPartials);
+  if (cols <= kBlock && rows * cols >= (size_t{1} << 16)) {
+    const size_t parts = std::min<size_t>(std::min(rows, kMaxPartials), (rows * cols) >> 15);
     static thread_local std::vector<double> partial;
     partial.assign(parts * cols, 0.0);
     double* acc = partial.data();
-    parallelFor(parts, 1, 1, [&](size_t begin, size_t end) {
+    parallelUnits(parts, parts, 1, [&](size_t begin, size_t end) {
       for (size_t p = begin; p < end; p++) {
         sumRowsBlock(x, rows * p / parts, rows * (p + 1) / parts, cols, 0, cols, acc + p * cols);
       }

@@ -240,7 +240,8 @@ const uint16_t* transposeBand(const uint16_t* a, int m, int k, size_t begin, siz
 // Runs C = alpha op(A) op(B) + beta C with element type `type` (A and B already of that type) on
 // the pool in bands of rows of C. Bands keep every operand dense (rows of C and of a row-major A
 // are contiguous), which oneDNN's brgemm kernels (AMX among them) need: given a strided column
-// band, it fell back to its slower jit gemm. The bands (about 64 rows, at most 32 of them) follow
+// band, it fell back to its slower jit gemm. The bands (at least 64 rows, at most 8 of them: more
+// calls cost more than they gained on 2 cores) follow
 // from m alone, never from the thread count: oneDNN picks its kernel and blocking by a call's
 // shape, so bands cut by the thread count could give other bits on other machines (issue 22).
 bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
@@ -248,7 +249,7 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
-  const size_t bands = work >= kMinParallelWork ? std::min<size_t>(32, (static_cast<size_t>(m) + 63) / 64) : 1;
+  const size_t bands = work >= kMinParallelWork ? std::min<size_t>(8, (static_cast<size_t>(m) + 63) / 64) : 1;
   std::atomic<bool> failed{false};
   parallelUnits(static_cast<size_t>(m), bands, 16, [&](size_t begin, size_t end) {
     // Rows [begin, end) of op(A) start at row begin of A, or at column begin of A^T's storage. A

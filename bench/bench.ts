@@ -42,15 +42,18 @@ interface Sizes {
   memoryEpochs: number;
   /** MNIST digits written out as PNG files and loaded back as an image folder. */
   folderImages: number;
+  /** Training images and rounds of the seed epochs on 1, 2 and every thread (threads-child.ts). */
+  threadImages: number;
+  threadRounds: number;
 }
 
 const FULL: Sizes = {
   trainImages: 60_000, epochs: 4, convImages: 60_000, convEpochs: 2, limitRepeats: 3, peerWasmSteps: 30, peerCpuSteps: 8, jsSteps: 8,
-  inferenceImages: 10_000, memoryEpochs: 4, folderImages: 60_000,
+  inferenceImages: 10_000, memoryEpochs: 4, folderImages: 60_000, threadImages: 60_000, threadRounds: 3,
 };
 const SMOKE: Sizes = {
   trainImages: 512, epochs: 1, convImages: 256, convEpochs: 1, limitRepeats: 1, peerWasmSteps: 2, peerCpuSteps: 1, jsSteps: 1,
-  inferenceImages: 200, memoryEpochs: 2, folderImages: 300,
+  inferenceImages: 200, memoryEpochs: 2, folderImages: 300, threadImages: 512, threadRounds: 1,
 };
 
 const BATCH = 128;
@@ -156,6 +159,20 @@ function measureMemory(epochs: number, images: number): MemoryReport {
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as MemoryReport;
 }
 
+interface ThreadRun {
+  seconds: number;
+  hash: string;
+  threads: number;
+}
+
+/** A seed epoch in a fresh process with `threads` threads (threads-child.ts): the fastest of its rounds, and its weights' hash. */
+function measureThreads(threads: number, precision: Precision, products: 'native' | 'openblas' | 'portable', sizes: Sizes): ThreadRun {
+  const args = ['--import', 'tsx', join(here, 'threads-child.ts'), precision, products, String(sizes.threadImages), String(sizes.threadRounds)];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, VAEKIT_THREADS: String(threads) } });
+  if (child.status !== 0) throw new Error(`the ${threads}-thread run failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as ThreadRun;
+}
+
 function machine(backend: Backend): Record<string, unknown> {
   const info = backend.info();
   const bf16 = info.bf16;
@@ -236,6 +253,26 @@ async function main(): Promise<void> {
     }
   }
 
+  // The seed epoch on 1 thread, 2 threads and (where there are more) every core, each in a fresh
+  // process (the pool's size is fixed when it starts), with the weights' hash: the same bits on
+  // every thread count. Then the bundled kernel against OpenBLAS, both on every core.
+  const threadRuns: Record<string, ThreadRun> = {};
+  const cores = cpus().length;
+  for (const precision of precisions) {
+    const counts = [...new Set([1, 2, cores])];
+    for (const t of counts) threadRuns[`${precision} ${t}`] = measureThreads(t, precision, 'native', sizes);
+    const one = threadRuns[`${precision} 1`]!;
+    for (const t of counts.slice(1)) {
+      const run = threadRuns[`${precision} ${t}`]!;
+      say(`seed ${precision}: epoch on ${t} threads against 1`, `${run.seconds.toFixed(3)} s against ${one.seconds.toFixed(3)} s: ${(one.seconds / run.seconds).toFixed(2)}x; same bits: ${run.hash === one.hash ? 'yes' : 'NO'}`);
+    }
+  }
+  if (backend.info().blas === 'onednn' || backend.info().blas === 'openblas') {
+    for (const products of ['openblas', 'portable'] as const) threadRuns[`fp32 ${cores} ${products}`] = measureThreads(cores, 'fp32', products, sizes);
+    const [blas, portable] = [threadRuns[`fp32 ${cores} openblas`]!, threadRuns[`fp32 ${cores} portable`]!];
+    say(`seed fp32: epoch with the bundled kernel against OpenBLAS (${cores} threads)`, `${portable.seconds.toFixed(3)} s against ${blas.seconds.toFixed(3)} s: ${(portable.seconds / blas.seconds).toFixed(2)}x`);
+  }
+
   const peerImages = new Float32Array(Math.min(train.count, 4096) * 784);
   train.gather(null, 0, peerImages.length / 784, peerImages);
   const wasm = await runTfjsPeer({ backend: 'wasm', steps: sizes.peerWasmSteps, warmup: 2, batchSize: BATCH, images: peerImages, count: peerImages.length / 784 });
@@ -283,6 +320,7 @@ async function main(): Promise<void> {
     tfjsCpu: cpu,
     jsOverTfjsCpu: BATCH / jsStep / cpu.samplesPerSecond,
     imageFolder: folder,
+    threads: threadRuns,
   };
   mkdirSync(dirname(opts.json), { recursive: true });
   writeFileAtomic(opts.json, `${JSON.stringify(results, null, 2)}\n`);

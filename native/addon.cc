@@ -58,6 +58,8 @@ constexpr Kernel kKernels[] = {
     {"mul", Mul},
     {"scale", Scale},
     {"axpy", Axpy},
+    {"sumShards", SumShards},
+    {"serialKernels", SerialKernels},
     {"bceWithLogits", BceWithLogits},
     {"squaredError", SquaredError},
     {"gaussianNll", GaussianNll},

@@ -27,6 +27,8 @@ napi_value Sub(napi_env env, napi_callback_info info);
 napi_value Mul(napi_env env, napi_callback_info info);
 napi_value Scale(napi_env env, napi_callback_info info);
 napi_value Axpy(napi_env env, napi_callback_info info);
+napi_value SumShards(napi_env env, napi_callback_info info);
+napi_value SerialKernels(napi_env env, napi_callback_info info);
 
 napi_value BceWithLogits(napi_env env, napi_callback_info info);
 napi_value SquaredError(napi_env env, napi_callback_info info);

@@ -3,6 +3,7 @@
 // axpy take a double factor, so they compute in double and round once, as the js backend does.
 #include "args.h"
 #include "bindings.h"
+#include "parallel.h"
 
 namespace vaekit {
 namespace {
@@ -54,6 +55,39 @@ napi_value Axpy(napi_env env, napi_callback_info info) {
   float* y = args.floats(2, "y", n);
   if (!args.ok()) return nullptr;
   for (size_t i = 0; i < n; i++) y[i] = static_cast<float>(y[i] + alpha * x[i]);
+  return undefinedValue(env);
+}
+
+// out[i] = sum over s < shards of weights[s] * stacked[s * n + i], in double, in the order of s:
+// the data-parallel step's gradient, its shards' gradients weighted by their shares of the batch
+// (src/train/shards.ts). Each element's sum is the same on any number of threads; a float times a
+// float is exact in double, so the js backend's twin gives the same bits.
+napi_value SumShards(napi_env env, napi_callback_info info) {
+  Args args(env, info, "sumShards");
+  const uint64_t shards = args.size(2, "shards");
+  const uint64_t n = args.size(3, "n");
+  const float* stacked = args.floats(0, "stacked", shards * n);
+  const double* weights = args.doubles(1, "weights", shards);
+  float* out = args.floats(4, "out", n);
+  if (!args.ok()) return nullptr;
+  parallelFor(n, 1 << 15, 16, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) {
+      double acc = 0;
+      for (size_t s = 0; s < shards; s++) acc += weights[s] * static_cast<double>(stacked[s * n + i]);
+      out[i] = static_cast<float>(acc);
+    }
+  });
+  return undefinedValue(env);
+}
+
+// serialKernels(on): kernels called from this thread run on it alone (on) or over the pool (off).
+// The data-parallel step's threads each run whole shards with their kernels serial, so that the
+// pool's workers do not compete with them for the cores.
+napi_value SerialKernels(napi_env env, napi_callback_info info) {
+  Args args(env, info, "serialKernels");
+  const bool on = args.flag(0, "on");
+  if (!args.ok()) return nullptr;
+  setSerialHere(on);
   return undefinedValue(env);
 }
 

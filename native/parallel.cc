@@ -96,9 +96,17 @@ Pool& pool() {
   return *instance;
 }
 
+thread_local bool tSerial = false;
+
 }  // namespace
 
+void setSerialHere(bool on) { tSerial = on; }
+
 void parallelFor(size_t n, size_t minPerThread, size_t align, ChunkFn fn, void* context) {
+  if (tSerial) {
+    fn(context, 0, n);
+    return;
+  }
   Pool& p = pool();
   if (p.threads() < 2 || n < 2 * minPerThread) {
     fn(context, 0, n);

@@ -41,6 +41,10 @@ void parallelUnits(size_t n, size_t units, size_t align, F&& body) {
   });
 }
 
+// Makes parallelFor run inline on the calling thread (on) or over the pool again (off); a
+// thread-local setting (the data-parallel step's threads run their shards' kernels serially).
+void setSerialHere(bool on);
+
 // Threads parallelFor uses (including the caller).
 int poolThreads();
 

@@ -61,6 +61,9 @@ const CASES: { name: string; spec: object; bf16?: boolean; env?: Record<string, 
   { name: 'the seed preset in bf16', spec: { preset: 'seed', precision: 'bf16' }, bf16: true },
   { name: 'the conv preset', spec: { preset: 'conv', overrides: { convChannels: [8, 16], encoderHidden: [64], decoderHidden: [64] } } },
   { name: 'a conditional model with the mixture prior', spec: { preset: 'mlp', overrides: { prior: 'mog', priorComponents: 20, latent: 16, classes: 3 } } },
+  { name: 'the seed preset on 4 shards', spec: { preset: 'seed', fit: { shards: 4 } } },
+  { name: 'the seed preset on 3 shards in bf16', spec: { preset: 'seed', precision: 'bf16', fit: { shards: 3 } }, bf16: true },
+  { name: 'a conditional model with the mixture prior on 4 shards', spec: { preset: 'mlp', overrides: { prior: 'mog', priorComponents: 20, latent: 16, classes: 3 }, fit: { shards: 4 } } },
   { name: 'the series-rnn preset', spec: { preset: 'series-rnn', overrides: { inputShape: [48], sequence: { length: 48, channels: 1 } } } },
 ];
 

@@ -103,6 +103,17 @@ export interface Backend {
   scale(a: Float32Array, s: number, out: Float32Array, n: number): void;
   /** y += alpha * x. */
   axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void;
+  /**
+   * out[i] = sum over s < shards of weights[s] * stacked[s * n + i], accumulated in double in the
+   * order of s and rounded once: the data-parallel step's gradient from its shards' (train/shards.ts).
+   */
+  sumShards(stacked: Float32Array, weights: Float64Array, shards: number, n: number, out: Float32Array): void;
+  /**
+   * Kernels called from this thread run on it alone (true) or over the backend's thread pool
+   * (false, the default): the data-parallel step's threads run their shards serially. Results are
+   * the same bits either way; the js backend has one thread and ignores it.
+   */
+  serialKernels(on: boolean): void;
 
   /**
    * Bernoulli negative log-likelihood from logits, summed per row:

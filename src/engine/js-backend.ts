@@ -138,6 +138,18 @@ export class JsBackend implements Backend {
   axpy(alpha: number, x: Float32Array, y: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
   }
+  sumShards(stacked: Float32Array, weights: Float64Array, shards: number, n: number, out: Float32Array): void {
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let s = 0; s < shards; s++) acc += weights[s]! * stacked[s * n + i]!;
+      out[i] = acc;
+    }
+  }
+
+  serialKernels(): void {
+    // one thread: nothing to do
+  }
+
 
   bceWithLogits(
     logits: Float32Array, target: Float32Array, rows: number, cols: number,

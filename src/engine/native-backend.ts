@@ -54,7 +54,7 @@ export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
 const ADDON_FUNCTIONS = Object.keys({
   info: true, gemm: true, gemmPortable: true, gemmBlas: true, gemmDnnlF32: true, gemmBf16: true, toBf16: true,
   biasActivation: true, activationBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
-  add: true, sub: true, mul: true, scale: true, axpy: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
+  add: true, sub: true, mul: true, scale: true, axpy: true, sumShards: true, serialKernels: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
   softmaxCrossEntropy: true, lstmForward: true, lstmBackward: true, gruForward: true, gruBackward: true,
@@ -158,6 +158,8 @@ export class NativeBackend implements Backend {
   mul(...args: Args<'mul'>): void { this.addon.mul(...args); }
   scale(...args: Args<'scale'>): void { this.addon.scale(...args); }
   axpy(...args: Args<'axpy'>): void { this.addon.axpy(...args); }
+  sumShards(...args: Args<'sumShards'>): void { this.addon.sumShards(...args); }
+  serialKernels(...args: Args<'serialKernels'>): void { this.addon.serialKernels(...args); }
   bceWithLogits(...args: Args<'bceWithLogits'>): void { this.addon.bceWithLogits(...args); }
   squaredError(...args: Args<'squaredError'>): void { this.addon.squaredError(...args); }
   gaussianNll(...args: Args<'gaussianNll'>): void { this.addon.gaussianNll(...args); }

@@ -15,15 +15,16 @@ export interface Parameter {
   readonly offset: number;
   readonly size: number;
   /** View into ParameterSet.values. */
-  readonly value: Float32Array;
+  value: Float32Array;
   /** View into ParameterSet.grads. */
-  readonly grad: Float32Array;
+  grad: Float32Array;
   /** View into ParameterSet.half while the set keeps a bf16 copy (mixed precision), else null. */
   half: Uint16Array | null;
 }
 
 export class ParameterSet {
-  readonly values: Float32Array;
+  /** The values; moved (not changed) by share and unshare. */
+  values: Float32Array;
   readonly grads: Float32Array;
   readonly list: readonly Parameter[];
   private readonly byName = new Map<string, Parameter>();
@@ -69,6 +70,45 @@ export class ParameterSet {
     backend.toBf16(this.values, this.half, this.values.length);
   }
 
+  /**
+   * Moves the values (and the bf16 copy, if kept) into shared memory, so that the data-parallel
+   * step's threads read the same weights (train/shards.ts); returns the shared arrays.
+   */
+  share(): { values: Float32Array; half: Uint16Array | null } {
+    if (!(this.values.buffer instanceof SharedArrayBuffer)) {
+      this.adopt(sharedCopy(this.values), this.half === null ? null : sharedCopy(this.half));
+    }
+    return { values: this.values, half: this.half };
+  }
+
+  /** Moves the values (and bf16 copy) back into memory of this thread's own. */
+  unshare(): void {
+    if (this.values.buffer instanceof SharedArrayBuffer) this.adopt(this.values.slice(), this.half === null ? null : this.half.slice());
+  }
+
+  /** Makes these arrays (another set's shared ones: a replica's) this set's values and bf16 copy. */
+  adopt(values: Float32Array, half: Uint16Array | null): void {
+    if (values.length !== this.count || (half !== null && half.length !== this.count)) {
+      throw new Error(`adopt: ${values.length} values for a set of ${this.count}`);
+    }
+    this.values = values;
+    this.half = half;
+    for (const p of this.list) {
+      p.value = values.subarray(p.offset, p.offset + p.size);
+      p.half = half === null ? null : half.subarray(p.offset, p.offset + p.size);
+    }
+  }
+
+  /**
+   * Where the backward pass writes the gradients: `buffer` (a shard's part of the data-parallel
+   * step's gradients), or this set's own grads again (null).
+   */
+  writeGradsTo(buffer: Float32Array | null): void {
+    const to = buffer ?? this.grads;
+    if (to.length < this.count) throw new Error(`writeGradsTo: ${to.length} values for a set of ${this.count}`);
+    for (const p of this.list) p.grad = to.subarray(p.offset, p.offset + p.size);
+  }
+
   /** Drops the bf16 copy. */
   dropHalf(): void {
     this.half = null;
@@ -88,6 +128,14 @@ export class ParameterSet {
   has(name: string): boolean {
     return this.byName.has(name);
   }
+}
+
+function sharedCopy<T extends Float32Array | Uint16Array>(from: T): T {
+  const to = (from instanceof Float32Array
+    ? new Float32Array(new SharedArrayBuffer(from.byteLength))
+    : new Uint16Array(new SharedArrayBuffer(from.byteLength))) as T;
+  to.set(from);
+  return to;
 }
 
 export function sizeOf(shape: readonly number[]): number {

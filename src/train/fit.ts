@@ -23,6 +23,7 @@ import { CollapseWatch, IMAGE_REMEDIES, TEXT_REMEDIES } from './collapse.js';
 import { EarlyStopping } from './early-stopping.js';
 import { HealthGuard } from './health.js';
 import { AggressiveTraining, encoderParameterCount } from './aggressive.js';
+import { checkShards, ShardedStep, type ShardBatch } from './shards.js';
 
 // The guards' limits, where they were before the guards had files of their own.
 export { MAX_REFUSED_STEPS } from './health.js';
@@ -59,6 +60,14 @@ export interface FitOptions<M extends Trainable = Trainable> {
    * where the backend runs bf16 natively; elsewhere fit warns once and trains in fp32. 'fp32' by default.
    */
   precision: Precision;
+  /**
+   * Cut each batch into this many shards, each a forward and backward pass of its own, run on
+   * `threads` threads at once, their gradients summed in shard order (shards.ts): the same bits on
+   * any number of threads. 1 (the default): the whole batch in one pass.
+   */
+  shards: number;
+  /** Threads for the shards (the calling one included); by default the backend's (VAEKIT_THREADS, else every core). */
+  threads?: number;
   /** Scores the model after each epoch (e.g. eval/evaluate.ts' validator); its parts become val_loss etc. */
   validate?(vae: M): ValidationParts;
   /**
@@ -138,7 +147,7 @@ export interface FitOptionsInput<M extends Trainable = Trainable> extends Partia
   objective?: Partial<Objective>;
 }
 
-export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 'signal' | 'yieldEveryMs' | 'checkpoint' | 'resumeFrom'>> = {
+export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 'signal' | 'yieldEveryMs' | 'checkpoint' | 'resumeFrom' | 'threads'>> = {
   epochs: 10,
   batchSize: 128,
   learningRate: 1e-3,
@@ -150,6 +159,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'validate' | 'callbacks' | 
   noiseRedraw: 'epoch',
   seed: 0,
   precision: 'fp32',
+  shards: 1,
 };
 
 /** Defaults filled in and every value checked. */
@@ -175,6 +185,8 @@ export function resolveFitOptions<M extends Trainable = Trainable>(input: FitOpt
   }
   checkMissingRate(o.missingRate);
   parsePrecision(o.precision);
+  checkShards(o.shards, o.batchSize);
+  if (o.threads !== undefined) positiveInt(o.threads, 'The number of threads');
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new VaekitError(`The seed must be an integer from 0 to 4294967295, not ${o.seed}.`);
   }
@@ -288,7 +300,18 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
   const precision = resolvePrecision(vae.backend, options.precision);
   await warn(precision.note);
   vae.setPrecision(precision.precision);
+  let sharded: ShardedStep | null = null;
+  /** One step's forward and backward: params.grads and the loss parts (several shards: their posterior noise from one draw of sampleRng). */
+  const trainStep = (b: ShardBatch): LossParts => (sharded === null
+    ? vae.run(b.input, b.target, b.rows, stepObjective, sampleRng, true, conditional ? b.labels : null, b.mask)
+    : sharded.run(b, stepObjective, sampleRng.nextUint32()));
   try {
+    if (options.shards > 1) {
+      sharded = await ShardedStep.start(vae, {
+        shards: options.shards, threads: options.threads ?? vae.backend.info().threads, batchSize, precision: precision.precision,
+        hasLabels: conditional, hasMask: train.mask !== undefined,
+      });
+    }
     for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {
       for (const c of callbacks) await c.onEpochBegin?.(epoch, context);
       const started = performance.now();
@@ -312,14 +335,14 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
           const losses: number[] = [];
           do {
             const inner = innerBatcher!.pass(order, transforms, aggressive.rng.int(steps)).next().value!;
-            const p = vae.run(inner.input, inner.target, inner.rows, stepObjective, sampleRng, true, conditional ? inner.labels : null, inner.mask);
+            const p = trainStep(inner);
             // A non-finite inner step ends the inner loop unapplied; the health guard judges the outer steps.
             if (!Number.isFinite(p.loss) || vae.backend.countNonFinite(vae.params.grads, vae.params.count) > 0) break;
             optimizer.updateRange(vae.backend, encoderPart!.offset, encoderPart!.count, ++aggressive.encoderSteps);
             losses.push(p.loss);
           } while (AggressiveTraining.goOn(losses));
         }
-        const parts = vae.run(batch.input, batch.target, batch.rows, stepObjective, sampleRng, true, conditional ? batch.labels : null, batch.mask);
+        const parts = trainStep(batch);
         step++;
         history.steps++;
         const refused = health.refuse(parts.loss, vae, optimizer, epoch, step);
@@ -390,6 +413,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       }
     }
   } finally {
+    await sharded?.close();
     vae.setPrecision('fp32');
   }
   if (early !== null && history.stoppedEarlyAt === undefined && !history.aborted) {
@@ -475,6 +499,7 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     noiseRedraw: o.noiseRedraw,
     seed: o.seed,
     precision: o.precision,
+    ...(o.shards > 1 ? { shards: o.shards } : {}),
     earlyStoppingPatience: o.earlyStopping?.patience ?? null,
     ...(o.aggressive === true ? { aggressive: true } : {}),
   };

@@ -1,5 +1,6 @@
 #include "gemm.h"
 #include "parallel.h"
+#include "fastmath.h"
 #include "simd.h"
 
 #include <algorithm>
@@ -54,8 +55,8 @@ inline float blend(float acc, float beta, float c) { return beta == 0.0f ? acc :
 struct PlainTile {
   static constexpr int MR = 4;
   static constexpr int NR = 8;
-  static void run(int kc, const float* __restrict a, const float* __restrict b, float* c, size_t ldc,
-                  int mr, int nr, float beta) {
+  VAEKIT_ALWAYS_INLINE static void run(int kc, const float* __restrict a, const float* __restrict b,
+                                       float* c, size_t ldc, int mr, int nr, float beta) {
     float acc[MR][NR] = {};
     for (int p = 0; p < kc; p++) {
       for (int i = 0; i < MR; i++) {
@@ -148,8 +149,8 @@ struct Avx2Tile {
 
 // op(A)[ic.., pc..] (mc x kc) as MR-row slivers, each kc x MR, times alpha; rows past mc are zero.
 template <int MR>
-void packA(bool transA, int m, int k, float alpha, const float* a, int ic, int pc, int mc, int kc,
-           float* out) {
+VAEKIT_ALWAYS_INLINE void packA(bool transA, int m, int k, float alpha, const float* a, int ic, int pc,
+                                int mc, int kc, float* out) {
   for (int is = 0; is < mc; is += MR) {
     float* sliver = out + static_cast<size_t>(is) * kc;
     const int rows = std::min(MR, mc - is);
@@ -159,29 +160,41 @@ void packA(bool transA, int m, int k, float alpha, const float* a, int ic, int p
         const float* src = a + static_cast<size_t>(pc + p) * m + ic + is;
         for (int i = 0; i < MR; i++) sliver[p * MR + i] = i < rows ? alpha * src[i] : 0.0f;
       }
+    } else if (rows == MR) {
+      const float* src = a + static_cast<size_t>(ic + is) * k + pc;
+      for (int p = 0; p < kc; p++)
+        for (int i = 0; i < MR; i++) sliver[p * MR + i] = alpha * src[static_cast<size_t>(i) * k + p];
     } else {
-      for (int i = 0; i < MR; i++) {
-        const float* src = a + static_cast<size_t>(ic + is + i) * k + pc;
-        for (int p = 0; p < kc; p++) sliver[p * MR + i] = i < rows ? alpha * src[p] : 0.0f;
-      }
+      const float* src = a + static_cast<size_t>(ic + is) * k + pc;
+      for (int p = 0; p < kc; p++)
+        for (int i = 0; i < MR; i++) sliver[p * MR + i] = i < rows ? alpha * src[static_cast<size_t>(i) * k + p] : 0.0f;
     }
   }
 }
 
 // op(B)[pc.., jc..] (kc x nc) as NR-column slivers, each kc x NR; columns past nc are zero.
 template <int NR>
-void packB(bool transB, int n, int k, const float* b, int pc, int jc, int kc, int nc, float* out) {
+VAEKIT_ALWAYS_INLINE void packB(bool transB, int n, int k, const float* b, int pc, int jc, int kc,
+                                int nc, float* out) {
   for (int js = 0; js < nc; js += NR) {
     float* sliver = out + static_cast<size_t>(js) * kc;
     const int cols = std::min(NR, nc - js);
     if (transB) {
-      for (int j = 0; j < NR; j++) {
-        const float* src = b + static_cast<size_t>(jc + js + j) * k + pc;
-        if (j < cols) {
-          for (int p = 0; p < kc; p++) sliver[p * NR + j] = src[p];
-        } else {
-          for (int p = 0; p < kc; p++) sliver[p * NR + j] = 0.0f;
-        }
+      // Blocks of 8 steps: 8 contiguous reads from each of the sliver's rows of B, 8 rows of the
+      // sliver written whole.
+      const float* src = b + static_cast<size_t>(jc + js) * k + pc;
+      int p = 0;
+      for (; p + 8 <= kc; p += 8) {
+        for (int j = 0; j < NR; j++)
+          for (int q = 0; q < 8; q++)
+            sliver[(p + q) * NR + j] = j < cols ? src[static_cast<size_t>(j) * k + p + q] : 0.0f;
+      }
+      for (; p < kc; p++)
+        for (int j = 0; j < NR; j++) sliver[p * NR + j] = j < cols ? src[static_cast<size_t>(j) * k + p] : 0.0f;
+    } else if (cols == NR) {
+      for (int p = 0; p < kc; p++) {
+        const float* src = b + static_cast<size_t>(pc + p) * n + jc + js;
+        for (int j = 0; j < NR; j++) sliver[p * NR + j] = src[j];
       }
     } else {
       for (int p = 0; p < kc; p++) {
@@ -200,7 +213,7 @@ float* scratch(std::vector<float>& buffer, size_t floats) {
 }
 
 template <typename Tile>
-void gemmBlocked(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+VAEKIT_ALWAYS_INLINE void gemmBlocked(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
                  const float* b, float beta, float* c) {
   constexpr int MR = Tile::MR;
   constexpr int NR = Tile::NR;
@@ -232,14 +245,34 @@ void gemmBlocked(bool transA, bool transB, int m, int n, int k, float alpha, con
 
 using GemmFn = void (*)(bool, bool, int, int, int, float, const float*, const float*, float, float*);
 
+// The whole product, packing included, compiled for each instruction set.
+void gemmPlain(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+               const float* b, float beta, float* c) {
+  gemmBlocked<PlainTile>(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+#if defined(VAEKIT_GEMM_X86)
+__attribute__((target("avx512f"))) void gemmAvx512(bool transA, bool transB, int m, int n, int k,
+                                                   float alpha, const float* a, const float* b,
+                                                   float beta, float* c) {
+  gemmBlocked<Avx512Tile>(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+__attribute__((target("avx2,fma"))) void gemmAvx2(bool transA, bool transB, int m, int n, int k,
+                                                  float alpha, const float* a, const float* b,
+                                                  float beta, float* c) {
+  gemmBlocked<Avx2Tile>(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+#endif
+
 // simd.h's simdDoubles() says what the CPU runs (and VAEKIT_SIMD_WIDTH=2 or 4 caps it, so that
 // tests reach the narrower kernels on a wider CPU).
 GemmFn portableKernel() {
 #if defined(VAEKIT_GEMM_X86)
-  if (simdDoubles() == 8) return gemmBlocked<Avx512Tile>;
-  if (simdDoubles() == 4) return gemmBlocked<Avx2Tile>;
+  if (simdDoubles() == 8) return gemmAvx512;
+  if (simdDoubles() == 4) return gemmAvx2;
 #endif
-  return gemmBlocked<PlainTile>;
+  return gemmPlain;
 }
 
 }  // namespace

@@ -70,7 +70,9 @@ const role = (p: Product, i: number): string => (i < 4 ? 'forward' : p.transA ? 
 const us = (s: number | null): string => (s === null ? '-' : (s * 1e6).toFixed(1));
 
 console.log(`gemm on one thread, ${cpuName()}; best of ${ROUNDS} rounds; microseconds per product`);
-console.log(`addon: blas ${info.blas}, fallback ${info.fallbackBlas}, oneDNN ${info.dnnl.available ? info.dnnl.version : 'no'}`);
+const width = process.env['VAEKIT_SIMD_WIDTH'];
+console.log(`addon: blas ${info.blas}, fallback ${info.fallbackBlas}, oneDNN ${info.dnnl.available ? info.dnnl.version : 'no'}` +
+  `; portable microkernel: the widest this CPU has${width !== undefined ? ` (VAEKIT_SIMD_WIDTH=${width}: 4 caps it at AVX2, 2 at plain C++)` : ''}`);
 const sums: string[] = [];
 for (const rows of [128, 16]) {
   const products = recordProducts(loadNativeBackend(), presetConfig('seed'), 'fp32', rows).filter((p) => !p.bf16);

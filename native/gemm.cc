@@ -318,10 +318,9 @@ GemmFn portableKernel() {
   return gemmPlain;
 }
 
-}  // namespace
-
-void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
-                  const float* b, float beta, float* c) {
+// One product on the calling thread.
+void portableProduct(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+                     const float* b, float beta, float* c) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0.0f) {
     scaleC(m, n, beta, c);
@@ -329,6 +328,46 @@ void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, co
   }
   static const GemmFn kernel = portableKernel();
   kernel(transA, transB, m, n, k, alpha, a, b, beta, c);
+}
+
+// Rows [r0, r1) of A^T, where A is stored [k, m]: a row-major [r1 - r0, k] copy in this thread's
+// buffer, 32 x 32 blocks at a time so both sides stay in cache.
+const float* transposedRows(const float* a, int m, int k, size_t r0, size_t r1) {
+  static thread_local std::vector<float> band;
+  const size_t rows = r1 - r0;
+  const size_t cols = static_cast<size_t>(k);
+  if (band.size() < rows * cols) band.resize(rows * cols);
+  constexpr size_t B = 32;
+  for (size_t p0 = 0; p0 < cols; p0 += B) {
+    for (size_t i0 = 0; i0 < rows; i0 += B) {
+      for (size_t p = p0; p < std::min(cols, p0 + B); p++) {
+        const float* from = a + p * static_cast<size_t>(m) + r0;
+        for (size_t i = i0; i < std::min(rows, i0 + B); i++) band[i * cols + p] = from[i];
+      }
+    }
+  }
+  return band.data();
+}
+
+}  // namespace
+
+// The bundled kernel over the pool, in bands of rows of C fixed by m alone (at least 64 rows, at
+// most 8 bands, as dnnl.cc cuts oneDNN's products), so that its bits never depend on the thread
+// count. A band of a transposed A (a weight gradient's) is copied out row-major first: its rows are
+// strided columns of A's storage, which the kernel does not take.
+void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
+                  const float* b, float beta, float* c) {
+  if (m <= 0 || n <= 0) return;
+  const size_t work = static_cast<size_t>(m) * n * (k > 0 ? k : 1);
+  const size_t bands = work >= kMinParallelWork ? std::min<size_t>(8, (static_cast<size_t>(m) + 63) / 64) : 1;
+  if (bands == 1 || k <= 0) {
+    portableProduct(transA, transB, m, n, k, alpha, a, b, beta, c);
+    return;
+  }
+  parallelUnits(static_cast<size_t>(m), bands, 16, [&](size_t r0, size_t r1) {
+    const float* band = transA ? transposedRows(a, m, k, r0, r1) : a + r0 * static_cast<size_t>(k);
+    portableProduct(false, transB, static_cast<int>(r1 - r0), n, k, alpha, band, b, beta, c + r0 * static_cast<size_t>(n));
+  });
 }
 
 #ifdef VAEKIT_OPENBLAS
@@ -373,7 +412,7 @@ void gemm(bool transA, bool transB, int m, int n, int k, float alpha, const floa
 
 void initBlas() {}
 const char* blasName() { return "portable"; }
-int blasThreads() { return 1; }
+int blasThreads() { return poolThreads(); }
 
 #endif
 

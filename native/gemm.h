@@ -4,7 +4,8 @@
 
 namespace vaekit {
 
-// The bundled cache-blocked kernel; always compiled, so tests can check it next to OpenBLAS.
+// The bundled cache-blocked kernel over the pool; always compiled, so tests can check it next to
+// OpenBLAS.
 void gemmPortable(bool transA, bool transB, int m, int n, int k, float alpha, const float* a,
                   const float* b, float beta, float* c);
 

@@ -27,9 +27,15 @@ const CHILD = `
   const { presetConfig } = await import(${JSON.stringify(new URL('../src/vae/config.ts', import.meta.url).href)});
   const { arrayDataset } = await import(${JSON.stringify(new URL('../src/data/dataset.ts', import.meta.url).href)});
   const { Random } = await import(${JSON.stringify(new URL('../src/engine/random.ts', import.meta.url).href)});
+  const { getBackend } = await import(${JSON.stringify(new URL('../src/engine/index.ts', import.meta.url).href)});
+  const { loadNativeAddon } = await import(${JSON.stringify(new URL('../src/engine/native-backend.ts', import.meta.url).href)});
   const spec = JSON.parse(process.env.CASE);
   const config = presetConfig(spec.preset, spec.overrides);
-  const vae = new Vae(config, { seed: 7 });
+  // products 'portable': the bundled kernel in place of oneDNN's (what a machine without oneDNN and OpenBLAS runs).
+  const base = getBackend();
+  const portable = loadNativeAddon().gemmPortable;
+  const backend = spec.products === 'portable' ? new Proxy(base, { get: (t, p, r) => (p === 'gemm' ? portable : Reflect.get(t, p, r)) }) : base;
+  const vae = new Vae(config, { seed: 7, backend });
   const size = vae.pixels;
   const rows = 300;
   const rng = new Random(11);
@@ -58,6 +64,7 @@ function digest(threads: number, spec: object, env: Record<string, string> = {})
 const CASES: { name: string; spec: object; bf16?: boolean; env?: Record<string, string> }[] = [
   { name: 'the seed preset', spec: { preset: 'seed' } },
   { name: 'the seed preset through OpenBLAS', spec: { preset: 'seed' }, env: { VAEKIT_DNNL: 'off' } },
+  { name: 'the seed preset through the bundled kernel', spec: { preset: 'seed', products: 'portable' } },
   { name: 'the seed preset in bf16', spec: { preset: 'seed', precision: 'bf16' }, bf16: true },
   { name: 'the conv preset', spec: { preset: 'conv', overrides: { convChannels: [8, 16], encoderHidden: [64], decoderHidden: [64] } } },
   { name: 'a conditional model with the mixture prior', spec: { preset: 'mlp', overrides: { prior: 'mog', priorComponents: 20, latent: 16, classes: 3 } } },

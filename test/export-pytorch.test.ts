@@ -258,7 +258,7 @@ const python = pythonWithTorch();
 
 describe('PyTorch export: the Python source', () => {
   test('src/export/pytorch/python.ts is the embedding of the .py files as they are now', () => {
-    assert.deepEqual(pythonFiles().map((f) => basename(f)), ['model.py', 'text_model.py']);
+    assert.deepEqual(pythonFiles().map((f) => basename(f)), ['model.py', 'text_model.py', 'train.py']);
     assert.equal(MODEL_PY, readFileSync(pythonFiles()[0]!, 'utf8'));
     assert.ok(
       readFileSync(EMBEDDED_MODULE, 'utf8') === embeddedModule(),

@@ -10,6 +10,7 @@ import * as denoise from './commands/denoise.js';
 import * as encode from './commands/encode.js';
 import * as evaluate from './commands/eval.js';
 import * as exportCommand from './commands/export.js';
+import * as exportData from './commands/export-data.js';
 import * as figures from './commands/figures.js';
 import * as info from './commands/info.js';
 import * as interpolate from './commands/interpolate.js';
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     .description('Variational autoencoders in TypeScript: train, evaluate and use VAEs on MNIST or your own images and tables.')
     .version('0.1.0')
     .showSuggestionAfterError(true);
-  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode, interpolate, traverse, map, exportCommand, report, studio]) command.register(program);
+  for (const command of [info, summary, train, denoise, figures, sample, evaluate, anomaly, encode, interpolate, traverse, map, exportCommand, exportData, report, studio]) command.register(program);
   return program;
 }
 

@@ -126,6 +126,7 @@ function fileLine(name: string, format: ExportFormat): string {
     'decoder/weights.bin': 'the decoder\'s weights, float32',
     'model.py': 'the PyTorch modules (Encoder, Decoder, VAE with vaekit\'s training objective) and loading helpers; its docstring has the details',
     'model.safetensors': 'the weights under PyTorch\'s names and layouts',
+    'train.py': 'a DistributedDataParallel trainer for torchrun with vaekit\'s objective and schedule, over data that `vaekit export-data` wrote; it ends with a vaekit model folder and metrics.jsonl (its docstring has the details)',
     [EXPORT_README]: 'this file',
   };
   return `- \`${name}\`: ${what[name] ?? `part of the ${EXPORT_FORMAT_NAMES[format]} export`}`;

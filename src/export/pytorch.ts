@@ -31,10 +31,12 @@ import type { Layer } from '../nn/layer.js';
 import { imageSides, inputSize, type VaeConfig } from '../vae/config.js';
 import type { Vae } from '../vae/model.js';
 import type { ExportFile } from './index.js';
-import { MODEL_PY } from './pytorch/python.js';
+import { MODEL_PY, TRAIN_PY } from './pytorch/python.js';
 
 export const PYTORCH_MODULE_FILE = 'model.py';
 export const PYTORCH_WEIGHTS_FILE = 'model.safetensors';
+/** The DistributedDataParallel trainer for torchrun (src/export/pytorch/train.py, as it is: it reads model.py). */
+export const PYTORCH_TRAINER_FILE = 'train.py';
 
 /** How a tensor's layout changes between vaekit and PyTorch (model.py's _to_vaekit undoes each). */
 type Layout = 'same' | 'chw' | 'linear' | 'linear_chw_in' | 'linear_chw_out' | 'conv2d' | 'conv_transpose2d';
@@ -309,8 +311,10 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 
 /**
  * The PyTorch export of a model: model.py (torch.nn modules built from its config, with loading,
- * saving and the training objective) and model.safetensors (its weights under PyTorch's names and
- * layouts). `training` (the bundle's training record) gives the objective's beta and free bits.
+ * saving and the training objective), model.safetensors (its weights under PyTorch's names and
+ * layouts) and train.py (a DistributedDataParallel trainer for torchrun over data that
+ * `vaekit export-data` wrote). `training` (the bundle's training record) gives the objective's beta
+ * and free bits, and train.py's schedule.
  */
 export function pytorchFiles(vae: Vae, data?: DataInfo, training?: Record<string, unknown>): ExportFile[] {
   const mapped = torchParameters(vae);
@@ -320,5 +324,6 @@ export function pytorchFiles(vae: Vae, data?: DataInfo, training?: Record<string
   return [
     { name: PYTORCH_MODULE_FILE, bytes: new TextEncoder().encode(modelPy(vae, mapped, data, training)) },
     { name: PYTORCH_WEIGHTS_FILE, bytes: weights },
+    { name: PYTORCH_TRAINER_FILE, bytes: new TextEncoder().encode(TRAIN_PY) },
   ];
 }

@@ -14,7 +14,7 @@ import type { Vae } from '../vae/model.js';
 import type { TextVae } from '../vae/text/model.js';
 import { EXPORT_README, exportFiles, type ExportFormat } from './index.js';
 import { DECODER_ONNX, ENCODER_ONNX } from './onnx.js';
-import { PYTORCH_MODULE_FILE, PYTORCH_WEIGHTS_FILE } from './pytorch.js';
+import { PYTORCH_MODULE_FILE, PYTORCH_TRAINER_FILE, PYTORCH_WEIGHTS_FILE } from './pytorch.js';
 import { DECODER_INIT_ONNX, DECODER_STEP_ONNX, TFJS_TEXT_PARTS, VOCAB_FILE } from './text/index.js';
 
 /**
@@ -24,7 +24,7 @@ import { DECODER_INIT_ONNX, DECODER_STEP_ONNX, TFJS_TEXT_PARTS, VOCAB_FILE } fro
  * folder, so a mistyped --out (".", a model folder) loses nothing else.
  */
 const EXPORT_ENTRIES: ReadonlySet<string> = new Set([
-  ENCODER_ONNX, DECODER_ONNX, 'encoder', 'decoder', PYTORCH_MODULE_FILE, PYTORCH_WEIGHTS_FILE, EXPORT_README, '__pycache__',
+  ENCODER_ONNX, DECODER_ONNX, 'encoder', 'decoder', PYTORCH_MODULE_FILE, PYTORCH_WEIGHTS_FILE, PYTORCH_TRAINER_FILE, EXPORT_README, '__pycache__',
   DECODER_INIT_ONNX, DECODER_STEP_ONNX, ...TFJS_TEXT_PARTS, VOCAB_FILE,
 ]);
 

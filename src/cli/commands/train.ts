@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { describeShape, type Dataset } from '../../data/dataset.js';
 import { parseNoise } from '../../data/transforms/noise.js';
 import { getBackend } from '../../engine/index.js';
@@ -17,10 +17,11 @@ import { RUN_FILES } from '../../run/names.js';
 import { planRun } from '../../run/plan.js';
 import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun, type TrainRunResult } from '../../run/train-run.js';
+import { trainRunWithTorchrun, type TorchrunOptions } from '../../run/torchrun.js';
 import { TextVae } from '../../vae/text/model.js';
 import { textMetricsLine } from '../../eval/text.js';
 import { TerminalProgress } from '../progress.js';
-import { addModelOptions, addTrainOptions, checkGivenFlags, nonNegativeNumber, positiveInt, say, type TrainFlags } from '../options.js';
+import { addModelOptions, addTrainOptions, checkGivenFlags, nonNegativeInt, nonNegativeNumber, optionGiven, positiveInt, say, type TrainFlags } from '../options.js';
 import { givenSpecFlags, inFlagWords, overrideSpec, refuseChanges, specFromFlags, type RunFlags } from '../spec-flags.js';
 
 export function printTestMetrics(m: TestMetrics): void {
@@ -68,7 +69,7 @@ function stopOnSignals(controller: AbortController): () => void {
 }
 
 /** A run spec file (run.json of a run folder, or a spec of the user's own), checked. */
-function readSpecFile(path: string): RunSpec {
+export function readSpecFile(path: string): RunSpec {
   const text = readFileOrExplain(path, 'run spec').toString('utf8');
   let raw: unknown;
   try {
@@ -182,6 +183,76 @@ async function runTraining(start: Start): Promise<{ result: TrainRunResult; spec
   }
 }
 
+/** Flags of the torchrun engine. */
+interface EngineFlags {
+  engine: 'vaekit' | 'torchrun';
+  nproc?: number;
+  python?: string;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+  rdzvEndpoint?: string;
+  rdzvId?: string;
+  rdzvBackend?: string;
+  distBackend?: string;
+  checkpointEverySteps?: number;
+}
+
+/** The torchrun engine's options from its flags (torchrun's own passed through in its spelling). */
+function torchrunOptionsOf(flags: EngineFlags): Omit<TorchrunOptions, 'callbacks' | 'signal'> {
+  const passed: string[] = [];
+  const pass = (flag: string, value: string | number | undefined): void => {
+    if (value !== undefined) passed.push(flag, String(value));
+  };
+  pass('--node_rank', flags.nodeRank);
+  pass('--master_addr', flags.masterAddr);
+  pass('--master_port', flags.masterPort);
+  pass('--rdzv_endpoint', flags.rdzvEndpoint);
+  pass('--rdzv_id', flags.rdzvId);
+  pass('--rdzv_backend', flags.rdzvBackend);
+  return {
+    nproc: flags.nproc ?? 1,
+    ...(flags.nnodes !== undefined ? { nnodes: flags.nnodes } : {}),
+    torchrunArgs: passed,
+    ...(flags.python !== undefined ? { python: flags.python } : {}),
+    ...(flags.distBackend !== undefined ? { backend: flags.distBackend } : {}),
+    ...(flags.checkpointEverySteps !== undefined ? { checkpointEverySteps: flags.checkpointEverySteps } : {}),
+  };
+}
+
+/** A new run trained under torchrun (run/torchrun.ts), its progress in vaekit's bar, its test metrics vaekit's own. */
+async function runTorchrunTraining(spec: RunSpec, overwrite: boolean, engine: Omit<TorchrunOptions, 'callbacks' | 'signal'>): Promise<void> {
+  RunFolder.check(spec.outputs.dir, { overwrite });
+  const plan = await planRun(spec, { report: say });
+  const folder = RunFolder.create(spec.outputs.dir, { overwrite, onStale: (pid, dir) => say(`vaekit: took over ${dir} from process ${pid}, which is gone`) });
+  const controller = new AbortController();
+  const restore = stopOnSignals(controller);
+  try {
+    const result = await trainRunWithTorchrun(plan, folder, {
+      ...engine,
+      callbacks: [new TerminalProgress()],
+      signal: controller.signal,
+      onTorch: (info) => {
+        const world = engine.nproc * (engine.nnodes ?? 1);
+        say(`vaekit: training preset ${plan.vae.config.preset} under torchrun: ${world} process${world === 1 ? '' : 'es'} (PyTorch ${info.torch} from ${info.python}, ${engine.backend ?? (info.cuda ? 'nccl' : 'gloo')})`);
+        say(`data: ${plan.train.count} training and ${plan.test.count} validation examples of ${describeShape(plan.train.shape, false)} from ${plan.train.source}`);
+      },
+    });
+    if (result.test === null || !('negElboNats' in result.test)) {
+      say(`Stopped after ${result.history.steps} steps; torchrun's checkpoints are in ${join(folder.dir, RUN_FILES.torchrun, 'checkpoints')} (train.py --resume goes on from the newest).`);
+      process.exitCode = 130;
+      return;
+    }
+    folder.finish();
+    printTestMetrics(result.test);
+    say(`Model: ${folder.target} (${RUN_FILES.config}, ${RUN_FILES.weights}); metrics: ${join(folder.target, RUN_FILES.metrics)}, ${join(folder.target, RUN_FILES.testMetrics)}`);
+  } finally {
+    restore();
+    folder.release();
+  }
+}
+
 /** The notebook's figures and the HTML report, in the finished run's folder (vaekit demo, or a spec that asks for them). */
 async function writeFiguresAndReport(dir: string, testSet: Dataset, spec: RunSpec): Promise<void> {
   const noise = parseNoise(spec.noise.input);
@@ -203,7 +274,25 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
     .option('--config <file>', `train the run a run spec describes (a run folder's ${RUN_FILES.spec}, bit for bit the same); flags given beside it change its fields`)
     .option('--print-config', 'print the run spec these flags (and --config) make, and exit without training')
-    .action(async (flags: RunFlags & { resume?: string; config?: string; printConfig?: boolean }, command: Command) => {
+    .addOption(new Option('--engine <name>', 'vaekit (its own engine) or torchrun (PyTorch DistributedDataParallel: the model, the data and train.py go into --out/torchrun and python3 -m torch.distributed.run trains it)').choices(['vaekit', 'torchrun']).default('vaekit'))
+    .option('--nproc <n>', 'torchrun: processes on this machine (one per GPU, or a few CPU processes)', positiveInt)
+    .option('--python <path>', 'torchrun: the Python with PyTorch (default: VAEKIT_PYTHON, else python3)')
+    .option('--nnodes <n>', 'torchrun: machines in all (run the same command on each, with its --node-rank)', positiveInt)
+    .option('--node-rank <r>', 'torchrun: this machine\'s rank (0 to nnodes - 1)', nonNegativeInt)
+    .option('--master-addr <host>', 'torchrun: the address of the machine of rank 0')
+    .option('--master-port <port>', 'torchrun: its port', positiveInt)
+    .option('--rdzv-endpoint <host:port>', 'torchrun: the rendezvous endpoint (elastic runs)')
+    .option('--rdzv-id <id>', 'torchrun: the rendezvous id')
+    .option('--rdzv-backend <name>', 'torchrun: the rendezvous backend (c10d, etcd)')
+    .option('--dist-backend <name>', 'torchrun: torch.distributed\'s backend (default: nccl with CUDA, else gloo)')
+    .action(async (flags: RunFlags & EngineFlags & { resume?: string; config?: string; printConfig?: boolean }, command: Command) => {
+      const torchrunOnly = ['nproc', 'python', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort', 'rdzvEndpoint', 'rdzvId', 'rdzvBackend', 'distBackend'];
+      if (flags.engine !== 'torchrun') {
+        const given = torchrunOnly.find((name) => optionGiven(command, name));
+        if (given !== undefined) throw new VaekitError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --engine torchrun: add it, or leave the flag out.`);
+      } else if (flags.resume !== undefined) {
+        throw new VaekitError('--resume goes on with runs of vaekit\'s own engine; a torchrun run goes on with train.py --resume (see its docstring).');
+      }
       if (flags.resume !== undefined) {
         if (flags.config !== undefined || flags.printConfig === true) throw new VaekitError('--resume goes on with a run as it was started: drop --config and --print-config.');
         if (command.getOptionValueSource('out') === 'cli' && resolve(flags.out) !== resolve(flags.resume)) {
@@ -228,6 +317,10 @@ export function register(program: Command): void {
       }
       if (flags.printConfig === true) {
         process.stdout.write(`${JSON.stringify(start.spec, null, 2)}\n`);
+        return;
+      }
+      if (flags.engine === 'torchrun' && start.kind === 'new') {
+        await runTorchrunTraining(start.spec, start.overwrite, torchrunOptionsOf(flags));
         return;
       }
       await runTraining(start);

@@ -517,15 +517,16 @@ def to_vaekit_state(vae: VAE) -> Dict[str, torch.Tensor]:
     return {VAEKIT_NAMES[k][0]: _to_vaekit(state[k], VAEKIT_NAMES[k][1], VAEKIT_NAMES[k][2]) for k in VAEKIT_NAMES}
 
 
-def save_vaekit_bundle(vae: VAE, folder) -> None:
-    """A vaekit model folder: config.json (CONFIG, DATA, TRAINING) and weights.safetensors in vaekit's names and layouts."""
+def save_vaekit_bundle(vae: VAE, folder, training: Optional[dict] = None) -> None:
+    """A vaekit model folder: config.json (CONFIG, DATA, TRAINING, or the given training record) and
+    weights.safetensors in vaekit's names and layouts."""
     _check_config(vae)
     os.makedirs(folder, exist_ok=True)
     write_safetensors(to_vaekit_state(vae), os.path.join(folder, "weights.safetensors"), {"format": "vaekit", "preset": str(CONFIG["preset"])})
     bundle = {"format": "vaekit-model", "formatVersion": 1, "model": CONFIG}
     if DATA is not None:
         bundle["data"] = DATA
-    bundle["training"] = dict(TRAINING, continuedIn="pytorch")
+    bundle["training"] = dict(TRAINING if training is None else training, continuedIn="pytorch")
     temporary = os.path.join(folder, "config.json.partial")
     with open(temporary, "w", encoding="utf-8") as f:
         json.dump(bundle, f, indent=2)

@@ -3,13 +3,12 @@
  * or not at all: the files are made in memory, written into a staging folder beside it (OUT.new),
  * and the staging folder is renamed into place (swapping out the old folder with --overwrite).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { DataInfo } from '../run/bundle-format.js';
-import { describeFsError } from '../io/fs-errors.js';
-import { stagingFolder, swapInto } from '../io/output.js';
+import { placeFolder, stagingFolder } from '../io/output.js';
 import type { Vae } from '../vae/model.js';
 import type { TextVae } from '../vae/text/model.js';
 import { EXPORT_README, exportFiles, type ExportFormat } from './index.js';
@@ -63,16 +62,6 @@ export function writeExport(vae: Vae | TextVae, format: ExportFormat, outDir: st
     rmSync(staged, { recursive: true, force: true });
     throw err;
   }
-  if (existsSync(target)) {
-    swapInto(staged, target);
-  } else {
-    try {
-      mkdirSync(dirname(target), { recursive: true });
-      renameSync(staged, target);
-    } catch (err) {
-      rmSync(staged, { recursive: true, force: true });
-      throw new VaekitError(`Cannot write ${outDir}: ${describeFsError(err)}.`);
-    }
-  }
+  placeFolder(staged, target, outDir);
   return files.map((file) => join(target, file.name));
 }

@@ -1,5 +1,5 @@
 /** Output files and folders: a command writes only what it was told to (never its inputs), and a folder is replaced whole or not at all. */
-import { accessSync, constants, existsSync, renameSync, rmSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { VaekitError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
@@ -74,4 +74,23 @@ export function swapInto(staged: string, target: string): void {
     throw new VaekitError(`Cannot put the new folder in ${target} (${describeFsError(err)}): it is complete in ${existsSync(staged) ? staged : target}, and the old one in ${existsSync(old) ? old : target}.`);
   }
   rmSync(old, { recursive: true, force: true });
+}
+
+/**
+ * Puts the complete folder `staged` (stagingFolder's) at `target`: in place of the folder there
+ * (swapInto), or renamed there, its parent made; a failed rename removes `staged` and says so,
+ * naming the target as the user gave it (`shown`).
+ */
+export function placeFolder(staged: string, target: string, shown: string): void {
+  if (existsSync(target)) {
+    swapInto(staged, target);
+    return;
+  }
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(staged, target);
+  } catch (err) {
+    rmSync(staged, { recursive: true, force: true });
+    throw new VaekitError(`Cannot write ${shown}: ${describeFsError(err)}.`);
+  }
 }

@@ -6,14 +6,14 @@
  * label shards where the data has classes, and index.json, which lists them. Written into a staging
  * folder and put in place whole, so an interrupted export leaves no half of one.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isImageShape, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { encodeNpy } from '../io/npy.js';
-import { stagingFolder, swapInto } from '../io/output.js';
+import { placeFolder, stagingFolder } from '../io/output.js';
 import type { DataInfo } from './bundle-format.js';
 import type { RunPlan } from './plan.js';
 
@@ -162,16 +162,6 @@ export function exportRunData(plan: RunPlan, outDir: string, options: ExportData
     if (err instanceof VaekitError) throw err;
     throw new VaekitError(`Cannot write ${outDir}: ${describeFsError(err)}.`);
   }
-  if (existsSync(target)) {
-    swapInto(staged, target);
-  } else {
-    try {
-      mkdirSync(dirname(target), { recursive: true });
-      renameSync(staged, target);
-    } catch (err) {
-      rmSync(staged, { recursive: true, force: true });
-      throw new VaekitError(`Cannot write ${outDir}: ${describeFsError(err)}.`);
-    }
-  }
+  placeFolder(staged, target, outDir);
   return index;
 }

@@ -264,6 +264,7 @@ export interface TrainFlags extends ModelFlags, DataFlags {
   noiseRedraw: NoiseRedraw;
   seed: number;
   precision: Precision;
+  shards: number;
   limit?: number;
   validation?: number;
   validationData?: string;
@@ -297,6 +298,7 @@ export function addTrainOptions(cmd: Command, defaultOut: string): Command {
   cmd.addOption(new Option('--noise-redraw <when>', 'draw new noise every epoch, or once like the notebook').choices(['epoch', 'once']).default('epoch'));
   addSeedOption(cmd, 'seed of every random number (weights, shuffling, noise, samples, the validation split)');
   cmd.addOption(new Option('--precision <p>', 'fp32, or bf16: mixed precision (bf16 matrix products with fp32 accumulation, fp32 weights and Adam) where the CPU has AMX or AVX512-BF16 and oneDNN is built in; elsewhere it says so and trains in fp32').choices([...PRECISIONS]).default('fp32'));
+  cmd.option('--shards <n>', 'cut each batch into N shards run on the cores at once (data parallelism: the same bits on any number of threads, VAEKIT_THREADS); 1: the whole batch at once, its products over the cores', positiveInt, 1);
   return cmd
     .option('--limit <n>', 'use only the first N training examples, in stored order (class by class for a folder of class subfolders)', positiveInt)
     .option('--out <dir>', 'output folder', defaultOut)
@@ -323,6 +325,7 @@ export function fitOptionsFrom(flags: TrainFlags): FitOptionsInput {
     noiseRedraw: flags.noiseRedraw,
     seed: flags.seed,
     precision: flags.precision,
+    shards: flags.shards,
     ...(flags.earlyStopping !== undefined ? { earlyStopping: { patience: flags.earlyStopping } } : {}),
   };
 }

@@ -37,7 +37,7 @@ const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   loss: ['objective.loss', 'objective.samples'], beta: ['objective.beta'], freeBits: ['objective.freeBits'],
   samples: ['objective.samples'], klWarmup: ['objective.klWarmup'],
   epochs: ['training.epochs'], batchSize: ['training.batchSize'], lr: ['training.learningRate'], lrFinal: ['training.learningRateFinal'],
-  earlyStopping: ['training.earlyStopping'], precision: ['training.precision'],
+  earlyStopping: ['training.earlyStopping'], precision: ['training.precision'], shards: ['training.shards'],
   checkpointEvery: ['training.checkpoint'], checkpointEverySteps: ['training.checkpoint'], checkpointSeconds: ['training.checkpoint'],
   noise: ['noise.input'], noiseRedraw: ['noise.redraw'], binarize: ['noise.binarize'],
   seed: ['seed'], out: ['outputs.dir'],
@@ -147,6 +147,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       learningRateFinal: flags.lrFinal ?? null,
       earlyStopping: flags.earlyStopping ?? null,
       precision: flags.precision,
+      shards: flags.shards,
       checkpoint: outputs.checkpoints
         ? { everyEpochs: flags.checkpointEvery ?? 1, everySteps: flags.checkpointEverySteps ?? null, everySeconds: flags.checkpointSeconds ?? null }
         : null,

@@ -12,6 +12,7 @@
  */
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { PRECISIONS, type Precision } from '../engine/precision.js';
+import { MAX_SHARDS } from '../train/shards.js';
 import { clip, VaekitError } from '../errors.js';
 import { parseNoise } from '../data/transforms/noise.js';
 import { parseImageSize, type DataOptions } from '../data/load.js';
@@ -120,6 +121,12 @@ export interface TrainingSpec {
   /** Early-stopping patience in epochs. */
   earlyStopping: number | null;
   precision: Precision;
+  /**
+   * Each batch cut into this many shards, run on the machine's threads at once and their gradients
+   * summed in shard order (train/shards.ts): the same bits on any number of threads. 1: the whole
+   * batch in one pass, its products over the threads.
+   */
+  shards: number;
   /** When to write checkpoints into the run folder; null: never. */
   /** Every N epochs, every N steps, but at most once in `everySeconds` (null: 30 s, or no limit with everySteps) and always at the end and when stopped. */
   checkpoint: { everyEpochs: number; everySteps: number | null; everySeconds: number | null } | null;
@@ -181,7 +188,7 @@ export function defaultRunSpec(): RunSpec {
       sigma: null, learnedVariance: null, convChannels: null, conditional: false, prior: null, cell: null, bidirectional: null, embedding: null,
     },
     objective: { loss: 'elbo', beta: 1, freeBits: 0, samples: 1, klWarmup: 'none', wordDropout: 0, aggressive: false, missingRate: null },
-    training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
+    training: { epochs: 10, batchSize: 128, learningRate: 1e-3, learningRateFinal: null, earlyStopping: null, precision: 'fp32', shards: 1, checkpoint: { everyEpochs: 1, everySteps: null, everySeconds: null } },
     noise: { input: 'gaussian:0.2', redraw: 'epoch', binarize: false },
     seed: 0,
     outputs: { dir: 'runs/train', figures: false },
@@ -412,7 +419,7 @@ function missingRate(s: Section): number {
 }
 
 function validateTraining(s: Section): TrainingSpec {
-  s.onlyKnown(['epochs', 'batchSize', 'learningRate', 'learningRateFinal', 'earlyStopping', 'precision', 'checkpoint']);
+  s.onlyKnown(['epochs', 'batchSize', 'learningRate', 'learningRateFinal', 'earlyStopping', 'precision', 'shards', 'checkpoint']);
   const c = s.value('checkpoint');
   let checkpoint: TrainingSpec['checkpoint'] = null;
   if (c !== null) {
@@ -423,13 +430,17 @@ function validateTraining(s: Section): TrainingSpec {
       everySeconds: cs.value('everySeconds') === null ? null : cs.number('everySeconds', 0, 1e9),
     };
   }
+  const batchSize = s.int('batchSize', 1, 1 << 24);
+  const shards = s.int('shards', 1, MAX_SHARDS);
+  if (shards > batchSize) throw new SpecFieldError(s.field('shards'), `must be at most the batch size (${batchSize}), not ${shards}.`);
   return {
     epochs: s.int('epochs', 1, MAX_EPOCHS),
-    batchSize: s.int('batchSize', 1, 1 << 24),
+    batchSize,
     learningRate: s.number('learningRate', 0, 10, 'min-open'),
     learningRateFinal: s.value('learningRateFinal') === null ? null : s.number('learningRateFinal', 0, 10, 'min-open'),
     earlyStopping: s.intOrNull('earlyStopping', 1, MAX_EPOCHS),
     precision: s.choice('precision', PRECISIONS),
+    shards,
     checkpoint,
   };
 }
@@ -621,6 +632,7 @@ export function fitOptionsOf(spec: RunSpec): FitOptionsInput {
     noiseRedraw: spec.noise.redraw,
     seed: spec.seed,
     precision: t.precision,
+    shards: t.shards,
     ...(t.earlyStopping !== null ? { earlyStopping: { patience: t.earlyStopping } } : {}),
     ...(spec.objective.aggressive ? { aggressive: true } : {}),
   };

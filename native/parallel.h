@@ -24,20 +24,20 @@ void parallelFor(size_t n, size_t minPerThread, size_t align, F&& body) {
       static_cast<void*>(&body));
 }
 
-// Runs body(begin, end) over [0, n) cut into at most `units` parts of a whole number of `align`s,
-// the parts spread over the pool. The caller picks `units` from the shapes alone, never from the
-// number of threads, so that each part is computed the same way on any number of threads: kernels
-// whose result would depend on how the work is cut (a product's kernel choice by its size, partial
-// sums) use this, and a training run gives the same bits on 1 or 64 threads (issue 22).
+// Runs body(begin, end) over [0, n) cut into `units` parts of a whole number of `align`s (as even
+// as that allows; fewer where there are fewer aligns), the parts spread over the pool. The caller
+// picks `units` from the shapes alone, never from the number of threads, so that each part is
+// computed the same way on any number of threads: kernels whose result would depend on how the
+// work is cut (a product's kernel choice by its size, partial sums) use this, and a training run
+// gives the same bits on 1 or 64 threads (issue 22).
 template <typename F>
 void parallelUnits(size_t n, size_t units, size_t align, F&& body) {
   if (n == 0) return;
-  if (units < 1) units = 1;
   if (align < 1) align = 1;
-  const size_t unit = ((n + units - 1) / units + align - 1) / align * align;
-  const size_t count = (n + unit - 1) / unit;
-  parallelFor(count, 1, 1, [&](size_t first, size_t last) {
-    for (size_t u = first; u < last; u++) body(u * unit, std::min(n, (u + 1) * unit));
+  const size_t aligns = (n + align - 1) / align;
+  units = std::max<size_t>(1, std::min(units, aligns));
+  parallelFor(units, 1, 1, [&](size_t first, size_t last) {
+    for (size_t u = first; u < last; u++) body(std::min(n, aligns * u / units * align), std::min(n, aligns * (u + 1) / units * align));
   });
 }
 

@@ -166,8 +166,8 @@ interface ThreadRun {
 }
 
 /** A seed epoch in a fresh process with `threads` threads (threads-child.ts): the fastest of its rounds, and its weights' hash. */
-function measureThreads(threads: number, precision: Precision, products: 'native' | 'openblas' | 'portable', sizes: Sizes): ThreadRun {
-  const args = ['--import', 'tsx', join(here, 'threads-child.ts'), precision, products, String(sizes.threadImages), String(sizes.threadRounds)];
+function measureThreads(threads: number, precision: Precision, products: 'native' | 'openblas' | 'portable', sizes: Sizes, shards = 1): ThreadRun {
+  const args = ['--import', 'tsx', join(here, 'threads-child.ts'), precision, products, String(sizes.threadImages), String(sizes.threadRounds), String(shards)];
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, VAEKIT_THREADS: String(threads) } });
   if (child.status !== 0) throw new Error(`the ${threads}-thread run failed: ${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as ThreadRun;
@@ -267,6 +267,10 @@ async function main(): Promise<void> {
       say(`seed ${precision}: epoch on ${t} threads against 1`, `${run.seconds.toFixed(3)} s against ${one.seconds.toFixed(3)} s: ${(one.seconds / run.seconds).toFixed(2)}x; same bits: ${run.hash === one.hash ? 'yes' : 'NO'}`);
     }
   }
+  // Data parallelism (training.shards 8): the batch as 8 shards, each thread running whole shards.
+  for (const t of [1, cores]) threadRuns[`fp32 ${t} shards 8`] = measureThreads(t, 'fp32', 'native', sizes, 8);
+  const [shardedOne, shardedAll] = [threadRuns['fp32 1 shards 8']!, threadRuns[`fp32 ${cores} shards 8`]!];
+  say(`seed fp32 on 8 shards: epoch on ${cores} threads against 1`, `${shardedAll.seconds.toFixed(3)} s against ${shardedOne.seconds.toFixed(3)} s: ${(shardedOne.seconds / shardedAll.seconds).toFixed(2)}x; same bits: ${shardedAll.hash === shardedOne.hash ? 'yes' : 'NO'}; against 1 shard on ${cores} threads: ${(shardedAll.seconds / threadRuns[`fp32 ${cores}`]!.seconds).toFixed(2)}x the time`);
   if (backend.info().blas === 'onednn' || backend.info().blas === 'openblas') {
     for (const products of ['openblas', 'portable'] as const) threadRuns[`fp32 ${cores} ${products}`] = measureThreads(cores, 'fp32', products, sizes);
     const [blas, portable] = [threadRuns[`fp32 ${cores} openblas`]!, threadRuns[`fp32 ${cores} portable`]!];

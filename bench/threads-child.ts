@@ -3,7 +3,7 @@
 // the same weights and seed, and prints as one JSON line the fastest epoch's seconds and a hash of
 // the weights after one epoch (the same on every thread count: test/thread-bits.test.ts).
 // Args: precision (fp32 | bf16), products (native: what gemm uses | openblas | portable: the
-// bundled kernel), images, rounds.
+// bundled kernel), images, rounds, shards (training.shards, default 1).
 import { takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { getBackend } from '../src/engine/index.js';
@@ -14,7 +14,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 
-const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2'] = process.argv.slice(2);
+const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2', shardsArg = '1'] = process.argv.slice(2);
 const precision = parsePrecision(precisionArg);
 const base = getBackend();
 const raw = loadNativeAddon();
@@ -26,7 +26,7 @@ let seconds = Infinity;
 let hash = 2166136261;
 for (let r = 0; r < Number(roundsArg); r++) {
   const vae = new Vae(presetConfig('seed'), { backend, seed: 0 });
-  const history = await fit(vae, train, { epochs: 1, precision });
+  const history = await fit(vae, train, { epochs: 1, precision, shards: Number(shardsArg) });
   seconds = Math.min(seconds, history.epochs[0]!.seconds);
   if (r === 0) {
     const words = new Uint32Array(vae.params.values.buffer, vae.params.values.byteOffset, vae.params.count);

@@ -216,27 +216,6 @@ bool execute(Matmul* mm, const void* a, const void* b, float* c) {
   return ok;
 }
 
-// Columns [begin, end) of a bf16 matrix stored [k, m], as a row-major [end - begin, k] matrix in
-// this thread's buffer; 32 x 32 blocks keep both sides in cache.
-const uint16_t* transposeBand(const uint16_t* a, int m, int k, size_t begin, size_t end) {
-  static thread_local std::vector<uint16_t> band;
-  const size_t rows = end - begin;
-  const size_t cols = static_cast<size_t>(k);
-  if (band.size() < rows * cols) band.resize(rows * cols);
-  constexpr size_t B = 32;
-  for (size_t p0 = 0; p0 < cols; p0 += B) {
-    const size_t p1 = std::min(cols, p0 + B);
-    for (size_t i0 = 0; i0 < rows; i0 += B) {
-      const size_t i1 = std::min(rows, i0 + B);
-      for (size_t p = p0; p < p1; p++) {
-        const uint16_t* from = a + p * static_cast<size_t>(m) + begin;
-        for (size_t i = i0; i < i1; i++) band[i * cols + p] = from[i];
-      }
-    }
-  }
-  return band.data();
-}
-
 // Runs C = alpha op(A) op(B) + beta C with element type `type` (A and B already of that type) on
 // the pool in bands of rows of C. Bands keep every operand dense (rows of C and of a row-major A
 // are contiguous), which oneDNN's brgemm kernels (AMX among them) need: given a strided column
@@ -257,7 +236,7 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
     // half the speed of its AMX brgemm, and the copy is a small part of the product.
     const bool copyBand = transA && type == dnnl_bf16;
     const void* partA = static_cast<const uint8_t*>(a) + (transA ? begin : begin * lda) * elementSize;
-    if (copyBand) partA = transposeBand(static_cast<const uint16_t*>(a), m, k, begin, end);
+    if (copyBand) partA = transposedRows(static_cast<const uint16_t*>(a), m, k, begin, end);
     const Key key{static_cast<int>(type), transA && !copyBand, transB, static_cast<int>(end - begin), n, k,
                   copyBand ? k : lda, ldb, alpha, beta};
     Matmul* mm = matmulFor(key);

@@ -330,25 +330,6 @@ void portableProduct(bool transA, bool transB, int m, int n, int k, float alpha,
   kernel(transA, transB, m, n, k, alpha, a, b, beta, c);
 }
 
-// Rows [r0, r1) of A^T, where A is stored [k, m]: a row-major [r1 - r0, k] copy in this thread's
-// buffer, 32 x 32 blocks at a time so both sides stay in cache.
-const float* transposedRows(const float* a, int m, int k, size_t r0, size_t r1) {
-  static thread_local std::vector<float> band;
-  const size_t rows = r1 - r0;
-  const size_t cols = static_cast<size_t>(k);
-  if (band.size() < rows * cols) band.resize(rows * cols);
-  constexpr size_t B = 32;
-  for (size_t p0 = 0; p0 < cols; p0 += B) {
-    for (size_t i0 = 0; i0 < rows; i0 += B) {
-      for (size_t p = p0; p < std::min(cols, p0 + B); p++) {
-        const float* from = a + p * static_cast<size_t>(m) + r0;
-        for (size_t i = i0; i < std::min(rows, i0 + B); i++) band[i * cols + p] = from[i];
-      }
-    }
-  }
-  return band.data();
-}
-
 }  // namespace
 
 // The bundled kernel over the pool, in bands of rows of C fixed by m alone (at least 64 rows, at

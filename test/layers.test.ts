@@ -117,7 +117,8 @@ test('the flag finder sees a flag in a message and not a decrement or a CSS vari
 });
 
 test('no CLI flag is spelled in src/ outside src/cli/', () => {
-  const exempt = new Set([join(SRC, 'export', 'pytorch', 'python.ts')]);
+  // export/torchrun.ts builds torchrun's and train.py's own command lines: another program's flags.
+  const exempt = new Set([join(SRC, 'export', 'pytorch', 'python.ts'), join(SRC, 'export', 'torchrun.ts')]);
   const found = sources(SRC).filter((f) => !exempt.has(f) && placeOf(f) !== 'cli')
     .flatMap((file) => flagsIn(code(file)).map((flag) => `${relative(join(SRC, '..'), file)} spells ${flag}`));
   assert.deepEqual(found, []);

@@ -139,7 +139,7 @@ describe('vaekit train --engine torchrun', () => {
   test('a run stopped and resumed from its checkpoint ends with the same weights as one never stopped', (t) => {
     const py = requireTool(t, python, 'python3-torch');
     if (py === null) return;
-    const run = join(root, 'torchrun', 'torchrun');
+    const run = join(root, 'torchrun', 'torchrun-engine');
     assert.ok(existsSync(join(run, 'model', 'train.py')), 'the torchrun run of the test before left its model, data and train.py');
     const train = (out: string, more: string[]): string => {
       const r = spawnSync(py, [

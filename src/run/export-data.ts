@@ -135,9 +135,9 @@ export function exportRunData(plan: RunPlan, outDir: string, options: ExportData
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new VaekitError(`The output path ${outDir} exists and is not a folder.`);
     const entries = readdirSync(target);
-    if (entries.length > 0 && !options.overwrite) throw new VaekitError(`${outDir} is not empty; pass --overwrite to replace the data export it holds, or choose another --out.`);
+    if (entries.length > 0 && !options.overwrite) throw new VaekitError(`${outDir} is not empty: allow overwriting to replace the data export it holds, or choose another folder.`);
     const foreign = entries.find((name) => !isDataExportName(name));
-    if (foreign !== undefined) throw new VaekitError(`${outDir} holds ${foreign}, which is not part of a data export, so it is not replaced: choose another --out.`);
+    if (foreign !== undefined) throw new VaekitError(`${outDir} holds ${foreign}, which is not part of a data export, so it is not replaced: choose another folder.`);
   }
   const image = isImageShape(train.shape);
   const staged = stagingFolder(target);

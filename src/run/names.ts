@@ -21,7 +21,7 @@ export const RUN_FILES = {
   /** The folder of checkpoints (checkpoint-<steps>.safetensors). */
   checkpoints: 'checkpoints',
   /** A run trained under torchrun (vaekit train --engine torchrun): the PyTorch export, the data and train.py's checkpoints and log. */
-  torchrun: 'torchrun',
+  torchrun: 'torchrun-engine',
   /** The PID of the process that writes the folder now. */
   lock: '.vaekit.lock',
   /** The studio's record of a run it started (its request, status, model). */

@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VaekitError } from '../../errors.js';
@@ -16,6 +17,10 @@ export function register(program: Command): void {
     .action(async (flags: RunFlags & { config?: string; files?: number }, command: Command) => {
       if (!optionGiven(command, 'out')) throw new VaekitError('--out is required: the folder (new or empty) to write the data into.');
       checkGivenFlags(command, flags);
+      const existing = statSync(flags.out, { throwIfNoEntry: false });
+      if (existing?.isDirectory() === true && readdirSync(flags.out).length > 0 && flags.overwrite !== true) {
+        throw new VaekitError(`${flags.out} is not empty; pass --overwrite to replace the data export it holds, or choose another --out.`);
+      }
       let spec: RunSpec;
       try {
         const fromFlags = specFromFlags(flags, { figures: false, checkpoints: false });

@@ -17,7 +17,7 @@ import { RUN_FILES } from '../../run/names.js';
 import { planRun } from '../../run/plan.js';
 import { SpecFieldError, validateRunSpec, type RunSpec } from '../../run/spec.js';
 import { trainRun, type TrainRunResult } from '../../run/train-run.js';
-import { trainRunWithTorchrun, type TorchrunOptions } from '../../run/torchrun.js';
+import { TORCHRUN_FILES, trainRunWithTorchrun, type TorchrunOptions } from '../../export/torchrun.js';
 import { TextVae } from '../../vae/text/model.js';
 import { textMetricsLine } from '../../eval/text.js';
 import { TerminalProgress } from '../progress.js';
@@ -240,7 +240,7 @@ async function runTorchrunTraining(spec: RunSpec, overwrite: boolean, engine: Om
       },
     });
     if (result.test === null || !('negElboNats' in result.test)) {
-      say(`Stopped after ${result.history.steps} steps; torchrun's checkpoints are in ${join(folder.dir, RUN_FILES.torchrun, 'checkpoints')} (train.py --resume goes on from the newest).`);
+      say(`Stopped after ${result.history.steps} steps; torchrun's checkpoints are in ${join(folder.dir, RUN_FILES.torchrun, TORCHRUN_FILES.checkpoints)} (train.py --resume goes on from the newest).`);
       process.exitCode = 130;
       return;
     }
@@ -274,7 +274,7 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'go on with the run in DIR from its newest checkpoint, bit for bit (with --epochs N: train to N epochs)')
     .option('--config <file>', `train the run a run spec describes (a run folder's ${RUN_FILES.spec}, bit for bit the same); flags given beside it change its fields`)
     .option('--print-config', 'print the run spec these flags (and --config) make, and exit without training')
-    .addOption(new Option('--engine <name>', 'vaekit (its own engine) or torchrun (PyTorch DistributedDataParallel: the model, the data and train.py go into --out/torchrun and python3 -m torch.distributed.run trains it)').choices(['vaekit', 'torchrun']).default('vaekit'))
+    .addOption(new Option('--engine <name>', 'vaekit (its own engine) or torchrun (PyTorch DistributedDataParallel: the model, the data and train.py go into --out/torchrun-engine and python3 -m torch.distributed.run trains it)').choices(['vaekit', 'torchrun']).default('vaekit'))
     .option('--nproc <n>', 'torchrun: processes on this machine (one per GPU, or a few CPU processes)', positiveInt)
     .option('--python <path>', 'torchrun: the Python with PyTorch (default: VAEKIT_PYTHON, else python3)')
     .option('--nnodes <n>', 'torchrun: machines in all (run the same command on each, with its --node-rank)', positiveInt)

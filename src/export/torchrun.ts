@@ -14,19 +14,19 @@ import { createInterface } from 'node:readline';
 import { evaluateDenoising } from '../eval/evaluate.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { PYTORCH_TRAINER_FILE, pytorchFiles } from '../export/pytorch.js';
+import { PYTORCH_TRAINER_FILE, pytorchFiles } from './pytorch.js';
 import { describeTraining, type Callback, type EpochRecord, type History, type TrainContext } from '../train/fit.js';
 import type { Vae } from '../vae/model.js';
 import { vaekitVersion } from '../version.js';
-import { loadBundle } from './bundle.js';
-import { checkExportable, DEFAULT_SHARD_ROWS, exportRunData } from './export-data.js';
-import type { RunFolder } from './folder.js';
-import { RUN_FILES } from './names.js';
-import type { RunPlan } from './plan.js';
-import type { TrainRunResult } from './train-run.js';
+import { loadBundle } from '../run/bundle.js';
+import { checkExportable, DEFAULT_SHARD_ROWS, exportRunData } from '../run/export-data.js';
+import type { RunFolder } from '../run/folder.js';
+import { RUN_FILES } from '../run/names.js';
+import type { RunPlan } from '../run/plan.js';
+import type { TrainRunResult } from '../run/train-run.js';
 
 /** The folders and files under a run folder's torchrun/. */
-export const TORCHRUN_FILES = { model: 'model', data: 'data', checkpoints: 'checkpoints', log: 'torchrun.log', logs: 'logs' } as const;
+export const TORCHRUN_FILES = { model: 'model', data: 'data', checkpoints: RUN_FILES.checkpoints, log: 'torchrun.log', logs: 'logs' } as const;
 
 /** The python a run uses when none is given: VAEKIT_PYTHON, else python3 on the PATH. */
 export function defaultPython(): string {
@@ -55,19 +55,19 @@ export function findTorch(python: string): TorchInfo {
   if (run.error !== undefined) {
     const code = (run.error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'was not found' : code === 'EACCES' ? 'cannot be run' : `could not be started (${run.error.message})`;
-    throw new VaekitError(`The python ${python} ${why}: install Python 3 with PyTorch (Debian: apt install python3-torch), or give one with --python PATH or VAEKIT_PYTHON.`);
+    throw new VaekitError(`The python ${python} ${why}: install Python 3 with PyTorch (Debian: apt install python3-torch), or name one (the python option, or VAEKIT_PYTHON).`);
   }
   if (run.status !== 0) {
     const missing = /No module named '?torch/.test(run.stderr);
     throw new VaekitError(missing
-      ? `The python ${python} cannot import torch: install PyTorch for it (Debian: apt install python3-torch), or give another python with --python PATH or VAEKIT_PYTHON.`
-      : `The python ${python} fails to load PyTorch (${lastLine(run.stderr)}): fix its installation or give another python with --python PATH.`);
+      ? `The python ${python} cannot import torch: install PyTorch for it (Debian: apt install python3-torch), or name another python (the python option, or VAEKIT_PYTHON).`
+      : `The python ${python} fails to load PyTorch (${lastLine(run.stderr)}): fix its installation or name another python.`);
   }
   let info: { torch: string; distributed: boolean; cuda: boolean; gloo: boolean; nccl: boolean };
   try {
     info = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as typeof info;
   } catch {
-    throw new VaekitError(`The python ${python} did not answer as Python 3 with PyTorch does: give another one with --python PATH.`);
+    throw new VaekitError(`The python ${python} did not answer as Python 3 with PyTorch does: name another one.`);
   }
   if (!info.distributed) throw new VaekitError(`The PyTorch of ${python} (${info.torch}) has no torch.distributed, which torchrun needs: install a build with it (Debian's python3-torch has it).`);
   return { python, torch: info.torch, cuda: info.cuda, gloo: info.gloo, nccl: info.nccl };
@@ -122,7 +122,7 @@ export function torchrunShards(rows: number, world: number): number {
 export function checkTorchrunPlan(plan: RunPlan): asserts plan is RunPlan<Vae> {
   const spec = plan.spec;
   const refuse = (what: string): never => {
-    throw new VaekitError(`${what} trains on vaekit's own engine only: leave it out with --engine torchrun, or train without --engine torchrun.`);
+    throw new VaekitError(`${what} trains on vaekit's own engine only: leave it out under torchrun, or train on vaekit's own engine.`);
   };
   if (plan.train.text !== undefined) refuse(`model.preset ${spec.model.preset} (a text model)`);
   checkExportable(plan.train);

@@ -66,8 +66,9 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
 
   const data = join(work, 'data');
   mkdirSync(data);
-  // Enough examples that an epoch outlasts a redraw of the curves, so the chart is seen at one epoch and then at two.
-  twoClassNpy(data, 12000);
+  // Enough examples that an epoch outlasts a redraw of the curves (400 ms), so the chart is seen at one epoch and then at
+  // two: with 12,000, a fresh-clone run drew the chart at 0 and then 2 epochs (both epochs within one redraw).
+  twoClassNpy(data, 36000);
   anomalyCsv(join(data, 'scan.csv'), 60, 20);
   const runsDir = join(work, 'runs');
   const studio = await startStudio({ port: 0, runsDir, dataRoots: [data], quiet: true });
@@ -110,7 +111,7 @@ test('vaekit studio in Chromium: train, denoise, latent map, anomalies and model
       await page.fill('[data-testid="labels-path"]', 'y.npy');
       await page.locator('[data-testid="data-path"]').dispatchEvent('change');
       await page.waitForSelector('[data-testid="described"]');
-      assert.match(await page.textContent('[data-testid="described"]') ?? '', /12,000 examples of shape \[8 × 8 × 1\], classes 0, 1/);
+      assert.match(await page.textContent('[data-testid="described"]') ?? '', /36,000 examples of shape \[8 × 8 × 1\], classes 0, 1/);
       await page.fill('[data-testid="latent"]', '3');
       await page.fill('[data-testid="epochs"]', '2');
       await page.fill('[data-testid="run-name"]', 'e2e');

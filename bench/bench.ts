@@ -19,7 +19,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { runTfjsPeer } from './tfjs-peer.js';
-import { floorRunner, productFlops, productRunner, recordProducts } from './workload.js';
+import { floorRunner, productFlops, productRunner, recordProducts, withGemm } from './workload.js';
 import { loadNativeAddon } from '../src/engine/native-backend.js';
 import { resolvePrecision, type Precision } from '../src/engine/precision.js';
 
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   const blasLimits: Record<string, number> = {};
   if (backend.info().blas === 'onednn') {
     const raw = loadNativeAddon();
-    const viaBlas = new Proxy(backend, { get: (target, prop, receiver) => (prop === 'gemm' ? raw.gemmBlas : Reflect.get(target, prop, receiver) as unknown) });
+    const viaBlas = withGemm(backend, raw.gemmBlas);
     for (const preset of ['seed', 'conv']) {
       const images = preset === 'seed' ? train.count : Math.min(train.count, sizes.convImages);
       const l = measureLimit(viaBlas, preset, 'fp32', images, sizes.limitRepeats);

@@ -13,6 +13,7 @@ import { parsePrecision } from '../src/engine/precision.js';
 import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
+import { withGemm } from './workload.js';
 
 const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2', shardsArg = '1'] = process.argv.slice(2);
 const precision = parsePrecision(precisionArg);
@@ -20,7 +21,7 @@ const base = getBackend();
 const raw = loadNativeAddon();
 const gemm = products === 'openblas' ? raw.gemmBlas : products === 'portable' ? raw.gemmPortable : null;
 if (products !== 'native' && gemm === null) throw new Error(`products must be native, openblas or portable, not ${products}`);
-const backend: Backend = gemm === null ? base : new Proxy(base, { get: (target, prop, receiver) => (prop === 'gemm' ? gemm : Reflect.get(target, prop, receiver) as unknown) });
+const backend: Backend = gemm === null ? base : withGemm(base, gemm);
 const train = takeFirst(loadMnist('train'), Number(imagesArg));
 let seconds = Infinity;
 let hash = 2166136261;

@@ -22,6 +22,11 @@ export interface Product {
   k: number;
 }
 
+/** `backend` with its fp32 gemm replaced (OpenBLAS' or the bundled kernel's in place of oneDNN's), everything else as it is. */
+export function withGemm(backend: Backend, gemm: Backend['gemm']): Backend {
+  return new Proxy(backend, { get: (target, prop, receiver) => (prop === 'gemm' ? gemm : Reflect.get(target, prop, receiver) as unknown) });
+}
+
 /** The products one training step on `rows` examples makes, in order. */
 export function recordProducts(backend: Backend, config: VaeConfig, precision: Precision, rows: number): Product[] {
   const products: Product[] = [];

@@ -6,11 +6,8 @@
  * signature is written once, in Backend: the addon's types (NativeAddon) and this file's methods
  * are derived from it.
  */
-import type * as NodeFs from 'node:fs';
-import type * as NodeModule from 'node:module';
-import type * as NodePath from 'node:path';
-import type * as NodeUrl from 'node:url';
 import { ACTIVATION_CODE } from './backend.js';
+import { nodeBuiltins as nodeBuiltinsOrNull, type NodeBuiltins } from './node.js';
 import type { Activation, Backend, BackendInfo, Bf16Support } from './backend.js';
 
 /** Backend's kernels: each of its methods but info. */
@@ -61,27 +58,11 @@ const ADDON_FUNCTIONS = Object.keys({
   embeddingGather: true, embeddingScatterAdd: true, swapAxes: true,
 } satisfies Record<keyof NativeAddon, true>);
 
-/**
- * Node's built-in modules, fetched when the addon is loaded rather than imported: this file is part
- * of the library's core, which must bundle for a browser (where the js backend runs and nothing
- * here is called). process.getBuiltinModule needs Node 20.16.
- */
-interface NodeBuiltins {
-  fs: typeof NodeFs;
-  module: typeof NodeModule;
-  path: typeof NodePath;
-  url: typeof NodeUrl;
-}
-
+/** Node's modules (node.ts); the addon needs them. */
 function nodeBuiltins(): NodeBuiltins {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (typeof get !== 'function') throw new Error('the native addon needs Node.js 20.16 or later');
-  return {
-    fs: get('node:fs') as typeof NodeFs,
-    module: get('node:module') as typeof NodeModule,
-    path: get('node:path') as typeof NodePath,
-    url: get('node:url') as typeof NodeUrl,
-  };
+  const node = nodeBuiltinsOrNull();
+  if (node === null) throw new Error('the native addon needs Node.js 20.16 or later');
+  return node;
 }
 
 /** Where the build puts the addon: <package root>/build/Release/vaekit.node (from src/engine or dist/engine). */

@@ -18,10 +18,9 @@
  * with the same bits. Objectives that look at the whole batch (free bits' per-dimension KL) see a
  * shard at a time.
  */
-import type * as NodeFs from 'node:fs';
-import type * as NodeUrl from 'node:url';
 import type * as NodeWorkers from 'node:worker_threads';
 import { VaekitError } from '../errors.js';
+import { nodeBuiltins, startModuleWorker, type NodeBuiltins } from '../engine/node.js';
 import { Random } from '../engine/random.js';
 import type { Precision } from '../engine/precision.js';
 import type { LossParts, Objective } from '../vae/objective.js';
@@ -192,28 +191,9 @@ export function serveShards(model: Trainable, data: ShardWorkerData): void {
   }
 }
 
-/** Node's modules, fetched at run time so that this file still bundles for a browser (where no worker starts). */
-interface NodeModules {
-  fs: typeof NodeFs;
-  url: typeof NodeUrl;
-  workers: typeof NodeWorkers;
-}
-
-function nodeModules(): NodeModules | null {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
-  if (typeof get !== 'function' || typeof SharedArrayBuffer === 'undefined') return null;
-  return { fs: get('node:fs') as typeof NodeFs, url: get('node:url') as typeof NodeUrl, workers: get('node:worker_threads') as typeof NodeWorkers };
-}
-
-/** Starts shard-worker: the built .js beside this file, else (tsx: tests, development) the .ts with tsx registered in the worker. */
-function startShardWorker(node: NodeModules, data: ShardWorkerData): NodeWorkers.Worker {
-  const name = 'shard-worker';
-  const js = new URL(`./${name}.js`, import.meta.url);
-  if (node.fs.existsSync(node.url.fileURLToPath(js))) return new node.workers.Worker(js, { workerData: data });
-  const ts = new URL(`./${name}.ts`, import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(ts)});`;
-  return new node.workers.Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: data });
+/** Node's modules where worker threads can share memory; null elsewhere (a browser: every shard on the calling thread). */
+function workerModules(): NodeBuiltins | null {
+  return typeof SharedArrayBuffer === 'undefined' ? null : nodeBuiltins();
 }
 
 export interface ShardedStepOptions {
@@ -251,7 +231,7 @@ export class ShardedStep {
   static async start(model: Trainable, options: ShardedStepOptions): Promise<ShardedStep> {
     const { shards, batchSize, precision } = options;
     checkShards(shards, batchSize);
-    const node = nodeModules();
+    const node = workerModules();
     const threads = node === null ? 1 : Math.max(1, Math.min(options.threads, shards));
     const memory = shardMemory(model, shards, batchSize, options.hasLabels, options.hasMask, threads > 1);
     if (threads === 1) return new ShardedStep(model, memory, shards, []);
@@ -263,7 +243,7 @@ export class ShardedStep {
         const data: ShardWorkerData = {
           recipe, backend: model.backend.name === 'js' ? 'js' : 'native', precision, shards, threads, index, batchSize, values, half, memory,
         };
-        workers.push(startShardWorker(node!, data));
+        workers.push(startModuleWorker(node!, import.meta.url, 'shard-worker', data));
       }
       await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
         w.once('message', () => resolve());

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Backend } from '../src/engine/backend.js';
 import { JsBackend } from '../src/engine/js-backend.js';
-import { loadNativeBackend } from '../src/engine/native-backend.js';
 import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
 import { ShardedStep, checkShards, shardRows, type ShardBatch } from '../src/train/shards.js';
@@ -16,15 +15,11 @@ import { resolveFitOptions } from '../src/train/fit.js';
 import { presetConfig, type VaeConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective, type Objective } from '../src/vae/objective.js';
+import { nativeOrReason } from './helpers/native.js';
 
-function nativeOrNull(): Backend | null {
-  try {
-    return loadNativeBackend();
-  } catch {
-    return null;
-  }
-}
-const native = nativeOrNull();
+const nativeOrSkip = nativeOrReason();
+const native = typeof nativeOrSkip === 'string' ? null : nativeOrSkip;
+const skipNative = typeof nativeOrSkip === 'string' ? nativeOrSkip : false;
 
 /** A conditional series model with a mask: labels and the mask must follow their rows into each shard. */
 const CONFIG: VaeConfig = presetConfig('series', {
@@ -63,7 +58,7 @@ function oracle(copy: Vae, batch: ShardBatch, shards: number, objective: Objecti
 const backends: [string, Backend | null][] = [['js', new JsBackend()], ['native', native]];
 for (const [name, backend] of backends) {
   for (const threads of [1, 2]) {
-    test(`the ${name} backend's sharded step on ${threads} thread(s) equals the shards summed by hand`, { skip: backend === null ? 'the native addon is not built' : false }, async () => {
+    test(`the ${name} backend's sharded step on ${threads} thread(s) equals the shards summed by hand`, { skip: backend === null ? skipNative : false }, async () => {
       const vae = new Vae(CONFIG, { backend: backend!, seed: 5 });
       const copy = new Vae(CONFIG, { backend: backend!, seed: 5 });
       const objective = resolveObjective({ loss: 'elbo', beta: 0.7 });
@@ -90,7 +85,7 @@ for (const [name, backend] of backends) {
   }
 }
 
-test('a worker thread reads the weights the main thread writes', { skip: native === null ? 'the native addon is not built' : false }, async () => {
+test('a worker thread reads the weights the main thread writes', { skip: skipNative }, async () => {
   const vae = new Vae(CONFIG, { backend: native!, seed: 5 });
   const copy = new Vae(CONFIG, { backend: native!, seed: 5 });
   const objective = resolveObjective({});

@@ -27,7 +27,7 @@ export async function measureImageFolder(count: number): Promise<ImageFolderTimi
     for (let i = 0; i < count; i++) {
       const j = i % mnist.count;
       const png = new pngjs.PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, inputHasAlpha: false });
-      png.data = Buffer.from(mnist.values.subarray(j * 784, (j + 1) * 784));
+      png.data = Buffer.from(mnist.values!.subarray(j * 784, (j + 1) * 784));
       const bytes = pngjs.PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
       writeFileSync(join(dir, String(mnist.labels![j]), `${String(i).padStart(5, '0')}.png`), bytes);
     }

@@ -74,7 +74,7 @@ export function measureTextSpeed(file: string, steps: number, B: number, threads
   const lines: string[] = [];
   for (let i = 0; i < (steps + 2) * B; i++) {
     const e = order[i]!;
-    lines.push(Array.from(set.values.subarray(e * set.size, e * set.size + set.text!.lengths[e]!)).join(' '));
+    lines.push(Array.from(set.values!.subarray(e * set.size, e * set.size + set.text!.lengths[e]!)).join(' '));
   }
   writeFileSync(idsFile, `${lines.join('\n')}\n`);
   const peer = spawnSync('/usr/bin/python3', [join(dirname(fileURLToPath(import.meta.url)), 'text_peer.py'), idsFile, String(threads), String(steps), String(B)], { encoding: 'utf8' });

@@ -45,22 +45,22 @@ test('loadCsv reads decimal and scientific numbers as float32 feature rows', () 
 
 test('loadCsv ignores a byte-order mark, CRLF line ends and blank lines, and reads .tsv files split at tabs', () => {
   const set = loadCsv(csvFile('\ufeffx,y\r\n1,2\r\n\r\n3,4\r\n\r\n'));
-  assert.deepEqual(Array.from(set.values), [1, 2, 3, 4]);
+  assert.deepEqual(Array.from(set.values!), [1, 2, 3, 4]);
   const tsv = loadCsv(csvFile('x\ty\n5\t6\n', 'table.tsv'));
-  assert.deepEqual(Array.from(tsv.values), [5, 6]);
+  assert.deepEqual(Array.from(tsv.values!), [5, 6]);
 });
 
 test('a text label column becomes classes sorted as text, a numeric one classes sorted as numbers', () => {
   const text = loadCsv(csvFile('x1,species,x2\n1,setosa,2\n3,virginica,4\n5,setosa,6\n7,Versicolor,8\n'), { labelColumn: 'species' });
   assert.deepEqual(text.shape, [2]);
-  assert.deepEqual(Array.from(text.values), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(Array.from(text.values!), [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(text.labelNames, ['Versicolor', 'setosa', 'virginica']);
   assert.deepEqual(Array.from(text.labels ?? []), [1, 2, 1, 0]);
 
   const numeric = loadCsv(csvFile('y,x\n10,1\n2,2\n1.0,3\n1,4\n-3,5\n'), { labelColumn: 'y' });
   assert.deepEqual(numeric.labelNames, ['-3', '1', '2', '10']);
   assert.deepEqual(Array.from(numeric.labels ?? []), [3, 2, 1, 1, 0]);
-  assert.deepEqual(Array.from(numeric.values), [1, 2, 3, 4, 5]);
+  assert.deepEqual(Array.from(numeric.values!), [1, 2, 3, 4, 5]);
 });
 
 test('quoted fields (commas, quotes and newlines inside) read the same as plain ones', () => {
@@ -68,12 +68,12 @@ test('quoted fields (commas, quotes and newlines inside) read the same as plain 
     csvFile('"x 1","city, state",x2\n"1.5","Paris, TX",2\n3,"Say ""hi""",4\n5,"two\nlines",6\n7,"Paris, TX",8\n'),
     { labelColumn: 'city, state' },
   );
-  assert.deepEqual(Array.from(quoted.values), [1.5, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(Array.from(quoted.values!), [1.5, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(quoted.labelNames, ['Paris, TX', 'Say "hi"', 'two\nlines']);
   assert.deepEqual(Array.from(quoted.labels ?? []), [0, 1, 2, 0]);
   const plain = loadCsv(csvFile('x 1,x2\n1.5,2\n3,4\n'));
   const same = loadCsv(csvFile('"x 1","x2"\n"1.5",2\n3,"4"\n'));
-  assert.deepEqual(Array.from(same.values), Array.from(plain.values));
+  assert.deepEqual(Array.from(same.values!), Array.from(plain.values!));
 });
 
 test('a cell that is not a number is named by its row, line and column', () => {
@@ -100,7 +100,7 @@ test('ragged rows, bad headers and empty files are each one sentence', () => {
   assertFails('1.5,2,3\n4,5,6\n', 'FILE: the first row holds numbers (1.5, 2, 3, ...), not column names; add a header row that names each column.');
   assertFails('a,"b\n1,2\n', 'FILE is not valid CSV (Quote Not Closed: the parsing is finished with an opening quote at line 2).');
   // pandas' integer column names (0, 1, 2, ...) are names, not a first data row.
-  assert.deepEqual(Array.from(loadCsv(csvFile('0,1,2\n7,8,9\n')).values), [7, 8, 9]);
+  assert.deepEqual(Array.from(loadCsv(csvFile('0,1,2\n7,8,9\n')).values!), [7, 8, 9]);
 });
 
 test('the label column must exist, leave features, and hold a value in every row', () => {
@@ -123,8 +123,8 @@ test('100,000 rows of 20 columns load into the right values', () => {
   const path = csvFile(lines.join('\n') + '\n');
   const set = loadCsv(path);
   assert.equal(set.count, rows);
-  assert.equal(set.values[0], -60);
-  assert.equal(set.values[rows * 20 - 1], ((rows * 20 - 1) % 1000) / 8 - 60);
+  assert.equal(set.values![0], -60);
+  assert.equal(set.values![rows * 20 - 1], ((rows * 20 - 1) % 1000) / 8 - 60);
 });
 
 test('a table\'s Gaussian likelihood learns its standard deviations from 1 by default; --sigma fixes one; images keep a fixed 0.1', () => {

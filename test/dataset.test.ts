@@ -24,7 +24,7 @@ test('loadMnist train: 60000 images of 28x28 with labels 0..9, every class prese
   const set = loadMnist('train');
   assert.equal(set.count, 60000);
   assert.deepEqual(set.shape, [28, 28, 1]);
-  assert.equal(set.values.length, 60000 * 28 * 28);
+  assert.equal(set.values!.length, 60000 * 28 * 28);
   assert.deepEqual(set.labelNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   assert.equal(set.labels?.length, 60000);
   assert.equal(set.labels?.[0], 5);
@@ -37,7 +37,7 @@ test('loadMnist test: 10000 images of 28x28 with labels 0..9, every class presen
   const set = loadMnist('test');
   assert.equal(set.count, 10000);
   assert.deepEqual(set.shape, [28, 28, 1]);
-  assert.equal(set.values.length, 10000 * 28 * 28);
+  assert.equal(set.values!.length, 10000 * 28 * 28);
   assert.equal(set.labels?.[0], 7);
   const counts = labelCounts(set);
   for (let digit = 0; digit < 10; digit++) assert.ok(counts[digit]! > 800, `digit ${digit} appears ${counts[digit]} times`);
@@ -61,7 +61,7 @@ test('loadImageIdx reads uint8 images with labels', () => {
     const set = loadImageIdx(images, labels);
     assert.equal(set.count, 2);
     assert.deepEqual(set.shape, [2, 3, 1]);
-    assert.deepEqual(Array.from(set.values), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(Array.from(set.values!), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     assert.deepEqual(set.labelNames, ['0', '1', '2', '3', '4']);
     assert.deepEqual(Array.from(set.labels ?? []), [4, 2]);
     assert.equal(loadImageIdx(images).labels, null);
@@ -72,7 +72,7 @@ test('loadImageIdx converts float32 images in [0, 1] to rounded bytes', () => {
   withDir((dir) => {
     const images = join(dir, 'float.idx');
     writeFileSync(images, encodeIdx({ dtype: 'float32', shape: [1, 1, 4], data: new Float32Array([0, 0.5, 0.999, 1]) }));
-    assert.deepEqual(Array.from(loadImageIdx(images).values), [0, 128, 255, 255]);
+    assert.deepEqual(Array.from(loadImageIdx(images).values!), [0, 128, 255, 255]);
     const outOfRange = join(dir, 'range.idx');
     writeFileSync(outOfRange, encodeIdx({ dtype: 'float32', shape: [1, 1, 2], data: new Float32Array([0, 255]) }));
     assert.throws(() => loadImageIdx(outOfRange), (err: unknown) => err instanceof VaekitError && /range\.idx holds the float32 value 255/.test(err.message));
@@ -114,9 +114,9 @@ test('takeFirst returns views of the first n examples and labels', () => {
   const set = tiny(new Int32Array([7, 8, 9]));
   const first = takeFirst(set, 2);
   assert.equal(first.count, 2);
-  assert.deepEqual(Array.from(first.values), [1, 1, 2, 2]);
+  assert.deepEqual(Array.from(first.values!), [1, 1, 2, 2]);
   assert.deepEqual(Array.from(first.labels ?? []), [7, 8]);
-  assert.equal(first.values.buffer, set.values.buffer, 'values are a view, not a copy');
+  assert.equal(first.values!.buffer, set.values!.buffer, 'values are a view, not a copy');
   assert.equal(first.labels?.buffer, set.labels?.buffer, 'labels are a view, not a copy');
   assert.equal(takeFirst(set, 10).count, 3);
   assert.equal(takeFirst(tiny(null), 1).labels, null);
@@ -146,12 +146,12 @@ test('subset copies the chosen examples with their labels; splitValidation is a 
   const n = 100;
   const set = arrayDataset({ values: Float32Array.from({ length: 2 * n }, (_, i) => i), shape: [2], labels: Int32Array.from({ length: n }, (_, i) => i % 3), labelNames: ['a', 'b', 'c'], source: 's' });
   const picked = subset(set, [5, 1]);
-  assert.deepEqual(Array.from(picked.values), [10, 11, 2, 3]);
+  assert.deepEqual(Array.from(picked.values!), [10, 11, 2, 3]);
   assert.deepEqual(Array.from(picked.labels!), [2, 1]);
   const { train, validation } = splitValidation(set, 0.2, 7);
   assert.equal(validation.count, 20);
   assert.equal(train.count, 80);
-  const firsts = (d: Dataset): number[] => Array.from({ length: d.count }, (_, i) => d.values[2 * i]! / 2);
+  const firsts = (d: Dataset): number[] => Array.from({ length: d.count }, (_, i) => d.values![2 * i]! / 2);
   const all = [...firsts(train), ...firsts(validation)].sort((a, b) => a - b);
   assert.deepEqual(all, Array.from({ length: n }, (_, i) => i), 'every example lands in exactly one part');
   assert.deepEqual(firsts(splitValidation(set, 0.2, 7).validation), firsts(validation), 'the same seed gives the same split');

@@ -75,8 +75,8 @@ export function testRows(model: TrainedText, fromCorpus: number): { rows: number
   const N = model.vae.maxLength;
   const rows = fromCorpus + news.length;
   const ids = new Float32Array(rows * N);
-  ids.set(model.train.values.subarray(0, fromCorpus * N));
-  ids.set(fresh.values.subarray(0, news.length * N), fromCorpus * N);
+  ids.set(model.train.values!.subarray(0, fromCorpus * N));
+  ids.set(fresh.values!.subarray(0, news.length * N), fromCorpus * N);
   const lengths = Array.from({ length: rows }, (_, r) => {
     let n = 0;
     while (n < N && ids[r * N + n] !== 0) n++;

@@ -95,7 +95,7 @@ test('a folder of colour PNGs, and a grey folder with one colour image, load as 
   const mixedLines: string[] = [];
   const m = await loadData(mixed, 'train', { report: (l) => mixedLines.push(l) });
   assert.deepEqual(m.shape, [8, 8, 3]);
-  assert.deepEqual(Array.from(m.values.subarray(0, 6)), [grey[0], grey[0], grey[0], grey[1], grey[1], grey[1]], 'grey images repeat into RGB');
+  assert.deepEqual(Array.from(m.values!.subarray(0, 6)), [grey[0], grey[0], grey[0], grey[1], grey[1], grey[1]], 'grey images repeat into RGB');
   assert.deepEqual(mixedLines, [`${mixed}: 1 of 4 images is in colour (tinted.png), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`]);
   assert.deepEqual((await loadData(mixed, 'train', { channels: 1 })).shape, [8, 8, 1], '--channels 1 overrides');
   assert.deepEqual((await loadData(mixed, 'train', { defaultChannels: 1 })).shape, [8, 8, 1], 'a model\'s channels override the detection');

@@ -101,7 +101,7 @@ test('a folder of class folders gives labels from the sorted folder names and ev
   );
   expectedOrder.forEach(({ key, label }, n) => {
     assert.equal(set.labels![n], label, `label of example ${n}`);
-    assert.deepEqual(set.values.subarray(n * 768, (n + 1) * 768), written.get(key), `pixels of ${key}`);
+    assert.deepEqual(set.values!.subarray(n * 768, (n + 1) * 768), written.get(key), `pixels of ${key}`);
   });
   const batch = new Float32Array(768);
   set.gather(null, 80, 1, batch);
@@ -114,7 +114,7 @@ test('channels 1 converts RGB by PIL luma; greyscale images read exactly and rep
   assert.deepEqual(grey.shape, [16, 16, 1]);
   const first = written.get('Triangles/Triangles-00.png')!;
   for (let p = 0; p < 256; p++) {
-    assert.equal(grey.values[p], luma([first[3 * p]!, first[3 * p + 1]!, first[3 * p + 2]!]), `pixel ${p}`);
+    assert.equal(grey.values![p], luma([first[3 * p]!, first[3 * p + 1]!, first[3 * p + 2]!]), `pixel ${p}`);
   }
   assert.deepEqual([0, 1, 2, 3, 4].map((i) => luma(PALETTE[i]!)), [76, 150, 29, 226, 99]);
 
@@ -128,7 +128,7 @@ test('channels 1 converts RGB by PIL luma; greyscale images read exactly and rep
   assert.equal(one.labels, null);
   const three = await loadImageFolder(greyDir, { channels: 3 });
   assert.deepEqual(three.shape, [6, 5, 3], 'RGB, as Keras color_mode="rgb"');
-  assert.deepEqual(Array.from(three.values.subarray(0, 6)), [pixels[0], pixels[0], pixels[0], pixels[1], pixels[1], pixels[1]]);
+  assert.deepEqual(Array.from(three.values!.subarray(0, 6)), [pixels[0], pixels[0], pixels[0], pixels[1], pixels[1], pixels[1]]);
 });
 
 test('an alpha channel is dropped, not composited; a flat folder is unlabelled, sorted by name, hidden files skipped', async () => {
@@ -145,7 +145,7 @@ test('an alpha channel is dropped, not composited; a flat folder is unlabelled, 
   assert.equal(set.count, 3);
   assert.equal(set.labels, null);
   assert.equal(set.labelNames, null);
-  assert.deepEqual(Array.from(set.values), [
+  assert.deepEqual(Array.from(set.values!), [
     ...[9, 9, 9, 99, 99, 99, 199, 199, 199, 250, 250, 250], // a10.png: grey + alpha, alpha dropped
     ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], // a2.png
     ...[10, 20, 30, 200, 100, 50, 1, 2, 3, 255, 255, 255], // b.png: RGBA, alpha dropped
@@ -168,18 +168,18 @@ test('imageSize stretches every image to [height, width] without keeping the asp
   const set = await loadImageFolder(dir, { imageSize: [8, 6] });
   assert.deepEqual(set.shape, [8, 6, 3]);
   assert.deepEqual(set.labelNames, ['solid', 'wide']);
-  const teal = set.values.subarray(0, 144);
+  const teal = set.values!.subarray(0, 144);
   assert.ok(teal.every((v, i) => v === [0, 128, 128][i % 3]), 'a solid colour stays exactly that colour');
-  const wide = set.values.subarray(144, 288);
+  const wide = set.values!.subarray(144, 288);
   for (let y = 0; y < 8; y++) {
     assert.deepEqual(Array.from(wide.subarray(y * 18, y * 18 + 3)), [255, 0, 0], `row ${y} starts red`);
     assert.deepEqual(Array.from(wide.subarray(y * 18 + 15, y * 18 + 18)), [0, 0, 255], `row ${y} ends blue`);
   }
   const grey = await loadImageFolder(dir, { imageSize: [4, 4], channels: 1 });
   assert.deepEqual(grey.shape, [4, 4, 1]);
-  assert.equal(grey.values[0], luma([0, 128, 128]));
-  assert.equal(grey.values[16], luma([255, 0, 0]));
-  assert.equal(grey.values[31], luma([0, 0, 255]));
+  assert.equal(grey.values![0], luma([0, 128, 128]));
+  assert.equal(grey.values![16], luma([255, 0, 0]));
+  assert.equal(grey.values![31], luma([0, 0, 255]));
 });
 
 test('JPEG and WebP folders read within JPEG tolerance (WebP lossless exactly), resized in the same pass', async () => {
@@ -193,7 +193,7 @@ test('JPEG and WebP folders read within JPEG tolerance (WebP lossless exactly), 
   const set = await loadImageFolder(dir);
   assert.deepEqual(set.shape, [16, 16, 3]);
   assert.deepEqual(Array.from(set.labels!), [0, 0, 1]);
-  const jpeg = set.values.subarray(0, 768);
+  const jpeg = set.values!.subarray(0, 768);
   let total = 0;
   let worst = 0;
   for (let i = 0; i < 768; i++) {
@@ -203,11 +203,11 @@ test('JPEG and WebP folders read within JPEG tolerance (WebP lossless exactly), 
   }
   assert.ok(total / 768 < 6, `mean JPEG error ${total / 768}`);
   assert.ok(worst < 48, `largest JPEG error ${worst} (at the disc's edge)`);
-  assert.ok(set.values.subarray(768, 1536).every((v) => Math.abs(v - 200) <= 1), 'a solid JPEG is within 1 of its colour');
-  assert.deepEqual(set.values.subarray(1536, 2304), pixels, 'lossless WebP is exact');
+  assert.ok(set.values!.subarray(768, 1536).every((v) => Math.abs(v - 200) <= 1), 'a solid JPEG is within 1 of its colour');
+  assert.deepEqual(set.values!.subarray(1536, 2304), pixels, 'lossless WebP is exact');
   const small = await loadImageFolder(dir, { imageSize: [4, 4] });
   assert.deepEqual(small.shape, [4, 4, 3]);
-  assert.ok(small.values.subarray(48, 96).every((v) => Math.abs(v - 200) <= 1));
+  assert.ok(small.values!.subarray(48, 96).every((v) => Math.abs(v - 200) <= 1));
 });
 
 test('bad folders and files are each one sentence naming the folder or file', async () => {
@@ -277,5 +277,5 @@ test('a second load of an unchanged folder is the same Dataset; a changed folder
   assert.notEqual(changed, first);
   assert.equal(changed.count, 3);
   assert.deepEqual(changed.shape, [2, 2, 1], 'grey images load as one channel');
-  assert.deepEqual(Array.from(changed.values.subarray(8, 12)), new Array(4).fill(9));
+  assert.deepEqual(Array.from(changed.values!.subarray(8, 12)), new Array(4).fill(9));
 });

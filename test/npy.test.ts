@@ -183,7 +183,7 @@ test('loadNpy reads [N, D] rows of any dtype as float32 features, with labels fr
   const y = writeNpy('y.npy', { dtype: 'int64', shape: [3], data: new BigInt64Array([2n, 0n, 2n]) });
   const set = loadNpy(x, { labels: y });
   assert.deepEqual(set.shape, [2]);
-  assert.deepEqual(Array.from(set.values), [1, -2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(set.values!), [1, -2, 3, 4, 5, 6]);
   assert.ok(set.values instanceof Float32Array);
   assert.deepEqual(Array.from(set.labels ?? []), [2, 0, 2]);
   assert.deepEqual(set.labelNames, ['0', '1', '2']);
@@ -219,7 +219,7 @@ test('loadNpy explains each bad array in one sentence naming the file and the pl
   const wide = writeNpy('wide.npy', { dtype: 'int16', shape: [1, 1, 2, 3], data: new Int16Array([0, 1, 2, 3, 300, 5]) });
   assert.throws(() => loadNpy(wide), vaekitError(/^.*wide\.npy: example 0, pixel \(row 0, column 1, channel 1\) holds 300, but integer \(int16\) images must hold bytes 0\.\.255/));
   const fine = loadNpy(writeNpy('int-images.npy', { dtype: 'int16', shape: [1, 1, 2, 3], data: new Int16Array([0, 1, 2, 3, 255, 5]) }));
-  assert.deepEqual(Array.from(fine.values), [0, 1, 2, 3, 255, 5]);
+  assert.deepEqual(Array.from(fine.values!), [0, 1, 2, 3, 255, 5]);
   assert.ok(fine.values instanceof Uint8Array);
 
   const features = new Float64Array(6);

@@ -154,7 +154,7 @@ test('anomaly --model on series: --baselines fits on the run the model trained o
   const D = W * C;
   const nll = new Float64Array(D);
   for (let w = 0; w < windows.count; w++) {
-    bundle.vae.reconstructionNll(Float32Array.from(windows.values.subarray(w * D, (w + 1) * D)), null, 1, 1, rng, nll);
+    bundle.vae.reconstructionNll(Float32Array.from(windows.values!.subarray(w * D, (w + 1) * D)), null, 1, 1, rng, nll);
     const expected = nll[D - 2]! + nll[D - 1]!;
     const [id, score] = streamed[w]!;
     assert.equal(id, times[w + W - 1], `window ${w}'s point`);

@@ -174,7 +174,7 @@ test('windows: floor((T - W) / S) + 1 of them, each the standardized slice chann
             const x = oracleValues[i]![start + t]![c]!;
             const j = k * W * C + t * C + c;
             assert.equal(set.mask![j], Number.isNaN(x) ? 0 : 1);
-            assert.equal(set.values[j], Number.isNaN(x) ? 0 : Math.fround((x - mean[c]!) / std[c]!), `window ${k}, point ${t}, channel ${c}`);
+            assert.equal(set.values![j], Number.isNaN(x) ? 0 : Math.fround((x - mean[c]!) / std[c]!), `window ${k}, point ${t}, channel ${c}`);
           }
         }
       }
@@ -184,7 +184,7 @@ test('windows: floor((T - W) / S) + 1 of them, each the standardized slice chann
   // gather copies a window's row as it is stored.
   const out = new Float32Array(W * C);
   all.gather(null, 4, 1, out);
-  assert.deepEqual(out, all.values.subarray(4 * W * C, 5 * W * C));
+  assert.deepEqual(out, all.values!.subarray(4 * W * C, 5 * W * C));
 });
 
 test('subset and takeFirst carry the mask and the series info of the windows they keep', () => {

@@ -100,7 +100,7 @@ test('validation takes the last share of each series\' training windows, and no 
   const start = run.validation.series!.starts[k]!;
   const all = run.windows.all;
   const inAll = Array.from(all.series!.starts).findIndex((s, j) => s === start && all.series!.seriesIndex[j] === run.validation.series!.seriesIndex[k]);
-  assert.deepEqual(run.validation.values.subarray(k * run.validation.size, (k + 1) * run.validation.size), all.values.subarray(inAll * all.size, (inAll + 1) * all.size));
+  assert.deepEqual(run.validation.values!.subarray(k * run.validation.size, (k + 1) * run.validation.size), all.values!.subarray(inAll * all.size, (inAll + 1) * all.size));
   assert.ok(lines.some((line) => /^windows: \d+ to train on and the last 10% of each series' training windows \(\d+\) to validate on; the 22 between them/.test(line)), lines.join('\n'));
 
   // data.validation.fraction: the last share of that size.
@@ -176,7 +176,7 @@ test('seriesForModel reads a new series with the model\'s columns, window, strid
       const raw = [Number(x[p]!.toFixed(3)), Number((x[p]! / 2).toFixed(3))];
       for (const c of [0, 1]) {
         const want = (Math.fround(raw[c]!) - mean[c]!) / std[c]!;
-        assert.ok(Math.abs(windows.values[k * 16 + t * 2 + c]! - want) < 1e-5, `window ${k}, point ${t}, channel ${c}`);
+        assert.ok(Math.abs(windows.values![k * 16 + t * 2 + c]! - want) < 1e-5, `window ${k}, point ${t}, channel ${c}`);
       }
     }
   }

@@ -428,7 +428,7 @@ describe('vaekit studio server', () => {
     const bundle = loadBundle(join(runsDir, 'flow'));
     const all = loadNpy(join(data, 'x.npy'), { labels: join(data, 'y.npy') });
     const rows = 40;
-    const values = all.values.subarray(0, rows * 64) as Uint8Array;
+    const values = all.values!.subarray(0, rows * 64) as Uint8Array;
     const labels = all.labels!.subarray(0, rows);
     const header = [...Array.from({ length: 64 }, (_, i) => `p${i}`), 'label'].join(',');
     const csv = [header, ...Array.from({ length: rows }, (_, r) => [...values.subarray(r * 64, (r + 1) * 64), labels[r]].join(','))].join('\n');

@@ -95,7 +95,7 @@ test('a conditional VAE draws the class it is given, and needs labels', async ()
     for (let i = 0; i < train.count; i++) {
       if (train.labels![i] !== digit) continue;
       n++;
-      for (let j = 0; j < 784; j++) m[j] = m[j]! + train.values[i * 784 + j]! / 255;
+      for (let j = 0; j < 784; j++) m[j] = m[j]! + train.values![i * 784 + j]! / 255;
     }
     return m.map((v) => v / n);
   };

@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ACTIVATIONS, type Activation } from '../engine/backend.js';
 import { PRECISIONS, type Precision } from '../engine/precision.js';
 import type { Dataset } from '../data/dataset.js';
-import { channelsLike, DATA_HELP, loadData, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
+import { channelsLike, DATA_HELP, loadData, parseByteSize, parseImageSize, type DataOptions, type DataRole } from '../data/load.js';
 import { DEFAULT_NOISE, formatNoise, NOISE_HELP, parseNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { formatKlSchedule, NO_WARMUP, parseKlSchedule, type KlSchedule } from '../train/kl-schedule.js';
@@ -102,6 +102,7 @@ const klScheduleValue = viaLibrary(parseKlSchedule);
 const priorValue = viaLibrary(parsePrior);
 const lossValue = viaLibrary(parseLoss);
 const imageSizeValue = viaLibrary(parseImageSize);
+const byteSizeValue = viaLibrary(parseByteSize);
 /** --threshold: quantile:Q, fpr:F, pot:RISK[:LEVEL] or a number (src/anomaly/thresholds.ts). */
 export const thresholdValue = viaLibrary(parseThresholdSpec);
 
@@ -167,6 +168,7 @@ export interface DataFlags {
   labelColumn?: string;
   channels?: 1 | 3;
   imageSize?: [number, number];
+  memoryBudget?: number;
   textColumn?: string;
   tokens?: TokenKind;
   vocab?: number;
@@ -187,7 +189,8 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .option('--labels <file>', 'labels for NPY or IDX data (an array of class numbers, one per example)')
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
     .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
-    .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue);
+    .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue)
+    .option('--memory-budget <size>', 'image folders and NPY files that need more memory than this (e.g. 2GB) stream from disk, read ahead by threads (default: a quarter of this machine\'s memory)', byteSizeValue);
 }
 
 /** How to read text when a text model trains (a trained model reads new text with its own vocabulary). */
@@ -230,6 +233,7 @@ export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
   if (flags.labelColumn !== undefined) o.labelColumn = flags.labelColumn;
   if (flags.channels !== undefined) o.channels = flags.channels;
   if (flags.imageSize !== undefined) o.imageSize = flags.imageSize;
+  if (flags.memoryBudget !== undefined) o.memoryBudget = flags.memoryBudget;
   return o;
 }
 

@@ -24,7 +24,7 @@ export interface RunFlags extends TrainFlags {
 /** The spec fields each flag (by commander's attribute name) sets. */
 const FLAG_FIELDS: Readonly<Record<string, readonly string[]>> = {
   data: ['data.source'], labels: ['data.labels'], labelColumn: ['data.labelColumn'], channels: ['data.channels'],
-  imageSize: ['data.imageSize'], limit: ['data.limit'], validation: ['data.validation'], validationData: ['data.validation'],
+  imageSize: ['data.imageSize'], limit: ['data.limit'], memoryBudget: ['data.memoryBudget'], validation: ['data.validation'], validationData: ['data.validation'],
   textColumn: ['data.textColumn'], tokens: ['data.tokens'], vocab: ['data.vocab'], lowercase: ['data.lowercase'], maxLength: ['data.maxLength'],
   timeColumn: ['data.timeColumn'], valueColumns: ['data.valueColumns'], window: ['data.window'], stride: ['data.stride'],
   trainUntil: ['data.trainUntil'], resample: ['data.resample'],
@@ -100,6 +100,7 @@ export function specFromFlags(flags: RunFlags, outputs: { figures: boolean; chec
       channels: flags.channels ?? null,
       imageSize: flags.imageSize ?? null,
       limit: flags.limit ?? null,
+      memoryBudget: flags.memoryBudget ?? null,
       validation: flags.validation !== undefined ? { fraction: flags.validation }
         : flags.validationData !== undefined ? { source: dataPath(flags.validationData) } : null,
       textColumn: flags.textColumn ?? null,

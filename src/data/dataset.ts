@@ -21,6 +21,31 @@ import { VaekitError } from '../errors.js';
 import type { Vocabulary } from './text/vocab.js';
 import type { Standardization } from './transforms/standardize.js';
 
+/**
+ * What a dataset whose values stay on disk (src/data/stream) does in place of the stages that would
+ * copy or read its values in memory: subsets and standardization are views read as the rows are, and
+ * a pass over every row goes chunk by chunk through the threads that read it.
+ */
+export interface StreamedRows {
+  /** What a stored row holds: bytes (images, read as v / 255) or floats. */
+  readonly storedType: 'uint8' | 'float32';
+  /** The set's examples at `indices` (nothing is read), with these labels and ids. */
+  select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset;
+  /** The set with its values standardized (x - mean) / std as they are read, as floats. */
+  standardized(stats: Standardization): Dataset;
+  /** The set with other labels and class names (the same examples). */
+  relabeled(labels: Int32Array | null, labelNames: readonly string[] | null): Dataset;
+  /** Every example's stored values in order, chunk after chunk (each chunk's values are reused by the next). */
+  chunks(): Generator<StoredChunk>;
+}
+
+/** Stored values of `rows` examples from example `first` on. */
+export interface StoredChunk {
+  values: Uint8Array | Float32Array;
+  rows: number;
+  first: number;
+}
+
 /** What a text dataset knows besides its rows of ids: how its text became tokens, and the text itself. */
 export interface TextInfo {
   /** The tokenizer and the tokens by id: every id in the rows is one of these. */
@@ -68,8 +93,13 @@ export interface Dataset {
   readonly shape: readonly number[];
   /** Values per example (the product of shape). */
   readonly size: number;
-  /** The stored values, example after example: bytes (scaled by 1/255 when gathered) or floats. */
-  readonly values: Uint8Array | Float32Array;
+  /**
+   * The stored values, example after example: bytes (scaled by 1/255 when gathered) or floats; null
+   * when the set streams from disk (`streamed`), too large for the memory budget.
+   */
+  readonly values: Uint8Array | Float32Array | null;
+  /** A set whose values stay on disk: how it is subset, standardized and read through (see StreamedRows). */
+  readonly streamed?: StreamedRows | undefined;
   /** Class index of each example (0 .. labelNames.length - 1), or null when unlabelled. */
   readonly labels: Int32Array | null;
   /** The name of each class index ("0".."9" for MNIST, folder names, CSV label values), or null. */
@@ -217,21 +247,22 @@ class ArrayDataset implements Dataset {
   }
 }
 
-/** The examples at `indices`, copied, with their labels and ids; `source` names the result. */
+/** The examples at `indices`, copied (a streamed set's: a view), with their labels and ids; `source` names the result. */
 export function subset(set: Dataset, indices: ArrayLike<number>, source = set.source): Dataset {
   const size = set.size;
-  const values = set.values instanceof Uint8Array ? new Uint8Array(indices.length * size) : new Float32Array(indices.length * size);
   const labels = set.labels === null ? null : new Int32Array(indices.length);
   for (let r = 0; r < indices.length; r++) {
     const i = indices[r]!;
     if (!(i >= 0 && i < set.count)) throw new RangeError(`subset: index ${i} is out of range (0..${set.count - 1}).`);
-    values.set(set.values.subarray(i * size, (i + 1) * size), r * size);
     if (labels !== null) labels[r] = set.labels![i]!;
   }
   // Only the parent's ids are kept (not the parent itself, whose values the subset copied).
   const picked = Uint32Array.from(indices);
   const parentIds = set.ids;
   const ids: ExampleIds = (r) => (parentIds === undefined ? String(picked[r]) : parentIds(picked[r]!));
+  if (set.values === null) return set.streamed!.select(picked, labels, source, ids);
+  const values = set.values instanceof Uint8Array ? new Uint8Array(indices.length * size) : new Float32Array(indices.length * size);
+  for (let r = 0; r < picked.length; r++) values.set(set.values.subarray(picked[r]! * size, (picked[r]! + 1) * size), r * size);
   const t = set.text;
   const text = t === undefined ? undefined : {
     vocabulary: t.vocabulary, cut: t.cut,
@@ -249,12 +280,47 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
   return arrayDataset({ values, shape: set.shape, labels, labelNames: set.labelNames, featureNames: set.featureNames, source, ids, text, mask, series });
 }
 
-/** The first n examples (n is clamped to the set's size), sharing the set's memory, with their ids. */
+/** The set with other labels and class names: the same examples, their values shared (a streamed set's: a view). */
+export function relabel(set: Dataset, labels: Int32Array | null, labelNames: readonly string[] | null): Dataset {
+  if (set.values === null) return set.streamed!.relabeled(labels, labelNames);
+  return arrayDataset({
+    values: set.values, shape: set.shape, labels, labelNames, featureNames: set.featureNames, source: set.source, ids: set.ids,
+    text: set.text, mask: set.mask, series: set.series,
+  });
+}
+
+/**
+ * The values of a set held in memory, for `what` (a stage that reads them all at once); one sentence
+ * when the set streams from disk.
+ */
+export function valuesInMemory(set: Dataset, what: string): Uint8Array | Float32Array {
+  if (set.values === null) {
+    throw new VaekitError(`${what} needs ${set.source} in memory, and it streams from disk because it is larger than the memory budget (data.memoryBudget): raise the budget or give fewer examples.`);
+  }
+  return set.values;
+}
+
+/**
+ * Every example's stored values in order, chunk after chunk: an in-memory set's in one chunk, a
+ * streamed set's as its threads read them (each chunk's values are reused by the next).
+ */
+export function* storedChunks(set: Dataset): Generator<StoredChunk> {
+  if (set.values === null) yield* set.streamed!.chunks();
+  else yield { values: set.values, rows: set.count, first: 0 };
+}
+
+/** The first n examples (n is clamped to the set's size), sharing the set's memory (a streamed set's: a view), with their ids. */
 export function takeFirst(set: Dataset, n: number): Dataset {
   if (!Number.isInteger(n) || n < 0) {
     throw new VaekitError(`Cannot take the first ${n} examples: the number must be a whole number >= 0.`);
   }
   const count = Math.min(n, set.count);
+  if (set.values === null) {
+    const first = new Uint32Array(count);
+    for (let i = 0; i < count; i++) first[i] = i;
+    const ids = set.ids;
+    return set.streamed!.select(first, set.labels === null ? null : set.labels.slice(0, count), set.source, (i) => (ids === undefined ? String(i) : ids(i)));
+  }
   return arrayDataset({
     values: set.values.subarray(0, count * set.size),
     shape: set.shape,

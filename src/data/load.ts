@@ -10,17 +10,23 @@
  *   FILE.txt                           one example per line
  *   FILE.csv | FILE.tsv                a table with the text in one column (--text-column NAME)
  *   DIR                                a folder of .txt files, flat or one subfolder per class
+ *
+ * An image folder or NPY file whose examples would take more memory than `memoryBudget` streams
+ * from disk instead (data/stream): the same examples, order and bits, read by threads ahead of the
+ * batches. Other sources load into memory.
  */
 import { existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { extname } from 'node:path';
 import { VaekitError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { loadCsv } from './sources/csv.js';
 import { loadIdx } from './sources/idx.js';
-import { loadImageFolder } from './sources/image-folder.js';
+import { checkFolderOptions, listImageFolder, loadImageFolder } from './sources/image-folder.js';
 import { loadMnist } from './sources/mnist.js';
 import { loadNpy } from './sources/npy.js';
 import { loadText, type TextReadOptions } from './sources/text.js';
+import { folderMemoryBytes, npyMemoryBytes, streamImageFolder, streamNpy } from './stream/sources.js';
 
 /** Which split "mnist" means: the training split for training, the test split for evaluation. */
 export type DataRole = 'train' | 'test';
@@ -43,7 +49,32 @@ export interface DataOptions {
   imageSize?: [number, number];
   /** Read the data as text with these settings (a text model's data); the label column is `labelColumn`. */
   text?: Omit<TextReadOptions, 'labelColumn'>;
+  /**
+   * Bytes the examples may take in memory (data.memoryBudget); an image folder or NPY file that
+   * needs more streams from disk. By default defaultMemoryBudget(); Infinity keeps everything in memory.
+   */
+  memoryBudget?: number;
 }
+
+/** The memory budget when none is given: a quarter of the machine's memory. */
+export function defaultMemoryBudget(): number {
+  return Math.floor(totalmem() / 4);
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+
+/** "512MB", "2GB", "1.5GiB", "0" or a number of bytes -> bytes (MB = 10^6 bytes, MiB = 2^20). */
+export function parseByteSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(text.trim());
+  const bytes = m === null ? NaN : Math.floor(Number(m[1]) * BYTE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+  if (!Number.isSafeInteger(bytes)) throw new VaekitError(`Invalid size "${text}": give a number of bytes or a size such as 512MB or 2GB.`);
+  return bytes;
+}
+
+/** The most bytes one in-memory array of examples holds (a file read whole, a folder's byte array). */
+const MOST_IN_ONE_ARRAY = 2 ** 31 - 1;
 
 export const DATA_HELP = '"mnist", "mnist:train", "mnist:test", an image folder, a .npy file, a .csv file or an IDX file';
 
@@ -83,14 +114,25 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
   if (options.labelColumn !== undefined && kind !== 'csv') refuse('data.labelColumn', 'CSV data');
   if (options.channels !== undefined && kind !== 'folder') refuse('data.channels', 'image folders');
   if (options.imageSize !== undefined && kind !== 'folder') refuse('data.imageSize', 'image folders');
+  const budget = options.memoryBudget ?? defaultMemoryBudget();
   switch (kind) {
     case 'mnist': return loadMnist(spec === 'mnist' ? role : spec === 'mnist:train' ? 'train' : 'test');
-    case 'folder': return loadImageFolder(spec, {
-      ...(options.channels !== undefined || options.defaultChannels !== undefined ? { channels: options.channels ?? options.defaultChannels! } : {}),
-      ...(options.report !== undefined ? { report: options.report } : {}),
-      ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
-    });
-    case 'npy': return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});
+    case 'folder': {
+      const folder = {
+        ...(options.channels !== undefined || options.defaultChannels !== undefined ? { channels: options.channels ?? options.defaultChannels! } : {}),
+        ...(options.report !== undefined ? { report: options.report } : {}),
+        ...(options.imageSize !== undefined ? { imageSize: options.imageSize } : {}),
+      };
+      checkFolderOptions(spec, folder);
+      const listing = listImageFolder(spec);
+      const bytes = await folderMemoryBytes(listing, folder);
+      return bytes > budget || bytes > MOST_IN_ONE_ARRAY ? streamImageFolder(spec, listing, folder) : loadImageFolder(spec, folder, listing);
+    }
+    case 'npy': {
+      const bytes = npyMemoryBytes(spec);
+      if (bytes.memory > budget || bytes.file > MOST_IN_ONE_ARRAY) return streamNpy(spec, options.labels);
+      return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});
+    }
     case 'csv': return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
     case 'idx': return loadIdx(spec, options.labels);
   }

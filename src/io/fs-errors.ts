@@ -6,18 +6,34 @@ import { VaekitError } from '../errors.js';
 export const MAX_READ_BYTES = 2 ** 31 - 1;
 
 /**
- * A regular file's bytes, or one sentence: "Cannot read the <what> <path>: no such file." Links are
- * followed; a folder, FIFO, device or socket is refused unread (opened without blocking, so a FIFO
- * with no writer does not hang), and so is a file of more than `maxBytes` bytes, before anything is
- * allocated for it (and above the largest buffer Node makes, whatever `maxBytes` says).
+ * A regular file opened for reading (its descriptor: the caller closes it), or one sentence: "Cannot
+ * read the <what> <path>: no such file." Links are followed; a folder, FIFO, device or socket is
+ * refused (opened without blocking, so a FIFO with no writer does not hang).
  */
-export function readFileOrExplain(path: string, what: string, maxBytes = MAX_READ_BYTES): Buffer {
-  const limit = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
+export function openOrExplain(path: string, what: string): number {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new VaekitError(`Cannot read the ${what} ${path}: it is ${kindOf(stats)}, not a regular file.`);
+    return fd;
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    if (err instanceof VaekitError) throw err;
+    throw new VaekitError(`Cannot read the ${what} ${path}: ${describeFsError(err)}.`);
+  }
+}
+
+/**
+ * A regular file's bytes, or one sentence (openOrExplain's), and so for a file of more than
+ * `maxBytes` bytes, refused before anything is allocated for it (and above the largest buffer Node
+ * makes, whatever `maxBytes` says).
+ */
+export function readFileOrExplain(path: string, what: string, maxBytes = MAX_READ_BYTES): Buffer {
+  const limit = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
+  const fd = openOrExplain(path, what);
+  try {
+    const stats = fstatSync(fd);
     if (stats.size > limit) {
       throw new VaekitError(`Cannot read the ${what} ${path}: it holds ${stats.size.toLocaleString('en-US')} bytes, more than vaekit's limit of ${limit.toLocaleString('en-US')} for a ${what}.`);
     }
@@ -29,7 +45,7 @@ export function readFileOrExplain(path: string, what: string, maxBytes = MAX_REA
     if (err instanceof VaekitError) throw err;
     throw new VaekitError(`Cannot read the ${what} ${path}: ${describeFsError(err)}.`);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 

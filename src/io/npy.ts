@@ -11,7 +11,8 @@
  * True, False, None), never evaluated. encodeNpy writes exactly the bytes np.save writes.
  */
 import { clip, VaekitError } from '../errors.js';
-import { readFileOrExplain } from './fs-errors.js';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openOrExplain, readFileOrExplain } from './fs-errors.js';
 
 export type NpyDtype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float32' | 'float64';
 
@@ -79,48 +80,93 @@ export function npyDescr(dtype: NpyDtype): string {
 
 const SUPPORTED_DESCRS = DTYPE_NAMES.map((d) => npyDescr(d).replace('>', '<')).join(', ');
 
-/** Parses an NPY file's bytes; `source` names the file in error messages. */
-export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
-    const zip = bytes[0] === 0x50 && bytes[1] === 0x4b;
+/** Where an NPY file's values lie and what they are: its header read, its size checked against it. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  /** Whether the values are in the other byte order than this machine's. */
+  swap: boolean;
+  /** The byte at which the values start. */
+  dataStart: number;
+}
+
+/**
+ * Reads an NPY header from the file's first bytes (`head`, at least the header) and checks that the
+ * file's `total` bytes hold exactly the values it announces; `source` names the file in messages.
+ */
+export function parseNpyHeader(head: Uint8Array, total: number, source: string): NpyHeader {
+  if (head.length < 10 || MAGIC.some((b, i) => head[i] !== b)) {
+    const zip = head[0] === 0x50 && head[1] === 0x4b;
     throw new VaekitError(
       zip
         ? `${source} is a zip archive (an .npz file?), not an NPY file; save each array on its own with np.save.`
         : `${source} is not an NPY file: it does not start with the NPY magic bytes "\\x93NUMPY".`,
     );
   }
-  const major = bytes[6]!;
-  const minor = bytes[7]!;
+  const major = head[6]!;
+  const minor = head[7]!;
   if (major < 1 || major > 3 || minor !== 0) {
     throw new VaekitError(`${source} uses NPY format version ${major}.${minor}, which vaekit does not read (it reads 1.0, 2.0 and 3.0).`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   const headerStart = 8 + lengthBytes;
-  const headerLength = bytes.length < headerStart ? Infinity : major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const headerLength = head.length < headerStart ? Infinity : major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = headerStart + headerLength;
-  if (dataStart > bytes.length) {
-    throw new VaekitError(`${source} is truncated: it ends after ${bytes.length} bytes, inside its NPY header.`);
+  if (dataStart > total) {
+    throw new VaekitError(`${source} is truncated: it ends after ${total} bytes, inside its NPY header.`);
   }
   if (headerLength > MAX_HEADER_LENGTH) {
     throw new VaekitError(`${source} has an NPY header of ${headerLength} bytes, more than the ${MAX_HEADER_LENGTH} that np.load reads by default.`);
   }
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + headerStart, headerLength).toString(major === 3 ? 'utf8' : 'latin1');
+  const text = Buffer.from(head.buffer, head.byteOffset + headerStart, headerLength).toString(major === 3 ? 'utf8' : 'latin1');
   const { dtype, swap, shape } = readHeader(text, source);
   const info = DTYPES[dtype];
   const count = shape.includes(0) ? 0 : shape.reduce((a, b) => a * b, 1); // not Infinity * 0 when the others overflow
-  const available = bytes.length - dataStart;
+  const available = total - dataStart;
   if (available !== count * info.bytes) {
     throw new VaekitError(
       `${source}: the header says [${clip(shape.join(', '))}] = ${count} values of ${info.bytes} byte${info.bytes === 1 ? '' : 's'} ` +
         `but the file holds ${available} bytes of data${available < count * info.bytes ? ' (is it truncated?)' : ''}.`,
     );
   }
-  const data = new info.array(count);
+  return { dtype, shape, swap, dataStart };
+}
+
+/** Bytes per value of a dtype. */
+export function npyValueBytes(dtype: NpyDtype): number {
+  return DTYPES[dtype].bytes;
+}
+
+/** Values of `dtype` from their bytes as stored (`swap`: in the other byte order), copied. */
+export function npyValues(bytes: Uint8Array, dtype: NpyDtype, swap: boolean): NpyData {
+  const info = DTYPES[dtype];
+  const data = new info.array(bytes.length / info.bytes);
   const out = new Uint8Array(data.buffer);
-  out.set(bytes.subarray(dataStart));
+  out.set(bytes);
   if (swap) swapBytes(out, info.bytes);
-  return { dtype, shape, data };
+  return data;
+}
+
+/** Parses an NPY file's bytes; `source` names the file in error messages. */
+export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
+  const { dtype, shape, swap, dataStart } = parseNpyHeader(bytes, bytes.length, source);
+  return { dtype, shape, data: npyValues(bytes.subarray(dataStart), dtype, swap) };
+}
+
+/**
+ * Reads an NPY file's header alone (the values stay on disk: a streamed source reads its rows as it
+ * needs them), checked against the file's size.
+ */
+export function readNpyHeader(path: string): NpyHeader {
+  const fd = openOrExplain(path, 'NPY file');
+  try {
+    const head = new Uint8Array(12 + MAX_HEADER_LENGTH);
+    const got = readSync(fd, head, 0, head.length, 0);
+    return parseNpyHeader(head.subarray(0, got), fstatSync(fd).size, path);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads and parses an NPY file. */

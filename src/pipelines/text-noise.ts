@@ -8,7 +8,7 @@
  * Every example's noise comes from its own generator, seeded from (seed, example index), so it does
  * not depend on the order or the batches the examples are read in.
  */
-import { arrayDataset, type Dataset } from '../data/dataset.js';
+import { arrayDataset, valuesInMemory, type Dataset } from '../data/dataset.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
 import { PAD, UNK } from '../data/text/vocab.js';
 import { mix32, Random } from '../engine/random.js';
@@ -83,11 +83,12 @@ export function noisyTextSet(set: Dataset, noise: TextNoise, seed: number): Data
   const p = noise.kind === 'none' ? 0 : noise.probability;
   const texts: string[] = [];
   const values = new Float32Array(set.count * N);
+  const stored = valuesInMemory(set, 'Text');
   for (let r = 0; r < set.count; r++) {
     const rng = new Random(exampleSeed(seed >>> 0, r));
     const row = new Int32Array(t.lengths[r]!);
     for (let i = 0; i < row.length; i++) {
-      const id = set.values[r * N + i]!;
+      const id = stored[r * N + i]!;
       row[i] = p > 0 && rng.uniform() < p ? UNK : id;
     }
     values.set(row, r * N);

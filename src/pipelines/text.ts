@@ -5,7 +5,7 @@
  * a set of sentences. Text always goes in through the model's own vocabulary and length.
  */
 import { textDataset } from '../data/sources/text.js';
-import { arrayDataset, type Dataset } from '../data/dataset.js';
+import { valuesInMemory, type Dataset } from '../data/dataset.js';
 import { isMnistSpec, loadData } from '../data/load.js';
 import { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
@@ -167,14 +167,6 @@ export function classesForModel(model: TextBundle, set: Dataset): Int32Array | n
   });
 }
 
-/** `set` with its labels replaced by `labels` named by `labelNames` (its text, ids and values kept). */
-export function withLabels(set: Dataset, labels: Int32Array, labelNames: readonly string[] | null): Dataset {
-  return arrayDataset({
-    values: set.values, shape: set.shape, labels, labelNames, featureNames: set.featureNames, source: set.source,
-    ...(set.ids !== undefined ? { ids: set.ids } : {}), text: set.text,
-  });
-}
-
 /** A CSV cell: quoted when it holds a comma, a quote or a line break. */
 function csvCell(text: string): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
@@ -189,5 +181,5 @@ export function textCsv(header: readonly string[], rows: readonly (readonly stri
 export function setSentences(set: Dataset): string[] {
   const t = set.text;
   if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
-  return Array.from({ length: set.count }, (_, r) => t.vocabulary.decode(set.values.subarray(r * set.size, r * set.size + t.lengths[r]!)));
+  return Array.from({ length: set.count }, (_, r) => t.vocabulary.decode(valuesInMemory(set, 'Text').subarray(r * set.size, r * set.size + t.lengths[r]!)));
 }

@@ -4,7 +4,7 @@
  * standardization), and the preparation every later command applies to new data so the model
  * sees it in the units it was trained in.
  */
-import { arrayDataset, classCount, classNames, isImageShape, type Dataset } from '../data/dataset.js';
+import { classCount, relabel, classNames, isImageShape, type Dataset } from '../data/dataset.js';
 import { DEFAULT_MISSING_RATE } from '../data/transforms/missing.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';
@@ -121,7 +121,7 @@ export function prepareForModel(info: DataInfo, set: Dataset, conditional: boole
         if (index[y]! < 0) throw new VaekitError(`${set.source} has the class "${names[y]}", which the model was not trained on.`);
         return index[y]!;
       });
-      out = arrayDataset({ values: out.values, shape: out.shape, labels, labelNames: info.classNames, featureNames: out.featureNames, source: out.source, ids: out.ids });
+      out = relabel(out, labels, info.classNames);
     }
   }
   return out;

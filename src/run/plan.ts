@@ -5,7 +5,7 @@
  * fails before its folder is touched. trainRun (train-run.ts) takes the plan.
  */
 import { createHash } from 'node:crypto';
-import { takeFirst, type Dataset } from '../data/dataset.js';
+import { storedChunks, takeFirst, type Dataset } from '../data/dataset.js';
 import { channelsLike, loadData } from '../data/load.js';
 import { splitValidation } from '../data/split.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
@@ -70,11 +70,11 @@ export function trainAndTestSets(options: { train?: Dataset; test?: Dataset; val
   return { train: split.train, test: split.validation };
 }
 
-/** A digest of the training examples as the model sees them (values, labels, shape). */
+/** A digest of the training examples as the model sees them (values, labels, shape); a streamed set's values are read through once. */
 export function dataFingerprint(set: Dataset): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(set.shape));
-  hash.update(new Uint8Array(set.values.buffer, set.values.byteOffset, set.values.byteLength));
+  for (const { values } of storedChunks(set)) hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   if (set.labels !== null) hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
   return hash.digest('hex');
 }

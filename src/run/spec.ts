@@ -15,7 +15,7 @@ import { PRECISIONS, type Precision } from '../engine/precision.js';
 import { MAX_SHARDS } from '../train/shards.js';
 import { clip, VaekitError } from '../errors.js';
 import { parseNoise } from '../data/transforms/noise.js';
-import { parseImageSize, type DataOptions } from '../data/load.js';
+import { parseByteSize, parseImageSize, type DataOptions } from '../data/load.js';
 import { parseDate } from '../data/sources/series.js';
 import type { FitOptionsInput, NoiseRedraw } from '../train/fit.js';
 import { formatKlSchedule, parseKlSchedule } from '../train/kl-schedule.js';
@@ -43,6 +43,8 @@ export interface DataSpec {
   imageSize: [number, number] | null;
   /** Use only the first N training examples, in stored order. */
   limit: number | null;
+  /** Bytes the examples may take in memory; an image folder or NPY file that needs more streams from disk. null: a quarter of the machine's memory. */
+  memoryBudget: number | null;
   /** Validate on a seeded share of the data, or on other data; null: MNIST's test split for MNIST, else a share of 0.1. */
   validation: { fraction: number } | { source: string } | null;
   /** Text in a CSV/TSV table: the column that holds it. */
@@ -179,7 +181,7 @@ export function defaultRunSpec(): RunSpec {
     format: RUN_SPEC_FORMAT,
     version: RUN_SPEC_VERSION,
     data: {
-      source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, validation: null,
+      source: 'mnist', labels: null, labelColumn: null, channels: null, imageSize: null, limit: null, memoryBudget: null, validation: null,
       textColumn: null, tokens: null, vocab: null, lowercase: null, maxLength: null,
       timeColumn: null, valueColumns: null, window: null, stride: null, trainUntil: null, resample: null,
     },
@@ -315,7 +317,7 @@ const MAX_EPOCHS = 1_000_000;
 
 function validateData(s: Section): DataSpec {
   s.onlyKnown([
-    'source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'validation', 'textColumn', 'tokens', 'vocab', 'lowercase', 'maxLength',
+    'source', 'labels', 'labelColumn', 'channels', 'imageSize', 'limit', 'memoryBudget', 'validation', 'textColumn', 'tokens', 'vocab', 'lowercase', 'maxLength',
     'timeColumn', 'valueColumns', 'window', 'stride', 'trainUntil', 'resample',
   ]);
   const channels = s.value('channels');
@@ -329,6 +331,18 @@ function validateData(s: Section): DataSpec {
     } catch (err) {
       throw new SpecFieldError(s.field('imageSize'), `is invalid: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+  const budget = s.value('memoryBudget');
+  let memoryBudget: number | null = null;
+  if (budget !== null) {
+    if (typeof budget === 'number' && Number.isSafeInteger(budget) && budget >= 0) memoryBudget = budget;
+    else if (typeof budget === 'string') {
+      try {
+        memoryBudget = parseByteSize(budget);
+      } catch (err) {
+        throw new SpecFieldError(s.field('memoryBudget'), `is invalid: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    } else throw new SpecFieldError(s.field('memoryBudget'), `must be a number of bytes, a size such as "2GB", or null, not ${show(budget)}.`);
   }
   const v = s.value('validation');
   let validation: DataSpec['validation'] = null;
@@ -346,7 +360,7 @@ function validateData(s: Section): DataSpec {
   }
   return {
     source: s.text('source'), labels: s.textOrNull('labels'), labelColumn: s.textOrNull('labelColumn'),
-    channels: channels as 1 | 3 | null, imageSize, limit: s.intOrNull('limit', 1, Number.MAX_SAFE_INTEGER), validation,
+    channels: channels as 1 | 3 | null, imageSize, limit: s.intOrNull('limit', 1, Number.MAX_SAFE_INTEGER), memoryBudget, validation,
     textColumn: s.textOrNull('textColumn'),
     tokens: s.value('tokens') === null ? null : s.choice('tokens', TOKEN_KINDS),
     vocab: s.intOrNull('vocab', 1, 1 << 22),
@@ -587,6 +601,7 @@ export function dataOptionsOf(data: DataSpec, text = false): DataOptions {
     ...(data.labelColumn !== null ? { labelColumn: data.labelColumn } : {}),
     ...(data.channels !== null ? { channels: data.channels } : {}),
     ...(data.imageSize !== null ? { imageSize: data.imageSize } : {}),
+    ...(data.memoryBudget !== null ? { memoryBudget: data.memoryBudget } : {}),
     ...(text ? {
       text: {
         tokens: data.tokens ?? 'word', lowercase: data.lowercase ?? false,

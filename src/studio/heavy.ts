@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { zipSync } from 'fflate';
-import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
+import { arrayDataset, isImageShape, takeFirst, valuesInMemory, type Dataset } from '../data/dataset.js';
 import { loadData } from '../data/load.js';
 import { Tensor } from '../engine/tensor.js';
 import { exportFiles, type ExportFormat } from '../export/index.js';
@@ -90,7 +90,7 @@ export async function anomalyOf(models: Models, job: AnomalyJob): Promise<Anomal
   const { bundle, dir } = models.bundle(job.id);
   const { file, normalClass } = job;
   const loaded = await loadUpload(job);
-  const named = arrayDataset({ values: loaded.values, shape: loaded.shape, labels: loaded.labels, labelNames: loaded.labelNames, featureNames: loaded.featureNames, source: file.name });
+  const named = arrayDataset({ values: valuesInMemory(loaded, 'An upload'), shape: loaded.shape, labels: loaded.labels, labelNames: loaded.labelNames, featureNames: loaded.featureNames, source: file.name });
   const vae = bundle.vae;
   const set = prepareForModel(bundle.data, asModelShape(named, bundle.data), vae.classes > 0);
   const result = scoreAnomalies(vae, set, { samples: ANOMALY_SAMPLES, seed: 0, ...(normalClass !== undefined ? { normalClass } : {}) });

@@ -10,7 +10,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { arrayDataset, isImageShape, takeFirst, type Dataset } from '../data/dataset.js';
+import { arrayDataset, isImageShape, takeFirst, valuesInMemory, type Dataset } from '../data/dataset.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
 import { loadAnyBundle, type Bundle, type DataInfo, type TextBundle } from '../run/bundle.js';
 import { sentenceCodes, trainingSentences, type SentenceCodes } from '../pipelines/text-nearest.js';
@@ -200,7 +200,7 @@ export function asModelShape(set: Dataset, info: DataInfo): Dataset {
   const shape = info.shape;
   const same = set.shape.length === shape.length && set.shape.every((d, i) => d === shape[i]);
   if (same || !isImageShape(shape) || set.shape.length !== 1 || set.size !== shape[0]! * shape[1]! * shape[2]!) return set;
-  const v = set.values;
+  const v = valuesInMemory(set, 'An upload');
   let bytes = v instanceof Uint8Array;
   if (!bytes) {
     let max = 0;

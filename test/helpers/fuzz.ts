@@ -707,9 +707,9 @@ function checkArray(shape: readonly number[], length: number): string | null {
 
 /** Why a Dataset is not valid, or null. */
 function checkDataset(set: Dataset): string | null {
-  if (set.count < 1 || set.values.length !== set.count * set.size) return `${set.count} examples of ${set.size} in ${set.values.length} values`;
+  if (set.count < 1 || set.values!.length !== set.count * set.size) return `${set.count} examples of ${set.size} in ${set.values!.length} values`;
   if (set.labels !== null && set.labels.length !== set.count) return `${set.labels.length} labels for ${set.count} examples`;
-  for (let i = 0; i < set.values.length; i++) if (!Number.isFinite(set.values[i]!)) return `value ${i} is ${set.values[i]}`;
+  for (let i = 0; i < set.values!.length; i++) if (!Number.isFinite(set.values![i]!)) return `value ${i} is ${set.values![i]}`;
   return null;
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { addModelNoiseOption, noiseForModel } from '../model-noise.js';
-import { takeFirst } from '../../data/dataset.js';
+import { relabel, takeFirst } from '../../data/dataset.js';
 import { channelsLike, isMnistSpec, loadData } from '../../data/load.js';
 import { VaekitError } from '../../errors.js';
 import type { NoiseSpec } from '../../data/transforms/noise.js';
@@ -20,7 +20,7 @@ import {
   addTextColumnOption, notForText, onlyForText, optionGiven, prepareNewOutputFile, refuseGivenOptions, refuseOptionsOutside,
 } from '../options.js';
 import type { TextBundle } from '../../run/bundle.js';
-import { classesForModel, readTextForModel, withLabels } from '../../pipelines/text.js';
+import { classesForModel, readTextForModel } from '../../pipelines/text.js';
 import { textModelAt } from '../../pipelines/text-model.js';
 import { evaluateText, textMetricsLine, TEXT_IMPORTANCE_SAMPLES, type TextMetrics } from '../../eval/text.js';
 
@@ -69,7 +69,7 @@ async function evaluateTextModel(model: TextBundle, flags: EvalFlags, command: C
     let set = await readTextForModel(model, flags.data, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
     if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
     const classes = classesForModel(model, set);
-    if (classes !== null) set = withLabels(set, classes, model.data.classNames);
+    if (classes !== null) set = relabel(set, classes, model.data.classNames);
     say(`vaekit eval: ${set.count} sentences of ${set.source}${model.vae.latent === 0 ? ', a language model (its likelihood is exact)' : `, ${samples} importance samples each${optionGiven(command, 'samples') ? '' : ' (He et al.\'s; --samples to change it)'}`}${set.text!.cut > 0 ? `; ${set.text!.cut} cut to the model's ${model.vae.maxLength} tokens` : ''}`);
     const metrics = evaluateText(model.vae, set, { importanceSamples: samples, seed: flags.seed });
     const report = { ...metrics, source: set.source, model: flags.model, seed: flags.seed };

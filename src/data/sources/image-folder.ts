@@ -65,7 +65,7 @@ interface Loaded {
 const cache = new Map<string, Promise<Loaded>>();
 
 /** The images of a folder, in example order, with their classes (or null for a flat folder). */
-interface Listing {
+export interface Listing {
   files: string[];
   classes: Int32Array | null;
   classNames: string[] | null;
@@ -74,16 +74,10 @@ interface Listing {
 }
 
 /** Loads a folder of images (flat, or one subfolder per class) as one byte Dataset of [height, width, channels]. */
-export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<Dataset> {
+export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}, listing = listImageFolder(dir)): Promise<Dataset> {
+  checkFolderOptions(dir, options);
   const channels = options.channels ?? null;
-  if (channels !== null && channels !== 1 && channels !== 3) {
-    throw new VaekitError(`Cannot load ${dir} with ${String(channels)} channels: choose 1 (greyscale) or 3 (RGB).`);
-  }
   const size = options.imageSize;
-  if (size !== undefined && (size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1))) {
-    throw new VaekitError(`Cannot resize the images of ${dir} to ${size.join('x')}: the image size must be two whole numbers >= 1, height x width.`);
-  }
-  const listing = listImageFolder(dir);
   const key = createHash('sha256')
     .update(`${realpathSync(dir)}\0${channels ?? 'detect'}\0${size?.join('x') ?? ''}\0${listing.signature}`)
     .digest('hex');
@@ -100,11 +94,34 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
   return set;
 }
 
+/** Throws when the channels or the image size asked for are not ones vaekit loads. */
+export function checkFolderOptions(dir: string, options: ImageFolderOptions): void {
+  const channels = options.channels ?? null;
+  if (channels !== null && channels !== 1 && channels !== 3) {
+    throw new VaekitError(`Cannot load ${dir} with ${String(channels)} channels: choose 1 (greyscale) or 3 (RGB).`);
+  }
+  const size = options.imageSize;
+  if (size !== undefined && (size.length !== 2 || size.some((d) => !Number.isInteger(d) || d < 1))) {
+    throw new VaekitError(`Cannot resize the images of ${dir} to ${size.join('x')}: the image size must be two whole numbers >= 1, height x width.`);
+  }
+}
+
+/**
+ * The size every image of a folder is stored at: data.imageSize, else the first image's (decoded,
+ * which checks it) as [height, width].
+ */
+export async function folderImageSize(listing: Listing, size: readonly [number, number] | undefined): Promise<[number, number]> {
+  if (size !== undefined) return [size[0], size[1]];
+  const first = await decode(listing.files[0]!, undefined);
+  return [first.height, first.width];
+}
+
 function notAnImage(path: string): VaekitError {
   return new VaekitError(`${path} is not a PNG, JPEG or WebP image; remove it or move it out of the image folder.`);
 }
 
-function listImageFolder(dir: string): Listing {
+/** The images of a folder (see the top of this file); one sentence when it holds something else or nothing. */
+export function listImageFolder(dir: string): Listing {
   let stats: Stats;
   try {
     stats = statSync(dir);
@@ -262,8 +279,48 @@ export async function loadImageFile(file: string, channels: 1 | 3, height: numbe
   return out;
 }
 
+/** How a folder's images are stored: what streamed reading needs to decode them as loading does. */
+export interface FolderImages {
+  /** The image files in example order. */
+  files: readonly string[];
+  /** The channels they are decoded in (3 while the images still decide: see loadImageFolder). */
+  channels: 1 | 3;
+  height: number;
+  width: number;
+  /** data.imageSize, or null: every image must have the first one's size. */
+  resize: readonly [number, number] | null;
+}
+
+/** A decoded image `i` of a folder written into `out` as the folder stores it; one sentence when its size is not the folder's. */
+async function storeImage(image: Decoded, f: FolderImages, i: number, out: Uint8Array): Promise<void> {
+  if (f.resize === null && (image.height !== f.height || image.width !== f.width)) {
+    throw new VaekitError(
+      `${f.files[i]} is ${image.height}x${image.width} but ${f.files[0]} is ${f.height}x${f.width}; give data.imageSize HxW to resize every image to one size.`,
+    );
+  }
+  await fitInto(image, f.channels, f.height, f.width, out);
+}
+
+/** Image `i` of a folder decoded into `out` ([height, width, channels] bytes) exactly as loading the folder stores it. */
+export async function decodeFolderImage(f: FolderImages, i: number, out: Uint8Array): Promise<void> {
+  await storeImage(await decode(f.files[i]!, f.resize ?? undefined), f, i, out);
+}
+
+/** Each image's id: its file's path in the folder ("cat/a.png"), with forward slashes. */
+export function imageIds(dir: string, files: readonly string[]): string[] {
+  return files.map((f) => relative(dir, f).split(sep).join('/'));
+}
+
+/** The line that says which channels a folder's images decided on: `colour` of them in colour, the first at `firstColour`. */
+export function channelsNote(dir: string, files: readonly string[], colour: number, firstColour: number): string {
+  const n = files.length;
+  return colour === 0
+    ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (data.channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
+    : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`;
+}
+
 /** Whether an RGB image's every pixel has R = G = B. */
-function isGrey(rgb: Uint8Array): boolean {
+export function isGrey(rgb: Uint8Array): boolean {
   for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i] !== rgb[i + 2]) return false;
   return true;
 }
@@ -285,13 +342,8 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   let colour = 0;
   let firstColour = files.length;
   const store = async (i: number, image: Decoded): Promise<void> => {
-    if (size === undefined && (image.height !== height || image.width !== width)) {
-      throw new VaekitError(
-        `${files[i]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width}; give data.imageSize HxW to resize every image to one size.`,
-      );
-    }
     const out = values.subarray(i * bytes, (i + 1) * bytes);
-    await fitInto(image, channels, height, width, out);
+    await storeImage(image, { files, channels, height, width, resize: size ?? null }, i, out);
     if (wanted === null && !isGrey(out)) {
       colour++;
       firstColour = Math.min(firstColour, i);
@@ -311,18 +363,14 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
     }
   };
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, files.length) }, worker));
-  // An example's id is its file's path in the folder ("cat/a.png"), with forward slashes.
-  const names = files.map((f) => relative(dir, f).split(sep).join('/'));
+  const names = imageIds(dir, files);
   const grey = wanted === null && colour === 0;
   let kept = values;
   if (grey) {
     kept = new Uint8Array(values.length / 3);
     for (let p = 0; p < kept.length; p++) kept[p] = values[3 * p]!;
   }
-  const n = files.length;
-  const note = wanted !== null ? null
-    : grey ? `${dir}: ${n === 1 ? 'its image is' : `all ${n} images are`} greyscale, so ${n === 1 ? 'it loads' : 'they load'} as 1 channel (data.channels 3 loads ${n === 1 ? 'it' : 'them'} as RGB)`
-      : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`;
+  const note = wanted !== null ? null : channelsNote(dir, files, colour, firstColour);
   const set = arrayDataset({
     values: kept,
     shape: [height, width, grey ? 1 : channels],

@@ -11,7 +11,7 @@
  */
 import { VaekitError } from '../../errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
-import { readNpy, type NpyArray, type NpyData } from '../../io/npy.js';
+import { readNpy, type NpyArray, type NpyData, type NpyDtype } from '../../io/npy.js';
 
 export interface NpyOptions {
   /** Path of an NPY file of shape [N] holding each example's class (a whole number >= 0). */
@@ -27,15 +27,20 @@ export function loadNpy(path: string, options: NpyOptions = {}): Dataset {
   const shape = exampleShape(array, path);
   const count = array.shape[0]!;
   const values = shape.length === 3 ? imageValues(array, shape, path) : featureValues(array, shape[0]!, path);
-  if (options.labels === undefined) return arrayDataset({ values, shape, source: path });
-  const labels = readLabels(options.labels, count, path);
-  let max = -1;
-  for (let i = 0; i < labels.length; i++) max = Math.max(max, labels[i]!);
-  const labelNames = Array.from({ length: max + 1 }, (_, k) => String(k));
-  return arrayDataset({ values, shape, labels, labelNames, source: path });
+  return arrayDataset({ values, shape, source: path, ...npyLabels(options.labels, count, path) });
 }
 
-function exampleShape(array: NpyArray, path: string): number[] {
+/** The labels of an NPY data file's `count` examples from a labels file (none without one), each class k named String(k). */
+export function npyLabels(labelsPath: string | undefined, count: number, dataPath: string): { labels: Int32Array | null; labelNames: string[] | null } {
+  if (labelsPath === undefined) return { labels: null, labelNames: null };
+  const labels = readLabels(labelsPath, count, dataPath);
+  let max = -1;
+  for (let i = 0; i < labels.length; i++) max = Math.max(max, labels[i]!);
+  return { labels, labelNames: Array.from({ length: max + 1 }, (_, k) => String(k)) };
+}
+
+/** An example's shape from an array's: [H, W, C] or [D]. */
+export function exampleShape(array: Pick<NpyArray, 'shape'>, path: string): number[] {
   const s = array.shape;
   if (s.length < 2 || s.length > 4) {
     throw new VaekitError(
@@ -72,7 +77,16 @@ function pixelName(index: number, shape: readonly number[]): string {
   return `example ${Math.floor(index / (h * w * c))}, pixel (row ${Math.floor(pixel / (w * c))}, column ${Math.floor(pixel / c) % w}, channel ${pixel % c})`;
 }
 
-function imageValues(array: NpyArray, shape: readonly number[], path: string): Uint8Array | Float32Array {
+/** How an NPY array's examples are kept: images of an integer dtype as bytes, anything else as floats. */
+export function npyStoredType(dtype: NpyDtype, image: boolean): 'uint8' | 'float32' {
+  return image && dtype !== 'float32' && dtype !== 'float64' ? 'uint8' : 'float32';
+}
+
+/**
+ * Image values as kept (bytes, or floats in [0, 1]), checked; `offset` is the flat index of data[0]
+ * in the whole array (a streamed chunk's), for messages.
+ */
+export function imageValues(array: Pick<NpyArray, 'data' | 'dtype'>, shape: readonly number[], path: string, offset = 0): Uint8Array | Float32Array {
   const { data, dtype } = array;
   if (data instanceof Uint8Array) return data;
   const v = numbers(data);
@@ -80,7 +94,7 @@ function imageValues(array: NpyArray, shape: readonly number[], path: string): U
     for (let i = 0; i < v.length; i++) {
       if (!(v[i]! >= 0 && v[i]! <= 1)) {
         throw new VaekitError(
-          `${path}: ${pixelName(i, shape)} holds ${v[i]}, but float images must hold values in [0, 1]; scale them (for example x / 255) or save them as uint8.`,
+          `${path}: ${pixelName(offset + i, shape)} holds ${v[i]}, but float images must hold values in [0, 1]; scale them (for example x / 255) or save them as uint8.`,
         );
       }
     }
@@ -96,14 +110,15 @@ function imageValues(array: NpyArray, shape: readonly number[], path: string): U
   return Uint8Array.from(v);
 }
 
-function featureValues(array: NpyArray, features: number, path: string): Float32Array {
+/** Feature values as kept (floats), checked finite; `offset` as imageValues'. */
+export function featureValues(array: Pick<NpyArray, 'data'>, features: number, path: string, offset = 0): Float32Array {
   const v = numbers(array.data);
   const out = array.data instanceof Float32Array ? array.data : Float32Array.from(v);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]!)) {
       const overflow = Number.isFinite(v[i]!) ? ', too large for float32' : '';
       throw new VaekitError(
-        `${path}: row ${Math.floor(i / features)}, column ${i % features} holds ${v[i]}${overflow}; every feature must be a finite number, so fill or drop missing values.`,
+        `${path}: row ${Math.floor((offset + i) / features)}, column ${(offset + i) % features} holds ${v[i]}${overflow}; every feature must be a finite number, so fill or drop missing values.`,
       );
     }
   }

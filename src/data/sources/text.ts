@@ -4,7 +4,7 @@
  * for training, or a trained model's for every later command), one row of `maxLength` ids per
  * example, stored as floats, <pad> (0) after its tokens.
  */
-import { arrayDataset, type Dataset } from '../dataset.js';
+import { arrayDataset, valuesInMemory, type Dataset } from '../dataset.js';
 import { VaekitError } from '../../errors.js';
 import { encodeTexts } from '../text/encode.js';
 import { readTextData, type TextCorpus } from '../text/read.js';
@@ -67,7 +67,7 @@ export function textDataset(corpus: TextCorpus, options: TextReadOptions): Datas
 /** Token ids of row `r` of a text set (its first lengths[r] values). */
 export function rowIds(set: Dataset, r: number): Int32Array {
   const length = set.text?.lengths[r] ?? set.size;
-  return Int32Array.from(set.values.subarray(r * set.size, r * set.size + length));
+  return Int32Array.from(valuesInMemory(set, 'Text').subarray(r * set.size, r * set.size + length));
 }
 
 /**

@@ -1,0 +1,222 @@
+/**
+ * The threads that read a streamed source, and the cursors that read rows ahead of the batches
+ * that need them.
+ *
+ *   main thread                                      reading threads (row-worker.ts)
+ *   cursor.read(rows k) --request chunks k+1..k+S--> read rows into slot j % S  (slot j's thread: j % T,
+ *                       <--slot state = ticket------ so each slot's requests are served in order)
+ *   waits (Atomics.wait) for chunk k's slot, copies it out, and its slot takes chunk k + S
+ *
+ * A cursor follows one sequence of rows: a pass in a given order, chunk after chunk of the size of
+ * its first read. A read that is not the next chunk of the sequence starts a new one there; tickets
+ * only grow, so a slot's stale chunk is never taken for a new one. The main thread waits
+ * synchronously, so the batching loop (batches.ts) stays as it is for data in memory.
+ */
+import type { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { nodeBuiltins, startModuleWorker } from '../../engine/node.js';
+import { VaekitError } from '../../errors.js';
+import { rowBytes, type RowSource } from './rows.js';
+
+/** What a reading thread starts with. */
+export interface RowWorkerData {
+  source: RowSource;
+  rowBytes: number;
+}
+
+export type PoolMessage =
+  | { type: 'ring'; ring: number; data: SharedArrayBuffer; state: SharedArrayBuffer; error: SharedArrayBuffer; slotBytes: number }
+  | { type: 'read'; ring: number; slot: number; ticket: number; indices: Uint32Array }
+  | { type: 'forget'; ring: number }
+  | { type: 'close' };
+
+/** Bytes kept for a failed read's sentence. */
+export const ERROR_BYTES = 4096;
+/** The most memory a cursor's slots take. */
+const CURSOR_BYTES = 64 << 20;
+/** A wait for a chunk longer than this, with no slot moving, means the reading threads stopped. */
+const STALL_MS = 120_000;
+
+/** Reading threads of a source: VAEKIT_DATA_THREADS, else half the cores (1 to 8), leaving the rest to the step. */
+export function readingThreads(): number {
+  const given = Number(process.env['VAEKIT_DATA_THREADS']);
+  if (Number.isInteger(given) && given >= 1) return Math.min(given, 64);
+  return Math.max(1, Math.min(8, Math.floor(availableParallelism() / 2)));
+}
+
+/** Ends a pool's threads once nothing refers to its handle (a streamed set and its views hold it). */
+const finalizer = new FinalizationRegistry<Worker[]>((workers) => {
+  for (const w of workers) void w.terminate();
+});
+
+export class RowPool {
+  readonly rowBytes: number;
+  private nextRing = 1;
+  private closed = false;
+
+  private constructor(readonly source: RowSource, private readonly workers: Worker[], readonly name: string) {
+    this.rowBytes = rowBytes(source);
+  }
+
+  /** Starts `threads` reading threads of `source`; `name` names it in messages (its file or folder). */
+  static async start(source: RowSource, name: string, threads = readingThreads()): Promise<RowPool> {
+    const node = nodeBuiltins()!;
+    const data: RowWorkerData = { source, rowBytes: rowBytes(source) };
+    const workers: Worker[] = [];
+    try {
+      for (let t = 0; t < threads; t++) workers.push(startModuleWorker(node, import.meta.url, 'row-worker', data));
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', (err) => reject(new VaekitError(`A thread reading ${name} did not start: ${err.message}`)));
+        w.once('exit', (code) => reject(new VaekitError(`A thread reading ${name} stopped as it started (exit code ${code}).`)));
+      })));
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    for (const w of workers) {
+      w.removeAllListeners();
+      w.unref();
+    }
+    const pool = new RowPool(source, workers, name);
+    finalizer.register(pool, workers, pool);
+    return pool;
+  }
+
+  /** A cursor reading ahead chunks of up to `chunkRows` rows, with the slots its memory allows. */
+  cursor(chunkRows: number, count: number): Cursor {
+    return new Cursor(this, chunkRows, count);
+  }
+
+  /** @internal A ring of `slots` slots of `slotBytes`, known to every thread. */
+  ring(slots: number, slotBytes: number): Ring {
+    const id = this.nextRing++;
+    const ring = { id, data: new SharedArrayBuffer(slots * slotBytes), state: new SharedArrayBuffer(4 * slots), error: new SharedArrayBuffer(ERROR_BYTES), slotBytes, slots };
+    for (const w of this.workers) w.postMessage({ type: 'ring', ring: id, data: ring.data, state: ring.state, error: ring.error, slotBytes } satisfies PoolMessage);
+    return ring;
+  }
+
+  /** @internal Asks slot `slot`'s thread to read `indices` into it. */
+  request(ring: Ring, slot: number, ticket: number, indices: Uint32Array): void {
+    if (this.closed) throw new VaekitError(`${this.name} is closed: its reading threads have stopped.`);
+    this.workers[slot % this.workers.length]!.postMessage({ type: 'read', ring: ring.id, slot, ticket, indices } satisfies PoolMessage);
+  }
+
+  /** @internal The threads forget a ring no cursor reads. */
+  forget(ring: Ring): void {
+    if (!this.closed) for (const w of this.workers) w.postMessage({ type: 'forget', ring: ring.id } satisfies PoolMessage);
+  }
+
+  /** Stops the reading threads (a set that uses them can no longer be read). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    finalizer.unregister(this);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+interface Ring {
+  id: number;
+  data: SharedArrayBuffer;
+  state: SharedArrayBuffer;
+  error: SharedArrayBuffer;
+  slotBytes: number;
+  slots: number;
+}
+
+/** Where a row of a sequence lies in the source: map[order[position]] (null: the identity). */
+export interface RowPlan {
+  map: Uint32Array | null;
+  order: Uint32Array | null;
+}
+
+/** One sequence of rows read ahead (see the top of this file). */
+export class Cursor {
+  private readonly ring: Ring;
+  private readonly state: Int32Array;
+  private readonly bytes: Uint8Array;
+  /** The ticket each slot's chunk was requested with. */
+  private readonly tickets: Int32Array;
+  private ticket = 0;
+  private plan: RowPlan | null = null;
+  private base = 0;
+  private rows = 0;
+  /** The chunk the next read takes, and how many chunks are requested. */
+  private next = 0;
+  private requested = 0;
+
+  constructor(private readonly pool: RowPool, readonly chunkRows: number, private readonly count: number) {
+    const slotBytes = Math.ceil((chunkRows * pool.rowBytes) / 8) * 8;
+    const slots = Math.max(2, Math.min(4 * Math.max(2, readingThreads()), Math.floor(CURSOR_BYTES / slotBytes)));
+    this.ring = pool.ring(slots, slotBytes);
+    this.state = new Int32Array(this.ring.state);
+    this.bytes = new Uint8Array(this.ring.data);
+    this.tickets = new Int32Array(slots);
+  }
+
+  /** Whether `read(plan, start, rows)` would take the next chunk of this cursor's sequence. */
+  follows(plan: RowPlan, start: number, rows: number): boolean {
+    return this.plan !== null && plan.order === this.plan.order && plan.map === this.plan.map
+      && start === this.base + this.next * this.rows && rows === Math.min(this.rows, this.count - start);
+  }
+
+  /**
+   * The stored bytes of rows start..start+rows-1 of the sequence `plan`, one after another; valid
+   * until the next read. Throws the reading thread's sentence when a row could not be read.
+   */
+  read(plan: RowPlan, start: number, rows: number): Uint8Array {
+    if (rows > this.chunkRows) throw new RangeError(`Cursor.read: ${rows} rows, more than the cursor's chunks of ${this.chunkRows}.`);
+    if (!this.follows(plan, start, rows)) {
+      this.plan = plan;
+      this.base = start;
+      this.rows = rows;
+      this.next = 0;
+      this.requested = 0;
+    }
+    const k = this.next++;
+    // The slot of the chunk read before this one is free now: keep every slot busy.
+    const chunks = Math.ceil((this.count - this.base) / this.rows);
+    while (this.requested < Math.min(chunks, k + this.ring.slots)) this.requestChunk(this.requested++);
+    const slot = k % this.ring.slots;
+    this.wait(slot, this.tickets[slot]!);
+    const at = slot * this.ring.slotBytes;
+    return this.bytes.subarray(at, at + rows * this.pool.rowBytes);
+  }
+
+  private requestChunk(k: number): void {
+    const { map, order } = this.plan!;
+    const from = this.base + k * this.rows;
+    const n = Math.min(this.rows, this.count - from);
+    const indices = new Uint32Array(n);
+    for (let r = 0; r < n; r++) {
+      const o = order === null ? from + r : order[from + r]!;
+      indices[r] = map === null ? o : map[o]!;
+    }
+    const slot = k % this.ring.slots;
+    this.ticket = this.ticket === 0x7fffffff ? 1 : this.ticket + 1;
+    this.tickets[slot] = this.ticket;
+    this.pool.request(this.ring, slot, this.ticket, indices);
+  }
+
+  /** Waits until `slot` holds chunk `ticket`; throws the thread's sentence when it failed. */
+  private wait(slot: number, ticket: number): void {
+    let since = Date.now();
+    for (;;) {
+      const now = Atomics.load(this.state, slot);
+      if (now === ticket) return;
+      if (now === -ticket) {
+        const error = new Int32Array(this.ring.error, 0, 1);
+        const text = new Uint8Array(this.ring.error, 4, Atomics.load(error, 0)).slice();
+        throw new VaekitError(new TextDecoder().decode(text));
+      }
+      if (Atomics.wait(this.state, slot, now, 1000) !== 'timed-out') since = Date.now();
+      else if (Date.now() - since > STALL_MS) throw new VaekitError(`The threads reading ${this.pool.name} gave no rows for ${STALL_MS / 1000} s: they stopped.`);
+    }
+  }
+
+  /** The threads forget this cursor's slots. */
+  close(): void {
+    this.pool.forget(this.ring);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A Dataset whose values stay on disk: a source larger than the memory budget (load.ts) is read row
+ * by row by threads (pool.ts) ahead of the batches that ask for them, in the batches' own order. A
+ * streamed set gives what the same data loaded in memory gives, bit for bit: the same rows (the
+ * readers decode and check as the loaders do), the same order (gather takes any order, as an
+ * in-memory set's does), the same floats (bytes / 255 by the backend's gatherBytes; standardized by
+ * the one formula, standardizeRows).
+ *
+ * Subsets (a validation split, data.limit, one class) and standardization are views: a map into
+ * the source's rows, labels, ids and the statistics, sharing the reading threads.
+ */
+import type { Backend } from '../../engine/backend.js';
+import { getBackend } from '../../engine/index.js';
+import type { Dataset, ExampleIds, StoredChunk, StreamedRows } from '../dataset.js';
+import { standardizeRows, type Standardization } from '../transforms/standardize.js';
+import { RowPool, type Cursor, type RowPlan } from './pool.js';
+import { storedType } from './rows.js';
+
+/** Rows per chunk of a pass over every row (fingerprint, statistics, the check at loading): about 4 MB. */
+const PASS_BYTES = 4 << 20;
+/** Cursors kept per set: training and validation passes, or a second batcher (aggressive training), each keep their own. */
+const CURSORS = 2;
+
+/** What a streamed set is besides its rows: its examples' shape, labels and names. */
+export interface StreamedParts {
+  count: number;
+  shape: readonly number[];
+  labels: Int32Array | null;
+  labelNames: readonly string[] | null;
+  featureNames: readonly string[] | null;
+  source: string;
+  ids?: ExampleIds | undefined;
+}
+
+/** A set over a pool's rows: `map` picks them (null: all, in stored order), `stats` standardizes them. */
+export function streamedDataset(pool: RowPool, parts: StreamedParts): Dataset {
+  return new StreamedSet(pool, null, null, parts);
+}
+
+class StreamedSet implements Dataset, StreamedRows {
+  readonly values = null;
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly labels: Int32Array | null;
+  readonly labelNames: readonly string[] | null;
+  readonly featureNames: readonly string[] | null;
+  readonly source: string;
+  readonly ids: ExampleIds | undefined;
+  readonly storedType: 'uint8' | 'float32';
+  private readonly cursors: Cursor[] = [];
+  private scratch: Float32Array | null = null;
+
+  constructor(private readonly pool: RowPool, private readonly map: Uint32Array | null, private readonly stats: Standardization | null, parts: StreamedParts) {
+    this.count = parts.count;
+    this.shape = Object.freeze([...parts.shape]);
+    this.size = parts.shape.reduce((a, b) => a * b, 1);
+    this.labels = parts.labels;
+    this.labelNames = parts.labelNames;
+    this.featureNames = parts.featureNames;
+    this.source = parts.source;
+    this.ids = parts.ids;
+    this.storedType = stats !== null ? 'float32' : storedType(pool.source);
+  }
+
+  get streamed(): StreamedRows {
+    return this;
+  }
+
+  private parts(): StreamedParts {
+    return { count: this.count, shape: this.shape, labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
+  }
+
+  select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {
+    const map = this.map === null ? indices : Uint32Array.from(indices, (i) => this.map![i]!);
+    return new StreamedSet(this.pool, map, this.stats, { ...this.parts(), count: indices.length, labels, source, ids });
+  }
+
+  standardized(stats: Standardization): Dataset {
+    if (this.stats !== null) throw new Error(`${this.source} is standardized already.`);
+    return new StreamedSet(this.pool, this.map, stats, this.parts());
+  }
+
+  relabeled(labels: Int32Array | null, labelNames: readonly string[] | null): Dataset {
+    return new StreamedSet(this.pool, this.map, this.stats, { ...this.parts(), labels, labelNames });
+  }
+
+  /** The cursor that reads rows start.. of `plan` next, else the one used longest ago, started anew. */
+  private cursorFor(plan: RowPlan, start: number, rows: number, chunkRows: number): Cursor {
+    let at = this.cursors.findIndex((c) => c.chunkRows >= rows && c.follows(plan, start, rows));
+    if (at < 0) {
+      at = this.cursors.findIndex((c) => c.chunkRows === chunkRows);
+      if (at < 0) {
+        if (this.cursors.length >= CURSORS) this.cursors.shift()!.close();
+        this.cursors.push(this.pool.cursor(chunkRows, this.count));
+        at = this.cursors.length - 1;
+      }
+    }
+    const cursor = this.cursors.splice(at, 1)[0]!;
+    this.cursors.push(cursor);
+    return cursor;
+  }
+
+  /** Stored bytes of rows start..start+rows-1 of the sequence `order`. */
+  private readRows(order: Uint32Array | null, start: number, rows: number, chunkRows: number): Uint8Array {
+    const plan = { map: this.map, order };
+    return this.cursorFor(plan, start, rows, chunkRows).read(plan, start, rows);
+  }
+
+  gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend: Backend = getBackend()): void {
+    const size = this.size;
+    if (out.length < rows * size) {
+      throw new RangeError(`gather: ${rows} examples of ${size} values need ${rows * size} values, but out has ${out.length}.`);
+    }
+    const available = order === null ? this.count : order.length;
+    if (start < 0 || start + rows > available) {
+      throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
+    }
+    if (rows === 0) return;
+    const bytes = this.readRows(order, start, rows, rows);
+    const raw = storedType(this.pool.source) === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * size);
+    if (this.stats !== null) standardizeRows(raw, rows, this.stats, out);
+    else if (raw instanceof Float32Array) out.set(raw);
+    else backend.gatherBytes(raw, null, 0, rows, size, 255, out);
+  }
+
+  *chunks(): Generator<StoredChunk> {
+    const chunkRows = Math.max(1, Math.floor(PASS_BYTES / this.pool.rowBytes));
+    for (let first = 0; first < this.count; first += chunkRows) {
+      const rows = Math.min(chunkRows, this.count - first);
+      const bytes = this.readRows(null, first, rows, chunkRows);
+      const raw = storedType(this.pool.source) === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * this.size);
+      if (this.stats === null) {
+        yield { values: raw, rows, first };
+      } else {
+        this.scratch ??= new Float32Array(chunkRows * this.size);
+        standardizeRows(raw, rows, this.stats, this.scratch);
+        yield { values: this.scratch.subarray(0, rows * this.size), rows, first };
+      }
+    }
+  }
+}

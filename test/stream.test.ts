@@ -1,0 +1,165 @@
+// Streaming data larger than the memory budget (src/data/stream): a streamed image folder or NPY
+// file gives the bits the same data loaded in memory gives (the oracle), in any order, through its
+// views (splits, limits, standardization), and a run trains to the same weights either way.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { relabel, storedChunks, subset, takeFirst, type Dataset } from '../src/data/dataset.js';
+import { loadData, parseByteSize } from '../src/data/load.js';
+import { shuffledOrder } from '../src/data/batches.js';
+import { fitStandardization, standardize } from '../src/data/transforms/standardize.js';
+import { Random } from '../src/engine/random.js';
+import { encodeNpy } from '../src/io/npy.js';
+import { dataFingerprint, planRun } from '../src/run/plan.js';
+import { trainRun } from '../src/run/train-run.js';
+import { validateRunSpec } from '../src/run/spec.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'vaekit-stream-test-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A folder of `perClass` PNGs of each class, [height, width] RGB (grey: R = G = B), random pixels. */
+async function pngFolder(name: string, perClass: number, height: number, width: number, grey: boolean, seed: number): Promise<string> {
+  const dir = join(tmp, name);
+  const rng = new Random(seed);
+  for (const c of ['cats', 'dogs']) {
+    mkdirSync(join(dir, c), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const px = new Uint8Array(height * width * 3);
+      for (let p = 0; p < height * width; p++) {
+        const v = rng.int(256);
+        px.set(grey ? [v, v, v] : [v, rng.int(256), rng.int(256)], 3 * p);
+      }
+      await sharp(Buffer.from(px), { raw: { width, height, channels: 3 } }).png().toFile(join(dir, c, `${String(i).padStart(3, '0')}.png`));
+    }
+  }
+  return dir;
+}
+
+/** Every value each set gives through gather, in `order`, in batches of `batch` (the last short), as the batching loop asks. */
+function gathered(set: Dataset, order: Uint32Array | null, batch: number): Float32Array {
+  const all = new Float32Array(set.count * set.size);
+  const out = new Float32Array(batch * set.size);
+  for (let start = 0; start < set.count; start += batch) {
+    const rows = Math.min(batch, set.count - start);
+    set.gather(order, start, rows, out);
+    all.set(out.subarray(0, rows * set.size), start * set.size);
+  }
+  return all;
+}
+
+function assertSameSet(streamed: Dataset, loaded: Dataset, seed: number): void {
+  assert.equal(streamed.values, null);
+  assert.notEqual(loaded.values, null);
+  assert.deepEqual([streamed.count, ...streamed.shape], [loaded.count, ...loaded.shape]);
+  assert.deepEqual(streamed.labels, loaded.labels);
+  assert.deepEqual(streamed.labelNames, loaded.labelNames);
+  for (const i of [0, loaded.count - 1]) assert.equal(streamed.ids?.(i), loaded.ids?.(i));
+  const order = shuffledOrder(loaded.count, new Random(seed));
+  // Bit for bit: the typed arrays compared as bytes.
+  const bytes = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  assert.ok(bytes(gathered(streamed, order, 32)).equals(bytes(gathered(loaded, order, 32))), 'shuffled batches differ');
+  assert.ok(bytes(gathered(streamed, null, 7)).equals(bytes(gathered(loaded, null, 7))), 'batches in stored order differ');
+  assert.equal(dataFingerprint(streamed), dataFingerprint(loaded));
+}
+
+test('a streamed image folder gives the loaded one\'s examples, labels, ids, bits and fingerprint, in any order and through its views', async () => {
+  const dir = await pngFolder('colour', 45, 9, 11, false, 1);
+  const notes: string[] = [];
+  const loaded = await loadData(dir, 'train', { memoryBudget: Infinity, report: (l) => notes.push(l) });
+  const streamed = await loadData(dir, 'train', { memoryBudget: 0, report: (l) => notes.push(l) });
+  assert.equal(notes.length, 2);
+  assert.equal(notes[1], notes[0]); // the same channels, decided on every image
+  assert.deepEqual(streamed.shape, [9, 11, 3]);
+  assertSameSet(streamed, loaded, 2);
+  // Views: a seeded subset (as a validation split makes), the first examples (data.limit), relabelled classes.
+  const picked = [88, 3, 47, 12, 60, 0, 89];
+  assertSameSet(subset(streamed, picked, 'part'), subset(loaded, picked, 'part'), 3);
+  assertSameSet(takeFirst(streamed, 50), takeFirst(loaded, 50), 4);
+  const flipped = Int32Array.from(loaded.labels!, (y) => 1 - y);
+  assertSameSet(relabel(subset(streamed, picked), flipped.subarray(0, 7), ['dogs', 'cats']), relabel(subset(loaded, picked), flipped.subarray(0, 7), ['dogs', 'cats']), 5);
+  // A budget between the two: the folder's 90 x 9 x 11 x 3 bytes fit 8,910 bytes but not 8,909.
+  assert.notEqual((await loadData(dir, 'train', { memoryBudget: 90 * 9 * 11 * 3 })).values, null);
+  assert.equal((await loadData(dir, 'train', { memoryBudget: 90 * 9 * 11 * 3 - 1 })).values, null);
+});
+
+test('a streamed folder of grey images is 1 channel, as loading decides, and resizes as loading does', async () => {
+  const dir = await pngFolder('grey', 20, 12, 10, true, 6);
+  const notes: string[] = [];
+  const loaded = await loadData(dir, 'train', { memoryBudget: Infinity, report: (l) => notes.push(l) });
+  const streamed = await loadData(dir, 'train', { memoryBudget: 0, report: (l) => notes.push(l) });
+  assert.deepEqual(streamed.shape, [12, 10, 1]);
+  assert.match(notes[1]!, /all 40 images are greyscale, so they load as 1 channel/);
+  assertSameSet(streamed, loaded, 7);
+  const size: [number, number] = [7, 5];
+  assertSameSet(await loadData(dir, 'train', { memoryBudget: 0, imageSize: size, channels: 3 }), await loadData(dir, 'train', { memoryBudget: Infinity, imageSize: size, channels: 3 }), 8);
+});
+
+test('a streamed NPY table standardizes to the same statistics and bits; NPY images stream as stored', async () => {
+  const rng = new Random(9);
+  const n = 300;
+  const table = Float64Array.from({ length: n * 6 }, (_, i) => (i % 6) * 10 + rng.normal() * (1 + (i % 3)));
+  const x = join(tmp, 'table.npy');
+  const y = join(tmp, 'table-labels.npy');
+  writeFileSync(x, encodeNpy({ dtype: 'float64', shape: [n, 6], data: table }));
+  writeFileSync(y, encodeNpy({ dtype: 'int64', shape: [n], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3)) }));
+  const loaded = await loadData(x, 'train', { labels: y, memoryBudget: Infinity });
+  const streamed = await loadData(x, 'train', { labels: y, memoryBudget: 0 });
+  assertSameSet(streamed, loaded, 10);
+  const stats = fitStandardization(loaded);
+  assert.deepEqual(fitStandardization(streamed), stats);
+  assertSameSet(standardize(streamed, stats), standardize(loaded, stats), 11);
+  assertSameSet(standardize(subset(streamed, [5, 1, 299]), stats), standardize(subset(loaded, [5, 1, 299]), stats), 12);
+  // Images of floats in [0, 1] and of bytes.
+  const images = join(tmp, 'images.npy');
+  writeFileSync(images, encodeNpy({ dtype: 'float32', shape: [70, 4, 5, 3], data: Float32Array.from({ length: 70 * 60 }, () => rng.uniform()) }));
+  assertSameSet(await loadData(images, 'train', { memoryBudget: 0 }), await loadData(images, 'train', { memoryBudget: Infinity }), 13);
+  let chunks = 0;
+  for (const c of storedChunks(await loadData(images, 'train', { memoryBudget: 0 }))) chunks += c.rows;
+  assert.equal(chunks, 70);
+});
+
+test('a damaged image or value stops a streamed source as it opens, with the sentence loading it says', async () => {
+  const dir = await pngFolder('damaged', 6, 8, 8, false, 14);
+  writeFileSync(join(dir, 'dogs', '003.png'), Buffer.from('not an image at all'));
+  const loading = await loadData(dir, 'train', { memoryBudget: Infinity }).then(() => 'loaded', (err: Error) => err.message);
+  assert.match(loading, /003\.png could not be decoded as an image/);
+  await assert.rejects(loadData(dir, 'train', { memoryBudget: 0 }), (err: Error) => err.message === loading);
+  const bad = join(tmp, 'bad.npy');
+  const values = new Float32Array(40 * 16).fill(0.5);
+  values[37 * 16 + 5] = 1.5;
+  writeFileSync(bad, encodeNpy({ dtype: 'float32', shape: [40, 4, 4], data: values }));
+  const expected = /bad\.npy: example 37, pixel \(row 1, column 1, channel 0\) holds 1\.5, but float images must hold values in \[0, 1\]/;
+  await assert.rejects(loadData(bad, 'train', { memoryBudget: Infinity }), expected);
+  await assert.rejects(loadData(bad, 'train', { memoryBudget: 0 }), expected);
+});
+
+test('a run trains to the same weights, losses and test metrics streamed as in memory; data.memoryBudget takes bytes or a size', async () => {
+  const dir = await pngFolder('run', 60, 8, 8, false, 21);
+  const spec = (memoryBudget: number | string | null) => ({
+    data: { source: dir, memoryBudget, validation: { fraction: 0.2 } },
+    model: { preset: 'mlp', latent: 3, encoderHidden: [16], decoderHidden: [16] },
+    training: { epochs: 2, batchSize: 16 },
+    seed: 5,
+  });
+  const streamedPlan = await planRun(spec('0B'));
+  assert.equal(streamedPlan.train.values, null);
+  const streamed = await trainRun(streamedPlan, { folder: null });
+  const loadedPlan = await planRun(spec(null));
+  assert.notEqual(loadedPlan.train.values, null);
+  const loaded = await trainRun(loadedPlan, { folder: null });
+  assert.equal(streamedPlan.fingerprint, loadedPlan.fingerprint);
+  const untimed = (r: typeof loaded) => r.history.epochs.map(({ seconds: _s, imagesPerSecond: _i, ...e }) => e);
+  assert.deepEqual(untimed(streamed), untimed(loaded));
+  assert.deepEqual(streamed.test, loaded.test);
+  const w = (r: typeof loaded): Buffer => Buffer.from(r.vae.params.values.buffer, r.vae.params.values.byteOffset, r.vae.params.values.byteLength);
+  assert.ok(w(streamed).equals(w(loaded)), 'the weights differ');
+
+  assert.equal(validateRunSpec(spec('1.5GiB')).data.memoryBudget, 1.5 * 2 ** 30);
+  assert.equal(validateRunSpec(spec(2_000_000)).data.memoryBudget, 2_000_000);
+  assert.throws(() => validateRunSpec(spec('lots')), /data\.memoryBudget is invalid: Invalid size "lots": give a number of bytes or a size such as 512MB or 2GB\.$/);
+  assert.throws(() => validateRunSpec(spec(-1)), /data\.memoryBudget must be a number of bytes/);
+  assert.equal(parseByteSize('512MB'), 512e6);
+});

@@ -15,7 +15,7 @@ import { Random } from '../src/engine/random.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { dataFingerprint, planRun } from '../src/run/plan.js';
 import { trainRun } from '../src/run/train-run.js';
-import { validateRunSpec } from '../src/run/spec.js';
+import { validateRunSpec, type RunSpecInput } from '../src/run/spec.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-stream-test-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -138,12 +138,13 @@ test('a damaged image or value stops a streamed source as it opens, with the sen
 
 test('a run trains to the same weights, losses and test metrics streamed as in memory; data.memoryBudget takes bytes or a size', async () => {
   const dir = await pngFolder('run', 60, 8, 8, false, 21);
-  const spec = (memoryBudget: number | string | null) => ({
+  // As a spec file gives it (a size may be a string there).
+  const spec = (memoryBudget: number | string | null): RunSpecInput => JSON.parse(JSON.stringify({
     data: { source: dir, memoryBudget, validation: { fraction: 0.2 } },
     model: { preset: 'mlp', latent: 3, encoderHidden: [16], decoderHidden: [16] },
     training: { epochs: 2, batchSize: 16 },
     seed: 5,
-  });
+  }));
   const streamedPlan = await planRun(spec('0B'));
   assert.equal(streamedPlan.train.values, null);
   const streamed = await trainRun(streamedPlan, { folder: null });

@@ -37,6 +37,12 @@ const CURSOR_BYTES = 64 << 20;
 /** A wait for a chunk longer than this, with no slot moving, means the reading threads stopped. */
 const STALL_MS = 120_000;
 
+/**
+ * Time the main thread spent waiting for rows that were not read yet, and how many waits, since the
+ * process started: a step that never waits on its data leaves both near 0 (npm run bench:stream).
+ */
+export const streamWaits = { ms: 0, count: 0 };
+
 /** Reading threads of a source: VAEKIT_DATA_THREADS, else half the cores (1 to 8), leaving the rest to the step. */
 export function readingThreads(): number {
   const given = Number(process.env['VAEKIT_DATA_THREADS']);
@@ -201,6 +207,17 @@ export class Cursor {
 
   /** Waits until `slot` holds chunk `ticket`; throws the thread's sentence when it failed. */
   private wait(slot: number, ticket: number): void {
+    if (Atomics.load(this.state, slot) === ticket) return;
+    const started = performance.now();
+    try {
+      this.waitFor(slot, ticket);
+    } finally {
+      streamWaits.ms += performance.now() - started;
+      streamWaits.count++;
+    }
+  }
+
+  private waitFor(slot: number, ticket: number): void {
     let since = Date.now();
     for (;;) {
       const now = Atomics.load(this.state, slot);

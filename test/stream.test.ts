@@ -1,5 +1,5 @@
-// Streaming data larger than the memory budget (src/data/stream): a streamed image folder or NPY
-// file gives the bits the same data loaded in memory gives (the oracle), in any order, through its
+// Streaming data larger than the memory budget (src/data/stream): a streamed image folder, NPY or
+// CSV file gives the bits the same data loaded in memory gives (the oracle), in any order, through its
 // views (splits, limits, standardization), and a run trains to the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { relabel, storedChunks, subset, takeFirst, type Dataset } from '../src/data/dataset.js';
 import { loadData, parseByteSize } from '../src/data/load.js';
 import { shuffledOrder } from '../src/data/batches.js';
+import { visitCsvChunks, visitCsvFile } from '../src/data/sources/csv.js';
 import { fitStandardization, standardize } from '../src/data/transforms/standardize.js';
 import { Random } from '../src/engine/random.js';
 import { encodeNpy } from '../src/io/npy.js';
@@ -163,4 +164,43 @@ test('a run trains to the same weights, losses and test metrics streamed as in m
   assert.throws(() => validateRunSpec(spec('lots')), /data\.memoryBudget is invalid: Invalid size "lots": give a number of bytes or a size such as 512MB or 2GB\.$/);
   assert.throws(() => validateRunSpec(spec(-1)), /data\.memoryBudget must be a number of bytes/);
   assert.equal(parseByteSize('512MB'), 512e6);
+});
+
+test('a CSV file read a chunk at a time gives the records and line numbers reading it whole gives, cut anywhere', async () => {
+  const rng = new Random(31);
+  const lines = ['\ufeffa,b,label'];
+  for (let i = 0; i < 60; i++) lines.push(i % 9 === 4 ? '' : `${(rng.normal() * 100).toPrecision(7)},${rng.int(1000)},${['ünï', 'cödé', 'x'][i % 3]}`);
+  const plain = join(tmp, 'plain.csv');
+  writeFileSync(plain, lines.join('\r\n') + '\r\n');
+  const quoted = join(tmp, 'quoted.csv');
+  writeFileSync(quoted, `a,b,label\n${lines.slice(1).map((l, i) => (l === '' ? '' : `${l.split(',').slice(0, 2).join(',')},"${i % 2 ? 'two\nlines' : 'q, ""q""'}"`)).join('\n')}`);
+  for (const path of [plain, quoted]) {
+    const whole: [string[], number][] = [];
+    visitCsvFile(path, (cells, line) => whole.push([cells, line]));
+    assert.ok(whole.length > 50);
+    for (const chunkBytes of [1, 2, 7, 64, 1 << 20]) {
+      const chunked: [string[], number][] = [];
+      await visitCsvChunks(path, (cells, line) => chunked.push([cells, line]), chunkBytes);
+      assert.deepEqual(chunked, whole, `${path} in chunks of ${chunkBytes} bytes`);
+    }
+  }
+});
+
+test('a streamed CSV table gives the loaded one\'s features, classes, ids, statistics and bits; a bad cell stops it with loading\'s sentence', async () => {
+  const rng = new Random(41);
+  const rows = Array.from({ length: 500 }, (_, i) => `${rng.normal().toPrecision(6)},${(rng.uniform() * 1e4).toFixed(2)},${rng.int(7)},${['b', 'a', 'c'][i % 3]}`);
+  const path = join(tmp, 'table.csv');
+  writeFileSync(path, `x,y,z,kind\n${rows.join('\n')}\n`);
+  const loaded = await loadData(path, 'train', { labelColumn: 'kind', memoryBudget: Infinity });
+  const streamed = await loadData(path, 'train', { labelColumn: 'kind', memoryBudget: 0 });
+  assertSameSet(streamed, loaded, 42);
+  assert.deepEqual(streamed.featureNames, ['x', 'y', 'z']);
+  const stats = fitStandardization(loaded);
+  assert.deepEqual(fitStandardization(streamed), stats);
+  assertSameSet(standardize(streamed, stats), standardize(loaded, stats), 43);
+  const bad = join(tmp, 'bad.csv');
+  writeFileSync(bad, `x,y\n${rows.slice(0, 300).map((r) => r.split(',').slice(0, 2).join(',')).join('\n')}\n1,oops\n`);
+  const expected = /bad\.csv: row 301 \(line 302\), column "y": "oops" is not a number/;
+  await assert.rejects(loadData(bad, 'train', { memoryBudget: Infinity }), expected);
+  await assert.rejects(loadData(bad, 'train', { memoryBudget: 0 }), expected);
 });

@@ -11,9 +11,9 @@
  *   FILE.csv | FILE.tsv                a table with the text in one column (--text-column NAME)
  *   DIR                                a folder of .txt files, flat or one subfolder per class
  *
- * An image folder or NPY file whose examples would take more memory than `memoryBudget` streams
+ * An image folder, NPY or CSV file whose examples would take more memory than `memoryBudget` streams
  * from disk instead (data/stream): the same examples, order and bits, read by threads ahead of the
- * batches. Other sources load into memory.
+ * batches. MNIST, IDX files, text and time series load into memory.
  */
 import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -26,6 +26,7 @@ import { checkFolderOptions, listImageFolder, loadImageFolder } from './sources/
 import { loadMnist } from './sources/mnist.js';
 import { loadNpy } from './sources/npy.js';
 import { loadText, type TextReadOptions } from './sources/text.js';
+import { streamCsv } from './stream/csv.js';
 import { folderMemoryBytes, npyMemoryBytes, streamImageFolder, streamNpy } from './stream/sources.js';
 
 /** Which split "mnist" means: the training split for training, the test split for evaluation. */
@@ -50,8 +51,8 @@ export interface DataOptions {
   /** Read the data as text with these settings (a text model's data); the label column is `labelColumn`. */
   text?: Omit<TextReadOptions, 'labelColumn'>;
   /**
-   * Bytes the examples may take in memory (data.memoryBudget); an image folder or NPY file that
-   * needs more streams from disk. By default defaultMemoryBudget(); Infinity keeps everything in memory.
+   * Bytes the examples may take in memory (data.memoryBudget); an image folder, NPY or CSV file that
+   * needs more streams from disk (a CSV file: when the file is larger). By default defaultMemoryBudget(); Infinity keeps everything in memory.
    */
   memoryBudget?: number;
 }
@@ -75,6 +76,8 @@ export function parseByteSize(text: string): number {
 
 /** The most bytes one in-memory array of examples holds (a file read whole, a folder's byte array). */
 const MOST_IN_ONE_ARRAY = 2 ** 31 - 1;
+/** The longest string V8 makes (2^29 - 24 characters): a CSV file read whole is one. */
+const MOST_IN_ONE_STRING = 2 ** 29 - 24;
 
 export const DATA_HELP = '"mnist", "mnist:train", "mnist:test", an image folder, a .npy file, a .csv file or an IDX file';
 
@@ -133,7 +136,12 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
       if (bytes.memory > budget || bytes.file > MOST_IN_ONE_ARRAY) return streamNpy(spec, options.labels);
       return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});
     }
-    case 'csv': return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
+    case 'csv': {
+      // In memory the whole file is read as one string first: its size is what loading it takes, and V8's longest string its limit.
+      const bytes = statSync(spec).size;
+      if (bytes > budget || bytes > MOST_IN_ONE_STRING) return streamCsv(spec, options.labelColumn);
+      return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
+    }
     case 'idx': return loadIdx(spec, options.labels);
   }
 }

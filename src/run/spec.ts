@@ -43,7 +43,7 @@ export interface DataSpec {
   imageSize: [number, number] | null;
   /** Use only the first N training examples, in stored order. */
   limit: number | null;
-  /** Bytes the examples may take in memory; an image folder or NPY file that needs more streams from disk. null: a quarter of the machine's memory. */
+  /** Bytes the examples may take in memory; an image folder, NPY or CSV file that needs more streams from disk. null: a quarter of the machine's memory. */
   memoryBudget: number | null;
   /** Validate on a seeded share of the data, or on other data; null: MNIST's test split for MNIST, else a share of 0.1. */
   validation: { fraction: number } | { source: string } | null;

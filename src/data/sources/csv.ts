@@ -11,9 +11,12 @@
  * Blank lines are skipped, a UTF-8 byte-order mark is ignored, and so are spaces around a cell.
  */
 import { extname } from 'node:path';
+import { closeSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { parse as parseStream } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { clip, VaekitError } from '../../errors.js';
-import { readFileOrExplain } from '../../io/fs-errors.js';
+import { openOrExplain, readFileOrExplain } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
 
 export interface CsvOptions {
@@ -33,7 +36,108 @@ export const MISSING = /^\s*(?:nan|na|n\/a|null|none|\?)\s*$/i;
 export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
   const table = new TableBuilder(path, options.labelColumn);
   visitCsvFile(path, table.add);
+  const { values, count: _count, ...parts } = table.finish();
+  return arrayDataset({ values: values!, ...parts });
+}
+
+/**
+ * Reads a CSV table as loadCsv does, but a chunk of the file at a time, handing its rows' values
+ * (float32, row after row) to `sink` every few megabytes instead of keeping them: the table's
+ * parts but its values (a streamed CSV's, data/stream/csv.ts).
+ */
+export async function readCsvInto(path: string, labelColumn: string | undefined, sink: (values: Float32Array) => void): Promise<TableParts> {
+  const table = new TableBuilder(path, labelColumn, sink);
+  await visitCsvChunks(path, table.add);
   return table.finish();
+}
+
+/** Bytes of a file read at once by visitCsvChunks. */
+const CHUNK_BYTES = 4 << 20;
+
+/** visitCsvFile's records, the file read `chunkBytes` at a time (the same records and line numbers). */
+export async function visitCsvChunks(path: string, visit: RecordVisitor, chunkBytes = CHUNK_BYTES): Promise<void> {
+  const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
+  const fd = openOrExplain(path, 'CSV file');
+  try {
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    // As visitCsvFile: a file with a double quote anywhere is read by csv-parse.
+    let quoted = false;
+    for (let at = 0, n = -1; n !== 0 && !quoted; at += n) {
+      n = readSync(fd, chunk, 0, chunk.length, at);
+      quoted = chunk.subarray(0, n).includes(0x22);
+    }
+    const decoder = new StringDecoder('utf8');
+    let first = true;
+    const texts = function* (): Generator<string> {
+      for (let at = 0, n = -1; n !== 0; at += n) {
+        n = readSync(fd, chunk, 0, chunk.length, at);
+        let text = n === 0 ? decoder.end() : decoder.write(chunk.subarray(0, n));
+        if (first && text.length > 0) {
+          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+          first = false;
+        }
+        yield text;
+      }
+    };
+    if (quoted) await parseQuotedChunks(texts(), path, delimiter, visit);
+    else splitPlainChunks(texts(), delimiter, visit);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** splitPlain over text that comes in chunks: a line cut by a chunk's end is joined to the next chunk's start. */
+function splitPlainChunks(texts: Iterable<string>, delimiter: string, visit: RecordVisitor): void {
+  let line = 1;
+  let rest = '';
+  for (const text of texts) {
+    const all = rest + text;
+    const last = all.lastIndexOf('\n');
+    if (last < 0) {
+      rest = all;
+      continue;
+    }
+    const before = line - 1;
+    splitPlain(all.slice(0, last + 1), delimiter, (cells, at) => visit(cells, before + at), () => { line++; });
+    rest = all.slice(last + 1);
+  }
+  const before = line - 1;
+  if (rest.length > 0) splitPlain(rest, delimiter, (cells, at) => visit(cells, before + at));
+}
+
+/** parseQuoted over text that comes in chunks, by csv-parse's streaming parser with the same options. */
+async function parseQuotedChunks(texts: Iterable<string>, path: string, delimiter: string, visit: RecordVisitor): Promise<void> {
+  let failed: unknown = null;
+  const parser = parseStream({
+    delimiter, relax_column_count: true, skip_empty_lines: true, trim: true,
+    on_record: (record: string[], context) => {
+      if (failed === null) {
+        try {
+          visit(record, context.lines);
+        } catch (err) {
+          failed = err;
+        }
+      }
+      return null;
+    },
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('error', reject);
+    parser.on('end', resolve);
+    parser.resume();
+  });
+  try {
+    for (const text of texts) {
+      parser.write(text);
+      if (failed !== null) break;
+    }
+    parser.end();
+    await done;
+  } catch (err) {
+    if (err instanceof VaekitError) throw err;
+    throw new VaekitError(`${path} is not valid CSV (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  if (failed !== null) throw failed;
 }
 
 /** Visits the records of a CSV file (a TSV file when its name ends in .tsv), the header first, as the top of this file says. */
@@ -45,13 +149,14 @@ export function visitCsvFile(path: string, visit: RecordVisitor): void {
   else splitPlain(text, delimiter, visit);
 }
 
-/** Visits the records of a file without quotes: each non-empty line split at the delimiter. */
-function splitPlain(text: string, delimiter: string, visit: RecordVisitor): void {
+/** Visits the records of a file without quotes: each non-empty line split at the delimiter; `onLine` hears every line. */
+function splitPlain(text: string, delimiter: string, visit: RecordVisitor, onLine?: () => void): void {
   for (let start = 0, line = 1; start < text.length; line++) {
     const newline = text.indexOf('\n', start);
     const end = newline < 0 ? text.length : newline;
     const cut = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end; // CRLF
     if (cut > start) visit(text.slice(start, cut).split(delimiter), line);
+    onLine?.();
     start = end + 1;
   }
 }
@@ -84,9 +189,11 @@ class TableBuilder {
   private filled = 0;
   private readonly labelCells: string[] = [];
 
+  /** `sink`: receives the values every few megabytes, instead of the builder keeping them all. */
   constructor(
     private readonly path: string,
     private readonly labelColumn: string | undefined,
+    private readonly sink?: (values: Float32Array) => void,
   ) {}
 
   readonly add = (cells: string[], line: number): void => {
@@ -103,7 +210,13 @@ class TableBuilder {
     if (cells.length !== names.length) {
       throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
     }
-    if (this.filled + names.length > this.values.length) this.values = grow(this.values);
+    if (this.filled + names.length > this.values.length) {
+      if (this.sink === undefined || this.filled === 0) this.values = grow(this.values);
+      else {
+        this.sink(this.values.subarray(0, this.filled));
+        this.filled = 0;
+      }
+    }
     for (let j = 0; j < cells.length; j++) {
       const cell = cells[j]!;
       if (j === this.labelIndex || !NUMBER.test(cell)) {
@@ -128,20 +241,37 @@ class TableBuilder {
     return `${this.path}: row ${row} (line ${line}), column "${clip(this.names![column]!)}"`;
   }
 
-  finish(): Dataset {
+  /** The table's parts; its values too, unless a sink took them (the rest handed to it now). */
+  finish(): TableParts {
     const { path } = this;
     if (this.names === null) {
       throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of values.`);
     }
     if (this.rows === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
     const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
-    const values = this.values.slice(0, this.filled);
+    let values: Float32Array | null = this.values.slice(0, this.filled);
+    if (this.sink !== undefined) {
+      this.sink(values);
+      values = null;
+    }
     const featureNames = this.names.filter((_, j) => j !== this.labelIndex);
     // An example's id is its data row, 1-based, as in the messages above (the header and blank lines not counted).
     const ids = (i: number): string => String(i + 1);
-    if (this.labelIndex < 0) return arrayDataset({ values, shape: [features], featureNames, source: path, ids });
-    return arrayDataset({ values, shape: [features], featureNames, ...classesOf(this.labelCells), source: path, ids });
+    const classes = this.labelIndex < 0 ? { labels: null, labelNames: null } : classesOf(this.labelCells);
+    return { values, count: this.rows, shape: [features], featureNames, ...classes, source: path, ids };
   }
+}
+
+/** A CSV table read: its examples' values (null where a sink took them) and the rest of a Dataset's parts. */
+export interface TableParts {
+  values: Float32Array | null;
+  count: number;
+  shape: number[];
+  featureNames: string[];
+  labels: Int32Array | null;
+  labelNames: string[] | null;
+  source: string;
+  ids: (i: number) => string;
 }
 
 function grow(values: Float32Array): Float32Array {

@@ -4,7 +4,7 @@
  * loader stores them (bytes or float32), so a streamed set gives the bits a loaded one does.
  *
  *   npy     an NPY file's rows, read at their offsets (runs of consecutive rows in one read),
- *           converted and checked as loading the file does
+ *           converted and checked as loading the file does; a streamed CSV's float32 rows too
  *   images  an image folder's files, decoded as loading the folder does (pngjs; sharp for JPEG,
  *           WebP and resizing), a few in flight at once
  */
@@ -24,6 +24,8 @@ export type RowSource =
     swap: boolean;
     /** One example's shape: [H, W, C] (images) or [D]. */
     shape: number[];
+    /** An open file to read instead of opening `path` (a streamed CSV's rows, already removed): left open. */
+    fd?: number;
   }
   | {
     kind: 'images';
@@ -68,7 +70,7 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
   const fileRow = size * npyValueBytes(source.dtype);
   const image = source.shape.length === 3;
   const stored = rowBytes(source);
-  const fd = openOrExplain(source.path, 'NPY file');
+  const fd = source.fd ?? openOrExplain(source.path, 'NPY file');
   const buffer = Buffer.allocUnsafeSlow(Math.max(fileRow, Math.floor(RUN_BYTES / fileRow) * fileRow));
   const most = buffer.length / fileRow;
   return {
@@ -92,7 +94,7 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
       }
     },
     close() {
-      closeSync(fd);
+      if (source.fd === undefined) closeSync(fd);
     },
   };
 }

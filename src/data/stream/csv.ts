@@ -1,0 +1,47 @@
+/**
+ * A CSV table larger than the memory budget: read once, a chunk at a time, as loadCsv reads it (the
+ * same checks and messages), its rows' values written as float32 into a file that is removed as
+ * soon as it is opened, so that nothing is left behind whatever ends the process; the streamed set
+ * reads its rows from there as from an NPY file's (rows.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VaekitError } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
+import type { Dataset } from '../dataset.js';
+import { readCsvInto } from '../sources/csv.js';
+import { RowPool } from './pool.js';
+import { streamedDataset } from './streamed.js';
+
+/** A CSV table (see sources/csv.ts) streamed: its labels and ids in memory, its values on disk. */
+export async function streamCsv(path: string, labelColumn: string | undefined): Promise<Dataset> {
+  const rows = join(tmpdir(), `vaekit-rows-${process.pid}-${randomUUID()}.f32`);
+  let fd: number;
+  try {
+    fd = openSync(rows, 'wx+', 0o600);
+    unlinkSync(rows);
+  } catch (err) {
+    throw new VaekitError(`Cannot stream ${path}: its rows need a temporary file in ${tmpdir()}, and ${describeFsError(err)}.`);
+  }
+  try {
+    let at = 0;
+    const table = await readCsvInto(path, labelColumn, (values) => {
+      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+      for (let done = 0; done < bytes.length;) {
+        try {
+          done += writeSync(fd, bytes, done, bytes.length - done, at + done);
+        } catch (err) {
+          throw new VaekitError(`Cannot stream ${path}: writing its rows to a temporary file in ${tmpdir()} failed (${describeFsError(err)}).`);
+        }
+      }
+      at += bytes.length;
+    });
+    const pool = await RowPool.start({ kind: 'npy', path, fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
+    return streamedDataset(pool, { ...table, ids: table.ids });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}

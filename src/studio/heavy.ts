@@ -78,9 +78,11 @@ async function loadUpload({ file, labels, labelColumn }: AnomalyJob): Promise<Da
       labelsPath = join(tmp, `labels-${uploadName(labels.name, '.npy')}`);
       writeFileSync(labelsPath, labels.bytes);
     }
+    // In memory whatever its size (an upload is bounded): its file is removed when this returns.
     return loadData(path, 'test', {
       ...(labelsPath !== undefined ? { labels: labelsPath } : {}),
       ...(labelColumn !== undefined ? { labelColumn } : {}),
+      memoryBudget: Infinity,
     });
   });
 }

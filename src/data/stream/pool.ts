@@ -43,11 +43,16 @@ const STALL_MS = 120_000;
  */
 export const streamWaits = { ms: 0, count: 0 };
 
-/** Reading threads of a source: VAEKIT_DATA_THREADS, else half the cores (1 to 8), leaving the rest to the step. */
+/**
+ * Reading threads of a source: VAEKIT_DATA_THREADS, else one per core, at most 8. While a model
+ * trains they decode no more than the step takes (on 2 cores, 64x64 PNGs for the seed preset: about
+ * a third of one core), whatever their number; with nothing else to do (the pass that opens a source,
+ * the fingerprint) they use every core.
+ */
 export function readingThreads(): number {
   const given = Number(process.env['VAEKIT_DATA_THREADS']);
   if (Number.isInteger(given) && given >= 1) return Math.min(given, 64);
-  return Math.max(1, Math.min(8, Math.floor(availableParallelism() / 2)));
+  return Math.max(1, Math.min(8, availableParallelism()));
 }
 
 /** Ends a pool's threads once nothing refers to its handle (a streamed set and its views hold it). */
@@ -90,8 +95,8 @@ export class RowPool {
   }
 
   /** A cursor reading ahead chunks of up to `chunkRows` rows, with the slots its memory allows. */
-  cursor(chunkRows: number, count: number): Cursor {
-    return new Cursor(this, chunkRows, count);
+  cursor(chunkRows: number): Cursor {
+    return new Cursor(this, chunkRows);
   }
 
   /** @internal A ring of `slots` slots of `slotBytes`, known to every thread. */
@@ -131,10 +136,11 @@ interface Ring {
   slots: number;
 }
 
-/** Where a row of a sequence lies in the source: map[order[position]] (null: the identity). */
+/** Where a row of a sequence lies in the source: map[order[position]] (null: the identity), for positions below `length`. */
 export interface RowPlan {
   map: Uint32Array | null;
   order: Uint32Array | null;
+  length: number;
 }
 
 /** One sequence of rows read ahead (see the top of this file). */
@@ -152,7 +158,7 @@ export class Cursor {
   private next = 0;
   private requested = 0;
 
-  constructor(private readonly pool: RowPool, readonly chunkRows: number, private readonly count: number) {
+  constructor(private readonly pool: RowPool, readonly chunkRows: number) {
     const slotBytes = Math.ceil((chunkRows * pool.rowBytes) / 8) * 8;
     const slots = Math.max(2, Math.min(4 * Math.max(2, readingThreads()), Math.floor(CURSOR_BYTES / slotBytes)));
     this.ring = pool.ring(slots, slotBytes);
@@ -163,8 +169,8 @@ export class Cursor {
 
   /** Whether `read(plan, start, rows)` would take the next chunk of this cursor's sequence. */
   follows(plan: RowPlan, start: number, rows: number): boolean {
-    return this.plan !== null && plan.order === this.plan.order && plan.map === this.plan.map
-      && start === this.base + this.next * this.rows && rows === Math.min(this.rows, this.count - start);
+    return this.plan !== null && plan.order === this.plan.order && plan.map === this.plan.map && plan.length === this.plan.length
+      && start === this.base + this.next * this.rows && rows === Math.min(this.rows, plan.length - start);
   }
 
   /**
@@ -182,7 +188,7 @@ export class Cursor {
     }
     const k = this.next++;
     // The slot of the chunk read before this one is free now: keep every slot busy.
-    const chunks = Math.ceil((this.count - this.base) / this.rows);
+    const chunks = Math.ceil((plan.length - this.base) / this.rows);
     while (this.requested < Math.min(chunks, k + this.ring.slots)) this.requestChunk(this.requested++);
     const slot = k % this.ring.slots;
     this.wait(slot, this.tickets[slot]!);
@@ -193,7 +199,7 @@ export class Cursor {
   private requestChunk(k: number): void {
     const { map, order } = this.plan!;
     const from = this.base + k * this.rows;
-    const n = Math.min(this.rows, this.count - from);
+    const n = Math.min(this.rows, this.plan!.length - from);
     const indices = new Uint32Array(n);
     for (let r = 0; r < n; r++) {
       const o = order === null ? from + r : order[from + r]!;

@@ -18,6 +18,8 @@ import { storedType } from './rows.js';
 
 /** Rows per chunk of a pass over every row (fingerprint, statistics, the check at loading): about 4 MB. */
 const PASS_BYTES = 4 << 20;
+/** A gather of more bytes than this reads its rows in pieces of this size. */
+const PIECE_BYTES = 16 << 20;
 /** Cursors kept per set: training and validation passes, or a second batcher (aggressive training), each keep their own. */
 const CURSORS = 2;
 
@@ -92,7 +94,7 @@ class StreamedSet implements Dataset, StreamedRows {
       at = this.cursors.findIndex((c) => c.chunkRows === chunkRows);
       if (at < 0) {
         if (this.cursors.length >= CURSORS) this.cursors.shift()!.close();
-        this.cursors.push(this.pool.cursor(chunkRows, this.count));
+        this.cursors.push(this.pool.cursor(chunkRows));
         at = this.cursors.length - 1;
       }
     }
@@ -103,7 +105,7 @@ class StreamedSet implements Dataset, StreamedRows {
 
   /** Stored bytes of rows start..start+rows-1 of the sequence `order`. */
   private readRows(order: Uint32Array | null, start: number, rows: number, chunkRows: number): Uint8Array {
-    const plan = { map: this.map, order };
+    const plan = { map: this.map, order, length: order === null ? this.count : order.length };
     return this.cursorFor(plan, start, rows, chunkRows).read(plan, start, rows);
   }
 
@@ -115,6 +117,11 @@ class StreamedSet implements Dataset, StreamedRows {
     const available = order === null ? this.count : order.length;
     if (start < 0 || start + rows > available) {
       throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
+    }
+    const piece = Math.max(1, Math.floor(PIECE_BYTES / this.pool.rowBytes));
+    if (rows > piece) {
+      for (let r = 0; r < rows; r += piece) this.gather(order, start + r, Math.min(piece, rows - r), out.subarray(r * size), backend);
+      return;
     }
     if (rows === 0) return;
     const bytes = this.readRows(order, start, rows, rows);

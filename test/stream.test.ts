@@ -3,7 +3,7 @@
 // views (splits, limits, standardization), and a run trains to the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +17,9 @@ import { encodeNpy } from '../src/io/npy.js';
 import { dataFingerprint, planRun } from '../src/run/plan.js';
 import { trainRun } from '../src/run/train-run.js';
 import { validateRunSpec, type RunSpecInput } from '../src/run/spec.js';
+import { cliChecks, vaekitFromSources } from './helpers/cli.js';
+
+const cli = cliChecks(vaekitFromSources);
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-stream-test-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -203,4 +206,14 @@ test('a streamed CSV table gives the loaded one\'s features, classes, ids, stati
   const expected = /bad\.csv: row 301 \(line 302\), column "y": "oops" is not a number/;
   await assert.rejects(loadData(bad, 'train', { memoryBudget: Infinity }), expected);
   await assert.rejects(loadData(bad, 'train', { memoryBudget: 0 }), expected);
+});
+
+test('vaekit train --memory-budget streams a folder and says so; a size it cannot read is refused in one sentence', async () => {
+  const dir = await pngFolder('cli', 30, 8, 8, false, 51);
+  const out = join(tmp, 'cli-run');
+  const stdout = cli.ok(['train', '--data', dir, '--memory-budget', '10KB', '--preset', 'mlp', '--latent', '2', '--hidden', '8', '--epochs', '1', '--noise', 'none', '--out', out]);
+  // 60 images of 8x8 RGB: 11,520 bytes.
+  assert.match(stdout, /cli: its images need 11520 bytes, more than the memory budget of 10000 bytes \(--memory-budget\), so it streams from disk/);
+  assert.ok(existsSync(join(out, 'config.json')));
+  cli.refused(['train', '--data', dir, '--memory-budget', 'lots', '--out', join(tmp, 'never')], /--memory-budget.*Invalid size "lots": give a number of bytes or a size such as 512MB or 2GB\./, [join(tmp, 'never')]);
 });

@@ -74,6 +74,13 @@ export function parseByteSize(text: string): number {
   return bytes;
 }
 
+/** The line that says a source streams: "photos/: its images need 2.46 GB, more than the memory budget of 256 MB (data.memoryBudget), so it streams from disk, read ahead by threads". */
+function streamingNote(spec: string, needs: string, bytes: number, budget: number): string {
+  const size = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`);
+  const over = bytes > budget ? `more than the memory budget of ${size(budget)} (data.memoryBudget)` : 'more than one array in memory holds';
+  return `${spec}: ${needs} ${size(bytes)}, ${over}, so it streams from disk, read ahead by threads`;
+}
+
 /** The most bytes one in-memory array of examples holds (a file read whole, a folder's byte array). */
 const MOST_IN_ONE_ARRAY = 2 ** 31 - 1;
 /** The longest string V8 makes (2^29 - 24 characters): a CSV file read whole is one. */
@@ -129,17 +136,25 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
       checkFolderOptions(spec, folder);
       const listing = listImageFolder(spec);
       const bytes = await folderMemoryBytes(listing, folder);
-      return bytes > budget || bytes > MOST_IN_ONE_ARRAY ? streamImageFolder(spec, listing, folder) : loadImageFolder(spec, folder, listing);
+      if (bytes <= budget && bytes <= MOST_IN_ONE_ARRAY) return loadImageFolder(spec, folder, listing);
+      options.report?.(streamingNote(spec, 'its images need', bytes, budget));
+      return streamImageFolder(spec, listing, folder);
     }
     case 'npy': {
       const bytes = npyMemoryBytes(spec);
-      if (bytes.memory > budget || bytes.file > MOST_IN_ONE_ARRAY) return streamNpy(spec, options.labels);
+      if (bytes.memory > budget || bytes.file > MOST_IN_ONE_ARRAY) {
+        options.report?.(streamingNote(spec, 'its examples need', bytes.memory, budget));
+        return streamNpy(spec, options.labels);
+      }
       return loadNpy(spec, options.labels !== undefined ? { labels: options.labels } : {});
     }
     case 'csv': {
       // In memory the whole file is read as one string first: its size is what loading it takes, and V8's longest string its limit.
       const bytes = statSync(spec).size;
-      if (bytes > budget || bytes > MOST_IN_ONE_STRING) return streamCsv(spec, options.labelColumn);
+      if (bytes > budget || bytes > MOST_IN_ONE_STRING) {
+        options.report?.(streamingNote(spec, 'the file holds', bytes, budget));
+        return streamCsv(spec, options.labelColumn);
+      }
       return loadCsv(spec, options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {});
     }
     case 'idx': return loadIdx(spec, options.labels);

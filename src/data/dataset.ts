@@ -227,14 +227,8 @@ class ArrayDataset implements Dataset {
   }
 
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend: Backend = getBackend()): void {
+    checkGather(this, order, start, rows, out);
     const size = this.size;
-    if (out.length < rows * size) {
-      throw new RangeError(`gather: ${rows} examples of ${size} values need ${rows * size} values, but out has ${out.length}.`);
-    }
-    const available = order === null ? this.count : order.length;
-    if (start < 0 || start + rows > available) {
-      throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
-    }
     if (this.values instanceof Uint8Array) {
       backend.gatherBytes(this.values, order, start, rows, size, 255, out);
       return;
@@ -244,6 +238,18 @@ class ArrayDataset implements Dataset {
       const i = order === null ? start + r : order[start + r]!;
       out.set(v.subarray(i * size, (i + 1) * size), r * size);
     }
+  }
+}
+
+/** Throws a RangeError when a gather's rows lie outside the set or its order, or `out` is too short for them. */
+export function checkGather(set: Pick<Dataset, 'count' | 'size'>, order: Uint32Array | null, start: number, rows: number, out: Float32Array): void {
+  const size = set.size;
+  if (out.length < rows * size) {
+    throw new RangeError(`gather: ${rows} examples of ${size} values need ${rows * size} values, but out has ${out.length}.`);
+  }
+  const available = order === null ? set.count : order.length;
+  if (start < 0 || start + rows > available) {
+    throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
   }
 }
 

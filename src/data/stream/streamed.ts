@@ -11,7 +11,7 @@
  */
 import type { Backend } from '../../engine/backend.js';
 import { getBackend } from '../../engine/index.js';
-import type { Dataset, ExampleIds, StoredChunk, StreamedRows } from '../dataset.js';
+import { checkGather, type Dataset, type ExampleIds, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { standardizeRows, type Standardization } from '../transforms/standardize.js';
 import { RowPool, type Cursor, type RowPlan } from './pool.js';
 import { storedType } from './rows.js';
@@ -110,14 +110,8 @@ class StreamedSet implements Dataset, StreamedRows {
   }
 
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend: Backend = getBackend()): void {
+    checkGather(this, order, start, rows, out);
     const size = this.size;
-    if (out.length < rows * size) {
-      throw new RangeError(`gather: ${rows} examples of ${size} values need ${rows * size} values, but out has ${out.length}.`);
-    }
-    const available = order === null ? this.count : order.length;
-    if (start < 0 || start + rows > available) {
-      throw new RangeError(`gather: examples ${start}..${start + rows - 1} are out of range (0..${available - 1}).`);
-    }
     const piece = Math.max(1, Math.floor(PIECE_BYTES / this.pool.rowBytes));
     if (rows > piece) {
       for (let r = 0; r < rows; r += piece) this.gather(order, start + r, Math.min(piece, rows - r), out.subarray(r * size), backend);

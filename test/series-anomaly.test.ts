@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
-import { SERIES_POINTS, writeLabelledSeries } from './helpers/series.js';
+import { SERIES_POINTS, windowRows, writeLabelledSeries } from './helpers/series.js';
 import { seriesBaselineScores } from '../src/anomaly/baselines/series.js';
 import { POINT_ADJUST_WARNING } from '../src/anomaly/report.js';
 import { quantile } from '../src/anomaly/thresholds.js';
@@ -153,8 +153,9 @@ test('anomaly --model on series: --baselines fits on the run the model trained o
   const rng = anomalyScoreRng(0);
   const D = W * C;
   const nll = new Float64Array(D);
+  const rows = windowRows(windows).values;
   for (let w = 0; w < windows.count; w++) {
-    bundle.vae.reconstructionNll(Float32Array.from(windows.values!.subarray(w * D, (w + 1) * D)), null, 1, 1, rng, nll);
+    bundle.vae.reconstructionNll(rows.slice(w * D, (w + 1) * D), null, 1, 1, rng, nll);
     const expected = nll[D - 2]! + nll[D - 1]!;
     const [id, score] = streamed[w]!;
     assert.equal(id, times[w + W - 1], `window ${w}'s point`);

@@ -9,6 +9,7 @@ import { pointScores, seriesWindows, trainingEnds } from '../src/data/transforms
 import { Random } from '../src/engine/random.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { VaekitError } from '../src/errors.js';
+import { windowRows } from './helpers/series.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-series-test-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -159,6 +160,7 @@ test('windows: floor((T - W) / S) + 1 of them, each the standardized slice chann
   assert.equal(all.featureNames![3], 'x1@1');
   for (const set of [train, all]) {
     const info = set.series!;
+    const rows = windowRows(set);
     assert.equal(info.window, W);
     assert.equal(info.stride, S);
     assert.deepEqual(info.channels, ['x0', 'x1']);
@@ -173,18 +175,19 @@ test('windows: floor((T - W) / S) + 1 of them, each the standardized slice chann
           for (let c = 0; c < C; c++) {
             const x = oracleValues[i]![start + t]![c]!;
             const j = k * W * C + t * C + c;
-            assert.equal(set.mask![j], Number.isNaN(x) ? 0 : 1);
-            assert.equal(set.values![j], Number.isNaN(x) ? 0 : Math.fround((x - mean[c]!) / std[c]!), `window ${k}, point ${t}, channel ${c}`);
+            assert.equal(rows.mask[j], Number.isNaN(x) ? 0 : 1);
+            assert.equal(rows.values[j], Number.isNaN(x) ? 0 : Math.fround((x - mean[c]!) / std[c]!), `window ${k}, point ${t}, channel ${c}`);
           }
         }
       }
     }
     assert.equal(k, set.count);
   }
-  // gather copies a window's row as it is stored.
+  // A window gathered alone is the one gathered with the others; the windows are never held as rows.
   const out = new Float32Array(W * C);
   all.gather(null, 4, 1, out);
-  assert.deepEqual(out, all.values!.subarray(4 * W * C, 5 * W * C));
+  assert.deepEqual(out, windowRows(all).values.subarray(4 * W * C, 5 * W * C));
+  assert.equal(all.values, null);
 });
 
 test('subset and takeFirst carry the mask and the series info of the windows they keep', () => {
@@ -193,11 +196,12 @@ test('subset and takeFirst carry the mask and the series info of the windows the
   const picked = subset(all, [5, 1]);
   assert.deepEqual(Array.from(picked.series!.starts), [15, 3]);
   assert.deepEqual(Array.from(picked.series!.seriesIndex), [0, 0]);
-  assert.deepEqual(picked.mask, Uint8Array.from([...all.mask!.subarray(40, 48), ...all.mask!.subarray(8, 16)]));
+  const allMask = windowRows(all).mask;
+  assert.deepEqual(windowRows(picked).mask, Uint8Array.from([...allMask.subarray(40, 48), ...allMask.subarray(8, 16)]));
   assert.deepEqual(picked.ids!(0), '15');
   const first = takeFirst(all, 2);
   assert.deepEqual(Array.from(first.series!.starts), [0, 3]);
-  assert.deepEqual(first.mask, all.mask!.subarray(0, 16));
+  assert.deepEqual(windowRows(first).mask, allMask.subarray(0, 16));
   assert.equal(first.series!.standardization, all.series!.standardization);
 });
 

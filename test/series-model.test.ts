@@ -24,7 +24,7 @@ import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
 import { ParameterSet } from '../src/nn/parameters.js';
 import { assertGradient, numericGradient } from './helpers/gradient-check.js';
-import { makeSeries } from './helpers/series.js';
+import { makeSeries, windowRows } from './helpers/series.js';
 
 const backends: Backend[] = [new JsBackend(), loadNativeBackend()];
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -308,7 +308,7 @@ test('batches of a set with a mask carry it, and injection draws missing values 
   const plain = batcher.pass(null, transforms).next().value!;
   assert.ok(plain.mask !== null);
   const mask = plain.mask.slice();
-  assert.deepEqual(mask, train.mask!.subarray(0, 32 * train.size));
+  assert.deepEqual(mask, windowRows(train).mask.subarray(0, 32 * train.size));
   for (let i = 0; i < mask.length; i++) if (mask[i] === 0) assert.equal(plain.input[i], 0);
   const injected = batcher.pass(null, { ...transforms, missing: { rate: 0.2, seed: 3, key: 1 } }).next().value!;
   let added = 0;
@@ -380,7 +380,8 @@ test('seriesPointScores sums a point\'s channels and skips only its missing ones
   const D = all.size;
   const perValue = new Float64Array(all.count * D);
   const rng = new Random((1 ^ 0x5e41e5) >>> 0);
-  vae.reconstructionNll(all.values as Float32Array, all.mask!, all.count, 2, rng, perValue);
+  const rows = windowRows(all);
+  vae.reconstructionNll(rows.values, rows.mask, all.count, 2, rng, perValue);
   for (const t of [0, 10, 13, 39]) {
     let sum = 0;
     for (let c = 0; c < 2; c++) {
@@ -409,7 +410,8 @@ test('seriesPointScores by window: each point the mean over its covering windows
   // The same scores by hand from the per-value scores.
   const D = all.size;
   const perValue = new Float64Array(all.count * D);
-  vae.reconstructionNll(all.values as Float32Array, all.mask!, all.count, 2, new Random((1 ^ 0x5e41e5) >>> 0), perValue);
+  const rows = windowRows(all);
+  vae.reconstructionNll(rows.values, rows.mask, all.count, 2, new Random((1 ^ 0x5e41e5) >>> 0), perValue);
   const windowMean = (k: number): number => {
     const observed = Array.from(perValue.subarray(k * D, (k + 1) * D)).filter((v) => !Number.isNaN(v));
     return observed.reduce((a, b) => a + b, 0) / observed.length;

@@ -13,6 +13,7 @@ import { planRun } from '../src/run/plan.js';
 import { readSeriesRun, seriesForModel } from '../src/run/series.js';
 import { SpecFieldError, validateRunSpec, type DataSpec } from '../src/run/spec.js';
 import type { Vae } from '../src/vae/model.js';
+import { windowRows } from './helpers/series.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-series-run-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -100,7 +101,7 @@ test('validation takes the last share of each series\' training windows, and no 
   const start = run.validation.series!.starts[k]!;
   const all = run.windows.all;
   const inAll = Array.from(all.series!.starts).findIndex((s, j) => s === start && all.series!.seriesIndex[j] === run.validation.series!.seriesIndex[k]);
-  assert.deepEqual(run.validation.values!.subarray(k * run.validation.size, (k + 1) * run.validation.size), all.values!.subarray(inAll * all.size, (inAll + 1) * all.size));
+  assert.deepEqual(windowRows(run.validation).values.subarray(k * run.validation.size, (k + 1) * run.validation.size), windowRows(all).values.subarray(inAll * all.size, (inAll + 1) * all.size));
   assert.ok(lines.some((line) => /^windows: \d+ to train on and the last 10% of each series' training windows \(\d+\) to validate on; the 22 between them/.test(line)), lines.join('\n'));
 
   // data.validation.fraction: the last share of that size.
@@ -120,7 +121,7 @@ test('a series run plans a dense model on windows, and its bundle keeps how it r
   // Not standardized again: the windows are the model's input as cut.
   assert.equal(plan.data.standardization, null);
   const run = readSeriesRun(validateRunSpec(spec).data);
-  assert.deepEqual(plan.train.values, run.train.values);
+  assert.deepEqual(windowRows(plan.train), windowRows(run.train));
   const series = plan.data.series!;
   assert.deepEqual({ ...series, standardization: null }, {
     window: 10, stride: 2, channels: ['x', 'y'], timeColumn: 't', valueColumns: ['x', 'y'], labelColumn: null, timeKind: 'number', standardization: null, resample: false,
@@ -170,13 +171,14 @@ test('seriesForModel reads a new series with the model\'s columns, window, strid
   assert.deepEqual(Array.from(windows.series!.starts), Array.from({ length: windows.count }, (_, k) => 3 * k));
   // Each value (x - mean) / std with the model's statistics, not the new data's (float64 reference).
   const { mean, std } = info.standardization;
+  const rows = windowRows(windows).values;
   for (let k = 0; k < windows.count; k++) {
     for (let t = 0; t < 8; t++) {
       const p = 3 * k + t;
       const raw = [Number(x[p]!.toFixed(3)), Number((x[p]! / 2).toFixed(3))];
       for (const c of [0, 1]) {
         const want = (Math.fround(raw[c]!) - mean[c]!) / std[c]!;
-        assert.ok(Math.abs(windows.values![k * 16 + t * 2 + c]! - want) < 1e-5, `window ${k}, point ${t}, channel ${c}`);
+        assert.ok(Math.abs(rows[k * 16 + t * 2 + c]! - want) < 1e-5, `window ${k}, point ${t}, channel ${c}`);
       }
     }
   }

@@ -10,7 +10,7 @@ import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
 import type { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
-import { isImageShape, type Dataset } from './dataset.js';
+import { hasMask, isImageShape, type Dataset } from './dataset.js';
 import { binarize } from './transforms/binarize.js';
 import { injectMissing, type MissingInjection } from './transforms/missing.js';
 import { applyNoise, checkNoiseFits, type NoiseSpec, type ValueRange } from './transforms/noise.js';
@@ -74,7 +74,7 @@ export class Batcher {
     this.input = new Float32Array(batchSize * set.size);
     this.indices = new Uint32Array(batchSize);
     this.labels = set.labels === null ? null : new Int32Array(batchSize);
-    this.mask = set.mask === undefined ? null : new Uint8Array(batchSize * set.size);
+    this.mask = hasMask(set) ? new Uint8Array(batchSize * set.size) : null;
   }
 
   /** Number of batches in one pass over the set. */
@@ -112,7 +112,8 @@ export class Batcher {
     const { set, input } = this;
     const mask = this.mask!;
     const size = set.size;
-    for (let r = 0; r < rows; r++) mask.set(set.mask!.subarray(indices[r]! * size, (indices[r]! + 1) * size), r * size);
+    if (set.mask === undefined) set.streamed!.gatherMask(indices, rows, mask);
+    else for (let r = 0; r < rows; r++) mask.set(set.mask.subarray(indices[r]! * size, (indices[r]! + 1) * size), r * size);
     if (missing !== undefined) injectMissing(missing, input, mask, rows, size, indices);
     for (let i = 0; i < rows * size; i++) if (mask[i] === 0) input[i] = 0;
   }

@@ -22,13 +22,18 @@ import type { Vocabulary } from './text/vocab.js';
 import type { Standardization } from './transforms/standardize.js';
 
 /**
- * What a dataset whose values stay on disk (src/data/stream) does in place of the stages that would
- * copy or read its values in memory: subsets and standardization are views read as the rows are, and
- * a pass over every row goes chunk by chunk through the threads that read it.
+ * What a dataset whose rows are not held in memory does in place of the stages that would copy or
+ * read its values: a source larger than the memory budget, read from disk by threads (src/data/stream),
+ * or time-series windows cut from their series as they are asked for (transforms/windows.ts).
+ * Subsets and standardization are views; a pass over every row goes chunk by chunk.
  */
 export interface StreamedRows {
   /** What a stored row holds: bytes (images, read as v / 255) or floats. */
   readonly storedType: 'uint8' | 'float32';
+  /** Whether the rows have a mask of observed values (gatherMask). */
+  readonly masked: boolean;
+  /** out[r * size + j] = the mask of value j of example indices[r], for r < rows (a masked set's). */
+  gatherMask(indices: ArrayLike<number>, rows: number, out: Uint8Array): void;
   /** The set's examples at `indices` (nothing is read), with these labels and ids. */
   select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset;
   /** The set with its values standardized (x - mean) / std as they are read, as floats. */
@@ -128,6 +133,11 @@ export interface Dataset {
    * order null means the identity.
    */
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend?: Backend): void;
+}
+
+/** Whether a set's values come with a mask of observed values (in memory, or gathered by its rows). */
+export function hasMask(set: Dataset): boolean {
+  return set.mask !== undefined || set.streamed?.masked === true;
 }
 
 /** The id of the example at an index (see Dataset.ids). */

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isImageShape, type Dataset } from '../data/dataset.js';
+import { hasMask, isImageShape, type Dataset } from '../data/dataset.js';
 import { VaekitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { describeFsError } from '../io/fs-errors.js';
@@ -112,7 +112,7 @@ function writeSplit(set: Dataset, prefix: string, shards: number, dir: string): 
 /** Refuses the data export-data does not write: text, and time series windows (with their masks of missing values). */
 export function checkExportable(train: Dataset): void {
   if (train.text !== undefined) throw new VaekitError('Text data is not exported: vaekit export-data writes image and table data.');
-  if (train.series !== undefined || train.mask !== undefined) {
+  if (train.series !== undefined || hasMask(train)) {
     throw new VaekitError('Time series windows (data.window) are not exported yet: vaekit export-data and the torchrun engine take image and table data.');
   }
 }

@@ -8,7 +8,7 @@
  */
 import { parsePrecision, resolvePrecision, type Precision } from '../engine/precision.js';
 import { Random } from '../engine/random.js';
-import type { Dataset } from '../data/dataset.js';
+import { hasMask, type Dataset } from '../data/dataset.js';
 import { DEFAULT_NOISE, formatNoise, type NoiseSpec } from '../data/transforms/noise.js';
 import { checkMissingRate } from '../data/transforms/missing.js';
 import { Adam } from '../nn/adam.js';
@@ -205,10 +205,10 @@ export function checkFits(vae: Trainable, train: Dataset, options: FitOptions): 
   if (vae.classes > 0 && train.labels === null) throw new VaekitError(`A conditional model needs labels, and ${train.source} has none.`);
   vae.checkObjective(options.objective, options.batchSize);
   checkTransformsFit(train, options);
-  if (options.missingRate > 0 && train.mask === undefined) {
+  if (options.missingRate > 0 && !hasMask(train)) {
     throw new VaekitError(`Missing-point injection (objective.missingRate) applies to time series (data with a mask of missing values), and ${train.source} has none.`);
   }
-  if (train.mask !== undefined && options.objective.loss === 'notebook-mse') {
+  if (hasMask(train) && options.objective.loss === 'notebook-mse') {
     throw new VaekitError(`${train.source} has missing values, which the notebook's squared error cannot leave out: use the elbo or iwae loss.`);
   }
 }
@@ -309,7 +309,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
     if (options.shards > 1) {
       sharded = await ShardedStep.start(vae, {
         shards: options.shards, threads: options.threads ?? vae.backend.info().threads, batchSize, precision: precision.precision,
-        hasLabels: conditional, hasMask: train.mask !== undefined,
+        hasLabels: conditional, hasMask: hasMask(train),
       });
     }
     for (let epoch = firstEpoch; epoch <= options.epochs && !history.aborted; epoch++) {

@@ -1,6 +1,7 @@
 // Time series the tests make: a Series in memory from a function of (t, c), and the small labelled
 // CSV of the series CLI tests (two hourly noisy sines, channel a jumping on planted points).
 import { writeFileSync } from 'node:fs';
+import type { Dataset } from '../../src/data/dataset.js';
 import type { Series } from '../../src/data/sources/series.js';
 import { Random } from '../../src/engine/random.js';
 
@@ -44,4 +45,13 @@ export function writeLabelledSeries(path: string, seed = 3): void {
     rows.push(`${time},${a.toFixed(4)},${b.toFixed(4)},${planted ? 1 : 0}`);
   }
   writeFileSync(path, `time,a,b,label\n${rows.join('\n')}\n`);
+}
+
+/** Every window of a window set, gathered in order, and their mask: the rows it is cut into as batches ask for them. */
+export function windowRows(set: Dataset): { values: Float32Array; mask: Uint8Array } {
+  const values = new Float32Array(set.count * set.size);
+  set.gather(null, 0, set.count, values);
+  const mask = new Uint8Array(set.count * set.size);
+  set.streamed!.gatherMask(Uint32Array.from({ length: set.count }, (_, k) => k), set.count, mask);
+  return { values, mask };
 }

@@ -50,6 +50,7 @@ class StreamedSet implements Dataset, StreamedRows {
   readonly source: string;
   readonly ids: ExampleIds | undefined;
   readonly storedType: 'uint8' | 'float32';
+  readonly masked = false;
   private readonly cursors: Cursor[] = [];
   private scratch: Float32Array | null = null;
 
@@ -67,6 +68,10 @@ class StreamedSet implements Dataset, StreamedRows {
 
   get streamed(): StreamedRows {
     return this;
+  }
+
+  gatherMask(): void {
+    throw new Error(`${this.source} has no mask.`);
   }
 
   private parts(): StreamedParts {

@@ -16,7 +16,7 @@
  */
 import { basename } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
-import { arrayDataset, type Dataset, type SeriesInfo } from '../dataset.js';
+import { checkGather, type Dataset, type ExampleIds, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { formatTime, parseDate, type Series } from '../sources/series.js';
 import { columnMoments, MIN_STD, type Standardization } from './standardize.js';
 
@@ -124,6 +124,8 @@ export interface WindowCut {
  * The windows of `series` (see the top of this file) as a Dataset of shape [window * channels]
  * with its mask, its series info, ids ("START", or "FILE:START" for several series) and, when every
  * series has point labels, a label per window: 1 ("1") when any of its points is anomalous, else 0.
+ * The windows are cut from the series as they are gathered, never all at once: held as rows they
+ * would take `window` times the series' memory (a window per point at stride 1).
  */
 export function windowDataset(series: readonly Series[], cut: WindowCut): Dataset {
   const { window: W, stride: S, standardization, trainEnds } = cut;
@@ -136,8 +138,6 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
   const perSeries = ends.map((end) => Math.floor((end - W) / S) + 1);
   const count = perSeries.reduce((a, b) => a + b, 0);
   const size = W * C;
-  const values = new Float32Array(count * size);
-  const mask = new Uint8Array(count * size);
   const starts = new Int32Array(count);
   const seriesIndex = new Int32Array(count);
   const labelled = series.every((s) => s.labels !== null);
@@ -148,14 +148,6 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
       const start = n * S;
       starts[k] = start;
       seriesIndex[k] = i;
-      const from = start * C;
-      const row = k * size;
-      for (let j = 0; j < size; j++) {
-        const c = j % C;
-        const observed = s.mask[from + j]!;
-        mask[row + j] = observed;
-        values[row + j] = observed === 1 ? (s.values[from + j]! - mean[c]!) / std[c]! : 0;
-      }
       if (labels !== null) {
         const y = s.labels!;
         for (let t = start; t < start + W; t++) if (y[t] === 1) labels[k] = 1;
@@ -176,16 +168,102 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
   };
   const short = series.map((s) => basename(s.name));
   const source = cut.source ?? (series.length === 1 ? series[0]!.name : `${series.length} series`);
-  return arrayDataset({
-    values,
+  return new WindowSet(series, info, {
+    count,
     shape: [size],
-    ...(labels !== null ? { labels, labelNames: ['0', '1'] } : {}),
+    labels,
+    labelNames: labels !== null ? ['0', '1'] : null,
     featureNames: Array.from({ length: size }, (_, j) => `${channels[j % C]}@${Math.floor(j / C)}`),
     source: cut.part === 'train' && trainEnds.some((end, i) => end < series[i]!.timestamps.length) ? `${source} (training part)` : source,
     ids: series.length === 1 ? (r) => String(starts[r]) : (r) => `${short[seriesIndex[r]!]}:${starts[r]}`,
-    mask,
-    series: info,
   });
+}
+
+/** Windows per chunk of a pass over every window (the fingerprint): about 4 MB of values. */
+const PASS_VALUES = 1 << 20;
+
+/** Windows of series (windowDataset), cut as they are gathered; subsets (a validation split) are views. */
+class WindowSet implements Dataset, StreamedRows {
+  readonly values = null;
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly labels: Int32Array | null;
+  readonly labelNames: readonly string[] | null;
+  readonly featureNames: readonly string[] | null;
+  readonly source: string;
+  readonly ids: ExampleIds | undefined;
+  readonly storedType = 'float32';
+  readonly masked = true;
+
+  constructor(private readonly all: readonly Series[], readonly series: SeriesInfo, parts: { count: number; shape: number[]; labels: Int32Array | null; labelNames: readonly string[] | null; featureNames: readonly string[] | null; source: string; ids: ExampleIds | undefined }) {
+    this.count = parts.count;
+    this.shape = Object.freeze([...parts.shape]);
+    this.size = parts.shape[0]!;
+    this.labels = parts.labels;
+    this.labelNames = parts.labelNames;
+    this.featureNames = parts.featureNames;
+    this.source = parts.source;
+    this.ids = parts.ids;
+  }
+
+  get streamed(): StreamedRows {
+    return this;
+  }
+
+  /** Window k's values, standardized (a missing value 0), into out[at...]: the formula its rows always had. */
+  private cut(k: number, out: Float32Array, at: number): void {
+    const s = this.all[this.series.seriesIndex[k]!]!;
+    const { mean, std } = this.series.standardization;
+    const C = mean.length;
+    const from = this.series.starts[k]! * C;
+    for (let j = 0; j < this.size; j++) {
+      const c = j % C;
+      out[at + j] = s.mask[from + j] === 1 ? (s.values[from + j]! - mean[c]!) / std[c]! : 0;
+    }
+  }
+
+  gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array): void {
+    checkGather(this, order, start, rows, out);
+    for (let r = 0; r < rows; r++) this.cut(order === null ? start + r : order[start + r]!, out, r * this.size);
+  }
+
+  gatherMask(indices: ArrayLike<number>, rows: number, out: Uint8Array): void {
+    const C = this.series.channels.length;
+    for (let r = 0; r < rows; r++) {
+      const k = indices[r]!;
+      const from = this.series.starts[k]! * C;
+      out.set(this.all[this.series.seriesIndex[k]!]!.mask.subarray(from, from + this.size), r * this.size);
+    }
+  }
+
+  *chunks(): Generator<StoredChunk> {
+    const per = Math.max(1, Math.floor(PASS_VALUES / this.size));
+    const values = new Float32Array(Math.min(per, this.count) * this.size);
+    for (let first = 0; first < this.count; first += per) {
+      const rows = Math.min(per, this.count - first);
+      this.gather(null, first, rows, values);
+      yield { values: values.subarray(0, rows * this.size), rows, first };
+    }
+  }
+
+  select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {
+    const w = this.series;
+    const info = { ...w, starts: Int32Array.from(indices, (i) => w.starts[i]!), seriesIndex: Int32Array.from(indices, (i) => w.seriesIndex[i]!) };
+    return new WindowSet(this.all, info, { ...this.parts(), count: indices.length, labels, source, ids });
+  }
+
+  standardized(): Dataset {
+    throw new Error(`${this.source}: series windows are standardized by their series already.`);
+  }
+
+  relabeled(labels: Int32Array | null, labelNames: readonly string[] | null): Dataset {
+    return new WindowSet(this.all, this.series, { ...this.parts(), labels, labelNames });
+  }
+
+  private parts(): { count: number; shape: number[]; labels: Int32Array | null; labelNames: readonly string[] | null; featureNames: readonly string[] | null; source: string; ids: ExampleIds | undefined } {
+    return { count: this.count, shape: [...this.shape], labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
+  }
 }
 
 /** Refuses a window or stride that is not a whole number >= 1, and a window longer than a series' training part. */

@@ -44,6 +44,46 @@ export interface StreamedRows {
   chunks(): Generator<StoredChunk>;
 }
 
+/** What a set that holds no rows in memory keeps besides them (StreamedRows' sets). */
+export interface RowlessParts {
+  count: number;
+  shape: readonly number[];
+  labels: Int32Array | null;
+  labelNames: readonly string[] | null;
+  featureNames: readonly string[] | null;
+  source: string;
+  ids?: ExampleIds | undefined;
+}
+
+/** The fields of a set whose rows are not held in memory (values null; see StreamedRows), from its parts. */
+export abstract class RowlessSet {
+  readonly values = null;
+  readonly count: number;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly labels: Int32Array | null;
+  readonly labelNames: readonly string[] | null;
+  readonly featureNames: readonly string[] | null;
+  readonly source: string;
+  readonly ids: ExampleIds | undefined;
+
+  constructor(parts: RowlessParts) {
+    this.count = parts.count;
+    this.shape = Object.freeze([...parts.shape]);
+    this.size = parts.shape.reduce((a, b) => a * b, 1);
+    this.labels = parts.labels;
+    this.labelNames = parts.labelNames;
+    this.featureNames = parts.featureNames;
+    this.source = parts.source;
+    this.ids = parts.ids;
+  }
+
+  /** The parts it was made of, for a view of it. */
+  protected parts(): RowlessParts {
+    return { count: this.count, shape: this.shape, labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
+  }
+}
+
 /** Stored values of `rows` examples from example `first` on. */
 export interface StoredChunk {
   values: Uint8Array | Float32Array;

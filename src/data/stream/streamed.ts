@@ -11,7 +11,7 @@
  */
 import type { Backend } from '../../engine/backend.js';
 import { getBackend } from '../../engine/index.js';
-import { checkGather, type Dataset, type ExampleIds, type StoredChunk, type StreamedRows } from '../dataset.js';
+import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { standardizeRows, type Standardization } from '../transforms/standardize.js';
 import { RowPool, type Cursor, type RowPlan } from './pool.js';
 import { storedType } from './rows.js';
@@ -23,46 +23,20 @@ const PIECE_BYTES = 16 << 20;
 /** Cursors kept per set: training and validation passes, or a second batcher (aggressive training), each keep their own. */
 const CURSORS = 2;
 
-/** What a streamed set is besides its rows: its examples' shape, labels and names. */
-export interface StreamedParts {
-  count: number;
-  shape: readonly number[];
-  labels: Int32Array | null;
-  labelNames: readonly string[] | null;
-  featureNames: readonly string[] | null;
-  source: string;
-  ids?: ExampleIds | undefined;
-}
-
-/** A set over a pool's rows: `map` picks them (null: all, in stored order), `stats` standardizes them. */
-export function streamedDataset(pool: RowPool, parts: StreamedParts): Dataset {
+/** A set over a pool's rows, all of them in stored order. */
+export function streamedDataset(pool: RowPool, parts: RowlessParts): Dataset {
   return new StreamedSet(pool, null, null, parts);
 }
 
-class StreamedSet implements Dataset, StreamedRows {
-  readonly values = null;
-  readonly count: number;
-  readonly shape: readonly number[];
-  readonly size: number;
-  readonly labels: Int32Array | null;
-  readonly labelNames: readonly string[] | null;
-  readonly featureNames: readonly string[] | null;
-  readonly source: string;
-  readonly ids: ExampleIds | undefined;
+/** `map` picks the pool's rows (null: all, in stored order); `stats` standardizes them. */
+class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
   readonly storedType: 'uint8' | 'float32';
   readonly masked = false;
   private readonly cursors: Cursor[] = [];
   private scratch: Float32Array | null = null;
 
-  constructor(private readonly pool: RowPool, private readonly map: Uint32Array | null, private readonly stats: Standardization | null, parts: StreamedParts) {
-    this.count = parts.count;
-    this.shape = Object.freeze([...parts.shape]);
-    this.size = parts.shape.reduce((a, b) => a * b, 1);
-    this.labels = parts.labels;
-    this.labelNames = parts.labelNames;
-    this.featureNames = parts.featureNames;
-    this.source = parts.source;
-    this.ids = parts.ids;
+  constructor(private readonly pool: RowPool, private readonly map: Uint32Array | null, private readonly stats: Standardization | null, parts: RowlessParts) {
+    super(parts);
     this.storedType = stats !== null ? 'float32' : storedType(pool.source);
   }
 
@@ -72,10 +46,6 @@ class StreamedSet implements Dataset, StreamedRows {
 
   gatherMask(): void {
     throw new Error(`${this.source} has no mask.`);
-  }
-
-  private parts(): StreamedParts {
-    return { count: this.count, shape: this.shape, labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
   }
 
   select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {

@@ -16,7 +16,7 @@
  */
 import { basename } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
-import { checkGather, type Dataset, type ExampleIds, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
+import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { formatTime, parseDate, type Series } from '../sources/series.js';
 import { columnMoments, MIN_STD, type Standardization } from './standardize.js';
 
@@ -183,28 +183,12 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
 const PASS_VALUES = 1 << 20;
 
 /** Windows of series (windowDataset), cut as they are gathered; subsets (a validation split) are views. */
-class WindowSet implements Dataset, StreamedRows {
-  readonly values = null;
-  readonly count: number;
-  readonly shape: readonly number[];
-  readonly size: number;
-  readonly labels: Int32Array | null;
-  readonly labelNames: readonly string[] | null;
-  readonly featureNames: readonly string[] | null;
-  readonly source: string;
-  readonly ids: ExampleIds | undefined;
+class WindowSet extends RowlessSet implements Dataset, StreamedRows {
   readonly storedType = 'float32';
   readonly masked = true;
 
-  constructor(private readonly all: readonly Series[], readonly series: SeriesInfo, parts: { count: number; shape: number[]; labels: Int32Array | null; labelNames: readonly string[] | null; featureNames: readonly string[] | null; source: string; ids: ExampleIds | undefined }) {
-    this.count = parts.count;
-    this.shape = Object.freeze([...parts.shape]);
-    this.size = parts.shape[0]!;
-    this.labels = parts.labels;
-    this.labelNames = parts.labelNames;
-    this.featureNames = parts.featureNames;
-    this.source = parts.source;
-    this.ids = parts.ids;
+  constructor(private readonly all: readonly Series[], readonly series: SeriesInfo, parts: RowlessParts) {
+    super(parts);
   }
 
   get streamed(): StreamedRows {
@@ -259,10 +243,6 @@ class WindowSet implements Dataset, StreamedRows {
 
   relabeled(labels: Int32Array | null, labelNames: readonly string[] | null): Dataset {
     return new WindowSet(this.all, this.series, { ...this.parts(), labels, labelNames });
-  }
-
-  private parts(): { count: number; shape: number[]; labels: Int32Array | null; labelNames: readonly string[] | null; featureNames: readonly string[] | null; source: string; ids: ExampleIds | undefined } {
-    return { count: this.count, shape: [...this.shape], labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
   }
 }
 

@@ -14,6 +14,7 @@ import { visitCsvChunks, visitCsvFile } from '../src/data/sources/csv.js';
 import { fitStandardization, standardize } from '../src/data/transforms/standardize.js';
 import { Random } from '../src/engine/random.js';
 import { encodeNpy } from '../src/io/npy.js';
+import { VaekitError } from '../src/errors.js';
 import { dataFingerprint, planRun } from '../src/run/plan.js';
 import { trainRun } from '../src/run/train-run.js';
 import { validateRunSpec, type RunSpecInput } from '../src/run/spec.js';
@@ -217,4 +218,14 @@ test('vaekit train --memory-budget streams a folder and says so; a size it canno
   assert.match(stdout, /cli: its images need 11520 bytes, more than the memory budget of 10000 bytes \(--memory-budget\), so it streams from disk/);
   assert.ok(existsSync(join(out, 'config.json')));
   cli.refused(['train', '--data', dir, '--memory-budget', 'lots', '--out', join(tmp, 'never')], /--memory-budget.*Invalid size "lots": give a number of bytes or a size such as 512MB or 2GB\./, [join(tmp, 'never')]);
+});
+
+test('a file that goes missing while a streamed folder trains stops the batch that needs it, in one sentence naming it', async () => {
+  const dir = await pngFolder('vanishing', 10, 6, 6, false, 61);
+  const set = await loadData(dir, 'train', { memoryBudget: 0 });
+  rmSync(join(dir, 'dogs', '004.png'));
+  const out = new Float32Array(20 * set.size);
+  assert.throws(() => set.gather(null, 0, 20, out), (err: Error) => err instanceof VaekitError && /dogs\/004\.png could not be decoded as an image \(ENOENT/.test(err.message));
+  // The examples before it still read (another pass, another cursor).
+  set.gather(null, 0, 10, out);
 });

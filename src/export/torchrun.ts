@@ -19,7 +19,7 @@ import { describeTraining, type Callback, type EpochRecord, type History, type T
 import type { Vae } from '../vae/model.js';
 import { vaekitVersion } from '../version.js';
 import { loadBundle } from '../run/bundle.js';
-import { checkExportable, DEFAULT_SHARD_ROWS, exportRunData } from '../run/export-data.js';
+import { checkExportable, defaultShardRows, exportRunData } from '../run/export-data.js';
 import type { RunFolder } from '../run/folder.js';
 import { RUN_FILES } from '../run/names.js';
 import type { RunPlan } from '../run/plan.js';
@@ -109,10 +109,10 @@ function trainingRecord(plan: RunPlan<Vae>): Record<string, unknown> {
   return { ...describeTraining(plan.fit), trainImages: plan.train.count, testImages: plan.test.count, epochsTrained: plan.fit.epochs };
 }
 
-/** The shards of a run's training data: a multiple of the processes, about DEFAULT_SHARD_ROWS rows each, at most one per row. */
-export function torchrunShards(rows: number, world: number): number {
+/** The shards of a run's training data of `size` values an example: a multiple of the processes, about defaultShardRows rows each, at most one per row. */
+export function torchrunShards(rows: number, size: number, world: number): number {
   if (rows < world) throw new VaekitError(`The training split has ${rows} examples, fewer than the ${world} processes: use fewer processes.`);
-  return Math.min(rows - (rows % world), world * Math.max(1, Math.ceil(rows / (world * DEFAULT_SHARD_ROWS))));
+  return Math.min(rows - (rows % world), world * Math.max(1, Math.ceil(rows / (world * defaultShardRows(size)))));
 }
 
 /**
@@ -145,7 +145,7 @@ export async function trainRunWithTorchrun(plan: RunPlan, folder: RunFolder, opt
   if (plan.spec.training.batchSize < world) throw new VaekitError(`training.batchSize ${plan.spec.training.batchSize} is smaller than the ${world} processes: each needs a share of the batch.`);
   const torch = findTorch(options.python ?? defaultPython());
   options.onTorch?.(torch);
-  const shards = torchrunShards(plan.train.count, world);
+  const shards = torchrunShards(plan.train.count, plan.train.size, world);
 
   folder.writeRecord({ spec: plan.spec, vaekit: vaekitVersion(), dataFingerprint: plan.fingerprint, staging: folder.staging, ...(plan.given !== null ? { givenData: plan.given } : {}) });
   const root = join(folder.dir, RUN_FILES.torchrun);

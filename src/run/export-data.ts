@@ -20,8 +20,15 @@ import type { RunPlan } from './plan.js';
 export const DATA_INDEX_FILE = 'index.json';
 export const DATA_INDEX_FORMAT = 'vaekit-data';
 export const DATA_INDEX_VERSION = 1;
-/** Rows of a shard when the caller does not say how many shards (about 200 MB of 28x28 images). */
-export const DEFAULT_SHARD_ROWS = 65536;
+/** Rows of a shard when the caller does not say how many shards (about 200 MB of 28x28 images)... */
+const DEFAULT_SHARD_ROWS = 65536;
+/** ...and at most this many bytes of float32 values: a shard is written, and read by a process, whole. */
+const DEFAULT_SHARD_BYTES = 256 * 2 ** 20;
+
+/** Rows of a shard of examples of `size` values when the caller does not say how many shards. */
+export function defaultShardRows(size: number): number {
+  return Math.max(1, Math.min(DEFAULT_SHARD_ROWS, Math.floor(DEFAULT_SHARD_BYTES / (4 * size))));
+}
 
 export interface DataShard {
   /** The NPY file of the rows, float32 [rows, ...shape]. */
@@ -62,9 +69,9 @@ export interface ExportDataOptions {
   overwrite: boolean;
 }
 
-/** The shard count of `rows` rows: the given one, or one per DEFAULT_SHARD_ROWS. */
-export function shardCount(rows: number, shards: number | undefined): number {
-  const n = shards ?? Math.max(1, Math.ceil(rows / DEFAULT_SHARD_ROWS));
+/** The shard count of `rows` rows of `size` values: the given one, or one per defaultShardRows(size). */
+export function shardCount(rows: number, size: number, shards: number | undefined): number {
+  const n = shards ?? Math.max(1, Math.ceil(rows / defaultShardRows(size)));
   if (!Number.isInteger(n) || n < 1) throw new VaekitError(`The number of shards must be a whole number of at least 1, not ${n}.`);
   if (n > rows) throw new VaekitError(`The training split has ${rows} examples, too few for ${n} shards: ask for at most ${rows}.`);
   return n;
@@ -130,7 +137,7 @@ function isDataExportName(name: string): boolean {
 export function exportRunData(plan: RunPlan, outDir: string, options: ExportDataOptions): DataIndex {
   const { train, test } = plan;
   checkExportable(train);
-  const shards = shardCount(train.count, options.shards);
+  const shards = shardCount(train.count, train.size, options.shards);
   const target = resolve(outDir);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new VaekitError(`The output path ${outDir} exists and is not a folder.`);

@@ -13,7 +13,7 @@ export function register(program: Command): void {
   addTrainOptions(addModelOptions(program.command('export-data')), 'data-export')
     .description('write a run\'s training and validation data (as vaekit train reads and splits it from the same flags or --config) as sharded NPY files with an index.json, for the torchrun trainer (train.py of the PyTorch export)')
     .option('--config <file>', 'the run spec whose data to write (a run folder\'s run.json); flags given beside it change its fields')
-    .option('--files <n>', 'NPY files (shards) of the training split (default: one per 65,536 examples); the validation split gets as many', positiveInt)
+    .option('--files <n>', 'NPY files (shards) of the training split (default: one per 65,536 examples or 256 MiB of values, whichever is fewer rows); the validation split gets as many', positiveInt)
     .action(async (flags: RunFlags & { config?: string; files?: number }, command: Command) => {
       if (!optionGiven(command, 'out')) throw new VaekitError('--out is required: the folder (new or empty) to write the data into.');
       checkGivenFlags(command, flags);

@@ -74,7 +74,7 @@ describe('run folders and run.json through the CLI', () => {
     assert.equal(vaekit(['train', ...SMALL, '--out', a]).status, 0);
     const record = JSON.parse(readFileSync(join(a, 'run.json'), 'utf8')) as { spec: { training: { epochs: number } }; dataFingerprint: string; vaekit: string };
     assert.equal(record.spec.training.epochs, 2);
-    assert.match(record.dataFingerprint, /^[0-9a-f]{64}$/);
+    assert.match(record.dataFingerprint, /^v2:[0-9a-f]{64}$/);
     const b = at('b');
     const r = vaekit(['train', '--config', join(a, 'run.json'), '--out', b]);
     assert.equal(r.status, 0, r.stderr);

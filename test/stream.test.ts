@@ -3,6 +3,7 @@
 // views (splits, limits, standardization), and a run trains to the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { fitStandardization, standardize } from '../src/data/transforms/standard
 import { Random } from '../src/engine/random.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { VaekitError } from '../src/errors.js';
-import { dataFingerprint, planRun } from '../src/run/plan.js';
+import { dataFingerprint, legacyFingerprint, planRun, sameTrainingData } from '../src/run/plan.js';
 import { trainRun } from '../src/run/train-run.js';
 import { validateRunSpec, type RunSpecInput } from '../src/run/spec.js';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
@@ -228,4 +229,27 @@ test('a file that goes missing while a streamed folder trains stops the batch th
   assert.throws(() => set.gather(null, 0, 20, out), (err: Error) => err instanceof VaekitError && /dogs\/004\.png could not be decoded as an image \(ENOENT/.test(err.message));
   // The examples before it still read (another pass, another cursor).
   set.gather(null, 0, 10, out);
+});
+
+test('a fingerprint is made of row digests kept from the pass that opened a streamed source; a run recorded with the older fingerprint still resumes', async () => {
+  const dir = await pngFolder('prints', 25, 7, 7, false, 71);
+  const loaded = await loadData(dir, 'train', { memoryBudget: Infinity });
+  const streamed = await loadData(dir, 'train', { memoryBudget: 0 });
+  const stats = { mean: [0.5], std: [2] };
+  const flipped = Int32Array.from(loaded.labels!, (y) => 1 - y);
+  assert.equal(dataFingerprint(streamed), dataFingerprint(loaded));
+  assert.equal(dataFingerprint(streamed, stats), dataFingerprint(loaded, stats));
+  assert.equal(dataFingerprint(streamed, null, flipped), dataFingerprint(loaded, null, flipped));
+  assert.notEqual(dataFingerprint(loaded, null, flipped), dataFingerprint(loaded));
+  assert.notEqual(dataFingerprint(loaded, stats), dataFingerprint(loaded));
+  assert.notEqual(dataFingerprint(subset(loaded, [0, 1])), dataFingerprint(subset(loaded, [1, 0])));
+  // The older fingerprint: one sha256 of the shape, the values and the labels.
+  const hash = createHash('sha256').update(JSON.stringify(loaded.shape)).update(loaded.values!).update(Buffer.from(loaded.labels!.buffer));
+  const legacy = hash.digest('hex');
+  assert.equal(legacyFingerprint(streamed), legacy);
+  const plan = { fingerprint: dataFingerprint(loaded), train: loaded };
+  assert.ok(sameTrainingData(plan.fingerprint, plan));
+  assert.ok(sameTrainingData(legacy, plan));
+  assert.ok(!sameTrainingData(legacy.replace(/^./, (c) => (c === '0' ? '1' : '0')), plan));
+  assert.ok(!sameTrainingData(dataFingerprint(subset(loaded, [0, 1])), plan));
 });

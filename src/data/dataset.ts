@@ -42,6 +42,8 @@ export interface StreamedRows {
   relabeled(labels: Int32Array | null, labelNames: readonly string[] | null): Dataset;
   /** Every example's stored values in order, chunk after chunk (each chunk's values are reused by the next). */
   chunks(): Generator<StoredChunk>;
+  /** Each example's digest of its stored values, in order (io/digest.ts): kept from the pass that read them, where there was one. */
+  digests(): Uint8Array;
 }
 
 /** What a set that holds no rows in memory keeps besides them (StreamedRows' sets). */

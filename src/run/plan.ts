@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { storedChunks, takeFirst, type Dataset } from '../data/dataset.js';
+import type { Standardization } from '../data/transforms/standardize.js';
+import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../io/digest.js';
 import { channelsLike, loadData } from '../data/load.js';
 import { splitValidation } from '../data/split.js';
 import { loadMnist, MNIST_TRAIN_SOURCE } from '../data/sources/mnist.js';
@@ -31,7 +33,7 @@ export interface RunPlan<M extends Vae | TextVae = Vae | TextVae> {
   test: Dataset;
   /** The data description the bundle keeps. */
   data: DataInfo;
-  /** sha256 of the training examples as the model sees them: a resumed run must see the same. */
+  /** The training examples' fingerprint (dataFingerprint): a resumed run must see the same. */
   fingerprint: string;
   /** What the caller's data was, when it is not what spec.data names (GivenData.describe), else null. */
   given: string | null;
@@ -70,13 +72,47 @@ export function trainAndTestSets(options: { train?: Dataset; test?: Dataset; val
   return { train: split.train, test: split.validation };
 }
 
-/** A digest of the training examples as the model sees them (values, labels, shape); a streamed set's values are read through once. */
-export function dataFingerprint(set: Dataset): string {
+/** What starts a fingerprint made of row digests (dataFingerprint); one without it is a legacyFingerprint. */
+const FINGERPRINT_PREFIX = 'v2:';
+
+/**
+ * A digest of the training examples as the model sees them: the shape, each example's digest of
+ * its stored values in order (io/digest.ts), the standardization they go through, and the labels
+ * (by default the set's). A streamed set's row digests were kept when it was opened, so no row is
+ * read again; the same data gives the same fingerprint streamed or in memory.
+ */
+export function dataFingerprint(set: Dataset, standardization: Standardization | null = null, labels: Int32Array | null = set.labels): string {
+  const hash = createHash('sha256');
+  hash.update(`${JSON.stringify(set.shape)}\n${JSON.stringify(standardization)}\n`);
+  hash.update(rowDigests(set));
+  if (labels !== null) hash.update(bytesOf(labels));
+  return `${FINGERPRINT_PREFIX}${hash.digest('hex')}`;
+}
+
+/** Each example's digest of its stored values, in order. */
+function rowDigests(set: Dataset): Uint8Array {
+  if (set.values === null) return set.streamed!.digests();
+  const out = new Uint8Array(set.count * ROW_DIGEST_BYTES);
+  digestRows(bytesOf(set.values), set.size * set.values.BYTES_PER_ELEMENT, set.count, out, 0);
+  return out;
+}
+
+/**
+ * The fingerprint of runs recorded before fingerprints were made of row digests: one sha256 of the shape, every value of
+ * the set as the model sees it, and its labels. A run recorded with one resumes when it matches.
+ */
+export function legacyFingerprint(set: Dataset): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(set.shape));
-  for (const { values } of storedChunks(set)) hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  if (set.labels !== null) hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  for (const { values } of storedChunks(set)) hash.update(bytesOf(values));
+  if (set.labels !== null) hash.update(bytesOf(set.labels));
   return hash.digest('hex');
+}
+
+/** Whether a recorded fingerprint is the one of `plan`'s training data (a legacy one checked as it was made). */
+export function sameTrainingData(recorded: unknown, plan: Pick<RunPlan, 'fingerprint' | 'train'>): boolean {
+  if (recorded === plan.fingerprint) return true;
+  return typeof recorded === 'string' && !recorded.startsWith(FINGERPRINT_PREFIX) && recorded === legacyFingerprint(plan.train);
 }
 
 /**
@@ -129,7 +165,9 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
   const test = prepareForModel(data, sets.test, conditional);
   const vae = new Vae(config, { seed: fit.seed });
   checkFits(vae, train, fit);
-  return { spec, fit, vae, train, test, data, fingerprint: dataFingerprint(train), given: given.describe ?? null };
+  // The data as read, with the standardization and labels the model takes it with: the same as
+  // fingerprinting `train`, without reading a streamed set's rows again.
+  return { spec, fit, vae, train, test, data, fingerprint: dataFingerprint(sets.train, data.standardization, train.labels), given: given.describe ?? null };
 }
 
 /**

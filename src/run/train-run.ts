@@ -20,7 +20,7 @@ import { evaluateText, textValidator, type TextMetrics } from '../eval/text.js';
 import { VaekitError } from '../errors.js';
 import { vaekitVersion } from '../version.js';
 import { RunFolder } from './folder.js';
-import type { RunPlan } from './plan.js';
+import { sameTrainingData, type RunPlan } from './plan.js';
 
 export interface TrainRunOptions {
   /**
@@ -58,7 +58,7 @@ export interface TrainRunResult<M extends Vae | TextVae = Vae | TextVae> {
 export async function trainRun<M extends Vae | TextVae>(plan: RunPlan<M>, options: TrainRunOptions = {}): Promise<TrainRunResult<M>> {
   const { spec, vae, train, test, data, fingerprint } = plan;
   const resume = options.resumeFrom;
-  if (resume !== undefined && resume.run['dataFingerprint'] !== fingerprint) {
+  if (resume !== undefined && !sameTrainingData(resume.run['dataFingerprint'], plan)) {
     throw new VaekitError('The training data is not what this run was trained on (its fingerprint differs): resume with the same data, or start a new run.');
   }
   const given = options.folder ?? null;

@@ -45,7 +45,7 @@ export function loadCsv(path: string, options: CsvOptions = {}): Dataset {
  * (float32, row after row) to `sink` every few megabytes instead of keeping them: the table's
  * parts but its values (a streamed CSV's, data/stream/csv.ts).
  */
-export async function readCsvInto(path: string, labelColumn: string | undefined, sink: (values: Float32Array) => void): Promise<TableParts> {
+export async function readCsvInto(path: string, labelColumn: string | undefined, sink: (values: Float32Array, features: number) => void): Promise<TableParts> {
   const table = new TableBuilder(path, labelColumn, sink);
   await visitCsvChunks(path, table.add);
   return table.finish();
@@ -193,7 +193,7 @@ class TableBuilder {
   constructor(
     private readonly path: string,
     private readonly labelColumn: string | undefined,
-    private readonly sink?: (values: Float32Array) => void,
+    private readonly sink?: (values: Float32Array, features: number) => void,
   ) {}
 
   readonly add = (cells: string[], line: number): void => {
@@ -213,7 +213,7 @@ class TableBuilder {
     if (this.filled + names.length > this.values.length) {
       if (this.sink === undefined || this.filled === 0) this.values = grow(this.values);
       else {
-        this.sink(this.values.subarray(0, this.filled));
+        this.sink(this.values.subarray(0, this.filled), this.features());
         this.filled = 0;
       }
     }
@@ -236,6 +236,11 @@ class TableBuilder {
     }
   };
 
+  /** Values per row: the columns but the label's. */
+  private features(): number {
+    return this.names!.length - (this.labelIndex >= 0 ? 1 : 0);
+  }
+
   /** "data.csv: row 12 (line 13), column "x3"". */
   private place(row: number, line: number, column: number): string {
     return `${this.path}: row ${row} (line ${line}), column "${clip(this.names![column]!)}"`;
@@ -251,7 +256,7 @@ class TableBuilder {
     const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
     let values: Float32Array | null = this.values.slice(0, this.filled);
     if (this.sink !== undefined) {
-      this.sink(values);
+      this.sink(values, features);
       values = null;
     }
     const featureNames = this.names.filter((_, j) => j !== this.labelIndex);

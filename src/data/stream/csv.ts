@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
+import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 import type { Dataset } from '../dataset.js';
 import { readCsvInto } from '../sources/csv.js';
 import { RowPool } from './pool.js';
@@ -27,8 +28,21 @@ export async function streamCsv(path: string, labelColumn: string | undefined): 
   }
   try {
     let at = 0;
-    const table = await readCsvInto(path, labelColumn, (values) => {
-      const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    // Every row's digest, kept as the rows are written (the table's width is known by then).
+    let digests = new Uint8Array(1 << 16);
+    let rows = 0;
+    let width = 0;
+    const table = await readCsvInto(path, labelColumn, (values, features) => {
+      const bytes = bytesOf(values);
+      width = features;
+      const n = values.length / features;
+      while ((rows + n) * ROW_DIGEST_BYTES > digests.length) {
+        const larger = new Uint8Array(digests.length * 2);
+        larger.set(digests);
+        digests = larger;
+      }
+      digestRows(bytes, features * 4, n, digests, rows);
+      rows += n;
       for (let done = 0; done < bytes.length;) {
         try {
           done += writeSync(fd, bytes, done, bytes.length - done, at + done);
@@ -38,7 +52,9 @@ export async function streamCsv(path: string, labelColumn: string | undefined): 
       }
       at += bytes.length;
     });
+    if (rows !== table.count || width !== table.shape[0]) throw new Error(`streamCsv: ${rows} rows of ${width} written for ${table.count} of ${table.shape[0]}.`);
     const pool = await RowPool.start({ kind: 'npy', path, fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
+    pool.digests = digests.slice(0, rows * ROW_DIGEST_BYTES);
     return streamedDataset(pool, { ...table, ids: table.ids });
   } catch (err) {
     closeSync(fd);

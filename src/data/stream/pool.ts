@@ -62,6 +62,8 @@ const finalizer = new FinalizationRegistry<Worker[]>((workers) => {
 
 export class RowPool {
   readonly rowBytes: number;
+  /** Each row's digest (io/digest.ts), in stored order, taken by the pass that opened the source. */
+  digests: Uint8Array | null = null;
   private nextRing = 1;
   private closed = false;
 

@@ -12,6 +12,7 @@ import type { Dataset } from '../dataset.js';
 import { RowPool } from './pool.js';
 import type { RowSource } from './rows.js';
 import { streamedDataset } from './streamed.js';
+import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 
 /** The bytes an NPY file's examples take in memory (bytes for integer images, else float32), and the file's own. */
 export function npyMemoryBytes(path: string): { memory: number; file: number } {
@@ -31,7 +32,10 @@ export async function streamNpy(path: string, labelsPath: string | undefined): P
   const pool = await RowPool.start(source, path);
   const set = streamedDataset(pool, { count, shape, ...labels, featureNames: null, source: path });
   try {
-    for (const _ of set.streamed!.chunks()); // every value checked, as loading checks them
+    // Every value checked, as loading checks them, and every row's digest kept.
+    const digests = new Uint8Array(count * ROW_DIGEST_BYTES);
+    for (const c of set.streamed!.chunks()) digestRows(bytesOf(c.values), pool.rowBytes, c.rows, digests, c.first);
+    pool.digests = digests;
   } catch (err) {
     await pool.close();
     throw err;
@@ -54,25 +58,41 @@ export async function streamImageFolder(dir: string, listing: Listing, options: 
   let pool = await RowPool.start({ kind: 'images', images, keepRed: false }, dir);
   let colour = 0;
   let firstColour = listing.files.length;
+  // Every row's digest kept, and, while every image so far is grey, the digest of its red channel
+  // alone: the row it is kept as when all are.
+  const count = listing.files.length;
+  const digests = new Uint8Array(count * ROW_DIGEST_BYTES);
+  const redDigests = options.channels === undefined ? new Uint8Array(count * ROW_DIGEST_BYTES) : null;
+  const pixels = height * width;
+  const red = new Uint8Array(pixels);
   try {
-    const pixels = height * width * channels;
     for (const { values, rows, first } of streamedDataset(pool, { ...parts, shape: [height, width, channels] }).streamed!.chunks()) {
-      if (options.channels !== undefined) continue;
+      const bytes = values as Uint8Array;
+      digestRows(bytes, pixels * channels, rows, digests, first);
+      if (redDigests === null) continue;
       for (let r = 0; r < rows; r++) {
-        if (!isGrey(values.subarray(r * pixels, (r + 1) * pixels) as Uint8Array)) {
+        const row = bytes.subarray(r * pixels * 3, (r + 1) * pixels * 3);
+        if (!isGrey(row)) {
           colour++;
           firstColour = Math.min(firstColour, first + r);
         }
+        if (colour > 0) continue;
+        for (let p = 0; p < pixels; p++) red[p] = row[3 * p]!;
+        digestRows(red, pixels, 1, redDigests, first + r);
       }
     }
   } catch (err) {
     await pool.close();
     throw err;
   }
-  if (options.channels !== undefined) return streamedDataset(pool, { ...parts, shape: [height, width, channels] });
+  if (options.channels !== undefined || colour > 0) {
+    if (options.channels === undefined) options.report?.(channelsNote(dir, listing.files, colour, firstColour));
+    pool.digests = digests;
+    return streamedDataset(pool, { ...parts, shape: [height, width, channels] });
+  }
   options.report?.(channelsNote(dir, listing.files, colour, firstColour));
-  if (colour > 0) return streamedDataset(pool, { ...parts, shape: [height, width, 3] });
   await pool.close();
   pool = await RowPool.start({ kind: 'images', images, keepRed: true }, dir);
+  pool.digests = redDigests;
   return streamedDataset(pool, { ...parts, shape: [height, width, 1] });
 }

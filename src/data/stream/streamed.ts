@@ -15,6 +15,7 @@ import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessPar
 import { standardizeRows, type Standardization } from '../transforms/standardize.js';
 import { RowPool, type Cursor, type RowPlan } from './pool.js';
 import { storedType } from './rows.js';
+import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 
 /** Rows per chunk of a pass over every row (fingerprint, statistics, the check at loading): about 4 MB. */
 const PASS_BYTES = 4 << 20;
@@ -98,6 +99,21 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
     if (this.stats !== null) standardizeRows(raw, rows, this.stats, out);
     else if (raw instanceof Float32Array) out.set(raw);
     else backend.gatherBytes(raw, null, 0, rows, size, 255, out);
+  }
+
+  digests(): Uint8Array {
+    const root = this.pool.digests;
+    if (this.stats !== null || root === null) {
+      // A standardized view's rows are other bytes than its source's: read them through.
+      const out = new Uint8Array(this.count * ROW_DIGEST_BYTES);
+      const rowBytes = this.stats !== null ? this.size * 4 : this.pool.rowBytes;
+      for (const c of this.chunks()) digestRows(bytesOf(c.values), rowBytes, c.rows, out, c.first);
+      return out;
+    }
+    if (this.map === null) return root;
+    const out = new Uint8Array(this.count * ROW_DIGEST_BYTES);
+    for (let i = 0; i < this.count; i++) out.set(root.subarray(this.map[i]! * ROW_DIGEST_BYTES, (this.map[i]! + 1) * ROW_DIGEST_BYTES), i * ROW_DIGEST_BYTES);
+    return out;
   }
 
   *chunks(): Generator<StoredChunk> {

@@ -15,6 +15,7 @@
  *                   (pointScores).
  */
 import { basename } from 'node:path';
+import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 import { clip, VaekitError } from '../../errors.js';
 import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { formatTime, parseDate, type Series } from '../sources/series.js';
@@ -229,6 +230,12 @@ class WindowSet extends RowlessSet implements Dataset, StreamedRows {
       this.gather(null, first, rows, values);
       yield { values: values.subarray(0, rows * this.size), rows, first };
     }
+  }
+
+  digests(): Uint8Array {
+    const out = new Uint8Array(this.count * ROW_DIGEST_BYTES);
+    for (const c of this.chunks()) digestRows(bytesOf(c.values), this.size * 4, c.rows, out, c.first);
+    return out;
   }
 
   select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {

@@ -5,7 +5,7 @@
 // class folders) into a folder under the system's temporary folder, kept for the next run (written
 // again when its count differs), then in a fresh process (bench/stream-child.ts) trains the seed
 // preset for one epoch with data.memoryBudget 256MB (a quarter of the images, if less) and reports: the time to open the folder (every
-// image decoded once, as loading checks them), the fingerprint pass, the epoch, how long the step
+// image decoded once, as loading checks them, and digested), the plan, the epoch, how long the step
 // waited for rows, the images per second the threads decode and the step consumes, and the
 // process's peak memory.
 import { spawnSync } from 'node:child_process';
@@ -70,7 +70,7 @@ const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
 };
 console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores); reading threads: ${r.threads}; memory budget ${(budget / 1e6).toFixed(0)} MB`);
 console.log(`open (decode and check all ${r.images} images once): ${r.openSeconds.toFixed(1)} s = ${Math.round(r.images / r.openSeconds)} images/s decoded`);
-console.log(`plan (the training part's fingerprint: ${r.trained} images decoded again): ${r.planSeconds.toFixed(1)} s`);
+console.log(`plan (split, model, the training part's fingerprint from the row digests kept at open): ${r.planSeconds.toFixed(1)} s`);
 console.log(`epoch (seed preset, batch 128, ${r.trained} images trained, ${r.validated} validated): ${r.epochSeconds.toFixed(1)} s; the step waited for rows ${r.waitedSeconds.toFixed(2)} s in ${r.waits} of ${r.steps} reads`);
 console.log(`images/s: decoded by the threads alone ${Math.round(r.images / r.openSeconds)}, consumed by the step ${Math.round((r.trained + r.validated) / (r.epochSeconds - r.waitedSeconds))} (epoch time less waiting)`);
 console.log(`peak memory (VmHWM): ${r.peakRssMb.toFixed(0)} MB, for ${((r.images * SIZE * SIZE * 3) / 2 ** 20).toFixed(0)} MB of decoded images`);

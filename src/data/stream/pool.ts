@@ -55,6 +55,9 @@ export function readingThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
+/** Has the threads forget a cursor's slots once nothing refers to the cursor (a set's pass that is over, a view no longer used). */
+const cursorFinalizer = new FinalizationRegistry<{ pool: RowPool; ring: Ring }>(({ pool, ring }) => pool.forget(ring));
+
 /** Ends a pool's threads once nothing refers to its handle (a streamed set and its views hold it). */
 const finalizer = new FinalizationRegistry<Worker[]>((workers) => {
   for (const w of workers) void w.terminate();
@@ -164,6 +167,7 @@ export class Cursor {
     const slotBytes = Math.ceil((chunkRows * pool.rowBytes) / 8) * 8;
     const slots = Math.max(2, Math.min(4 * Math.max(2, readingThreads()), Math.floor(CURSOR_BYTES / slotBytes)));
     this.ring = pool.ring(slots, slotBytes);
+    cursorFinalizer.register(this, { pool, ring: this.ring }, this);
     this.state = new Int32Array(this.ring.state);
     this.bytes = new Uint8Array(this.ring.data);
     this.tickets = new Int32Array(slots);
@@ -242,6 +246,7 @@ export class Cursor {
 
   /** The threads forget this cursor's slots. */
   close(): void {
+    cursorFinalizer.unregister(this);
     this.pool.forget(this.ring);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * A CSV table larger than the memory budget: read once, a chunk at a time, as loadCsv reads it (the
  * same checks and messages), its rows' values written as float32 into a file that is removed as
- * soon as it is opened, so that nothing is left behind whatever ends the process; the streamed set
- * reads its rows from there as from an NPY file's (rows.ts).
+ * soon as it is opened, so that nothing is left behind whatever ends the process, and each row's
+ * digest kept (io/digest.ts); the streamed set reads its rows from there as from an NPY file's (rows.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * image folder and an NPY file. Each is read through once as it opens, as loading it would read
  * it, so that a damaged file or value stops the command before training starts rather than in its
  * tenth epoch, and a folder's images decide its channels on every image, as loading decides them.
+ * That pass keeps each row's digest (io/digest.ts), of which a run's data fingerprint is made.
+ * (A CSV table streams through csv.ts.)
  */
 import { statSync } from 'node:fs';
 import { readNpyHeader } from '../../io/npy.js';
@@ -54,7 +56,8 @@ export async function streamImageFolder(dir: string, listing: Listing, options: 
   const [height, width] = await folderImageSize(listing, options.imageSize);
   const channels = options.channels ?? 3;
   const images = { files: listing.files, channels, height, width, resize: options.imageSize ?? null };
-  const parts = { count: listing.files.length, labels: listing.classes, labelNames: listing.classNames, featureNames: null, source: dir, ids: ((names: string[]) => (i: number) => names[i]!)(imageIds(dir, listing.files)) };
+  const names = imageIds(dir, listing.files);
+  const parts = { count: listing.files.length, labels: listing.classes, labelNames: listing.classNames, featureNames: null, source: dir, ids: (i: number) => names[i]! };
   let pool = await RowPool.start({ kind: 'images', images, keepRed: false }, dir);
   let colour = 0;
   let firstColour = listing.files.length;

@@ -19,8 +19,13 @@ import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 
 /** Rows per chunk of a pass over every row (fingerprint, statistics, the check at loading): about 4 MB. */
 const PASS_BYTES = 4 << 20;
-/** A gather of more bytes than this reads its rows in pieces of this size. */
-const PIECE_BYTES = 16 << 20;
+/**
+ * A gather of more bytes than this reads its rows in pieces of this size. Far above a batch (128
+ * images of 512x512 RGB take 100 MB), whose pieces would not line up from batch to batch, and so
+ * would be read anew instead of ahead; a bulk read (export-data's shards of at most 256 MiB of floats)
+ * is cut.
+ */
+const PIECE_BYTES = 256 << 20;
 /** Cursors kept per set: training and validation passes, or a second batcher (aggressive training), each keep their own. */
 const CURSORS = 2;
 

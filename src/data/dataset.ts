@@ -376,8 +376,7 @@ export function takeFirst(set: Dataset, n: number): Dataset {
   if (set.values === null) {
     const first = new Uint32Array(count);
     for (let i = 0; i < count; i++) first[i] = i;
-    const ids = set.ids;
-    return set.streamed!.select(first, set.labels === null ? null : set.labels.slice(0, count), set.source, (i) => (ids === undefined ? String(i) : ids(i)));
+    return set.streamed!.select(first, set.labels === null ? null : set.labels.slice(0, count), set.source, set.ids ?? String);
   }
   return arrayDataset({
     values: set.values.subarray(0, count * set.size),

@@ -22,12 +22,12 @@ import { VaekitError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { loadCsv } from './sources/csv.js';
 import { loadIdx } from './sources/idx.js';
-import { checkFolderOptions, listImageFolder, loadImageFolder } from './sources/image-folder.js';
+import { checkFolderOptions, folderImageSize, listImageFolder, loadImageFolder } from './sources/image-folder.js';
 import { loadMnist } from './sources/mnist.js';
 import { loadNpy } from './sources/npy.js';
 import { loadText, type TextReadOptions } from './sources/text.js';
 import { streamCsv } from './stream/csv.js';
-import { folderMemoryBytes, npyMemoryBytes, streamImageFolder, streamNpy } from './stream/sources.js';
+import { npyMemoryBytes, streamImageFolder, streamNpy } from './stream/sources.js';
 
 /** Which split "mnist" means: the training split for training, the test split for evaluation. */
 export type DataRole = 'train' | 'test';
@@ -135,10 +135,12 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
       };
       checkFolderOptions(spec, folder);
       const listing = listImageFolder(spec);
-      const bytes = await folderMemoryBytes(listing, folder);
+      // What its images take as they are decoded: every image at the stored size, in 3 channels unless 1 is asked for.
+      const size = await folderImageSize(listing, folder.imageSize);
+      const bytes = listing.files.length * size[0] * size[1] * (folder.channels ?? 3);
       if (bytes <= budget && bytes <= MOST_IN_ONE_ARRAY) return loadImageFolder(spec, folder, listing);
       options.report?.(streamingNote(spec, 'its images need', bytes, budget));
-      return streamImageFolder(spec, listing, folder);
+      return streamImageFolder(spec, listing, folder, size);
     }
     case 'npy': {
       const bytes = npyMemoryBytes(spec);

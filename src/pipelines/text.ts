@@ -181,5 +181,6 @@ export function textCsv(header: readonly string[], rows: readonly (readonly stri
 export function setSentences(set: Dataset): string[] {
   const t = set.text;
   if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
-  return Array.from({ length: set.count }, (_, r) => t.vocabulary.decode(valuesInMemory(set, 'Text').subarray(r * set.size, r * set.size + t.lengths[r]!)));
+  const ids = valuesInMemory(set, 'Text');
+  return Array.from({ length: set.count }, (_, r) => t.vocabulary.decode(ids.subarray(r * set.size, r * set.size + t.lengths[r]!)));
 }

@@ -4,7 +4,7 @@
  * standardization), and the preparation every later command applies to new data so the model
  * sees it in the units it was trained in.
  */
-import { classCount, relabel, classNames, isImageShape, type Dataset } from '../data/dataset.js';
+import { classCount, classNames, isImageShape, relabel, type Dataset } from '../data/dataset.js';
 import { DEFAULT_MISSING_RATE } from '../data/transforms/missing.js';
 import { fitStandardization, standardize } from '../data/transforms/standardize.js';
 import { VaekitError } from '../errors.js';

@@ -253,7 +253,7 @@ class TableBuilder {
       throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of values.`);
     }
     if (this.rows === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
-    const features = this.names.length - (this.labelIndex >= 0 ? 1 : 0);
+    const features = this.features();
     let values: Float32Array | null = this.values.slice(0, this.filled);
     if (this.sink !== undefined) {
       this.sink(values, features);

@@ -319,6 +319,14 @@ export function channelsNote(dir: string, files: readonly string[], colour: numb
     : `${dir}: ${colour} of ${n} images ${colour === 1 ? 'is' : 'are'} in colour (${basename(files[firstColour]!)}${colour > 1 ? ' and more' : ''}), so the images load as RGB, 3 channels (data.channels 1 loads them as greyscale)`;
 }
 
+/**
+ * The red channel of RGB pixels into `out` (one byte a pixel): how a folder whose images all turned
+ * out grey keeps them, the red value being the luma of a grey pixel.
+ */
+export function keepRed(rgb: Uint8Array, out: Uint8Array): void {
+  for (let p = 0; p < out.length; p++) out[p] = rgb[3 * p]!;
+}
+
 /** Whether an RGB image's every pixel has R = G = B. */
 export function isGrey(rgb: Uint8Array): boolean {
   for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i] !== rgb[i + 2]) return false;
@@ -368,7 +376,7 @@ async function decodeAll(dir: string, listing: Listing, wanted: 1 | 3 | null, si
   let kept = values;
   if (grey) {
     kept = new Uint8Array(values.length / 3);
-    for (let p = 0; p < kept.length; p++) kept[p] = values[3 * p]!;
+    keepRed(values, kept);
   }
   const note = wanted !== null ? null : channelsNote(dir, files, colour, firstColour);
   const set = arrayDataset({

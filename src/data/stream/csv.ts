@@ -12,27 +12,28 @@ import { VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
 import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 import type { Dataset } from '../dataset.js';
-import { readCsvInto } from '../sources/csv.js';
+import { readCsvInto, type TableParts } from '../sources/csv.js';
 import { RowPool } from './pool.js';
 import { streamedDataset } from './streamed.js';
 
 /** A CSV table (see sources/csv.ts) streamed: its labels and ids in memory, its values on disk. */
 export async function streamCsv(path: string, labelColumn: string | undefined): Promise<Dataset> {
-  const rows = join(tmpdir(), `vaekit-rows-${process.pid}-${randomUUID()}.f32`);
+  const rowsFile = join(tmpdir(), `vaekit-rows-${process.pid}-${randomUUID()}.f32`);
   let fd: number;
   try {
-    fd = openSync(rows, 'wx+', 0o600);
-    unlinkSync(rows);
+    fd = openSync(rowsFile, 'wx+', 0o600);
+    unlinkSync(rowsFile);
   } catch (err) {
     throw new VaekitError(`Cannot stream ${path}: its rows need a temporary file in ${tmpdir()}, and ${describeFsError(err)}.`);
   }
+  let at = 0;
+  // Every row's digest, kept as the rows are written (the table's width is known by then).
+  let digests = new Uint8Array(1 << 16);
+  let rows = 0;
+  let width = 0;
+  let table: TableParts;
   try {
-    let at = 0;
-    // Every row's digest, kept as the rows are written (the table's width is known by then).
-    let digests = new Uint8Array(1 << 16);
-    let rows = 0;
-    let width = 0;
-    const table = await readCsvInto(path, labelColumn, (values, features) => {
+    table = await readCsvInto(path, labelColumn, (values, features) => {
       const bytes = bytesOf(values);
       width = features;
       const n = values.length / features;
@@ -53,11 +54,12 @@ export async function streamCsv(path: string, labelColumn: string | undefined): 
       at += bytes.length;
     });
     if (rows !== table.count || width !== table.shape[0]) throw new Error(`streamCsv: ${rows} rows of ${width} written for ${table.count} of ${table.shape[0]}.`);
-    const pool = await RowPool.start({ kind: 'npy', path, fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
-    pool.digests = digests.slice(0, rows * ROW_DIGEST_BYTES);
-    return streamedDataset(pool, { ...table, ids: table.ids });
   } catch (err) {
     closeSync(fd);
     throw err;
   }
+  // The pool owns the file from here: it closes it when it stops, or fails to start.
+  const pool = await RowPool.start({ kind: 'npy', path, fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
+  pool.digests = digests.slice(0, rows * ROW_DIGEST_BYTES);
+  return streamedDataset(pool, table);
 }

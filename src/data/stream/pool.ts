@@ -13,22 +13,21 @@
  * synchronously, so the batching loop (batches.ts) stays as it is for data in memory.
  */
 import type { Worker } from 'node:worker_threads';
+import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { nodeBuiltins, startModuleWorker } from '../../engine/node.js';
 import { VaekitError } from '../../errors.js';
-import { rowBytes, type RowSource } from './rows.js';
+import { rowBytes, storedType, type RowSource } from './rows.js';
 
 /** What a reading thread starts with. */
 export interface RowWorkerData {
   source: RowSource;
-  rowBytes: number;
 }
 
 export type PoolMessage =
   | { type: 'ring'; ring: number; data: SharedArrayBuffer; state: SharedArrayBuffer; error: SharedArrayBuffer; slotBytes: number }
   | { type: 'read'; ring: number; slot: number; ticket: number; indices: Uint32Array }
-  | { type: 'forget'; ring: number }
-  | { type: 'close' };
+  | { type: 'forget'; ring: number };
 
 /** Bytes kept for a failed read's sentence. */
 export const ERROR_BYTES = 4096;
@@ -46,8 +45,8 @@ export const streamWaits = { ms: 0, count: 0 };
 /**
  * Reading threads of a source: VAEKIT_DATA_THREADS, else one per core, at most 8. While a model
  * trains they decode no more than the step takes (on 2 cores, 64x64 PNGs for the seed preset: about
- * a third of one core), whatever their number; with nothing else to do (the pass that opens a source,
- * the fingerprint) they use every core.
+ * a third of one core), whatever their number; with nothing else to do (the pass that opens a source)
+ * they use every core.
  */
 export function readingThreads(): number {
   const given = Number(process.env['VAEKIT_DATA_THREADS']);
@@ -58,13 +57,19 @@ export function readingThreads(): number {
 /** Has the threads forget a cursor's slots once nothing refers to the cursor (a set's pass that is over, a view no longer used). */
 const cursorFinalizer = new FinalizationRegistry<{ pool: RowPool; ring: Ring }>(({ pool, ring }) => pool.forget(ring));
 
-/** Ends a pool's threads once nothing refers to its handle (a streamed set and its views hold it). */
-const finalizer = new FinalizationRegistry<Worker[]>((workers) => {
-  for (const w of workers) void w.terminate();
-});
+/** Ends a pool's threads, then closes its file, once nothing refers to the pool (a streamed set and its views hold it). */
+const finalizer = new FinalizationRegistry<{ workers: Worker[]; fd: number | null }>(({ workers, fd }) => void stop(workers, fd));
+
+/** Terminates reading threads, then closes the file they read (an NPY file, a CSV's rows), if any. */
+async function stop(workers: Worker[], fd: number | null): Promise<void> {
+  await Promise.all(workers.map((w) => w.terminate()));
+  if (fd !== null) closeSync(fd);
+}
 
 export class RowPool {
   readonly rowBytes: number;
+  /** What a row holds as read: bytes or float32. */
+  readonly storedType: 'uint8' | 'float32';
   /** Each row's digest (io/digest.ts), in stored order, taken by the pass that opened the source. */
   digests: Uint8Array | null = null;
   private nextRing = 1;
@@ -72,12 +77,17 @@ export class RowPool {
 
   private constructor(readonly source: RowSource, private readonly workers: Worker[], readonly name: string) {
     this.rowBytes = rowBytes(source);
+    this.storedType = storedType(source);
   }
 
-  /** Starts `threads` reading threads of `source`; `name` names it in messages (its file or folder). */
+  /**
+   * Starts `threads` reading threads of `source`; `name` names it in messages (its file or folder).
+   * The pool owns an NPY source's open file: it closes it when it stops (or fails to start).
+   */
   static async start(source: RowSource, name: string, threads = readingThreads()): Promise<RowPool> {
+    const fd = source.kind === 'npy' ? source.fd : null;
     const node = nodeBuiltins()!;
-    const data: RowWorkerData = { source, rowBytes: rowBytes(source) };
+    const data: RowWorkerData = { source };
     const workers: Worker[] = [];
     try {
       for (let t = 0; t < threads; t++) workers.push(startModuleWorker(node, import.meta.url, 'row-worker', data));
@@ -87,7 +97,7 @@ export class RowPool {
         w.once('exit', (code) => reject(new VaekitError(`A thread reading ${name} stopped as it started (exit code ${code}).`)));
       })));
     } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await stop(workers, fd);
       throw err;
     }
     for (const w of workers) {
@@ -95,7 +105,7 @@ export class RowPool {
       w.unref();
     }
     const pool = new RowPool(source, workers, name);
-    finalizer.register(pool, workers, pool);
+    finalizer.register(pool, { workers, fd }, pool);
     return pool;
   }
 
@@ -123,12 +133,12 @@ export class RowPool {
     if (!this.closed) for (const w of this.workers) w.postMessage({ type: 'forget', ring: ring.id } satisfies PoolMessage);
   }
 
-  /** Stops the reading threads (a set that uses them can no longer be read). */
+  /** Stops the reading threads and closes their file (a set that uses them can no longer be read). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     finalizer.unregister(this);
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await stop(this.workers, this.source.kind === 'npy' ? this.source.fd : null);
   }
 }
 

@@ -6,9 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { VaekitError } from '../../errors.js';
 import { ERROR_BYTES, type PoolMessage, type RowWorkerData } from './pool.js';
-import { openRows } from './rows.js';
+import { openRows, rowBytes as rowBytesOf } from './rows.js';
 
-const { source, rowBytes } = workerData as RowWorkerData;
+const { source } = workerData as RowWorkerData;
+const rowBytes = rowBytesOf(source);
 const reader = openRows(source);
 const rings = new Map<number, { data: Uint8Array; state: Int32Array; error: Int32Array; text: Uint8Array; slotBytes: number }>();
 let queue = Promise.resolve();
@@ -20,11 +21,6 @@ async function handle(m: PoolMessage): Promise<void> {
   }
   if (m.type === 'forget') {
     rings.delete(m.ring);
-    return;
-  }
-  if (m.type === 'close') {
-    reader.close();
-    parentPort!.close();
     return;
   }
   const ring = rings.get(m.ring)!;

@@ -8,10 +8,9 @@
  *   images  an image folder's files, decoded as loading the folder does (pngjs; sharp for JPEG,
  *           WebP and resizing), a few in flight at once
  */
-import { closeSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { npyValueBytes, npyValues, type NpyDtype } from '../../io/npy.js';
-import { openOrExplain } from '../../io/fs-errors.js';
-import { decodeFolderImage, type FolderImages } from '../sources/image-folder.js';
+import { decodeFolderImage, keepRed, type FolderImages } from '../sources/image-folder.js';
 import { featureValues, imageValues, npyStoredType } from '../sources/npy.js';
 
 export type RowSource =
@@ -24,8 +23,8 @@ export type RowSource =
     swap: boolean;
     /** One example's shape: [H, W, C] (images) or [D]. */
     shape: number[];
-    /** An open file to read instead of opening `path` (a streamed CSV's rows, already removed): left open. */
-    fd?: number;
+    /** The file, open for reading (the pool that reads it closes it; a streamed CSV's rows: already removed). */
+    fd: number;
   }
   | {
     kind: 'images';
@@ -54,7 +53,6 @@ export function rowBytes(source: RowSource): number {
 export interface RowReader {
   /** Rows `indices` of the source, stored one after another into `out` (rowBytes each). */
   read(indices: Uint32Array, out: Uint8Array): Promise<void>;
-  close(): void;
 }
 
 /** The reader of a source (in the thread that reads it). */
@@ -70,7 +68,7 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
   const fileRow = size * npyValueBytes(source.dtype);
   const image = source.shape.length === 3;
   const stored = rowBytes(source);
-  const fd = source.fd ?? openOrExplain(source.path, 'NPY file');
+  const { fd } = source;
   const buffer = Buffer.allocUnsafeSlow(Math.max(fileRow, Math.floor(RUN_BYTES / fileRow) * fileRow));
   const most = buffer.length / fileRow;
   return {
@@ -93,9 +91,6 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
         r += n;
       }
     },
-    close() {
-      if (source.fd === undefined) closeSync(fd);
-    },
   };
 }
 
@@ -103,14 +98,14 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
 const IMAGES_IN_FLIGHT = 8;
 
 function imageRows(source: Extract<RowSource, { kind: 'images' }>): RowReader {
-  const { images, keepRed } = source;
+  const { images } = source;
   const stored = rowBytes(source);
   const pixels = images.height * images.width;
   return {
     async read(indices, out) {
       let next = 0;
       const one = async (): Promise<void> => {
-        const rgb = keepRed ? new Uint8Array(pixels * 3) : null;
+        const rgb = source.keepRed ? new Uint8Array(pixels * 3) : null;
         while (next < indices.length) {
           const r = next++;
           const row = out.subarray(r * stored, (r + 1) * stored);
@@ -118,12 +113,11 @@ function imageRows(source: Extract<RowSource, { kind: 'images' }>): RowReader {
             await decodeFolderImage(images, indices[r]!, row);
           } else {
             await decodeFolderImage(images, indices[r]!, rgb);
-            for (let p = 0; p < pixels; p++) row[p] = rgb[3 * p]!;
+            keepRed(rgb, row);
           }
         }
       };
       await Promise.all(Array.from({ length: Math.min(IMAGES_IN_FLIGHT, indices.length) }, one));
     },
-    close() {},
   };
 }

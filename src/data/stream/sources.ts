@@ -7,8 +7,9 @@
  * (A CSV table streams through csv.ts.)
  */
 import { statSync } from 'node:fs';
+import { openOrExplain } from '../../io/fs-errors.js';
 import { readNpyHeader } from '../../io/npy.js';
-import { channelsNote, folderImageSize, imageIds, isGrey, type ImageFolderOptions, type Listing } from '../sources/image-folder.js';
+import { channelsNote, imageIds, isGrey, keepRed, type ImageFolderOptions, type Listing } from '../sources/image-folder.js';
 import { exampleShape, npyLabels, npyStoredType } from '../sources/npy.js';
 import type { Dataset } from '../dataset.js';
 import { RowPool } from './pool.js';
@@ -30,7 +31,7 @@ export async function streamNpy(path: string, labelsPath: string | undefined): P
   const shape = exampleShape(header, path);
   const count = header.shape[0]!;
   const labels = npyLabels(labelsPath, count, path);
-  const source: RowSource = { kind: 'npy', path, dataStart: header.dataStart, dtype: header.dtype, swap: header.swap, shape };
+  const source: RowSource = { kind: 'npy', path, fd: openOrExplain(path, 'NPY file'), dataStart: header.dataStart, dtype: header.dtype, swap: header.swap, shape };
   const pool = await RowPool.start(source, path);
   const set = streamedDataset(pool, { count, shape, ...labels, featureNames: null, source: path });
   try {
@@ -45,15 +46,11 @@ export async function streamNpy(path: string, labelsPath: string | undefined): P
   return set;
 }
 
-/** The bytes a folder's images take in memory as they are decoded: every image at the stored size, in 3 channels unless 1 is asked for. */
-export async function folderMemoryBytes(listing: Listing, options: ImageFolderOptions): Promise<number> {
-  const [height, width] = await folderImageSize(listing, options.imageSize);
-  return listing.files.length * height * width * (options.channels ?? 3);
-}
-
-/** A folder of images (see sources/image-folder.ts), streamed: every image decoded once as it opens (its size, its channels). */
-export async function streamImageFolder(dir: string, listing: Listing, options: ImageFolderOptions): Promise<Dataset> {
-  const [height, width] = await folderImageSize(listing, options.imageSize);
+/**
+ * A folder of images (see sources/image-folder.ts) whose images are stored at [height, width]
+ * (folderImageSize), streamed: every image decoded once as it opens (its size, its channels).
+ */
+export async function streamImageFolder(dir: string, listing: Listing, options: ImageFolderOptions, [height, width]: readonly [number, number]): Promise<Dataset> {
   const channels = options.channels ?? 3;
   const images = { files: listing.files, channels, height, width, resize: options.imageSize ?? null };
   const names = imageIds(dir, listing.files);
@@ -80,7 +77,7 @@ export async function streamImageFolder(dir: string, listing: Listing, options: 
           firstColour = Math.min(firstColour, first + r);
         }
         if (colour > 0) continue;
-        for (let p = 0; p < pixels; p++) red[p] = row[3 * p]!;
+        keepRed(row, red);
         digestRows(red, pixels, 1, redDigests, first + r);
       }
     }

@@ -14,7 +14,6 @@ import { getBackend } from '../../engine/index.js';
 import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { standardizeRows, type Standardization } from '../transforms/standardize.js';
 import { RowPool, type Cursor, type RowPlan } from './pool.js';
-import { storedType } from './rows.js';
 import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 
 /** Rows per chunk of a pass over every row (fingerprint, statistics, the check at loading): about 4 MB. */
@@ -43,7 +42,7 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
 
   constructor(private readonly pool: RowPool, private readonly map: Uint32Array | null, private readonly stats: Standardization | null, parts: RowlessParts) {
     super(parts);
-    this.storedType = stats !== null ? 'float32' : storedType(pool.source);
+    this.storedType = stats !== null ? 'float32' : pool.storedType;
   }
 
   get streamed(): StreamedRows {
@@ -84,6 +83,11 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
     return cursor;
   }
 
+  /** `rows` rows' bytes as what the source stores: bytes, or float32 values. */
+  private rowsAsStored(bytes: Uint8Array, rows: number): Uint8Array | Float32Array {
+    return this.pool.storedType === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * this.size);
+  }
+
   /** Stored bytes of rows start..start+rows-1 of the sequence `order`. */
   private readRows(order: Uint32Array | null, start: number, rows: number, chunkRows: number): Uint8Array {
     const plan = { map: this.map, order, length: order === null ? this.count : order.length };
@@ -99,8 +103,7 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
       return;
     }
     if (rows === 0) return;
-    const bytes = this.readRows(order, start, rows, rows);
-    const raw = storedType(this.pool.source) === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * size);
+    const raw = this.rowsAsStored(this.readRows(order, start, rows, rows), rows);
     if (this.stats !== null) standardizeRows(raw, rows, this.stats, out);
     else if (raw instanceof Float32Array) out.set(raw);
     else backend.gatherBytes(raw, null, 0, rows, size, 255, out);
@@ -125,8 +128,7 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
     const chunkRows = Math.max(1, Math.floor(PASS_BYTES / this.pool.rowBytes));
     for (let first = 0; first < this.count; first += chunkRows) {
       const rows = Math.min(chunkRows, this.count - first);
-      const bytes = this.readRows(null, first, rows, chunkRows);
-      const raw = storedType(this.pool.source) === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * this.size);
+      const raw = this.rowsAsStored(this.readRows(null, first, rows, chunkRows), rows);
       if (this.stats === null) {
         yield { values: raw, rows, first };
       } else {

@@ -36,7 +36,7 @@ function timed(inner: Backend): Backend {
   });
 }
 
-const set = loadText(file, { tokens: 'word', lowercase: true, vocab: Number(vocabText ?? 10000) });
+const set = await loadText(file, { tokens: 'word', lowercase: true, vocab: Number(vocabText ?? 10000) });
 const backend = timed(getBackend());
 const vae = new TextVae(textPresetConfig(preset ?? 'text', { vocab: set.text!.vocabulary.size, maxLength: set.shape[0]! }), { backend, seed: 0 });
 const opt = new Adam(vae.params, { learningRate: 1e-3 });

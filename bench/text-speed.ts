@@ -30,8 +30,8 @@ export interface TextSpeed {
 }
 
 /** Times `steps` training steps of batch B on the text preset for vaekit and PyTorch (see the top of this file). */
-export function measureTextSpeed(file: string, steps: number, B: number, threads: number, vocab: number): TextSpeed {
-  const set = loadText(file, { tokens: 'word', lowercase: true, vocab });
+export async function measureTextSpeed(file: string, steps: number, B: number, threads: number, vocab: number): Promise<TextSpeed> {
+  const set = await loadText(file, { tokens: 'word', lowercase: true, vocab });
   const order = bucketedOrder(set.text!.lengths, B, new Random(1));
   let gemmMs = 0;
   const inner = getBackend();
@@ -91,7 +91,7 @@ export function measureTextSpeed(file: string, steps: number, B: number, threads
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, steps, batch, threads, vocab] = process.argv.slice(2);
   if (file === undefined) throw new Error('usage: bench/text-speed.ts FILE.txt [steps] [batch] [threads] [vocab]');
-  const r = measureTextSpeed(file, Number(steps ?? 40), Number(batch ?? 32), Number(threads ?? getBackend().info().threads), Number(vocab ?? 10000));
+  const r = await measureTextSpeed(file, Number(steps ?? 40), Number(batch ?? 32), Number(threads ?? getBackend().info().threads), Number(vocab ?? 10000));
   console.log(`${r.cpu}, ${r.threads} threads`);
   console.log(`vaekit: ${r.vaekitTokensPerSecond.toFixed(0)} tokens/s (${(100 * r.productShare).toFixed(0)}% of the step in matrix products)`);
   console.log(r.pytorchLine);

@@ -93,7 +93,7 @@ if (only.has('brown')) {
     const trained = (performance.now() - started) / 1000;
     // The test split, read with the training vocabulary and length.
     const { loadText } = await import('../src/data/sources/text.js');
-    let test: Dataset = withVocabulary(loadText(join(dir, 'brown', 'test.txt'), { tokens: 'word', lowercase: true }), plan.train.text!.vocabulary, plan.train.shape[0]);
+    let test: Dataset = await withVocabulary(await loadText(join(dir, 'brown', 'test.txt'), { tokens: 'word', lowercase: true }), plan.train.text!.vocabulary, plan.train.shape[0]);
     if (o.evalLimit !== undefined) test = takeFirst(test, o.evalLimit);
     const m = evaluateText(result.vae as TextVae, test, { seed: 0, importanceSamples: o.samples });
     console.log(`  test: ${JSON.stringify(m)}`);
@@ -107,7 +107,7 @@ if (only.has('brown')) {
 
 if (only.has('spam')) {
   const { loadText } = await import('../src/data/sources/text.js');
-  const ham = loadText(join(dir, 'spam', 'ham.txt'), { tokens: 'word', lowercase: true });
+  const ham = await loadText(join(dir, 'spam', 'ham.txt'), { tokens: 'word', lowercase: true });
   // 90% of the ham (seeded) to train on, the rest held out.
   const order = Uint32Array.from({ length: ham.count }, (_, i) => i);
   new Random(7).shuffle(order);
@@ -123,8 +123,8 @@ if (only.has('spam')) {
   const result = await trainRun(plan as RunPlan<TextVae>, { folder: null, callbacks: [epochLogger((line) => console.log(`  ${line}`))] });
   const vae = result.vae as TextVae;
   const vocabulary = plan.train.text!.vocabulary;
-  const spam = loadText(join(dir, 'spam', 'spam.txt'), { tokens: 'word', lowercase: true });
-  const scored = [withVocabulary(heldHam, vocabulary, plan.train.shape[0]), withVocabulary(spam, vocabulary, plan.train.shape[0])];
+  const spam = await loadText(join(dir, 'spam', 'spam.txt'), { tokens: 'word', lowercase: true });
+  const scored = [await withVocabulary(heldHam, vocabulary, plan.train.shape[0]), await withVocabulary(spam, vocabulary, plan.train.shape[0])];
   // The VAE's score: -log p(x) per token, importance-sampled (k = 50).
   const k = 50;
   const vaeScores: number[] = [];
@@ -155,7 +155,7 @@ if (only.has('spam')) {
 }
 
 if (only.has('speed')) {
-  const r = measureTextSpeed(join(dir, 'brown', 'train.txt'), 40, 32, info.threads, 10_000);
+  const r = await measureTextSpeed(join(dir, 'brown', 'train.txt'), 40, 32, info.threads, 10_000);
   console.log(`\nText training speed, text preset, batch 32, vocabulary 10,000 (${machine})\n`);
   console.log(`vaekit ${r.vaekitTokensPerSecond.toFixed(0)} tokens/s (${(100 * r.productShare).toFixed(0)}% in matrix products); ${r.pytorchLine}; ratio ${r.pytorchTokensPerSecond === null ? '—' : (r.vaekitTokensPerSecond / r.pytorchTokensPerSecond).toFixed(2)}x`);
 }

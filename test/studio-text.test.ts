@@ -117,7 +117,7 @@ describe('vaekit studio with text runs', () => {
   it('finds the training sentences nearest by code as a brute-force search over the run\'s training part does', async () => {
     // Independently of the studio and of pipelines/text-nearest.ts: the run's training split read in the model's vocabulary, encoded, searched.
     const { train } = await loadRunData(readRunRecord(join(runsDir, 'sentences'))!.spec);
-    const set = withVocabulary(train, model.vocabulary, model.vae.maxLength);
+    const set = await withVocabulary(train, model.vocabulary, model.vae.maxLength);
     const L = model.vae.latent;
     const codes = posteriorMeans(model, set);
     const q = posteriorMeans(model, textsForModel(model, [SENTENCE]));
@@ -137,7 +137,7 @@ describe('vaekit studio with text runs', () => {
       const expected = Array.from({ length: set.count }, (_, i) => ({ i, d: distance(i, metric) })).sort((x, y) => x.d - y.d || x.i - y.i);
       answer.sentences.forEach((s, k) => {
         assert.ok(Math.abs(s.distance - expected[k]!.d) <= 1e-6 * Math.max(1, expected[k]!.d), `${metric} #${k}: ${s.distance} against ${expected[k]!.d}`);
-        assert.equal(s.text, set.text!.texts[s.index], 'the sentence at its index');
+        assert.equal(s.text, set.text!.texts.text(s.index), 'the sentence at its index');
         assert.ok(Math.abs(distance(s.index, metric) - s.distance) <= 1e-6 * Math.max(1, s.distance), 'its distance is its own');
       });
     }

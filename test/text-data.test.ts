@@ -37,9 +37,9 @@ function listing(dir: string): string[] {
 }
 
 /** Asserts that `run` fails with exactly `message` and leaves the files below `dir` as they were. */
-function assertRefused(dir: string, run: () => unknown, message: string): void {
+async function assertRefused(dir: string, run: () => Promise<unknown>, message: string): Promise<void> {
   const before = listing(dir);
-  assert.throws(run, (err: unknown) => {
+  await assert.rejects(run, (err: unknown) => {
     assert.ok(err instanceof VaekitError, `expected a VaekitError, got ${String(err)}`);
     assert.equal(err.message, message);
     return true;
@@ -53,38 +53,38 @@ const CHAR: TokenizerSettings = { kind: 'char', lowercase: false };
 
 // --- readers ---
 
-test('a .txt file gives one example per line: BOM dropped, CRLF read as LF, blank lines skipped and counted, ids are line numbers', () => {
+test('a .txt file gives one example per line: BOM dropped, CRLF read as LF, blank lines skipped and counted, ids are line numbers', async () => {
   const dir = freshFolder();
   const path = join(dir, 'lines.txt');
   writeFileSync(path, '\ufeffFirst line\r\n\r\n  second, with spaces  \r\n   \r\nthird\n\n');
-  const corpus = readTextLines(path);
+  const corpus = await readTextLines(path);
   assert.deepEqual(corpus.texts, ['First line', 'second, with spaces', 'third']);
   assert.deepEqual(corpus.ids, ['1', '3', '5']);
   assert.equal(corpus.blank, 3);
   assert.equal(corpus.labels, null);
   assert.equal(corpus.labelNames, null);
-  assert.deepEqual(readTextData(path).texts, corpus.texts);
+  assert.deepEqual((await readTextData(path)).texts, corpus.texts);
 });
 
-test('a CSV file gives the named text column, quoted fields holding commas, quotes and newlines, with labels and row ids', () => {
+test('a CSV file gives the named text column, quoted fields holding commas, quotes and newlines, with labels and row ids', async () => {
   const dir = freshFolder();
   const path = join(dir, 'msgs.csv');
   writeFileSync(path, 'id,text,kind\n7,"Hello, world",ham\n8,"two\nlines, ""quoted""",spam\n9,,ham\n10,plain,ham\n');
-  const corpus = readTextCsv(path, 'text', 'kind');
+  const corpus = await readTextCsv(path, 'text', 'kind');
   assert.deepEqual(corpus.texts, ['Hello, world', 'two\nlines, "quoted"', 'plain']);
   assert.deepEqual(corpus.ids, ['1', '2', '4']);
   assert.equal(corpus.blank, 1);
   assert.deepEqual(corpus.labelNames, ['ham', 'spam']);
   assert.deepEqual(Array.from(corpus.labels!), [0, 1, 0]);
-  assert.deepEqual(readTextData(path, { textColumn: 'text', labelColumn: 'kind' }), corpus);
+  assert.deepEqual(await readTextData(path, { textColumn: 'text', labelColumn: 'kind' }), corpus);
 
-  const numeric = readTextCsv(writeFiles(dir, { 'n.tsv': 'y\tsentence\n10\ta b\n2\tc\n2.0\td\n' }) + '/n.tsv', 'sentence', 'y');
+  const numeric = await readTextCsv(writeFiles(dir, { 'n.tsv': 'y\tsentence\n10\ta b\n2\tc\n2.0\td\n' }) + '/n.tsv', 'sentence', 'y');
   assert.deepEqual(numeric.labelNames, ['2', '10']);
   assert.deepEqual(Array.from(numeric.labels!), [1, 0, 0]);
-  assert.equal(readTextCsv(path, 'text').labels, null);
+  assert.equal((await readTextCsv(path, 'text')).labels, null);
 });
 
-test('a folder of .txt files gives one example per file, class subfolders giving labels, ids the paths in the folder', () => {
+test('a folder of .txt files gives one example per file, class subfolders giving labels, ids the paths in the folder', async () => {
   const dir = writeFiles(freshFolder(), {
     'pos/a.txt': 'Good film.\r\n',
     'pos/more/b.txt': 'Great\nacting',
@@ -92,15 +92,15 @@ test('a folder of .txt files gives one example per file, class subfolders giving
     'neg/c.txt': '\ufeffBad film.',
     'neg/d.txt': '  \n',
   });
-  const corpus = readTextFolder(dir);
+  const corpus = await readTextFolder(dir);
   assert.deepEqual(corpus.labelNames, ['neg', 'pos']);
   assert.deepEqual(corpus.texts, ['Bad film.', 'Good film.', 'Great\nacting']);
   assert.deepEqual(corpus.ids, ['neg/c.txt', 'pos/a.txt', 'pos/more/b.txt']);
   assert.deepEqual(Array.from(corpus.labels!), [0, 1, 1]);
   assert.equal(corpus.blank, 1);
-  assert.deepEqual(readTextData(dir), corpus);
+  assert.deepEqual(await readTextData(dir), corpus);
 
-  const flat = readTextFolder(writeFiles(freshFolder(), { 'b.txt': 'two', 'a.txt': 'one' }));
+  const flat = await readTextFolder(writeFiles(freshFolder(), { 'b.txt': 'two', 'a.txt': 'one' }));
   assert.deepEqual(flat.texts, ['one', 'two']);
   assert.deepEqual(flat.ids, ['a.txt', 'b.txt']);
   assert.equal(flat.labels, null);
@@ -128,9 +128,9 @@ test('char tokens are code points, not UTF-16 units: an emoji is one token, spac
   assert.equal(detokenize(tokenize('Ça va? 😀', CHAR), 'char'), 'Ça va? 😀');
 });
 
-test('text read from a file with a BOM and CRLF line ends tokenizes without stray characters', () => {
+test('text read from a file with a BOM and CRLF line ends tokenizes without stray characters', async () => {
   const path = join(writeFiles(freshFolder(), { 'x.txt': '\ufeff😀 ok\r\nnext\r\n' }), 'x.txt');
-  const corpus = readTextLines(path);
+  const corpus = await readTextLines(path);
   assert.deepEqual(corpus.texts.map((t) => tokenize(t, CHAR)), [['😀', ' ', 'o', 'k'], ['n', 'e', 'x', 't']]);
   assert.deepEqual(corpus.texts.map((t) => tokenize(t, WORD)), [['😀', 'ok'], ['next']]);
 });
@@ -193,47 +193,47 @@ test('a vocabulary round-trips through plain JSON, and a damaged one is refused 
 
 // --- bad input: one sentence each, nothing written ---
 
-test('a binary file, UTF-16 text and invalid UTF-8 are refused, naming the byte offset and line', () => {
+test('a binary file, UTF-16 text and invalid UTF-8 are refused, naming the byte offset and line', async () => {
   const dir = freshFolder();
   const binary = join(writeFiles(dir, { 'bin.txt': new Uint8Array([0x68, 0x69, 0x0a, 0x00, 0x01]) }), 'bin.txt');
-  assertRefused(dir, () => readTextLines(binary), `${binary} looks like a binary file, not text (a NUL byte at byte offset 3, line 2); give a UTF-8 text file.`);
+  await assertRefused(dir, () => readTextLines(binary), `${binary} looks like a binary file, not text (a NUL byte at byte offset 3, line 2); give a UTF-8 text file.`);
   const utf16 = join(writeFiles(dir, { 'u16.txt': Buffer.from('\ufeffhi', 'utf16le') }), 'u16.txt');
-  assertRefused(dir, () => readTextLines(utf16), `${utf16} is UTF-16 text; vaekit reads UTF-8, so convert it first (for example: iconv -f UTF-16 -t UTF-8).`);
+  await assertRefused(dir, () => readTextLines(utf16), `${utf16} is UTF-16 text; vaekit reads UTF-8, so convert it first (for example: iconv -f UTF-16 -t UTF-8).`);
   // "ok\né\n" then a Latin-1 "é" (0xE9) on line 3, at byte offset 6.
   const latin1 = join(writeFiles(dir, { 'l1.txt': new Uint8Array([0x6f, 0x6b, 0x0a, 0xc3, 0xa9, 0x0a, 0xe9, 0x74, 0xe9]) }), 'l1.txt');
-  assertRefused(dir, () => readTextLines(latin1), `${latin1} is not valid UTF-8 (byte offset 6, line 3); save it as UTF-8 text.`);
+  await assertRefused(dir, () => readTextLines(latin1), `${latin1} is not valid UTF-8 (byte offset 6, line 3); save it as UTF-8 text.`);
   const csv = join(writeFiles(dir, { 'bad.csv': new Uint8Array([0x74, 0x0a, 0xff]) }), 'bad.csv');
-  assertRefused(dir, () => readTextCsv(csv, 't'), `${csv} is not valid UTF-8 (byte offset 2, line 2); save it as UTF-8 text.`);
+  await assertRefused(dir, () => readTextCsv(csv, 't'), `${csv} is not valid UTF-8 (byte offset 2, line 2); save it as UTF-8 text.`);
   const folder = writeFiles(freshFolder(), { 'a.txt': 'fine', 'b.txt': new Uint8Array([0xc0, 0x80]) });
-  assertRefused(folder, () => readTextFolder(folder), `${join(folder, 'b.txt')} is not valid UTF-8 (byte offset 0, line 1); save it as UTF-8 text.`);
+  await assertRefused(folder, () => readTextFolder(folder), `${join(folder, 'b.txt')} is not valid UTF-8 (byte offset 0, line 1); save it as UTF-8 text.`);
 });
 
-test('an empty corpus is refused: an empty file, only blank lines, a blank text column, only blank files', () => {
+test('an empty corpus is refused: an empty file, only blank lines, a blank text column, only blank files', async () => {
   const dir = freshFolder();
   const empty = join(writeFiles(dir, { 'e.txt': '' }), 'e.txt');
-  assertRefused(dir, () => readTextLines(empty), `${empty} holds no text (it is empty); give one example per line.`);
+  await assertRefused(dir, () => readTextLines(empty), `${empty} holds no text (it is empty); give one example per line.`);
   const blank = join(writeFiles(dir, { 'b.txt': '\ufeff\r\n  \n\t\n' }), 'b.txt');
-  assertRefused(dir, () => readTextLines(blank), `${blank} holds no text (every line is blank); give one example per line.`);
+  await assertRefused(dir, () => readTextLines(blank), `${blank} holds no text (every line is blank); give one example per line.`);
   const csv = join(writeFiles(dir, { 'c.csv': 'text,y\n,1\n"  ",2\n' }), 'c.csv');
-  assertRefused(dir, () => readTextCsv(csv, 'text'), `${csv} holds no text: the column "text" is blank in every row.`);
+  await assertRefused(dir, () => readTextCsv(csv, 'text'), `${csv} holds no text: the column "text" is blank in every row.`);
   const header = join(writeFiles(dir, { 'h.csv': 'text\n' }), 'h.csv');
-  assertRefused(dir, () => readTextCsv(header, 'text'), `${header} has a header row but no data rows.`);
+  await assertRefused(dir, () => readTextCsv(header, 'text'), `${header} has a header row but no data rows.`);
   const folder = writeFiles(freshFolder(), { 'a.txt': ' \n', 'b.txt': '' });
-  assertRefused(folder, () => readTextFolder(folder), `${folder} holds no text: every .txt file in it is blank.`);
+  await assertRefused(folder, () => readTextFolder(folder), `${folder} holds no text: every .txt file in it is blank.`);
   const classes = writeFiles(freshFolder(), { 'x/a.txt': 'text', 'y/b.txt': '\n' });
-  assertRefused(classes, () => readTextFolder(classes), `The class folder ${join(classes, 'y')} holds no text: every .txt file in it is blank.`);
+  await assertRefused(classes, () => readTextFolder(classes), `The class folder ${join(classes, 'y')} holds no text: every .txt file in it is blank.`);
 });
 
-test('an example of more than 1 MiB is refused, naming its line, row or file', () => {
+test('an example of more than 1 MiB is refused, naming its line, row or file', async () => {
   const dir = freshFolder();
   const long = 'é'.repeat(MAX_EXAMPLE_BYTES / 2) + 'x'; // 1 MiB + 1 byte
   const lines = join(writeFiles(dir, { 'long.txt': `short\n${long}\nshort\n` }), 'long.txt');
-  assertRefused(dir, () => readTextLines(lines), `Line 2 of ${lines} holds 1,048,577 bytes, more than the 1,048,576 (1 MiB) vaekit takes for one example; split it into shorter examples.`);
-  assert.equal(readTextLines(join(writeFiles(dir, { 'edge.txt': 'é'.repeat(MAX_EXAMPLE_BYTES / 2) }), 'edge.txt')).texts.length, 1, 'exactly 1 MiB is taken');
+  await assertRefused(dir, () => readTextLines(lines), `Line 2 of ${lines} holds 1,048,577 bytes, more than the 1,048,576 (1 MiB) vaekit takes for one example; split it into shorter examples.`);
+  assert.equal((await readTextLines(join(writeFiles(dir, { 'edge.txt': 'é'.repeat(MAX_EXAMPLE_BYTES / 2) }), 'edge.txt'))).texts.length, 1, 'exactly 1 MiB is taken');
   const csv = join(writeFiles(dir, { 'long.csv': `label,text\na,"${long}"\n` }), 'long.csv');
-  assertRefused(dir, () => readTextCsv(csv, 'text'), `The text of row 1 (line 2) of ${csv} holds 1,048,577 bytes, more than the 1,048,576 (1 MiB) vaekit takes for one example; split it into shorter examples.`);
+  await assertRefused(dir, () => readTextCsv(csv, 'text'), `The text of row 1 (line 2) of ${csv} holds 1,048,577 bytes, more than the 1,048,576 (1 MiB) vaekit takes for one example; split it into shorter examples.`);
   const folder = writeFiles(freshFolder(), { 'big.txt': long });
-  assertRefused(folder, () => readTextFolder(folder), `Cannot read the text example ${join(folder, 'big.txt')}: it holds 1,048,577 bytes, more than vaekit's limit of 1,048,576 for a text example.`);
+  await assertRefused(folder, () => readTextFolder(folder), `Cannot read the text example ${join(folder, 'big.txt')}: it holds 1,048,577 bytes, more than vaekit's limit of 1,048,576 for a text example.`);
 });
 
 test('a vocabulary larger than the corpus\'s distinct tokens is refused, saying both numbers and what to do', () => {
@@ -244,36 +244,36 @@ test('a vocabulary larger than the corpus\'s distinct tokens is refused, saying 
   assert.throws(() => buildVocabulary(['a'], CHAR, 1.5, 'x'), { message: 'The vocabulary size must be a whole number >= 1, not 1.5.' });
 });
 
-test('CSV columns that are missing and labels that do not line up with the examples are refused', () => {
+test('CSV columns that are missing and labels that do not line up with the examples are refused', async () => {
   const dir = freshFolder();
   const path = join(writeFiles(dir, { 'm.csv': 'body,kind\nhello,a\n"two, cells",b,extra\n' }), 'm.csv');
-  assertRefused(dir, () => readTextCsv(path, 'text'), `${path} has no column "text" for the text (its columns: body, kind).`);
-  assertRefused(dir, () => readTextCsv(path, 'body', 'label'), `${path} has no column "label" for the labels (its columns: body, kind).`);
-  assertRefused(dir, () => readTextCsv(path, 'body', 'kind'), `${path}: row 2 (line 3) has 3 cells but the header names 2 columns.`);
+  await assertRefused(dir, () => readTextCsv(path, 'text'), `${path} has no column "text" for the text (its columns: body, kind).`);
+  await assertRefused(dir, () => readTextCsv(path, 'body', 'label'), `${path} has no column "label" for the labels (its columns: body, kind).`);
+  await assertRefused(dir, () => readTextCsv(path, 'body', 'kind'), `${path}: row 2 (line 3) has 3 cells but the header names 2 columns.`);
   const unlabelled = join(writeFiles(dir, { 'u.csv': 'text,y\nfirst,1\nsecond,\n' }), 'u.csv');
-  assertRefused(dir, () => readTextCsv(unlabelled, 'text', 'y'), `${unlabelled}: row 2 (line 3) has text but no label in the column "y"; give every example a label, or drop the row.`);
-  assertRefused(dir, () => readTextCsv(unlabelled, 'text', 'text'), `${unlabelled}: the text and the labels cannot both be the column "text".`);
-  assertRefused(dir, () => readTextData(unlabelled), `Give data.textColumn, the column of ${unlabelled} that holds the text.`);
+  await assertRefused(dir, () => readTextCsv(unlabelled, 'text', 'y'), `${unlabelled}: row 2 (line 3) has text but no label in the column "y"; give every example a label, or drop the row.`);
+  await assertRefused(dir, () => readTextCsv(unlabelled, 'text', 'text'), `${unlabelled}: the text and the labels cannot both be the column "text".`);
+  await assertRefused(dir, () => readTextData(unlabelled), `Give data.textColumn, the column of ${unlabelled} that holds the text.`);
   const lines = join(writeFiles(dir, { 'l.txt': 'a\n' }), 'l.txt');
-  assertRefused(dir, () => readTextData(lines, { labelColumn: 'y' }), `data.labelColumn applies to CSV data, not to ${lines}.`);
+  await assertRefused(dir, () => readTextData(lines, { labelColumn: 'y' }), `data.labelColumn applies to CSV data, not to ${lines}.`);
 });
 
-test('a text folder with stray files, files beside class folders or an empty class is refused', () => {
+test('a text folder with stray files, files beside class folders or an empty class is refused', async () => {
   const stray = writeFiles(freshFolder(), { 'a.txt': 'x', 'b.png': 'not text' });
-  assertRefused(stray, () => readTextFolder(stray), `${join(stray, 'b.png')} is not a .txt file; remove it or move it out of the text folder.`);
+  await assertRefused(stray, () => readTextFolder(stray), `${join(stray, 'b.png')} is not a .txt file; remove it or move it out of the text folder.`);
   const mixed = writeFiles(freshFolder(), { 'a.txt': 'x', 'pos/b.txt': 'y' });
-  assertRefused(mixed, () => readTextFolder(mixed), `${mixed} holds both .txt files (a.txt) and subfolders (pos); put every file in a class subfolder, or remove the subfolders for an unlabelled folder.`);
+  await assertRefused(mixed, () => readTextFolder(mixed), `${mixed} holds both .txt files (a.txt) and subfolders (pos); put every file in a class subfolder, or remove the subfolders for an unlabelled folder.`);
   const emptyClass = writeFiles(freshFolder(), { 'pos/b.txt': 'y' });
   mkdirSync(join(emptyClass, 'neg'));
-  assertRefused(emptyClass, () => readTextFolder(emptyClass), `The class folder ${join(emptyClass, 'neg')} holds no .txt files; add some or remove the folder.`);
+  await assertRefused(emptyClass, () => readTextFolder(emptyClass), `The class folder ${join(emptyClass, 'neg')} holds no .txt files; add some or remove the folder.`);
   const nothing = freshFolder();
-  assertRefused(nothing, () => readTextFolder(nothing), `${nothing} holds no .txt files and no class subfolders of .txt files.`);
-  assertRefused(nothing, () => readTextFolder(join(nothing, 'gone')), `Cannot read the text folder ${join(nothing, 'gone')}: no such folder.`);
+  await assertRefused(nothing, () => readTextFolder(nothing), `${nothing} holds no .txt files and no class subfolders of .txt files.`);
+  await assertRefused(nothing, () => readTextFolder(join(nothing, 'gone')), `Cannot read the text folder ${join(nothing, 'gone')}: no such folder.`);
   const file = join(writeFiles(nothing, { 'f.txt': 'x' }), 'f.txt');
-  assertRefused(nothing, () => readTextFolder(file), `${file} is not a folder; pass a folder of .txt files, or of one subfolder of .txt files per class.`);
-  assertRefused(nothing, () => readTextData(join(nothing, 'gone.txt')), `Cannot read the text data ${join(nothing, 'gone.txt')}: no such file.`);
+  await assertRefused(nothing, () => readTextFolder(file), `${file} is not a folder; pass a folder of .txt files, or of one subfolder of .txt files per class.`);
+  await assertRefused(nothing, () => readTextData(join(nothing, 'gone.txt')), `Cannot read the text data ${join(nothing, 'gone.txt')}: no such file.`);
   const json = join(writeFiles(nothing, { 'x.json': '{}' }), 'x.json');
-  assertRefused(nothing, () => readTextData(json), `${json} is not text data vaekit reads: give a .txt file (one example per line), a .csv file with data.textColumn, or a folder of .txt files.`);
+  await assertRefused(nothing, () => readTextData(json), `${json} is not text data vaekit reads: give a .txt file (one example per line), a .csv file with data.textColumn, or a folder of .txt files.`);
 });
 
 // --- properties ---

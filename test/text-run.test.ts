@@ -111,7 +111,7 @@ test('a text VAE trains through planRun and trainRun: the vocabulary from the tr
   assert.ok(isTextPlan(plan));
   const text = plan.train.text!;
   // Every validation token the training part lacks is <unk>; the corpus has no other word.
-  assert.equal(text.vocabulary.size, 4 + new Set(plan.train.text!.texts.flatMap((t) => t.toLowerCase().split(' '))).size);
+  assert.equal(text.vocabulary.size, 4 + new Set([...plan.train.text!.texts].flatMap((t) => t.toLowerCase().split(' '))).size);
   const result = await trainRun(plan, { folder: dir });
   const m = result.test!;
   assert.equal(m.kind, 'text');

@@ -18,6 +18,7 @@
 import type { Backend } from '../engine/backend.js';
 import { getBackend } from '../engine/index.js';
 import { VaekitError } from '../errors.js';
+import type { Texts } from './text/texts.js';
 import type { Vocabulary } from './text/vocab.js';
 import type { Standardization } from './transforms/standardize.js';
 
@@ -55,6 +56,8 @@ export interface RowlessParts {
   featureNames: readonly string[] | null;
   source: string;
   ids?: ExampleIds | undefined;
+  /** A streamed text corpus's vocabulary, lengths and texts. */
+  text?: TextInfo | undefined;
 }
 
 /** The fields of a set whose rows are not held in memory (values null; see StreamedRows), from its parts. */
@@ -68,6 +71,7 @@ export abstract class RowlessSet {
   readonly featureNames: readonly string[] | null;
   readonly source: string;
   readonly ids: ExampleIds | undefined;
+  readonly text: TextInfo | undefined;
 
   constructor(parts: RowlessParts) {
     this.count = parts.count;
@@ -78,11 +82,12 @@ export abstract class RowlessSet {
     this.featureNames = parts.featureNames;
     this.source = parts.source;
     this.ids = parts.ids;
+    this.text = parts.text;
   }
 
   /** The parts it was made of, for a view of it. */
   protected parts(): RowlessParts {
-    return { count: this.count, shape: this.shape, labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids };
+    return { count: this.count, shape: this.shape, labels: this.labels, labelNames: this.labelNames, featureNames: this.featureNames, source: this.source, ids: this.ids, text: this.text };
   }
 }
 
@@ -99,8 +104,8 @@ export interface TextInfo {
   readonly vocabulary: Vocabulary;
   /** Tokens of each example (<= the shape's maxLength; the rest of its row is <pad>). */
   readonly lengths: Int32Array;
-  /** Each example's text as read (trimmed), for output files and pages that show it. */
-  readonly texts: readonly string[];
+  /** Each example's text as read (trimmed), for output files and pages that show it (a streamed corpus's: on disk). */
+  readonly texts: Texts;
   /** Examples longer than maxLength, cut to it when read. */
   readonly cut: number;
 }
@@ -324,7 +329,7 @@ export function subset(set: Dataset, indices: ArrayLike<number>, source = set.so
   const t = set.text;
   const text = t === undefined ? undefined : {
     vocabulary: t.vocabulary, cut: t.cut,
-    lengths: Int32Array.from(picked, (i) => t.lengths[i]!), texts: Array.from(picked, (i) => t.texts[i]!),
+    lengths: Int32Array.from(picked, (i) => t.lengths[i]!), texts: t.texts.pick(picked),
   };
   let mask: Uint8Array | undefined;
   if (set.mask !== undefined) {
@@ -386,7 +391,7 @@ export function takeFirst(set: Dataset, n: number): Dataset {
     featureNames: set.featureNames,
     source: set.source,
     ids: set.ids,
-    text: set.text === undefined ? undefined : { ...set.text, lengths: set.text.lengths.subarray(0, count), texts: set.text.texts.slice(0, count) },
+    text: set.text === undefined ? undefined : { ...set.text, lengths: set.text.lengths.subarray(0, count), texts: set.text.texts.pick(Uint32Array.from({ length: count }, (_, i) => i)) },
     mask: set.mask?.subarray(0, count * set.size),
     series: set.series === undefined ? undefined : { ...set.series, starts: set.series.starts.subarray(0, count), seriesIndex: set.series.seriesIndex.subarray(0, count) },
   });

@@ -11,13 +11,14 @@
  *   FILE.csv | FILE.tsv                a table with the text in one column (--text-column NAME)
  *   DIR                                a folder of .txt files, flat or one subfolder per class
  *
- * An image folder, NPY or CSV file whose examples would take more memory than `memoryBudget` streams
- * from disk instead (data/stream): the same examples, order and bits, read by threads ahead of the
- * batches. MNIST, IDX files, text and time series load into memory.
+ * An image folder, NPY or CSV file whose examples would take more memory than `memoryBudget`, and
+ * text whose files would (about TEXT_MEMORY_PER_BYTE times their size), stream from disk instead
+ * (data/stream): the same examples, order and bits, read by threads ahead of the batches. MNIST,
+ * IDX files and time series load into memory (a series' windows are cut as batches take them).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { VaekitError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { loadCsv } from './sources/csv.js';
@@ -27,6 +28,7 @@ import { loadMnist } from './sources/mnist.js';
 import { loadNpy } from './sources/npy.js';
 import { loadText, type TextReadOptions } from './sources/text.js';
 import { streamCsv } from './stream/csv.js';
+import { streamText } from './stream/text.js';
 import { npyMemoryBytes, streamImageFolder, streamNpy } from './stream/sources.js';
 
 /** Which split "mnist" means: the training split for training, the test split for evaluation. */
@@ -52,7 +54,8 @@ export interface DataOptions {
   text?: Omit<TextReadOptions, 'labelColumn'>;
   /**
    * Bytes the examples may take in memory (data.memoryBudget); an image folder, NPY or CSV file that
-   * needs more streams from disk (a CSV file: when the file is larger). By default defaultMemoryBudget(); Infinity keeps everything in memory.
+   * needs more streams from disk (a CSV file: when the file is larger), and so does text (when
+   * TEXT_MEMORY_PER_BYTE times its files' size is more). By default defaultMemoryBudget(); Infinity keeps everything in memory.
    */
   memoryBudget?: number;
 }
@@ -163,14 +166,33 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
   }
 }
 
+/**
+ * What text takes in memory for each byte of its files, about: its strings (a byte a character,
+ * two outside Latin-1), the rows of token ids (4 bytes an id, each row padded to the longest), and
+ * the rows again while a training run reads them in its own vocabulary.
+ */
+export const TEXT_MEMORY_PER_BYTE = 8;
+
 /** A text model's data (options.text set): a .txt file, a CSV/TSV table's text column or a folder of .txt files. */
-function loadTextSource(spec: string, options: DataOptions): Dataset {
+async function loadTextSource(spec: string, options: DataOptions): Promise<Dataset> {
   if (isMnistSpec(spec)) throw new VaekitError('MNIST holds images, not text: give a .txt file, a .csv file with a text column, or a folder of .txt files.');
   if (!existsSync(spec)) throw new VaekitError(`No data at ${spec}: give a .txt file, a .csv file with a text column, or a folder of .txt files.`);
   for (const [set, setting] of [[options.labels, 'data.labels'], [options.channels, 'data.channels'], [options.imageSize, 'data.imageSize']] as const) {
     if (set !== undefined) throw new VaekitError(`${setting} applies to images and arrays, not to text.`);
   }
-  return loadText(spec, { ...options.text!, ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}) });
+  const text = { ...options.text!, ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}) };
+  const budget = options.memoryBudget ?? defaultMemoryBudget();
+  const bytes = TEXT_MEMORY_PER_BYTE * filesBytes(spec);
+  if (bytes <= budget) return loadText(spec, text);
+  options.report?.(streamingNote(spec, 'its text needs about', bytes, budget));
+  return streamText(spec, text);
+}
+
+/** The bytes of a file, or of every file below a folder. */
+function filesBytes(path: string): number {
+  const stats = statSync(path);
+  if (!stats.isDirectory()) return stats.size;
+  return readdirSync(path).reduce((sum, name) => sum + filesBytes(join(path, name)), 0);
 }
 
 /** Whether a spec names MNIST. */

@@ -8,6 +8,7 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { withVocabulary } from '../data/sources/text.js';
+import type { Texts } from '../data/text/texts.js';
 import { VaekitError } from '../errors.js';
 import type { TextBundle } from '../run/bundle-format.js';
 import { loadRunData } from '../run/plan.js';
@@ -19,7 +20,7 @@ export const CODE_DISTANCES: readonly CodeDistance[] = ['cosine', 'euclidean'];
 
 /** Sentences with their posterior means [count, latent]. */
 export interface SentenceCodes {
-  texts: readonly string[];
+  texts: Texts;
   codes: Float32Array;
   count: number;
   latent: number;
@@ -47,7 +48,7 @@ export function sentenceCodes(model: TextBundle, set: Dataset): SentenceCodes {
   if (texts === undefined) throw new VaekitError(`${set.source} is not text.`);
   if (model.vae.classes > 0 && set.labels === null) throw new VaekitError(`This text model is conditional, and ${set.source} has no classes to encode its sentences with.`);
   const codes = posteriorMeans(model, set, model.vae.classes > 0 ? set.labels : null);
-  return { texts: texts.slice(0, set.count), codes, count: set.count, latent: model.vae.latent, source: set.source };
+  return { texts, codes, count: set.count, latent: model.vae.latent, source: set.source };
 }
 
 /** The distance between row `i` of `codes` and `query` (both `latent` wide), summed in float64. */
@@ -88,5 +89,5 @@ export function nearestSentences(model: TextBundle, codes: SentenceCodes, senten
   if (model.vae.classes > 0 && label === undefined) throw new VaekitError('This text model is conditional: give the class of the sentence (a label).');
   if (model.vae.classes === 0 && label !== undefined) throw new VaekitError('This text model is not conditional: it takes no label.');
   const query = posteriorMeans(model, textsForModel(model, [sentence], 'the sentence'), label === undefined ? null : [label]);
-  return nearestCodes(codes, query, k, metric).map(({ index, distance }) => ({ index, text: codes.texts[index]!, distance }));
+  return nearestCodes(codes, query, k, metric).map(({ index, distance }) => ({ index, text: codes.texts.text(index), distance }));
 }

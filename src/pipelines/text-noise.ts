@@ -9,6 +9,7 @@
  * not depend on the order or the batches the examples are read in.
  */
 import { arrayDataset, valuesInMemory, type Dataset } from '../data/dataset.js';
+import { textsInMemory } from '../data/text/texts.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
 import { PAD, UNK } from '../data/text/vocab.js';
 import { mix32, Random } from '../engine/random.js';
@@ -98,6 +99,6 @@ export function noisyTextSet(set: Dataset, noise: TextNoise, seed: number): Data
   return arrayDataset({
     values, shape: set.shape, labels: set.labels, labelNames: set.labelNames, source: `${set.source} with ${formatTextNoise(noise)}`,
     ...(set.ids !== undefined ? { ids: set.ids } : {}),
-    text: { vocabulary: t.vocabulary, lengths: t.lengths, texts, cut: t.cut },
+    text: { vocabulary: t.vocabulary, lengths: t.lengths, texts: textsInMemory(texts), cut: t.cut },
   });
 }

@@ -175,13 +175,13 @@ export async function planRun(input: RunSpec | RunSpecInput, given: GivenData = 
  * with it, so its unseen tokens are <unk> as any new text's), the maximum length the training
  * part's longest example unless data.maxLength cuts it, the TextVae those make.
  */
-function planTextRun(spec: RunSpec, fit: FitOptions, sets: { train: Dataset; test: Dataset }, given: GivenData): RunPlan<TextVae> {
+async function planTextRun(spec: RunSpec, fit: FitOptions, sets: { train: Dataset; test: Dataset }, given: GivenData): Promise<RunPlan<TextVae>> {
   const d = spec.data;
   const texts = sets.train.text;
   if (texts === undefined || sets.test.text === undefined) throw new VaekitError(`A text model needs text data, and ${sets.train.source} is not text.`);
   const vocabulary = buildVocabulary(texts.texts, { kind: d.tokens ?? 'word', lowercase: d.lowercase ?? false }, d.vocab ?? undefined, sets.train.source);
-  const train = withVocabulary(sets.train, vocabulary, d.maxLength ?? undefined);
-  const test = withVocabulary(sets.test, vocabulary, train.shape[0]!);
+  const train = await withVocabulary(sets.train, vocabulary, d.maxLength ?? undefined);
+  const test = await withVocabulary(sets.test, vocabulary, train.shape[0]!);
   const config = textConfigForData(spec.model, train);
   const vae = new TextVae(config, { seed: fit.seed });
   checkFits(vae, train, fit);

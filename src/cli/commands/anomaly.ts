@@ -248,7 +248,7 @@ async function writeTextScores(out: string, set: Dataset, result: TextAnomalySco
   });
   const flags = flagColumn(set.count, decision);
   const rows = Array.from({ length: set.count }, (_, r) => [
-    idOf(r), String(Number(result.scores[r]!.toPrecision(7))), String(flags[r]), texts[r]!,
+    idOf(r), String(Number(result.scores[r]!.toPrecision(7))), String(flags[r]), texts.text(r),
     ...(labels === null ? [] : [set.labelNames?.[labels[r]!] ?? String(labels[r])]),
   ]);
   const path = join(out, RUN_FILES.scores);
@@ -269,7 +269,7 @@ async function writeTextScores(out: string, set: Dataset, result: TextAnomalySco
   writeFileAtomic(histogram, chart.png);
   say(`Scored ${set.count} sentences of ${set.source} (negative log-likelihood per token, nats; ${how}${hint}): ${path}; their histogram: ${histogram}`);
   const order = Array.from(result.scores.keys()).sort((a, b) => result.scores[b]! - result.scores[a]!);
-  for (const r of order.slice(0, SHOWN)) say(`  ${result.scores[r]!.toFixed(3)}  ${idOf(r)}: ${texts[r]!}`);
+  for (const r of order.slice(0, SHOWN)) say(`  ${result.scores[r]!.toFixed(3)}  ${idOf(r)}: ${texts.text(r)}`);
   if (set.text!.cut > 0) say(`(${set.text!.cut} sentences were cut to the model's ${set.shape[0]} tokens and scored on what is left)`);
   if (result.auroc !== null) say(`AUROC (class ${normalName} normal, the rest anomalies): ${percent(result.auroc)}`);
   sayDecisions(judged, idOf, true);

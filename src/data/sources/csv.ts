@@ -106,7 +106,7 @@ function splitPlainChunks(texts: Iterable<string>, delimiter: string, visit: Rec
 }
 
 /** parseQuoted over text that comes in chunks, by csv-parse's streaming parser with the same options. */
-async function parseQuotedChunks(texts: Iterable<string>, path: string, delimiter: string, visit: RecordVisitor): Promise<void> {
+export async function parseQuotedChunks(texts: Iterable<string>, path: string, delimiter: string, visit: RecordVisitor): Promise<void> {
   let failed: unknown = null;
   const parser = parseStream({
     delimiter, relax_column_count: true, skip_empty_lines: true, trim: true,

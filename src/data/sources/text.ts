@@ -6,13 +6,14 @@
  */
 import { arrayDataset, valuesInMemory, type Dataset } from '../dataset.js';
 import { VaekitError } from '../../errors.js';
-import { encodeTexts } from '../text/encode.js';
+import { checkMaxLength, checkTextWidth, encodeTexts } from '../text/encode.js';
+import { encodeStreamed } from '../stream/text.js';
 import { readTextData, type TextCorpus } from '../text/read.js';
+import { textsInMemory } from '../text/texts.js';
 import type { TokenKind } from '../text/tokenize.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 
-/** The most tokens vaekit keeps of one example (a longer maxLength is refused). */
-export const MAX_TEXT_LENGTH = 4096;
+export { MAX_TEXT_LENGTH } from '../text/encode.js';
 
 export interface TextReadOptions {
   /** CSV data: the column that holds the text. */
@@ -30,9 +31,9 @@ export interface TextReadOptions {
   vocabulary?: Vocabulary;
 }
 
-/** The examples at `path` as rows of token ids (see the top of this file). */
-export function loadText(path: string, options: TextReadOptions): Dataset {
-  const corpus = readTextData(path, {
+/** The examples at `path` as rows of token ids (see the top of this file), in memory. */
+export async function loadText(path: string, options: TextReadOptions): Promise<Dataset> {
+  const corpus = await readTextData(path, {
     ...(options.textColumn !== undefined ? { textColumn: options.textColumn } : {}),
     ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}),
   });
@@ -41,17 +42,11 @@ export function loadText(path: string, options: TextReadOptions): Dataset {
 
 /** A corpus already read (or typed: the studio's sentences) as rows of token ids. */
 export function textDataset(corpus: TextCorpus, options: TextReadOptions): Dataset {
-  const maxLength = options.maxLength;
-  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 1 && maxLength <= MAX_TEXT_LENGTH)) {
-    throw new VaekitError(`The maximum length must be a whole number of tokens from 1 to ${MAX_TEXT_LENGTH}, not ${maxLength}.`);
-  }
+  checkMaxLength(options.maxLength);
   const vocabulary = options.vocabulary
     ?? buildVocabulary(corpus.texts, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, corpus.source);
-  const encoded = encodeTexts(corpus.texts, vocabulary, maxLength);
-  if (encoded.maxLength === 0) throw new VaekitError(`${corpus.source} holds no tokens: every example is empty once split into ${vocabulary.tokenizer.kind} tokens.`);
-  if (encoded.maxLength > MAX_TEXT_LENGTH) {
-    throw new VaekitError(`${corpus.source} has an example of ${encoded.maxLength.toLocaleString('en-US')} tokens, more than the ${MAX_TEXT_LENGTH} vaekit keeps by default: give a maximum length (data.maxLength) to cut longer examples.`);
-  }
+  const encoded = encodeTexts(corpus.texts, vocabulary, options.maxLength);
+  checkTextWidth(encoded.maxLength, corpus.source, vocabulary);
   const ids = corpus.ids;
   return arrayDataset({
     values: Float32Array.from(encoded.ids),
@@ -60,7 +55,7 @@ export function textDataset(corpus: TextCorpus, options: TextReadOptions): Datas
     labelNames: corpus.labelNames,
     source: corpus.source,
     ids: (i) => ids[i]!,
-    text: { vocabulary, lengths: encoded.lengths, texts: corpus.texts, cut: encoded.cut },
+    text: { vocabulary, lengths: encoded.lengths, texts: textsInMemory(corpus.texts), cut: encoded.cut },
   });
 }
 
@@ -72,14 +67,18 @@ export function rowIds(set: Dataset, r: number): Int32Array {
 
 /**
  * A text set read again with another vocabulary and maximum length (its texts, ids and labels
- * kept): a validation part in its training part's vocabulary, new data in a trained model's.
+ * kept): a validation part in its training part's vocabulary, new data in a trained model's. A
+ * streamed set's ids are written to disk again (data/stream/text.ts).
  */
-export function withVocabulary(set: Dataset, vocabulary: Vocabulary, maxLength?: number): Dataset {
+export async function withVocabulary(set: Dataset, vocabulary: Vocabulary, maxLength?: number): Promise<Dataset> {
   const t = set.text;
   if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
-  const ids = set.ids;
+  const ids = set.ids ?? String;
+  if (set.values === null) {
+    return encodeStreamed(t.texts, vocabulary, maxLength, { labels: set.labels, labelNames: set.labelNames, source: set.source, ids });
+  }
   return textDataset(
-    { texts: [...t.texts], ids: Array.from({ length: set.count }, (_, i) => (ids === undefined ? String(i) : ids(i))), labels: set.labels, labelNames: set.labelNames === null ? null : [...set.labelNames], source: set.source, blank: 0 },
+    { texts: [...t.texts], ids: Array.from({ length: set.count }, (_, i) => ids(i)), labels: set.labels, labelNames: set.labelNames === null ? null : [...set.labelNames], source: set.source, blank: 0 },
     { tokens: vocabulary.tokenizer.kind, lowercase: vocabulary.tokenizer.lowercase, vocabulary, ...(maxLength !== undefined ? { maxLength } : {}) },
   );
 }

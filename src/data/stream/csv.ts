@@ -4,29 +4,16 @@
  * soon as it is opened, so that nothing is left behind whatever ends the process, and each row's
  * digest kept (io/digest.ts); the streamed set reads its rows from there as from an NPY file's (rows.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { VaekitError } from '../../errors.js';
-import { describeFsError } from '../../io/fs-errors.js';
 import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 import type { Dataset } from '../dataset.js';
 import { readCsvInto, type TableParts } from '../sources/csv.js';
 import { RowPool } from './pool.js';
+import { Appender, openScratchFile } from './scratch-file.js';
 import { streamedDataset } from './streamed.js';
 
 /** A CSV table (see sources/csv.ts) streamed: its labels and ids in memory, its values on disk. */
 export async function streamCsv(path: string, labelColumn: string | undefined): Promise<Dataset> {
-  const rowsFile = join(tmpdir(), `vaekit-rows-${process.pid}-${randomUUID()}.f32`);
-  let fd: number;
-  try {
-    fd = openSync(rowsFile, 'wx+', 0o600);
-    unlinkSync(rowsFile);
-  } catch (err) {
-    throw new VaekitError(`Cannot stream ${path}: its rows need a temporary file in ${tmpdir()}, and ${describeFsError(err)}.`);
-  }
-  let at = 0;
+  const file = new Appender(openScratchFile('rows', path), 'rows', path);
   // Every row's digest, kept as the rows are written (the table's width is known by then).
   let digests = new Uint8Array(1 << 16);
   let rows = 0;
@@ -44,22 +31,16 @@ export async function streamCsv(path: string, labelColumn: string | undefined): 
       }
       digestRows(bytes, features * 4, n, digests, rows);
       rows += n;
-      for (let done = 0; done < bytes.length;) {
-        try {
-          done += writeSync(fd, bytes, done, bytes.length - done, at + done);
-        } catch (err) {
-          throw new VaekitError(`Cannot stream ${path}: writing its rows to a temporary file in ${tmpdir()} failed (${describeFsError(err)}).`);
-        }
-      }
-      at += bytes.length;
+      file.append(bytes);
     });
+    file.flush();
     if (rows !== table.count || width !== table.shape[0]) throw new Error(`streamCsv: ${rows} rows of ${width} written for ${table.count} of ${table.shape[0]}.`);
   } catch (err) {
-    closeSync(fd);
+    file.close();
     throw err;
   }
   // The pool owns the file from here: it closes it when it stops, or fails to start.
-  const pool = await RowPool.start({ kind: 'npy', path, fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
+  const pool = await RowPool.start({ kind: 'npy', path, fd: file.fd, dataStart: 0, dtype: 'float32', swap: false, shape: table.shape }, path);
   pool.digests = digests.slice(0, rows * ROW_DIGEST_BYTES);
   return streamedDataset(pool, table);
 }

@@ -17,7 +17,7 @@ import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { nodeBuiltins, startModuleWorker } from '../../engine/node.js';
 import { VaekitError } from '../../errors.js';
-import { rowBytes, storedType, type RowSource } from './rows.js';
+import { rowBytes, sourceFile, storedType, type RowSource } from './rows.js';
 
 /** What a reading thread starts with. */
 export interface RowWorkerData {
@@ -82,10 +82,10 @@ export class RowPool {
 
   /**
    * Starts `threads` reading threads of `source`; `name` names it in messages (its file or folder).
-   * The pool owns an NPY source's open file: it closes it when it stops (or fails to start).
+   * The pool owns a source's open file (an NPY file, a CSV's rows, a text corpus's ids): it closes it when it stops (or fails to start).
    */
   static async start(source: RowSource, name: string, threads = readingThreads()): Promise<RowPool> {
-    const fd = source.kind === 'npy' ? source.fd : null;
+    const fd = sourceFile(source);
     const node = nodeBuiltins()!;
     const data: RowWorkerData = { source };
     const workers: Worker[] = [];
@@ -138,7 +138,7 @@ export class RowPool {
     if (this.closed) return;
     this.closed = true;
     finalizer.unregister(this);
-    await stop(this.workers, this.source.kind === 'npy' ? this.source.fd : null);
+    await stop(this.workers, sourceFile(this.source));
   }
 }
 

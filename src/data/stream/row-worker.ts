@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { VaekitError } from '../../errors.js';
 import { ERROR_BYTES, type PoolMessage, type RowWorkerData } from './pool.js';
-import { openRows, rowBytes as rowBytesOf } from './rows.js';
+import { openRows, rowBytes as rowBytesOf, sourceName } from './rows.js';
 
 const { source } = workerData as RowWorkerData;
 const rowBytes = rowBytesOf(source);
@@ -29,7 +29,7 @@ async function handle(m: PoolMessage): Promise<void> {
   try {
     await reader.read(m.indices, ring.data.subarray(at, at + m.indices.length * rowBytes));
   } catch (err) {
-    const message = err instanceof VaekitError ? err.message : `${source.kind === 'npy' ? source.path : 'an image'} could not be read (${err instanceof Error ? err.message : String(err)}).`;
+    const message = err instanceof VaekitError ? err.message : `${sourceName(source)} could not be read (${err instanceof Error ? err.message : String(err)}).`;
     const bytes = new TextEncoder().encode(message).subarray(0, ERROR_BYTES - 4);
     ring.text.set(bytes);
     Atomics.store(ring.error, 0, bytes.length);

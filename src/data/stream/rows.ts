@@ -7,6 +7,9 @@
  *           converted and checked as loading the file does; a streamed CSV's float32 rows too
  *   images  an image folder's files, decoded as loading the folder does (pngjs; sharp for JPEG,
  *           WebP and resizing), a few in flight at once
+ *   tokens  a streamed text corpus's token ids (int32, each example's after the one before, in a
+ *           removed temporary file: data/stream/text.ts), each row cut or padded with <pad> to the
+ *           set's width as float32, as textDataset stores them
  */
 import { readSync } from 'node:fs';
 import { npyValueBytes, npyValues, type NpyDtype } from '../../io/npy.js';
@@ -27,6 +30,17 @@ export type RowSource =
     fd: number;
   }
   | {
+    kind: 'tokens';
+    /** The corpus, for messages. */
+    path: string;
+    /** The file of ids, open for reading (removed already; the pool that reads it closes it). */
+    fd: number;
+    /** Where each example's ids start in the file, in ids, and (last) where the last one ends: shared with the threads. */
+    starts: Float64Array;
+    /** Ids per row. */
+    width: number;
+  }
+  | {
     kind: 'images';
     images: FolderImages;
     /** Decoded as RGB and kept as 1 channel (the red one): a folder whose images all turned out grey (see loadImageFolder). */
@@ -36,13 +50,25 @@ export type RowSource =
 /** Values per row. */
 export function rowValues(source: RowSource): number {
   if (source.kind === 'npy') return source.shape.reduce((a, b) => a * b, 1);
+  if (source.kind === 'tokens') return source.width;
   const { height, width, channels } = source.images;
   return height * width * (source.keepRed ? 1 : channels);
 }
 
 /** What a row holds: bytes or float32. */
 export function storedType(source: RowSource): 'uint8' | 'float32' {
+  if (source.kind === 'tokens') return 'float32';
   return source.kind === 'images' ? 'uint8' : npyStoredType(source.dtype, source.shape.length === 3);
+}
+
+/** The open file a source is read from (the pool closes it), or null (an image folder's files are opened one by one). */
+export function sourceFile(source: RowSource): number | null {
+  return source.kind === 'images' ? null : source.fd;
+}
+
+/** What a source is called in a message: its file, or "an image". */
+export function sourceName(source: RowSource): string {
+  return source.kind === 'images' ? 'an image' : source.path;
 }
 
 /** Bytes per stored row. */
@@ -57,7 +83,44 @@ export interface RowReader {
 
 /** The reader of a source (in the thread that reads it). */
 export function openRows(source: RowSource): RowReader {
-  return source.kind === 'npy' ? npyRows(source) : imageRows(source);
+  return source.kind === 'npy' ? npyRows(source) : source.kind === 'tokens' ? tokenRows(source) : imageRows(source);
+}
+
+/** Reads `bytes.length` bytes of `fd` at `position`; `path` names it when the file ends first. */
+function readFully(fd: number, bytes: Uint8Array, position: number, path: string): void {
+  for (let got = 0; got < bytes.length;) {
+    const k = readSync(fd, bytes, got, bytes.length - got, position + got);
+    if (k === 0) throw new Error(`${path} ended early: it was changed while vaekit read it.`);
+    got += k;
+  }
+}
+
+function tokenRows(source: Extract<RowSource, { kind: 'tokens' }>): RowReader {
+  const { starts, width, fd } = source;
+  let buffer = new Int32Array(1 << 20);
+  return {
+    async read(indices, out) {
+      const rows = new Float32Array(out.buffer, out.byteOffset, indices.length * width);
+      for (let r = 0; r < indices.length;) {
+        // A run of consecutive rows: one read, of at most RUN_BYTES unless one row is longer.
+        const first = indices[r]!;
+        let n = 1;
+        while (r + n < indices.length && indices[r + n] === first + n && (starts[first + n + 1]! - starts[first]!) * 4 <= RUN_BYTES) n++;
+        const from = starts[first]!;
+        const ids = starts[first + n]! - from;
+        if (ids > buffer.length) buffer = new Int32Array(ids);
+        readFully(fd, new Uint8Array(buffer.buffer, 0, ids * 4), from * 4, source.path);
+        for (let k = 0; k < n; k++) {
+          const row = rows.subarray((r + k) * width, (r + k + 1) * width);
+          const start = starts[first + k]! - from;
+          const kept = Math.min(width, starts[first + k + 1]! - from - start);
+          for (let i = 0; i < kept; i++) row[i] = buffer[start + i]!;
+          row.fill(0, kept); // <pad>
+        }
+        r += n;
+      }
+    },
+  };
 }
 
 /** Largest run of consecutive rows read at once. */
@@ -79,12 +142,7 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
         while (r + n < indices.length && n < most && indices[r + n] === indices[r]! + n) n++;
         const first = indices[r]!;
         const want = n * fileRow;
-        let got = 0;
-        while (got < want) {
-          const k = readSync(fd, buffer, got, want - got, source.dataStart + first * fileRow + got);
-          if (k === 0) throw new Error(`${source.path} ended before row ${first + n - 1}: it was changed while vaekit read it.`);
-          got += k;
-        }
+        readFully(fd, buffer.subarray(0, want), source.dataStart + first * fileRow, source.path);
         const data = npyValues(buffer.subarray(0, want), source.dtype, source.swap);
         const values = image ? imageValues({ data, dtype: source.dtype }, source.shape, source.path, first * size) : featureValues({ data }, size, source.path, first * size);
         out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), r * stored);

@@ -55,7 +55,9 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
 
   select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {
     const map = this.map === null ? indices : Uint32Array.from(indices, (i) => this.map![i]!);
-    return new StreamedSet(this.pool, map, this.stats, { ...this.parts(), count: indices.length, labels, source, ids });
+    const t = this.text;
+    const text = t === undefined ? undefined : { ...t, lengths: Int32Array.from(indices, (i) => t.lengths[i]!), texts: t.texts.pick(indices) };
+    return new StreamedSet(this.pool, map, this.stats, { ...this.parts(), count: indices.length, labels, source, ids, text });
   }
 
   standardized(stats: Standardization): Dataset {

@@ -6,6 +6,24 @@
 import { VaekitError } from '../../errors.js';
 import { PAD, type Vocabulary } from './vocab.js';
 
+/** The most tokens vaekit keeps of one example (a longer maxLength is refused). */
+export const MAX_TEXT_LENGTH = 4096;
+
+/** Refuses a maximum length that is not a whole number of tokens from 1 to MAX_TEXT_LENGTH. */
+export function checkMaxLength(maxLength: number | undefined): void {
+  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength >= 1 && maxLength <= MAX_TEXT_LENGTH)) {
+    throw new VaekitError(`The maximum length must be a whole number of tokens from 1 to ${MAX_TEXT_LENGTH}, not ${maxLength}.`);
+  }
+}
+
+/** Refuses rows of `width` ids (the maxLength given, else the longest example's tokens) read from `source` with `vocabulary`: none, or too many. */
+export function checkTextWidth(width: number, source: string, vocabulary: Vocabulary): void {
+  if (width === 0) throw new VaekitError(`${source} holds no tokens: every example is empty once split into ${vocabulary.tokenizer.kind} tokens.`);
+  if (width > MAX_TEXT_LENGTH) {
+    throw new VaekitError(`${source} has an example of ${width.toLocaleString('en-US')} tokens, more than the ${MAX_TEXT_LENGTH} vaekit keeps by default: give a maximum length (data.maxLength) to cut longer examples.`);
+  }
+}
+
 export interface EncodedTexts {
   count: number;
   /** Ids per row: the maxLength asked for, else the longest example's token count. */

@@ -13,22 +13,26 @@
  * no text at all. Classes are named by their folder or label text, sorted as an image folder's and a
  * CSV table's are (numerically when every label is a number, else by code point).
  */
-import { statSync, type Stats } from 'node:fs';
+import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname, relative, sep } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
-import { describeFsError, readFileOrExplain } from '../../io/fs-errors.js';
-import { classesOf, columnIndex, parseQuoted } from '../sources/csv.js';
+import { describeFsError, openOrExplain, readFileOrExplain } from '../../io/fs-errors.js';
+import { classesOf, columnIndex, parseQuotedChunks } from '../sources/csv.js';
 import { byName, entries, type Entry } from '../sources/folder-entries.js';
-import { decodeUtf8Text } from './utf8.js';
+import { decodeUtf8Text, utf8Chunks } from './utf8.js';
 
 /** The most UTF-8 bytes one example may hold: 1 MiB. */
 export const MAX_EXAMPLE_BYTES = 1 << 20;
 
-export interface TextCorpus {
+export interface TextCorpus extends CorpusParts {
   /** Each example's text, trimmed. */
   texts: string[];
   /** Which example each one is: its line, data row or file path (see the top of this file). */
   ids: string[];
+}
+
+/** What a corpus is besides its texts and ids. */
+export interface CorpusParts {
   /** Each example's class index, or null when unlabelled. */
   labels: Int32Array | null;
   /** The name of each class index, or null. */
@@ -39,11 +43,19 @@ export interface TextCorpus {
   blank: number;
 }
 
+/**
+ * Where a reader hands each example, in order: its text (trimmed, not blank) and its id (a line or
+ * data row number, or a file's path in its folder).
+ */
+export type ExampleSink = (text: string, id: number | string) => void;
+
 export interface TextDataOptions {
   /** CSV data: the column that holds each example's text. */
   textColumn?: string;
   /** CSV data: the column that holds each example's class. */
   labelColumn?: string;
+  /** Bytes of a file read at once (a test reads in small pieces). */
+  chunkBytes?: number;
 }
 
 /** Whether `path` names a table (.csv or .tsv) whose text is in a column, rather than lines of text. */
@@ -53,7 +65,21 @@ export function isTextTablePath(path: string): boolean {
 }
 
 /** The examples at `path`: a folder of .txt files, a .csv or .tsv table, or a .txt file (see the top of this file). */
-export function readTextData(path: string, options: TextDataOptions = {}): TextCorpus {
+export async function readTextData(path: string, options: TextDataOptions = {}): Promise<TextCorpus> {
+  const texts: string[] = [];
+  const ids: string[] = [];
+  const parts = await visitTextData(path, options, (text, id) => {
+    texts.push(text);
+    ids.push(String(id));
+  });
+  return { texts, ids, ...parts };
+}
+
+/**
+ * Reads the examples at `path` one at a time into `sink`, a file a chunk at a time, so that a corpus
+ * larger than memory can be read (data/stream/text.ts); readTextData keeps them.
+ */
+export async function visitTextData(path: string, options: TextDataOptions, sink: ExampleSink): Promise<CorpusParts> {
   let stats: Stats;
   try {
     stats = statSync(path);
@@ -63,47 +89,85 @@ export function readTextData(path: string, options: TextDataOptions = {}): TextC
   const table = !stats.isDirectory() && isTextTablePath(path);
   if (!table && options.textColumn !== undefined) throw new VaekitError(`data.textColumn applies to CSV data, not to ${path}.`);
   if (!table && options.labelColumn !== undefined) throw new VaekitError(`data.labelColumn applies to CSV data, not to ${path}.`);
-  if (stats.isDirectory()) return readTextFolder(path);
+  if (stats.isDirectory()) return visitTextFolder(path, sink);
   if (table) {
     if (options.textColumn === undefined) throw new VaekitError(`Give data.textColumn, the column of ${path} that holds the text.`);
-    return readTextCsv(path, options.textColumn, options.labelColumn);
+    return visitTextCsv(path, options.textColumn, options.labelColumn, sink, options.chunkBytes);
   }
-  if (extname(path).toLowerCase() === '.txt') return readTextLines(path);
+  if (extname(path).toLowerCase() === '.txt') return visitTextLines(path, sink, options.chunkBytes);
   throw new VaekitError(`${path} is not text data vaekit reads: give a .txt file (one example per line), a .csv file with data.textColumn, or a folder of .txt files.`);
 }
 
 /** Examples of a .txt file, one per line. */
-export function readTextLines(path: string): TextCorpus {
-  const lines = decodeUtf8Text(readFileOrExplain(path, 'text file'), path).split('\n');
-  if (lines[lines.length - 1] === '') lines.pop(); // the last line's newline
-  const texts: string[] = [];
-  const ids: string[] = [];
-  let blank = 0;
-  lines.forEach((line, i) => {
-    checkLength(line, () => `Line ${i + 1} of ${path}`);
-    const text = line.trim(); // also drops a CRLF's CR
-    if (text === '') blank++;
-    else {
-      texts.push(text);
-      ids.push(String(i + 1));
-    }
-  });
-  if (texts.length === 0) throw new VaekitError(`${path} holds no text (${lines.length === 0 ? 'it is empty' : 'every line is blank'}); give one example per line.`);
-  return { texts, ids, labels: null, labelNames: null, source: path, blank };
+export async function readTextLines(path: string): Promise<TextCorpus> {
+  return readTextData(path);
 }
 
 /** Examples of a CSV table: the text in `textColumn`, the class in `labelColumn` when given. */
-export function readTextCsv(path: string, textColumn: string, labelColumn?: string): TextCorpus {
-  const content = decodeUtf8Text(readFileOrExplain(path, 'CSV file'), path);
+export async function readTextCsv(path: string, textColumn: string, labelColumn?: string): Promise<TextCorpus> {
+  return readTextData(path, { textColumn, ...(labelColumn !== undefined ? { labelColumn } : {}) });
+}
+
+/** Examples of a folder of .txt files: flat (unlabelled), or one subfolder per class. */
+export async function readTextFolder(dir: string): Promise<TextCorpus> {
+  const texts: string[] = [];
+  const ids: string[] = [];
+  const parts = await visitTextFolder(dir, (text, id) => {
+    texts.push(text);
+    ids.push(String(id));
+  });
+  return { texts, ids, ...parts };
+}
+
+/** The lines of a .txt file into `sink`, the file read `chunkBytes` at a time. */
+async function visitTextLines(path: string, sink: ExampleSink, chunkBytes?: number): Promise<CorpusParts> {
+  const fd = openOrExplain(path, 'text file');
+  let line = 0;
+  let examples = 0;
+  let blank = 0;
+  const take = (raw: string): void => {
+    line++;
+    checkLength(raw, () => `Line ${line} of ${path}`);
+    const text = raw.trim(); // also drops a CRLF's CR
+    if (text === '') blank++;
+    else {
+      sink(text, line);
+      examples++;
+    }
+  };
+  try {
+    let rest = '';
+    for (const text of utf8Chunks(fd, path, chunkBytes)) {
+      const all = rest + text;
+      let start = 0;
+      for (let end = all.indexOf('\n'); end >= 0; end = all.indexOf('\n', start)) {
+        take(all.slice(start, end));
+        start = end + 1;
+      }
+      rest = all.slice(start);
+      // A line cut by a chunk's end grows no further than this before it is refused.
+      if (rest.length > 4 * MAX_EXAMPLE_BYTES) {
+        throw new VaekitError(`Line ${line + 1} of ${path} is longer than ${(4 * MAX_EXAMPLE_BYTES).toLocaleString('en-US')} bytes, and vaekit takes at most ${MAX_EXAMPLE_BYTES.toLocaleString('en-US')} (1 MiB) for one example; split it into shorter examples.`);
+      }
+    }
+    if (rest !== '') take(rest); // a last line without its newline
+  } finally {
+    closeSync(fd);
+  }
+  if (examples === 0) throw new VaekitError(`${path} holds no text (${line === 0 ? 'it is empty' : 'every line is blank'}); give one example per line.`);
+  return { labels: null, labelNames: null, source: path, blank };
+}
+
+/** The rows of a CSV table into `sink`: the text in `textColumn`, the class in `labelColumn` when given. */
+async function visitTextCsv(path: string, textColumn: string, labelColumn: string | undefined, sink: ExampleSink, chunkBytes?: number): Promise<CorpusParts> {
   const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
   let names: string[] | null = null;
   let textIndex = -1;
   let labelIndex = -1;
   let row = 0;
   let blank = 0;
-  const texts: string[] = [];
-  const ids: string[] = [];
-  const labelCells: string[] = [];
+  let examples = 0;
+  const labelCells = new LabelCells();
   const visit = (cells: string[], line: number): void => {
     if (names === null) {
       names = cells.map((name) => name.trim());
@@ -125,21 +189,52 @@ export function readTextCsv(path: string, textColumn: string, labelColumn?: stri
     if (labelIndex >= 0) {
       const label = cells[labelIndex]!.trim();
       if (label === '') throw new VaekitError(`${path}: row ${row} (line ${line}) has text but no label in the column "${clip(labelColumn!)}"; give every example a label, or drop the row.`);
-      labelCells.push(label);
+      labelCells.add(label);
     }
-    texts.push(text.trim());
-    ids.push(String(row));
+    sink(text.trim(), row);
+    examples++;
   };
-  parseQuoted(content, path, delimiter, visit);
+  const fd = openOrExplain(path, 'CSV file');
+  try {
+    await parseQuotedChunks(utf8Chunks(fd, path, chunkBytes), path, delimiter, visit);
+  } finally {
+    closeSync(fd);
+  }
   if (names === null) throw new VaekitError(`${path} is empty; a CSV file needs a header row of column names and at least one row of text.`);
   if (row === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
-  if (texts.length === 0) throw new VaekitError(`${path} holds no text: the column "${clip(textColumn)}" is blank in every row.`);
-  const classes = labelIndex >= 0 ? classesOf(labelCells) : { labels: null, labelNames: null };
-  return { texts, ids, ...classes, source: path, blank };
+  if (examples === 0) throw new VaekitError(`${path} holds no text: the column "${clip(textColumn)}" is blank in every row.`);
+  const classes = labelIndex >= 0 ? labelCells.classes() : { labels: null, labelNames: null };
+  return { ...classes, source: path, blank };
 }
 
-/** Examples of a folder of .txt files: flat (unlabelled), or one subfolder per class. */
-export function readTextFolder(dir: string): TextCorpus {
+/**
+ * Each example's label cell, kept as an index into the distinct cells (a corpus's labels in
+ * memory without a string per example), made classes as classesOf makes them of every cell.
+ */
+class LabelCells {
+  private readonly distinct = new Map<string, number>();
+  private indices = new Int32Array(1024);
+  private count = 0;
+
+  add(cell: string): void {
+    let k = this.distinct.get(cell);
+    if (k === undefined) this.distinct.set(cell, (k = this.distinct.size));
+    if (this.count === this.indices.length) {
+      const larger = new Int32Array(this.count * 2);
+      larger.set(this.indices);
+      this.indices = larger;
+    }
+    this.indices[this.count++] = k;
+  }
+
+  classes(): { labels: Int32Array; labelNames: string[] } {
+    const { labels: ofDistinct, labelNames } = classesOf([...this.distinct.keys()]);
+    return { labels: Int32Array.from(this.indices.subarray(0, this.count), (k) => ofDistinct[k]!), labelNames };
+  }
+}
+
+/** The examples of a folder of .txt files into `sink`: flat (unlabelled), or one subfolder per class. */
+async function visitTextFolder(dir: string, sink: ExampleSink): Promise<CorpusParts> {
   let stats: Stats;
   try {
     stats = statSync(dir);
@@ -155,18 +250,17 @@ export function readTextFolder(dir: string): TextCorpus {
       `${dir} holds both .txt files (${relative(dir, files[0]!)}) and subfolders (${folders[0]!.name}); put every file in a class subfolder, or remove the subfolders for an unlabelled folder.`,
     );
   }
-  const corpus: TextCorpus = { texts: [], ids: [], labels: null, labelNames: null, source: dir, blank: 0 };
+  let blank = 0;
   /** Adds the examples of `paths`; returns how many were not blank. */
   const add = (paths: string[]): number => {
     let added = 0;
     for (const path of paths) {
       const text = decodeUtf8Text(readFileOrExplain(path, 'text example', MAX_EXAMPLE_BYTES), path).trim();
       if (text === '') {
-        corpus.blank++;
+        blank++;
         continue;
       }
-      corpus.texts.push(text);
-      corpus.ids.push(relative(dir, path).split(sep).join('/'));
+      sink(text, relative(dir, path).split(sep).join('/'));
       added++;
     }
     return added;
@@ -174,7 +268,7 @@ export function readTextFolder(dir: string): TextCorpus {
   if (folders.length === 0) {
     if (files.length === 0) throw new VaekitError(`${dir} holds no .txt files and no class subfolders of .txt files.`);
     if (add(files) === 0) throw new VaekitError(`${dir} holds no text: every .txt file in it is blank.`);
-    return corpus;
+    return { labels: null, labelNames: null, source: dir, blank };
   }
   const labels: number[] = [];
   folders.forEach((folder, k) => {
@@ -184,7 +278,7 @@ export function readTextFolder(dir: string): TextCorpus {
     if (added === 0) throw new VaekitError(`The class folder ${folder.path} holds no text: every .txt file in it is blank.`);
     for (let i = 0; i < added; i++) labels.push(k);
   });
-  return { ...corpus, labels: Int32Array.from(labels), labelNames: folders.map((f) => f.name) };
+  return { labels: Int32Array.from(labels), labelNames: folders.map((f) => f.name), source: dir, blank };
 }
 
 /** Refuses an example of more than MAX_EXAMPLE_BYTES; `place` names it ("Line 3 of data.txt"). */

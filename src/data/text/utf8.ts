@@ -3,6 +3,7 @@
  * (a binary file, or UTF-16 text), or bytes that are not valid UTF-8 (the first one's byte offset
  * and line are named). A UTF-8 byte-order mark is dropped.
  */
+import { readSync } from 'node:fs';
 import { VaekitError } from '../../errors.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -64,4 +65,68 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     i += need + 1;
   }
   return bytes.length;
+}
+
+/** Bytes of a file read at once by utf8Chunks. */
+const CHUNK_BYTES = 4 << 20;
+
+/**
+ * The text of the open file `fd` (read from `path`), `chunkBytes` at a time, as decodeUtf8Text reads
+ * a file whole: the same text, in pieces, and the same sentence for a UTF-16 file, a NUL byte or
+ * bytes that are not UTF-8, with their byte offset and line in the whole file. (A file with two of
+ * these faults may be named by another one of them than when read whole, which looks for NUL bytes
+ * first.)
+ */
+export function* utf8Chunks(fd: number, path: string, chunkBytes = CHUNK_BYTES): Generator<string> {
+  const chunk = Buffer.allocUnsafe(Math.max(4, chunkBytes));
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let offset = 0; // bytes read before this chunk
+  let lines = 1; // the line this chunk starts on
+  let carry = new Uint8Array(0); // the previous chunk's incomplete last sequence, which the decoder holds
+  for (;;) {
+    let n = 0;
+    for (let k = -1; k !== 0 && n < chunk.length; n += k) k = readSync(fd, chunk, n, chunk.length - n, offset + n);
+    const bytes = chunk.subarray(0, n);
+    if (offset === 0 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+      throw new VaekitError(`${path} is UTF-16 text; vaekit reads UTF-8, so convert it first (for example: iconv -f UTF-16 -t UTF-8).`);
+    }
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) {
+      throw new VaekitError(`${path} looks like a binary file, not text (a NUL byte at byte offset ${(offset + nul).toLocaleString('en-US')}, line ${lines + lineAt(bytes, nul) - 1}); give a UTF-8 text file.`);
+    }
+    let text: string;
+    try {
+      text = n === 0 ? decoder.decode() : decoder.decode(bytes, { stream: true });
+    } catch {
+      // The carried bytes start a sequence and hold no newline.
+      const joined = new Uint8Array(carry.length + n);
+      joined.set(carry);
+      joined.set(bytes, carry.length);
+      const at = firstInvalidUtf8(joined);
+      throw new VaekitError(`${path} is not valid UTF-8 (byte offset ${(offset - carry.length + at).toLocaleString('en-US')}, line ${lines + lineAt(joined, at) - 1}); save it as UTF-8 text.`);
+    }
+    if (n === 0) {
+      if (text.length > 0) yield text;
+      return;
+    }
+    // The bytes the decoder now holds: an unfinished sequence at the end of what it was given so far.
+    const recent = new Uint8Array(carry.length + Math.min(3, n));
+    recent.set(carry);
+    recent.set(bytes.subarray(n - Math.min(3, n)), carry.length);
+    carry = recent.slice(recent.length - incompleteTail(recent));
+    lines += lineAt(bytes, n) - 1;
+    offset += n;
+    if (text.length > 0) yield text;
+  }
+}
+
+/** How many of the last bytes of `bytes` begin a UTF-8 sequence that they do not finish (0 to 3). */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let k = 1; k <= Math.min(3, bytes.length); k++) {
+    const b = bytes[bytes.length - k]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > k ? k : 0;
+  }
+  return 0;
 }

@@ -1,0 +1,70 @@
+/**
+ * The temporary files a streamed source writes (a CSV table's float32 rows, a text corpus's texts
+ * and token ids): removed as soon as they are opened, so that nothing is left behind whatever ends
+ * the process, and closed by whoever reads them last.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VaekitError } from '../../errors.js';
+import { describeFsError } from '../../io/fs-errors.js';
+
+/** A new file open for reading and writing and already removed; `what` and `source` say what it holds and for which data, in messages. */
+export function openScratchFile(what: string, source: string): number {
+  const path = join(tmpdir(), `vaekit-${what}-${process.pid}-${randomUUID()}`);
+  try {
+    const fd = openSync(path, 'wx+', 0o600);
+    unlinkSync(path);
+    return fd;
+  } catch (err) {
+    throw new VaekitError(`Cannot stream ${source}: its ${what} need a temporary file in ${tmpdir()}, and ${describeFsError(err)}.`);
+  }
+}
+
+/** Bytes an Appender gathers before it writes them. */
+const BUFFER_BYTES = 4 << 20;
+
+/** Appends bytes to a scratch file through a buffer; `bytes` is how many were appended. */
+export class Appender {
+  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private held = 0;
+  private written = 0;
+
+  constructor(readonly fd: number, private readonly what: string, private readonly source: string) {}
+
+  get bytes(): number {
+    return this.written + this.held;
+  }
+
+  append(bytes: Uint8Array): void {
+    if (this.held + bytes.length > this.buffer.length) this.flush();
+    if (bytes.length > this.buffer.length) this.writeAt(bytes);
+    else {
+      this.buffer.set(bytes, this.held);
+      this.held += bytes.length;
+    }
+  }
+
+  /** Writes what the buffer holds. */
+  flush(): void {
+    this.writeAt(this.buffer.subarray(0, this.held));
+    this.held = 0;
+  }
+
+  /** Closes the file (a caller that failed drops it). */
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private writeAt(bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) {
+      try {
+        done += writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+      } catch (err) {
+        throw new VaekitError(`Cannot stream ${this.source}: writing its ${this.what} to a temporary file in ${tmpdir()} failed (${describeFsError(err)}).`);
+      }
+    }
+    this.written += bytes.length;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Every example's text, as a text set keeps it for output files and pages (TextInfo.texts): a list
+ * in memory, or, for a corpus larger than memory (data/stream/text.ts), UTF-8 in a file that was
+ * removed as soon as it was made, read one text at a time. A view (a subset's) picks from its
+ * parent's and shares its file.
+ */
+import { closeSync, readSync } from 'node:fs';
+
+export interface Texts extends Iterable<string> {
+  readonly length: number;
+  /** Example i's text. */
+  text(i: number): string;
+  /** The texts of examples `indices`, in that order. */
+  pick(indices: ArrayLike<number>): Texts;
+}
+
+/** Texts held in memory. */
+export function textsInMemory(list: readonly string[]): Texts {
+  return {
+    length: list.length,
+    text: (i) => list[i]!,
+    pick: (indices) => textsInMemory(Array.from(indices as ArrayLike<number>, (i) => list[i]!)),
+    [Symbol.iterator]: () => list[Symbol.iterator](),
+  };
+}
+
+/** An open file of UTF-8 texts, and where each one starts (byte offsets, one more than texts: the end). */
+export interface TextsFile {
+  fd: number;
+  starts: Float64Array;
+}
+
+/** Bytes read at once by a pass over the texts in order. */
+const WINDOW_BYTES = 4 << 20;
+
+// The file is closed once no set reads it any more.
+const files = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
+  }
+});
+
+/** The texts of `file` (which it now owns: closed once no view of them is left), those at `map` (null: all, in order). */
+export function textsInFile(file: TextsFile, map: Uint32Array | null = null): Texts {
+  return new FileTexts(file, map, null);
+}
+
+class FileTexts implements Texts {
+  readonly length: number;
+
+  constructor(private readonly file: TextsFile, private readonly map: Uint32Array | null, parent: FileTexts | null) {
+    this.length = map === null ? file.starts.length - 1 : map.length;
+    if (parent === null) files.register(file, file.fd);
+  }
+
+  text(i: number): string {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`texts: example ${i} is out of range (0..${this.length - 1}).`);
+    const k = this.map === null ? i : this.map[i]!;
+    const start = this.file.starts[k]!;
+    const bytes = Buffer.allocUnsafe(this.file.starts[k + 1]! - start);
+    for (let got = 0; got < bytes.length;) {
+      const n = readSync(this.file.fd, bytes, got, bytes.length - got, start + got);
+      if (n === 0) throw new Error('texts: the file of texts ended early.');
+      got += n;
+    }
+    return bytes.toString('utf8');
+  }
+
+  pick(indices: ArrayLike<number>): Texts {
+    const map = Uint32Array.from(indices, (i) => {
+      if (!(i >= 0 && i < this.length)) throw new RangeError(`texts: example ${i} is out of range (0..${this.length - 1}).`);
+      return this.map === null ? i : this.map[i]!;
+    });
+    return new FileTexts(this.file, map, this);
+  }
+
+  /** The texts in order; where they lie in the file in order too (all, or a sorted subset), read a window of the file at a time. */
+  *[Symbol.iterator](): Generator<string> {
+    const { starts, fd } = this.file;
+    const window = Buffer.allocUnsafe(WINDOW_BYTES);
+    let from = 0; // the file's bytes [from, to) are in the window
+    let to = 0;
+    let last = -1;
+    for (let i = 0; i < this.length; i++) {
+      const k = this.map === null ? i : this.map[i]!;
+      const start = starts[k]!;
+      const end = starts[k + 1]!;
+      if (k < last || end - start > WINDOW_BYTES) {
+        yield this.text(i);
+        continue;
+      }
+      last = k;
+      if (start < from || end > to) {
+        from = start;
+        to = Math.min(starts[starts.length - 1]!, start + WINDOW_BYTES);
+        for (let got = 0; got < to - from;) {
+          const n = readSync(fd, window, got, to - from - got, from + got);
+          if (n === 0) throw new Error('texts: the file of texts ended early.');
+          got += n;
+        }
+      }
+      yield window.toString('utf8', start - from, end - from);
+    }
+  }
+}

@@ -17,10 +17,8 @@ import { decodeUtf8Text } from '../src/data/text/utf8.js';
 import { buildVocabulary } from '../src/data/text/vocab.js';
 import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
-import { planRun } from '../src/run/plan.js';
-import { trainRun } from '../src/run/train-run.js';
-import type { RunSpecInput } from '../src/run/spec.js';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
+import { assertStreamedTrainsAsLoaded } from './helpers/runs.js';
 
 const cli = cliChecks(vaekitFromSources);
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-stream-text-test-'));
@@ -148,25 +146,13 @@ test('a streamed CSV column and a streamed folder of classes give the loaded one
 test('a text run trains to the same weights, losses and fingerprint streamed as in memory', async () => {
   const path = join(tmp, 'run.txt');
   writeFileSync(path, `${sentences(240, 8).join('\n')}\n`);
-  const spec = (memoryBudget: number | null): RunSpecInput => ({
-    data: { source: path, memoryBudget, validation: { fraction: 0.2 }, lowercase: true },
+  await assertStreamedTrainsAsLoaded((memoryBudget) => ({
+    data: { source: path, memoryBudget: memoryBudget === null ? null : 0, validation: { fraction: 0.2 }, lowercase: true },
     model: { preset: 'text', latent: 3, embedding: 8, encoderHidden: [12], decoderHidden: [12] },
     training: { epochs: 2, batchSize: 16, checkpoint: null },
     seed: 9,
     outputs: { dir: join(tmp, 'unused'), figures: false },
-  });
-  const streamedPlan = await planRun(spec(0));
-  assert.equal(streamedPlan.train.values, null);
-  assert.equal(streamedPlan.test.values, null);
-  const streamed = await trainRun(streamedPlan, { folder: null });
-  const loadedPlan = await planRun(spec(null));
-  assert.notEqual(loadedPlan.train.values, null);
-  const loaded = await trainRun(loadedPlan, { folder: null });
-  assert.equal(streamedPlan.fingerprint, loadedPlan.fingerprint);
-  const untimed = (r: typeof loaded) => r.history.epochs.map(({ seconds: _s, imagesPerSecond: _i, ...e }) => e);
-  assert.deepEqual(untimed(streamed), untimed(loaded));
-  const w = (r: typeof loaded): Buffer => Buffer.from(r.vae.params.values.buffer, r.vae.params.values.byteOffset, r.vae.params.values.byteLength);
-  assert.ok(w(streamed).equals(w(loaded)), 'the weights differ');
+  }));
 });
 
 test('vaekit train --memory-budget streams a text corpus and says so', async () => {

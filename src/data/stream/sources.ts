@@ -14,8 +14,8 @@ import { exampleShape, npyLabels, npyStoredType } from '../sources/npy.js';
 import type { Dataset } from '../dataset.js';
 import { RowPool } from './pool.js';
 import type { RowSource } from './rows.js';
-import { streamedDataset } from './streamed.js';
-import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
+import { openedDataset, streamedDataset } from './streamed.js';
+import { digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 
 /** The bytes an NPY file's examples take in memory (bytes for integer images, else float32), and the file's own. */
 export function npyMemoryBytes(path: string): { memory: number; file: number } {
@@ -32,18 +32,8 @@ export async function streamNpy(path: string, labelsPath: string | undefined): P
   const count = header.shape[0]!;
   const labels = npyLabels(labelsPath, count, path);
   const source: RowSource = { kind: 'npy', path, fd: openOrExplain(path, 'NPY file'), dataStart: header.dataStart, dtype: header.dtype, swap: header.swap, shape };
-  const pool = await RowPool.start(source, path);
-  const set = streamedDataset(pool, { count, shape, ...labels, featureNames: null, source: path });
-  try {
-    // Every value checked, as loading checks them, and every row's digest kept.
-    const digests = new Uint8Array(count * ROW_DIGEST_BYTES);
-    for (const c of set.streamed!.chunks()) digestRows(bytesOf(c.values), pool.rowBytes, c.rows, digests, c.first);
-    pool.digests = digests;
-  } catch (err) {
-    await pool.close();
-    throw err;
-  }
-  return set;
+  // Every value checked, as loading checks them, and every row's digest kept.
+  return openedDataset(await RowPool.start(source, path), { count, shape, ...labels, featureNames: null, source: path });
 }
 
 /**

@@ -33,6 +33,24 @@ export function streamedDataset(pool: RowPool, parts: RowlessParts): Dataset {
   return new StreamedSet(pool, null, null, parts);
 }
 
+/**
+ * A set over every row of a pool that has just started, read through once, each row's digest kept
+ * for the fingerprint (pool.digests): a reader's check of every value stops the command here
+ * rather than in a later epoch. On a failure the pool is closed.
+ */
+export async function openedDataset(pool: RowPool, parts: RowlessParts): Promise<Dataset> {
+  const set = streamedDataset(pool, parts);
+  try {
+    const digests = new Uint8Array(set.count * ROW_DIGEST_BYTES);
+    for (const c of set.streamed!.chunks()) digestRows(bytesOf(c.values), pool.rowBytes, c.rows, digests, c.first);
+    pool.digests = digests;
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return set;
+}
+
 /** `map` picks the pool's rows (null: all, in stored order); `stats` standardizes them. */
 class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
   readonly storedType: 'uint8' | 'float32';

@@ -8,7 +8,7 @@
  * width). In memory stay each example's length, id and label, and where its text and ids start.
  */
 import type { Dataset, ExampleIds } from '../dataset.js';
-import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
+import { bytesOf } from '../../io/digest.js';
 import type { TextReadOptions } from '../sources/text.js';
 import { checkMaxLength, checkTextWidth } from '../text/encode.js';
 import { textsInFile, type Texts } from '../text/texts.js';
@@ -16,7 +16,7 @@ import { visitTextData } from '../text/read.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 import { RowPool } from './pool.js';
 import { Appender, openScratchFile } from './scratch-file.js';
-import { streamedDataset } from './streamed.js';
+import { openedDataset } from './streamed.js';
 
 /** Numbers appended one at a time, in a typed array that grows. */
 class Float64List {
@@ -116,17 +116,8 @@ export async function encodeStreamed(
   }
   // The pool owns the file from here: it closes it when it stops, or fails to start.
   const pool = await RowPool.start({ kind: 'tokens', path: parts.source, fd: file.fd, starts: starts.finish(true), width }, parts.source);
-  const set = streamedDataset(pool, {
+  return openedDataset(pool, {
     count, shape: [width], labels: parts.labels, labelNames: parts.labelNames, featureNames: null, source: parts.source, ids: parts.ids,
     text: { vocabulary, lengths, texts, cut },
   });
-  try {
-    const digests = new Uint8Array(count * ROW_DIGEST_BYTES);
-    for (const c of set.streamed!.chunks()) digestRows(bytesOf(c.values), pool.rowBytes, c.rows, digests, c.first);
-    pool.digests = digests;
-  } catch (err) {
-    await pool.close();
-    throw err;
-  }
-  return set;
 }

@@ -114,8 +114,10 @@ export async function encodeStreamed(
       lengths[i] = width;
     }
   }
-  // The pool owns the file from here: it closes it when it stops, or fails to start.
-  const pool = await RowPool.start({ kind: 'tokens', path: parts.source, fd: file.fd, starts: starts.finish(true), width }, parts.source);
+  // The pool owns the file from here: it closes it when it stops, or fails to start. One thread:
+  // a row is a read and a copy, with nothing to decode, and each thread is a JavaScript engine of
+  // its own (tens of MB), which a training run's two parts, and the corpus they were split from, each start.
+  const pool = await RowPool.start({ kind: 'tokens', path: parts.source, fd: file.fd, starts: starts.finish(true), width }, parts.source, 1);
   return openedDataset(pool, {
     count, shape: [width], labels: parts.labels, labelNames: parts.labelNames, featureNames: null, source: parts.source, ids: parts.ids,
     text: { vocabulary, lengths, texts, cut },

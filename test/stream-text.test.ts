@@ -5,7 +5,7 @@
 // the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subset, takeFirst, type Dataset } from '../src/data/dataset.js';
@@ -155,11 +155,32 @@ test('a text run trains to the same weights, losses and fingerprint streamed as 
   }));
 });
 
-test('vaekit train --memory-budget streams a text corpus and says so', async () => {
+test('vaekit train --memory-budget streams a text corpus and says so; encode, denoise, eval and anomaly read it streamed as in memory', async () => {
   const path = join(tmp, 'cli.txt');
   writeFileSync(path, `${sentences(80, 10).join('\n')}\n`);
   const out = join(tmp, 'cli-run');
   const stdout = cli.ok(['train', '--data', path, '--preset', 'text', '--memory-budget', '1KB', '--latent', '2', '--hidden', '8', '--epochs', '1', '--out', out]);
   assert.match(stdout, /cli\.txt: its text needs about \d+ bytes, more than the memory budget of 1000 bytes \(--memory-budget\), so it streams from disk/);
   assert.ok(existsSync(join(out, 'config.json')), 'the run is saved');
+  const table = join(tmp, 'cli.csv');
+  writeFileSync(table, `text,kind\n${sentences(60, 11).map((s, i) => `${s},${i % 4 === 0 ? 'odd' : 'normal'}`).join('\n')}\n`);
+  // Each command once in memory and once streamed: the same files, and the same lines but the note that says it streams.
+  const commands: [string, string[], string][] = [
+    ['encode', ['encode', '--model', out, '--data', path], 'codes.csv'],
+    ['denoise', ['denoise', '--model', out, '--data', path, '--noise', 'word-dropout:0.3'], 'denoised.csv'],
+    ['eval', ['eval', '--model', out, '--data', path, '--samples', '5', '--overwrite'], ''],
+    ['anomaly', ['anomaly', '--model', out, '--data', path, '--test-data', table, '--text-column', 'text', '--label-column', 'kind', '--normal-class', 'normal', '--baselines', '--samples', '5'], 'scores.csv'],
+  ];
+  for (const [name, args, file] of commands) {
+    const said: string[] = [];
+    const written: string[] = [];
+    for (const budget of [[], ['--memory-budget', '1KB']]) {
+      const where = join(tmp, `cli-${name}-${budget.length}${file === '' ? '' : name === 'anomaly' ? '' : '.csv'}`);
+      const lines = cli.ok([...args, ...budget, ...(file === '' ? [] : ['--out', where])]).split('\n').filter((l) => !/so it streams from disk/.test(l) && !/^wrote |: cli-/.test(l));
+      said.push(lines.join('\n').replaceAll(where, 'OUT'));
+      if (file !== '') written.push(readFileSync(name === 'anomaly' ? join(where, file) : where, 'utf8'));
+    }
+    assert.equal(said[1], said[0], `${name} says the same streamed`);
+    assert.equal(written[1], written[0], `${name} writes the same streamed`);
+  }
 });

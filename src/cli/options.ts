@@ -25,6 +25,7 @@ import { inFlagText } from './spec-flags.js';
 import { lockRunFolder } from '../run/folder.js';
 import { prepareOutputFile } from '../io/output.js';
 import { DECODE_MODES, type DecodeMode, type GenerateOptions } from '../vae/text/model.js';
+import type { TextSourceOptions } from '../pipelines/text.js';
 
 // ---- value parsers ------------------------------------------------------------------------
 
@@ -190,7 +191,7 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
     .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
     .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue)
-    .option('--memory-budget <size>', 'image folders, NPY and CSV files that need more memory than this (e.g. 2GB) stream from disk, read ahead by threads (default: a quarter of this machine\'s memory)', byteSizeValue);
+    .option('--memory-budget <size>', 'image folders, NPY and CSV files and text that need more memory than this (e.g. 2GB) stream from disk, read ahead by threads (default: a quarter of this machine\'s memory)', byteSizeValue);
 }
 
 /** How to read text when a text model trains (a trained model reads new text with its own vocabulary). */
@@ -235,6 +236,16 @@ export function dataOptionsFrom(flags: Omit<DataFlags, 'data'>): DataOptions {
   if (flags.imageSize !== undefined) o.imageSize = flags.imageSize;
   if (flags.memoryBudget !== undefined) o.memoryBudget = flags.memoryBudget;
   return o;
+}
+
+/** How a text command reads its --data with a model: the CSV columns and the memory budget its flags give; the streaming note is said. */
+export function textSourceFrom(flags: Pick<DataFlags, 'textColumn' | 'labelColumn' | 'memoryBudget'>): TextSourceOptions {
+  return {
+    report: say,
+    ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}),
+    ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}),
+    ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}),
+  };
 }
 
 export function addNoiseOption(cmd: Command, description: string): Command {

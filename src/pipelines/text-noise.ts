@@ -8,7 +8,8 @@
  * Every example's noise comes from its own generator, seeded from (seed, example index), so it does
  * not depend on the order or the batches the examples are read in.
  */
-import { arrayDataset, valuesInMemory, type Dataset } from '../data/dataset.js';
+import { arrayDataset, type Dataset } from '../data/dataset.js';
+import { everyRowIds } from '../data/sources/text.js';
 import { textsInMemory } from '../data/text/texts.js';
 import type { NoiseSpec } from '../data/transforms/noise.js';
 import { PAD, UNK } from '../data/text/vocab.js';
@@ -84,17 +85,15 @@ export function noisyTextSet(set: Dataset, noise: TextNoise, seed: number): Data
   const p = noise.kind === 'none' ? 0 : noise.probability;
   const texts: string[] = [];
   const values = new Float32Array(set.count * N);
-  const stored = valuesInMemory(set, 'Text');
-  for (let r = 0; r < set.count; r++) {
+  let r = 0;
+  for (const ids of everyRowIds(set)) {
     const rng = new Random(exampleSeed(seed >>> 0, r));
-    const row = new Int32Array(t.lengths[r]!);
-    for (let i = 0; i < row.length; i++) {
-      const id = stored[r * N + i]!;
-      row[i] = p > 0 && rng.uniform() < p ? UNK : id;
-    }
+    const row = new Int32Array(ids.length);
+    for (let i = 0; i < row.length; i++) row[i] = p > 0 && rng.uniform() < p ? UNK : ids[i]!;
     values.set(row, r * N);
     values.fill(PAD, r * N + row.length, (r + 1) * N);
     texts.push(t.vocabulary.decode(row));
+    r++;
   }
   return arrayDataset({
     values, shape: set.shape, labels: set.labels, labelNames: set.labelNames, source: `${set.source} with ${formatTextNoise(noise)}`,

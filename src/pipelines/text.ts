@@ -4,8 +4,8 @@
  * sentences (Bowman et al. 2016: decode points on the line between their codes), and the codes of
  * a set of sentences. Text always goes in through the model's own vocabulary and length.
  */
-import { textDataset } from '../data/sources/text.js';
-import { valuesInMemory, type Dataset } from '../data/dataset.js';
+import { everyRowIds, textDataset } from '../data/sources/text.js';
+import type { Dataset } from '../data/dataset.js';
 import { isMnistSpec, loadData } from '../data/load.js';
 import { Random } from '../engine/random.js';
 import { VaekitError } from '../errors.js';
@@ -125,6 +125,10 @@ export function interpolateSentences(model: TextBundle, from: string, to: string
 export interface TextSourceOptions {
   textColumn?: string;
   labelColumn?: string;
+  /** Text that needs more memory than this streams from disk (see data/load.ts). */
+  memoryBudget?: number;
+  /** Hears the line that says the text streams. */
+  report?: (line: string) => void;
 }
 
 /**
@@ -141,6 +145,8 @@ export async function readTextForModel(model: TextBundle, spec: string, options:
       ...(options.textColumn !== undefined ? { textColumn: options.textColumn } : {}),
     },
     ...(options.labelColumn !== undefined ? { labelColumn: options.labelColumn } : {}),
+    ...(options.memoryBudget !== undefined ? { memoryBudget: options.memoryBudget } : {}),
+    ...(options.report !== undefined ? { report: options.report } : {}),
   });
 }
 
@@ -181,6 +187,5 @@ export function textCsv(header: readonly string[], rows: readonly (readonly stri
 export function setSentences(set: Dataset): string[] {
   const t = set.text;
   if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
-  const ids = valuesInMemory(set, 'Text');
-  return Array.from({ length: set.count }, (_, r) => t.vocabulary.decode(ids.subarray(r * set.size, r * set.size + t.lengths[r]!)));
+  return Array.from(everyRowIds(set), (ids) => t.vocabulary.decode(ids));
 }

@@ -7,7 +7,7 @@
  * of ordinary words.
  */
 import type { Dataset } from '../../data/dataset.js';
-import { rowIds } from '../../data/sources/text.js';
+import { everyRowIds } from '../../data/sources/text.js';
 import { VaekitError } from '../../errors.js';
 
 export class UnigramModel {
@@ -20,11 +20,11 @@ export class UnigramModel {
   score(set: Dataset): Float64Array {
     checkText(set, this.logProbability.length);
     const scores = new Float64Array(set.count);
-    for (let r = 0; r < set.count; r++) {
-      const ids = rowIds(set, r);
+    let r = 0;
+    for (const ids of everyRowIds(set)) {
       let nll = 0;
       for (const id of ids) nll -= this.logProbability[id]!;
-      scores[r] = ids.length === 0 ? 0 : nll / ids.length;
+      scores[r++] = ids.length === 0 ? 0 : nll / ids.length;
     }
     return scores;
   }
@@ -43,8 +43,8 @@ export function fitUnigram(train: Dataset): UnigramModel {
   const size = train.text!.vocabulary.size;
   const counts = new Float64Array(size).fill(1);
   let total = size;
-  for (let r = 0; r < train.count; r++) {
-    for (const id of rowIds(train, r)) {
+  for (const ids of everyRowIds(train)) {
+    for (const id of ids) {
       counts[id] = counts[id]! + 1;
       total++;
     }

@@ -27,7 +27,7 @@ import {
 } from '../options.js';
 
 import {
-  optionGiven, prepareNewOutputFile, refuseOptionsOutside, notForText, thresholdValue,
+  optionGiven, prepareNewOutputFile, refuseOptionsOutside, notForText, textSourceFrom, thresholdValue,
 } from '../options.js';
 import type { TextBundle } from '../../run/bundle.js';
 import { readTextForModel, textCsv } from '../../pipelines/text.js';
@@ -204,7 +204,7 @@ const SHOWN = 3;
  */
 async function scoreText(model: TextBundle, dir: string, flags: AnomalyFlags, command: Command): Promise<void> {
   refusePointAdjust(flags);
-  refuseOptionsOutside(command, ['model', 'data', 'testData', 'textColumn', 'labelColumn', 'normalClass', 'digit', 'samples', 'seed', 'out', 'overwrite', 'threshold', 'baselines'], notForText(dir));
+  refuseOptionsOutside(command, ['model', 'data', 'memoryBudget', 'testData', 'textColumn', 'labelColumn', 'normalClass', 'digit', 'samples', 'seed', 'out', 'overwrite', 'threshold', 'baselines'], notForText(dir));
   if (model.vae.classes > 0) throw new VaekitError(`${dir} holds a conditional text model, which scores a sentence given its class: anomaly scores need a model that is not conditional.`);
   if (!optionGiven(command, 'data') && flags.testData === undefined) throw new VaekitError('Give --test-data (or --data), the sentences to score: a .txt file (one a line), a .csv file with --text-column (and --label-column to measure the AUROC), or a folder of .txt files (one subfolder per class).');
   if (flags.baselines === true && !(optionGiven(command, 'data') && flags.testData !== undefined)) throw new VaekitError(BASELINES_NEED_TRAINING);
@@ -213,10 +213,9 @@ async function scoreText(model: TextBundle, dir: string, flags: AnomalyFlags, co
   const out = resolve(flags.out);
   const inputs = [flags.data, flags.testData];
   for (const name of [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.anomalyMarkdown, RUN_FILES.scoreHistogram]) prepareNewOutputFile(join(out, name), flags.overwrite, inputs, '');
-  const textColumn = flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {};
-  const set = await readTextForModel(model, spec, { ...textColumn, ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+  const set = await readTextForModel(model, spec, textSourceFrom(flags));
   // The training sentences: --text-column names their column too when they are a table.
-  const train = flags.baselines === true ? await readTextForModel(model, flags.data, isTextTablePath(flags.data) ? textColumn : {}) : null;
+  const train = flags.baselines === true ? await readTextForModel(model, flags.data, textSourceFrom({ ...flags, labelColumn: undefined, ...(isTextTablePath(flags.data) ? {} : { textColumn: undefined }) })) : null;
   const normalClass = flags.normalClass ?? flags.digit;
   if (normalClass !== undefined && set.labels === null) throw new VaekitError(`--normal-class names the class of ${spec} that is normal, and ${spec} has no labels (give --label-column, or class subfolders).`);
   checkScoredCalibration(flags.threshold, set, set.labels === null ? null : scoredNormalClass(set, normalClass), 'sentences');

@@ -24,7 +24,7 @@ import { classesForModel, readTextForModel, reconstructSet, setSentences, textCs
 import { textModelAt } from '../../pipelines/text-model.js';
 import { formatTextNoise, isTextOnlyNoise, noisyTextSet, parseTextNoise, TEXT_NOISE_HELP, textNoiseOf, type TextNoise } from '../../pipelines/text-noise.js';
 import {
-  addTextColumnOption, notForText, onlyForText, optionGiven, prepareNewOutputFile, refuseGivenOptions, refuseOptionsOutside,
+  addTextColumnOption, notForText, textSourceFrom, onlyForText, optionGiven, prepareNewOutputFile, refuseGivenOptions, refuseOptionsOutside,
 } from '../options.js';
 
 interface DenoiseFlags extends DataFlags {
@@ -56,7 +56,7 @@ const SHOWN = 5;
  * noisy sentence) and output.
  */
 async function denoiseText(model: TextBundle, flags: DenoiseFlags, command: Command): Promise<void> {
-  refuseOptionsOutside(command, ['model', 'data', 'input', 'textColumn', 'labelColumn', 'limit', 'noise', 'seed', 'out', 'overwrite'], notForText(flags.model));
+  refuseOptionsOutside(command, ['model', 'data', 'memoryBudget', 'input', 'textColumn', 'labelColumn', 'limit', 'noise', 'seed', 'out', 'overwrite'], notForText(flags.model));
   if (model.vae.latent === 0) throw new VaekitError(`${flags.model} holds a language model (latent 0): it has no latent code to decode a sentence from, so it cannot denoise.`);
   if (!optionGiven(command, 'data') && flags.input === undefined) throw new VaekitError('Give --data, the sentences to denoise: a .txt file (one a line), a .csv file with --text-column, or a folder of .txt files.');
   let noise: TextNoise;
@@ -72,7 +72,7 @@ async function denoiseText(model: TextBundle, flags: DenoiseFlags, command: Comm
   if (extname(flags.out).toLowerCase() !== '.csv') throw new VaekitError(`Cannot write ${flags.out}: a text model's denoised sentences go in a CSV table (id, input, output), so its name must end in .csv.`);
   prepareNewOutputFile(flags.out, flags.overwrite, [flags.data]);
   say(`vaekit denoise: ${words}; greedy decoding from each noisy sentence's posterior mean`);
-  let set = await readTextForModel(model, flags.data, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+  let set = await readTextForModel(model, flags.data, textSourceFrom(flags));
   if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
   const labels = classesForModel(model, set);
   const noisy = noisyTextSet(set, noise, flags.seed);

@@ -6,7 +6,7 @@ import { prepareOutputFile } from '../../io/output.js';
 import { labelsFileOf, rowsFormat, writeRows } from '../../io/rows.js';
 import { encodeDataset } from '../../latent/encode.js';
 import {
-  addDataOptions, addModelDirOption, addTextColumnOption, loadDataForModel, notForText, onlyForText, optionGiven, prepareNewOutputFile,
+  addDataOptions, addModelDirOption, addTextColumnOption, loadDataForModel, notForText, textSourceFrom, onlyForText, optionGiven, prepareNewOutputFile,
   refuseGivenOptions, refuseOptionsOutside, say, type DataFlags,
 } from '../options.js';
 import type { TextBundle } from '../../run/bundle.js';
@@ -23,13 +23,13 @@ interface EncodeFlags extends DataFlags {
 
 /** A text model's posterior means (and log-variances) of every sentence of --data, read with its vocabulary, in the data's order with their ids. */
 async function encodeText(model: TextBundle, flags: EncodeFlags, command: Command): Promise<void> {
-  refuseOptionsOutside(command, ['model', 'data', 'textColumn', 'labelColumn', 'out', 'withLogvar', 'overwrite'], notForText(flags.model));
+  refuseOptionsOutside(command, ['model', 'data', 'memoryBudget', 'textColumn', 'labelColumn', 'out', 'withLogvar', 'overwrite'], notForText(flags.model));
   if (model.vae.latent === 0) throw new VaekitError(`${flags.model} holds a language model (latent 0): it has no latent code to encode sentences to.`);
   if (!optionGiven(command, 'data')) throw new VaekitError('Give --data, the text to encode: a .txt file (one sentence a line), a .csv file with --text-column, or a folder of .txt files.');
   const format = rowsFormat(flags.out, ['npy', 'csv']);
   const inputs = [flags.data];
   prepareNewOutputFile(flags.out, flags.overwrite, inputs);
-  const set = await readTextForModel(model, flags.data, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+  const set = await readTextForModel(model, flags.data, textSourceFrom(flags));
   if (format === 'npy' && set.labels !== null) prepareNewOutputFile(labelsFileOf(flags.out), flags.overwrite, inputs, '');
   const { mean, logvar } = posteriorParameters(model, set, classesForModel(model, set));
   const L = model.vae.latent;

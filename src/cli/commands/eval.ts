@@ -17,7 +17,7 @@ import {
 } from '../options.js';
 
 import {
-  addTextColumnOption, notForText, onlyForText, optionGiven, prepareNewOutputFile, refuseGivenOptions, refuseOptionsOutside,
+  addTextColumnOption, notForText, textSourceFrom, onlyForText, optionGiven, prepareNewOutputFile, refuseGivenOptions, refuseOptionsOutside,
 } from '../options.js';
 import type { TextBundle } from '../../run/bundle.js';
 import { classesForModel, readTextForModel } from '../../pipelines/text.js';
@@ -59,14 +59,14 @@ function textMetricsMarkdown(m: TextMetrics, source: string): string {
  * and eval.md in --out (default the model folder).
  */
 async function evaluateTextModel(model: TextBundle, flags: EvalFlags, command: Command): Promise<void> {
-  refuseOptionsOutside(command, ['model', 'data', 'textColumn', 'labelColumn', 'samples', 'limit', 'seed', 'out', 'overwrite'], notForText(flags.model));
+  refuseOptionsOutside(command, ['model', 'data', 'memoryBudget', 'textColumn', 'labelColumn', 'samples', 'limit', 'seed', 'out', 'overwrite'], notForText(flags.model));
   if (!optionGiven(command, 'data')) throw new VaekitError('Give --data, the sentences to evaluate on: a .txt file (one a line), a .csv file with --text-column, or a folder of .txt files.');
   const samples = optionGiven(command, 'samples') ? flags.samples : TEXT_IMPORTANCE_SAMPLES;
   if (samples === 0) throw new VaekitError('--samples 0 would skip the log-likelihood, which is what a text model\'s evaluation reports: give 1 or more (500 is He et al.\'s).');
   const out = flags.out ?? flags.model;
   for (const name of [RUN_FILES.evalJson, RUN_FILES.evalMarkdown]) prepareNewOutputFile(join(out, name), flags.overwrite, [flags.data], '');
   await inLockedFolder(out, async () => {
-    let set = await readTextForModel(model, flags.data, { ...(flags.textColumn !== undefined ? { textColumn: flags.textColumn } : {}), ...(flags.labelColumn !== undefined ? { labelColumn: flags.labelColumn } : {}) });
+    let set = await readTextForModel(model, flags.data, textSourceFrom(flags));
     if (flags.limit !== undefined) set = takeFirst(set, flags.limit);
     const classes = classesForModel(model, set);
     if (classes !== null) set = relabel(set, classes, model.data.classNames);

@@ -4,7 +4,7 @@
  * for training, or a trained model's for every later command), one row of `maxLength` ids per
  * example, stored as floats, <pad> (0) after its tokens.
  */
-import { arrayDataset, valuesInMemory, type Dataset } from '../dataset.js';
+import { arrayDataset, storedChunks, valuesInMemory, type Dataset } from '../dataset.js';
 import { VaekitError } from '../../errors.js';
 import { checkMaxLength, checkTextWidth, encodeTexts } from '../text/encode.js';
 import { encodeStreamed } from '../stream/text.js';
@@ -57,6 +57,17 @@ export function textDataset(corpus: TextCorpus, options: TextReadOptions): Datas
     ids: (i) => ids[i]!,
     text: { vocabulary, lengths: encoded.lengths, texts: textsInMemory(corpus.texts), cut: encoded.cut },
   });
+}
+
+/** The token ids of every row of a text set, in order (a streamed set's read a chunk at a time; each array is a view, valid until the next). */
+export function* everyRowIds(set: Dataset): Generator<Float32Array> {
+  const lengths = set.text?.lengths;
+  for (const { values, rows, first } of storedChunks(set)) {
+    for (let r = 0; r < rows; r++) {
+      const at = r * set.size;
+      yield (values as Float32Array).subarray(at, at + (lengths?.[first + r] ?? set.size));
+    }
+  }
 }
 
 /** Token ids of row `r` of a text set (its first lengths[r] values). */

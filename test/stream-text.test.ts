@@ -5,7 +5,7 @@
 // the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subset, takeFirst, type Dataset } from '../src/data/dataset.js';
@@ -141,6 +141,36 @@ test('a streamed CSV column and a streamed folder of classes give the loaded one
   const [fromFolder, fromFolderStreamed] = await bothWays(folder);
   assertSameText(fromFolder, fromFolderStreamed, 'the folder');
   assert.equal(fromFolderStreamed.ids!(1), 'even/02.txt');
+});
+
+test('streamed text is refused in the sentences loading gives, and leaves no file open', async () => {
+  const openFiles = (): number => readdirSync('/proc/self/fd').length;
+  const long = join(tmp, 'long.txt');
+  writeFileSync(long, `a b\n${'word '.repeat(5000)}\n`);
+  const blank = join(tmp, 'blank.txt');
+  writeFileSync(blank, '\n  \n');
+  const table = join(tmp, 'ragged.csv');
+  writeFileSync(table, 'text,kind\na b,x\nc d\n');
+  const cases: [string, { text: Record<string, unknown>; labelColumn?: string }][] = [
+    [long, { text: TEXT }],
+    [blank, { text: TEXT }],
+    [table, { text: { ...TEXT, textColumn: 'text' }, labelColumn: 'kind' }],
+    [join(tmp, 'corpus.txt'), { text: { ...TEXT, vocab: 10_000 } }],
+  ];
+  const before = openFiles();
+  for (const [spec, options] of cases) {
+    const sentence = async (memoryBudget: number): Promise<string> => {
+      try {
+        await loadData(spec, 'train', { ...(options as object), memoryBudget });
+      } catch (err) {
+        assert.ok(err instanceof VaekitError, `${spec}: ${String(err)}`);
+        return err.message;
+      }
+      return assert.fail(`${spec} loaded`);
+    };
+    assert.equal(await sentence(0), await sentence(Infinity), spec);
+  }
+  assert.equal(openFiles(), before, 'every scratch file and source was closed');
 });
 
 test('a text run trains to the same weights, losses and fingerprint streamed as in memory', async () => {

@@ -11,7 +11,7 @@ import type { Dataset, ExampleIds } from '../dataset.js';
 import { bytesOf } from '../../io/digest.js';
 import type { TextReadOptions } from '../sources/text.js';
 import { checkMaxLength, checkTextWidth } from '../text/encode.js';
-import { textsInFile, type Texts } from '../text/texts.js';
+import { closeTextsFile, textsInFile, type Texts } from '../text/texts.js';
 import { visitTextData } from '../text/read.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 import { RowPool } from './pool.js';
@@ -66,11 +66,17 @@ export async function streamText(path: string, options: TextReadOptions, chunkBy
     texts.close();
     throw err;
   }
-  const all = textsInFile({ fd: texts.fd, starts: starts.finish() });
+  const file = { fd: texts.fd, starts: starts.finish() };
+  const all = textsInFile(file);
   const numbers = names.length === 0 ? lines.finish() : null;
   const ids: ExampleIds = numbers !== null ? (i) => String(numbers[i]!) : (i) => names[i]!;
-  const vocabulary = options.vocabulary ?? buildVocabulary(all, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, parts.source);
-  return encodeStreamed(all, vocabulary, options.maxLength, { labels: parts.labels, labelNames: parts.labelNames, source: parts.source, ids });
+  try {
+    const vocabulary = options.vocabulary ?? buildVocabulary(all, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, parts.source);
+    return await encodeStreamed(all, vocabulary, options.maxLength, { labels: parts.labels, labelNames: parts.labelNames, source: parts.source, ids });
+  } catch (err) {
+    closeTextsFile(file);
+    throw err;
+  }
 }
 
 /**

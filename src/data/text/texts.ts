@@ -47,12 +47,18 @@ export function textsInFile(file: TextsFile, map: Uint32Array | null = null): Te
   return new FileTexts(file, map, null);
 }
 
+/** Closes the file of texts a failed read leaves (no view of them is used again). */
+export function closeTextsFile(file: TextsFile): void {
+  files.unregister(file);
+  closeSync(file.fd);
+}
+
 class FileTexts implements Texts {
   readonly length: number;
 
   constructor(private readonly file: TextsFile, private readonly map: Uint32Array | null, parent: FileTexts | null) {
     this.length = map === null ? file.starts.length - 1 : map.length;
-    if (parent === null) files.register(file, file.fd);
+    if (parent === null) files.register(file, file.fd, file);
   }
 
   text(i: number): string {

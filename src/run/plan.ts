@@ -127,6 +127,8 @@ export async function loadRunData(spec: RunSpec, given: GivenData = {}): Promise
     return { train: run.train, test: run.validation, series: run.info };
   }
   const options = { ...dataOptionsOf(spec.data, isTextSpec(spec)), ...(given.report !== undefined ? { report: given.report } : {}) };
+  // Text is split into tokens once the training part's vocabulary is built from it (planTextRun), not before.
+  if (options.text !== undefined) options.text = { ...options.text, textsOnly: true };
   const train = given.train ?? await loadData(spec.data.source, 'train', options);
   const v = spec.data.validation;
   // A validation folder loads with the training images' channels, whatever its own images are.

@@ -9,7 +9,7 @@ import { VaekitError } from '../../errors.js';
 import { checkMaxLength, checkTextWidth, encodeTexts } from '../text/encode.js';
 import { encodeStreamed } from '../stream/text.js';
 import { readTextData, type TextCorpus } from '../text/read.js';
-import { textsInMemory } from '../text/texts.js';
+import { textsInMemory, textsOnlySet } from '../text/texts.js';
 import type { TokenKind } from '../text/tokenize.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 
@@ -29,6 +29,13 @@ export interface TextReadOptions {
   maxLength?: number;
   /** Read with this vocabulary (a trained model's) instead of building one. */
   vocabulary?: Vocabulary;
+  /**
+   * Read the texts, ids and labels alone (textsOnly): rows of one <pad> each, under a vocabulary of
+   * the special tokens. A training run reads its training part again in a vocabulary built from that
+   * part, and its validation part in that vocabulary (plan.ts), so the whole corpus is never split
+   * into tokens before.
+   */
+  textsOnly?: boolean;
 }
 
 /** The examples at `path` as rows of token ids (see the top of this file), in memory. */
@@ -43,6 +50,10 @@ export async function loadText(path: string, options: TextReadOptions): Promise<
 /** A corpus already read (or typed: the studio's sentences) as rows of token ids. */
 export function textDataset(corpus: TextCorpus, options: TextReadOptions): Dataset {
   checkMaxLength(options.maxLength);
+  if (options.textsOnly === true) {
+    const ids = corpus.ids;
+    return textsOnlySet(textsInMemory(corpus.texts), { kind: options.tokens, lowercase: options.lowercase }, { labels: corpus.labels, labelNames: corpus.labelNames, source: corpus.source, ids: (i) => ids[i]! });
+  }
   const vocabulary = options.vocabulary
     ?? buildVocabulary(corpus.texts, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, corpus.source);
   const encoded = encodeTexts(corpus.texts, vocabulary, options.maxLength);
@@ -79,13 +90,14 @@ export function rowIds(set: Dataset, r: number): Int32Array {
 /**
  * A text set read again with another vocabulary and maximum length (its texts, ids and labels
  * kept): a validation part in its training part's vocabulary, new data in a trained model's. A
- * streamed set's ids are written to disk again (data/stream/text.ts).
+ * streamed set's ids (a set whose texts are on disk: a corpus that streams) are written to disk
+ * again (data/stream/text.ts).
  */
 export async function withVocabulary(set: Dataset, vocabulary: Vocabulary, maxLength?: number): Promise<Dataset> {
   const t = set.text;
   if (t === undefined) throw new VaekitError(`${set.source} is not text.`);
   const ids = set.ids ?? String;
-  if (set.values === null) {
+  if (set.values === null || t.texts.onDisk) {
     return encodeStreamed(t.texts, vocabulary, maxLength, { labels: set.labels, labelNames: set.labelNames, source: set.source, ids });
   }
   return textDataset(

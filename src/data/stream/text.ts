@@ -11,7 +11,7 @@ import type { Dataset, ExampleIds } from '../dataset.js';
 import { bytesOf } from '../../io/digest.js';
 import type { TextReadOptions } from '../sources/text.js';
 import { checkMaxLength, checkTextWidth } from '../text/encode.js';
-import { closeTextsFile, textsInFile, type Texts } from '../text/texts.js';
+import { closeTextsFile, textsInFile, textsOnlySet, type Texts } from '../text/texts.js';
 import { visitTextData } from '../text/read.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 import { RowPool } from './pool.js';
@@ -70,6 +70,7 @@ export async function streamText(path: string, options: TextReadOptions, chunkBy
   const all = textsInFile(file);
   const numbers = names.length === 0 ? lines.finish() : null;
   const ids: ExampleIds = numbers !== null ? (i) => String(numbers[i]!) : (i) => names[i]!;
+  if (options.textsOnly === true) return textsOnlySet(all, { kind: options.tokens, lowercase: options.lowercase }, { labels: parts.labels, labelNames: parts.labelNames, source: parts.source, ids });
   try {
     const vocabulary = options.vocabulary ?? buildVocabulary(all, { kind: options.tokens, lowercase: options.lowercase }, options.vocab, parts.source);
     return await encodeStreamed(all, vocabulary, options.maxLength, { labels: parts.labels, labelNames: parts.labelNames, source: parts.source, ids });

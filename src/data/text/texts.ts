@@ -5,19 +5,33 @@
  * parent's and shares its file.
  */
 import { closeSync, readSync } from 'node:fs';
+import { arrayDataset, type Dataset, type ExampleIds } from '../dataset.js';
+import type { TokenizerSettings } from './tokenize.js';
+import { SPECIAL_TOKENS, Vocabulary } from './vocab.js';
 
 export interface Texts extends Iterable<string> {
   readonly length: number;
+  /** Whether they are read from a file (a corpus that streams) rather than held in memory. */
+  readonly onDisk: boolean;
   /** Example i's text. */
   text(i: number): string;
   /** The texts of examples `indices`, in that order. */
   pick(indices: ArrayLike<number>): Texts;
 }
 
+/** A set of texts not split into tokens yet (TextReadOptions.textsOnly), with `parts`' labels, names, source and ids. */
+export function textsOnlySet(texts: Texts, tokenizer: TokenizerSettings, parts: { labels: Int32Array | null; labelNames: readonly string[] | null; source: string; ids: ExampleIds }): Dataset {
+  return arrayDataset({
+    values: new Float32Array(texts.length), shape: [1], ...parts,
+    text: { vocabulary: new Vocabulary(tokenizer, SPECIAL_TOKENS), lengths: new Int32Array(texts.length), texts, cut: 0 },
+  });
+}
+
 /** Texts held in memory. */
 export function textsInMemory(list: readonly string[]): Texts {
   return {
     length: list.length,
+    onDisk: false,
     text: (i) => list[i]!,
     pick: (indices) => textsInMemory(Array.from(indices as ArrayLike<number>, (i) => list[i]!)),
     [Symbol.iterator]: () => list[Symbol.iterator](),
@@ -55,6 +69,7 @@ export function closeTextsFile(file: TextsFile): void {
 
 class FileTexts implements Texts {
   readonly length: number;
+  readonly onDisk = true;
 
   constructor(private readonly file: TextsFile, private readonly map: Uint32Array | null, parent: FileTexts | null) {
     this.length = map === null ? file.starts.length - 1 : map.length;

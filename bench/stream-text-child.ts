@@ -11,7 +11,8 @@ import { trainRun } from '../src/run/train-run.js';
 
 const [file, budget, stepsArg] = [process.argv[2]!, process.argv[3]!, process.argv[4] ?? '300'];
 const memoryBudget = budget === 'Infinity' ? Infinity : parseByteSize(budget);
-const text = { tokens: 'word' as const, lowercase: true, vocab: 10_000, maxLength: 64 };
+// As a text run loads its corpus (loadRunData): texts alone, split into tokens by the plan.
+const text = { tokens: 'word' as const, lowercase: true, vocab: 10_000, maxLength: 64, textsOnly: true };
 let started = performance.now();
 const set = await loadData(file, 'train', { memoryBudget, text });
 const openSeconds = (performance.now() - started) / 1000;
@@ -34,6 +35,6 @@ await trainRun(plan, {
 const stepMs = (performance.now() - trainStarted) / (done - 1);
 const peakRssMb = peakMb();
 process.stdout.write(`${JSON.stringify({
-  streamed: set.values === null, examples: set.count, trained: plan.train.count, validated: plan.test.count, openSeconds, planSeconds, stepMs,
+  streamed: plan.train.values === null, examples: set.count, trained: plan.train.count, validated: plan.test.count, openSeconds, planSeconds, stepMs,
   waitedSeconds: (streamWaits.ms - before.ms) / 1000, waits: streamWaits.count - before.count, peakOpenMb, peakPlanMb, peakRssMb,
 })}\n`);

@@ -168,11 +168,11 @@ export async function loadData(spec: string, role: DataRole, options: DataOption
 
 /**
  * What text takes in memory for each byte of its files, about: its strings (a byte a character,
- * two outside Latin-1), the rows of token ids (4 bytes an id, each row padded to the longest), and
- * the rows again while a training run reads them in its own vocabulary. Measured: 202 MB of Brown
- * sentences planned as a text run (64 tokens) peaked at 3,282 MB (bench/stream-text.ts, BENCHMARKS.md).
+ * two outside Latin-1), and the rows of token ids (4 bytes an id, each row padded to the longest)
+ * with each example's ids while the longest is found. Measured: 202 MB of Brown sentences planned as
+ * a text run (64 tokens) peaked at 1,335 MB, 6.6 times (bench/stream-text.ts, BENCHMARKS.md).
  */
-export const TEXT_MEMORY_PER_BYTE = 16;
+export const TEXT_MEMORY_PER_BYTE = 8;
 
 /** A text model's data (options.text set): a .txt file, a CSV/TSV table's text column or a folder of .txt files. */
 async function loadTextSource(spec: string, options: DataOptions): Promise<Dataset> {

@@ -60,7 +60,7 @@ export function textDataset(corpus: TextCorpus, options: TextReadOptions): Datas
   checkTextWidth(encoded.maxLength, corpus.source, vocabulary);
   const ids = corpus.ids;
   return arrayDataset({
-    values: Float32Array.from(encoded.ids),
+    values: encoded.ids,
     shape: [encoded.maxLength],
     labels: corpus.labels,
     labelNames: corpus.labelNames,

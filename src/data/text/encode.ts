@@ -28,8 +28,8 @@ export interface EncodedTexts {
   count: number;
   /** Ids per row: the maxLength asked for, else the longest example's token count. */
   maxLength: number;
-  /** count * maxLength ids, row after row, each row padded with <pad> (0) after its tokens. */
-  ids: Int32Array;
+  /** count * maxLength ids, row after row, each row padded with <pad> (0) after its tokens: as a text set stores them, floats. */
+  ids: Float32Array;
   /** Tokens kept of each example (<= maxLength). */
   lengths: Int32Array;
   /** Examples longer than maxLength, cut to it. */
@@ -41,12 +41,15 @@ export function encodeTexts(texts: readonly string[], vocabulary: Vocabulary, ma
   if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength < 1)) {
     throw new VaekitError(`The maximum length must be a whole number of tokens >= 1, not ${maxLength}.`);
   }
-  const encoded = texts.map((text) => vocabulary.encode(text));
-  const width = maxLength ?? encoded.reduce((longest, row) => Math.max(longest, row.length), 0);
-  const ids = new Int32Array(texts.length * width).fill(PAD);
+  // Without a maxLength the longest example sets the width, so every example is encoded first;
+  // with one, each is written as it is encoded.
+  const encoded = maxLength === undefined ? texts.map((text) => vocabulary.encode(text)) : null;
+  const width = maxLength ?? encoded!.reduce((longest, row) => Math.max(longest, row.length), 0);
+  const ids = new Float32Array(texts.length * width).fill(PAD);
   const lengths = new Int32Array(texts.length);
   let cut = 0;
-  encoded.forEach((row, i) => {
+  texts.forEach((text, i) => {
+    const row = encoded?.[i] ?? vocabulary.encode(text);
     if (row.length > width) cut++;
     const kept = row.subarray(0, width);
     ids.set(kept, i * width);

@@ -49,6 +49,18 @@ export function readFileOrExplain(path: string, what: string, maxBytes = MAX_REA
   }
 }
 
+/**
+ * Fills `bytes` from the open file `fd` at `position` (reads until full); a file that ends first was
+ * changed while it was read: an Error naming `path`.
+ */
+export function readExactly(fd: number, bytes: Uint8Array, position: number, path: string): void {
+  for (let got = 0; got < bytes.length;) {
+    const n = readSync(fd, bytes, got, bytes.length - got, position + got);
+    if (n === 0) throw new Error(`${path} ended early: it was changed while vaekit read it.`);
+    got += n;
+  }
+}
+
 /** What a file that is not a regular one is, for a message ("a folder"). */
 export function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return 'a folder';

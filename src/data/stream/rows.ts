@@ -11,7 +11,7 @@
  *           removed temporary file: data/stream/text.ts), each row cut or padded with <pad> to the
  *           set's width as float32, as textDataset stores them
  */
-import { readSync } from 'node:fs';
+import { readExactly } from '../../io/fs-errors.js';
 import { npyValueBytes, npyValues, type NpyDtype } from '../../io/npy.js';
 import { decodeFolderImage, keepRed, type FolderImages } from '../sources/image-folder.js';
 import { featureValues, imageValues, npyStoredType } from '../sources/npy.js';
@@ -86,15 +86,6 @@ export function openRows(source: RowSource): RowReader {
   return source.kind === 'npy' ? npyRows(source) : source.kind === 'tokens' ? tokenRows(source) : imageRows(source);
 }
 
-/** Reads `bytes.length` bytes of `fd` at `position`; `path` names it when the file ends first. */
-function readFully(fd: number, bytes: Uint8Array, position: number, path: string): void {
-  for (let got = 0; got < bytes.length;) {
-    const k = readSync(fd, bytes, got, bytes.length - got, position + got);
-    if (k === 0) throw new Error(`${path} ended early: it was changed while vaekit read it.`);
-    got += k;
-  }
-}
-
 function tokenRows(source: Extract<RowSource, { kind: 'tokens' }>): RowReader {
   const { starts, width, fd } = source;
   let buffer = new Int32Array(1 << 20);
@@ -109,7 +100,7 @@ function tokenRows(source: Extract<RowSource, { kind: 'tokens' }>): RowReader {
         const from = starts[first]!;
         const ids = starts[first + n]! - from;
         if (ids > buffer.length) buffer = new Int32Array(ids);
-        readFully(fd, new Uint8Array(buffer.buffer, 0, ids * 4), from * 4, source.path);
+        readExactly(fd, new Uint8Array(buffer.buffer, 0, ids * 4), from * 4, source.path);
         for (let k = 0; k < n; k++) {
           const row = rows.subarray((r + k) * width, (r + k + 1) * width);
           const start = starts[first + k]! - from;
@@ -142,7 +133,7 @@ function npyRows(source: Extract<RowSource, { kind: 'npy' }>): RowReader {
         while (r + n < indices.length && n < most && indices[r + n] === indices[r]! + n) n++;
         const first = indices[r]!;
         const want = n * fileRow;
-        readFully(fd, buffer.subarray(0, want), source.dataStart + first * fileRow, source.path);
+        readExactly(fd, buffer.subarray(0, want), source.dataStart + first * fileRow, source.path);
         const data = npyValues(buffer.subarray(0, want), source.dtype, source.swap);
         const values = image ? imageValues({ data, dtype: source.dtype }, source.shape, source.path, first * size) : featureValues({ data }, size, source.path, first * size);
         out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), r * stored);

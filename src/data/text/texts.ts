@@ -4,7 +4,8 @@
  * removed as soon as it was made, read one text at a time. A view (a subset's) picks from its
  * parent's and shares its file.
  */
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { readExactly } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset, type ExampleIds } from '../dataset.js';
 import type { TokenizerSettings } from './tokenize.js';
 import { SPECIAL_TOKENS, Vocabulary } from './vocab.js';
@@ -33,7 +34,7 @@ export function textsInMemory(list: readonly string[]): Texts {
     length: list.length,
     onDisk: false,
     text: (i) => list[i]!,
-    pick: (indices) => textsInMemory(Array.from(indices as ArrayLike<number>, (i) => list[i]!)),
+    pick: (indices) => textsInMemory(Array.from(indices, (i) => list[i]!)),
     [Symbol.iterator]: () => list[Symbol.iterator](),
   };
 }
@@ -81,11 +82,7 @@ class FileTexts implements Texts {
     const k = this.map === null ? i : this.map[i]!;
     const start = this.file.starts[k]!;
     const bytes = Buffer.allocUnsafe(this.file.starts[k + 1]! - start);
-    for (let got = 0; got < bytes.length;) {
-      const n = readSync(this.file.fd, bytes, got, bytes.length - got, start + got);
-      if (n === 0) throw new Error('texts: the file of texts ended early.');
-      got += n;
-    }
+    readExactly(this.file.fd, bytes, start, 'The file of texts');
     return bytes.toString('utf8');
   }
 
@@ -116,11 +113,7 @@ class FileTexts implements Texts {
       if (start < from || end > to) {
         from = start;
         to = Math.min(starts[starts.length - 1]!, start + WINDOW_BYTES);
-        for (let got = 0; got < to - from;) {
-          const n = readSync(fd, window, got, to - from - got, from + got);
-          if (n === 0) throw new Error('texts: the file of texts ended early.');
-          got += n;
-        }
+        readExactly(fd, window.subarray(0, to - from), from, 'The file of texts');
       }
       yield window.toString('utf8', start - from, end - from);
     }

@@ -1,9 +1,10 @@
-// Run by bench.ts in a fresh process started with VAEKIT_THREADS (the pool takes its size when it
-// starts): trains the seed preset on the first N MNIST training digits, `rounds` epochs each from
+// Run by bench.ts (and on the device machine by bench/device/run.sh) in a fresh process started
+// with VAEKIT_THREADS (the pool takes its size when it starts): trains a preset (seed unless given)
+// on the first N MNIST training digits, `rounds` epochs each from
 // the same weights and seed, and prints as one JSON line the fastest epoch's seconds and a hash of
 // the weights after one epoch (the same on every thread count: test/thread-bits.test.ts).
 // Args: precision (fp32 | bf16), products (native: what gemm uses | openblas | portable: the
-// bundled kernel), images, rounds, shards (training.shards, default 1).
+// bundled kernel), images, rounds, shards (training.shards, default 1), preset (default seed).
 import { takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { getBackend } from '../src/engine/index.js';
@@ -15,7 +16,7 @@ import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { withGemm } from './workload.js';
 
-const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2', shardsArg = '1'] = process.argv.slice(2);
+const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2', shardsArg = '1', preset = 'seed'] = process.argv.slice(2);
 const precision = parsePrecision(precisionArg);
 const base = getBackend();
 const raw = loadNativeAddon();
@@ -26,7 +27,7 @@ const train = takeFirst(loadMnist('train'), Number(imagesArg));
 let seconds = Infinity;
 let hash = 2166136261;
 for (let r = 0; r < Number(roundsArg); r++) {
-  const vae = new Vae(presetConfig('seed'), { backend, seed: 0 });
+  const vae = new Vae(presetConfig(preset), { backend, seed: 0 });
   const history = await fit(vae, train, { epochs: 1, precision, shards: Number(shardsArg) });
   seconds = Math.min(seconds, history.epochs[0]!.seconds);
   if (r === 0) {

@@ -5,11 +5,11 @@
 // the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { subset, takeFirst, type Dataset } from '../src/data/dataset.js';
-import { loadData } from '../src/data/load.js';
+import { loadData, TEXT_MEMORY_PER_BYTE } from '../src/data/load.js';
 import { shuffledOrder } from '../src/data/batches.js';
 import { withVocabulary } from '../src/data/sources/text.js';
 import { readTextData } from '../src/data/text/read.js';
@@ -122,6 +122,15 @@ test('a streamed .txt corpus gives the loaded one\'s rows, texts, ids, lengths a
   // A maximum length given as the corpus is read.
   const [short, shortStreamed] = await bothWays(path, { maxLength: 3 });
   assertSameText(short, shortStreamed, 'cut to 3 tokens');
+});
+
+test('text streams when 8 times its files\' size is more than the budget, and not at the budget', async () => {
+  const path = join(tmp, 'edge.txt');
+  writeFileSync(path, `${sentences(30, 12).join('\n')}\n`);
+  const needs = TEXT_MEMORY_PER_BYTE * statSync(path).size;
+  assert.equal(TEXT_MEMORY_PER_BYTE, 8);
+  assert.notEqual((await loadData(path, 'train', { text: TEXT, memoryBudget: needs })).values, null, 'at the budget: in memory');
+  assert.equal((await loadData(path, 'train', { text: TEXT, memoryBudget: needs - 1 })).values, null, 'one byte less: streamed');
 });
 
 test('a streamed CSV column and a streamed folder of classes give the loaded ones\' examples and classes', async () => {

@@ -5,15 +5,16 @@
 // the same weights either way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { subset, takeFirst, type Dataset } from '../src/data/dataset.js';
 import { loadData, TEXT_MEMORY_PER_BYTE } from '../src/data/load.js';
 import { shuffledOrder } from '../src/data/batches.js';
 import { withVocabulary } from '../src/data/sources/text.js';
 import { readTextData } from '../src/data/text/read.js';
-import { decodeUtf8Text } from '../src/data/text/utf8.js';
+import { decodeUtf8Text, utf8Chunks } from '../src/data/text/utf8.js';
 import { buildVocabulary } from '../src/data/text/vocab.js';
 import { Random } from '../src/engine/random.js';
 import { VaekitError } from '../src/errors.js';
@@ -103,6 +104,38 @@ test('a text file read a chunk at a time gives what reading it whole gives, cut 
       await assert.rejects(readTextData(file, { chunkBytes }), (err: unknown) => err instanceof VaekitError && err.message === expected, `${name}, chunks of ${chunkBytes}`);
     }
   }
+});
+
+test('utf8Chunks gives decodeUtf8Text\'s text or sentence for any bytes, cut at any chunk size (property)', () => {
+  const file = join(tmp, 'property.bin');
+  // Mostly UTF-8 text (with newlines and 2- to 4-byte characters), some bytes flipped, a NUL or a cut sequence now and then.
+  const bytesArb = fc.tuple(
+    fc.string({ unit: 'grapheme', maxLength: 60 }),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 2 }),
+    fc.boolean(),
+  ).map(([text, flips, cut]) => {
+    const bytes = Buffer.from(text.replace(/\u0000/g, ''), 'utf8');
+    for (const [at, value] of flips) if (bytes.length > 0) bytes[at % bytes.length] = value;
+    return cut && bytes.length > 0 ? bytes.subarray(0, bytes.length - 1) : bytes;
+  });
+  fc.assert(fc.property(bytesArb, fc.integer({ min: 1, max: 12 }), (bytes, chunkBytes) => {
+    writeFileSync(file, bytes);
+    const outcome = (read: () => string): string => {
+      try {
+        return `text:${read()}`;
+      } catch (err) {
+        if (!(err instanceof VaekitError)) throw err;
+        return `error:${err.message}`;
+      }
+    };
+    const whole = outcome(() => decodeUtf8Text(bytes, file));
+    const fd = openSync(file, 'r');
+    try {
+      assert.equal(outcome(() => [...utf8Chunks(fd, file, chunkBytes)].join('')), whole);
+    } finally {
+      closeSync(fd);
+    }
+  }), { numRuns: 1000 });
 });
 
 test('a streamed .txt corpus gives the loaded one\'s rows, texts, ids, lengths and vocabulary, through its views and another vocabulary', async () => {

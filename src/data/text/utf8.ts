@@ -14,9 +14,7 @@ export function decodeUtf8Text(bytes: Uint8Array, path: string): string {
     throw new VaekitError(`${path} is UTF-16 text; vaekit reads UTF-8, so convert it first (for example: iconv -f UTF-16 -t UTF-8).`);
   }
   const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    throw new VaekitError(`${path} looks like a binary file, not text (a NUL byte at byte offset ${nul.toLocaleString('en-US')}, line ${lineAt(bytes, nul)}); give a UTF-8 text file.`);
-  }
+  if (nul >= 0) throw binaryFile(path, nul, lineAt(bytes, nul));
   try {
     return decoder.decode(bytes); // drops a UTF-8 byte-order mark
   } catch {
@@ -73,9 +71,9 @@ const CHUNK_BYTES = 4 << 20;
 /**
  * The text of the open file `fd` (read from `path`), `chunkBytes` at a time, as decodeUtf8Text reads
  * a file whole: the same text, in pieces, and the same sentence for a UTF-16 file, a NUL byte or
- * bytes that are not UTF-8, with their byte offset and line in the whole file. (A file with two of
- * these faults may be named by another one of them than when read whole, which looks for NUL bytes
- * first.)
+ * bytes that are not UTF-8, with their byte offset and line in the whole file. As decodeUtf8Text,
+ * it names a NUL byte anywhere in the file before bytes that are not UTF-8: it reads the rest of the
+ * file for one before it names those.
  */
 export function* utf8Chunks(fd: number, path: string, chunkBytes = CHUNK_BYTES): Generator<string> {
   const chunk = Buffer.allocUnsafe(Math.max(4, chunkBytes));
@@ -91,9 +89,7 @@ export function* utf8Chunks(fd: number, path: string, chunkBytes = CHUNK_BYTES):
       throw new VaekitError(`${path} is UTF-16 text; vaekit reads UTF-8, so convert it first (for example: iconv -f UTF-16 -t UTF-8).`);
     }
     const nul = bytes.indexOf(0);
-    if (nul >= 0) {
-      throw new VaekitError(`${path} looks like a binary file, not text (a NUL byte at byte offset ${(offset + nul).toLocaleString('en-US')}, line ${lines + lineAt(bytes, nul) - 1}); give a UTF-8 text file.`);
-    }
+    if (nul >= 0) throw binaryFile(path, offset + nul, lines + lineAt(bytes, nul) - 1);
     let text: string;
     try {
       text = n === 0 ? decoder.decode() : decoder.decode(bytes, { stream: true });
@@ -103,6 +99,14 @@ export function* utf8Chunks(fd: number, path: string, chunkBytes = CHUNK_BYTES):
       joined.set(carry);
       joined.set(bytes, carry.length);
       const at = firstInvalidUtf8(joined);
+      // A NUL byte further on is named first, as decodeUtf8Text names it.
+      let line = lines + lineAt(bytes, n) - 1;
+      for (let from = offset + n, k = -1; k !== 0; from += k) {
+        k = readSync(fd, chunk, 0, chunk.length, from);
+        const later = chunk.subarray(0, k).indexOf(0);
+        if (later >= 0) throw binaryFile(path, from + later, line + lineAt(chunk, later) - 1);
+        line += lineAt(chunk, k) - 1;
+      }
       throw new VaekitError(`${path} is not valid UTF-8 (byte offset ${(offset - carry.length + at).toLocaleString('en-US')}, line ${lines + lineAt(joined, at) - 1}); save it as UTF-8 text.`);
     }
     if (n === 0) {
@@ -118,6 +122,11 @@ export function* utf8Chunks(fd: number, path: string, chunkBytes = CHUNK_BYTES):
     offset += n;
     if (text.length > 0) yield text;
   }
+}
+
+/** The sentence for a NUL byte at `offset`, on `line`, of the file `path`. */
+function binaryFile(path: string, offset: number, line: number): VaekitError {
+  return new VaekitError(`${path} looks like a binary file, not text (a NUL byte at byte offset ${offset.toLocaleString('en-US')}, line ${line}); give a UTF-8 text file.`);
 }
 
 /** How many of the last bytes of `bytes` begin a UTF-8 sequence that they do not finish (0 to 3). */

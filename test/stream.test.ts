@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { relabel, storedChunks, subset, takeFirst, type Dataset } from '../src/data/dataset.js';
 import { loadData, parseByteSize } from '../src/data/load.js';
+import { streamWaits } from '../src/data/stream/pool.js';
 import { shuffledOrder } from '../src/data/batches.js';
 import { visitCsvChunks, visitCsvFile } from '../src/data/sources/csv.js';
 import { fitStandardization, standardize } from '../src/data/transforms/standardize.js';
@@ -160,6 +161,42 @@ test('a run trains to the same weights, losses and test metrics streamed as in m
   assert.throws(() => validateRunSpec(spec('lots')), /data\.memoryBudget is invalid: Invalid size "lots": give a number of bytes or a size such as 512MB or 2GB\.$/);
   assert.throws(() => validateRunSpec(spec(-1)), /data\.memoryBudget must be a number of bytes/);
   assert.equal(parseByteSize('512MB'), 512e6);
+});
+
+test('a streamed set reads ahead: a pass in stored order starts again as it ends, and prefetch starts a pass before it is asked for', async () => {
+  const n = 3000;
+  const path = join(tmp, 'ahead.npy');
+  const rng = new Random(31);
+  writeFileSync(path, encodeNpy({ dtype: 'float32', shape: [n, 16], data: Float32Array.from({ length: n * 16 }, () => rng.uniform()) }));
+  const set = await loadData(path, 'train', { memoryBudget: 0 });
+  const loaded = await loadData(path, 'train', { memoryBudget: Infinity });
+  const rows = 500;
+  const out = new Float32Array(rows * 16);
+  const expected = new Float32Array(rows * 16);
+  /** One pass, in `order`, checked against the set in memory; the number of reads that waited. */
+  const pass = (order: Uint32Array | null): number => {
+    const before = streamWaits.count;
+    for (let start = 0; start < n; start += rows) {
+      set.gather(order, start, rows, out);
+      loaded.gather(order, start, rows, expected);
+      assert.ok(Buffer.from(out.buffer).equals(Buffer.from(expected.buffer)), `rows ${start}..`);
+    }
+    return streamWaits.count - before;
+  };
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1500));
+  pass(null);
+  await settle();
+  // The threads started the stored-order pass again as the last one ended; its first chunks are in.
+  const first = streamWaits.count;
+  set.gather(null, 0, rows, out);
+  assert.equal(streamWaits.count, first, 'the next pass in stored order did not wait for its first rows');
+  const order = shuffledOrder(n, new Random(5));
+  set.streamed!.prefetch(order, rows);
+  await settle();
+  const before = streamWaits.count;
+  set.gather(order, 0, rows, out);
+  assert.equal(streamWaits.count, before, 'a prefetched pass did not wait for its first rows');
+  pass(order); // the prefetched pass's rows are the loaded set's
 });
 
 test('a CSV file read a chunk at a time gives the records and line numbers reading it whole gives, cut anywhere', async () => {

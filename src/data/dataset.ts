@@ -45,6 +45,8 @@ export interface StreamedRows {
   chunks(): Generator<StoredChunk>;
   /** Each example's digest of its stored values, in order (io/digest.ts): kept from the pass that read them, where there was one. */
   digests(): Uint8Array;
+  /** Starts reading the pass gather will make in `order` (null: stored order), `rows` at a time, before it asks (nothing, where rows are not read ahead). */
+  prefetch(order: Uint32Array | null, rows: number): void;
 }
 
 /** What a set that holds no rows in memory keeps besides them (StreamedRows' sets). */

@@ -90,6 +90,11 @@ export function evaluateObjective(vae: Trainable, set: Dataset, objective: Objec
 }
 
 /** fit's `validate`: the objective on a validation set after each epoch. */
+/** Has a streamed set's threads start on the pass the validator (or evaluateDenoising) makes over it, before it asks. */
+export function prefetchEvaluation(set: Dataset, options: EvalOptions): void {
+  set.streamed?.prefetch(null, options.batchSize ?? EVAL_BATCH);
+}
+
 export function validator(set: Dataset, objective: Objective, options: EvalOptions): (vae: Trainable) => LossParts {
   return (vae) => evaluateObjective(vae, set, objective, options);
 }

@@ -5,7 +5,7 @@
  * each other: the trainer (train/), validation and test metrics (eval/) and the stores. The CLI's
  * train and demo, the studio's worker and anomaly's one-class runs all train through it.
  */
-import { evaluateDenoising, validator, type TestMetrics } from '../eval/evaluate.js';
+import { evaluateDenoising, prefetchEvaluation, validator, type TestMetrics } from '../eval/evaluate.js';
 import { saveModel } from './bundle.js';
 import { checkpointTo } from './checkpoints.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -72,6 +72,7 @@ export async function trainRun<M extends Vae | TextVae>(plan: RunPlan<M>, option
     const history = await fit(vae, train, {
       ...plan.fit,
       validate: vae instanceof TextVae ? textValidator(test, plan.fit.objective, plan.fit.seed) : validator(test, plan.fit.objective, evalOptions),
+      ...(vae instanceof TextVae ? {} : { prefetchValidation: () => prefetchEvaluation(test, evalOptions) }),
       callbacks: [...(folder !== null ? [metricsLog({ metrics: folder.path('metrics'), timing: folder.path('timing') }, resume?.state.history ?? [])] : []), ...(options.callbacks ?? [])],
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(resume !== undefined ? { resumeFrom: resume } : {}),

@@ -70,6 +70,8 @@ export interface FitOptions<M extends Trainable = Trainable> {
   threads?: number;
   /** Scores the model after each epoch (e.g. eval/evaluate.ts' validator); its parts become val_loss etc. */
   validate?(vae: M): ValidationParts;
+  /** Has the threads of a streamed validation set start on validate's pass (prefetchEvaluation), called as each epoch's training pass nears its end. */
+  prefetchValidation?(): void;
   /**
    * He et al. 2019's aggressive inference-network training (train/aggressive.ts): needs `validate`
    * to give the mutual information. Off by default.
@@ -276,6 +278,10 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
     aggressive?.restore(c);
   }
   let shuffleAtEpochStart = shuffleRng.getState();
+  // Text: batches of similar lengths (a batch runs as many steps as its longest example).
+  const drawOrder = (rng: Random): Uint32Array => (train.text === undefined ? shuffledOrder(train.count, rng) : bucketedOrder(train.text.lengths, batchSize, rng));
+  /** The next epoch's order, drawn at the last step of an epoch for a streamed set (its rows read ahead), or null. */
+  let ahead: Uint32Array | null = null;
   const total = { loss: 0, recon: 0, kl: 0 };
   let seen = 0;
   /** The training state after step `stepInEpoch` of epoch `epoch + 1` (0: at epoch `epoch`'s end): the loop's, then each guard's. */
@@ -317,8 +323,10 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       const started = performance.now();
       optimizer.learningRate = health.epochBegin(learningRateAt(options, epoch));
       shuffleAtEpochStart = shuffleRng.getState();
-      // Text: batches of similar lengths (a batch runs as many steps as its longest example).
-      const order = train.text === undefined ? shuffledOrder(train.count, shuffleRng) : bucketedOrder(train.text.lengths, batchSize, shuffleRng);
+      const drawn = drawOrder(shuffleRng);
+      // The order drawn ahead to read a streamed set's rows ahead (the same draw, from a copy of the generator).
+      const order = ahead !== null && sameOrder(ahead, drawn) ? ahead : drawn;
+      ahead = null;
       const transforms = {
         binarize: options.binarize, noise: options.noise, seed: noiseSeed,
         binarizeKey: epoch, noiseKey: options.noiseRedraw === 'once' ? 0 : epoch,
@@ -329,6 +337,18 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       [total.loss, total.recon, total.kl, seen] = [sums.loss, sums.recon, sums.kl, sums.seen];
       let step = fromStep;
       for (const batch of batcher.pass(order, transforms, fromStep)) {
+        // Streamed data. Once this pass's first chunks are read, the threads start on the validation
+        // pass (whose chunks take longer to read than the last steps take); when they have every
+        // chunk of this pass in hand, on the next epoch's first rows.
+        if (step === Math.min(AHEAD_STEPS, steps - 1)) options.prefetchValidation?.();
+        if (step === Math.max(0, steps - AHEAD_STEPS)) {
+          if (epoch < options.epochs && train.streamed !== undefined) {
+            const copy = new Random(0);
+            copy.setState(shuffleRng.getState());
+            ahead = drawOrder(copy);
+            train.streamed.prefetch(ahead, batchSize);
+          }
+        }
         stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
         if (aggressive?.on === true) {
           // The encoder first, on other batches of this epoch (the inner loop of train/aggressive.ts).
@@ -503,4 +523,17 @@ export function describeTraining(o: FitOptions): Record<string, unknown> {
     earlyStoppingPatience: o.earlyStopping?.patience ?? null,
     ...(o.aggressive === true ? { aggressive: true } : {}),
   };
+}
+
+/**
+ * About as many chunks as a cursor keeps ahead (pool.ts): a streamed pass's first rows are read by
+ * this step, and its last are in hand this many steps before its end.
+ */
+const AHEAD_STEPS = 8;
+
+/** Whether two orders of examples are the same. */
+function sameOrder(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

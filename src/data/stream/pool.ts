@@ -172,6 +172,8 @@ export class Cursor {
   /** The chunk the next read takes, and how many chunks are requested. */
   private next = 0;
   private requested = 0;
+  /** Chunk k goes into slot (k + shift) % slots: a pass begun again (see read) starts after the slot the last one ended in. */
+  private shift = 0;
 
   constructor(private readonly pool: RowPool, readonly chunkRows: number) {
     const slotBytes = Math.ceil((chunkRows * pool.rowBytes) / 8) * 8;
@@ -189,27 +191,47 @@ export class Cursor {
       && start === this.base + this.next * this.rows && rows === Math.min(this.rows, plan.length - start);
   }
 
+  /** Starts reading the sequence `plan` from `start`, `rows` a chunk, into every slot, ahead of the reads that will take it. */
+  prime(plan: RowPlan, start: number, rows: number): void {
+    if (rows > this.chunkRows) throw new RangeError(`Cursor.prime: ${rows} rows, more than the cursor's chunks of ${this.chunkRows}.`);
+    this.begin(plan, start, rows, 0);
+    const chunks = Math.ceil((plan.length - start) / rows);
+    while (this.requested < Math.min(chunks, this.ring.slots)) this.requestChunk(this.requested++);
+  }
+
   /**
    * The stored bytes of rows start..start+rows-1 of the sequence `plan`, one after another; valid
    * until the next read. Throws the reading thread's sentence when a row could not be read.
+   *
+   * `again`: a sequence that is read whole again and again (a validation set in stored order, each
+   * epoch and for the closing test) starts again as soon as its last chunk is read, in every slot
+   * but that chunk's, so that the next pass finds its first rows read.
    */
-  read(plan: RowPlan, start: number, rows: number): Uint8Array {
+  read(plan: RowPlan, start: number, rows: number, again = false): Uint8Array {
     if (rows > this.chunkRows) throw new RangeError(`Cursor.read: ${rows} rows, more than the cursor's chunks of ${this.chunkRows}.`);
-    if (!this.follows(plan, start, rows)) {
-      this.plan = plan;
-      this.base = start;
-      this.rows = rows;
-      this.next = 0;
-      this.requested = 0;
-    }
+    if (!this.follows(plan, start, rows)) this.begin(plan, start, rows, 0);
     const k = this.next++;
     // The slot of the chunk read before this one is free now: keep every slot busy.
     const chunks = Math.ceil((plan.length - this.base) / this.rows);
     while (this.requested < Math.min(chunks, k + this.ring.slots)) this.requestChunk(this.requested++);
-    const slot = k % this.ring.slots;
+    const slot = (k + this.shift) % this.ring.slots;
     this.wait(slot, this.tickets[slot]!);
     const at = slot * this.ring.slotBytes;
+    if (again && k === chunks - 1 && this.base === 0) {
+      this.begin(plan, 0, this.rows, slot + 1);
+      while (this.requested < Math.min(chunks, this.ring.slots - 1)) this.requestChunk(this.requested++);
+    }
     return this.bytes.subarray(at, at + rows * this.pool.rowBytes);
+  }
+
+  /** A new sequence: chunks of `rows` rows of `plan` from `start` on, chunk 0 in slot `shift`. */
+  private begin(plan: RowPlan, start: number, rows: number, shift: number): void {
+    this.plan = plan;
+    this.base = start;
+    this.rows = rows;
+    this.next = 0;
+    this.requested = 0;
+    this.shift = shift % this.ring.slots;
   }
 
   private requestChunk(k: number): void {
@@ -221,7 +243,7 @@ export class Cursor {
       const o = order === null ? from + r : order[from + r]!;
       indices[r] = map === null ? o : map[o]!;
     }
-    const slot = k % this.ring.slots;
+    const slot = (k + this.shift) % this.ring.slots;
     this.ticket = this.ticket === 0x7fffffff ? 1 : this.ticket + 1;
     this.tickets[slot] = this.ticket;
     this.pool.request(this.ring, slot, this.ticket, indices);

@@ -103,15 +103,30 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
     return cursor;
   }
 
+  prefetch(order: Uint32Array | null, rows: number): void {
+    const plan = { map: this.map, order, length: order === null ? this.count : order.length };
+    const n = Math.min(rows, plan.length);
+    if (n === 0 || this.cursors.some((c) => c.chunkRows >= n && c.follows(plan, 0, n))) return;
+    // Not the cursor the pass in progress reads (the one used last): a new one, else the one used longest ago.
+    let at = this.cursors.length < CURSORS ? -1 : 0;
+    if (at === 0 && this.cursors[0]!.chunkRows < n) {
+      this.cursors.shift()!.close();
+      at = -1;
+    }
+    const cursor = at < 0 ? this.pool.cursor(n) : this.cursors.splice(at, 1)[0]!;
+    this.cursors.push(cursor);
+    cursor.prime(plan, 0, n);
+  }
+
   /** `rows` rows' bytes as what the source stores: bytes, or float32 values. */
   private rowsAsStored(bytes: Uint8Array, rows: number): Uint8Array | Float32Array {
     return this.pool.storedType === 'uint8' ? bytes : new Float32Array(bytes.buffer, bytes.byteOffset, rows * this.size);
   }
 
-  /** Stored bytes of rows start..start+rows-1 of the sequence `order`. */
-  private readRows(order: Uint32Array | null, start: number, rows: number, chunkRows: number): Uint8Array {
+  /** Stored bytes of rows start..start+rows-1 of the sequence `order`; `again`: a pass that is made again (see Cursor.read). */
+  private readRows(order: Uint32Array | null, start: number, rows: number, chunkRows: number, again = false): Uint8Array {
     const plan = { map: this.map, order, length: order === null ? this.count : order.length };
-    return this.cursorFor(plan, start, rows, chunkRows).read(plan, start, rows);
+    return this.cursorFor(plan, start, rows, chunkRows).read(plan, start, rows, again);
   }
 
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array, backend: Backend = getBackend()): void {
@@ -123,7 +138,8 @@ class StreamedSet extends RowlessSet implements Dataset, StreamedRows {
       return;
     }
     if (rows === 0) return;
-    const raw = this.rowsAsStored(this.readRows(order, start, rows, rows), rows);
+    // A batch pass in stored order (validation, evaluation) is made again: each epoch, and for the closing test.
+    const raw = this.rowsAsStored(this.readRows(order, start, rows, rows, order === null), rows);
     if (this.stats !== null) standardizeRows(raw, rows, this.stats, out);
     else if (raw instanceof Float32Array) out.set(raw);
     else backend.gatherBytes(raw, null, 0, rows, size, 255, out);

@@ -192,6 +192,9 @@ class WindowSet extends RowlessSet implements Dataset, StreamedRows {
     super(parts);
   }
 
+  /** Windows are cut from the series in memory as they are gathered: nothing to read ahead. */
+  prefetch(): void {}
+
   get streamed(): StreamedRows {
     return this;
   }

@@ -89,12 +89,12 @@ export function evaluateObjective(vae: Trainable, set: Dataset, objective: Objec
   return { loss: total.loss / set.count, recon: total.recon / set.count, kl: total.kl / set.count };
 }
 
-/** fit's `validate`: the objective on a validation set after each epoch. */
 /** Has a streamed set's threads start on the pass the validator (or evaluateDenoising) makes over it, before it asks. */
 export function prefetchEvaluation(set: Dataset, options: EvalOptions): void {
   set.streamed?.prefetch(null, options.batchSize ?? EVAL_BATCH);
 }
 
+/** fit's `validate`: the objective on a validation set after each epoch. */
 export function validator(set: Dataset, objective: Objective, options: EvalOptions): (vae: Trainable) => LossParts {
   return (vae) => evaluateObjective(vae, set, objective, options);
 }

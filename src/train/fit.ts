@@ -280,7 +280,7 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
   let shuffleAtEpochStart = shuffleRng.getState();
   // Text: batches of similar lengths (a batch runs as many steps as its longest example).
   const drawOrder = (rng: Random): Uint32Array => (train.text === undefined ? shuffledOrder(train.count, rng) : bucketedOrder(train.text.lengths, batchSize, rng));
-  /** The next epoch's order, drawn at the last step of an epoch for a streamed set (its rows read ahead), or null. */
+  /** The next epoch's order, drawn AHEAD_STEPS before an epoch's end for a streamed set (its rows read ahead), or null. */
   let ahead: Uint32Array | null = null;
   const total = { loss: 0, recon: 0, kl: 0 };
   let seen = 0;
@@ -324,7 +324,9 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
       optimizer.learningRate = health.epochBegin(learningRateAt(options, epoch));
       shuffleAtEpochStart = shuffleRng.getState();
       const drawn = drawOrder(shuffleRng);
-      // The order drawn ahead to read a streamed set's rows ahead (the same draw, from a copy of the generator).
+      // The order drawn ahead (the same draw, from a copy of the generator), whose rows the threads
+      // are reading: the generator is still drawn from, so its state stays what a checkpoint
+      // expects, and the two are compared rather than trusted to agree.
       const order = ahead !== null && sameOrder(ahead, drawn) ? ahead : drawn;
       ahead = null;
       const transforms = {
@@ -341,13 +343,11 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
         // pass (whose chunks take longer to read than the last steps take); when they have every
         // chunk of this pass in hand, on the next epoch's first rows.
         if (step === Math.min(AHEAD_STEPS, steps - 1)) options.prefetchValidation?.();
-        if (step === Math.max(0, steps - AHEAD_STEPS)) {
-          if (epoch < options.epochs && train.streamed !== undefined) {
-            const copy = new Random(0);
-            copy.setState(shuffleRng.getState());
-            ahead = drawOrder(copy);
-            train.streamed.prefetch(ahead, batchSize);
-          }
+        if (step === Math.max(0, steps - AHEAD_STEPS) && epoch < options.epochs && train.streamed !== undefined) {
+          const copy = new Random(0);
+          copy.setState(shuffleRng.getState());
+          ahead = drawOrder(copy);
+          train.streamed.prefetch(ahead, batchSize);
         }
         stepObjective.beta = objective.beta * klFactor(options.klWarmup, epoch - 1 + (step + 1) / steps);
         if (aggressive?.on === true) {

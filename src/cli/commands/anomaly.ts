@@ -215,7 +215,7 @@ async function scoreText(model: TextBundle, dir: string, flags: AnomalyFlags, co
   for (const name of [RUN_FILES.scores, RUN_FILES.anomaly, RUN_FILES.anomalyMarkdown, RUN_FILES.scoreHistogram]) prepareNewOutputFile(join(out, name), flags.overwrite, inputs, '');
   const set = await readTextForModel(model, spec, textSourceFrom(flags));
   // The training sentences: --text-column names their column too when they are a table.
-  const train = flags.baselines === true ? await readTextForModel(model, flags.data, textSourceFrom({ ...flags, labelColumn: undefined, ...(isTextTablePath(flags.data) ? {} : { textColumn: undefined }) })) : null;
+  const train = flags.baselines === true ? await readTextForModel(model, flags.data, textSourceFrom({ memoryBudget: flags.memoryBudget, textColumn: isTextTablePath(flags.data) ? flags.textColumn : undefined })) : null;
   const normalClass = flags.normalClass ?? flags.digit;
   if (normalClass !== undefined && set.labels === null) throw new VaekitError(`--normal-class names the class of ${spec} that is normal, and ${spec} has no labels (give --label-column, or class subfolders).`);
   checkScoredCalibration(flags.threshold, set, set.labels === null ? null : scoredNormalClass(set, normalClass), 'sentences');

@@ -18,6 +18,7 @@ import { parse } from 'csv-parse/sync';
 import { clip, VaekitError } from '../../errors.js';
 import { openOrExplain, readFileOrExplain } from '../../io/fs-errors.js';
 import { arrayDataset, type Dataset } from '../dataset.js';
+import { withRoom } from '../../io/grow.js';
 
 export interface CsvOptions {
   /** The name of the column that holds each row's class (numbers or text); the other columns are features. */
@@ -211,7 +212,7 @@ class TableBuilder {
       throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
     }
     if (this.filled + names.length > this.values.length) {
-      if (this.sink === undefined || this.filled === 0) this.values = grow(this.values);
+      if (this.sink === undefined || this.filled === 0) this.values = withRoom(this.values, this.filled + names.length);
       else {
         this.sink(this.values.subarray(0, this.filled), this.features());
         this.filled = 0;
@@ -277,12 +278,6 @@ export interface TableParts {
   labelNames: string[] | null;
   source: string;
   ids: (i: number) => string;
-}
-
-function grow(values: Float32Array): Float32Array {
-  const larger = new Float32Array(values.length * 2);
-  larger.set(values);
-  return larger;
 }
 
 /** The header's column names, trimmed; refuses an unnamed or twice-named column, and a first row of numbers. */

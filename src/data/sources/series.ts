@@ -26,6 +26,7 @@ import { describeFsError } from '../../io/fs-errors.js';
 import { readNpy } from '../../io/npy.js';
 import { columnIndex, columnNames, MISSING, NUMBER, visitCsvFile } from './csv.js';
 import { entries } from './folder-entries.js';
+import { withRoom } from '../../io/grow.js';
 
 /** How a series' times were given: dates (held as epoch milliseconds), numbers, or the points' indices. */
 export type TimeKind = 'date' | 'number' | 'index';
@@ -198,11 +199,9 @@ class SeriesTable {
     if (cells.length !== names.length) {
       throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
     }
-    if (row > this.timestamps.length) {
-      this.timestamps = grow(this.timestamps, new Float64Array(this.timestamps.length * 2));
-      if (this.labels !== null) this.labels = grow(this.labels, new Uint8Array(this.labels.length * 2));
-    }
-    if (row * C > this.values.length) this.values = grow(this.values, new Float32Array(row * C * 2));
+    this.timestamps = withRoom(this.timestamps, row);
+    if (this.labels !== null) this.labels = withRoom(this.labels, row);
+    this.values = withRoom(this.values, row * C);
     this.timestamps[t] = this.timeIndex < 0 ? t : this.timeOf(cells[this.timeIndex]!.trim(), row, line);
     if (this.labels !== null) {
       const cell = cells[this.labelIndex]!.trim();
@@ -288,11 +287,6 @@ class SeriesTable {
       labels: this.labels === null ? null : this.labels.slice(0, rows),
     };
   }
-}
-
-function grow<A extends Float64Array | Float32Array | Uint8Array>(from: A, to: A): A {
-  to.set(from);
-  return to;
 }
 
 /** A series' most common step between consecutive times, and how many steps differ from it. */

@@ -8,12 +8,13 @@ import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
 import type { Dataset } from '../dataset.js';
 import { readCsvInto, type TableParts } from '../sources/csv.js';
 import { RowPool } from './pool.js';
-import { Appender, openScratchFile } from './scratch-file.js';
+import { Appender } from './scratch-file.js';
 import { streamedDataset } from './streamed.js';
+import { withRoom } from '../../io/grow.js';
 
 /** A CSV table (see sources/csv.ts) streamed: its labels and ids in memory, its values on disk. */
 export async function streamCsv(path: string, labelColumn: string | undefined): Promise<Dataset> {
-  const file = new Appender(openScratchFile('rows', path), 'rows', path);
+  const file = new Appender('rows', path);
   // Every row's digest, kept as the rows are written (the table's width is known by then).
   let digests = new Uint8Array(1 << 16);
   let rows = 0;
@@ -24,11 +25,7 @@ export async function streamCsv(path: string, labelColumn: string | undefined): 
       const bytes = bytesOf(values);
       width = features;
       const n = values.length / features;
-      while ((rows + n) * ROW_DIGEST_BYTES > digests.length) {
-        const larger = new Uint8Array(digests.length * 2);
-        larger.set(digests);
-        digests = larger;
-      }
+      digests = withRoom(digests, (rows + n) * ROW_DIGEST_BYTES);
       digestRows(bytes, features * 4, n, digests, rows);
       rows += n;
       file.append(bytes);

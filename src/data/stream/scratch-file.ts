@@ -11,7 +11,7 @@ import { VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
 
 /** A new file open for reading and writing and already removed; `what` and `source` say what it holds and for which data, in messages. */
-export function openScratchFile(what: string, source: string): number {
+function openScratchFile(what: string, source: string): number {
   const path = join(tmpdir(), `vaekit-${what}-${process.pid}-${randomUUID()}`);
   try {
     const fd = openSync(path, 'wx+', 0o600);
@@ -25,13 +25,19 @@ export function openScratchFile(what: string, source: string): number {
 /** Bytes an Appender gathers before it writes them. */
 const BUFFER_BYTES = 4 << 20;
 
-/** Appends bytes to a scratch file through a buffer; `bytes` is how many were appended. */
+/**
+ * A new scratch file holding `what` (rows, texts, token ids) for the data `source`, appended to
+ * through a buffer; `bytes` is how many were appended.
+ */
 export class Appender {
+  readonly fd: number;
   private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private held = 0;
   private written = 0;
 
-  constructor(readonly fd: number, private readonly what: string, private readonly source: string) {}
+  constructor(private readonly what: string, private readonly source: string) {
+    this.fd = openScratchFile(what, source);
+  }
 
   get bytes(): number {
     return this.written + this.held;

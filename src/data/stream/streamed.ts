@@ -41,9 +41,7 @@ export function streamedDataset(pool: RowPool, parts: RowlessParts): Dataset {
 export async function openedDataset(pool: RowPool, parts: RowlessParts): Promise<Dataset> {
   const set = streamedDataset(pool, parts);
   try {
-    const digests = new Uint8Array(set.count * ROW_DIGEST_BYTES);
-    for (const c of set.streamed!.chunks()) digestRows(bytesOf(c.values), pool.rowBytes, c.rows, digests, c.first);
-    pool.digests = digests;
+    pool.digests = set.streamed!.digests(); // the pool has none yet: every row read
   } catch (err) {
     await pool.close();
     throw err;

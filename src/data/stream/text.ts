@@ -15,8 +15,9 @@ import { closeTextsFile, textsInFile, textsOnlySet, type Texts } from '../text/t
 import { visitTextData } from '../text/read.js';
 import { buildVocabulary, type Vocabulary } from '../text/vocab.js';
 import { RowPool } from './pool.js';
-import { Appender, openScratchFile } from './scratch-file.js';
+import { Appender } from './scratch-file.js';
 import { openedDataset } from './streamed.js';
+import { withRoom } from '../../io/grow.js';
 
 /** Numbers appended one at a time, in a typed array that grows. */
 class Float64List {
@@ -24,11 +25,7 @@ class Float64List {
   length = 0;
 
   push(value: number): void {
-    if (this.length === this.values.length) {
-      const larger = new Float64Array(this.length * 2);
-      larger.set(this.values);
-      this.values = larger;
-    }
+    this.values = withRoom(this.values, this.length + 1);
     this.values[this.length++] = value;
   }
 
@@ -43,7 +40,7 @@ class Float64List {
 /** The examples at `path` (see data/text/read.ts) as a streamed set of rows of token ids; `chunkBytes`: a file read at once. */
 export async function streamText(path: string, options: TextReadOptions, chunkBytes?: number): Promise<Dataset> {
   checkMaxLength(options.maxLength);
-  const texts = new Appender(openScratchFile('texts', path), 'texts', path);
+  const texts = new Appender('texts', path);
   const starts = new Float64List();
   const lines = new Float64List();
   const names: string[] = [];
@@ -92,7 +89,7 @@ export async function encodeStreamed(
   parts: { labels: Int32Array | null; labelNames: readonly string[] | null; source: string; ids: ExampleIds | undefined },
 ): Promise<Dataset> {
   checkMaxLength(maxLength);
-  const file = new Appender(openScratchFile('token ids', parts.source), 'token ids', parts.source);
+  const file = new Appender('token ids', parts.source);
   const count = texts.length;
   const starts = new Float64List();
   const lengths = new Int32Array(count);

@@ -20,6 +20,7 @@ import { describeFsError, openOrExplain, readFileOrExplain } from '../../io/fs-e
 import { classesOf, columnIndex, parseQuotedChunks } from '../sources/csv.js';
 import { byName, entries, type Entry } from '../sources/folder-entries.js';
 import { decodeUtf8Text, utf8Chunks } from './utf8.js';
+import { withRoom } from '../../io/grow.js';
 
 /** The most UTF-8 bytes one example may hold: 1 MiB. */
 export const MAX_EXAMPLE_BYTES = 1 << 20;
@@ -219,11 +220,7 @@ class LabelCells {
   add(cell: string): void {
     let k = this.distinct.get(cell);
     if (k === undefined) this.distinct.set(cell, (k = this.distinct.size));
-    if (this.count === this.indices.length) {
-      const larger = new Int32Array(this.count * 2);
-      larger.set(this.indices);
-      this.indices = larger;
-    }
+    this.indices = withRoom(this.indices, this.count + 1);
     this.indices[this.count++] = k;
   }
 

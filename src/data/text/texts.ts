@@ -57,9 +57,10 @@ const files = new FinalizationRegistry<number>((fd) => {
   }
 });
 
-/** The texts of `file` (which it now owns: closed once no view of them is left), those at `map` (null: all, in order). */
-export function textsInFile(file: TextsFile, map: Uint32Array | null = null): Texts {
-  return new FileTexts(file, map, null);
+/** The texts of `file`, all in order; the texts own it: it is closed once no view of them is left. */
+export function textsInFile(file: TextsFile): Texts {
+  files.register(file, file.fd, file);
+  return new FileTexts(file, null);
 }
 
 /** Closes the file of texts a failed read leaves (no view of them is used again). */
@@ -72,9 +73,9 @@ class FileTexts implements Texts {
   readonly length: number;
   readonly onDisk = true;
 
-  constructor(private readonly file: TextsFile, private readonly map: Uint32Array | null, parent: FileTexts | null) {
+  /** `map` picks the file's texts (null: all, in order). */
+  constructor(private readonly file: TextsFile, private readonly map: Uint32Array | null) {
     this.length = map === null ? file.starts.length - 1 : map.length;
-    if (parent === null) files.register(file, file.fd, file);
   }
 
   text(i: number): string {
@@ -91,7 +92,7 @@ class FileTexts implements Texts {
       if (!(i >= 0 && i < this.length)) throw new RangeError(`texts: example ${i} is out of range (0..${this.length - 1}).`);
       return this.map === null ? i : this.map[i]!;
     });
-    return new FileTexts(this.file, map, this);
+    return new FileTexts(this.file, map);
   }
 
   /** The texts in order; where they lie in the file in order too (all, or a sorted subset), read a window of the file at a time. */

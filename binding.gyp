@@ -36,6 +36,7 @@
         'native/softmax.cc',
         'native/recurrent.cc',
         'native/embedding.cc',
+        'native/mapped.cc',
       ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -81,6 +81,7 @@ constexpr Kernel kKernels[] = {
     {"gruForward", GruForward},
     {"gruBackward", GruBackward},
     {"swapAxes", SwapAxes},
+    {"mapFile", MapFile},
     {"embeddingGather", EmbeddingGather},
     {"embeddingScatterAdd", EmbeddingScatterAdd},
 };

@@ -191,7 +191,7 @@ export function addDataOptions(cmd: Command, what: string, mnistMeans: string): 
     .option('--label-column <name>', 'the CSV column that holds the label (its values become the classes)')
     .option('--channels <n>', 'image folders: 1 (greyscale) or 3 (RGB); by default 1 when every image is greyscale, else 3 (a saved model\'s commands: its channels)', channelsValue)
     .option('--image-size <HxW>', 'image folders: resize every image to HEIGHTxWIDTH (otherwise all must share one size)', imageSizeValue)
-    .option('--memory-budget <size>', 'image folders, NPY and CSV files and text that need more memory than this (e.g. 2GB) stream from disk, read ahead by threads (default: a quarter of this machine\'s memory)', byteSizeValue);
+    .option('--memory-budget <size>', 'image folders, NPY and CSV files and text that need more memory than this (e.g. 2GB) stream from disk, read ahead by threads; time series past it are held in temporary files on disk (default: a quarter of this machine\'s memory)', byteSizeValue);
 }
 
 /** How to read text when a text model trains (a trained model reads new text with its own vocabulary). */

@@ -13,8 +13,9 @@
  *
  * An image folder, NPY or CSV file whose examples would take more memory than `memoryBudget`, and
  * text whose files would (about TEXT_MEMORY_PER_BYTE times their size), stream from disk instead
- * (data/stream): the same examples, order and bits, read by threads ahead of the batches. MNIST,
- * IDX files and time series load into memory (a series' windows are cut as batches take them).
+ * (data/stream): the same examples, order and bits, read by threads ahead of the batches. MNIST and
+ * IDX files load into memory. Time series are read by sources/series.ts, which holds those past the
+ * budget in scratch files mapped into memory.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';

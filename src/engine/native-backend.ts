@@ -45,6 +45,12 @@ export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
   gemmBlas: Backend['gemm'];
   /** oneDNN's fp32 matmul, for comparison with OpenBLAS (bench); throws where oneDNN is unavailable. */
   gemmDnnlF32: Backend['gemm'];
+  /**
+   * Not a kernel: the first `bytes` bytes of the open file `fd` reserved on disk and mapped into
+   * memory, shared with the file (native/mapped.cc; src/io/mapped.ts); throws an Error with the
+   * system's reason.
+   */
+  mapFile(fd: number, bytes: number): ArrayBuffer;
 };
 
 /** Every function the addon must export (a record, so that the compiler checks that none is left out). */
@@ -55,7 +61,7 @@ const ADDON_FUNCTIONS = Object.keys({
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
   softmaxCrossEntropy: true, lstmForward: true, lstmBackward: true, gruForward: true, gruBackward: true,
-  embeddingGather: true, embeddingScatterAdd: true, swapAxes: true,
+  embeddingGather: true, embeddingScatterAdd: true, swapAxes: true, mapFile: true,
 } satisfies Record<keyof NativeAddon, true>);
 
 /** Node's modules (node.ts); the addon needs them. */

@@ -85,6 +85,8 @@ export function describeFsError(err: unknown): string {
       return 'permission denied';
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EFBIG':
+      return 'the file would be larger than the file system allows';
     case 'EROFS':
       return 'the file system is read-only';
     case 'ENAMETOOLONG':

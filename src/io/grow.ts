@@ -1,15 +1,25 @@
-/** Typed arrays that grow as values are appended to them (readers that do not know how many rows are coming). */
-
-type Growable = Float64Array | Float32Array | Int32Array | Uint8Array;
+/**
+ * Typed arrays that grow as values are appended to them (readers that do not know how many rows are
+ * coming), in memory or mapped from a scratch file (mapped.ts): each grows where it is.
+ */
+import { arrayLike, isMapped, type Kind, type MappableArray } from './mapped.js';
 
 /**
  * `array` itself when it holds at least `length` elements, else a larger array of its kind (twice
- * its size, or `length` if that is more) whose first elements are `array`'s.
+ * its size, or `length` if that is more) whose first elements are `array`'s: made by `make`, by
+ * default in the same place as `array`.
  */
-export function withRoom<A extends Growable>(array: A, length: number): A {
+export function withRoom<A extends MappableArray>(array: A, length: number, make: (Type: Kind<A>, length: number) => A = (Type, n) => arrayLike(array, Type, n)): A {
   if (array.length >= length) return array;
-  const Kind = array.constructor as new (length: number) => A;
-  const larger = new Kind(Math.max(length, array.length * 2));
+  const larger = make(array.constructor as Kind<A>, Math.max(length, array.length * 2));
   larger.set(array);
   return larger;
+}
+
+/**
+ * The first `length` elements of an array that withRoom grew: a copy in memory (so that the room
+ * left over is freed), a view of a mapped one (its room takes no memory).
+ */
+export function trimmed<A extends MappableArray>(array: A, length: number): A {
+  return (isMapped(array) ? array.subarray(0, length) : array.slice(0, length)) as A;
 }

@@ -45,8 +45,9 @@ export interface SeriesRunData {
 }
 
 /** How to read the series of a spec's data (or a model's), reporting to `report`. */
-function readOptions(d: Pick<SeriesDataInfo, 'timeColumn' | 'valueColumns' | 'resample'>, labelColumn: string | null, report?: (line: string) => void): SeriesReadOptions {
+function readOptions(d: Pick<SeriesDataInfo, 'timeColumn' | 'valueColumns' | 'resample'>, labelColumn: string | null, report?: (line: string) => void, memoryBudget?: number | null): SeriesReadOptions {
   return {
+    ...(memoryBudget !== undefined && memoryBudget !== null ? { memoryBudget } : {}),
     ...(d.timeColumn !== null ? { timeColumn: d.timeColumn } : {}),
     ...(d.valueColumns !== null ? { valueColumns: d.valueColumns } : {}),
     ...(labelColumn !== null ? { labelColumn } : {}),
@@ -69,7 +70,7 @@ function readAndWarn(source: string, options: SeriesReadOptions, report?: (line:
 export function readSeriesRun(d: DataSpec, report?: (line: string) => void): SeriesRunData {
   if (d.window === null) throw new VaekitError('A series run needs data.window, the points of each window.');
   const resample = d.resample === true;
-  const series = readAndWarn(d.source, readOptions({ ...d, resample }, d.labelColumn, report), report);
+  const series = readAndWarn(d.source, readOptions({ ...d, resample }, d.labelColumn, report, d.memoryBudget), report);
   const windows = seriesWindows(series, {
     window: d.window,
     ...(d.stride !== null ? { stride: d.stride } : {}),
@@ -89,7 +90,7 @@ export function readSeriesRun(d: DataSpec, report?: (line: string) => void): Ser
   };
   const v = d.validation;
   if (v !== null && 'source' in v) {
-    const other = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation' });
+    const other = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation', ...(d.memoryBudget !== null ? { memoryBudget: d.memoryBudget } : {}) });
     const validation = other.windows;
     report?.(`windows: ${windows.train.count.toLocaleString('en-US')} to train on, ${validation.count.toLocaleString('en-US')} of ${v.source} to validate on`);
     return { series, windows, train: windows.train, validation, validationSeries: other.series, info };
@@ -110,6 +111,8 @@ export interface SeriesForModelOptions {
   report?: ((line: string) => void) | undefined;
   /** In messages: what the series are for ("series to score", "validation"). */
   role?: string;
+  /** Bytes the series may take in memory (SeriesReadOptions.memoryBudget). */
+  memoryBudget?: number;
 }
 
 /**
@@ -120,7 +123,7 @@ export interface SeriesForModelOptions {
 export function seriesForModel(info: Pick<DataInfo, 'series' | 'source'>, source: string, options: SeriesForModelOptions = {}): { series: Series[]; windows: Dataset } {
   const s = info.series;
   if (s === undefined || s === null) throw new VaekitError(`This model was trained on ${info.source}, not on time series, so it does not read a series.`);
-  const series = readAndWarn(source, readOptions(s, options.labelColumn ?? null, options.report), options.report);
+  const series = readAndWarn(source, readOptions(s, options.labelColumn ?? null, options.report, options.memoryBudget), options.report);
   const channels = series[0]!.channels;
   if (channels.join('\u0000') !== s.channels.join('\u0000')) {
     throw new VaekitError(`${series[0]!.name} has the channels (${clip(channels.join(', '), 200)}) but the model reads (${clip(s.channels.join(', '), 200)}); give ${options.role ?? 'series'} with the model's channels.`);

@@ -18,15 +18,23 @@
  * mask 0, and nothing ever fills it in. Resampling (`resample`) puts a series on the regular grid of its
  * most common step: a point off the grid moves to the nearest grid point, and the grid points no point
  * falls on are added as missing, never interpolated.
+ *
+ * Series larger than memory: the arrays of the series read (times, values, masks, labels) are made in
+ * memory while they fit `memoryBudget` bytes in all (by default a quarter of the machine's memory),
+ * and from the first that would not fit on, in scratch files mapped into memory (src/io/mapped.ts):
+ * the same typed arrays to every reader, whose pages the system reads in as windows touch them and
+ * drops again when memory is short.
  */
-import { statSync, type Stats } from 'node:fs';
+import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { clip, VaekitError } from '../../errors.js';
-import { describeFsError } from '../../io/fs-errors.js';
-import { readNpy } from '../../io/npy.js';
+import { describeFsError, openOrExplain, readExactly } from '../../io/fs-errors.js';
+import { withRoom, trimmed } from '../../io/grow.js';
+import { arrayLike, isMapped, mappedArray, mappingUnavailable, type Kind, type MappableArray } from '../../io/mapped.js';
+import { npyValueBytes, npyValues, readNpyHeader } from '../../io/npy.js';
 import { columnIndex, columnNames, MISSING, NUMBER, visitCsvFile } from './csv.js';
 import { entries } from './folder-entries.js';
-import { withRoom } from '../../io/grow.js';
+import { defaultMemoryBudget } from '../load.js';
 
 /** How a series' times were given: dates (held as epoch milliseconds), numbers, or the points' indices. */
 export type TimeKind = 'date' | 'number' | 'index';
@@ -58,8 +66,14 @@ export interface SeriesReadOptions {
   labelColumn?: string;
   /** Put each series on the regular grid of its most common step, the added points missing. */
   resample?: boolean;
-  /** Receives one line about what was read (see describeSeries). */
+  /** Receives one line about what was read (see describeSeries), and one when the series are held on disk. */
   report?: (line: string) => void;
+  /**
+   * Bytes the series' arrays may take in memory (data.memoryBudget); those that would pass it are
+   * held in scratch files mapped into memory (see the top of this file). By default
+   * defaultMemoryBudget(); Infinity keeps everything in memory.
+   */
+  memoryBudget?: number;
 }
 
 /** The series at `path`: a CSV/TSV file, an NPY file or a folder of them (see the top of this file). */
@@ -70,20 +84,72 @@ export function readSeries(path: string, options: SeriesReadOptions = {}): Serie
   } catch (err) {
     throw new VaekitError(`Cannot read the series ${path}: ${describeFsError(err)}.`);
   }
-  const read = stats.isDirectory() ? readSeriesFolder(path, options) : [readSeriesFile(path, options)];
-  const series = options.resample === true ? read.map(resampleSeries) : read;
+  const store = new SeriesStore(path, options.memoryBudget ?? defaultMemoryBudget(), options.report);
+  const read = stats.isDirectory() ? readSeriesFolder(path, options, store) : [readOneSeries(path, options, store)];
+  const series = options.resample === true ? read.map((s) => resample(s, (Type, n, what) => store.array(Type, n, what, s.name))) : read;
   options.report?.(describeSeries(path, read, options.resample === true ? series : null));
   return series;
 }
 
-function readSeriesFolder(dir: string, options: SeriesReadOptions): Series[] {
+/**
+ * Where the arrays of the series being read go: into memory while they fit `budget` bytes in all;
+ * from the first that would not on, into scratch files mapped into memory, which `report` hears
+ * once (see the top of this file). Without the native addon they all stay in memory, said once too.
+ */
+class SeriesStore {
+  private held = 0;
+  private onDisk = false;
+
+  constructor(private readonly source: string, private budget: number, private readonly report?: (line: string) => void) {}
+
+  /** A new array of `length` zeros holding `what` ("values") of the series `name`. */
+  array<A extends MappableArray>(Type: Kind<A>, length: number, what: string, name: string): A {
+    const bytes = length * Type.BYTES_PER_ELEMENT;
+    if (!this.onDisk && this.held + bytes > this.budget) this.toDisk();
+    if (this.onDisk) return mappedArray(Type, length, what, name);
+    this.held += bytes;
+    return new Type(length);
+  }
+
+  /** withRoom through this store: an array grown into memory while it fits, else onto disk. */
+  grow<A extends MappableArray>(array: A, length: number, what: string, name: string): A {
+    const larger = withRoom(array, length, (Type, n) => this.array(Type, n, what, name));
+    if (larger !== array && !isMapped(array)) this.held -= array.byteLength;
+    return larger;
+  }
+
+  /** trimmed through this store. */
+  trim<A extends MappableArray>(array: A, length: number): A {
+    if (!isMapped(array)) this.held -= (array.length - length) * array.BYTES_PER_ELEMENT;
+    return trimmed(array, length);
+  }
+
+  private toDisk(): void {
+    const why = mappingUnavailable();
+    const over = `${this.source}: its series take more than the memory budget of ${formatBytes(this.budget)} (data.memoryBudget)`;
+    if (why !== null) {
+      this.report?.(`${over}, but ${why}, so they are read into memory all the same.`);
+      this.budget = Infinity;
+      return;
+    }
+    this.onDisk = true;
+    this.report?.(`${over}, so they are held in temporary files on disk, read in as windows need them.`);
+  }
+}
+
+/** "2.46 GB", "12.3 MB", "512 bytes". */
+function formatBytes(b: number): string {
+  return b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`;
+}
+
+function readSeriesFolder(dir: string, options: SeriesReadOptions, store: SeriesStore): Series[] {
   const found = entries(dir, 'series');
   const series: Series[] = [];
   for (const entry of found) {
     if (entry.stats.isDirectory() || !isSeriesFile(entry.path)) {
       throw new VaekitError(`${dir} holds ${entry.name}, which is not a series file; a series folder holds only .csv, .tsv and .npy files, one series each.`);
     }
-    const s = readSeriesFile(entry.path, options);
+    const s = readOneSeries(entry.path, options, store);
     const first = series[0];
     if (first !== undefined && s.channels.join('\u0000') !== first.channels.join('\u0000')) {
       throw new VaekitError(
@@ -103,48 +169,69 @@ function isSeriesFile(path: string): boolean {
 
 /** One series from a CSV/TSV or NPY file. */
 export function readSeriesFile(path: string, options: SeriesReadOptions = {}): Series {
+  return readOneSeries(path, options, new SeriesStore(path, options.memoryBudget ?? defaultMemoryBudget(), options.report));
+}
+
+function readOneSeries(path: string, options: SeriesReadOptions, store: SeriesStore): Series {
   if (!isSeriesFile(path)) throw new VaekitError(`${path} is not a series file vaekit reads: give a .csv, .tsv or .npy file, or a folder of them.`);
-  if (extname(path).toLowerCase() !== '.npy') return readSeriesCsv(path, options);
+  if (extname(path).toLowerCase() !== '.npy') return readSeriesCsv(path, options, store);
   for (const [given, setting] of [[options.timeColumn, 'data.timeColumn'], [options.valueColumns, 'data.valueColumns'], [options.labelColumn, 'data.labelColumn']] as const) {
     if (given !== undefined) throw new VaekitError(`${setting} applies to CSV series, not to the NPY array ${path}.`);
   }
-  return readSeriesNpy(path);
+  return readSeriesNpy(path, store);
 }
 
-/** An NPY array [T] or [T, C] as a series whose times are the indices. */
-function readSeriesNpy(path: string): Series {
-  const array = readNpy(path);
-  const s = array.shape;
+/** Bytes of an NPY file converted at a time. */
+const NPY_CHUNK_BYTES = 8 << 20;
+
+/** An NPY array [T] or [T, C] as a series whose times are the indices; read a chunk at a time. */
+function readSeriesNpy(path: string, store: SeriesStore): Series {
+  const { shape: s, dtype, swap, dataStart } = readNpyHeader(path);
   if (s.length !== 1 && s.length !== 2) {
     throw new VaekitError(`${path} has the shape [${s.join(', ')}], but a series array must be [T] (one channel) or [T, C].`);
   }
   if (s.includes(0)) throw new VaekitError(`${path} is empty: its shape [${s.join(', ')}] holds no points.`);
   const T = s[0]!;
   const C = s.length === 2 ? s[1]! : 1;
-  const data = array.data;
-  const values = new Float32Array(T * C);
-  for (let i = 0; i < values.length; i++) {
-    const v = Number(data[i]!);
-    values[i] = v;
-    if (Number.isNaN(v)) continue;
-    if (!Number.isFinite(values[i]!)) {
-      throw new VaekitError(`${path}: point ${Math.floor(i / C)}, channel ${i % C} holds ${v}${Number.isFinite(v) ? ', too large for float32' : ''}; a value must be a finite number, or NaN where missing.`);
+  const values = store.array(Float32Array, T * C, 'values', path);
+  const step = npyValueBytes(dtype);
+  const per = Math.max(1, Math.floor(NPY_CHUNK_BYTES / step));
+  const bytes = new Uint8Array(Math.min(per, values.length) * step);
+  const fd = openOrExplain(path, 'NPY file');
+  try {
+    for (let first = 0; first < values.length; first += per) {
+      const n = Math.min(per, values.length - first);
+      readExactly(fd, bytes.subarray(0, n * step), dataStart + first * step, path);
+      const data = npyValues(bytes.subarray(0, n * step), dtype, swap);
+      for (let j = 0; j < n; j++) {
+        const i = first + j;
+        const v = Number(data[j]!);
+        values[i] = v;
+        if (Number.isNaN(v)) continue;
+        if (!Number.isFinite(values[i]!)) {
+          throw new VaekitError(`${path}: point ${Math.floor(i / C)}, channel ${i % C} holds ${v}${Number.isFinite(v) ? ', too large for float32' : ''}; a value must be a finite number, or NaN where missing.`);
+        }
+      }
     }
+  } finally {
+    closeSync(fd);
   }
+  const timestamps = store.array(Float64Array, T, 'times', path);
+  for (let t = 0; t < T; t++) timestamps[t] = t;
   return {
     name: path,
     time: 'index',
-    timestamps: Float64Array.from({ length: T }, (_, t) => t),
+    timestamps,
     values,
-    mask: maskOf(values),
+    mask: maskOf(values, (n) => store.array(Uint8Array, n, 'masks', path)),
     channels: Array.from({ length: C }, (_, c) => String(c)),
     labels: null,
   };
 }
 
-/** 1 where a value is a number, 0 where it is NaN. */
-function maskOf(values: Float32Array): Uint8Array {
-  const mask = new Uint8Array(values.length);
+/** 1 where a value is a number, 0 where it is NaN; in an array from `make`, by default where `values` is. */
+function maskOf(values: Float32Array, make: (length: number) => Uint8Array = (n) => arrayLike(values, Uint8Array, n, 'masks')): Uint8Array {
+  const mask = make(values.length);
   for (let i = 0; i < values.length; i++) mask[i] = values[i] === values[i] ? 1 : 0;
   return mask;
 }
@@ -164,8 +251,8 @@ export function parseDate(text: string): number {
 const LABELS: Record<string, number> = { 0: 0, 1: 1, false: 0, true: 1, '0.0': 0, '1.0': 1 };
 
 /** A CSV/TSV table of points (see the top of this file). */
-function readSeriesCsv(path: string, options: SeriesReadOptions): Series {
-  const table = new SeriesTable(path, options);
+function readSeriesCsv(path: string, options: SeriesReadOptions, store: SeriesStore): Series {
+  const table = new SeriesTable(path, options, store);
   visitCsvFile(path, table.add);
   return table.finish();
 }
@@ -178,14 +265,18 @@ class SeriesTable {
   private valueIndices: number[] = [];
   private time: TimeKind = 'index';
   private rows = 0;
-  private timestamps = new Float64Array(1024);
-  private values = new Float32Array(1024);
+  private timestamps: Float64Array;
+  private values: Float32Array;
   private labels: Uint8Array | null = null;
 
   constructor(
     private readonly path: string,
     private readonly options: SeriesReadOptions,
-  ) {}
+    private readonly store: SeriesStore,
+  ) {
+    this.timestamps = store.array(Float64Array, 1024, 'times', path);
+    this.values = store.array(Float32Array, 1024, 'values', path);
+  }
 
   readonly add = (cells: string[], line: number): void => {
     if (this.names === null) {
@@ -199,9 +290,10 @@ class SeriesTable {
     if (cells.length !== names.length) {
       throw new VaekitError(`${path}: row ${row} (line ${line}) has ${cells.length} cells but the header names ${names.length} columns.`);
     }
-    this.timestamps = withRoom(this.timestamps, row);
-    if (this.labels !== null) this.labels = withRoom(this.labels, row);
-    this.values = withRoom(this.values, row * C);
+    const { store } = this;
+    this.timestamps = store.grow(this.timestamps, row, 'times', path);
+    if (this.labels !== null) this.labels = store.grow(this.labels, row, 'labels', path);
+    this.values = store.grow(this.values, row * C, 'values', path);
     this.timestamps[t] = this.timeIndex < 0 ? t : this.timeOf(cells[this.timeIndex]!.trim(), row, line);
     if (this.labels !== null) {
       const cell = cells[this.labelIndex]!.trim();
@@ -248,7 +340,7 @@ class SeriesTable {
     }
     if (values.length === 0) throw new VaekitError(`${path} has no value columns besides the time and label columns.`);
     this.valueIndices = values;
-    if (labelIndex >= 0) this.labels = new Uint8Array(this.timestamps.length);
+    if (labelIndex >= 0) this.labels = this.store.array(Uint8Array, this.timestamps.length, 'labels', path);
   }
 
   /** A row's time: a number or a date as the first row's is, after the previous row's time. */
@@ -276,15 +368,16 @@ class SeriesTable {
     const { path, names, rows } = this;
     if (names === null) throw new VaekitError(`${path} is empty; a series file needs a header row of column names and one row per point.`);
     if (rows === 0) throw new VaekitError(`${path} has a header row but no data rows.`);
-    const values = this.values.slice(0, rows * this.valueIndices.length);
+    const { store } = this;
+    const values = store.trim(this.values, rows * this.valueIndices.length);
     return {
       name: path,
       time: this.timeIndex < 0 ? 'index' : this.time,
-      timestamps: this.timestamps.slice(0, rows),
+      timestamps: store.trim(this.timestamps, rows),
       values,
-      mask: maskOf(values),
+      mask: maskOf(values, (n) => store.array(Uint8Array, n, 'masks', path)),
       channels: this.valueIndices.map((j) => names[j]!),
-      labels: this.labels === null ? null : this.labels.slice(0, rows),
+      labels: this.labels === null ? null : store.trim(this.labels, rows),
     };
   }
 }
@@ -328,9 +421,18 @@ const MAX_GROWTH = 100;
 /**
  * The series on the regular grid of its most common step from its first time: each point at the grid
  * point nearest its time, and every grid point that no point falls on added with its values missing
- * (and its label 0). Refuses two points on one grid point, and a grid of over MAX_GROWTH times the points.
+ * (and its label 0). Refuses two points on one grid point, and a grid of over MAX_GROWTH times the
+ * points. Its arrays are where the series' are: in memory, or mapped.
  */
 export function resampleSeries(series: Series): Series {
+  return resample(series, (Type, n, what) => arrayLike(series.values, Type, n, what));
+}
+
+/** A new array of `length` zeros for `what` of a series being made. */
+type MakeArray = <A extends MappableArray>(Type: Kind<A>, length: number, what: string) => A;
+
+/** resampleSeries with its arrays from `make`. */
+function resample(series: Series, make: MakeArray): Series {
   const { step, irregular } = regularity(series);
   if (irregular === 0) return series;
   const t = series.timestamps;
@@ -343,9 +445,10 @@ export function resampleSeries(series: Series): Series {
     );
   }
   const C = series.channels.length;
-  const timestamps = Float64Array.from({ length }, (_, k) => t0 + k * step);
-  const values = new Float32Array(length * C).fill(NaN);
-  const labels = series.labels === null ? null : new Uint8Array(length);
+  const timestamps = make(Float64Array, length, 'times');
+  for (let k = 0; k < length; k++) timestamps[k] = t0 + k * step;
+  const values = make(Float32Array, length * C, 'values').fill(NaN);
+  const labels = series.labels === null ? null : make(Uint8Array, length, 'labels');
   let previous = -1;
   for (let i = 0; i < T; i++) {
     const k = Math.round((t[i]! - t0) / step);
@@ -358,7 +461,7 @@ export function resampleSeries(series: Series): Series {
     values.set(series.values.subarray(i * C, (i + 1) * C), k * C);
     if (labels !== null) labels[k] = series.labels![i]!;
   }
-  return { ...series, timestamps, values, mask: maskOf(values), labels };
+  return { ...series, timestamps, values, mask: maskOf(values, (n) => make(Uint8Array, n, 'masks')), labels };
 }
 
 const UNITS: readonly [number, string][] = [[86_400_000, 'day'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's'], [1, 'ms']];

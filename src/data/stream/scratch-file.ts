@@ -1,26 +1,12 @@
 /**
- * The temporary files a streamed source writes (a CSV table's float32 rows, a text corpus's texts
- * and token ids): removed as soon as they are opened, so that nothing is left behind whatever ends
- * the process, and closed by whoever reads them last.
+ * Appending to the temporary files a streamed source writes (a CSV table's float32 rows, a text
+ * corpus's texts and token ids; src/io/scratch.ts opens them).
  */
-import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { VaekitError } from '../../errors.js';
 import { describeFsError } from '../../io/fs-errors.js';
-
-/** A new file open for reading and writing and already removed; `what` and `source` say what it holds and for which data, in messages. */
-function openScratchFile(what: string, source: string): number {
-  const path = join(tmpdir(), `vaekit-${what}-${process.pid}-${randomUUID()}`);
-  try {
-    const fd = openSync(path, 'wx+', 0o600);
-    unlinkSync(path);
-    return fd;
-  } catch (err) {
-    throw new VaekitError(`Cannot stream ${source}: its ${what} need a temporary file in ${tmpdir()}, and ${describeFsError(err)}.`);
-  }
-}
+import { openScratchFile } from '../../io/scratch.js';
 
 /** Bytes an Appender gathers before it writes them. */
 const BUFFER_BYTES = 4 << 20;

@@ -16,6 +16,7 @@
  */
 import { basename } from 'node:path';
 import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
+import { arrayLike, isMapped, type Kind, type MappableArray } from '../../io/mapped.js';
 import { clip, VaekitError } from '../../errors.js';
 import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { formatTime, parseDate, type Series } from '../sources/series.js';
@@ -126,7 +127,8 @@ export interface WindowCut {
  * with its mask, its series info, ids ("START", or "FILE:START" for several series) and, when every
  * series has point labels, a label per window: 1 ("1") when any of its points is anomalous, else 0.
  * The windows are cut from the series as they are gathered, never all at once: held as rows they
- * would take `window` times the series' memory (a window per point at stride 1).
+ * would take `window` times the series' memory (a window per point at stride 1). Where a series is
+ * held on disk (mapped, src/io/mapped.ts), so are the windows' starts, series and labels.
  */
 export function windowDataset(series: readonly Series[], cut: WindowCut): Dataset {
   const { window: W, stride: S, standardization, trainEnds } = cut;
@@ -139,10 +141,11 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
   const perSeries = ends.map((end) => Math.floor((end - W) / S) + 1);
   const count = perSeries.reduce((a, b) => a + b, 0);
   const size = W * C;
-  const starts = new Int32Array(count);
-  const seriesIndex = new Int32Array(count);
+  const make = placeOf(series);
+  const starts = make(Int32Array, count, 'window starts');
+  const seriesIndex = make(Int32Array, count, 'window series');
   const labelled = series.every((s) => s.labels !== null);
-  const labels = labelled ? new Int32Array(count) : null;
+  const labels = labelled ? make(Int32Array, count, 'window labels') : null;
   let k = 0;
   series.forEach((s, i) => {
     for (let n = 0; n < perSeries[i]!; n++, k++) {
@@ -178,6 +181,12 @@ export function windowDataset(series: readonly Series[], cut: WindowCut): Datase
     source: cut.part === 'train' && trainEnds.some((end, i) => end < series[i]!.timestamps.length) ? `${source} (training part)` : source,
     ids: series.length === 1 ? (r) => String(starts[r]) : (r) => `${short[seriesIndex[r]!]}:${starts[r]}`,
   });
+}
+
+/** New arrays in memory, or mapped when any of `series` is. */
+function placeOf(series: readonly Series[]): <A extends MappableArray>(Type: Kind<A>, length: number, what: string) => A {
+  const disk = series.find((s) => isMapped(s.values));
+  return (Type, length, what) => (disk === undefined ? new Type(length) : arrayLike(disk.values, Type, length, what));
 }
 
 /** Windows per chunk of a pass over every window (the fingerprint): about 4 MB of values. */
@@ -243,7 +252,13 @@ class WindowSet extends RowlessSet implements Dataset, StreamedRows {
 
   select(indices: Uint32Array, labels: Int32Array | null, source: string, ids: ExampleIds): Dataset {
     const w = this.series;
-    const info = { ...w, starts: Int32Array.from(indices, (i) => w.starts[i]!), seriesIndex: Int32Array.from(indices, (i) => w.seriesIndex[i]!) };
+    const starts = arrayLike(w.starts, Int32Array, indices.length);
+    const seriesIndex = arrayLike(w.seriesIndex, Int32Array, indices.length);
+    indices.forEach((i, k) => {
+      starts[k] = w.starts[i]!;
+      seriesIndex[k] = w.seriesIndex[i]!;
+    });
+    const info = { ...w, starts, seriesIndex };
     return new WindowSet(this.all, info, { ...this.parts(), count: indices.length, labels, source, ids });
   }
 
@@ -306,8 +321,9 @@ export class PointScoreSums {
 
   /** `K` scores per point (1, or the channels); `oneScore`: each window gives one score to all its points. */
   constructor(private readonly info: SeriesInfo, private readonly K: number, private readonly oneScore: boolean) {
-    this.sums = info.timestamps.map((t) => new Float64Array(t.length * K));
-    this.covered = info.timestamps.map((t) => new Float64Array(t.length));
+    // Where the series' times are: in memory, or mapped for a series held on disk.
+    this.sums = info.timestamps.map((t) => arrayLike(t, Float64Array, t.length * K, 'point scores'));
+    this.covered = info.timestamps.map((t) => arrayLike(t, Float64Array, t.length, 'point scores'));
   }
 
   add(k: number, scores: ArrayLike<number>, at: number): void {
@@ -328,6 +344,10 @@ export class PointScoreSums {
   /** Per series, each point's mean score [T * K] over the windows added that cover it; NaN where none does. */
   means(): Float64Array[] {
     const { K } = this;
-    return this.sums.map((sum, i) => sum.map((s, j) => s / this.covered[i]![Math.floor(j / K)]!));
+    return this.sums.map((sum, i) => {
+      const mean = arrayLike(sum, Float64Array, sum.length);
+      for (let j = 0; j < sum.length; j++) mean[j] = sum[j]! / this.covered[i]![Math.floor(j / K)]!;
+      return mean;
+    });
   }
 }

@@ -1,0 +1,69 @@
+// Scratch files mapped into memory (src/io/mapped.ts): a file's bytes as an ArrayBuffer whose
+// pages the kernel reads in when they are touched and writes back to the file when memory is short,
+// so that data larger than memory (a long time series) lives in the page cache instead of the heap.
+// The file is reserved on disk first (posix_fallocate), so that a full disk is an error here rather
+// than a SIGBUS when a page is first written.
+#include <node_api.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <sys/mman.h>
+#endif
+
+#include "args.h"
+#include "bindings.h"
+
+namespace vaekit {
+
+#if !defined(_WIN32)
+namespace {
+
+void Unmap(napi_env /*env*/, void* data, void* hint) {
+  munmap(data, static_cast<size_t>(reinterpret_cast<uintptr_t>(hint)));
+}
+
+}  // namespace
+#endif
+
+// mapFile(fd, bytes): the first `bytes` bytes of the open file `fd` (read and write, shared with the
+// file), after reserving them on disk; unmapped when the ArrayBuffer is collected. Throws an Error
+// naming the system's reason ("No space left on device") when the space or the mapping is refused.
+napi_value MapFile(napi_env env, napi_callback_info info) {
+  Args args(env, info, "mapFile");
+  const double fd = args.number(0, "fd");
+  const double bytes = args.number(1, "bytes");
+  if (!args.ok()) return nullptr;
+  if (!(fd >= 0 && fd <= INT32_MAX && fd == static_cast<int>(fd)) || !(bytes >= 1 && bytes <= 9007199254740991.0 && bytes == static_cast<double>(static_cast<uint64_t>(bytes)))) {
+    args.fail("fd must be an open file and bytes a whole number >= 1");
+    return nullptr;
+  }
+#if defined(_WIN32)
+  napi_throw_error(env, nullptr, "mapping files into memory is not supported on Windows");
+  return nullptr;
+#else
+  const size_t length = static_cast<size_t>(bytes);
+  const int reserved = posix_fallocate(static_cast<int>(fd), 0, static_cast<off_t>(length));
+  if (reserved != 0) {
+    napi_throw_error(env, nullptr, std::strerror(reserved));
+    return nullptr;
+  }
+  void* data = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, static_cast<int>(fd), 0);
+  if (data == MAP_FAILED) {
+    napi_throw_error(env, nullptr, std::strerror(errno));
+    return nullptr;
+  }
+  napi_value result;
+  if (napi_create_external_arraybuffer(env, data, length, Unmap, reinterpret_cast<void*>(static_cast<uintptr_t>(length)), &result) != napi_ok) {
+    munmap(data, length);
+    napi_throw_error(env, nullptr, "Node refused an external ArrayBuffer");
+    return nullptr;
+  }
+  return result;
+#endif
+}
+
+}  // namespace vaekit

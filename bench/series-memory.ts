@@ -4,7 +4,8 @@
 //     window 128, stride 1, read in memory
 //   node --import tsx bench/series-memory.ts --npy POINTS CHANNELS [--budget SIZE]
 //     POINTS x CHANNELS float32 values (an NPY file written once), window 16, stride 16; with
-//     --budget (e.g. 0B) the series past it is held in scratch files mapped into memory
+//     --budget (e.g. 0B) the series past it is held in scratch files mapped into memory; with
+//     --train, then planned and trained for one epoch of the mlp preset (its time printed)
 // Prints the windows' count, the time to read, cut and fingerprint them, and the process's peak
 // memory: VmHWM (every resident page, a mapped file's too, which the system may drop when memory is
 // short) and the peak of RssAnon (the process's own memory, sampled every 20 ms by a worker thread).
@@ -15,12 +16,14 @@ import { Worker } from 'node:worker_threads';
 import { parseByteSize } from '../src/data/load.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { isMapped } from '../src/io/mapped.js';
-import { dataFingerprint } from '../src/run/plan.js';
+import { dataFingerprint, planRun } from '../src/run/plan.js';
+import { trainRun } from '../src/run/train-run.js';
 import { readSeriesRun } from '../src/run/series.js';
 import { validateRunSpec } from '../src/run/spec.js';
 
 const args = process.argv.slice(2);
 const npy = args.includes('--npy');
+const train = args.includes('--train');
 const budgetAt = args.indexOf('--budget');
 const memoryBudget = budgetAt >= 0 ? parseByteSize(args[budgetAt + 1]!) : null;
 const numbers = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--budget').map(Number);
@@ -65,10 +68,17 @@ const run = readSeriesRun(validateRunSpec({ data: { ...data, memoryBudget }, mod
 const read = (performance.now() - started) / 1000;
 const fingerprint = dataFingerprint(run.train);
 const seconds = (performance.now() - started) / 1000;
+let trained = '';
+if (train) {
+  const plan = await planRun({ data: { ...data, memoryBudget }, model: { preset: 'mlp', encoderHidden: [256], decoderHidden: [256], latent: 8 }, training: { epochs: 1 } });
+  const result = await trainRun(plan, { folder: null });
+  const epoch = result.history.epochs[0]!;
+  trained = `; then planned and trained 1 epoch of ${plan.train.count} windows (mlp 256-8) in ${epoch.seconds.toFixed(2)} s (${epoch.imagesPerSecond.toFixed(0)} windows/s)`;
+}
 const anon = await peakAnon();
 const asRows = ((run.train.count + run.windows.all.count) * run.train.size * 5) / 2 ** 20;
 console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores)`);
 console.log(`series of ${POINTS} points x ${CHANNELS} channels, ${isMapped(run.series[0]!.values) ? 'held on disk (mapped)' : 'in memory'}: read in ${read.toFixed(2)} s`);
-console.log(`${run.train.count} training windows of ${run.train.size} values (${run.windows.all.count} in all) read, cut and fingerprinted in ${seconds.toFixed(2)} s (fingerprint ${fingerprint.slice(0, 16)})`);
+console.log(`${run.train.count} training windows of ${run.train.size} values (${run.windows.all.count} in all) read, cut and fingerprinted in ${seconds.toFixed(2)} s (fingerprint ${fingerprint.slice(0, 16)})${trained}`);
 console.log(`peak memory: VmHWM ${status('VmHWM').toFixed(0)} MB, RssAnon ${anon.toFixed(0)} MB; held as rows, the windows' values and masks would take ${asRows.toFixed(0)} MB`);
 await sampler.terminate();

@@ -82,6 +82,7 @@ constexpr Kernel kKernels[] = {
     {"gruBackward", GruBackward},
     {"swapAxes", SwapAxes},
     {"mapFile", MapFile},
+    {"adviseMapped", AdviseMapped},
     {"embeddingGather", EmbeddingGather},
     {"embeddingScatterAdd", EmbeddingScatterAdd},
 };

@@ -60,7 +60,9 @@ napi_value SwapAxes(napi_env env, napi_callback_info info);
 napi_value EmbeddingGather(napi_env env, napi_callback_info info);
 napi_value EmbeddingScatterAdd(napi_env env, napi_callback_info info);
 
-// Not a kernel: a scratch file mapped into memory (native/mapped.cc, src/io/mapped.ts).
+// Not kernels: scratch files mapped into memory, and reading them ahead (native/mapped.cc,
+// src/io/mapped.ts).
 napi_value MapFile(napi_env env, napi_callback_info info);
+napi_value AdviseMapped(napi_env env, napi_callback_info info);
 
 }  // namespace vaekit

@@ -5,6 +5,7 @@
 // than a SIGBUS when a page is first written.
 #include <node_api.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #if !defined(_WIN32)
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 #include "args.h"
@@ -64,6 +66,38 @@ napi_value MapFile(napi_env env, napi_callback_info info) {
   }
   return result;
 #endif
+}
+
+// adviseMapped(buffer, offset, bytes, advice): advice to the system about bytes [offset, offset +
+// bytes) of a mapped ArrayBuffer (madvise): 0 normal (a page fault reads the pages around the page
+// too, good for passes in order), 1 random (a fault reads that page alone: a shuffled pass would throw
+// the rest away), 2 will need (start reading those pages from the file now, while the caller goes
+// on). Advice only: a failure is ignored, and a range past the buffer is cut to it.
+napi_value AdviseMapped(napi_env env, napi_callback_info info) {
+  Args args(env, info, "adviseMapped");
+  const double offset = args.number(1, "offset");
+  const double bytes = args.number(2, "bytes");
+  const double advice = args.number(3, "advice");
+  if (!args.ok()) return nullptr;
+  void* data = nullptr;
+  size_t length = 0;
+  napi_value buffer;
+  size_t argc = 1;
+  if (napi_get_cb_info(env, info, &argc, &buffer, nullptr, nullptr) != napi_ok || napi_get_arraybuffer_info(env, buffer, &data, &length) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "vaekit native adviseMapped: buffer must be an ArrayBuffer");
+    return nullptr;
+  }
+#if !defined(_WIN32)
+  if (offset >= 0 && bytes > 0 && offset < static_cast<double>(length) && (advice == 0 || advice == 1 || advice == 2)) {
+    const size_t from = static_cast<size_t>(offset);
+    const size_t to = static_cast<size_t>(std::min(static_cast<double>(length), offset + bytes));
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t start = (reinterpret_cast<uintptr_t>(data) + from) & ~(page - 1);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(data) + to;
+    madvise(reinterpret_cast<void*>(start), end - start, advice == 0 ? MADV_NORMAL : advice == 1 ? MADV_RANDOM : MADV_WILLNEED);
+  }
+#endif
+  return nullptr;
 }
 
 }  // namespace vaekit

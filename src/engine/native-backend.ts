@@ -51,6 +51,8 @@ export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
    * system's reason.
    */
   mapFile(fd: number, bytes: number): ArrayBuffer;
+  /** Not a kernel: advice about bytes [offset, offset + bytes) of a mapped buffer (madvise): 0 normal, 1 random, 2 will need. */
+  adviseMapped(buffer: ArrayBuffer, offset: number, bytes: number, advice: 0 | 1 | 2): void;
 };
 
 /** Every function the addon must export (a record, so that the compiler checks that none is left out). */
@@ -61,7 +63,7 @@ const ADDON_FUNCTIONS = Object.keys({
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
   softmaxCrossEntropy: true, lstmForward: true, lstmBackward: true, gruForward: true, gruBackward: true,
-  embeddingGather: true, embeddingScatterAdd: true, swapAxes: true, mapFile: true,
+  embeddingGather: true, embeddingScatterAdd: true, swapAxes: true, mapFile: true, adviseMapped: true,
 } satisfies Record<keyof NativeAddon, true>);
 
 /** Node's modules (node.ts); the addon needs them. */

@@ -72,6 +72,31 @@ export function isMapped(array: MappableArray): boolean {
   return mapped.has(array.buffer as ArrayBuffer);
 }
 
+/**
+ * Asks the system to read elements [from, from + length) of a mapped array from its file now, in the
+ * background, so that reading them later does not wait on the disk; nothing for an array in memory.
+ */
+export function willNeed(array: MappableArray, from: number, length: number): void {
+  if (!isMapped(array)) return;
+  (mapper() as NativeAddon).adviseMapped(array.buffer as ArrayBuffer, array.byteOffset + from * array.BYTES_PER_ELEMENT, length * array.BYTES_PER_ELEMENT, 2);
+}
+
+/** Each mapped buffer's access pattern as last told to the system (absent: 'in order', as mapped). */
+const patterns = new WeakMap<ArrayBuffer, 'in order' | 'shuffled'>();
+
+/**
+ * Tells the system how a mapped array is about to be read: 'in order' (a page read from the file
+ * brings the pages around it too) or 'shuffled' (it brings that page alone, the rest being what a
+ * shuffled pass would throw away: under memory pressure an epoch of windows took 368 s one way and
+ * 18 s the other, BENCHMARKS.md). Nothing for an array in memory, or one already so told.
+ */
+export function accessPattern(array: MappableArray, pattern: 'in order' | 'shuffled'): void {
+  const buffer = array.buffer as ArrayBuffer;
+  if (!isMapped(array) || (patterns.get(buffer) ?? 'in order') === pattern) return;
+  patterns.set(buffer, pattern);
+  (mapper() as NativeAddon).adviseMapped(buffer, 0, buffer.byteLength, pattern === 'in order' ? 0 : 1);
+}
+
 /** A new array of `length` zeros of kind `Type` where `like` is: in memory, or mapped for the same data. */
 export function arrayLike<A extends MappableArray>(like: MappableArray, Type: Kind<A>, length: number, what?: string): A {
   const where = mapped.get(like.buffer as ArrayBuffer);

@@ -16,7 +16,7 @@
  */
 import { basename } from 'node:path';
 import { bytesOf, digestRows, ROW_DIGEST_BYTES } from '../../io/digest.js';
-import { arrayLike, isMapped, type Kind, type MappableArray } from '../../io/mapped.js';
+import { accessPattern, arrayLike, isMapped, willNeed, type Kind, type MappableArray } from '../../io/mapped.js';
 import { clip, VaekitError } from '../../errors.js';
 import { checkGather, RowlessSet, type Dataset, type ExampleIds, type RowlessParts, type SeriesInfo, type StoredChunk, type StreamedRows } from '../dataset.js';
 import { formatTime, parseDate, type Series } from '../sources/series.js';
@@ -192,17 +192,51 @@ function placeOf(series: readonly Series[]): <A extends MappableArray>(Type: Kin
 /** Windows per chunk of a pass over every window (the fingerprint): about 4 MB of values. */
 const PASS_VALUES = 1 << 20;
 
+/**
+ * Batches whose windows gather asks the system to read from disk ahead of the batch it cuts, for
+ * series held on disk: a shuffled pass touches pages all over the series, and under memory pressure
+ * an epoch that read each page as the step reached it took twice as long (BENCHMARKS.md).
+ */
+const AHEAD_BATCHES = 8;
+
 /** Windows of series (windowDataset), cut as they are gathered; subsets (a validation split) are views. */
 class WindowSet extends RowlessSet implements Dataset, StreamedRows {
   readonly storedType = 'float32';
   readonly masked = true;
+  /** Whether any series is held on disk (mapped), so that gather reads ahead. */
+  private readonly onDisk: boolean;
+  /** The order gather last read ahead in, and the position it read ahead to. */
+  private advised: { order: Uint32Array | null; until: number } = { order: null, until: -1 };
 
   constructor(private readonly all: readonly Series[], readonly series: SeriesInfo, parts: RowlessParts) {
     super(parts);
+    this.onDisk = all.some((s) => isMapped(s.values));
   }
 
-  /** Windows are cut from the series in memory as they are gathered: nothing to read ahead. */
-  prefetch(): void {}
+  /** For series held on disk, asks the system to read the first AHEAD_BATCHES batches of `rows` windows of a pass in `order`. */
+  prefetch(order: Uint32Array | null, rows: number): void {
+    if (this.onDisk) this.readAhead(order, 0, Math.min(rows * AHEAD_BATCHES, order?.length ?? this.count));
+  }
+
+  /**
+   * Asks the system to read the values and masks of the windows at positions [from, to) of `order`
+   * from disk, and tells it whether the pass goes in order (null) or shuffled.
+   */
+  private readAhead(order: Uint32Array | null, from: number, to: number): void {
+    for (const s of this.all) {
+      accessPattern(s.values, order === null ? 'in order' : 'shuffled');
+      accessPattern(s.mask, order === null ? 'in order' : 'shuffled');
+    }
+    const C = this.series.channels.length;
+    for (let r = from; r < to; r++) {
+      const k = order === null ? r : order[r]!;
+      const s = this.all[this.series.seriesIndex[k]!]!;
+      const at = this.series.starts[k]! * C;
+      willNeed(s.values, at, this.size);
+      willNeed(s.mask, at, this.size);
+    }
+    this.advised = { order, until: to };
+  }
 
   get streamed(): StreamedRows {
     return this;
@@ -222,6 +256,12 @@ class WindowSet extends RowlessSet implements Dataset, StreamedRows {
 
   gather(order: Uint32Array | null, start: number, rows: number, out: Float32Array): void {
     checkGather(this, order, start, rows, out);
+    if (this.onDisk) {
+      // The windows of the batches AHEAD_BATCHES on, past those an earlier gather in this order asked for.
+      const to = Math.min(start + rows * (AHEAD_BATCHES + 1), order?.length ?? this.count);
+      const { order: before, until } = this.advised;
+      this.readAhead(order, before === order && until >= start + rows && until <= to ? until : start + rows, to);
+    }
     for (let r = 0; r < rows; r++) this.cut(order === null ? start + r : order[start + r]!, out, r * this.size);
   }
 

@@ -24,8 +24,11 @@ namespace vaekit {
 #if !defined(_WIN32)
 namespace {
 
-void Unmap(napi_env /*env*/, void* data, void* hint) {
-  munmap(data, static_cast<size_t>(reinterpret_cast<uintptr_t>(hint)));
+void Unmap(napi_env env, void* data, void* hint) {
+  const size_t length = static_cast<size_t>(reinterpret_cast<uintptr_t>(hint));
+  munmap(data, length);
+  int64_t total = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(length), &total);
 }
 
 }  // namespace
@@ -64,6 +67,10 @@ napi_value MapFile(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, "Node refused an external ArrayBuffer");
     return nullptr;
   }
+  // Counted as external memory, so that the garbage collector weighs what it holds and collects an
+  // array no longer used (unmapping it, which frees its file's disk space) as it would a heap one.
+  int64_t total = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(length), &total);
   return result;
 #endif
 }

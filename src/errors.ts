@@ -19,6 +19,11 @@ export function clip(text: string, max = 60): string {
   return text.length > max ? `${escaped}...` : escaped;
 }
 
+/** A size in a message: "2.46 GB", "12.3 MB", "512 bytes". */
+export function formatBytes(b: number): string {
+  return b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`;
+}
+
 /**
  * The library names a setting in its messages and notes by its dotted name: a run spec's field
  * ("model.latent", "data.imageSize", src/run/spec.ts) or another call's option ("eval.samples",

@@ -20,7 +20,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { extname, join } from 'node:path';
-import { VaekitError } from '../errors.js';
+import { formatBytes, VaekitError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { loadCsv } from './sources/csv.js';
 import { loadIdx } from './sources/idx.js';
@@ -80,9 +80,8 @@ export function parseByteSize(text: string): number {
 
 /** The line that says a source streams: "photos/: its images need 2.46 GB, more than the memory budget of 256 MB (data.memoryBudget), so it streams from disk, read ahead by threads". */
 function streamingNote(spec: string, needs: string, bytes: number, budget: number): string {
-  const size = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`);
-  const over = bytes > budget ? `more than the memory budget of ${size(budget)} (data.memoryBudget)` : 'more than one array in memory holds';
-  return `${spec}: ${needs} ${size(bytes)}, ${over}, so it streams from disk, read ahead by threads`;
+  const over = bytes > budget ? `more than the memory budget of ${formatBytes(budget)} (data.memoryBudget)` : 'more than one array in memory holds';
+  return `${spec}: ${needs} ${formatBytes(bytes)}, ${over}, so it streams from disk, read ahead by threads`;
 }
 
 /** The most bytes one in-memory array of examples holds (a file read whole, a folder's byte array). */

@@ -9,7 +9,7 @@
 import { closeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadNativeAddon, type NativeAddon } from '../engine/native-backend.js';
-import { VaekitError } from '../errors.js';
+import { formatBytes, VaekitError } from '../errors.js';
 import { describeFsError } from './fs-errors.js';
 import { openScratchFile } from './scratch.js';
 
@@ -58,7 +58,7 @@ export function mappedArray<A extends MappableArray>(Type: Kind<A>, length: numb
   } catch (err) {
     // ftruncate's errors are Node's (EFBIG), mapFile's the system's sentence ("No space left on device").
     const reason = err instanceof Error && 'code' in err ? describeFsError(err) : (err instanceof Error ? err.message : String(err)).toLowerCase();
-    throw new VaekitError(`Cannot hold ${source} on disk: its ${what} need ${(bytes / 1e6).toFixed(1)} MB in a temporary file in ${tmpdir()}, and ${reason}.`);
+    throw new VaekitError(`Cannot hold ${source} on disk: its ${what} need ${formatBytes(bytes)} in a temporary file in ${tmpdir()}, and ${reason}.`);
   } finally {
     // The mapping keeps the file's pages; the descriptor is no longer needed.
     closeSync(fd);

@@ -27,7 +27,7 @@
  */
 import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
-import { clip, VaekitError } from '../../errors.js';
+import { clip, formatBytes, VaekitError } from '../../errors.js';
 import { describeFsError, openOrExplain, readExactly } from '../../io/fs-errors.js';
 import { withRoom, trimmed } from '../../io/grow.js';
 import { arrayLike, isMapped, mappedArray, mappingUnavailable, type Kind, type MappableArray } from '../../io/mapped.js';
@@ -135,11 +135,6 @@ class SeriesStore {
     this.onDisk = true;
     this.report?.(`${over}, so they are held in temporary files on disk, read in as windows need them.`);
   }
-}
-
-/** "2.46 GB", "12.3 MB", "512 bytes". */
-function formatBytes(b: number): string {
-  return b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : `${b} bytes`;
 }
 
 function readSeriesFolder(dir: string, options: SeriesReadOptions, store: SeriesStore): Series[] {

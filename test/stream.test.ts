@@ -185,6 +185,10 @@ test('a streamed set reads ahead: a pass in stored order starts again as it ends
   };
   const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1500));
   pass(null);
+  // Passes right after one another: their 6 chunks are fewer than the cursor's 8 slots, so it holds
+  // the next passes' chunks as it reads this one's.
+  pass(null);
+  pass(null);
   await settle();
   // The threads started the stored-order pass again as the last one ended; its first chunks are in.
   const first = streamWaits.count;
@@ -197,6 +201,21 @@ test('a streamed set reads ahead: a pass in stored order starts again as it ends
   set.gather(order, 0, rows, out);
   assert.equal(streamWaits.count, before, 'a prefetched pass did not wait for its first rows');
   pass(order); // the prefetched pass's rows are the loaded set's
+});
+
+test('a pass begun in a cursor whose chunks were asked for ahead and not yet read gets its own rows (the threads read a pass in progress first)', async () => {
+  // PNGs: their threads decode asynchronously, so reads asked for at once queue up in a thread.
+  const dir = await pngFolder('overtaken', 150, 16, 16, false, 41);
+  const set = await loadData(dir, 'train', { memoryBudget: 0 });
+  const loaded = await loadData(dir, 'train', { memoryBudget: Infinity });
+  const rows = 20;
+  for (let round = 0; round < 10; round++) {
+    // Chunks of one order asked for ahead, then at once a pass in another, in the same cursor: its
+    // reads overtake the ones asked for ahead, which must then leave the slots alone.
+    set.streamed!.prefetch(shuffledOrder(set.count, new Random(100 + round)), rows);
+    const order = shuffledOrder(set.count, new Random(200 + round));
+    assert.ok(Buffer.from(gathered(set, order, rows).buffer).equals(Buffer.from(gathered(loaded, order, rows).buffer)), `round ${round}`);
+  }
 });
 
 test('a CSV file read a chunk at a time gives the records and line numbers reading it whole gives, cut anywhere', async () => {

@@ -7,6 +7,11 @@
  *                       <--slot state = ticket------ so each slot's requests are served in order)
  *   waits (Atomics.wait) for chunk k's slot, copies it out, and its slot takes chunk k + S
  *
+ * A thread reads the chunks a pass in progress asks for before those asked for ahead of a pass
+ * (prime, and a pass in stored order begun again: `ahead`), each in the order asked: a validation
+ * pass primed as an epoch begins (8 chunks of 500 images) queued in front of the epoch's own chunks
+ * made its step wait 0.2 to 0.3 s on 200,000 images (BENCHMARKS.md).
+ *
  * A cursor follows one sequence of rows: a pass in a given order, chunk after chunk of the size of
  * its first read. A read that is not the next chunk of the sequence starts a new one there; tickets
  * only grow, so a slot's stale chunk is never taken for a new one. The main thread waits
@@ -26,7 +31,7 @@ export interface RowWorkerData {
 
 export type PoolMessage =
   | { type: 'ring'; ring: number; data: SharedArrayBuffer; state: SharedArrayBuffer; error: SharedArrayBuffer; slotBytes: number }
-  | { type: 'read'; ring: number; slot: number; ticket: number; indices: Uint32Array }
+  | { type: 'read'; ring: number; slot: number; ticket: number; indices: Uint32Array; ahead: boolean }
   | { type: 'forget'; ring: number };
 
 /** Bytes kept for a failed read's sentence. */
@@ -122,10 +127,10 @@ export class RowPool {
     return ring;
   }
 
-  /** @internal Asks slot `slot`'s thread to read `indices` into it. */
-  request(ring: Ring, slot: number, ticket: number, indices: Uint32Array): void {
+  /** @internal Asks slot `slot`'s thread to read `indices` into it; `ahead`: after the reads of a pass in progress. */
+  request(ring: Ring, slot: number, ticket: number, indices: Uint32Array, ahead: boolean): void {
     if (this.closed) throw new VaekitError(`${this.name} is closed: its reading threads have stopped.`);
-    this.workers[slot % this.workers.length]!.postMessage({ type: 'read', ring: ring.id, slot, ticket, indices } satisfies PoolMessage);
+    this.workers[slot % this.workers.length]!.postMessage({ type: 'read', ring: ring.id, slot, ticket, indices, ahead } satisfies PoolMessage);
   }
 
   /** @internal The threads forget a ring no cursor reads. */
@@ -196,7 +201,7 @@ export class Cursor {
     if (rows > this.chunkRows) throw new RangeError(`Cursor.prime: ${rows} rows, more than the cursor's chunks of ${this.chunkRows}.`);
     this.begin(plan, start, rows, 0);
     const chunks = Math.ceil((plan.length - start) / rows);
-    while (this.requested < Math.min(chunks, this.ring.slots)) this.requestChunk(this.requested++);
+    while (this.requested < Math.min(chunks, this.ring.slots)) this.requestChunk(this.requested++, true);
   }
 
   /**
@@ -204,22 +209,31 @@ export class Cursor {
    * until the next read. Throws the reading thread's sentence when a row could not be read.
    *
    * `again`: a sequence that is read whole again and again (a validation set in stored order, each
-   * epoch and for the closing test) starts again as soon as its last chunk is read, in every slot
-   * but that chunk's, so that the next pass finds its first rows read.
+   * epoch and for the closing test) goes on into its next pass: as its last chunks are read, the
+   * slots they free take the next pass's first (asked for ahead), so that a pass made right after
+   * this one (the closing test after the last validation) finds its first rows read.
    */
   read(plan: RowPlan, start: number, rows: number, again = false): Uint8Array {
     if (rows > this.chunkRows) throw new RangeError(`Cursor.read: ${rows} rows, more than the cursor's chunks of ${this.chunkRows}.`);
     if (!this.follows(plan, start, rows)) this.begin(plan, start, rows, 0);
     const k = this.next++;
-    // The slot of the chunk read before this one is free now: keep every slot busy.
     const chunks = Math.ceil((plan.length - this.base) / this.rows);
-    while (this.requested < Math.min(chunks, k + this.ring.slots)) this.requestChunk(this.requested++);
+    const cyclic = again && this.base === 0;
+    // The slot of the chunk read before this one is free now: keep every slot busy (chunk c >= chunks
+    // of a cyclic sequence is chunk c - chunks of the next pass).
+    const last = cyclic ? k + this.ring.slots : Math.min(chunks, k + this.ring.slots);
+    while (this.requested < last) {
+      const c = this.requested++;
+      this.requestChunk(c, c >= chunks);
+    }
     const slot = (k + this.shift) % this.ring.slots;
     this.wait(slot, this.tickets[slot]!);
     const at = slot * this.ring.slotBytes;
-    if (again && k === chunks - 1 && this.base === 0) {
-      this.begin(plan, 0, this.rows, slot + 1);
-      while (this.requested < Math.min(chunks, this.ring.slots - 1)) this.requestChunk(this.requested++);
+    if (cyclic && k === chunks - 1) {
+      // The next pass: its chunk j is this sequence's chunk chunks + j, in the slot that one took.
+      this.next = 0;
+      this.requested -= chunks;
+      this.shift = (this.shift + chunks) % this.ring.slots;
     }
     return this.bytes.subarray(at, at + rows * this.pool.rowBytes);
   }
@@ -234,9 +248,10 @@ export class Cursor {
     this.shift = shift % this.ring.slots;
   }
 
-  private requestChunk(k: number): void {
+  /** Asks for chunk k of the sequence (of the next pass, for k past a cyclic sequence's last chunk). */
+  private requestChunk(k: number, ahead: boolean): void {
     const { map, order } = this.plan!;
-    const from = this.base + k * this.rows;
+    const from = this.base + (k % Math.ceil((this.plan!.length - this.base) / this.rows)) * this.rows;
     const n = Math.min(this.rows, this.plan!.length - from);
     const indices = new Uint32Array(n);
     for (let r = 0; r < n; r++) {
@@ -246,7 +261,7 @@ export class Cursor {
     const slot = (k + this.shift) % this.ring.slots;
     this.ticket = this.ticket === 0x7fffffff ? 1 : this.ticket + 1;
     this.tickets[slot] = this.ticket;
-    this.pool.request(this.ring, slot, this.ticket, indices);
+    this.pool.request(this.ring, slot, this.ticket, indices, ahead);
   }
 
   /** Waits until `slot` holds chunk `ticket`; throws the thread's sentence when it failed. */

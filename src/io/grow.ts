@@ -9,9 +9,12 @@ import { arrayLike, isMapped, type Kind, type MappableArray } from './mapped.js'
  * its size, or `length` if that is more) whose first elements are `array`'s: made by `make`, by
  * default in the same place as `array`.
  */
-export function withRoom<A extends MappableArray>(array: A, length: number, make: (Type: Kind<A>, length: number) => A = (Type, n) => arrayLike(array, Type, n)): A {
+export function withRoom<A extends MappableArray>(array: A, length: number, make?: (Type: Kind<A>, length: number) => A): A {
   if (array.length >= length) return array;
-  const larger = make(array.constructor as Kind<A>, Math.max(length, array.length * 2));
+  // Readers call this once a row: nothing is made (not even a default `make`) until it grows.
+  const Type = array.constructor as Kind<A>;
+  const n = Math.max(length, array.length * 2);
+  const larger = make === undefined ? arrayLike(array, Type, n) : make(Type, n);
   larger.set(array);
   return larger;
 }

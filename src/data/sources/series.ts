@@ -113,8 +113,9 @@ class SeriesStore {
 
   /** withRoom through this store: an array grown into memory while it fits, else onto disk. */
   grow<A extends MappableArray>(array: A, length: number, what: string, name: string): A {
+    if (array.length >= length) return array; // the reader's every row: no closure made for it
     const larger = withRoom(array, length, (Type, n) => this.array(Type, n, what, name));
-    if (larger !== array && !isMapped(array)) this.held -= array.byteLength;
+    if (!isMapped(array)) this.held -= array.byteLength;
     return larger;
   }
 

@@ -3,14 +3,15 @@
  * that need them.
  *
  *   main thread                                      reading threads (row-worker.ts)
- *   cursor.read(rows k) --request chunks k+1..k+S--> read rows into slot j % S  (slot j's thread: j % T,
- *                       <--slot state = ticket------ so each slot's requests are served in order)
+ *   cursor.read(rows k) --request chunks k+1..k+S--> read rows into slot j % S  (slot j's thread: j % T)
+ *                       <--slot state = ticket------
  *   waits (Atomics.wait) for chunk k's slot, copies it out, and its slot takes chunk k + S
  *
  * A thread reads the chunks a pass in progress asks for before those asked for ahead of a pass
- * (prime, and a pass in stored order begun again: `ahead`), each in the order asked: a validation
- * pass primed as an epoch begins (8 chunks of 500 images) queued in front of the epoch's own chunks
- * made its step wait 0.2 to 0.3 s on 200,000 images (BENCHMARKS.md).
+ * (prime, and the next pass of a pass in stored order made again: `ahead`), each kind in the order
+ * asked: a validation pass primed as an epoch begins (8 chunks of 500 images) queued in front of the
+ * epoch's own chunks made its step wait 0.2 to 0.3 s on 200,000 images (BENCHMARKS.md). A read ahead
+ * that a newer read of its slot overtook finds the slot's state past its ticket and is dropped.
  *
  * A cursor follows one sequence of rows: a pass in a given order, chunk after chunk of the size of
  * its first read. A read that is not the next chunk of the sequence starts a new one there; tickets

@@ -4,7 +4,8 @@
 // training and the same scores; and the budget holds for what stays in memory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSeries, type Series } from '../src/data/sources/series.js';
@@ -108,6 +109,42 @@ test('resampled series, and a folder of series, are held on disk as in memory', 
   assertSameOnDisk(folder);
 });
 
+
+test('without the native addon, series past the budget are read into memory all the same, with a line that says why', () => {
+  // A copy of the sources with no build/ beside it: loadNativeAddon finds no addon there.
+  const copy = at('no-addon');
+  cpSync(join(import.meta.dirname, '..', 'src'), join(copy, 'src'), { recursive: true });
+  symlinkSync(join(import.meta.dirname, '..', 'node_modules'), join(copy, 'node_modules'));
+  writeFileSync(join(copy, 'package.json'), '{ "type": "module" }\n');
+  const path = at('no-addon.csv');
+  writeFileSync(path, `t,x,y\n${Array.from({ length: 1500 }, (_, t) => `${t},${Math.sin(t / 7).toFixed(4)},${t % 9 === 0 ? '' : t % 5}`).join('\n')}\n`);
+  const read = `const { readSeries } = await import('./src/data/sources/series.ts');
+    const [s] = readSeries(${JSON.stringify(path)}, { timeColumn: 't', memoryBudget: 0, report: (line) => console.log(line) });
+    const bytes = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+    console.log(JSON.stringify([bytes(s.timestamps), bytes(s.values), bytes(s.mask)]));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', read], { cwd: copy, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /no-addon\.csv: its series take more than the memory budget of 0 bytes \(data\.memoryBudget\), but the native addon is not loaded \(.*vaekit\.node is missing .*\), so they are read into memory all the same\.$/);
+  const [memory] = readSeries(path, { timeColumn: 't', memoryBudget: Infinity });
+  const b64 = (a: ArrayBufferView): string => bytes(a).toString('base64');
+  assert.deepEqual(JSON.parse(lines.at(-1)!), [b64(memory!.timestamps), b64(memory!.values), b64(memory!.mask)]);
+});
+
+test('a folder of many short series on disk shares a few mappings (the system allows about 65,530), and reads as in memory', { skip: process.platform !== 'linux' && 'counts the mappings in /proc/self/maps' }, () => {
+  const folder = at('many');
+  mkdirSync(folder);
+  for (let k = 0; k < 400; k++) writeFileSync(join(folder, `s${String(k).padStart(3, '0')}.csv`), `t,x,y\n${Array.from({ length: 40 + (k % 9) }, (_, t) => `${t},${(t * k) % 13},${t % 4 === 0 ? '' : k / (t + 1)}`).join('\n')}\n`);
+  const mappings = (): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.includes('vaekit-')).length;
+  const before = mappings();
+  const { disk } = assertSameOnDisk(folder, { timeColumn: 't' });
+  // 400 series of three arrays each, grown from the CSV reader's first 1,024 rows: a file and a
+  // mapping each would be 1,200 or more. Their 7 MB of room fits a slab of 16 MB (or the rest of
+  // one that earlier tests began, and one more).
+  const made = mappings() - before;
+  assert.ok(made <= 2, `${made} mappings for 400 series`);
+  assert.equal(disk.length, 400);
+});
 test('the budget holds what stays in memory: series read while they fit stay there, and from the first array that would not fit on they go to disk', () => {
   const folder = at('budget');
   mkdirSync(folder);

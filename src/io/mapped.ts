@@ -16,8 +16,28 @@ import { openScratchFile } from './scratch.js';
 export type MappableArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 export type Kind<A extends MappableArray> = { new (length: number): A; new (buffer: ArrayBuffer, offset: number, length: number): A; readonly BYTES_PER_ELEMENT: number };
 
-/** What each mapped buffer holds and for which data, for the arrays that grow from it. */
+/** What each mapped buffer (or, for a slab, its first array) holds and for which data, for the arrays that grow from it. */
 const mapped = new WeakMap<ArrayBuffer, { what: string; source: string }>();
+/** What each array carved from a slab holds, where it is not its slab's first. */
+const carved = new WeakMap<MappableArray, { what: string; source: string }>();
+
+/**
+ * Small arrays are carved from shared scratch files (slabs) of SLAB_BYTES instead of a file and a
+ * mapping each: a folder of many thousands of short series would otherwise pass the system's limit
+ * on mappings (vm.max_map_count, 65,530 by default; a series takes three or four arrays, and a
+ * growing one holds its outgrown arrays until they are collected). Arrays of more than SLAB_LARGEST
+ * get a file of their own, which is freed as soon as they are collected; a slab is freed when all its
+ * arrays are, and the room outgrown arrays left in it stays on disk until then.
+ */
+const SLAB_BYTES = 16 << 20;
+const SLAB_LARGEST = 1 << 20;
+/** Where arrays are carved in each slab: at the start of a cache line. */
+const SLAB_ALIGN = 64;
+/**
+ * The slab being carved (weakly held: once its arrays are all collected a new one is begun), its
+ * next free byte, and the temporary folder it is in (a new TMPDIR begins a new slab).
+ */
+let slab: { buffer: WeakRef<ArrayBuffer>; used: number; dir: string } | null = null;
 
 let addon: NativeAddon | string | undefined;
 
@@ -41,8 +61,8 @@ export function mappingUnavailable(): string | null {
 }
 
 /**
- * A new array of `length` zeros over a scratch file of its own, mapped into memory; `what` and
- * `source` name it in messages ("values", "s.csv"). Refuses, in one sentence, when the disk has no
+ * A new array of `length` zeros in a scratch file mapped into memory (a file of its own, or a
+ * slab's for a small one: see SLAB_BYTES); `what` and `source` name it in messages ("values", "s.csv"). Refuses, in one sentence, when the disk has no
  * room for it.
  */
 export function mappedArray<A extends MappableArray>(Type: Kind<A>, length: number, what: string, source: string): A {
@@ -50,6 +70,20 @@ export function mappedArray<A extends MappableArray>(Type: Kind<A>, length: numb
   if (typeof found === 'string') throw new Error(`mappedArray: ${mappingUnavailable() ?? found}`);
   if (length === 0) return new Type(0);
   const bytes = length * Type.BYTES_PER_ELEMENT;
+  if (bytes > SLAB_LARGEST) return new Type(mapScratchFile(found, bytes, what, source), 0, length);
+  let buffer = slab?.buffer.deref();
+  if (slab === null || buffer === undefined || slab.used + bytes > buffer.byteLength || slab.dir !== tmpdir()) {
+    buffer = mapScratchFile(found, SLAB_BYTES, what, source);
+    slab = { buffer: new WeakRef(buffer), used: 0, dir: tmpdir() };
+  }
+  const array = new Type(buffer, slab.used, length);
+  slab.used += Math.ceil(bytes / SLAB_ALIGN) * SLAB_ALIGN;
+  if (array.byteOffset > 0) carved.set(array, { what, source });
+  return array;
+}
+
+/** A new scratch file of `bytes` zeros, reserved on disk and mapped into memory (its descriptor closed). */
+function mapScratchFile(found: NativeAddon, bytes: number, what: string, source: string): ArrayBuffer {
   const fd = openScratchFile(what, source);
   let buffer: ArrayBuffer;
   try {
@@ -64,7 +98,7 @@ export function mappedArray<A extends MappableArray>(Type: Kind<A>, length: numb
     closeSync(fd);
   }
   mapped.set(buffer, { what, source });
-  return new Type(buffer, 0, length);
+  return buffer;
 }
 
 /** Whether `array` lies in a mapped scratch file. */
@@ -99,6 +133,6 @@ export function accessPattern(array: MappableArray, pattern: 'in order' | 'shuff
 
 /** A new array of `length` zeros of kind `Type` where `like` is: in memory, or mapped for the same data. */
 export function arrayLike<A extends MappableArray>(like: MappableArray, Type: Kind<A>, length: number, what?: string): A {
-  const where = mapped.get(like.buffer as ArrayBuffer);
+  const where = carved.get(like) ?? mapped.get(like.buffer as ArrayBuffer);
   return where === undefined ? new Type(length) : mappedArray(Type, length, what ?? where.what, where.source);
 }

@@ -31,19 +31,44 @@ void adamRange(float* params, const float* grads, float* m, float* v, uint16_t* 
   }
 }
 
+// With `layout` (each tensor's size and rows, in order: 2 * tensors numbers), thread t of T updates
+// the rows of each tensor in the units [units * t / T, units * (t + 1) / T) of weightRowUnits
+// (parallel.h): the rows of a layer's weights its products read on that thread, so that no line of
+// them is taken from the other core's cache (BENCHMARKS.md, Scaling). Without it, contiguous chunks.
+// Either way each parameter's update is the same arithmetic, so the bits do not depend on the cut.
+// (The layout is for fp32 weights; with a bf16 copy to write it is not used: see below.)
 void adam(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t n, double lr,
-          double beta1, double beta2, double eps, double step) {
+          double beta1, double beta2, double eps, double step, const int32_t* layout, size_t tensors) {
   // The bias corrections as factors: one division per parameter instead of three.
   const float stepSize = static_cast<float>(lr / (1 - std::pow(beta1, step)));
   const float inverseC2 = static_cast<float>(1 / (1 - std::pow(beta2, step)));
-  parallelFor(n, 1 << 15, 16, [&](size_t b, size_t e) {
-    // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
-    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-    const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
+  // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
+  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+  const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
+  const auto range = [&](size_t b, size_t e) {
     if (half != nullptr) {
       adamRange<true>(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
     } else {
       adamRange<false>(params, grads, m, v, nullptr, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+    }
+  };
+  // Mixed precision's products read the bf16 copy in row bands of the batch (dnnl.cc), every thread
+  // all of it, so there is nothing to match: its update stays in contiguous chunks.
+  if (layout == nullptr || half != nullptr || poolThreads() == 1) {
+    parallelFor(n, 1 << 15, 16, range);
+    return;
+  }
+  const size_t threads = static_cast<size_t>(poolThreads());
+  parallelFor(threads, 1, 1, [&](size_t first, size_t last) {
+    for (size_t t = first; t < last; t++) {
+      size_t offset = 0;
+      for (size_t i = 0; i < tensors; i++) {
+        const size_t size = static_cast<size_t>(layout[2 * i]), rows = static_cast<size_t>(layout[2 * i + 1]);
+        const size_t width = size / rows, units = weightRowUnits(rows);
+        const size_t r0 = unitStart(rows, units, 16, units * t / threads), r1 = unitStart(rows, units, 16, units * (t + 1) / threads);
+        if (r0 < r1) range(offset + r0 * width, offset + r1 * width);
+        offset += size;
+      }
     }
   });
 }
@@ -63,8 +88,23 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   float* m = args.floats(2, "m", n);
   float* v = args.floats(3, "v", n);
   uint16_t* half = args.optionalUint16s(10, "half", n);
+  size_t layoutLength = 0;
+  const int32_t* layout = args.optionalInt32s(11, "layout", 0, &layoutLength);
   if (!args.ok()) return nullptr;
-  adam(params, grads, m, v, half, n, lr, beta1, beta2, eps, step);
+  const size_t tensors = layoutLength / 2;
+  if (layout != nullptr) {
+    uint64_t total = 0;
+    bool whole = layoutLength % 2 == 0;
+    for (size_t i = 0; i < tensors && whole; i++) {
+      whole = layout[2 * i] >= 1 && layout[2 * i + 1] >= 1 && layout[2 * i] % layout[2 * i + 1] == 0;
+      total += static_cast<uint64_t>(layout[2 * i]);
+    }
+    if (!whole || total != n) {
+      args.fail("layout must hold each tensor's size and rows (the size a multiple of the rows), the sizes summing to n");
+      return nullptr;
+    }
+  }
+  adam(params, grads, m, v, half, n, lr, beta1, beta2, eps, step, layout, tensors);
   return undefinedValue(env);
 }
 

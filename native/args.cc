@@ -98,10 +98,11 @@ const uint32_t* Args::optionalUint32s(size_t index, const char* name, uint64_t n
 }
 
 void* Args::typedArray(size_t index, const char* name, napi_typedarray_type expected,
-                       const char* expectedName, uint64_t need) {
+                       const char* expectedName, uint64_t need, size_t* full) {
   void* raw = nullptr;
   size_t length = 0;
   if (!typedArray(index, name, expected, expectedName, &raw, &length)) return nullptr;
+  if (full != nullptr) *full = length;
   if (length < need) {
     fail("%s has %zu elements but the sizes given need %llu", name, length,
          static_cast<unsigned long long>(need));
@@ -115,12 +116,12 @@ const uint32_t* Args::uint32s(size_t index, const char* name, uint64_t need) {
       typedArray(index, name, napi_uint32_array, "a Uint32Array", need));
 }
 
-const int32_t* Args::int32s(size_t index, const char* name, uint64_t need) {
-  return static_cast<const int32_t*>(typedArray(index, name, napi_int32_array, "an Int32Array", need));
+const int32_t* Args::int32s(size_t index, const char* name, uint64_t need, size_t* length) {
+  return static_cast<const int32_t*>(typedArray(index, name, napi_int32_array, "an Int32Array", need, length));
 }
 
-const int32_t* Args::optionalInt32s(size_t index, const char* name, uint64_t need) {
-  return nullish(index, name) ? nullptr : int32s(index, name, need);
+const int32_t* Args::optionalInt32s(size_t index, const char* name, uint64_t need, size_t* length) {
+  return nullish(index, name) ? nullptr : int32s(index, name, need, length);
 }
 
 const uint8_t* Args::optionalBytes(size_t index, const char* name, uint64_t need) {

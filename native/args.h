@@ -35,9 +35,9 @@ class Args {
   const uint32_t* uint32s(size_t index, const char* name, uint64_t need);
   const uint32_t* optionalUint32s(size_t index, const char* name, uint64_t need);
   // An Int32Array with at least `need` elements (token ids, sequence lengths); the optional form
-  // takes null as nullptr.
-  const int32_t* int32s(size_t index, const char* name, uint64_t need);
-  const int32_t* optionalInt32s(size_t index, const char* name, uint64_t need);
+  // takes null as nullptr. Its full length goes to *length when given.
+  const int32_t* int32s(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
+  const int32_t* optionalInt32s(size_t index, const char* name, uint64_t need, size_t* length = nullptr);
   // A Uint8Array with at least `need` elements, or nullptr for null or undefined (masks).
   const uint8_t* optionalBytes(size_t index, const char* name, uint64_t need);
   // A Uint16Array with at least `need` elements (bf16 values as their bits).
@@ -68,7 +68,7 @@ class Args {
   bool typedArray(size_t index, const char* name, float** data, size_t* length);
   // typedArray() with the length checked against `need`; nullptr after a failure.
   void* typedArray(size_t index, const char* name, napi_typedarray_type expected,
-                   const char* expectedName, uint64_t need);
+                   const char* expectedName, uint64_t need, size_t* length = nullptr);
 
   napi_env env_;
   const char* kernel_;

@@ -80,18 +80,19 @@ void singleThreadedHere() {
 struct Key {
   int dtype;  // dnnl_bf16 or dnnl_f32
   bool transA, transB;
-  int m, n, k, lda, ldb;  // C is always dense: its leading dimension is n
+  int m, n, k, lda, ldb;
   float alpha, beta;
+  int ldc = 0;  // C's leading dimension; 0 for n (C dense)
   bool operator==(const Key& o) const {
     return dtype == o.dtype && transA == o.transA && transB == o.transB && m == o.m && n == o.n &&
-           k == o.k && lda == o.lda && ldb == o.ldb && alpha == o.alpha && beta == o.beta;
+           k == o.k && lda == o.lda && ldb == o.ldb && alpha == o.alpha && beta == o.beta && ldc == o.ldc;
   }
 };
 
 struct KeyHash {
   size_t operator()(const Key& key) const {
     size_t h = static_cast<size_t>(key.dtype) * 31 + (key.transA ? 7 : 0) + (key.transB ? 13 : 0);
-    for (int v : {key.m, key.n, key.k, key.lda, key.ldb}) h = h * 1000003u ^ static_cast<size_t>(v);
+    for (int v : {key.m, key.n, key.k, key.lda, key.ldb, key.ldc}) h = h * 1000003u ^ static_cast<size_t>(v);
     uint32_t a, b;
     std::memcpy(&a, &key.alpha, 4);
     std::memcpy(&b, &key.beta, 4);
@@ -127,7 +128,7 @@ Matmul* matmulFor(const Key& key) {
   const auto type = static_cast<dnnl_data_type_t>(key.dtype);
   bool ok = describe(&made->a, key.m, key.k, key.transA, key.lda, type) &&
             describe(&made->b, key.k, key.n, key.transB, key.ldb, type) &&
-            describe(&made->c, key.m, key.n, false, key.n, dnnl_f32);
+            describe(&made->c, key.m, key.n, false, key.ldc == 0 ? key.n : key.ldc, dnnl_f32);
   dnnl_matmul_desc_t desc;
   ok = ok && dnnl_matmul_desc_init(&desc, &made->a, &made->b, nullptr, &made->c) == dnnl_success;
   dnnl_primitive_attr_t attr = nullptr;
@@ -228,7 +229,7 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
-  const size_t bands = work >= kMinParallelWork ? std::min<size_t>(8, (static_cast<size_t>(m) + 63) / 64) : 1;
+  const size_t bands = work >= kMinParallelWork ? weightRowUnits(static_cast<size_t>(m)) : 1;
   std::atomic<bool> failed{false};
   parallelUnits(static_cast<size_t>(m), bands, 16, [&](size_t begin, size_t end) {
     // Rows [begin, end) of op(A) start at row begin of A, or at column begin of A^T's storage. A
@@ -245,6 +246,94 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
     }
   });
   return !failed;
+}
+
+// Runs body(first, last) over units [0, count): on the pool, or on this thread where the product is
+// too small to wake it. The units are the same either way, so the bits are too.
+template <typename F>
+void runUnits(size_t count, bool pool, F&& body) {
+  if (pool) {
+    parallelFor(count, 1, 1, body);
+  } else {
+    body(0, count);
+  }
+}
+
+// An input gradient through a layer's weights, C [m, n] = alpha A B^T + beta C with B = W stored
+// [n, k] (n the layer's inputs): in bands of C's columns, which are bands of W's rows (weightRowUnits).
+bool runWeightRowColumns(dnnl_data_type_t type, size_t elementSize, int m, int n, int k, float alpha,
+                         const void* a, const void* b, float beta, float* c, bool pool) {
+  const size_t units = weightRowUnits(static_cast<size_t>(n));
+  std::atomic<bool> failed{false};
+  runUnits(units, pool, [&](size_t first, size_t last) {
+    for (size_t u = first; u < last; u++) {
+      const size_t begin = unitStart(static_cast<size_t>(n), units, 16, u), end = unitStart(static_cast<size_t>(n), units, 16, u + 1);
+      // Into a dense buffer, copied into C's columns after: given C with its leading dimension,
+      // oneDNN's result for a row depended on how many rows came with it.
+      const size_t width = end - begin;
+      static thread_local std::vector<float> band;
+      if (band.size() < static_cast<size_t>(m) * width) band.resize(static_cast<size_t>(m) * width);
+      if (beta != 0.0f) {
+        for (int r = 0; r < m; r++) std::memcpy(band.data() + r * width, c + static_cast<size_t>(r) * n + begin, width * sizeof(float));
+      }
+      const Key key{static_cast<int>(type), false, true, m, static_cast<int>(width), k, k, k, alpha, beta};
+      Matmul* mm = matmulFor(key);
+      if (mm == nullptr || !execute(mm, a, static_cast<const uint8_t*>(b) + begin * k * elementSize, band.data())) {
+        failed = true;
+        continue;
+      }
+      for (int r = 0; r < m; r++) std::memcpy(c + static_cast<size_t>(r) * n + begin, band.data() + r * width, width * sizeof(float));
+    }
+  });
+  return !failed;
+}
+
+// A layer's forward product, C [m, n] = alpha A B + beta C with B = W [k, n] (k the layer's inputs):
+// split along k into two halves at the middle of W's row units, each half in bands of C's columns
+// (as many as W has row units, halved), so that on two threads each reads only its half of W's rows.
+// The first half goes into C with beta, the second into a buffer of its own, added to C after.
+bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n, int k, float alpha,
+                        const void* a, const void* b, float beta, float* c, bool pool) {
+  if (m == 1) {
+    // oneDNN takes a single row of these slices by another kernel, whose sums differ in their last
+    // bits: the row goes twice, as a batch of 2, so that it comes out as it does in any batch.
+    std::vector<uint8_t> rows(2 * static_cast<size_t>(k) * elementSize);
+    std::memcpy(rows.data(), a, static_cast<size_t>(k) * elementSize);
+    std::memcpy(rows.data() + static_cast<size_t>(k) * elementSize, a, static_cast<size_t>(k) * elementSize);
+    std::vector<float> out(2 * static_cast<size_t>(n));
+    std::memcpy(out.data(), c, static_cast<size_t>(n) * sizeof(float));
+    if (!runWeightRowHalves(type, elementSize, 2, n, k, alpha, rows.data(), b, beta, out.data(), pool)) return false;
+    std::memcpy(c, out.data(), static_cast<size_t>(n) * sizeof(float));
+    return true;
+  }
+  const size_t units = weightRowUnits(static_cast<size_t>(k));
+  const size_t middle = unitStart(static_cast<size_t>(k), units, 16, units / 2);
+  const size_t columns = units / 2;
+  static thread_local std::vector<float> second;
+  const size_t size = static_cast<size_t>(m) * n;
+  if (second.size() < size) second.resize(size);
+  float* upper = second.data();
+  std::atomic<bool> failed{false};
+  runUnits(2 * columns, pool, [&](size_t first, size_t last) {
+    for (size_t u = first; u < last; u++) {
+      const size_t half = u / columns;
+      const size_t c0 = unitStart(static_cast<size_t>(n), columns, 16, u % columns);
+      const size_t c1 = unitStart(static_cast<size_t>(n), columns, 16, u % columns + 1);
+      const size_t k0 = half == 0 ? 0 : middle, k1 = half == 0 ? middle : static_cast<size_t>(k);
+      if (c0 >= c1) continue;
+      Key key{static_cast<int>(type), false, false, m, static_cast<int>(c1 - c0), static_cast<int>(k1 - k0), k, n, alpha, half == 0 ? beta : 0.0f};
+      key.ldc = n;
+      Matmul* mm = matmulFor(key);
+      const void* partA = static_cast<const uint8_t*>(a) + k0 * elementSize;
+      const void* partB = static_cast<const uint8_t*>(b) + (k0 * n + c0) * elementSize;
+      if (mm == nullptr || !execute(mm, partA, partB, (half == 0 ? c : upper) + c0)) failed = true;
+    }
+  });
+  if (failed) return false;
+  runUnits(size, pool, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i++) c[i] += upper[i];
+  });
+  return true;
 }
 
 // C = alpha A^T op(B) + beta C split along k, for the weight gradients' shape (k, the batch's
@@ -290,6 +379,20 @@ bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool tra
                 float alpha, const void* a, const void* b, float beta, float* c) {
   const int parts = std::min(16, k / 256);
   const size_t work = static_cast<size_t>(m) * n * k;
+  // fp32 products of a batch (m <= 256) with a layer's weights cut the weights by their rows, as the
+  // weight gradient's row bands and Adam do (weightRowUnits). Cut as the other products are (every
+  // thread reads all of W), Adam took 0.51 ms a step on 2 threads and 0.29 when the products had read
+  // another array: its writes had to take each line of W from the other core (BENCHMARKS.md,
+  // Scaling). bf16 products stay in row bands: oneDNN's AMX kernels ran the strided halves at 0.65
+  // of their speed, and bf16 products read the weights' bf16 copy, not the weights. Whether a
+  // product is so cut follows from W's shape alone (weights a batch of 128 would multiply on the
+  // pool), not from m, so that a row's result is the same in a batch of 2 as in one of 256 (the
+  // studio decodes a code alone or with others); only the pool is skipped for small products.
+  if (type == dnnl_f32 && !transA && m <= 256 && static_cast<size_t>(n) * k * 128 >= kMinParallelWork) {
+    const bool pool = work >= kMinParallelWork;
+    if (!transB && weightRowUnits(static_cast<size_t>(k)) >= 2) return runWeightRowHalves(type, elementSize, m, n, k, alpha, a, b, beta, c, pool);
+    if (transB && weightRowUnits(static_cast<size_t>(n)) >= 2) return runWeightRowColumns(type, elementSize, m, n, k, alpha, a, b, beta, c, pool);
+  }
   if (transA && parts >= 2 && work >= kMinParallelWork && k >= 2 * std::max(m, n)) {
     return runSplitK(type, elementSize, transB, m, n, k, alpha, a, b, beta, c, parts);
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 namespace vaekit {
 
@@ -18,10 +19,17 @@ void parallelFor(size_t n, size_t minPerThread, size_t align, ChunkFn fn, void* 
 // Convenience for lambdas: parallelFor(n, minPerThread, align, [&](size_t b, size_t e) { ... }).
 template <typename F>
 void parallelFor(size_t n, size_t minPerThread, size_t align, F&& body) {
+  using Body = std::remove_reference_t<F>;  // a lambda passed by name is an lvalue: F is Body&
   parallelFor(
       n, minPerThread, align,
-      [](void* ctx, size_t b, size_t e) { (*static_cast<F*>(ctx))(b, e); },
-      static_cast<void*>(&body));
+      [](void* ctx, size_t b, size_t e) { (*static_cast<Body*>(ctx))(b, e); },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+// Where part u of [0, n) cut into `units` parts of whole `align`s begins (part `units` begins at n).
+inline size_t unitStart(size_t n, size_t units, size_t align, size_t u) {
+  const size_t aligns = (n + align - 1) / align;
+  return std::min(n, aligns * u / units * align);
 }
 
 // Runs body(begin, end) over [0, n) cut into `units` parts of a whole number of `align`s (as even
@@ -37,9 +45,16 @@ void parallelUnits(size_t n, size_t units, size_t align, F&& body) {
   const size_t aligns = (n + align - 1) / align;
   units = std::max<size_t>(1, std::min(units, aligns));
   parallelFor(units, 1, 1, [&](size_t first, size_t last) {
-    for (size_t u = first; u < last; u++) body(std::min(n, aligns * u / units * align), std::min(n, aligns * (u + 1) / units * align));
+    for (size_t u = first; u < last; u++) body(unitStart(n, units, align, u), unitStart(n, units, align, u + 1));
   });
 }
+
+// The units a layer's weights W [rows, columns] are cut into by their rows: at most 8 bands of at
+// least 64 rows, in multiples of 16 (unitStart(rows, units, 16, u)), from `rows` alone. oneDNN's
+// products of a batch with W cut W so (dnnl.cc, runProduct) and Adam cuts W's update so (adam.cc),
+// so that each thread reads and writes the same rows of W in a step: parallelFor gives thread t of
+// T the units [units * t / T, units * (t + 1) / T) in both.
+inline size_t weightRowUnits(size_t rows) { return std::min<size_t>(8, (rows + 63) / 64); }
 
 // Makes parallelFor run inline on the calling thread (on) or over the pool again (off); a
 // thread-local setting (the data-parallel step's threads run their shards' kernels serially).

@@ -79,6 +79,7 @@ const GEMM_SHAPES: readonly [number, number, number][] = [
   [97, 9, 300],
   [200, 96, 120], // big enough to split into row bands across the cores (oneDNN)
   [24, 40, 1200], // a weight gradient's shape: oneDNN splits a transposed A along k
+  [128, 131, 530], // a batch through a layer's weights: oneDNN's fp32 cuts the weights by their rows (k in halves of 4 ragged column bands; n in 3 bands)
 ];
 
 type GemmFn = (
@@ -164,6 +165,27 @@ test('gemm reads and writes subarray views at their own offsets, and nothing out
     assertClose(c, expected, 1e-5, 1e-5, 'gemm on views');
     for (let i = 0; i < 10; i++) assert.equal(cBuffer[i], -99, 'wrote before the view');
     for (let i = 10 + m * n; i < cBuffer.length; i++) assert.equal(cBuffer[i], -99, 'wrote after the view');
+  }
+});
+
+// oneDNN's fp32 products of a batch of up to 256 rows with a layer's weights cut the weights by their
+// rows, from the weights' shape alone (native/dnnl.cc runProduct), so a row comes out the same, bit
+// for bit, alone (which oneDNN takes by another kernel), in a batch too small for the pool, and in one
+// of 256: decoding a code alone or with others gives one image.
+test('a row through a layer\'s weights has the same bits alone and in batches of up to 256 rows', () => {
+  const backend = native();
+  for (const [n, k] of [[131, 530], [16, 4096], [512, 784]] as const) {
+    for (const transB of [false, true]) {
+      const w = normals(n + k, k * n);
+      const x = normals(n + k + 1, 256 * k);
+      const rows = (m: number): Float32Array => {
+        const c = new Float32Array(m * n);
+        backend.gemm(false, transB, m, n, k, 1, x.subarray(0, m * k), w, 0, c);
+        return c.subarray(0, n);
+      };
+      const alone = rows(1);
+      for (const m of [2, 24, 200, 256]) assert.deepEqual(rows(m), alone, `${n}x${k} transB=${transB}: the first of ${m} rows`);
+    }
   }
 });
 
@@ -418,6 +440,34 @@ test('adam agrees with js over several steps', () => {
     assertClose(ours.m, theirs.m, 1e-5, 1e-7, `adam m after step ${step}`);
     assertClose(ours.v, theirs.v, 1e-5, 1e-10, `adam v after step ${step}`);
     assertClose(ours.params, theirs.params, 1e-5, 1e-7, `adam params after step ${step}`);
+  }
+});
+
+// With a layout the threads cut the update by each tensor's rows (native/adam.cc): every parameter
+// is updated once, with the bits of the update without a layout (and the bf16 copy with them).
+test('adam with a layout of tensors gives the bits it gives without one, and refuses a layout that does not add up', () => {
+  const backend = native();
+  // A layer's weights and bias, an odd tensor of 3 rows, and 1,000 rows of 37 (8 units, ragged).
+  const layout = Int32Array.from([784 * 512, 784, 512, 512, 3 * 7, 3, 1000 * 37, 1000]);
+  const n = 784 * 512 + 512 + 21 + 37_000;
+  const run = (withLayout: boolean, withHalf: boolean): ArrayBufferView[] => {
+    const params = normals(120, n, 0.1);
+    const m = new Float32Array(n);
+    const v = new Float32Array(n);
+    const half = withHalf ? new Uint16Array(n) : null;
+    for (let step = 1; step <= 3; step++) {
+      backend.adam(params, normals(130 + step, n, 0.5), m, v, n, 1e-3, 0.9, 0.999, 1e-7, step, half, withLayout ? layout : null);
+    }
+    return half === null ? [params, m, v] : [params, m, v, half];
+  };
+  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  for (const withHalf of [false, true]) {
+    const whole = run(false, withHalf);
+    run(true, withHalf).forEach((a, i) => assert.ok(bytes(a).equals(bytes(whole[i]!)), `array ${i} differs (bf16 copy: ${withHalf})`));
+  }
+  const p = normals(140, 10, 1);
+  for (const bad of [[6, 2, 5, 5], [6, 4, 4, 4], [10, 3], [10]]) {
+    assert.throws(() => backend.adam(p, p, new Float32Array(10), new Float32Array(10), 10, 1e-3, 0.9, 0.999, 1e-7, 1, null, Int32Array.from(bad)), /layout must hold each tensor's size and rows/);
   }
 });
 

@@ -294,11 +294,13 @@ export interface Backend {
    * One Adam step over n parameters with bias correction (step counts from 1):
    * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
    * With `half`, also writes the new parameters rounded to bf16 there (toBf16's rounding): mixed
-   * precision's copy of the weights, made in the same pass.
+   * precision's copy of the weights, made in the same pass. `layout` (each tensor's size and rows,
+   * in order, the sizes summing to n) lets threads update the rows of each tensor that their
+   * products read (native/adam.cc); the result is the same with it or without.
    */
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
-    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null, layout?: Int32Array | null,
   ): void;
 
   /**

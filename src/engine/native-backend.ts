@@ -111,7 +111,7 @@ type Args<K extends Kernel> = Parameters<Backend[K]>;
 /**
  * The Backend over the addon; thin on purpose, since these calls sit on every training step's path.
  * Each kernel hands its arguments to the addon's as they come, but for an activation (its
- * ACTIVATION_CODE) and adam's absent bf16 copy (null).
+ * ACTIVATION_CODE) and adam's absent bf16 copy and layout (null).
  */
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
@@ -158,8 +158,8 @@ export class NativeBackend implements Backend {
   mixtureLogDensity(...args: Args<'mixtureLogDensity'>): void { this.addon.mixtureLogDensity(...args); }
   mixtureBackward(...args: Args<'mixtureBackward'>): void { this.addon.mixtureBackward(...args); }
 
-  adam(...[params, grads, m, v, n, lr, beta1, beta2, eps, step, half]: Args<'adam'>): void {
-    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null);
+  adam(...[params, grads, m, v, n, lr, beta1, beta2, eps, step, half, layout]: Args<'adam'>): void {
+    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null, layout ?? null);
   }
 
   gaussianNoise(...args: Args<'gaussianNoise'>): void { this.addon.gaussianNoise(...args); }

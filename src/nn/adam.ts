@@ -19,6 +19,8 @@ export class Adam {
   readonly m: Float32Array;
   readonly v: Float32Array;
   step = 0;
+  /** Each parameter's size and rows (its shape's first number), for the threads' cut of the update (Backend.adam). */
+  private readonly layout: Int32Array;
 
   constructor(private readonly params: ParameterSet, options: AdamOptions) {
     this.learningRate = options.learningRate;
@@ -27,6 +29,7 @@ export class Adam {
     this.epsilon = options.epsilon ?? 1e-7;
     this.m = new Float32Array(params.count);
     this.v = new Float32Array(params.count);
+    this.layout = Int32Array.from(params.list.flatMap((p) => [p.size, p.shape.length > 1 ? p.shape[0]! : p.size]));
   }
 
   /**
@@ -48,7 +51,7 @@ export class Adam {
     this.step += 1;
     backend.adam(
       this.params.values, this.params.grads, this.m, this.v, this.params.count,
-      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step, this.params.half,
+      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step, this.params.half, this.layout,
     );
   }
 }

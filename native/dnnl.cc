@@ -373,8 +373,9 @@ bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, in
   return true;
 }
 
-// One product on the pool: row bands, except a transposed A with a long k (a weight gradient),
-// which is split along k into parts of at least 256 (at most 16 parts).
+// One product on the pool: row bands, except an fp32 batch through a layer's weights (cut by the
+// weights' rows, below) and a transposed A with a long k (a weight gradient), which is split along k
+// into parts of at least 256 (at most 16 parts).
 bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
                 float alpha, const void* a, const void* b, float beta, float* c) {
   const int parts = std::min(16, k / 256);

@@ -96,7 +96,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     uint64_t total = 0;
     bool whole = layoutLength % 2 == 0;
     for (size_t i = 0; i < tensors && whole; i++) {
-      whole = layout[2 * i] >= 1 && layout[2 * i + 1] >= 1 && layout[2 * i] % layout[2 * i + 1] == 0;
+      whole = layout[2 * i] >= 0 && layout[2 * i + 1] >= 1 && layout[2 * i] % layout[2 * i + 1] == 0;
       total += static_cast<uint64_t>(layout[2 * i]);
     }
     if (!whole || total != n) {

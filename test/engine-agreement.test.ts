@@ -448,7 +448,8 @@ test('adam agrees with js over several steps', () => {
 test('adam with a layout of tensors gives the bits it gives without one, and refuses a layout that does not add up', () => {
   const backend = native();
   // A layer's weights and bias, an odd tensor of 3 rows, and 1,000 rows of 37 (8 units, ragged).
-  const layout = Int32Array.from([784 * 512, 784, 512, 512, 3 * 7, 3, 1000 * 37, 1000]);
+  // (An empty tensor, of 0 elements, takes no rows of anyone's.)
+  const layout = Int32Array.from([784 * 512, 784, 512, 512, 0, 1, 3 * 7, 3, 1000 * 37, 1000]);
   const n = 784 * 512 + 512 + 21 + 37_000;
   const run = (withLayout: boolean, withHalf: boolean): ArrayBufferView[] => {
     const params = normals(120, n, 0.1);
@@ -466,7 +467,7 @@ test('adam with a layout of tensors gives the bits it gives without one, and ref
     run(true, withHalf).forEach((a, i) => assert.ok(bytes(a).equals(bytes(whole[i]!)), `array ${i} differs (bf16 copy: ${withHalf})`));
   }
   const p = normals(140, 10, 1);
-  for (const bad of [[6, 2, 5, 5], [6, 4, 4, 4], [10, 3], [10]]) {
+  for (const bad of [[6, 2, 5, 5], [6, 4, 4, 4], [10, 3], [10], [10, 0], [-1, 1, 11, 1]]) {
     assert.throws(() => backend.adam(p, p, new Float32Array(10), new Float32Array(10), 10, 1e-3, 0.9, 0.999, 1e-7, 1, null, Int32Array.from(bad)), /layout must hold each tensor's size and rows/);
   }
 });

@@ -29,7 +29,7 @@ export class Adam {
     this.epsilon = options.epsilon ?? 1e-7;
     this.m = new Float32Array(params.count);
     this.v = new Float32Array(params.count);
-    this.layout = Int32Array.from(params.list.flatMap((p) => [p.size, p.shape.length > 1 ? p.shape[0]! : p.size]));
+    this.layout = Int32Array.from(params.list.flatMap((p) => [p.size, p.shape.length > 1 && p.shape[0]! > 0 ? p.shape[0]! : Math.max(1, p.size)]));
   }
 
   /**

@@ -330,7 +330,8 @@ bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n,
     }
   });
   if (failed) return false;
-  runUnits(size, pool, [&](size_t begin, size_t end) {
+  // An elementwise pass: parallelFor keeps a small one (any product not on the pool) on this thread.
+  parallelFor(size, 1 << 15, 16, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; i++) c[i] += upper[i];
   });
   return true;

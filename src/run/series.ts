@@ -90,7 +90,7 @@ export function readSeriesRun(d: DataSpec, report?: (line: string) => void): Ser
   };
   const v = d.validation;
   if (v !== null && 'source' in v) {
-    const other = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation', ...(d.memoryBudget !== null ? { memoryBudget: d.memoryBudget } : {}) });
+    const other = seriesForModel({ series: info, source: d.source }, v.source, { labelColumn: d.labelColumn, report, role: 'validation', memoryBudget: d.memoryBudget });
     const validation = other.windows;
     report?.(`windows: ${windows.train.count.toLocaleString('en-US')} to train on, ${validation.count.toLocaleString('en-US')} of ${v.source} to validate on`);
     return { series, windows, train: windows.train, validation, validationSeries: other.series, info };
@@ -111,8 +111,8 @@ export interface SeriesForModelOptions {
   report?: ((line: string) => void) | undefined;
   /** In messages: what the series are for ("series to score", "validation"). */
   role?: string;
-  /** Bytes the series may take in memory (SeriesReadOptions.memoryBudget). */
-  memoryBudget?: number;
+  /** Bytes the series may take in memory (SeriesReadOptions.memoryBudget); null or absent: the default. */
+  memoryBudget?: number | null | undefined;
 }
 
 /**

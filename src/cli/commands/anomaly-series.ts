@@ -112,7 +112,7 @@ async function scoreWithModel(bundle: Bundle, dir: string, flags: SeriesAnomalyF
   const out = resolve(flags.out);
   const inputs = [flags.data, flags.testData];
   for (const name of OUTPUT_FILES) prepareOutputFile(join(out, name), { inputs });
-  const { series, windows } = seriesForModel(bundle.data, source, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score', ...(flags.memoryBudget !== undefined ? { memoryBudget: flags.memoryBudget } : {}) });
+  const { series, windows } = seriesForModel(bundle.data, source, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score', memoryBudget: flags.memoryBudget });
   for (const name of figureNames(series).flat()) prepareOutputFile(join(out, name), { inputs });
   const run = trainingRun(dir, bundle.data.series!, [
     ...(threshold.kind === 'quantile' || threshold.kind === 'fpr' ? [{ what: 'held-out normal points to take a threshold from', fix: 'give --threshold as a number or pot:RISK, which need no held-out normal points' }] : []),
@@ -142,7 +142,7 @@ async function trainAndScore(flags: SeriesAnomalyFlags): Promise<void> {
   // series the model cannot score are refused before anything is written.
   const run = readSeriesRun(spec.data);
   const scored: ScoredSeries = flags.testData !== undefined
-    ? { ...seriesForModel(plan.data, flags.testData, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score', ...(spec.data.memoryBudget !== null ? { memoryBudget: spec.data.memoryBudget } : {}) }), trainedUntil: null }
+    ? { ...seriesForModel(plan.data, flags.testData, { labelColumn: flags.labelColumn ?? null, report: say, role: 'series to score', memoryBudget: spec.data.memoryBudget }), trainedUntil: null }
     : { series: run.series, windows: run.windows.all, trainedUntil: run.windows.all.series!.trainEnds };
   const heldOut: HeldOutSeries = { windows: plan.test, series: run.validationSeries };
   const folder = RunFolder.create(out, { overwrite: flags.overwrite === true });

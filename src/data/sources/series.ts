@@ -84,7 +84,7 @@ export function readSeries(path: string, options: SeriesReadOptions = {}): Serie
   } catch (err) {
     throw new VaekitError(`Cannot read the series ${path}: ${describeFsError(err)}.`);
   }
-  const store = new SeriesStore(path, options.memoryBudget ?? defaultMemoryBudget(), options.report);
+  const store = SeriesStore.for(path, options);
   const read = stats.isDirectory() ? readSeriesFolder(path, options, store) : [readOneSeries(path, options, store)];
   const series = options.resample === true ? read.map((s) => resample(s, (Type, n, what) => store.array(Type, n, what, s.name))) : read;
   options.report?.(describeSeries(path, read, options.resample === true ? series : null));
@@ -101,6 +101,11 @@ class SeriesStore {
   private onDisk = false;
 
   constructor(private readonly source: string, private budget: number, private readonly report?: (line: string) => void) {}
+
+  /** The store for reading `path` with `options`' budget (by default defaultMemoryBudget()) and report. */
+  static for(path: string, options: SeriesReadOptions): SeriesStore {
+    return new SeriesStore(path, options.memoryBudget ?? defaultMemoryBudget(), options.report);
+  }
 
   /** A new array of `length` zeros holding `what` ("values") of the series `name`. */
   array<A extends MappableArray>(Type: Kind<A>, length: number, what: string, name: string): A {
@@ -165,7 +170,7 @@ function isSeriesFile(path: string): boolean {
 
 /** One series from a CSV/TSV or NPY file. */
 export function readSeriesFile(path: string, options: SeriesReadOptions = {}): Series {
-  return readOneSeries(path, options, new SeriesStore(path, options.memoryBudget ?? defaultMemoryBudget(), options.report));
+  return readOneSeries(path, options, SeriesStore.for(path, options));
 }
 
 function readOneSeries(path: string, options: SeriesReadOptions, store: SeriesStore): Series {

@@ -1,11 +1,13 @@
 // One Adam step with bias correction (step counts from 1), over both cores:
 // m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps).
+#include <atomic>
 #include <cmath>
 
 #include "args.h"
 #include "bf16.h"
 #include "bindings.h"
 #include "parallel.h"
+#include "reduce.h"
 #include "simd.h"
 
 namespace vaekit {
@@ -31,30 +33,16 @@ void adamRange(float* params, const float* grads, float* m, float* v, uint16_t* 
   }
 }
 
-// With `layout` (each tensor's size and rows, in order: 2 * tensors numbers), thread t of T updates
-// the rows of each tensor in the units [units * t / T, units * (t + 1) / T) of weightRowUnits
-// (parallel.h): the rows of a layer's weights its products read on that thread, so that no line of
+// Runs range(begin, end) over [0, n) on the pool, cut as Adam's update is. With `layout` (each
+// tensor's size and rows, in order: 2 * tensors numbers), thread t of T takes the rows of each tensor
+// in the units [units * t / T, units * (t + 1) / T) of weightRowUnits (parallel.h): the rows of a
+// layer's weights its products read and its weight gradient wrote on that thread, so that no line of
 // them is taken from the other core's cache (BENCHMARKS.md, Scaling). Without it, contiguous chunks.
-// Either way each parameter's update is the same arithmetic, so the bits do not depend on the cut.
-// (The layout is for fp32 weights; with a bf16 copy to write it is not used: see below.)
-void adam(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t n, double lr,
-          double beta1, double beta2, double eps, double step, const int32_t* layout, size_t tensors) {
-  // The bias corrections as factors: one division per parameter instead of three.
-  const float stepSize = static_cast<float>(lr / (1 - std::pow(beta1, step)));
-  const float inverseC2 = static_cast<float>(1 / (1 - std::pow(beta2, step)));
-  // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
-  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-  const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
-  const auto range = [&](size_t b, size_t e) {
-    if (half != nullptr) {
-      adamRange<true>(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
-    } else {
-      adamRange<false>(params, grads, m, v, nullptr, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
-    }
-  };
-  // Mixed precision's products read the bf16 copy in row bands of the batch (dnnl.cc), every thread
-  // all of it, so there is nothing to match: its update stays in contiguous chunks.
-  if (layout == nullptr || half != nullptr || poolThreads() == 1) {
+// Mixed precision's products read the bf16 copy in row bands of the batch (dnnl.cc), every thread
+// all of it, so there is nothing to match: with a bf16 copy to write, the layout is not used.
+template <typename F>
+void overOwnedRows(size_t n, const int32_t* layout, size_t tensors, bool contiguous, F&& range) {
+  if (layout == nullptr || contiguous || poolThreads() == 1) {
     parallelFor(n, 1 << 15, 16, range);
     return;
   }
@@ -71,6 +59,36 @@ void adam(float* params, const float* grads, float* m, float* v, uint16_t* half,
       }
     }
   });
+}
+
+// Each parameter's update is the same arithmetic however the work is cut, so the bits do not
+// depend on it. With `check`, the gradients are first counted for NaN and infinities (the training
+// step's health check), cut the same way, so that each core then updates the gradients it has just
+// read; when any is not finite nothing is changed. Returns that count (0 without `check`).
+size_t adam(float* params, const float* grads, float* m, float* v, uint16_t* half, size_t n, double lr,
+            double beta1, double beta2, double eps, double step, const int32_t* layout, size_t tensors, bool check) {
+  const bool contiguous = half != nullptr;
+  if (check) {
+    std::atomic<size_t> bad{0};
+    overOwnedRows(n, layout, tensors, contiguous, [&](size_t b, size_t e) {
+      bad.fetch_add(countNonFiniteRange(grads, b, e), std::memory_order_relaxed);
+    });
+    if (bad.load() > 0) return bad.load();
+  }
+  // The bias corrections as factors: one division per parameter instead of three.
+  const float stepSize = static_cast<float>(lr / (1 - std::pow(beta1, step)));
+  const float inverseC2 = static_cast<float>(1 / (1 - std::pow(beta2, step)));
+  // 1 - beta is rounded from double: 1 - 0.999f in float would be 1.3e-5 off.
+  const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+  const float c1 = static_cast<float>(1 - beta1), c2 = static_cast<float>(1 - beta2), e32 = static_cast<float>(eps);
+  overOwnedRows(n, layout, tensors, contiguous, [&](size_t b, size_t e) {
+    if (half != nullptr) {
+      adamRange<true>(params, grads, m, v, half, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+    } else {
+      adamRange<false>(params, grads, m, v, nullptr, b, e, stepSize, inverseC2, b1, c1, b2, c2, e32);
+    }
+  });
+  return 0;
 }
 
 }  // namespace
@@ -90,6 +108,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   uint16_t* half = args.optionalUint16s(10, "half", n);
   size_t layoutLength = 0;
   const int32_t* layout = args.optionalInt32s(11, "layout", 0, &layoutLength);
+  const bool check = args.flag(12, "onlyIfFinite");
   if (!args.ok()) return nullptr;
   const size_t tensors = layoutLength / 2;
   if (layout != nullptr) {
@@ -104,8 +123,10 @@ napi_value Adam(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
-  adam(params, grads, m, v, half, n, lr, beta1, beta2, eps, step, layout, tensors);
-  return undefinedValue(env);
+  const size_t bad = adam(params, grads, m, v, half, n, lr, beta1, beta2, eps, step, layout, tensors, check);
+  napi_value result = nullptr;
+  napi_create_double(env, static_cast<double>(bad), &result);
+  return result;
 }
 
 }  // namespace vaekit

@@ -49,6 +49,8 @@ constexpr Kernel kKernels[] = {
     {"toBf16", ToBf16},
     {"biasActivation", BiasActivation},
     {"activationBackward", ActivationBackward},
+    {"activationBiasBackward", ActivationBiasBackward},
+    {"gemmBiasActivation", GemmBiasActivation},
     {"sumRows", SumRows},
     {"sumCols", SumCols},
     {"sum", Sum},

@@ -16,6 +16,8 @@ napi_value ToBf16(napi_env env, napi_callback_info info);
 
 napi_value BiasActivation(napi_env env, napi_callback_info info);
 napi_value ActivationBackward(napi_env env, napi_callback_info info);
+napi_value ActivationBiasBackward(napi_env env, napi_callback_info info);
+napi_value GemmBiasActivation(napi_env env, napi_callback_info info);
 
 napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value SumCols(napi_env env, napi_callback_info info);

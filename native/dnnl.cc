@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "activation.h"
 #include "bf16.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -225,7 +226,7 @@ bool execute(Matmul* mm, const void* a, const void* b, float* c) {
 // from m alone, never from the thread count: oneDNN picks its kernel and blocking by a call's
 // shape, so bands cut by the thread count could give other bits on other machines (issue 22).
 bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
-                 float alpha, const void* a, const void* b, float beta, float* c) {
+                 float alpha, const void* a, const void* b, float beta, float* c, const Epilogue* epilogue) {
   const int lda = transA ? m : k;
   const int ldb = transB ? k : n;
   const size_t work = static_cast<size_t>(m) * n * k;
@@ -243,6 +244,8 @@ bool runRowBands(dnnl_data_type_t type, size_t elementSize, bool transA, bool tr
     Matmul* mm = matmulFor(key);
     if (mm == nullptr || !execute(mm, partA, b, c + begin * n)) {
       failed = true;
+    } else if (epilogue != nullptr) {
+      biasActivationRows(c, epilogue->bias, c, begin, end, n, epilogue->act, epilogue->slope);
     }
   });
   return !failed;
@@ -293,7 +296,7 @@ bool runWeightRowColumns(dnnl_data_type_t type, size_t elementSize, int m, int n
 // (as many as W has row units, halved), so that on two threads each reads only its half of W's rows.
 // The first half goes into C with beta, the second into a buffer of its own, added to C after.
 bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n, int k, float alpha,
-                        const void* a, const void* b, float beta, float* c, bool pool) {
+                        const void* a, const void* b, float beta, float* c, bool pool, const Epilogue* epilogue) {
   if (m == 1) {
     // oneDNN takes a single row of these slices by another kernel, whose sums differ in their last
     // bits: the row goes twice, as a batch of 2, so that it comes out as it does in any batch.
@@ -302,7 +305,7 @@ bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n,
     std::memcpy(rows.data() + static_cast<size_t>(k) * elementSize, a, static_cast<size_t>(k) * elementSize);
     std::vector<float> out(2 * static_cast<size_t>(n));
     std::memcpy(out.data(), c, static_cast<size_t>(n) * sizeof(float));
-    if (!runWeightRowHalves(type, elementSize, 2, n, k, alpha, rows.data(), b, beta, out.data(), pool)) return false;
+    if (!runWeightRowHalves(type, elementSize, 2, n, k, alpha, rows.data(), b, beta, out.data(), pool, epilogue)) return false;
     std::memcpy(c, out.data(), static_cast<size_t>(n) * sizeof(float));
     return true;
   }
@@ -331,8 +334,18 @@ bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n,
   });
   if (failed) return false;
   // An elementwise pass: parallelFor keeps a small one (any product not on the pool) on this thread.
-  parallelFor(size, 1 << 15, 16, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) c[i] += upper[i];
+  // A layer's bias and activation are applied here, to each row as its sum is made.
+  parallelFor(size, 1 << 15, epilogue != nullptr ? static_cast<size_t>(n) : 16, [&](size_t begin, size_t end) {
+    if (epilogue == nullptr) {
+      for (size_t i = begin; i < end; i++) c[i] += upper[i];
+      return;
+    }
+    for (size_t row = begin / n; row < end / n; row++) {
+      float* to = c + row * n;
+      const float* from = upper + row * n;
+      for (int j = 0; j < n; j++) to[j] += from[j];
+      biasActivationRows(c, epilogue->bias, c, row, row + 1, n, epilogue->act, epilogue->slope);
+    }
   });
   return true;
 }
@@ -377,8 +390,11 @@ bool runSplitK(dnnl_data_type_t type, size_t elementSize, bool transB, int m, in
 // One product on the pool: row bands, except an fp32 batch through a layer's weights (cut by the
 // weights' rows, below) and a transposed A with a long k (a weight gradient), which is split along k
 // into parts of at least 256 (at most 16 parts).
+//
+// An epilogue (a layer's bias and activation; only for !transA and !transB) is applied to each row
+// band, or each row of the halves' sum, as it is finished.
 bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool transB, int m, int n, int k,
-                float alpha, const void* a, const void* b, float beta, float* c) {
+                float alpha, const void* a, const void* b, float beta, float* c, const Epilogue* epilogue = nullptr) {
   const int parts = std::min(16, k / 256);
   const size_t work = static_cast<size_t>(m) * n * k;
   // fp32 products of a batch (m <= 256) with a layer's weights cut the weights by their rows, as the
@@ -392,13 +408,13 @@ bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool tra
   // studio decodes a code alone or with others); only the pool is skipped for small products.
   if (type == dnnl_f32 && !transA && m <= 256 && static_cast<size_t>(n) * k * 128 >= kMinParallelWork) {
     const bool pool = work >= kMinParallelWork;
-    if (!transB && weightRowUnits(static_cast<size_t>(k)) >= 2) return runWeightRowHalves(type, elementSize, m, n, k, alpha, a, b, beta, c, pool);
+    if (!transB && weightRowUnits(static_cast<size_t>(k)) >= 2) return runWeightRowHalves(type, elementSize, m, n, k, alpha, a, b, beta, c, pool, epilogue);
     if (transB && weightRowUnits(static_cast<size_t>(n)) >= 2) return runWeightRowColumns(type, elementSize, m, n, k, alpha, a, b, beta, c, pool);
   }
   if (transA && parts >= 2 && work >= kMinParallelWork && k >= 2 * std::max(m, n)) {
     return runSplitK(type, elementSize, transB, m, n, k, alpha, a, b, beta, c, parts);
   }
-  return runRowBands(type, elementSize, transA, transB, m, n, k, alpha, a, b, beta, c);
+  return runRowBands(type, elementSize, transA, transB, m, n, k, alpha, a, b, beta, c, epilogue);
 }
 
 }  // namespace
@@ -458,6 +474,19 @@ bool gemmDnnlF32(bool transA, bool transB, int m, int n, int k, float alpha, con
   return runProduct(dnnl_f32, sizeof(float), transA, transB, m, n, k, alpha, a, b, beta, c);
 }
 
+bool gemmDnnlF32BiasActivation(int m, int n, int k, const float* a, const float* b, const float* bias,
+                               int act, double slope, float* c) {
+  if (dnnlUnavailableReason() != nullptr) return false;
+  if (m <= 0 || n <= 0) return true;
+  if (k <= 0) {
+    gemm(false, false, m, n, 0, 1.0f, a, b, 0.0f, c);  // as gemmDnnlF32
+    biasActivation(c, bias, c, static_cast<size_t>(m), static_cast<size_t>(n), act, slope);
+    return true;
+  }
+  const Epilogue epilogue{bias, act, slope};
+  return runProduct(dnnl_f32, sizeof(float), false, false, m, n, k, 1.0f, a, b, 0.0f, c, &epilogue);
+}
+
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a,
               const uint16_t* b, float beta, float* c) {
   if (dnnlUnavailableReason() != nullptr) return false;
@@ -479,6 +508,7 @@ bool dnnlNativeBf16() { return false; }
 std::string dnnlKernel(bool) { return ""; }
 bool gemmDnnlF32(bool, bool, int, int, int, float, const float*, const float*, float, float*) { return false; }
 bool gemmBf16(bool, bool, int, int, int, float, const uint16_t*, const uint16_t*, float, float*) { return false; }
+bool gemmDnnlF32BiasActivation(int, int, int, const float*, const float*, const float*, int, double, float*) { return false; }
 
 #endif
 

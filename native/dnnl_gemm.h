@@ -26,6 +26,11 @@ bool gemmDnnlF32(bool transA, bool transB, int m, int n, int k, float alpha, con
                  const float* b, float beta, float* c);
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a,
               const uint16_t* b, float beta, float* c);
+// C [m, n] = act(A B + bias) (A [m, k], B [k, n], no transposes): a dense layer's forward through
+// oneDNN in fp32, the bias and activation applied to each part of C as it is finished, with the
+// bits of gemmDnnlF32 then biasActivation. False as gemmDnnlF32.
+bool gemmDnnlF32BiasActivation(int m, int n, int k, const float* a, const float* b, const float* bias,
+                               int act, double slope, float* c);
 
 // Rounds n floats to bf16 (round to nearest even).
 void toBf16(const float* from, uint16_t* to, size_t n);

@@ -1,5 +1,6 @@
 // gemm, gemmPortable and the oneDNN products (gemmBf16, gemmDnnlF32): argument checks around the
 // kernels in gemm.cc and dnnl.cc.
+#include "activation.h"
 #include "args.h"
 #include "bindings.h"
 #include "dnnl_gemm.h"
@@ -87,6 +88,32 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
     gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c);
   } else if (!gemmDnnlF32(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.b, g.beta, g.c)) {
     args.fail("oneDNN could not run a %dx%dx%d product", g.m, g.n, g.k);
+    return nullptr;
+  }
+  return undefinedValue(env);
+}
+
+// gemmBiasActivation(m, n, k, a, b, bias, act, slope, c): c = act(a b + bias), a dense layer's
+// forward; oneDNN applies the bias and activation to each part of c as it finishes it, elsewhere
+// they follow the product. The same bits as gemm then biasActivation either way.
+napi_value GemmBiasActivation(napi_env env, napi_callback_info info) {
+  Args args(env, info, "gemmBiasActivation");
+  const uint64_t m = args.size(0, "m");
+  const uint64_t n = args.size(1, "n");
+  const uint64_t k = args.size(2, "k");
+  const int act = activationCode(args, 6);
+  const double slope = args.number(7, "slope");
+  const float* a = args.floats(3, "a", m * k);
+  const float* b = args.floats(4, "b", k * n);
+  const float* bias = args.floats(5, "bias", m > 0 ? n : 0);
+  float* c = args.floats(8, "c", m * n);
+  if (!args.ok()) return nullptr;
+  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+  if (dnnlUnavailableReason() != nullptr) {
+    gemm(false, false, mi, ni, ki, 1.0f, a, b, 0.0f, c);
+    biasActivation(c, bias, c, m, n, act, slope);
+  } else if (!gemmDnnlF32BiasActivation(mi, ni, ki, a, b, bias, act, slope, c)) {
+    args.fail("oneDNN could not run a %dx%dx%d product", mi, ni, ki);
     return nullptr;
   }
   return undefinedValue(env);

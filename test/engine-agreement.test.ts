@@ -227,6 +227,66 @@ test('activationBackward agrees with js for every activation, with dx separate a
   }
 });
 
+// The fused kernels give the bits of the calls they fuse (the native ones), and agree with js.
+const bitsOf = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test('gemmBiasActivation gives the bits of gemm then biasActivation, on every path of the product, and agrees with js', () => {
+  const backend = native();
+  // A seed layer's forward on the pool (cut by W's rows, halves summed), its single row, more than 256 rows
+  // (row bands), a small product on this thread, k = 0 (bias only), and m = 0 (nothing).
+  const shapes: [number, number, number][] = [[128, 512, 784], [1, 512, 784], [300, 96, 200], [3, 5, 7], [4, 6, 0], [0, 4, 3]];
+  for (const [m, n, k] of shapes) {
+    for (const act of ACTIVATIONS) {
+      const x = normals(400 + m, m * k);
+      const w = normals(401 + n, k * n, 0.05);
+      const bias = normals(402, n, 0.5);
+      const separate = new Float32Array(m * n).fill(7);
+      backend.gemm(false, false, m, n, k, 1, x, w, 0, separate);
+      backend.biasActivation(separate, bias, separate, m, n, act, 0.2);
+      const fused = new Float32Array(m * n).fill(-3);
+      backend.gemmBiasActivation(m, n, k, x, w, bias, act, 0.2, fused);
+      assert.ok(bitsOf(fused).equals(bitsOf(separate)), `${m}x${n}x${k} ${act}: not the bits of gemm then biasActivation`);
+      const expected = new Float32Array(m * n);
+      js.gemmBiasActivation(m, n, k, x, w, bias, act, 0.2, expected);
+      assertClose(fused, expected, 1e-4, 1e-5, `${m}x${n}x${k} ${act} against js`);
+    }
+  }
+  assert.throws(() => backend.gemmBiasActivation(2, 3, 4, new Float32Array(8), new Float32Array(12), new Float32Array(2), 'relu', 0, new Float32Array(6)), RangeError);
+});
+
+test('activationBiasBackward gives the bits of activationBackward then sumRows, with dx separate and dx === dy, and agrees with js', () => {
+  const backend = native();
+  // A dense layer's batch (its columns cut over the pool), rows not a multiple of 4, one column, no rows,
+  // and a conv layer's many positions of few channels (summed in parts).
+  const shapes: [number, number][] = [[128, 784], [128, 512], [9, 301], [7, 1], [0, 5], [4096, 16]];
+  for (const [rows, cols] of shapes) {
+    const n = rows * cols;
+    for (const act of ACTIVATIONS) {
+      const y = new Float32Array(n);
+      js.biasActivation(normals(410, n, 2), new Float32Array(cols), y, rows, cols, act, 0.1);
+      const dy = normals(411, n);
+      const dx = new Float32Array(n);
+      const grad = new Float32Array(cols).fill(9);
+      backend.activationBackward(dy, y, dx, n, act, 0.1);
+      backend.sumRows(dx, rows, cols, grad);
+      const fusedDx = new Float32Array(n);
+      const fusedGrad = new Float32Array(cols).fill(-9);
+      backend.activationBiasBackward(dy, y, fusedDx, rows, cols, act, 0.1, fusedGrad);
+      assert.ok(bitsOf(fusedDx).equals(bitsOf(dx)), `${rows}x${cols} ${act}: dx`);
+      assert.ok(bitsOf(fusedGrad).equals(bitsOf(grad)), `${rows}x${cols} ${act}: the bias gradient`);
+      const inPlace = copy(dy);
+      backend.activationBiasBackward(inPlace, y, inPlace, rows, cols, act, 0.1, fusedGrad);
+      assert.ok(bitsOf(inPlace).equals(bitsOf(dx)) && bitsOf(fusedGrad).equals(bitsOf(grad)), `${rows}x${cols} ${act}: in place`);
+      const expectedDx = new Float32Array(n);
+      const expectedGrad = new Float32Array(cols);
+      js.activationBiasBackward(dy, y, expectedDx, rows, cols, act, 0.1, expectedGrad);
+      assertClose(fusedDx, expectedDx, 1e-6, 1e-7, `${rows}x${cols} ${act}: dx against js`);
+      assertClose(fusedGrad, expectedGrad, 1e-5, 1e-6, `${rows}x${cols} ${act}: the bias gradient against js`);
+    }
+  }
+  assert.throws(() => backend.activationBiasBackward(new Float32Array(6), new Float32Array(6), new Float32Array(6), 2, 3, 'relu', 0, new Float32Array(2)), RangeError);
+});
+
 // ---- reductions ----
 
 test('sumRows, sumCols and sum agree with js', () => {
@@ -469,6 +529,43 @@ test('adam with a layout of tensors gives the bits it gives without one, and ref
   const p = normals(140, 10, 1);
   for (const bad of [[6, 2, 5, 5], [6, 4, 4, 4], [10, 3], [10], [10, 0], [-1, 1, 11, 1]]) {
     assert.throws(() => backend.adam(p, p, new Float32Array(10), new Float32Array(10), 10, 1e-3, 0.9, 0.999, 1e-7, 1, null, Int32Array.from(bad)), /layout must hold each tensor's size and rows/);
+  }
+});
+
+// Adam's own health check: a NaN or an infinity anywhere in the gradients (first, last, in a bias, in
+// the last unit of a layer's rows) leaves every array as it was and is counted; finite ones update
+// with the bits of an update without the check. The js backend does the same.
+test('adam with onlyIfFinite changes nothing when a gradient is not finite, and otherwise gives the bits it gives without the check', () => {
+  const backend = native();
+  const layout = Int32Array.from([784 * 512, 784, 512, 512, 3 * 7, 3]);
+  const n = 784 * 512 + 512 + 21;
+  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  for (const engine of [backend, js]) {
+    for (const withLayout of [false, true]) {
+      for (const withHalf of [false, true]) {
+        const arrays = (): { params: Float32Array; m: Float32Array; v: Float32Array; half: Uint16Array | null } => ({
+          params: normals(150, n, 0.1), m: normals(151, n, 0.01), v: uniforms(152, n), half: withHalf ? new Uint16Array(n).fill(5) : null,
+        });
+        const lay = withLayout ? layout : null;
+        for (const [position, bad] of [[0, NaN], [n - 1, Infinity], [784 * 512 + 3, -Infinity], [783 * 512 + 100, NaN]] as const) {
+          const grads = normals(153, n, 0.5);
+          grads[position] = bad;
+          grads[17] = NaN;
+          const a = arrays();
+          const before = [a.params.slice(), a.m.slice(), a.v.slice(), ...(a.half === null ? [] : [a.half.slice()])];
+          const count = engine.adam(a.params, grads, a.m, a.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, a.half, lay, true);
+          assert.equal(count, 2, `${engine.name}: the count`);
+          [a.params, a.m, a.v, ...(a.half === null ? [] : [a.half])].forEach((x, i) =>
+            assert.ok(bytes(x).equals(bytes(before[i]!)), `${engine.name} (layout ${withLayout}, bf16 ${withHalf}): array ${i} changed though gradient ${position} is ${bad}`));
+        }
+        const grads = normals(154, n, 0.5);
+        const checked = arrays();
+        const plain = arrays();
+        assert.equal(engine.adam(checked.params, grads, checked.m, checked.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, checked.half, lay, true), 0);
+        assert.equal(engine.adam(plain.params, grads, plain.m, plain.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, plain.half, lay), 0);
+        assert.ok(bytes(checked.params).equals(bytes(plain.params)) && bytes(checked.v).equals(bytes(plain.v)), `${engine.name}: finite gradients update as without the check`);
+      }
+    }
   }
 });
 

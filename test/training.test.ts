@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { arrayDataset, takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { evaluateDenoising, validator } from '../src/eval/evaluate.js';
-import { fit, resolveFitOptions, type EpochRecord, type FitOptionsInput } from '../src/train/fit.js';
+import { fit, resolveFitOptions, type Callback, type EpochRecord, type FitOptionsInput } from '../src/train/fit.js';
 import { resolveObjective } from '../src/vae/objective.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { VaekitError } from '../src/errors.js';
+import { getBackend } from '../src/engine/index.js';
+import type { Backend } from '../src/engine/backend.js';
 
 const train = takeFirst(loadMnist('train'), 20000);
 const test500 = takeFirst(loadMnist('test'), 500);
@@ -172,6 +174,23 @@ test('training on features: a dense model with a gaussian likelihood learns stan
   assert.ok(m.mseDenoised < m.mseNoisy, `MSE ${m.mseNoisy} -> ${m.mseDenoised}`);
 });
 
+/** The warnings a fit gives, and how many of them came with the weights as they were after the step before. */
+function skipWatcher(vae: Vae): { warnings: string[]; unchanged: number; callback: Callback } {
+  let before: Float32Array | null = null;
+  const watch = {
+    warnings: [] as string[],
+    unchanged: 0,
+    callback: {
+      onWarning: (m: string): void => {
+        watch.warnings.push(m);
+        if (before !== null && Buffer.from(before.buffer).equals(Buffer.from(vae.params.values.buffer))) watch.unchanged++;
+      },
+      onBatchEnd: (): void => { before = vae.params.values.slice(); },
+    },
+  };
+  return watch;
+}
+
 test('the health guard skips a step whose loss is not finite, halves the learning rate, and stops after 3 in an epoch', async () => {
   // 640 rows of 8 features; row 5 holds a NaN: one batch of ten per epoch is poisoned.
   const D = 8;
@@ -180,16 +199,9 @@ test('the health guard skips a step whose loss is not finite, halves the learnin
   const table = arrayDataset({ values, shape: [D], source: 'poisoned' });
   const config = presetConfig('seed', { inputShape: [D], latent: 2, encoderHidden: [16], decoderHidden: [16], likelihood: 'gaussian' });
   const vae = new Vae(config, { seed: 0 });
-  const warnings: string[] = [];
-  let before: Float32Array | null = null;
-  let unchanged = 0;
-  const history = await fit(vae, table, {
-    epochs: 2, batchSize: 64, noise: { kind: 'none' },
-    callbacks: [{
-      onWarning: (m) => { warnings.push(m); if (before !== null && Buffer.from(before.buffer).equals(Buffer.from(vae.params.values.buffer))) unchanged++; },
-      onBatchEnd: () => { before = vae.params.values.slice(); },
-    }],
-  });
+  const skips = skipWatcher(vae);
+  const history = await fit(vae, table, { epochs: 2, batchSize: 64, noise: { kind: 'none' }, callbacks: [skips.callback] });
+  const { warnings, unchanged } = skips;
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.match(warnings[0]!, /^Epoch 1, step \d+: the loss or a gradient is not finite; the step was skipped and the learning rate halved to 0\.000500/);
   assert.match(warnings[1]!, /^Epoch 2, step \d+: .* halved to 0\.000250/);
@@ -201,6 +213,36 @@ test('the health guard skips a step whose loss is not finite, halves the learnin
   for (let r = 0; r < 640; r += 20) values[r * D] = Number.NaN;
   await assert.rejects(fit(new Vae(config, { seed: 0 }), table, { epochs: 2, batchSize: 64, noise: { kind: 'none' } }),
     (e: unknown) => e instanceof VaekitError && /^Training diverged: 3 steps of epoch 1 had a non-finite loss or gradient/.test(e.message));
+});
+
+test('the health guard skips a step whose loss is finite but a gradient is not: Adam\'s check leaves the weights as they were', async () => {
+  const D = 8;
+  const values = Float32Array.from({ length: 640 * D }, (_, i) => Math.cos(i));
+  const table = arrayDataset({ values, shape: [D], source: 'table' });
+  const config = presetConfig('seed', { inputShape: [D], latent: 2, encoderHidden: [16], decoderHidden: [16], likelihood: 'gaussian' });
+  // A backend whose 10th bias gradient (step 3 of 10, four dense layers a step) holds an infinity.
+  const base = getBackend();
+  let calls = 0;
+  const backend = new Proxy(base, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== 'activationBiasBackward') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return (...args: Parameters<Backend['activationBiasBackward']>) => {
+        target.activationBiasBackward(...args);
+        if (++calls === 10) args[7][0] = Infinity;
+      };
+    },
+  });
+  const vae = new Vae(config, { seed: 0, backend });
+  const skips = skipWatcher(vae);
+  const history = await fit(vae, table, { epochs: 1, batchSize: 64, noise: { kind: 'none' }, callbacks: [skips.callback] });
+  const { warnings, unchanged } = skips;
+  assert.ok(calls >= 40, `${calls} bias gradients`);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^Epoch 1, step 3: the loss or a gradient is not finite; the step was skipped and the learning rate halved to 0\.000500/);
+  assert.equal(unchanged, 1, 'the skipped step left the weights as they were');
+  assert.ok(vae.params.values.every(Number.isFinite));
+  assert.ok(Number.isFinite(history.epochs[0]!.loss));
 });
 
 test('a collapsed posterior (KL near 0 after the warm-up) gets one note at the end, naming the epochs', async () => {

@@ -72,6 +72,17 @@ export interface Backend {
     alpha: number, a: Uint16Array, b: Uint16Array, beta: number, c: Float32Array,
   ): void;
 
+  /**
+   * A dense layer's forward: y[m,n] = act(x[m,k] w[k,n] + bias), with the bits of gemm(false, false,
+   * m, n, k, 1, x, w, 0, y) then biasActivation(y, bias, y, m, n, act, slope). The native backend
+   * applies the bias and activation to each part of y as its product finishes it, while it is in
+   * cache. y must not alias x or w.
+   */
+  gemmBiasActivation(
+    m: number, n: number, k: number, x: Float32Array, w: Float32Array, bias: Float32Array,
+    act: Activation, slope: number, y: Float32Array,
+  ): void;
+
   /** y[r,j] = act(x[r,j] + bias[j]) for r < rows, j < cols. y may alias x. `slope` is leaky relu's negative slope. */
   biasActivation(
     x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
@@ -84,6 +95,16 @@ export interface Backend {
    */
   activationBackward(
     dy: Float32Array, y: Float32Array, dx: Float32Array, n: number, act: Activation, slope: number,
+  ): void;
+
+  /**
+   * A layer's backward through its activation and bias: dx = activationBackward(dy, y) over `rows`
+   * rows of `cols`, and biasGrad[j] = sum over r of dx[r,j] as sumRows gives it, in one pass where
+   * it can. The same bits as the two calls. dx may alias dy.
+   */
+  activationBiasBackward(
+    dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number,
+    act: Activation, slope: number, biasGrad: Float32Array,
   ): void;
 
   /** out[j] = sum over r of x[r,j] (column sums; the bias gradient). */
@@ -296,12 +317,16 @@ export interface Backend {
    * With `half`, also writes the new parameters rounded to bf16 there (toBf16's rounding): mixed
    * precision's copy of the weights, made in the same pass. `layout` (each tensor's size and rows,
    * in order, the sizes summing to n) lets threads update the rows of each tensor that their
-   * products read (native/adam.cc); the result is the same with it or without.
+   * products read (native/adam.cc); the result is the same with it or without. With `onlyIfFinite`,
+   * the gradients are first checked for NaN and infinities (the training step's health check, in
+   * the threads' cut of the update): when any is not finite nothing is changed, and their count is
+   * returned. Returns 0 otherwise.
    */
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null, layout?: Int32Array | null,
-  ): void;
+    onlyIfFinite?: boolean,
+  ): number;
 
   /**
    * Gaussian input noise: out[r,j] = clip(clean[r,j] + factor * n, 0, 1), where row r's normals n

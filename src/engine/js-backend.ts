@@ -89,6 +89,22 @@ export class JsBackend implements Backend {
     }
   }
 
+  gemmBiasActivation(
+    m: number, n: number, k: number, x: Float32Array, w: Float32Array, bias: Float32Array,
+    act: Activation, slope: number, y: Float32Array,
+  ): void {
+    this.gemm(false, false, m, n, k, 1, x, w, 0, y);
+    this.biasActivation(y, bias, y, m, n, act, slope);
+  }
+
+  activationBiasBackward(
+    dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number,
+    act: Activation, slope: number, biasGrad: Float32Array,
+  ): void {
+    this.activationBackward(dy, y, dx, rows * cols, act, slope);
+    this.sumRows(dx, rows, cols, biasGrad);
+  }
+
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
     const acc = new Float64Array(cols);
     for (let r = 0; r < rows; r++) {
@@ -552,7 +568,12 @@ export class JsBackend implements Backend {
   adam(
     params: Float32Array, grads: Float32Array, m: Float32Array, v: Float32Array, n: number,
     lr: number, beta1: number, beta2: number, eps: number, step: number, half?: Uint16Array | null,
-  ): void {
+    _layout?: Int32Array | null, onlyIfFinite?: boolean,
+  ): number {
+    if (onlyIfFinite === true) {
+      const bad = this.countNonFinite(grads, n);
+      if (bad > 0) return bad;
+    }
     const c1 = 1 - Math.pow(beta1, step);
     const c2 = 1 - Math.pow(beta2, step);
     for (let i = 0; i < n; i++) {
@@ -564,6 +585,7 @@ export class JsBackend implements Backend {
       params[i] = params[i]! - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
     }
     if (half !== undefined && half !== null) this.toBf16(params, half, n);
+    return 0;
   }
 
   gatherBytes(

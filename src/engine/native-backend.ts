@@ -58,7 +58,7 @@ export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
 /** Every function the addon must export (a record, so that the compiler checks that none is left out). */
 const ADDON_FUNCTIONS = Object.keys({
   info: true, gemm: true, gemmPortable: true, gemmBlas: true, gemmDnnlF32: true, gemmBf16: true, toBf16: true,
-  biasActivation: true, activationBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
+  biasActivation: true, activationBackward: true, gemmBiasActivation: true, activationBiasBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
   add: true, sub: true, mul: true, scale: true, axpy: true, sumShards: true, serialKernels: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
@@ -111,7 +111,7 @@ type Args<K extends Kernel> = Parameters<Backend[K]>;
 /**
  * The Backend over the addon; thin on purpose, since these calls sit on every training step's path.
  * Each kernel hands its arguments to the addon's as they come, but for an activation (its
- * ACTIVATION_CODE) and adam's absent bf16 copy and layout (null).
+ * ACTIVATION_CODE) and adam's absent bf16 copy and layout (null) and check (false).
  */
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
@@ -138,6 +138,14 @@ export class NativeBackend implements Backend {
     this.addon.activationBackward(dy, y, dx, n, ACTIVATION_CODE[act], slope);
   }
 
+  gemmBiasActivation(...[m, n, k, x, w, bias, act, slope, y]: Args<'gemmBiasActivation'>): void {
+    this.addon.gemmBiasActivation(m, n, k, x, w, bias, ACTIVATION_CODE[act], slope, y);
+  }
+
+  activationBiasBackward(...[dy, y, dx, rows, cols, act, slope, biasGrad]: Args<'activationBiasBackward'>): void {
+    this.addon.activationBiasBackward(dy, y, dx, rows, cols, ACTIVATION_CODE[act], slope, biasGrad);
+  }
+
   sumRows(...args: Args<'sumRows'>): void { this.addon.sumRows(...args); }
   sumCols(...args: Args<'sumCols'>): void { this.addon.sumCols(...args); }
   sum(...args: Args<'sum'>): number { return this.addon.sum(...args); }
@@ -158,8 +166,8 @@ export class NativeBackend implements Backend {
   mixtureLogDensity(...args: Args<'mixtureLogDensity'>): void { this.addon.mixtureLogDensity(...args); }
   mixtureBackward(...args: Args<'mixtureBackward'>): void { this.addon.mixtureBackward(...args); }
 
-  adam(...[params, grads, m, v, n, lr, beta1, beta2, eps, step, half, layout]: Args<'adam'>): void {
-    this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null, layout ?? null);
+  adam(...[params, grads, m, v, n, lr, beta1, beta2, eps, step, half, layout, onlyIfFinite]: Args<'adam'>): number {
+    return this.addon.adam(params, grads, m, v, n, lr, beta1, beta2, eps, step, half ?? null, layout ?? null, onlyIfFinite ?? false);
   }
 
   gaussianNoise(...args: Args<'gaussianNoise'>): void { this.addon.gaussianNoise(...args); }

@@ -46,12 +46,18 @@ export class Adam {
     );
   }
 
-  /** Applies the gradients currently in params.grads (and refreshes their bf16 copy, when they have one). */
-  update(backend: Backend): void {
-    this.step += 1;
-    backend.adam(
+  /**
+   * Applies the gradients currently in params.grads (and refreshes their bf16 copy, when they have
+   * one) and returns true, when every gradient is finite; otherwise changes nothing (the step count
+   * included) and returns false. The check is the update's own first pass (Backend.adam).
+   */
+  update(backend: Backend): boolean {
+    const bad = backend.adam(
       this.params.values, this.params.grads, this.m, this.v, this.params.count,
-      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step, this.params.half, this.layout,
+      this.learningRate, this.beta1, this.beta2, this.epsilon, this.step + 1, this.params.half, this.layout, true,
     );
+    if (bad > 0) return false;
+    this.step += 1;
+    return true;
   }
 }

@@ -196,8 +196,7 @@ export class ConvTranspose2d implements Layer {
     if (x === null) throw new Error(`${this.name}.backward needs a forward call before it.`);
     const positions = rows * this.outHeight * this.outWidth;
     const pixels = rows * this.inHeight * this.inWidth;
-    backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
-    backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
+    backend.activationBiasBackward(dy, this.out, dy, positions, this.outChannels, this.activation, LEAKY_SLOPE, this.bias.grad);
     if (this.precision === 'bf16') {
       // x and W as the forward pass rounded them; the patches of dy straight to bf16, for both products.
       const dColsh = this.half.dCols.reserve(pixels * this.patchSize);

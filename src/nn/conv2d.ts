@@ -189,12 +189,12 @@ export class Conv2d implements Layer {
       backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, colsh);
       const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
+      backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
     } else {
       backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, this.cols);
-      backend.gemm(false, false, positions, this.outChannels, this.patchSize, 1, this.cols, this.kernel.value, 0, y);
+      backend.gemmBiasActivation(positions, this.outChannels, this.patchSize, this.cols, this.kernel.value, this.bias.value, this.activation, LEAKY_SLOPE, y);
     }
     this.colsHoldPatches = true;
-    backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
     return y.subarray(0, rows * this.outputSize);
   }
 
@@ -205,13 +205,12 @@ export class Conv2d implements Layer {
   backward(backend: Backend, dy: Float32Array, rows: number, needInputGrad: boolean): Float32Array | null {
     if (!this.colsHoldPatches) throw new Error(`${this.name}.backward needs a forward call before it.`);
     const positions = rows * this.outHeight * this.outWidth;
-    backend.activationBackward(dy, this.out, dy, positions * this.outChannels, this.activation, LEAKY_SLOPE);
+    backend.activationBiasBackward(dy, this.out, dy, positions, this.outChannels, this.activation, LEAKY_SLOPE, this.bias.grad);
     const bf16 = this.precision === 'bf16';
     // The patches and W as the forward pass rounded them; dy rounded once for both products.
     const dyh = bf16 ? this.half.dy.of(backend, dy, positions * this.outChannels) : null;
     if (dyh !== null) backend.gemmBf16(true, false, this.patchSize, this.outChannels, positions, 1, this.half.cols.value, dyh, 0, this.kernel.grad);
     else backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
-    backend.sumRows(dy, positions, this.outChannels, this.bias.grad);
     if (!needInputGrad) return null;
     // The patches are no longer needed: their buffer takes dL/d(patches).
     this.colsHoldPatches = false;

@@ -92,10 +92,10 @@ export class Dense implements Layer {
       const xh = this.half.x.of(backend, x, rows * this.inputs);
       const wh = this.half.w.ofParameter(backend, this.kernel);
       backend.gemmBf16(false, false, rows, this.outputs, this.inputs, 1, xh, wh, 0, y);
+      backend.biasActivation(y, this.bias.value, y, rows, this.outputs, this.activation, LEAKY_SLOPE);
     } else {
-      backend.gemm(false, false, rows, this.outputs, this.inputs, 1, x, this.kernel.value, 0, y);
+      backend.gemmBiasActivation(rows, this.outputs, this.inputs, x, this.kernel.value, this.bias.value, this.activation, LEAKY_SLOPE, y);
     }
-    backend.biasActivation(y, this.bias.value, y, rows, this.outputs, this.activation, LEAKY_SLOPE);
     this.input = x;
     return y.subarray(0, rows * this.outputs);
   }
@@ -108,8 +108,7 @@ export class Dense implements Layer {
     const x = this.input;
     if (x === null) throw new Error(`${this.name}.backward called before forward.`);
     const n = rows * this.outputs;
-    backend.activationBackward(dy, this.out, dy, n, this.activation, LEAKY_SLOPE);
-    backend.sumRows(dy, rows, this.outputs, this.bias.grad);
+    backend.activationBiasBackward(dy, this.out, dy, rows, this.outputs, this.activation, LEAKY_SLOPE, this.bias.grad);
     if (this.precision === 'bf16') {
       // x and W as the forward pass rounded them; dy rounded once for both products.
       const dyh = this.half.dy.of(backend, dy, n);

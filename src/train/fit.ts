@@ -365,13 +365,15 @@ export async function fit<M extends Trainable>(vae: M, train: Dataset, input: Fi
         const parts = trainStep(batch);
         step++;
         history.steps++;
-        const refused = health.refuse(parts.loss, vae, optimizer, epoch, step);
+        // The plain step's update checks its gradients as it applies them (nothing when one is not finite).
+        const finite = Number.isFinite(parts.loss) &&
+          (aggressive === null ? optimizer.update(vae.backend) : vae.backend.countNonFinite(vae.params.grads, vae.params.count) === 0);
+        const refused = health.refuse(finite, optimizer, epoch, step);
         if (refused !== null) {
           await warn(refused);
           continue;
         }
-        if (aggressive === null) optimizer.update(vae.backend);
-        else {
+        if (aggressive !== null) {
           // He et al.'s two optimizers: the decoder alone while the phase is on, then both, each counting its own steps.
           const { count } = encoderPart!;
           if (!aggressive.on) optimizer.updateRange(vae.backend, 0, count, ++aggressive.encoderSteps);

@@ -5,8 +5,6 @@
  */
 import { VaekitError } from '../errors.js';
 import type { Adam } from '../nn/adam.js';
-import type { Backend } from '../engine/backend.js';
-import type { ParameterSet } from '../nn/parameters.js';
 import type { Checkpoint, TrainState } from './checkpoint.js';
 
 /** Steps of one epoch the health guard refuses before it stops training. */
@@ -25,12 +23,13 @@ export class HealthGuard {
   }
 
   /**
-   * After a step's backward pass, before the optimizer's update: null when its loss and gradients
-   * are finite (apply it); otherwise halves the learning rate (the optimizer's too) and returns the
+   * After a step's backward pass: `finite` says whether its loss and every gradient were (the
+   * optimizer's update checks the gradients as it applies them, and applies nothing when one is
+   * not). Null when so; otherwise halves the learning rate (the optimizer's too) and returns the
    * warning to give, or throws at the MAX_REFUSED_STEPS-th refused step of the epoch.
    */
-  refuse(loss: number, vae: { readonly params: ParameterSet; readonly backend: Backend }, optimizer: Adam, epoch: number, step: number): string | null {
-    if (Number.isFinite(loss) && vae.backend.countNonFinite(vae.params.grads, vae.params.count) === 0) return null;
+  refuse(finite: boolean, optimizer: Adam, epoch: number, step: number): string | null {
+    if (finite) return null;
     this.refused++;
     this.lrScale /= 2;
     optimizer.learningRate /= 2;

@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import type { Backend } from '../src/engine/backend.js';
+import { withGemm, type Backend } from '../src/engine/backend.js';
 import { JsBackend } from '../src/engine/js-backend.js';
 import { getBackend } from '../src/engine/index.js';
 import { Tensor } from '../src/engine/tensor.js';
@@ -19,7 +19,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { runTfjsPeer } from './tfjs-peer.js';
-import { floorRunner, productFlops, productRunner, recordProducts, withGemm } from './workload.js';
+import { floorRunner, productFlops, productRunner, recordProducts } from './workload.js';
 import { loadNativeAddon } from '../src/engine/native-backend.js';
 import { resolvePrecision, type Precision } from '../src/engine/precision.js';
 
@@ -283,7 +283,8 @@ async function main(): Promise<void> {
   say('tfjs wasm: samples per second', `${wasm.samplesPerSecond.toFixed(1)} (${wasm.steps} steps, ${wasm.wasmVariant ?? '?'}, threads ${String(wasm.threads)})`);
   say('speed-up over tfjs wasm', `${(samplesPerSecond / wasm.samplesPerSecond).toFixed(1)}x`);
 
-  // The health guard's check over the gradients, once per step: its share of a training step.
+  // The health guard's check over the gradients, once per step: its share of a training step. In
+  // training it is Adam's first pass (native/adam.cc), in the floor above; here it runs alone.
   const stepsPerEpoch = Math.ceil(train.count / BATCH);
   const check = best(3, () => { for (let s = 0; s < stepsPerEpoch; s++) backend.countNonFinite(seedVae.params.grads, seedVae.params.count); });
   say('health check: non-finite gradients, per epoch', `${check.toFixed(4)} s (${(100 * check / epoch).toFixed(2)}% of the training epoch)`);

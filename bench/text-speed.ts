@@ -38,7 +38,7 @@ export async function measureTextSpeed(file: string, steps: number, B: number, t
   const backend: Backend = new Proxy(inner, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
-      if (prop !== 'gemm' || typeof value !== 'function') return value;
+      if ((prop !== 'gemm' && prop !== 'gemmBiasActivation') || typeof value !== 'function') return value;
       const fn = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]) => {
         const t = performance.now();

@@ -9,12 +9,11 @@ import { takeFirst } from '../src/data/dataset.js';
 import { loadMnist } from '../src/data/sources/mnist.js';
 import { getBackend } from '../src/engine/index.js';
 import { loadNativeAddon } from '../src/engine/native-backend.js';
-import type { Backend } from '../src/engine/backend.js';
+import { withGemm, type Backend } from '../src/engine/backend.js';
 import { parsePrecision } from '../src/engine/precision.js';
 import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
-import { withGemm } from './workload.js';
 
 const [precisionArg = 'fp32', products = 'native', imagesArg = '60000', roundsArg = '2', shardsArg = '1', preset = 'seed'] = process.argv.slice(2);
 const precision = parsePrecision(precisionArg);

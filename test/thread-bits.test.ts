@@ -29,12 +29,13 @@ const CHILD = `
   const { Random } = await import(${JSON.stringify(new URL('../src/engine/random.ts', import.meta.url).href)});
   const { getBackend } = await import(${JSON.stringify(new URL('../src/engine/index.ts', import.meta.url).href)});
   const { loadNativeAddon } = await import(${JSON.stringify(new URL('../src/engine/native-backend.ts', import.meta.url).href)});
+  const { withGemm } = await import(${JSON.stringify(new URL('../src/engine/backend.ts', import.meta.url).href)});
   const spec = JSON.parse(process.env.CASE);
   const config = presetConfig(spec.preset, spec.overrides);
   // products 'portable': the bundled kernel in place of oneDNN's (what a machine without oneDNN and OpenBLAS runs).
   const base = getBackend();
   const portable = loadNativeAddon().gemmPortable;
-  const backend = spec.products === 'portable' ? new Proxy(base, { get: (t, p, r) => (p === 'gemm' ? portable : Reflect.get(t, p, r)) }) : base;
+  const backend = spec.products === 'portable' ? withGemm(base, portable) : base;
   const vae = new Vae(config, { seed: 7, backend });
   const size = vae.pixels;
   const rows = 300;

@@ -388,3 +388,19 @@ export interface Backend {
     outH: number, outW: number, x: Float32Array,
   ): void;
 }
+
+/**
+ * `backend` with its fp32 products taken by `gemm` (OpenBLAS' or the bundled kernel's in place of
+ * oneDNN's, for bench/ and the tests): gemm itself, and the product of gemmBiasActivation, whose
+ * bias and activation then follow through biasActivation (the same bits). Everything else as it is.
+ */
+export function withGemm(backend: Backend, gemm: Backend['gemm']): Backend {
+  const gemmBiasActivation: Backend['gemmBiasActivation'] = (m, n, k, x, w, bias, act, slope, y) => {
+    gemm(false, false, m, n, k, 1, x, w, 0, y);
+    backend.biasActivation(y, bias, y, m, n, act, slope);
+  };
+  return new Proxy(backend, {
+    get: (target, prop, receiver) =>
+      prop === 'gemm' ? gemm : prop === 'gemmBiasActivation' ? gemmBiasActivation : Reflect.get(target, prop, receiver) as unknown,
+  });
+}

@@ -36,7 +36,7 @@ function timed(inner: Backend): Backend {
           name = `${String(prop)} ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'}${byShape ? ` ${String(args[2])}x${String(args[3])}x${String(args[4])}` : ''}`;
         }
         if (prop === 'biasActivation' || prop === 'activationBackward') name = `${name} ${String(args[5] ?? args[4])}`;
-        if (prop === 'gemmBiasActivation') name = `${name} ${String(args[6])}${byShape ? ` ${String(args[0])}x${String(args[1])}x${String(args[2])}` : ''}`;
+        if (prop === 'gemmBiasActivation' || prop === 'gemmBf16BiasActivation') name = `${name} ${String(args[6])}${byShape ? ` ${String(args[0])}x${String(args[1])}x${String(args[2])}` : ''}`;
         add(name, performance.now() - t);
         return r;
       };

@@ -1,6 +1,6 @@
 // The matrix products of a training step, for the benchmark's "limit": one real training step is
-// run through a recording backend, which notes every product it asks for (fp32 gemm, the product
-// of gemmBiasActivation, or gemmBf16, with its shape and transposes); the limit is the time to run exactly those products, through the
+// run through a recording backend, which notes every product it asks for (fp32 gemm, gemmBf16, or
+// the product of gemmBiasActivation or gemmBf16BiasActivation, with its shape and transposes); the limit is the time to run exactly those products, through the
 // same backend calls, for every step of an epoch, on buffers of the right sizes and nothing else.
 // This works for any preset and precision: for the seed preset it is the 4 forward, 4 weight-
 // gradient and 3 input-gradient products of its dense layers; for the conv preset it adds the
@@ -38,8 +38,8 @@ export function recordProducts(backend: Backend, config: VaeConfig, precision: P
           });
         }
         // A dense layer's forward: its product (the bias and activation are not the limit's).
-        if (prop === 'gemmBiasActivation') {
-          products.push({ bf16: false, transA: false, transB: false, m: args[0] as number, n: args[1] as number, k: args[2] as number });
+        if (prop === 'gemmBiasActivation' || prop === 'gemmBf16BiasActivation') {
+          products.push({ bf16: prop === 'gemmBf16BiasActivation', transA: false, transB: false, m: args[0] as number, n: args[1] as number, k: args[2] as number });
         }
         return fn.apply(target, args);
       };

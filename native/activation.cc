@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "args.h"
+#include "bf16.h"
 #include "bindings.h"
+#include "dnnl_gemm.h"
 #include "fastmath.h"
 #include "parallel.h"
 #include "reduce.h"
@@ -118,11 +120,16 @@ constexpr size_t kMinParallelBiasBackward = 1 << 16;
 // column: the columns are cut over the pool, and each thread takes its columns of a row (dx still
 // in cache) into its columns' double sums, row after row, as sumRows would. Elsewhere (one column,
 // or a conv layer's many positions of few channels) the two run one after the other.
+// With dxHalf, dx rounded to bf16 is written there too (mixed precision's copy of the gradient that
+// both products read), in the same pass.
 void activationBiasBackward(const float* dy, const float* y, float* dx, size_t rows, size_t cols,
-                            int act, double slope, float* biasGrad) {
+                            int act, double slope, float* biasGrad, uint16_t* dxHalf) {
   if (!sumRowsColumnByColumn(rows, cols)) {
     activationBackward(dy, y, dx, rows * cols, act, slope);
     sumRows(dx, rows, cols, biasGrad);
+    if (dxHalf != nullptr) {
+      parallelFor(rows * cols, 1 << 16, 64, [&](size_t begin, size_t end) { toBf16(dx + begin, dxHalf + begin, end - begin); });
+    }
     return;
   }
   if (rows == 0) {
@@ -134,7 +141,10 @@ void activationBiasBackward(const float* dy, const float* y, float* dx, size_t r
     acc.assign(j1 - j0, 0.0);
     for (size_t r = 0; r < rows; r += 4) {
       const size_t r1 = std::min(rows, r + 4);
-      for (size_t i = r; i < r1; i++) activationBackwardRange(dy, y, dx, i * cols + j0, i * cols + j1, act, slope);
+      for (size_t i = r; i < r1; i++) {
+        activationBackwardRange(dy, y, dx, i * cols + j0, i * cols + j1, act, slope);
+        if (dxHalf != nullptr) toBf16(dx + i * cols + j0, dxHalf + i * cols + j0, j1 - j0);
+      }
       sumRowsBlock(dx, r, r1, cols, j0, j1 - j0, acc.data());
     }
     for (size_t j = j0; j < j1; j++) biasGrad[j] = static_cast<float>(acc[j - j0]);
@@ -186,8 +196,9 @@ napi_value ActivationBiasBackward(napi_env env, napi_callback_info info) {
   const float* y = args.floats(1, "y", act == kLinear ? 0 : rows * cols);
   float* dx = args.floats(2, "dx", rows * cols);
   float* biasGrad = args.floats(7, "biasGrad", cols);
+  uint16_t* dxHalf = args.optionalUint16s(8, "dxHalf", rows * cols);
   if (!args.ok()) return nullptr;
-  activationBiasBackward(dy, y, dx, rows, cols, act, slope, biasGrad);
+  activationBiasBackward(dy, y, dx, rows, cols, act, slope, biasGrad, dxHalf);
   return undefinedValue(env);
 }
 

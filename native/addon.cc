@@ -51,6 +51,7 @@ constexpr Kernel kKernels[] = {
     {"activationBackward", ActivationBackward},
     {"activationBiasBackward", ActivationBiasBackward},
     {"gemmBiasActivation", GemmBiasActivation},
+    {"gemmBf16BiasActivation", GemmBf16BiasActivation},
     {"sumRows", SumRows},
     {"sumCols", SumCols},
     {"sum", Sum},

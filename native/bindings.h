@@ -18,6 +18,7 @@ napi_value BiasActivation(napi_env env, napi_callback_info info);
 napi_value ActivationBackward(napi_env env, napi_callback_info info);
 napi_value ActivationBiasBackward(napi_env env, napi_callback_info info);
 napi_value GemmBiasActivation(napi_env env, napi_callback_info info);
+napi_value GemmBf16BiasActivation(napi_env env, napi_callback_info info);
 
 napi_value SumRows(napi_env env, napi_callback_info info);
 napi_value SumCols(napi_env env, napi_callback_info info);

@@ -417,6 +417,21 @@ bool runProduct(dnnl_data_type_t type, size_t elementSize, bool transA, bool tra
   return runRowBands(type, elementSize, transA, transB, m, n, k, alpha, a, b, beta, c, epilogue);
 }
 
+// A dense layer's forward, C [m, n] = act(A B + bias): the product with the layer's bias and
+// activation as its epilogue (runProduct), in fp32 or with A and B in bf16.
+bool denseForward(dnnl_data_type_t type, size_t elementSize, int m, int n, int k, const void* a, const void* b,
+                  const float* bias, int act, double slope, float* c) {
+  if (dnnlUnavailableReason() != nullptr) return false;
+  if (m <= 0 || n <= 0) return true;
+  if (k <= 0) {
+    gemm(false, false, m, n, 0, 1.0f, nullptr, nullptr, 0.0f, c);  // beta * C with beta 0, as gemmDnnlF32 and gemmBf16
+    biasActivation(c, bias, c, static_cast<size_t>(m), static_cast<size_t>(n), act, slope);
+    return true;
+  }
+  const Epilogue epilogue{bias, act, slope};
+  return runProduct(type, elementSize, false, false, m, n, k, 1.0f, a, b, 0.0f, c, &epilogue);
+}
+
 }  // namespace
 
 bool dnnlCompiled() { return true; }
@@ -476,15 +491,12 @@ bool gemmDnnlF32(bool transA, bool transB, int m, int n, int k, float alpha, con
 
 bool gemmDnnlF32BiasActivation(int m, int n, int k, const float* a, const float* b, const float* bias,
                                int act, double slope, float* c) {
-  if (dnnlUnavailableReason() != nullptr) return false;
-  if (m <= 0 || n <= 0) return true;
-  if (k <= 0) {
-    gemm(false, false, m, n, 0, 1.0f, a, b, 0.0f, c);  // as gemmDnnlF32
-    biasActivation(c, bias, c, static_cast<size_t>(m), static_cast<size_t>(n), act, slope);
-    return true;
-  }
-  const Epilogue epilogue{bias, act, slope};
-  return runProduct(dnnl_f32, sizeof(float), false, false, m, n, k, 1.0f, a, b, 0.0f, c, &epilogue);
+  return denseForward(dnnl_f32, sizeof(float), m, n, k, a, b, bias, act, slope, c);
+}
+
+bool gemmBf16BiasActivation(int m, int n, int k, const uint16_t* a, const uint16_t* b, const float* bias,
+                            int act, double slope, float* c) {
+  return denseForward(dnnl_bf16, sizeof(uint16_t), m, n, k, a, b, bias, act, slope, c);
 }
 
 bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const uint16_t* a,
@@ -509,6 +521,7 @@ std::string dnnlKernel(bool) { return ""; }
 bool gemmDnnlF32(bool, bool, int, int, int, float, const float*, const float*, float, float*) { return false; }
 bool gemmBf16(bool, bool, int, int, int, float, const uint16_t*, const uint16_t*, float, float*) { return false; }
 bool gemmDnnlF32BiasActivation(int, int, int, const float*, const float*, const float*, int, double, float*) { return false; }
+bool gemmBf16BiasActivation(int, int, int, const uint16_t*, const uint16_t*, const float*, int, double, float*) { return false; }
 
 #endif
 

@@ -31,6 +31,10 @@ bool gemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, const 
 // bits of gemmDnnlF32 then biasActivation. False as gemmDnnlF32.
 bool gemmDnnlF32BiasActivation(int m, int n, int k, const float* a, const float* b, const float* bias,
                                int act, double slope, float* c);
+// The same with A and B in bf16 (gemmBf16's operands), each row band's bias and activation applied
+// as the band is finished.
+bool gemmBf16BiasActivation(int m, int n, int k, const uint16_t* a, const uint16_t* b, const float* bias,
+                            int act, double slope, float* c);
 
 // Rounds n floats to bf16 (round to nearest even).
 void toBf16(const float* from, uint16_t* to, size_t n);

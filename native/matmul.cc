@@ -1,5 +1,7 @@
 // gemm, gemmPortable and the oneDNN products (gemmBf16, gemmDnnlF32): argument checks around the
 // kernels in gemm.cc and dnnl.cc.
+#include <type_traits>
+
 #include "activation.h"
 #include "args.h"
 #include "bindings.h"
@@ -94,29 +96,50 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 }
 
 // gemmBiasActivation(m, n, k, a, b, bias, act, slope, c): c = act(a b + bias), a dense layer's
-// forward; oneDNN applies the bias and activation to each part of c as it finishes it, elsewhere
-// they follow the product. The same bits as gemm then biasActivation either way.
-napi_value GemmBiasActivation(napi_env env, napi_callback_info info) {
-  Args args(env, info, "gemmBiasActivation");
+// forward; oneDNN applies the bias and activation to each part of c as it finishes it. Without
+// oneDNN, fp32 runs the product (OpenBLAS or the portable kernel) and then them, the same bits;
+// gemmBf16BiasActivation (a and b in bf16) is refused with the reason, as gemmBf16 is.
+namespace {
+
+template <typename T>
+napi_value callDense(napi_env env, napi_callback_info info, const char* name,
+                     bool (*kernel)(int, int, int, const T*, const T*, const float*, int, double, float*)) {
+  Args args(env, info, name);
   const uint64_t m = args.size(0, "m");
   const uint64_t n = args.size(1, "n");
   const uint64_t k = args.size(2, "k");
   const int act = activationCode(args, 6);
   const double slope = args.number(7, "slope");
-  const float* a = args.floats(3, "a", m * k);
-  const float* b = args.floats(4, "b", k * n);
+  const T* a = operand(args, 3, "a", m * k, static_cast<const T*>(nullptr));
+  const T* b = operand(args, 4, "b", k * n, static_cast<const T*>(nullptr));
   const float* bias = args.floats(5, "bias", m > 0 ? n : 0);
   float* c = args.floats(8, "c", m * n);
   if (!args.ok()) return nullptr;
   const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
-  if (dnnlUnavailableReason() != nullptr) {
-    gemm(false, false, mi, ni, ki, 1.0f, a, b, 0.0f, c);
-    biasActivation(c, bias, c, m, n, act, slope);
-  } else if (!gemmDnnlF32BiasActivation(mi, ni, ki, a, b, bias, act, slope, c)) {
+  if (const char* reason = dnnlUnavailableReason()) {
+    if constexpr (std::is_same_v<T, float>) {
+      gemm(false, false, mi, ni, ki, 1.0f, a, b, 0.0f, c);
+      biasActivation(c, bias, c, m, n, act, slope);
+      return undefinedValue(env);
+    }
+    args.fail("%s", reason);
+    return nullptr;
+  }
+  if (!kernel(mi, ni, ki, a, b, bias, act, slope, c)) {
     args.fail("oneDNN could not run a %dx%dx%d product", mi, ni, ki);
     return nullptr;
   }
   return undefinedValue(env);
+}
+
+}  // namespace
+
+napi_value GemmBiasActivation(napi_env env, napi_callback_info info) {
+  return callDense<float>(env, info, "gemmBiasActivation", gemmDnnlF32BiasActivation);
+}
+
+napi_value GemmBf16BiasActivation(napi_env env, napi_callback_info info) {
+  return callDense<uint16_t>(env, info, "gemmBf16BiasActivation", gemmBf16BiasActivation);
 }
 
 napi_value GemmBlas(napi_env env, napi_callback_info info) {

@@ -21,6 +21,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
+import { assertClose } from './helpers/assert-close.js';
 import { twoClassNpy } from './helpers/cli.js';
 
 const js = new JsBackend();
@@ -131,7 +132,53 @@ test('oneDNN bf16 products equal the js reference (the same bf16 operands in fp3
   }
 });
 
-test('native gemmBf16 checks its sizes and refuses where oneDNN is off', { skip: native === null ? 'the native addon is not built' : false }, () => {
+// The fused kernels' bf16 sides give the bits of the calls they replace.
+const bitsOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test('gemmBf16BiasActivation gives the bits of gemmBf16 then biasActivation, and agrees with js', { skip: skipBf16 }, () => {
+  const backend = native!;
+  // A seed layer's batch (two row bands), more than 256 rows, the latent layer's k = 40, a small product, k = 0.
+  for (const [m, n, k] of [[128, 512, 784], [300, 96, 200], [128, 512, 40], [3, 5, 7], [4, 6, 0]] as const) {
+    for (const act of ['relu', 'linear', 'sigmoid', 'leaky_relu'] as const) {
+      const x = new Uint16Array(m * k);
+      const w = new Uint16Array(k * n);
+      backend.toBf16(normals(500 + m, m * k), x, m * k);
+      backend.toBf16(normals(501 + n, k * n, 0.05), w, k * n);
+      const bias = normals(502, n, 0.5);
+      const separate = new Float32Array(m * n).fill(7);
+      backend.gemmBf16(false, false, m, n, k, 1, x, w, 0, separate);
+      backend.biasActivation(separate, bias, separate, m, n, act, 0.2);
+      const fused = new Float32Array(m * n).fill(-3);
+      backend.gemmBf16BiasActivation(m, n, k, x, w, bias, act, 0.2, fused);
+      assert.ok(bitsOf(fused).equals(bitsOf(separate)), `${m}x${n}x${k} ${act}: not the bits of gemmBf16 then biasActivation`);
+      const expected = new Float32Array(m * n);
+      js.gemmBf16BiasActivation(m, n, k, x, w, bias, act, 0.2, expected);
+      assertClose(fused, expected, 1e-4, 1e-5, `${m}x${n}x${k} ${act} against js`);
+    }
+  }
+});
+
+test('activationBiasBackward with a bf16 copy writes toBf16 of dx, and dx and the bias gradient as without it, on both backends', { skip: native === null ? 'the native addon is not built' : false }, () => {
+  for (const backend of [native!, js]) {
+    // A dense layer's batch (columns over the pool), rows not a multiple of 4, and a conv layer's many positions of few channels.
+    for (const [rows, cols] of [[128, 512], [9, 301], [4096, 16]] as const) {
+      const n = rows * cols;
+      const y = normals(510, n).map((v) => Math.max(0, v));
+      const dy = normals(511, n);
+      const [dx, dxChecked] = [new Float32Array(n), new Float32Array(n)];
+      const [grad, gradChecked] = [new Float32Array(cols), new Float32Array(cols)];
+      backend.activationBiasBackward(dy, y, dx, rows, cols, 'relu', 0, grad);
+      const half = new Uint16Array(n).fill(3);
+      backend.activationBiasBackward(dy, y, dxChecked, rows, cols, 'relu', 0, gradChecked, half);
+      const expected = new Uint16Array(n);
+      backend.toBf16(dx, expected, n);
+      assert.ok(bitsOf(half).equals(bitsOf(expected)), `${backend.name} ${rows}x${cols}: the bf16 copy is not toBf16 of dx`);
+      assert.ok(bitsOf(dxChecked).equals(bitsOf(dx)) && bitsOf(gradChecked).equals(bitsOf(grad)), `${backend.name} ${rows}x${cols}: dx or the bias gradient changed`);
+    }
+  }
+});
+
+test('native gemmBf16 checks its sizes and refuses where oneDNN is off (gemmBf16BiasActivation too; the fp32 dense forward runs without it)', { skip: native === null ? 'the native addon is not built' : false }, () => {
   const c = new Float32Array(4);
   assert.throws(() => native!.gemmBf16(false, false, 2, 2, 2, 1, new Uint16Array(3), new Uint16Array(4), 0, c), /a has 3 elements/);
   const off = vaekitChild(['-e', `
@@ -139,11 +186,18 @@ test('native gemmBf16 checks its sizes and refuses where oneDNN is off', { skip:
     const b = loadNativeBackend();
     console.log(JSON.stringify(b.info().bf16));
     try { b.gemmBf16(false, false, 1, 1, 1, 1, new Uint16Array(1), new Uint16Array(1), 0, new Float32Array(1)); console.log('ran'); }
-    catch (e) { console.log('threw: ' + e.message); }`]);
-  const [info, outcome] = off.split('\n');
+    catch (e) { console.log('threw: ' + e.message); }
+    try { b.gemmBf16BiasActivation(1, 1, 1, new Uint16Array(1), new Uint16Array(1), new Float32Array(1), 'relu', 0, new Float32Array(1)); console.log('ran'); }
+    catch (e) { console.log('threw: ' + e.message); }
+    const y = new Float32Array(2);
+    b.gemmBiasActivation(1, 2, 2, Float32Array.of(1, 2), Float32Array.of(1, 2, 3, 4), Float32Array.of(0.5, -20), 'relu', 0, y);
+    console.log(Array.from(y).join(','));`]);
+  const [info, outcome, fused, fp32] = off.split('\n');
   assert.equal(JSON.parse(info!).available, false);
   assert.match(JSON.parse(info!).reason, /VAEKIT_DNNL=off|no oneDNN/);
   assert.match(outcome!, /^threw: vaekit native gemmBf16: /);
+  assert.match(fused!, /^threw: vaekit native gemmBf16BiasActivation: .*(VAEKIT_DNNL=off|no oneDNN)/);
+  assert.equal(fp32, '7.5,0', 'without oneDNN the fp32 dense forward runs the product, then the bias and activation');
 });
 
 /** Runs node with tsx and VAEKIT_DNNL=off; returns stdout. */

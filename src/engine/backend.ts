@@ -83,6 +83,12 @@ export interface Backend {
     act: Activation, slope: number, y: Float32Array,
   ): void;
 
+  /** gemmBiasActivation with x and w in bfloat16 (gemmBf16's operands): the bits of gemmBf16 then biasActivation. */
+  gemmBf16BiasActivation(
+    m: number, n: number, k: number, x: Uint16Array, w: Uint16Array, bias: Float32Array,
+    act: Activation, slope: number, y: Float32Array,
+  ): void;
+
   /** y[r,j] = act(x[r,j] + bias[j]) for r < rows, j < cols. y may alias x. `slope` is leaky relu's negative slope. */
   biasActivation(
     x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number,
@@ -100,11 +106,12 @@ export interface Backend {
   /**
    * A layer's backward through its activation and bias: dx = activationBackward(dy, y) over `rows`
    * rows of `cols`, and biasGrad[j] = sum over r of dx[r,j] as sumRows gives it, in one pass where
-   * it can. The same bits as the two calls. dx may alias dy.
+   * it can. The same bits as the two calls. dx may alias dy. With `dxHalf`, dx rounded to bf16
+   * (toBf16's rounding) is written there too: mixed precision's copy for the layer's products.
    */
   activationBiasBackward(
     dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number,
-    act: Activation, slope: number, biasGrad: Float32Array,
+    act: Activation, slope: number, biasGrad: Float32Array, dxHalf?: Uint16Array | null,
   ): void;
 
   /** out[j] = sum over r of x[r,j] (column sums; the bias gradient). */

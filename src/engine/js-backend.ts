@@ -97,12 +97,21 @@ export class JsBackend implements Backend {
     this.biasActivation(y, bias, y, m, n, act, slope);
   }
 
+  gemmBf16BiasActivation(
+    m: number, n: number, k: number, x: Uint16Array, w: Uint16Array, bias: Float32Array,
+    act: Activation, slope: number, y: Float32Array,
+  ): void {
+    this.gemmBf16(false, false, m, n, k, 1, x, w, 0, y);
+    this.biasActivation(y, bias, y, m, n, act, slope);
+  }
+
   activationBiasBackward(
     dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number,
-    act: Activation, slope: number, biasGrad: Float32Array,
+    act: Activation, slope: number, biasGrad: Float32Array, dxHalf?: Uint16Array | null,
   ): void {
     this.activationBackward(dy, y, dx, rows * cols, act, slope);
     this.sumRows(dx, rows, cols, biasGrad);
+    if (dxHalf !== undefined && dxHalf !== null) this.toBf16(dx, dxHalf, rows * cols);
   }
 
   sumRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {

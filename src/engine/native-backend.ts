@@ -58,7 +58,7 @@ export type NativeAddon = { [K in Kernel]: WithActivationCodes<Backend[K]> } & {
 /** Every function the addon must export (a record, so that the compiler checks that none is left out). */
 const ADDON_FUNCTIONS = Object.keys({
   info: true, gemm: true, gemmPortable: true, gemmBlas: true, gemmDnnlF32: true, gemmBf16: true, toBf16: true,
-  biasActivation: true, activationBackward: true, gemmBiasActivation: true, activationBiasBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
+  biasActivation: true, activationBackward: true, gemmBiasActivation: true, gemmBf16BiasActivation: true, activationBiasBackward: true, sumRows: true, sumCols: true, sum: true, countNonFinite: true,
   add: true, sub: true, mul: true, scale: true, axpy: true, sumShards: true, serialKernels: true, bceWithLogits: true, squaredError: true, gaussianNll: true,
   reparameterize: true, klDiagonalGaussian: true, reparameterizeBackward: true, mixtureLogDensity: true, mixtureBackward: true, adam: true,
   gaussianNoise: true, binarize: true, gatherBytes: true, im2col: true, im2colBf16: true, col2im: true,
@@ -142,8 +142,12 @@ export class NativeBackend implements Backend {
     this.addon.gemmBiasActivation(m, n, k, x, w, bias, ACTIVATION_CODE[act], slope, y);
   }
 
-  activationBiasBackward(...[dy, y, dx, rows, cols, act, slope, biasGrad]: Args<'activationBiasBackward'>): void {
-    this.addon.activationBiasBackward(dy, y, dx, rows, cols, ACTIVATION_CODE[act], slope, biasGrad);
+  gemmBf16BiasActivation(...[m, n, k, x, w, bias, act, slope, y]: Args<'gemmBf16BiasActivation'>): void {
+    this.addon.gemmBf16BiasActivation(m, n, k, x, w, bias, ACTIVATION_CODE[act], slope, y);
+  }
+
+  activationBiasBackward(...[dy, y, dx, rows, cols, act, slope, biasGrad, dxHalf]: Args<'activationBiasBackward'>): void {
+    this.addon.activationBiasBackward(dy, y, dx, rows, cols, ACTIVATION_CODE[act], slope, biasGrad, dxHalf ?? null);
   }
 
   sumRows(...args: Args<'sumRows'>): void { this.addon.sumRows(...args); }

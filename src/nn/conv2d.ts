@@ -188,8 +188,7 @@ export class Conv2d implements Layer {
       const colsh = this.half.cols.reserve(positions * this.patchSize);
       backend.im2colBf16(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, colsh);
       const wh = this.half.w.ofParameter(backend, this.kernel);
-      backend.gemmBf16(false, false, positions, this.outChannels, this.patchSize, 1, colsh, wh, 0, y);
-      backend.biasActivation(y, this.bias.value, y, positions, this.outChannels, this.activation, LEAKY_SLOPE);
+      backend.gemmBf16BiasActivation(positions, this.outChannels, this.patchSize, colsh, wh, this.bias.value, this.activation, LEAKY_SLOPE, y);
     } else {
       backend.im2col(x, rows, this.inHeight, this.inWidth, this.inChannels, ...this.window, this.outHeight, this.outWidth, this.cols);
       backend.gemmBiasActivation(positions, this.outChannels, this.patchSize, this.cols, this.kernel.value, this.bias.value, this.activation, LEAKY_SLOPE, y);
@@ -205,10 +204,9 @@ export class Conv2d implements Layer {
   backward(backend: Backend, dy: Float32Array, rows: number, needInputGrad: boolean): Float32Array | null {
     if (!this.colsHoldPatches) throw new Error(`${this.name}.backward needs a forward call before it.`);
     const positions = rows * this.outHeight * this.outWidth;
-    backend.activationBiasBackward(dy, this.out, dy, positions, this.outChannels, this.activation, LEAKY_SLOPE, this.bias.grad);
-    const bf16 = this.precision === 'bf16';
-    // The patches and W as the forward pass rounded them; dy rounded once for both products.
-    const dyh = bf16 ? this.half.dy.of(backend, dy, positions * this.outChannels) : null;
+    // The patches and W as the forward pass rounded them; in bf16, dy rounded once for both products, in the same pass.
+    const dyh = this.precision === 'bf16' ? this.half.dy.reserve(positions * this.outChannels) : null;
+    backend.activationBiasBackward(dy, this.out, dy, positions, this.outChannels, this.activation, LEAKY_SLOPE, this.bias.grad, dyh);
     if (dyh !== null) backend.gemmBf16(true, false, this.patchSize, this.outChannels, positions, 1, this.half.cols.value, dyh, 0, this.kernel.grad);
     else backend.gemm(true, false, this.patchSize, this.outChannels, positions, 1, this.cols, dy, 0, this.kernel.grad);
     if (!needInputGrad) return null;

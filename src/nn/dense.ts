@@ -91,8 +91,7 @@ export class Dense implements Layer {
     if (this.precision === 'bf16') {
       const xh = this.half.x.of(backend, x, rows * this.inputs);
       const wh = this.half.w.ofParameter(backend, this.kernel);
-      backend.gemmBf16(false, false, rows, this.outputs, this.inputs, 1, xh, wh, 0, y);
-      backend.biasActivation(y, this.bias.value, y, rows, this.outputs, this.activation, LEAKY_SLOPE);
+      backend.gemmBf16BiasActivation(rows, this.outputs, this.inputs, xh, wh, this.bias.value, this.activation, LEAKY_SLOPE, y);
     } else {
       backend.gemmBiasActivation(rows, this.outputs, this.inputs, x, this.kernel.value, this.bias.value, this.activation, LEAKY_SLOPE, y);
     }
@@ -108,10 +107,12 @@ export class Dense implements Layer {
     const x = this.input;
     if (x === null) throw new Error(`${this.name}.backward called before forward.`);
     const n = rows * this.outputs;
-    backend.activationBiasBackward(dy, this.out, dy, rows, this.outputs, this.activation, LEAKY_SLOPE, this.bias.grad);
-    if (this.precision === 'bf16') {
-      // x and W as the forward pass rounded them; dy rounded once for both products.
-      const dyh = this.half.dy.of(backend, dy, n);
+    const bf16 = this.precision === 'bf16';
+    // In bf16, dy rounded once for both products, in the same pass.
+    const dyh = bf16 ? this.half.dy.reserve(n) : null;
+    backend.activationBiasBackward(dy, this.out, dy, rows, this.outputs, this.activation, LEAKY_SLOPE, this.bias.grad, dyh);
+    if (dyh !== null) {
+      // x and W as the forward pass rounded them.
       backend.gemmBf16(true, false, this.inputs, this.outputs, rows, 1, this.half.x.value, dyh, 0, this.kernel.grad);
       if (!needInputGrad) return null;
       backend.gemmBf16(false, true, rows, this.inputs, this.outputs, 1, dyh, this.half.w.value, 0, this.dInput);

@@ -1,5 +1,6 @@
-// Dense-layer activations: the fused bias + activation forward pass and its backward pass, which
-// reads the derivative off the activation's output. Arithmetic is in double, like the js backend.
+// Dense-layer activations: the fused bias + activation forward pass and its backward pass (alone, or
+// with the bias gradient and bf16 copy in the same pass), which reads the derivative off the
+// activation's output. Arithmetic is in double, like the js backend.
 #include "activation.h"
 
 #include <algorithm>

@@ -62,6 +62,7 @@ napi_value GatherBytes(napi_env env, napi_callback_info info) {
       return nullptr;
     }
   }
+  if (rows == 0 || cols == 0) return undefinedValue(env);
   parallelFor(rows * cols, 1 << 15, cols, [&](size_t b, size_t e) {
     gatherRange(bytes, rowIndex, start, cols, static_cast<float>(divisor), out, b, e);
   });

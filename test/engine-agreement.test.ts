@@ -680,7 +680,7 @@ test('row kernels split across threads agree with js on a full training batch (1
   assertClose(grad, expectedGrad, 1e-5, 1e-9, 'bce grad (threaded)');
 });
 
-test('gatherBytes matches js exactly (bytes / 255), with and without an index, and rejects rows outside the bytes', () => {
+test('gatherBytes matches js exactly (bytes / 255), with and without an index, rejects rows outside the bytes, and takes rows of no columns', () => {
   const backend = native();
   const [count, cols, rows] = [300, 784, 128];
   const bytes = Uint8Array.from({ length: count * cols }, (_, i) => (i * 37 + (i >> 5)) & 255);
@@ -697,6 +697,11 @@ test('gatherBytes matches js exactly (bytes / 255), with and without an index, a
   assert.throws(() => backend.gatherBytes(bytes, Uint32Array.from([0, count]), 0, 2, cols, 255, out), RangeError);
   assert.throws(() => js.gatherBytes(bytes, Uint32Array.from([0, count]), 0, 2, cols, 255, out), RangeError);
   assert.throws(() => backend.gatherBytes(bytes, null, count - 1, 2, cols, 255, out), RangeError);
+  // Rows of no columns, and no rows: nothing to write (the prefetch's row arithmetic divides by cols).
+  const untouched = new Float32Array(4).fill(5);
+  backend.gatherBytes(bytes, index, 0, 3, 0, 255, untouched);
+  backend.gatherBytes(bytes, index, 0, 0, cols, 255, untouched);
+  assert.deepEqual(Array.from(untouched), [5, 5, 5, 5]);
 });
 
 // ---- convolution patches ----

@@ -1,6 +1,7 @@
 // The fused kernels of issue 22 (2026-12-07) against the calls they replace, alone, and the byte
 // gather of a shuffled batch after other work has taken the caches (BENCHMARKS.md, "Fusions that
-// keep the bits"). Run with VAEKIT_THREADS=1 and 2: npx tsx bench/fused-kernels.ts
+// keep the bits"), and bceWithLogits beside them. Run with VAEKIT_THREADS=1 and 2:
+// npx tsx bench/fused-kernels.ts
 import { getBackend } from '../src/engine/index.js';
 import type { Activation } from '../src/engine/backend.js';
 import { Random } from '../src/engine/random.js';
@@ -61,5 +62,19 @@ for (const [m, n, k, act] of [[128, 512, 784, 'relu'], [128, 784, 512, 'linear']
     const separate = perCall(1000, () => { backend.gemm(false, false, m, n, k, 1, x, weights, 0, y1); backend.biasActivation(y1, bias, y1, m, n, act, 0); });
     const fused = perCall(1000, () => backend.gemmBiasActivation(m, n, k, x, weights, bias, act, 0, y2));
     console.log(`dense forward ${m}x${n}x${k} ${act}: separate ${separate.toFixed(1)} us, fused ${fused.toFixed(1)} us, same bits ${same(y1, y2)}`);
+  }
+}
+
+// The loss beside them: bceWithLogits on the decoder's 128 x 784 logits (its row sums are one double chain).
+{
+  const [rows, cols] = [128, 784];
+  const logits = normals(rows * cols).map((v) => 4 * v);
+  const target = Float32Array.from({ length: rows * cols }, () => rng.uniform());
+  const rowLoss = new Float32Array(rows);
+  const grad = new Float32Array(rows * cols);
+  for (let round = 0; round < 3; round++) {
+    const withGrad = perCall(3000, () => backend.bceWithLogits(logits, target, rows, cols, rowLoss, grad, 1));
+    const lossOnly = perCall(3000, () => backend.bceWithLogits(logits, target, rows, cols, rowLoss, null, 1));
+    console.log(`bceWithLogits ${rows}x${cols}: ${withGrad.toFixed(1)} us, without the gradient ${lossOnly.toFixed(1)} us`);
   }
 }

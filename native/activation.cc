@@ -128,9 +128,7 @@ void activationBiasBackward(const float* dy, const float* y, float* dx, size_t r
   if (!sumRowsColumnByColumn(rows, cols)) {
     activationBackward(dy, y, dx, rows * cols, act, slope);
     sumRows(dx, rows, cols, biasGrad);
-    if (dxHalf != nullptr) {
-      parallelFor(rows * cols, 1 << 16, 64, [&](size_t begin, size_t end) { toBf16(dx + begin, dxHalf + begin, end - begin); });
-    }
+    if (dxHalf != nullptr) toBf16OverPool(dx, dxHalf, rows * cols);
     return;
   }
   if (rows == 0) {

@@ -54,6 +54,10 @@ void toBf16(const float* from, uint16_t* to, size_t n) {
   for (size_t i = 0; i < n; i++) to[i] = bf16Of(from[i]);
 }
 
+void toBf16OverPool(const float* from, uint16_t* to, size_t n) {
+  parallelFor(n, 1 << 16, 64, [&](size_t begin, size_t end) { toBf16(from + begin, to + begin, end - begin); });
+}
+
 #ifdef VAEKIT_DNNL
 namespace {
 
@@ -333,18 +337,14 @@ bool runWeightRowHalves(dnnl_data_type_t type, size_t elementSize, int m, int n,
     }
   });
   if (failed) return false;
-  // An elementwise pass: parallelFor keeps a small one (any product not on the pool) on this thread.
-  // A layer's bias and activation are applied here, to each row as its sum is made.
-  parallelFor(size, 1 << 15, epilogue != nullptr ? static_cast<size_t>(n) : 16, [&](size_t begin, size_t end) {
-    if (epilogue == nullptr) {
-      for (size_t i = begin; i < end; i++) c[i] += upper[i];
-      return;
-    }
+  // An elementwise pass in whole rows: parallelFor keeps a small one (any product not on the pool)
+  // on this thread. A layer's bias and activation are applied to each row as its sum is made.
+  parallelFor(size, 1 << 15, static_cast<size_t>(n), [&](size_t begin, size_t end) {
     for (size_t row = begin / n; row < end / n; row++) {
       float* to = c + row * n;
       const float* from = upper + row * n;
       for (int j = 0; j < n; j++) to[j] += from[j];
-      biasActivationRows(c, epilogue->bias, c, row, row + 1, n, epilogue->act, epilogue->slope);
+      if (epilogue != nullptr) biasActivationRows(c, epilogue->bias, c, row, row + 1, n, epilogue->act, epilogue->slope);
     }
   });
   return true;

@@ -38,5 +38,7 @@ bool gemmBf16BiasActivation(int m, int n, int k, const uint16_t* a, const uint16
 
 // Rounds n floats to bf16 (round to nearest even).
 void toBf16(const float* from, uint16_t* to, size_t n);
+// The same over the pool (at least 64K values a thread).
+void toBf16OverPool(const float* from, uint16_t* to, size_t n);
 
 }  // namespace vaekit

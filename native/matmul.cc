@@ -7,7 +7,6 @@
 #include "bindings.h"
 #include "dnnl_gemm.h"
 #include "gemm.h"
-#include "parallel.h"
 
 namespace vaekit {
 namespace {
@@ -165,7 +164,7 @@ napi_value ToBf16(napi_env env, napi_callback_info info) {
   const float* x = args.floats(0, "x", n);
   uint16_t* out = args.uint16s(1, "out", n);
   if (!args.ok()) return nullptr;
-  parallelFor(n, 1 << 16, 64, [&](size_t begin, size_t end) { toBf16(x + begin, out + begin, end - begin); });
+  toBf16OverPool(x, out, n);
   return undefinedValue(env);
 }
 

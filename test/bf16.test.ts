@@ -21,7 +21,7 @@ import { fit } from '../src/train/fit.js';
 import { presetConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective } from '../src/vae/objective.js';
-import { assertClose } from './helpers/assert-close.js';
+import { assertClose, sameBits } from './helpers/assert-close.js';
 import { twoClassNpy } from './helpers/cli.js';
 
 const js = new JsBackend();
@@ -133,8 +133,6 @@ test('oneDNN bf16 products equal the js reference (the same bf16 operands in fp3
 });
 
 // The fused kernels' bf16 sides give the bits of the calls they replace.
-const bitsOf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 test('gemmBf16BiasActivation gives the bits of gemmBf16 then biasActivation, and agrees with js', { skip: skipBf16 }, () => {
   const backend = native!;
   // A seed layer's batch (two row bands), more than 256 rows, the latent layer's k = 40, a small product, k = 0.
@@ -150,7 +148,7 @@ test('gemmBf16BiasActivation gives the bits of gemmBf16 then biasActivation, and
       backend.biasActivation(separate, bias, separate, m, n, act, 0.2);
       const fused = new Float32Array(m * n).fill(-3);
       backend.gemmBf16BiasActivation(m, n, k, x, w, bias, act, 0.2, fused);
-      assert.ok(bitsOf(fused).equals(bitsOf(separate)), `${m}x${n}x${k} ${act}: not the bits of gemmBf16 then biasActivation`);
+      assert.ok(sameBits(fused, separate), `${m}x${n}x${k} ${act}: not the bits of gemmBf16 then biasActivation`);
       const expected = new Float32Array(m * n);
       js.gemmBf16BiasActivation(m, n, k, x, w, bias, act, 0.2, expected);
       assertClose(fused, expected, 1e-4, 1e-5, `${m}x${n}x${k} ${act} against js`);
@@ -172,8 +170,8 @@ test('activationBiasBackward with a bf16 copy writes toBf16 of dx, and dx and th
       backend.activationBiasBackward(dy, y, dxChecked, rows, cols, 'relu', 0, gradChecked, half);
       const expected = new Uint16Array(n);
       backend.toBf16(dx, expected, n);
-      assert.ok(bitsOf(half).equals(bitsOf(expected)), `${backend.name} ${rows}x${cols}: the bf16 copy is not toBf16 of dx`);
-      assert.ok(bitsOf(dxChecked).equals(bitsOf(dx)) && bitsOf(gradChecked).equals(bitsOf(grad)), `${backend.name} ${rows}x${cols}: dx or the bias gradient changed`);
+      assert.ok(sameBits(half, expected), `${backend.name} ${rows}x${cols}: the bf16 copy is not toBf16 of dx`);
+      assert.ok(sameBits(dxChecked, dx) && sameBits(gradChecked, grad), `${backend.name} ${rows}x${cols}: dx or the bias gradient changed`);
     }
   }
 });

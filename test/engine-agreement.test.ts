@@ -11,7 +11,7 @@ import { JsBackend } from '../src/engine/js-backend.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/engine/native-backend.js';
 import type { NativeAddon } from '../src/engine/native-backend.js';
 import { Random } from '../src/engine/random.js';
-import { assertClose } from './helpers/assert-close.js';
+import { assertClose, sameBits } from './helpers/assert-close.js';
 
 const js = new JsBackend();
 
@@ -228,8 +228,6 @@ test('activationBackward agrees with js for every activation, with dx separate a
 });
 
 // The fused kernels give the bits of the calls they fuse (the native ones), and agree with js.
-const bitsOf = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 test('gemmBiasActivation gives the bits of gemm then biasActivation, on every path of the product, and agrees with js', () => {
   const backend = native();
   // A seed layer's forward on the pool (cut by W's rows, halves summed), its single row, more than 256 rows
@@ -245,7 +243,7 @@ test('gemmBiasActivation gives the bits of gemm then biasActivation, on every pa
       backend.biasActivation(separate, bias, separate, m, n, act, 0.2);
       const fused = new Float32Array(m * n).fill(-3);
       backend.gemmBiasActivation(m, n, k, x, w, bias, act, 0.2, fused);
-      assert.ok(bitsOf(fused).equals(bitsOf(separate)), `${m}x${n}x${k} ${act}: not the bits of gemm then biasActivation`);
+      assert.ok(sameBits(fused, separate), `${m}x${n}x${k} ${act}: not the bits of gemm then biasActivation`);
       const expected = new Float32Array(m * n);
       js.gemmBiasActivation(m, n, k, x, w, bias, act, 0.2, expected);
       assertClose(fused, expected, 1e-4, 1e-5, `${m}x${n}x${k} ${act} against js`);
@@ -272,11 +270,11 @@ test('activationBiasBackward gives the bits of activationBackward then sumRows, 
       const fusedDx = new Float32Array(n);
       const fusedGrad = new Float32Array(cols).fill(-9);
       backend.activationBiasBackward(dy, y, fusedDx, rows, cols, act, 0.1, fusedGrad);
-      assert.ok(bitsOf(fusedDx).equals(bitsOf(dx)), `${rows}x${cols} ${act}: dx`);
-      assert.ok(bitsOf(fusedGrad).equals(bitsOf(grad)), `${rows}x${cols} ${act}: the bias gradient`);
+      assert.ok(sameBits(fusedDx, dx), `${rows}x${cols} ${act}: dx`);
+      assert.ok(sameBits(fusedGrad, grad), `${rows}x${cols} ${act}: the bias gradient`);
       const inPlace = copy(dy);
       backend.activationBiasBackward(inPlace, y, inPlace, rows, cols, act, 0.1, fusedGrad);
-      assert.ok(bitsOf(inPlace).equals(bitsOf(dx)) && bitsOf(fusedGrad).equals(bitsOf(grad)), `${rows}x${cols} ${act}: in place`);
+      assert.ok(sameBits(inPlace, dx) && sameBits(fusedGrad, grad), `${rows}x${cols} ${act}: in place`);
       const expectedDx = new Float32Array(n);
       const expectedGrad = new Float32Array(cols);
       js.activationBiasBackward(dy, y, expectedDx, rows, cols, act, 0.1, expectedGrad);
@@ -521,10 +519,9 @@ test('adam with a layout of tensors gives the bits it gives without one, and ref
     }
     return half === null ? [params, m, v] : [params, m, v, half];
   };
-  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   for (const withHalf of [false, true]) {
     const whole = run(false, withHalf);
-    run(true, withHalf).forEach((a, i) => assert.ok(bytes(a).equals(bytes(whole[i]!)), `array ${i} differs (bf16 copy: ${withHalf})`));
+    run(true, withHalf).forEach((a, i) => assert.ok(sameBits(a, whole[i]!), `array ${i} differs (bf16 copy: ${withHalf})`));
   }
   const p = normals(140, 10, 1);
   for (const bad of [[6, 2, 5, 5], [6, 4, 4, 4], [10, 3], [10], [10, 0], [-1, 1, 11, 1]]) {
@@ -539,7 +536,6 @@ test('adam with onlyIfFinite changes nothing when a gradient is not finite, and 
   const backend = native();
   const layout = Int32Array.from([784 * 512, 784, 512, 512, 3 * 7, 3]);
   const n = 784 * 512 + 512 + 21;
-  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   for (const engine of [backend, js]) {
     for (const withLayout of [false, true]) {
       for (const withHalf of [false, true]) {
@@ -556,14 +552,14 @@ test('adam with onlyIfFinite changes nothing when a gradient is not finite, and 
           const count = engine.adam(a.params, grads, a.m, a.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, a.half, lay, true);
           assert.equal(count, 2, `${engine.name}: the count`);
           [a.params, a.m, a.v, ...(a.half === null ? [] : [a.half])].forEach((x, i) =>
-            assert.ok(bytes(x).equals(bytes(before[i]!)), `${engine.name} (layout ${withLayout}, bf16 ${withHalf}): array ${i} changed though gradient ${position} is ${bad}`));
+            assert.ok(sameBits(x, before[i]!), `${engine.name} (layout ${withLayout}, bf16 ${withHalf}): array ${i} changed though gradient ${position} is ${bad}`));
         }
         const grads = normals(154, n, 0.5);
         const checked = arrays();
         const plain = arrays();
         assert.equal(engine.adam(checked.params, grads, checked.m, checked.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, checked.half, lay, true), 0);
         assert.equal(engine.adam(plain.params, grads, plain.m, plain.v, n, 1e-3, 0.9, 0.999, 1e-7, 2, plain.half, lay), 0);
-        assert.ok(bytes(checked.params).equals(bytes(plain.params)) && bytes(checked.v).equals(bytes(plain.v)), `${engine.name}: finite gradients update as without the check`);
+        assert.ok(sameBits(checked.params, plain.params) && sameBits(checked.v, plain.v), `${engine.name}: finite gradients update as without the check`);
       }
     }
   }

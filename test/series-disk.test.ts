@@ -18,6 +18,7 @@ import { trainRun } from '../src/run/train-run.js';
 import { assertSameRun } from './helpers/runs.js';
 import { cliChecks, vaekitFromSources } from './helpers/cli.js';
 import { writeLabelledSeries } from './helpers/series.js';
+import { sameBits } from './helpers/assert-close.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'vaekit-series-disk-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -25,7 +26,6 @@ const at = (...p: string[]): string => join(tmp, ...p);
 
 type Arrays = Pick<Series, 'timestamps' | 'values' | 'mask'> & { labels: Uint8Array | null };
 const arraysOf = (s: Series): Array<[string, Arrays[keyof Arrays]]> => [['timestamps', s.timestamps], ['values', s.values], ['mask', s.mask], ['labels', s.labels]];
-const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** readSeries on disk (a budget of 0 bytes) gives the series it gives in memory, bit for bit, every array mapped; returns both. */
 function assertSameOnDisk(path: string, options: Parameters<typeof readSeries>[1] = {}): { disk: Series[]; memory: Series[] } {
@@ -43,7 +43,7 @@ function assertSameOnDisk(path: string, options: Parameters<typeof readSeries>[1
         continue;
       }
       assert.equal(a.constructor, b.constructor, name);
-      assert.ok(bytes(a).equals(bytes(b)), `${name} differ`);
+      assert.ok(sameBits(a, b), `${name} differ`);
       assert.ok(isMapped(a), `${name} on disk`);
       assert.ok(!isMapped(b), `${name} in memory`);
     }
@@ -71,7 +71,7 @@ test('a CSV series past the budget is held on disk: the same times, values, mask
     const rowsB = new Float32Array(b.count * b.size);
     a.gather(order, 0, a.count, rowsA);
     b.gather(order, 0, b.count, rowsB);
-    assert.ok(bytes(rowsA).equals(bytes(rowsB)), 'the windows differ');
+    assert.ok(sameBits(rowsA, rowsB), 'the windows differ');
     assert.deepEqual(a.labels, b.labels);
     // After the shuffled pass (told to the system as such, its windows asked for ahead), a pass in order.
     assert.equal(dataFingerprint(a), dataFingerprint(b), 'the windows in order differ');
@@ -127,7 +127,7 @@ test('without the native addon, series past the budget are read into memory all 
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, /no-addon\.csv: its series take more than the memory budget of 0 bytes \(data\.memoryBudget\), but the native addon is not loaded \(.*vaekit\.node is missing .*\), so they are read into memory all the same\.$/);
   const [memory] = readSeries(path, { timeColumn: 't', memoryBudget: Infinity });
-  const b64 = (a: ArrayBufferView): string => bytes(a).toString('base64');
+  const b64 = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
   assert.deepEqual(JSON.parse(lines.at(-1)!), [b64(memory!.timestamps), b64(memory!.values), b64(memory!.mask)]);
 });
 
@@ -163,7 +163,7 @@ test('the budget holds what stays in memory: series read while they fit stay the
   split.forEach((s, i) => {
     for (const [k, [name, a]] of arraysOf(s).entries()) {
       const b = arraysOf(memory[i]!)[k]![1];
-      assert.ok(a === null ? b === null : bytes(a).equals(bytes(b!)), `${name} of ${s.name}`);
+      assert.ok(a === null ? b === null : sameBits(a, b!), `${name} of ${s.name}`);
     }
   });
 });

@@ -15,3 +15,8 @@ export function assertClose(
     }
   }
 }
+
+/** Whether two arrays hold the same bytes: the same bits, NaN payloads and signed zeros included. */
+export function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

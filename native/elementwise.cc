@@ -70,11 +70,21 @@ napi_value SumShards(napi_env env, napi_callback_info info) {
   const double* weights = args.doubles(1, "weights", shards);
   float* out = args.floats(4, "out", n);
   if (!args.ok()) return nullptr;
-  parallelFor(n, 1 << 15, 16, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) {
-      double acc = 0;
-      for (size_t s = 0; s < shards; s++) acc += weights[s] * static_cast<double>(stacked[s * n + i]);
-      out[i] = static_cast<float>(acc);
+  // A block of elements at a time, shard by shard, so that the loop over the block's elements
+  // vectorizes; each element still adds its shards in shard order (1.75 ms a step for two shards of
+  // the seed preset element by element, BENCHMARKS.md).
+  constexpr size_t kBlock = 64;
+  parallelFor(n, 1 << 15, kBlock, [&](size_t begin, size_t end) {
+    double acc[kBlock];
+    for (size_t i0 = begin; i0 < end; i0 += kBlock) {
+      const size_t width = std::min(kBlock, end - i0);
+      for (size_t j = 0; j < width; j++) acc[j] = 0;
+      for (size_t s = 0; s < shards; s++) {
+        const float* from = stacked + s * n + i0;
+        const double w = weights[s];
+        for (size_t j = 0; j < width; j++) acc[j] += w * static_cast<double>(from[j]);
+      }
+      for (size_t j = 0; j < width; j++) out[i0 + j] = static_cast<float>(acc[j]);
     }
   });
   return undefinedValue(env);

@@ -16,6 +16,7 @@ import { presetConfig, type VaeConfig } from '../src/vae/config.js';
 import { Vae } from '../src/vae/model.js';
 import { resolveObjective, type Objective } from '../src/vae/objective.js';
 import { nativeOrReason } from './helpers/native.js';
+import { sameBits } from './helpers/assert-close.js';
 
 const nativeOrSkip = nativeOrReason();
 const native = typeof nativeOrSkip === 'string' ? null : nativeOrSkip;
@@ -98,6 +99,34 @@ test('a worker thread reads the weights the main thread writes', { skip: skipNat
     assert.deepEqual(vae.params.grads, oracle(copy, batch, 2, objective, 7).grads);
   } finally {
     await step.close();
+  }
+});
+
+test('sumShards adds each element\'s shards in double, in shard order, on both backends', () => {
+  // Sizes around the native kernel's blocks of 64 elements, and one large enough for the pool.
+  for (const backend of backends.map(([, b]) => b).filter((b): b is Backend => b !== null)) {
+    for (const shards of [1, 2, 3, 8]) {
+      for (const n of [1, 63, 64, 65, 130, 100_003]) {
+        const rng = new Random(n * 31 + shards);
+        const stacked = new Float32Array(shards * n);
+        rng.fillNormal(stacked, stacked.length);
+        // Every 7th element cancels: +1e20 and -1e20 in shards 0 and 1 (equal shares), then small
+        // values, whose sum survives only when shards 0 and 1 are added first.
+        for (let i = 0; i < n && shards >= 3; i += 7) [stacked[i], stacked[n + i]] = [1e20, -1e20];
+        // Shares of a batch of 128 as the step makes them (43, 43 and 42 rows of 3 shards, ...).
+        const q = Math.ceil(128 / shards);
+        const weights = Float64Array.from({ length: shards }, (_, s) => (Math.min(128, (s + 1) * q) - s * q) / 128);
+        const out = new Float32Array(n).fill(Number.NaN);
+        backend.sumShards(stacked, weights, shards, n, out);
+        const want = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          let acc = 0;
+          for (let s = 0; s < shards; s++) acc += weights[s]! * stacked[s * n + i]!;
+          want[i] = acc;
+        }
+        assert.ok(sameBits(out, want), `${backend.name}, ${shards} shards of ${n}: not the sums in shard order`);
+      }
+    }
   }
 });
 

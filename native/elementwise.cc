@@ -1,6 +1,8 @@
 // Elementwise arithmetic over n elements. Outputs may alias inputs. add/sub/mul are exact float
 // operations (the same bits as the js backend's double arithmetic rounded to float); scale and
 // axpy take a double factor, so they compute in double and round once, as the js backend does.
+#include <algorithm>
+
 #include "args.h"
 #include "bindings.h"
 #include "parallel.h"

@@ -4,29 +4,16 @@
 // data-parallel step's gradient sum (sumShards) over the seed preset's parameters.
 // Run with VAEKIT_THREADS=1 and 2: npx tsx bench/floor-after-products.ts
 import { getBackend } from '../src/engine/index.js';
-import { Random } from '../src/engine/random.js';
-import { Adam } from '../src/nn/adam.js';
 import { presetConfig } from '../src/vae/config.js';
-import { Vae } from '../src/vae/model.js';
-import { productRunner, recordProducts } from './workload.js';
+import { floorRunner, productRunner, recordProducts } from './workload.js';
 
 const backend = getBackend();
 const config = presetConfig('seed');
 const rows = 128;
 const steps = 469;
-const vae = new Vae(config, { backend, seed: 0 });
-vae.params.grads.fill(1e-3);
-const optimizer = new Adam(vae.params, { learningRate: 1e-3 });
 const products = productRunner(backend, recordProducts(backend, config, 'fp32', rows));
-const clean = new Float32Array(rows * vae.pixels);
-new Random(1).fillUniform(clean);
-const noisy = new Float32Array(clean.length);
-const seeds = Uint32Array.from({ length: rows }, (_, r) => r);
-const parts: Record<string, () => void> = {
-  products: () => products.run(),
-  adam: () => { optimizer.update(backend); },
-  noise: () => backend.gaussianNoise(clean, noisy, rows, vae.pixels, seeds, 0.2),
-};
+const floor = floorRunner(backend, config, 'fp32', rows);
+const parts: Record<string, () => void> = { products: products.run, adam: floor.adam, noise: floor.noise };
 
 /** Seconds an epoch (469 steps) of each part, run in this order every step; the fastest of 5 rounds. */
 function epoch(names: string[]): string {
@@ -51,7 +38,7 @@ console.log(`  floor as bench:    ${epoch(['adam', 'noise'])}`);
 console.log(`  after the products: ${epoch(['products', 'adam', 'noise'])}`);
 console.log(`  noise first:       ${epoch(['noise', 'products', 'adam'])}`);
 
-const n = vae.params.count;
+const n = floor.parameters;
 for (const shards of [2, 8]) {
   const stacked = new Float32Array(shards * n).fill(1e-3);
   const weights = new Float64Array(shards).fill(1 / shards);

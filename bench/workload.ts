@@ -81,6 +81,18 @@ export function productRunner(backend: Backend, products: readonly Product[]): P
   return { run: () => { for (const call of calls) call(); } };
 }
 
+/** The floor's parts (floorRunner), to time alone or among other work (bench/floor-after-products.ts). */
+export interface FloorRunner {
+  /** Adam's update of every parameter. */
+  adam(): void;
+  /** The batch's gaussian input noise. */
+  noise(): void;
+  /** Both, as one step's floor. */
+  run(): void;
+  /** The model's parameter count. */
+  parameters: number;
+}
+
 /**
  * The work of a training step besides its products that no implementation can skip, each part at
  * its own best speed: one Adam update of every parameter (fp32 master weights, moments, and in
@@ -88,7 +100,7 @@ export function productRunner(backend: Backend, products: readonly Product[]): P
  * input noise. With the limit, it bounds the ratio an epoch can reach on this machine from below:
  * (limit + floor) / limit.
  */
-export function floorRunner(backend: Backend, config: VaeConfig, precision: Precision, rows: number): { run(): void } {
+export function floorRunner(backend: Backend, config: VaeConfig, precision: Precision, rows: number): FloorRunner {
   const vae = new Vae(config, { backend, seed: 0 });
   vae.setPrecision(precision);
   vae.params.grads.fill(1e-3);
@@ -97,10 +109,7 @@ export function floorRunner(backend: Backend, config: VaeConfig, precision: Prec
   new Random(1).fillUniform(clean);
   const noisy = new Float32Array(clean.length);
   const seeds = Uint32Array.from({ length: rows }, (_, r) => r);
-  return {
-    run: () => {
-      optimizer.update(backend);
-      backend.gaussianNoise(clean, noisy, rows, vae.pixels, seeds, 0.2);
-    },
-  };
+  const adam = (): void => { optimizer.update(backend); };
+  const noise = (): void => backend.gaussianNoise(clean, noisy, rows, vae.pixels, seeds, 0.2);
+  return { adam, noise, run: () => { adam(); noise(); }, parameters: vae.params.count };
 }
